@@ -1,0 +1,147 @@
+# mlp: build, test, install. `make help` lists the targets.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+
+# Debian packages the build and the tests need (make deps installs them).
+DEB_BUILD = make gcc pkg-config libsqlite3-dev libcjson-dev libgit2-dev
+DEB_TEST  = bats sqlite3 git
+DEB_FUZZ  = clang libclang-rt-dev
+DEB_PKGS  = $(DEB_BUILD) $(DEB_TEST)
+
+# Linked at build time. libgit2 is loaded on first use instead (see
+# lib/repo/git.c): it drags in 18 shared libraries whose loading would triple
+# the start-up time of every command.
+PKGS      = sqlite3 libcjson
+LAZY_PKGS = libgit2
+
+OPT     ?= -O2
+WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wno-unused-parameter -Wformat=2 -Wvla
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+ifeq ($(SAN),1)
+OPT      = -O1 -fno-omit-frame-pointer
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+endif
+GIT2_SONAME := $(shell libdir=$$($(PKG_CONFIG) --variable=libdir libgit2 2>/dev/null); \
+	objdump -p "$$libdir/libgit2.so" 2>/dev/null | awk '/SONAME/ { print $$2 }')
+CPPFLAGS += -D_GNU_SOURCE -Ilib -DMLP_LIBGIT2_SONAME='"$(GIT2_SONAME)"' \
+	    $(shell $(PKG_CONFIG) --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
+CFLAGS  ?= -g
+CFLAGS  += -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -MMD -MP
+LDFLAGS += $(SANFLAGS) -Wl,--as-needed -Wl,-O1
+LDLIBS  += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -ldl -lm -lpthread
+
+LIB_SRC  = $(sort $(wildcard lib/*/*.c))
+CMD_SRC  = $(sort $(wildcard cmd/*.c))
+UNIT_SRC = $(sort $(wildcard tests/unit/*_test.c))
+FUZZ_SRC = $(sort $(wildcard tests/fuzz/*_fuzz.c))
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ  = $(CMD_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+MAN      = $(sort $(wildcard man/*.1))
+
+.PHONY: all check unit bats asan fuzz perf deps demo install uninstall \
+	clean format lint help
+
+all: $(BUILD)/mlp
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libmlp.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/mlp: $(CMD_OBJ) $(BUILD)/libmlp.a
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libmlp.a $(LDLIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libmlp.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmlp.a $(LDLIBS)
+
+unit: $(UNIT_BIN)
+
+# The whole suite: C unit tests, then every tests/*.bats; the last line it
+# prints is "N passed, N failed".
+check: deps all unit
+	@MLP_BUILD=$(BUILD) sh tests/run-suite $(UNIT_BIN)
+
+asan:
+	$(MAKE) BUILD=build/asan SAN=1 check
+
+FUZZ_SECONDS ?= 30
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install $(DEB_FUZZ)"; exit 1; }
+	$(MAKE) BUILD=build/fuzz CC=clang OPT="-O1 -g" \
+		SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined" build/fuzz/libmlp.a
+	@mkdir -p build/fuzz/corpus
+	@set -e; for src in $(FUZZ_SRC); do \
+		name=$$(basename $$src .c); \
+		clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+			-o build/fuzz/$$name $$src build/fuzz/libmlp.a $(LDLIBS); \
+		mkdir -p build/fuzz/corpus/$$name; \
+		echo "fuzzing $$name for $(FUZZ_SECONDS)s"; \
+		build/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=512 \
+			build/fuzz/corpus/$$name tests/fuzz/seeds/$$name 2>&1 | tail -n 3; \
+	done
+
+perf: all
+	sh tests/perf/track.sh
+
+# Installs the missing Debian packages when run as root, else prints the
+# apt-get line to run.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "missing packages; run: sudo apt-get install$$missing"; exit 1; \
+		fi; \
+	fi
+
+demo: deps all
+	@PATH="$(CURDIR)/$(BUILD):$$PATH" sh share/examples/quickstart/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(BUILD)/mlp $(DESTDIR)$(PREFIX)/bin/mlp
+	install -m 644 $(MAN) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 completions/mlp.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mlp
+	install -m 644 completions/_mlp $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mlp
+	install -m 644 completions/mlp.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/mlp.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/mlp \
+		$(MAN:man/%=$(DESTDIR)$(PREFIX)/share/man/man1/%) \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/mlp \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mlp \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/mlp.fish
+
+format:
+	clang-format -i $(LIB_SRC) $(CMD_SRC) lib/*/*.h cmd/*.h
+
+lint:
+	cppcheck --quiet --enable=warning,performance,portability \
+		--suppress=missingIncludeSystem -Ilib $(LIB_SRC) $(CMD_SRC)
+
+clean:
+	rm -rf build
+
+help:
+	@echo "targets: all check asan fuzz perf deps demo install uninstall clean format lint"
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)

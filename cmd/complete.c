@@ -1,0 +1,322 @@
+/* mlp __complete WORD...: completion candidates for the shell scripts in
+ * completions/, from the command table and the repository's database.
+ * Prints one candidate a line ("value" or "value<TAB>description"); the
+ * line ":files" asks the shell to complete file names instead. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "track/track.h"
+#include "cmd.h"
+
+int mlp_complete_main(struct mlp_ctx *ctx, int argc, char **argv);
+
+static int
+starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static void
+add(struct mlp_strv *out, const char *prefix, const char *s)
+{
+	if (starts(s, prefix))
+		mlp_strv_push(out, s);
+}
+
+static void
+db_names(struct mlp_ctx *ctx, enum mlp_names what, const char *prefix,
+    const char *before, const char *after, struct mlp_strv *out)
+{
+	struct mlp_strv names = MLP_STRV_INIT;
+	struct mlp_err err;
+
+	if (!ctx->db)
+		return;
+	mlp_err_clear(&err);
+	if (mlp_track_names(ctx->db, what, prefix, &names, &err) == 0)
+		for (size_t i = 0; i < names.n; i++)
+			mlp_strv_push_owned(out, xasprintf("%s%s%s", before,
+			    names.v[i], after));
+	mlp_strv_release(&names);
+}
+
+/* metrics.KEY, params.KEY, tags.KEY and attributes, for filters, order-by
+ * and columns: completes the identifier at the end of word. */
+static void
+field_names(struct mlp_ctx *ctx, const char *word, struct mlp_strv *out)
+{
+	static const char *const attrs[] = { "run_id", "run_name", "status",
+		"user_id", "start_time", "end_time", "experiment_id",
+		"lifecycle_stage", "metrics.", "params.", "tags.", NULL };
+	static const struct {
+		const char *prefix;
+		enum mlp_names names;
+	} kinds[] = {
+		{ "metrics.", MLP_NAMES_METRICS },
+		{ "params.", MLP_NAMES_PARAMS },
+		{ "tags.", MLP_NAMES_TAGS },
+	};
+	const char *start = word + strlen(word);
+	char *lead;
+
+	while (start > word && !strchr(" (,", start[-1]))
+		start--;
+	lead = xstrndup(word, (size_t)(start - word));
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++) {
+		char *before;
+
+		if (!starts(start, kinds[k].prefix))
+			continue;
+		before = xasprintf("%s%s", lead, kinds[k].prefix);
+		db_names(ctx, kinds[k].names, start + strlen(kinds[k].prefix),
+		    before, "", out);
+		free(before);
+		free(lead);
+		return;
+	}
+	if (!strchr(start, '.'))
+		for (size_t i = 0; attrs[i]; i++)
+			if (starts(attrs[i], start))
+				mlp_strv_push_owned(out, xasprintf("%s%s", lead,
+				    attrs[i]));
+	free(lead);
+}
+
+void
+mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
+    const char *prefix, struct mlp_strv *out)
+{
+	char name[64];
+	size_t len = strcspn(argname, "=[. ");
+
+	if (len >= sizeof(name))
+		return;
+	memcpy(name, argname, len);
+	name[len] = '\0';
+	if (strcmp(name, "RUN") == 0) {
+		db_names(ctx, MLP_NAMES_RUNS, prefix, "", "", out);
+	} else if (strcmp(name, "EXP") == 0) {
+		db_names(ctx, MLP_NAMES_EXPERIMENTS, prefix, "", "", out);
+	} else if (strcmp(name, "METRIC") == 0 || strcmp(name, "PARAM") == 0 ||
+	    strcmp(name, "TAG") == 0) {
+		enum mlp_names w = name[0] == 'M' ? MLP_NAMES_METRICS :
+		    name[0] == 'P' ? MLP_NAMES_PARAMS : MLP_NAMES_TAGS;
+
+		/* KEY=VALUE forms complete the key and the "=" */
+		db_names(ctx, w, prefix, "", argname[len] == '=' ? "=" : "",
+		    out);
+	} else if (strcmp(name, "EXPR") == 0 || strcmp(name, "KEY") == 0 ||
+	    strcmp(name, "LIST") == 0) {
+		field_names(ctx, prefix, out);
+	} else if (strcmp(name, "STATUS") == 0) {
+		add(out, prefix, "finished");
+		add(out, prefix, "failed");
+		add(out, prefix, "killed");
+	} else if (strcmp(name, "FILE") == 0 || strcmp(name, "DIR") == 0) {
+		mlp_strv_push(out, ":files");
+	} else if (strcmp(name, "COMMAND") == 0) {
+		for (size_t i = 0; mlp_commands[i]; i++)
+			add(out, prefix, mlp_commands[i]->name);
+	}
+}
+
+static const struct mlp_opt *
+find_opt(const struct mlp_opt *opts, const char *word)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (const struct mlp_opt *o = pass ? mlp_global_opts : opts;
+		    o && o->id; o++) {
+			if (word[0] == '-' && word[1] == '-' && o->lng &&
+			    strcmp(word + 2, o->lng) == 0)
+				return o;
+			if (word[0] == '-' && word[1] && !word[2] &&
+			    o->shrt == word[1])
+				return o;
+		}
+	return NULL;
+}
+
+static void
+complete_opts(const struct mlp_opt *opts, const char *word,
+    struct mlp_strv *out)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (const struct mlp_opt *o = pass ? mlp_global_opts : opts;
+		    o && o->id; o++) {
+			if (!o->lng)
+				continue;
+			char *s = xasprintf("--%s\t%s", o->lng, o->help);
+
+			if (starts(s, word))
+				mlp_strv_push_owned(out, s);
+			else
+				free(s);
+		}
+}
+
+/* The name of the n-th positional argument in a synopsis such as
+ * "RUN METRIC" or "RUN..." (the last repeats). */
+static void
+positional_name(const char *args, int n, char *out, size_t size)
+{
+	const char *s = args ? args : "", *last = NULL;
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (int i = 0; *s; i++) {
+		while (*s == ' ' || *s == '[')
+			s++;
+		if (!*s)
+			break;
+		len = strcspn(s, " ]");
+		last = s;
+		if (i == n)
+			break;
+		s += len;
+		while (*s == ']' || *s == ' ')
+			s++;
+		if (!*s && !(len > 3 && strncmp(last + len - 3, "...", 3) == 0))
+			last = NULL;
+	}
+	if (last && len < size) {
+		memcpy(out, last, len);
+		out[len] = '\0';
+	}
+}
+
+static void
+complete_words(struct mlp_ctx *ctx, int argc, char **argv,
+    struct mlp_strv *out)
+{
+	const char *word = argc ? argv[argc - 1] : "";
+	const struct mlp_command *c = NULL;
+	const struct mlp_opt *opts = NULL;
+	const char *args = NULL;
+	int i = 0, npos = 0;
+	char name[64];
+
+	/* global options before the command */
+	for (; i < argc - 1 && argv[i][0] == '-'; i++)
+		if (strcmp(argv[i], "-C") == 0 && ++i == argc - 1) {
+			mlp_strv_push(out, ":files");
+			return;
+		}
+	if (i == argc - 1) {
+		if (word[0] == '-') {
+			complete_opts(NULL, word, out);
+			add(out, word, "--version");
+			add(out, word, "-C");
+			return;
+		}
+		for (size_t k = 0; mlp_commands[k]; k++) {
+			char *s = xasprintf("%s\t%s", mlp_commands[k]->name,
+			    mlp_commands[k]->summary);
+
+			if (starts(s, word))
+				mlp_strv_push_owned(out, s);
+			else
+				free(s);
+		}
+		return;
+	}
+	c = mlp_command_find(argv[i++]);
+	if (!c)
+		return;
+	opts = c->opts;
+	args = c->args;
+	if (c->verbs) {
+		const struct mlp_verb *v;
+		const char *prev = NULL;
+
+		if (i == argc - 1) {
+			for (v = c->verbs; v->name; v++) {
+				size_t len = strcspn(v->name, " ");
+				char *s;
+
+				if (prev && strncmp(prev, v->name, len) == 0 &&
+				    prev[len] == ' ')
+					continue;
+				prev = v->name;
+				s = v->name[len] ? xstrndup(v->name, len) :
+				    xasprintf("%s\t%s", v->name, v->summary);
+				if (starts(s, word))
+					mlp_strv_push_owned(out, s);
+				else
+					free(s);
+			}
+			return;
+		}
+		for (v = c->verbs; v->name; v++) {
+			size_t len = strcspn(v->name, " ");
+
+			if (strncmp(v->name, argv[i], len) != 0 ||
+			    argv[i][len] != '\0')
+				continue;
+			if (!v->name[len])
+				break;
+			/* a two-word verb: complete or match the second */
+			if (i + 1 == argc - 1) {
+				char *s = xasprintf("%s\t%s", v->name + len + 1,
+				    v->summary);
+
+				if (starts(s, word))
+					mlp_strv_push_owned(out, s);
+				else
+					free(s);
+				continue;
+			}
+			if (strcmp(v->name + len + 1, argv[i + 1]) == 0) {
+				i++;
+				break;
+			}
+		}
+		if (!v->name || i == argc - 1)
+			return;
+		opts = v->opts;
+		args = v->args;
+		i++;
+	}
+	/* options and positionals of the command or verb */
+	for (; i < argc - 1; i++) {
+		const struct mlp_opt *o = find_opt(opts, argv[i]);
+
+		if (o && o->arg) {
+			if (i + 1 == argc - 1) {
+				mlp_complete_arg(ctx, o->arg, word, out);
+				return;
+			}
+			i++;
+		} else if (!o && argv[i][0] != '-') {
+			npos++;
+		}
+	}
+	if (word[0] == '-') {
+		complete_opts(opts, word, out);
+		return;
+	}
+	positional_name(args, npos, name, sizeof(name));
+	if (name[0])
+		mlp_complete_arg(ctx, name, word, out);
+}
+
+int
+mlp_complete_main(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_strv out = MLP_STRV_INIT;
+	struct mlp_err err;
+
+	mlp_err_clear(&err);
+	/* the database is optional: outside a repository there are still
+	 * commands and options to offer */
+	if (mlp_repo_discover(&ctx->repo, ".", getenv("MLP_DIR"), &err) == 0)
+		mlp_repo_open_db(ctx->repo, &ctx->db, &err);
+	complete_words(ctx, argc, argv, &out);
+	for (size_t i = 0; i < out.n; i++)
+		printf("%s\n", out.v[i]);
+	mlp_strv_release(&out);
+	mlp_db_close(ctx->db);
+	mlp_repo_free(ctx->repo);
+	ctx->db = NULL;
+	ctx->repo = NULL;
+	return 0;
+}

@@ -1,0 +1,184 @@
+/* mlp help [COMMAND [VERB]] and mlp version. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "cmd.h"
+
+void mlp_help_all(FILE *fp);
+void mlp_help_command(FILE *fp, const struct mlp_command *c);
+
+void
+mlp_help_all(FILE *fp)
+{
+	fprintf(fp, "usage: mlp [-C DIR] [--json] [-q] [-v] [--no-color] "
+	    "[--version] COMMAND [ARGS]\n\n"
+	    "mlp covers the machine-learning lifecycle from a terminal.\n\n"
+	    "commands:\n");
+	for (size_t i = 0; mlp_commands[i]; i++)
+		fprintf(fp, "  %-10s %s\n", mlp_commands[i]->name,
+		    mlp_commands[i]->summary);
+	fprintf(fp, "\nA name that is not built in runs 'mlp-NAME' from PATH.\n"
+	    "See 'mlp help COMMAND' or 'mlp COMMAND -h' for a command.\n");
+}
+
+void
+mlp_help_command(FILE *fp, const struct mlp_command *c)
+{
+	if (!c->verbs) {
+		mlp_usage(fp, c->name, c->opts, c->args, c->summary);
+		return;
+	}
+	fprintf(fp, "usage: mlp %s VERB [options] [ARGS]\n\n%s\n\nverbs:\n",
+	    c->name, c->summary);
+	for (const struct mlp_verb *v = c->verbs; v->name; v++)
+		fprintf(fp, "  %-20s %s\n", v->name, v->summary);
+	fprintf(fp, "\nSee 'mlp %s VERB -h' for a verb's options.\n", c->name);
+}
+
+/* The man page when one is installed and a person is reading. */
+static int
+try_man(const char *page)
+{
+	pid_t pid;
+	int status;
+
+	if (!isatty(1))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", 1);
+
+		if (null >= 0) {
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		execlp("man", "man", "-w", page, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		return -1;
+	fflush(stdout);
+	execlp("man", "man", page, (char *)NULL);
+	return -1;
+}
+
+static const struct mlp_opt help_opts[] = {
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static int
+help_run(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	const struct mlp_command *c;
+	int r;
+
+	mlp_opt_init(&p, ctx, argc, argv, help_opts, cmd_help.args,
+	    cmd_help.summary);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		if (r < 0) {
+			mlp_opt_release(&p);
+			return OPT_EXIT(r);
+		}
+	}
+	if (p.npos == 0) {
+		mlp_opt_release(&p);
+		if (try_man("mlp") < 0)
+			mlp_help_all(stdout);
+		return 0;
+	}
+	c = mlp_command_find(p.pos[0]);
+	if (!c) {
+		r = mlp_usage_error(ctx, "no command '%s'", p.pos[0]);
+		mlp_opt_release(&p);
+		return r;
+	}
+	if (p.npos > 1 && c->verbs) {
+		for (const struct mlp_verb *v = c->verbs; v->name; v++) {
+			if (strcmp(v->name, p.pos[1]) == 0 ||
+			    (p.npos > 2 && strncmp(v->name, p.pos[1],
+			    strlen(p.pos[1])) == 0 &&
+			    v->name[strlen(p.pos[1])] == ' ' &&
+			    strcmp(v->name + strlen(p.pos[1]) + 1,
+			    p.pos[2]) == 0)) {
+				char *name = xasprintf("%s %s", c->name,
+				    v->name);
+
+				mlp_usage(stdout, name, v->opts, v->args,
+				    v->summary);
+				free(name);
+				mlp_opt_release(&p);
+				return 0;
+			}
+		}
+	}
+	{
+		char *page = xasprintf("mlp-%s", c->name);
+
+		if (try_man(page) < 0)
+			mlp_help_command(stdout, c);
+		free(page);
+	}
+	mlp_opt_release(&p);
+	return 0;
+}
+
+const struct mlp_command cmd_help = {
+	.name = "help",
+	.run = help_run,
+	.setup = NO_REPO,
+	.summary = "Show help for mlp or a command",
+	.opts = help_opts,
+	.args = "[COMMAND [VERB]]",
+};
+
+static int
+version_run(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	int r;
+
+	mlp_opt_init(&p, ctx, argc, argv, help_opts, NULL,
+	    cmd_version.summary);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		if (r < 0) {
+			mlp_opt_release(&p);
+			return OPT_EXIT(r);
+		}
+	}
+	if (p.npos > 0) {
+		mlp_opt_release(&p);
+		return mlp_usage_error(ctx, "unexpected argument '%s'",
+		    p.pos[0]);
+	}
+	mlp_opt_release(&p);
+	if (ctx->json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "version", MLP_VERSION);
+		cJSON_AddNumberToObject(o, "schema", mlp_db_schema_version());
+		cJSON_AddStringToObject(o, "sqlite", sqlite3_libversion());
+		mlp_print_json(o);
+	} else {
+		printf("mlp version %s\n", MLP_VERSION);
+		if (ctx->verbose)
+			printf("schema %d, sqlite %s\n",
+			    mlp_db_schema_version(), sqlite3_libversion());
+	}
+	return 0;
+}
+
+const struct mlp_command cmd_version = {
+	.name = "version",
+	.run = version_run,
+	.setup = NO_REPO,
+	.summary = "Print the mlp version",
+	.opts = help_opts,
+	.args = NULL,
+};

@@ -1,0 +1,269 @@
+/* main(): global options, the command table, dispatch. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+#define MLP_CMD(name, setup, summary) &cmd_##name,
+const struct mlp_command *const mlp_commands[] = {
+#include "commands.def"
+	NULL,
+};
+#undef MLP_CMD
+
+int mlp_complete_main(struct mlp_ctx *ctx, int argc, char **argv);
+void mlp_help_all(FILE *fp);
+void mlp_help_command(FILE *fp, const struct mlp_command *c);
+
+const struct mlp_command *
+mlp_command_find(const char *name)
+{
+	for (size_t i = 0; mlp_commands[i]; i++)
+		if (strcmp(mlp_commands[i]->name, name) == 0)
+			return mlp_commands[i];
+	return NULL;
+}
+
+/* Edit distance, for "did you mean". */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), *row, prev, r;
+
+	if (la > 64 || lb > 64)
+		return 99;
+	row = xcalloc(lb + 1, sizeof(*row));
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+			size_t sub = prev + (a[i - 1] != b[j - 1]);
+
+			row[j] = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 :
+			    row[j - 1] + 1;
+			if (sub < row[j])
+				row[j] = sub;
+			prev = cur;
+		}
+	}
+	r = row[lb];
+	free(row);
+	return r;
+}
+
+static void
+did_you_mean(const char *word, const char *const *names, size_t n)
+{
+	int shown = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (distance(word, names[i]) <= 2 ||
+		    (strlen(word) >= 2 && strncmp(names[i], word,
+		    strlen(word)) == 0)) {
+			fprintf(stderr, "%s\t%s\n", shown ? "" :
+			    "\nThe most similar command is", names[i]);
+			shown = 1;
+		}
+	}
+}
+
+static int
+run_external(struct mlp_ctx *ctx, const char *name, int argc, char **argv)
+{
+	char *prog = xasprintf("mlp-%s", name);
+	char **args = xcalloc((size_t)argc + 1, sizeof(*args));
+	const char *names[64];
+	size_t n = 0;
+
+	args[0] = prog;
+	for (int i = 1; i < argc; i++)
+		args[i] = argv[i];
+	fflush(stdout);
+	execvp(prog, args);
+	if (errno != ENOENT) {
+		mlp_failf(ctx, 1, "cannot run '%s': %s", prog, strerror(errno));
+		free(args);
+		free(prog);
+		return 1;
+	}
+	free(args);
+	free(prog);
+	mlp_failf(ctx, 2, "'%s' is not an mlp command; see 'mlp help'", name);
+	for (size_t i = 0; mlp_commands[i] && n < 64; i++)
+		names[n++] = mlp_commands[i]->name;
+	did_you_mean(name, names, n);
+	return 2;
+}
+
+static const struct mlp_verb *
+find_verb(const struct mlp_command *c, int argc, char **argv, int *words)
+{
+	const struct mlp_verb *v;
+
+	for (v = c->verbs; v->name; v++) {
+		const char *sp = strchr(v->name, ' ');
+
+		if (!sp && strcmp(v->name, argv[1]) == 0) {
+			*words = 1;
+			return v;
+		}
+		if (sp && strncmp(v->name, argv[1], (size_t)(sp - v->name)) == 0 &&
+		    argv[1][sp - v->name] == '\0' && argc > 2 &&
+		    strcmp(sp + 1, argv[2]) == 0) {
+			*words = 2;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+static int
+run_verb(struct mlp_ctx *ctx, const struct mlp_command *c, int argc,
+    char **argv)
+{
+	const struct mlp_verb *v;
+	const char *names[64];
+	char *full;
+	int words = 0, rc;
+	size_t n = 0;
+
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0) {
+		mlp_help_command(argc < 2 ? stderr : stdout, c);
+		return argc < 2 ? 2 : 0;
+	}
+	v = find_verb(c, argc, argv, &words);
+	if (!v) {
+		const char *prev = NULL;
+
+		mlp_usage_error(ctx, "unknown verb '%s'", argv[1]);
+		for (v = c->verbs; v->name && n < 64; v++) {
+			size_t len = strcspn(v->name, " ");
+
+			if (prev && strncmp(prev, v->name, len) == 0)
+				continue;
+			names[n++] = prev = v->name;
+		}
+		did_you_mean(argv[1], names, n);
+		return 2;
+	}
+	full = xasprintf("%s %s", c->name, v->name);
+	ctx->cmd = full;
+	rc = v->fn(ctx, argc - words, argv + words);
+	ctx->cmd = c->name;
+	free(full);
+	return rc;
+}
+
+static int
+setup_repo(struct mlp_ctx *ctx, const struct mlp_command *c)
+{
+	struct mlp_err err;
+	int rc;
+
+	if (c->setup == NO_REPO)
+		return 0;
+	mlp_err_clear(&err);
+	rc = mlp_repo_discover(&ctx->repo, ".", getenv("MLP_DIR"), &err);
+	if (rc == MLP_ENOREPO && c->setup == OPT_REPO)
+		return 0;
+	if (rc < 0 || (c->setup == NEED_REPO &&
+	    (rc = mlp_repo_open_db(ctx->repo, &ctx->db, &err)) < 0)) {
+		mlp_fail(ctx, &err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+use_color(int fd)
+{
+	const char *term = getenv("TERM");
+
+	if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
+		return 0;
+	return isatty(fd) && term && strcmp(term, "dumb") != 0;
+}
+
+static int
+finish_output(struct mlp_ctx *ctx, int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			mlp_failf(ctx, 1, "cannot write output: %s",
+			    strerror(errno));
+		return rc ? rc : 1;
+	}
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct mlp_ctx ctx = { 0 };
+	const struct mlp_command *c;
+	int i, rc;
+
+	ctx.argc = argc;
+	ctx.argv = argv;
+	ctx.cmd = "";
+	ctx.color = use_color(1);
+	ctx.color_err = use_color(2);
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--version") == 0) {
+			printf("mlp version %s\n", MLP_VERSION);
+			return finish_output(&ctx, 0);
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			mlp_help_all(stdout);
+			return finish_output(&ctx, 0);
+		} else if (strcmp(a, "-C") == 0 || strncmp(a, "-C", 2) == 0) {
+			const char *dir = a[2] ? a + 2 : argv[++i];
+
+			if (!dir)
+				return mlp_usage_error(&ctx, "-C needs a "
+				    "directory");
+			if (chdir(dir) < 0)
+				return mlp_failf(&ctx, 1, "cannot change to "
+				    "'%s': %s", dir, strerror(errno));
+		} else if (strcmp(a, "--json") == 0) {
+			ctx.json = 1;
+		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+			ctx.quiet = 1;
+		} else if (strcmp(a, "-v") == 0 ||
+		    strcmp(a, "--verbose") == 0) {
+			ctx.verbose++;
+		} else if (strcmp(a, "--no-color") == 0) {
+			ctx.color = ctx.color_err = 0;
+		} else {
+			return mlp_usage_error(&ctx, "unknown option '%s'", a);
+		}
+	}
+	if (i >= argc) {
+		mlp_help_all(stderr);
+		return 2;
+	}
+	if (strcmp(argv[i], "__complete") == 0)
+		return finish_output(&ctx,
+		    mlp_complete_main(&ctx, argc - i - 1, argv + i + 1));
+	c = mlp_command_find(argv[i]);
+	if (!c)
+		return run_external(&ctx, argv[i], argc - i, argv + i);
+	ctx.cmd = c->name;
+	if (setup_repo(&ctx, c) < 0) {
+		rc = 1;
+	} else if (c->verbs) {
+		rc = run_verb(&ctx, c, argc - i, argv + i);
+	} else {
+		rc = c->run(&ctx, argc - i, argv + i);
+	}
+	mlp_db_close(ctx.db);
+	mlp_repo_free(ctx.repo);
+	return finish_output(&ctx, rc);
+}

@@ -1,0 +1,232 @@
+/* Output for humans and scripts: errors, colour, tables, CSV and JSON. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static void
+vmsg(struct mlp_ctx *ctx, const char *prefix, const char *color,
+    const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s%s%s", ctx->color_err ? "\033[" : "",
+	    ctx->color_err ? color : "", ctx->color_err ? "m" : "");
+	fprintf(stderr, "%s", prefix);
+	if (ctx->cmd && *ctx->cmd)
+		fprintf(stderr, "%s: ", ctx->cmd);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "%s\n", ctx->color_err ? "\033[0m" : "");
+}
+
+int
+mlp_failf(struct mlp_ctx *ctx, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(ctx, "mlp: ", C_RED, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int
+mlp_fail(struct mlp_ctx *ctx, const struct mlp_err *err)
+{
+	int code = err->code == MLP_EINVAL || err->code == MLP_ESYNTAX ? 2 : 1;
+
+	mlp_failf(ctx, code, "%s", err->msg[0] ? err->msg : "failed");
+	if (err->code == MLP_ENOREPO)
+		mlp_hint(ctx, "run 'mlp init' to create one here, or use -C "
+		    "DIR or MLP_DIR");
+	else if (err->code == MLP_ECORRUPT)
+		mlp_hint(ctx, "the repository's metadata database is damaged "
+		    "or not mlp's; restore .mlp/mlp.db from a backup");
+	else if (err->code == MLP_ELOCKED)
+		mlp_hint(ctx, "another mlp process holds the database; try "
+		    "again");
+	return code;
+}
+
+void
+mlp_hint(struct mlp_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "hint: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+}
+
+int
+mlp_usage_error(struct mlp_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(ctx, "mlp: ", C_RED, fmt, ap);
+	va_end(ap);
+	mlp_hint(ctx, "see 'mlp %s -h'", ctx->cmd && *ctx->cmd ? ctx->cmd :
+	    "help");
+	return 2;
+}
+
+void
+mlp_info(struct mlp_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ctx->quiet)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+const char *
+mlp_color(struct mlp_ctx *ctx, const char *code)
+{
+	static char buf[8][16];
+	static int slot;
+
+	if (!ctx->color)
+		return "";
+	slot = (slot + 1) % 8;
+	snprintf(buf[slot], sizeof(buf[slot]), "\033[%sm", code);
+	return buf[slot];
+}
+
+void
+mlp_print_json(cJSON *doc)
+{
+	char *s = cJSON_PrintUnformatted(doc);
+
+	if (s) {
+		fputs(s, stdout);
+		fputc('\n', stdout);
+	}
+	free(s);
+	cJSON_Delete(doc);
+}
+
+/* cells and color grow together: both hold alloc entries */
+static void
+table_grow(struct mlp_table *t, size_t need)
+{
+	size_t old = t->alloc;
+
+	if (need <= old)
+		return;
+	mlp_grow(&t->cells, &t->alloc, need, sizeof(*t->cells));
+	t->color = xrealloc(t->color, t->alloc * sizeof(*t->color));
+	memset(t->color + old, 0, (t->alloc - old) * sizeof(*t->color));
+}
+
+void
+mlp_table_init(struct mlp_table *t, size_t ncols, const char *const *hdr)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	t->right = xcalloc(ncols, sizeof(*t->right));
+	table_grow(t, ncols);
+	for (size_t i = 0; i < ncols; i++)
+		t->cells[i] = xstrdup(hdr[i]);
+}
+
+void
+mlp_table_add(struct mlp_table *t, const char *const *row)
+{
+	size_t base = (t->nrows + 1) * t->ncols;
+
+	table_grow(t, base + t->ncols);
+	for (size_t i = 0; i < t->ncols; i++)
+		t->cells[base + i] = xstrdup(row[i] ? row[i] : "");
+	t->nrows++;
+}
+
+void
+mlp_table_set_color(struct mlp_table *t, size_t row, size_t col,
+    const char *code)
+{
+	t->color[(row + 1) * t->ncols + col] = code;
+}
+
+/* Display width of UTF-8 text: code points, good enough for tables. */
+static size_t
+text_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+void
+mlp_table_print(struct mlp_ctx *ctx, struct mlp_table *t)
+{
+	size_t *w = xcalloc(t->ncols, sizeof(*w));
+
+	for (size_t r = 0; r <= t->nrows; r++)
+		for (size_t c = 0; c < t->ncols; c++) {
+			size_t cw = text_width(t->cells[r * t->ncols + c]);
+
+			if (cw > w[c])
+				w[c] = cw;
+		}
+	for (size_t r = 0; r <= t->nrows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *cell = t->cells[r * t->ncols + c];
+			const char *col = r == 0 ? C_BOLD :
+			    t->color[r * t->ncols + c];
+			size_t pad = w[c] - text_width(cell);
+			int last = c + 1 == t->ncols;
+
+			if (c)
+				fputs("  ", stdout);
+			if (t->right[c] && r > 0)
+				for (size_t i = 0; i < pad; i++)
+					fputc(' ', stdout);
+			if (col && ctx->color)
+				printf("\033[%sm%s\033[0m", col, cell);
+			else
+				fputs(cell, stdout);
+			if (!(t->right[c] && r > 0) && !last)
+				for (size_t i = 0; i < pad; i++)
+					fputc(' ', stdout);
+		}
+		fputc('\n', stdout);
+	}
+	free(w);
+}
+
+void
+mlp_table_release(struct mlp_table *t)
+{
+	for (size_t i = 0; i < (t->nrows + 1) * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t->right);
+	free(t->color);
+	memset(t, 0, sizeof(*t));
+}
+
+void
+mlp_csv_field(FILE *fp, const char *s, char sep)
+{
+	if (strpbrk(s, ",\"\r\n")) {
+		fputc('"', fp);
+		for (; *s; s++) {
+			if (*s == '"')
+				fputc('"', fp);
+			fputc(*s, fp);
+		}
+		fputc('"', fp);
+	} else {
+		fputs(s, fp);
+	}
+	fputc(sep, fp);
+}

@@ -1,0 +1,114 @@
+/* Core helpers shared by every module: errors, buffers, allocation, ids, time. */
+#ifndef MLP_CORE_H
+#define MLP_CORE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MLP_VERSION "0.1.0"
+
+/* Error codes: 0 is success, failures are negative. A distinct code exists
+ * only where a caller branches on it. */
+enum {
+	MLP_OK = 0,
+	MLP_EFAIL = -1,		/* generic failure */
+	MLP_ENOTFOUND = -2,	/* the named thing does not exist */
+	MLP_EEXISTS = -3,	/* it exists already */
+	MLP_EINVAL = -4,	/* invalid input (usage-level: exit 2) */
+	MLP_EAMBIGUOUS = -5,	/* a prefix matches several things */
+	MLP_ELOCKED = -6,	/* a lock is held by someone else */
+	MLP_EUNSUPPORTED = -7,	/* recognised but not supported */
+	MLP_ENOREPO = -8,	/* no .mlp/ found */
+	MLP_ECORRUPT = -9,	/* data on disk is damaged or not ours */
+	MLP_ESYNTAX = -10,	/* a parse error; err->pos holds the column */
+};
+
+struct mlp_err {
+	int code;
+	int pos;		/* byte offset for MLP_ESYNTAX, else -1 */
+	char msg[512];
+};
+
+/* Sets err (when not NULL) to code and a printf-style message; returns code. */
+int mlp_err_set(struct mlp_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Puts "fmt: " in front of the message already in err; returns err->code. */
+int mlp_err_prefix(struct mlp_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Clears err to success. */
+void mlp_err_clear(struct mlp_err *err);
+
+/* Allocation that aborts on out-of-memory, so call sites stay short. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grows an array *p holding *alloc elements of size sz to at least need. */
+void mlp_grow(void *pp, size_t *alloc, size_t need, size_t sz);
+
+/* A growable byte buffer, always NUL-terminated. */
+struct mlp_buf {
+	char *s;
+	size_t len, alloc;
+};
+#define MLP_BUF_INIT { NULL, 0, 0 }
+
+void mlp_buf_init(struct mlp_buf *b);
+void mlp_buf_release(struct mlp_buf *b);
+void mlp_buf_reset(struct mlp_buf *b);
+void mlp_buf_grow(struct mlp_buf *b, size_t extra);
+void mlp_buf_add(struct mlp_buf *b, const void *data, size_t n);
+void mlp_buf_adds(struct mlp_buf *b, const char *s);
+void mlp_buf_addc(struct mlp_buf *b, char c);
+void mlp_buf_addf(struct mlp_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void mlp_buf_vaddf(struct mlp_buf *b, const char *fmt, va_list ap);
+/* Hands the string over to the caller, who frees it; b is left empty. */
+char *mlp_buf_detach(struct mlp_buf *b);
+/* Returns a pointer to the contents, "" when empty (never NULL). */
+const char *mlp_buf_str(const struct mlp_buf *b);
+
+/* A list of owned strings. */
+struct mlp_strv {
+	char **v;
+	size_t n, alloc;
+};
+#define MLP_STRV_INIT { NULL, 0, 0 }
+void mlp_strv_push(struct mlp_strv *sv, const char *s);
+void mlp_strv_push_owned(struct mlp_strv *sv, char *s);
+void mlp_strv_release(struct mlp_strv *sv);
+
+/* Milliseconds since the epoch (wall clock). */
+int64_t mlp_now_ms(void);
+/* Monotonic seconds, for measuring durations. */
+double mlp_mono(void);
+/* Formats ms since the epoch as local "YYYY-MM-DD HH:MM:SS" into out. */
+void mlp_fmt_time(int64_t ms, char *out, size_t n);
+/* Formats a duration in ms as "1h02m", "3m04s", "5.2s", "120ms". */
+void mlp_fmt_duration(int64_t ms, char *out, size_t n);
+
+/* Fills out with n random bytes from the kernel; 0 or MLP_EFAIL. */
+int mlp_random(void *out, size_t n, struct mlp_err *err);
+/* Writes a new random 32-hex-digit id and a NUL into out[33]. */
+int mlp_new_id(char out[33], struct mlp_err *err);
+
+/* Strict number parsing: the whole string must be consumed. 0 or -1. */
+int mlp_parse_double(const char *s, double *out);
+int mlp_parse_int64(const char *s, int64_t *out);
+/* Formats a double the shortest way that reads back exactly ("nan", "inf"). */
+void mlp_fmt_double(double v, char *out, size_t n);
+
+/* Logging to stderr through a callback that cmd/ installs. */
+enum mlp_log_level { MLP_LOG_ERROR, MLP_LOG_WARN, MLP_LOG_INFO, MLP_LOG_DEBUG };
+typedef void (*mlp_log_fn)(enum mlp_log_level, const char *msg, void *ud);
+void mlp_log_set(mlp_log_fn fn, void *ud);
+void mlp_log(enum mlp_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

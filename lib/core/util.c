@@ -1,0 +1,180 @@
+/* Time, random ids, strict number parsing and the logging hook. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "core.h"
+
+int64_t
+mlp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+double
+mlp_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+mlp_fmt_time(int64_t ms, char *out, size_t n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm) || !strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(out, n, "%lld", (long long)ms);
+}
+
+void
+mlp_fmt_duration(int64_t ms, char *out, size_t n)
+{
+	if (ms < 0)
+		snprintf(out, n, "-");
+	else if (ms < 1000)
+		snprintf(out, n, "%lldms", (long long)ms);
+	else if (ms < 60000)
+		snprintf(out, n, "%.1fs", (double)ms / 1000);
+	else if (ms < 3600000)
+		snprintf(out, n, "%lldm%02llds", (long long)(ms / 60000),
+		    (long long)(ms / 1000 % 60));
+	else
+		snprintf(out, n, "%lldh%02lldm", (long long)(ms / 3600000),
+		    (long long)(ms / 60000 % 60));
+}
+
+int
+mlp_random(void *out, size_t n, struct mlp_err *err)
+{
+	unsigned char *p = out;
+
+	while (n > 0) {
+		ssize_t got = getrandom(p, n, 0);
+
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return mlp_err_set(err, MLP_EFAIL,
+			    "cannot get random bytes: %s", strerror(errno));
+		}
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+int
+mlp_new_id(char out[33], struct mlp_err *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[16];
+	int rc;
+
+	if ((rc = mlp_random(raw, sizeof(raw), err)) < 0)
+		return rc;
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[32] = '\0';
+	return 0;
+}
+
+int
+mlp_parse_double(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return -1;
+	/* strtod accepts "nan", "inf" and "infinity" in any case, as MLflow's
+	 * float() does; hex floats are refused to keep the input unambiguous */
+	if (strchr(s, 'x') || strchr(s, 'X'))
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s)
+		return -1;
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (*end)
+		return -1;
+	if (errno == ERANGE && !isinf(v) && v != 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+mlp_parse_int64(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || *end || errno == ERANGE)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void
+mlp_fmt_double(double v, char *out, size_t n)
+{
+	if (isnan(v)) {
+		snprintf(out, n, "nan");
+		return;
+	}
+	if (isinf(v)) {
+		snprintf(out, n, v > 0 ? "inf" : "-inf");
+		return;
+	}
+	for (int prec = 6; prec <= 17; prec++) {
+		snprintf(out, n, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			return;
+	}
+}
+
+static mlp_log_fn log_fn;
+static void *log_ud;
+
+void
+mlp_log_set(mlp_log_fn fn, void *ud)
+{
+	log_fn = fn;
+	log_ud = ud;
+}
+
+void
+mlp_log(enum mlp_log_level lvl, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!log_fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_fn(lvl, msg, log_ud);
+}

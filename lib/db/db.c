@@ -1,0 +1,388 @@
+/* SQLite handle, pragmas, schema migrations and query helpers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "db.h"
+
+/* 'mlp' and a format number: marks the file as ours (PRAGMA application_id) */
+#define MLP_APPLICATION_ID 0x6d6c7001
+#define BUSY_TIMEOUT_MS 60000
+
+/* Migration i takes the schema from user_version i to i + 1. Never edit a
+ * released entry; append a new one. */
+static const char *const migrations[] = {
+	/* 1: experiment tracking */
+	"CREATE TABLE experiment ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  lifecycle TEXT NOT NULL DEFAULT 'active'"
+	"    CHECK (lifecycle IN ('active', 'deleted')),"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL);"
+	"INSERT INTO experiment VALUES (0, 'Default', 'active',"
+	"  CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER),"
+	"  CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));"
+	"CREATE TABLE run ("
+	"  id INTEGER PRIMARY KEY,"
+	"  uuid TEXT NOT NULL UNIQUE,"
+	"  experiment INTEGER NOT NULL REFERENCES experiment(id),"
+	"  name TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN"
+	"    ('RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED')),"
+	"  start_time INTEGER NOT NULL,"
+	"  end_time INTEGER,"
+	"  lifecycle TEXT NOT NULL DEFAULT 'active'"
+	"    CHECK (lifecycle IN ('active', 'deleted')),"
+	"  deleted_time INTEGER);"
+	"CREATE INDEX run_experiment ON run(experiment, start_time);"
+	"CREATE INDEX run_start ON run(start_time);"
+	"CREATE TABLE metric_key ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE);"
+	/* history: append-only; NaN is stored as NULL with is_nan set, since
+	 * SQLite turns a NaN REAL into NULL */
+	"CREATE TABLE metric ("
+	"  run INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,"
+	"  key INTEGER NOT NULL REFERENCES metric_key(id),"
+	"  step INTEGER NOT NULL,"
+	"  ts INTEGER NOT NULL,"
+	"  value REAL,"
+	"  is_nan INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX metric_run_key ON metric(run, key, step);"
+	/* the latest point per (run, key), greatest by (step, ts, value), so
+	 * search and ordering never read histories */
+	"CREATE TABLE latest_metric ("
+	"  run INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,"
+	"  key INTEGER NOT NULL REFERENCES metric_key(id),"
+	"  step INTEGER NOT NULL,"
+	"  ts INTEGER NOT NULL,"
+	"  value REAL,"
+	"  is_nan INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (run, key)) WITHOUT ROWID;"
+	"CREATE INDEX latest_metric_key ON latest_metric(key, value);"
+	"CREATE TABLE param ("
+	"  run INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (run, key)) WITHOUT ROWID;"
+	"CREATE INDEX param_key ON param(key, value);"
+	"CREATE TABLE tag ("
+	"  run INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (run, key)) WITHOUT ROWID;"
+	"CREATE INDEX tag_key ON tag(key, value);",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int
+mlp_db_schema_version(void)
+{
+	return NMIGRATIONS;
+}
+
+int
+mlp_db_error(struct mlp_db *db, struct mlp_err *err, const char *what)
+{
+	int ec = sqlite3_extended_errcode(db->h);
+	int code = MLP_EFAIL;
+
+	switch (ec & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		code = MLP_ELOCKED;
+		break;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		code = MLP_ECORRUPT;
+		break;
+	}
+	return mlp_err_set(err, code, "%s: '%s': %s", what, db->path,
+	    sqlite3_errmsg(db->h));
+}
+
+int
+mlp_db_exec(struct mlp_db *db, const char *sql, struct mlp_err *err)
+{
+	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return mlp_db_error(db, err, "database error");
+	return 0;
+}
+
+int
+mlp_db_prepare(struct mlp_db *db, sqlite3_stmt **st, const char *sql,
+    struct mlp_err *err)
+{
+	if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK) {
+		*st = NULL;
+		return mlp_db_error(db, err, "cannot prepare query");
+	}
+	return 0;
+}
+
+int
+mlp_db_begin(struct mlp_db *db, struct mlp_err *err)
+{
+	if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return mlp_db_error(db, err, "cannot start a transaction");
+	db->in_tx = 1;
+	return 0;
+}
+
+int
+mlp_db_commit(struct mlp_db *db, struct mlp_err *err)
+{
+	if (sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		int rc = mlp_db_error(db, err, "cannot commit");
+
+		mlp_db_rollback(db);
+		return rc;
+	}
+	db->in_tx = 0;
+	return 0;
+}
+
+void
+mlp_db_rollback(struct mlp_db *db)
+{
+	if (db && sqlite3_get_autocommit(db->h) == 0)
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	if (db)
+		db->in_tx = 0;
+}
+
+static int
+pragma_int(struct mlp_db *db, const char *sql, int *out, struct mlp_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = mlp_db_prepare(db, &st, sql, err)) < 0)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int(st, 0);
+		rc = 0;
+	} else {
+		rc = mlp_db_error(db, err, "cannot read the database");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+migrate(struct mlp_db *db, int create, struct mlp_err *err)
+{
+	int version, appid, rc;
+	char sql[96];
+
+	if ((rc = pragma_int(db, "PRAGMA user_version", &version, err)) < 0)
+		return rc;
+	if ((rc = pragma_int(db, "PRAGMA application_id", &appid, err)) < 0)
+		return rc;
+	if (appid == MLP_APPLICATION_ID && version == NMIGRATIONS)
+		return 0;
+	if (appid != MLP_APPLICATION_ID && (appid != 0 || version != 0))
+		return mlp_err_set(err, MLP_ECORRUPT,
+		    "'%s' is a SQLite database, but not mlp's", db->path);
+	if (version > NMIGRATIONS)
+		return mlp_err_set(err, MLP_ECORRUPT,
+		    "'%s' has schema version %d; this mlp knows up to %d: "
+		    "upgrade mlp", db->path, version, NMIGRATIONS);
+
+	/* Take the write lock, then look again: another process may have
+	 * migrated while we waited. */
+	if ((rc = mlp_db_begin(db, err)) < 0)
+		return rc;
+	if ((rc = pragma_int(db, "PRAGMA user_version", &version, err)) < 0 ||
+	    (rc = pragma_int(db, "PRAGMA application_id", &appid, err)) < 0)
+		goto fail;
+	if (appid == 0 && version == 0) {
+		sqlite3_stmt *st;
+		int tables = 0;
+
+		/* an empty file is a new database only when we were asked to
+		 * make one; a database with tables of its own is not ours */
+		if ((rc = mlp_db_prepare(db, &st,
+		    "SELECT count(*) FROM sqlite_schema", err)) < 0)
+			goto fail;
+		if (sqlite3_step(st) == SQLITE_ROW)
+			tables = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		if (tables > 0) {
+			rc = mlp_err_set(err, MLP_ECORRUPT,
+			    "'%s' is a SQLite database, but not mlp's", db->path);
+			goto fail;
+		}
+		if (!create) {
+			rc = mlp_err_set(err, MLP_ECORRUPT,
+			    "'%s' is empty: not an mlp database", db->path);
+			goto fail;
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d",
+		    MLP_APPLICATION_ID);
+		if ((rc = mlp_db_exec(db, sql, err)) < 0)
+			goto fail;
+	}
+	for (; version < NMIGRATIONS; version++) {
+		if ((rc = mlp_db_exec(db, migrations[version], err)) < 0) {
+			mlp_err_prefix(err, "schema migration %d", version + 1);
+			goto fail;
+		}
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", NMIGRATIONS);
+	if ((rc = mlp_db_exec(db, sql, err)) < 0)
+		goto fail;
+	return mlp_db_commit(db, err);
+fail:
+	mlp_db_rollback(db);
+	return rc;
+}
+
+int
+mlp_db_open(struct mlp_db **out, const char *path, int create,
+    struct mlp_err *err)
+{
+	struct mlp_db *db;
+	struct stat sb;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int rc;
+
+	*out = NULL;
+	if (!create && stat(path, &sb) < 0)
+		return mlp_err_set(err, MLP_ENOTFOUND,
+		    "metadata database '%s' is missing", path);
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	db = xcalloc(1, sizeof(*db));
+	db->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+		rc = db->h ? mlp_db_error(db, err, "cannot open database")
+			   : mlp_err_set(err, MLP_EFAIL,
+			       "cannot open database '%s'", path);
+		goto fail;
+	}
+	sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(db->h, 1);
+	/* journal_mode=WAL persists in the file; setting it needs no lock
+	 * once it is already WAL, so only a new database pays for it */
+	if ((rc = mlp_db_exec(db, "PRAGMA foreign_keys = ON;"
+	    "PRAGMA synchronous = NORMAL;"
+	    "PRAGMA cache_size = -32768;"
+	    "PRAGMA temp_store = MEMORY;", err)) < 0)
+		goto fail;
+	{
+		sqlite3_stmt *st;
+		const char *mode = "";
+
+		if ((rc = mlp_db_prepare(db, &st, "PRAGMA journal_mode", err)) < 0)
+			goto fail;
+		if (sqlite3_step(st) == SQLITE_ROW)
+			mode = mlp_db_text(st, 0);
+		else {
+			rc = mlp_db_error(db, err, "cannot read database");
+			sqlite3_finalize(st);
+			goto fail;
+		}
+		rc = strcmp(mode, "wal") != 0;
+		sqlite3_finalize(st);
+		if (rc && (rc = mlp_db_exec(db, "PRAGMA journal_mode = WAL",
+		    err)) < 0)
+			goto fail;
+	}
+	if ((rc = migrate(db, create, err)) < 0)
+		goto fail;
+	*out = db;
+	return 0;
+fail:
+	mlp_db_close(db);
+	return rc;
+}
+
+void
+mlp_db_close(struct mlp_db *db)
+{
+	if (!db)
+		return;
+	mlp_db_rollback(db->h ? db : NULL);
+	sqlite3_close_v2(db->h);
+	free(db->path);
+	free(db);
+}
+
+const char *
+mlp_db_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	return s ? (const char *)s : "";
+}
+
+static struct mlp_sqlarg *
+arg_push(struct mlp_sqlargs *a, enum mlp_sqlarg_type type)
+{
+	struct mlp_sqlarg *arg;
+
+	mlp_grow(&a->v, &a->alloc, a->n + 1, sizeof(*a->v));
+	arg = &a->v[a->n++];
+	memset(arg, 0, sizeof(*arg));
+	arg->type = type;
+	return arg;
+}
+
+void
+mlp_sqlargs_text(struct mlp_sqlargs *a, const char *s)
+{
+	arg_push(a, MLP_ARG_TEXT)->s = xstrdup(s);
+}
+
+void
+mlp_sqlargs_double(struct mlp_sqlargs *a, double d)
+{
+	arg_push(a, MLP_ARG_DOUBLE)->d = d;
+}
+
+void
+mlp_sqlargs_int(struct mlp_sqlargs *a, int64_t i)
+{
+	arg_push(a, MLP_ARG_INT)->i = i;
+}
+
+void
+mlp_sqlargs_release(struct mlp_sqlargs *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i].s);
+	free(a->v);
+	a->v = NULL;
+	a->n = a->alloc = 0;
+}
+
+int
+mlp_db_bind_args(sqlite3_stmt *st, int first, const struct mlp_sqlargs *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		const struct mlp_sqlarg *arg = &a->v[i];
+		int idx = first + (int)i, rc;
+
+		switch (arg->type) {
+		case MLP_ARG_TEXT:
+			rc = sqlite3_bind_text(st, idx, arg->s, -1,
+			    SQLITE_TRANSIENT);
+			break;
+		case MLP_ARG_DOUBLE:
+			rc = sqlite3_bind_double(st, idx, arg->d);
+			break;
+		default:
+			rc = sqlite3_bind_int64(st, idx, arg->i);
+			break;
+		}
+		if (rc != SQLITE_OK)
+			return MLP_EFAIL;
+	}
+	return 0;
+}

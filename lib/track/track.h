@@ -1,0 +1,242 @@
+/* Experiment tracking: experiments, runs, params, metrics, tags and search,
+ * with MLflow's semantics. */
+#ifndef MLP_TRACK_H
+#define MLP_TRACK_H
+
+#include <stdint.h>
+
+#include "../core/core.h"
+#include "../db/db.h"
+#include "filter.h"
+
+/* Which runs or experiments a listing shows (MLflow's run_view_type). */
+enum mlp_view { MLP_VIEW_ACTIVE, MLP_VIEW_DELETED, MLP_VIEW_ALL };
+
+/* MLflow's limits on keys and values. */
+#define MLP_KEY_MAX 250
+#define MLP_PARAM_VALUE_MAX 6000
+#define MLP_TAG_VALUE_MAX 8000
+
+/* Experiments */
+
+struct mlp_experiment {
+	int64_t id;
+	char *name;
+	char *lifecycle;	/* "active" or "deleted" */
+	int64_t created, updated;
+	int64_t nruns;		/* active runs */
+};
+
+/* Creates an experiment; MLP_EEXISTS when the name is taken (even by a
+ * deleted one, as MLflow). *id may be NULL. */
+int mlp_track_experiment_create(struct mlp_db *db, const char *name,
+    int64_t *id, struct mlp_err *err);
+
+/* Finds an experiment by name, or by numeric id when ref is all digits and
+ * no experiment has that name. Deleted experiments are found too; the
+ * caller checks out->lifecycle. MLP_ENOTFOUND otherwise. Release out with
+ * mlp_experiment_release(). */
+int mlp_track_experiment_get(struct mlp_db *db, const char *ref,
+    struct mlp_experiment *out, struct mlp_err *err);
+
+int mlp_track_experiment_rename(struct mlp_db *db, const char *ref,
+    const char *new_name, struct mlp_err *err);
+
+/* Soft-deletes (and restores) an experiment. The Default experiment cannot
+ * be deleted (MLP_EINVAL). */
+int mlp_track_experiment_delete(struct mlp_db *db, const char *ref,
+    struct mlp_err *err);
+int mlp_track_experiment_restore(struct mlp_db *db, const char *ref,
+    struct mlp_err *err);
+
+/* Lists experiments by id; the caller frees with mlp_experiments_free(). */
+int mlp_track_experiment_list(struct mlp_db *db, enum mlp_view view,
+    struct mlp_experiment **out, size_t *n, struct mlp_err *err);
+void mlp_experiment_release(struct mlp_experiment *e);
+void mlp_experiments_free(struct mlp_experiment *v, size_t n);
+
+/* Runs */
+
+struct mlp_run_info {
+	int64_t id;		/* internal row id */
+	char uuid[33];		/* the run id users see */
+	int64_t experiment;
+	char *experiment_name;
+	char *name;
+	char *user;
+	char *status;		/* RUNNING FINISHED FAILED KILLED SCHEDULED */
+	int64_t start_time, end_time;	/* ms; end_time 0 while running */
+	char *lifecycle;
+};
+
+struct mlp_kv {
+	char *key, *value;
+};
+
+struct mlp_metric {
+	char *key;
+	double value;
+	int64_t step, ts;
+};
+
+/* A run with its params, tags and latest metrics, each sorted by key. */
+struct mlp_run {
+	struct mlp_run_info info;
+	struct mlp_kv *params, *tags;
+	size_t nparams, ntags;
+	struct mlp_metric *metrics;
+	size_t nmetrics;
+};
+
+/* Resolves a run id or a unique prefix of at least 4 hex digits. Errors:
+ * MLP_EINVAL (not hex, too short), MLP_ENOTFOUND, MLP_EAMBIGUOUS (the
+ * message lists the candidates). Deleted runs resolve too. Release out with
+ * mlp_run_info_release(). */
+int mlp_track_run_resolve(struct mlp_db *db, const char *ref,
+    struct mlp_run_info *out, struct mlp_err *err);
+void mlp_run_info_release(struct mlp_run_info *ri);
+
+struct mlp_run_start {
+	const char *experiment;	/* name or id; NULL for Default */
+	const char *name;	/* NULL: a generated name */
+	const char *user;
+	const struct mlp_kv *tags;	/* user and system tags */
+	size_t ntags;
+	int64_t start_time;	/* 0: now */
+};
+
+/* The user a run is recorded for: $MLP_USER, $USER, or the login name
+ * (caller frees). */
+char *mlp_track_user(void);
+
+/* The system tags a run records at start: mlp.user, mlp.source.host,
+ * mlp.source.cwd, mlp.source.cmdline, mlp.version and, inside a git work
+ * tree, mlp.source.git.commit, .branch and .dirty. Free with
+ * mlp_kvs_free(). */
+int mlp_track_source_tags(const char *cmdline, struct mlp_kv **out,
+    size_t *n);
+void mlp_kvs_free(struct mlp_kv *v, size_t n);
+
+/* Starts a RUNNING run and writes its id to uuid. */
+int mlp_track_run_start(struct mlp_db *db, const struct mlp_run_start *rs,
+    char uuid[33], struct mlp_err *err);
+
+/* Parses "finished" / "FAILED" ...; 0 or MLP_EINVAL. */
+int mlp_track_status_parse(const char *s, const char **canonical,
+    struct mlp_err *err);
+
+/* Sets the run's terminal status and end time. */
+int mlp_track_run_end(struct mlp_db *db, const char *uuid, const char *status,
+    int64_t end_time, struct mlp_err *err);
+
+/* Loads a run with its params, tags and latest metrics; free with
+ * mlp_run_free(). */
+int mlp_track_run_get(struct mlp_db *db, const char *uuid,
+    struct mlp_run **out, struct mlp_err *err);
+void mlp_run_free(struct mlp_run *r);
+
+/* Soft delete and restore. */
+int mlp_track_run_delete(struct mlp_db *db, const char *uuid,
+    struct mlp_err *err);
+int mlp_track_run_restore(struct mlp_db *db, const char *uuid,
+    struct mlp_err *err);
+
+/* Permanently removes runs deleted at least older_than_ms ago (and the
+ * experiments deleted that long ago with all their runs); counts in *nruns
+ * and *nexps. */
+int mlp_track_gc(struct mlp_db *db, int64_t older_than_ms, int64_t *nruns,
+    int64_t *nexps, struct mlp_err *err);
+
+/* Every point of one metric of a run, ordered by step then timestamp. The
+ * caller frees *out (keys are NULL in the returned points). */
+int mlp_track_metric_history(struct mlp_db *db, const char *uuid,
+    const char *key, struct mlp_metric **out, size_t *n, struct mlp_err *err);
+
+/* Logging. A logger writes one run's params, tags and metrics in a single
+ * transaction, so a batch lands whole or not at all. */
+struct mlp_logger;
+
+/* Takes the write lock and prepares the statements. The run must not be
+ * deleted. Finish with mlp_logger_commit() or mlp_logger_abort(). */
+int mlp_logger_begin(struct mlp_db *db, const char *uuid,
+    struct mlp_logger **out, struct mlp_err *err);
+/* Appends a metric point; NaN and ±Inf are allowed; ts 0 means now. */
+int mlp_logger_metric(struct mlp_logger *lg, const char *key, double value,
+    int64_t step, int64_t ts, struct mlp_err *err);
+/* Params are immutable: the same value again is a no-op, another value is
+ * MLP_EINVAL. */
+int mlp_logger_param(struct mlp_logger *lg, const char *key,
+    const char *value, struct mlp_err *err);
+int mlp_logger_tag(struct mlp_logger *lg, const char *key, const char *value,
+    struct mlp_err *err);
+/* MLP_ENOTFOUND when the run has no such tag. */
+int mlp_logger_delete_tag(struct mlp_logger *lg, const char *key,
+    struct mlp_err *err);
+/* The id of the run being logged to (borrowed). */
+const char *mlp_logger_uuid(const struct mlp_logger *lg);
+/* Counts of what was written so far. */
+void mlp_logger_counts(const struct mlp_logger *lg, int64_t *metrics,
+    int64_t *params, int64_t *tags);
+/* Updates the latest-metric table, commits and frees lg. */
+int mlp_logger_commit(struct mlp_logger *lg, struct mlp_err *err);
+/* Rolls back and frees; accepts NULL. */
+void mlp_logger_abort(struct mlp_logger *lg);
+
+/* Checks a metric, param or tag key as MLflow does; MLP_EINVAL. */
+int mlp_track_check_key(const char *what, const char *key,
+    struct mlp_err *err);
+
+/* Reads a batch from text (JSON lines of {"metric"|"param"|"tag": KEY,
+ * "value": V, "step": N, "timestamp": MS} and MLflow log-batch bodies
+ * {"metrics": [...], "params": [...], "tags": [...]}) and logs it through
+ * lg. Errors name the line. */
+struct mlp_batch_reader;
+int mlp_batch_new(struct mlp_batch_reader **out, const char *name);
+/* Feeds n bytes; eof marks the end of input. Complete records are logged
+ * as soon as they are read. */
+int mlp_batch_feed(struct mlp_batch_reader *br, struct mlp_logger *lg,
+    const char *data, size_t n, int eof, struct mlp_err *err);
+void mlp_batch_free(struct mlp_batch_reader *br);
+
+/* Search */
+
+struct mlp_order {
+	struct mlp_field field;
+	int desc;
+};
+
+struct mlp_search {
+	const int64_t *experiments;	/* NULL: every active experiment */
+	size_t nexperiments;
+	const char *filter;		/* NULL or "" matches all */
+	const struct mlp_order *order;	/* default: start_time desc */
+	size_t norder;
+	const struct mlp_field *columns;	/* extra values per row */
+	size_t ncolumns;
+	int64_t limit;			/* < 0: no limit */
+	enum mlp_view view;
+};
+
+/* A column value: NULL (the run lacks it), a number or text. */
+struct mlp_value {
+	enum { MLP_VAL_NULL, MLP_VAL_NUM, MLP_VAL_TEXT } type;
+	double d;
+	const char *s;
+};
+
+/* Calls fn for each matching run in order; row and values are borrowed for
+ * the call. A syntax error in the filter is MLP_ESYNTAX with err->pos. fn
+ * returning non-zero stops the search with that value. */
+typedef int (*mlp_search_fn)(const struct mlp_run_info *ri,
+    const struct mlp_value *cols, void *ud);
+int mlp_track_search(struct mlp_db *db, const struct mlp_search *q,
+    mlp_search_fn fn, void *ud, struct mlp_err *err);
+
+/* Names for completion: metric keys, param keys, tag keys, experiment
+ * names, and recent run ids ("id\tname"); each as a list. */
+enum mlp_names { MLP_NAMES_METRICS, MLP_NAMES_PARAMS, MLP_NAMES_TAGS,
+	MLP_NAMES_EXPERIMENTS, MLP_NAMES_RUNS };
+int mlp_track_names(struct mlp_db *db, enum mlp_names what, const char *prefix,
+    struct mlp_strv *out, struct mlp_err *err);
+
+#endif
