@@ -153,9 +153,9 @@ version_run(struct mlp_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (p.npos > 0) {
+		r = mlp_usage_error(ctx, "unexpected argument '%s'", p.pos[0]);
 		mlp_opt_release(&p);
-		return mlp_usage_error(ctx, "unexpected argument '%s'",
-		    p.pos[0]);
+		return r;
 	}
 	mlp_opt_release(&p);
 	if (ctx->json) {

@@ -20,7 +20,8 @@ parse_opts(struct mlp_optparse *p, struct mlp_ctx *ctx, int argc, char **argv,
 	return 0;
 }
 
-/* Resolves RUN (or $MLP_RUN_ID when ref is NULL) to a run. */
+/* Resolves RUN (or $MLP_RUN_ID when ref is NULL) to a run. Returns 0, or
+ * the exit code after printing why. */
 static int
 resolve_run(struct mlp_ctx *ctx, const char *ref, struct mlp_run_info *ri)
 {
@@ -29,16 +30,12 @@ resolve_run(struct mlp_ctx *ctx, const char *ref, struct mlp_run_info *ri)
 	mlp_err_clear(&err);
 	if (!ref) {
 		ref = getenv("MLP_RUN_ID");
-		if (!ref || !*ref) {
-			mlp_usage_error(ctx, "no run given: pass RUN or set "
-			    "MLP_RUN_ID");
-			return -1;
-		}
+		if (!ref || !*ref)
+			return mlp_usage_error(ctx, "no run given: pass RUN or "
+			    "set MLP_RUN_ID");
 	}
-	if (mlp_track_run_resolve(ctx->db, ref, ri, &err) < 0) {
-		mlp_fail(ctx, &err);
-		return -1;
-	}
+	if (mlp_track_run_resolve(ctx->db, ref, ri, &err) < 0)
+		return mlp_fail(ctx, &err);
 	return 0;
 }
 
@@ -440,10 +437,8 @@ track_end(struct mlp_ctx *ctx, int argc, char **argv)
 		rc = mlp_usage_error(ctx, "too many arguments");
 		goto out;
 	}
-	if (resolve_run(ctx, p.npos ? p.pos[0] : NULL, &ri) < 0) {
-		rc = 2;
+	if ((rc = resolve_run(ctx, p.npos ? p.pos[0] : NULL, &ri)) != 0)
 		goto out;
-	}
 	if (mlp_track_run_end(ctx->db, ri.uuid, status, 0, &err) < 0)
 		rc = mlp_fail(ctx, &err);
 out:
@@ -581,10 +576,8 @@ track_log(struct mlp_ctx *ctx, int argc, char **argv)
 		    "--delete-tag or --batch");
 		goto out;
 	}
-	if (resolve_run(ctx, p.npos ? p.pos[0] : NULL, &ri) < 0) {
-		rc = 2;
+	if ((rc = resolve_run(ctx, p.npos ? p.pos[0] : NULL, &ri)) != 0)
 		goto out;
-	}
 	if ((r = mlp_logger_begin(ctx->db, ri.uuid, &lg, &err)) < 0)
 		goto fail;
 	for (size_t i = 0; i < nitems; i++) {
@@ -987,16 +980,17 @@ load_runs(struct mlp_ctx *ctx, int n, char **refs, struct mlp_run ***out)
 {
 	struct mlp_run **runs = xcalloc((size_t)n, sizeof(*runs));
 	struct mlp_err err;
+	int rc;
 
 	mlp_err_clear(&err);
 	for (int i = 0; i < n; i++) {
 		struct mlp_run_info ri;
 
-		if (resolve_run(ctx, refs[i], &ri) < 0)
+		if ((rc = resolve_run(ctx, refs[i], &ri)) != 0)
 			goto fail;
 		if (mlp_track_run_get(ctx->db, ri.uuid, &runs[i], &err) < 0) {
 			mlp_run_info_release(&ri);
-			mlp_fail(ctx, &err);
+			rc = mlp_fail(ctx, &err);
 			goto fail;
 		}
 		mlp_run_info_release(&ri);
@@ -1007,7 +1001,7 @@ fail:
 	for (int i = 0; i < n; i++)
 		mlp_run_free(runs[i]);
 	free(runs);
-	return -1;
+	return rc;
 }
 
 static void
@@ -1039,9 +1033,9 @@ track_show(struct mlp_ctx *ctx, int argc, char **argv)
 		mlp_opt_release(&p);
 		return rc;
 	}
-	if (load_runs(ctx, 1, p.pos, &runs) < 0) {
+	if ((rc = load_runs(ctx, 1, p.pos, &runs)) != 0) {
 		mlp_opt_release(&p);
-		return 1;
+		return rc;
 	}
 	r = runs[0];
 	if (ctx->json) {
@@ -1167,9 +1161,9 @@ track_compare(struct mlp_ctx *ctx, int argc, char **argv)
 		return rc;
 	}
 	n = p.npos;
-	if (load_runs(ctx, n, p.pos, &runs) < 0) {
+	if ((rc = load_runs(ctx, n, p.pos, &runs)) != 0) {
 		mlp_opt_release(&p);
-		return 1;
+		return rc;
 	}
 	key_union(runs, n, 0, &pk);
 	key_union(runs, n, 1, &mk);
@@ -1334,10 +1328,8 @@ track_history(struct mlp_ctx *ctx, int argc, char **argv)
 		rc = mlp_usage_error(ctx, "give RUN and METRIC");
 		goto out;
 	}
-	if (resolve_run(ctx, p.pos[0], &ri) < 0) {
-		rc = 1;
+	if ((rc = resolve_run(ctx, p.pos[0], &ri)) != 0)
 		goto out;
-	}
 	if (mlp_track_metric_history(ctx->db, ri.uuid, p.pos[1], &pts, &n,
 	    &err) < 0) {
 		rc = mlp_fail(ctx, &err);
@@ -1451,10 +1443,8 @@ track_plot(struct mlp_ctx *ctx, int argc, char **argv)
 		size_t np = 0;
 		double *x, *y;
 
-		if (resolve_run(ctx, p.pos[n], &ri) < 0) {
-			rc = 1;
+		if ((rc = resolve_run(ctx, p.pos[n], &ri)) != 0)
 			goto out;
-		}
 		if (mlp_track_metric_history(ctx->db, ri.uuid, metric, &pts,
 		    &np, &err) < 0) {
 			mlp_run_info_release(&ri);
@@ -1479,7 +1469,7 @@ track_plot(struct mlp_ctx *ctx, int argc, char **argv)
 	po.height = (int)h;
 	po.title = metric;
 	po.xlabel = "step";
-	po.ylabel = metric;
+	po.ylabel = NULL;
 	po.color = ctx->color && !svg;
 	r = svg ? mlp_plot_svg(&out, series, (size_t)n, &po, &err) :
 	    mlp_plot_text(&out, series, (size_t)n, &po, &err);
@@ -1538,10 +1528,8 @@ lifecycle_verb(struct mlp_ctx *ctx, int argc, char **argv, int del)
 	for (int i = 0; i < p.npos; i++) {
 		struct mlp_run_info ri;
 
-		if (resolve_run(ctx, p.pos[i], &ri) < 0) {
-			rc = 1;
+		if ((rc = resolve_run(ctx, p.pos[i], &ri)) != 0)
 			goto out;
-		}
 		r = del ? mlp_track_run_delete(ctx->db, ri.uuid, &err) :
 		    mlp_track_run_restore(ctx->db, ri.uuid, &err);
 		mlp_run_info_release(&ri);

@@ -68,7 +68,8 @@ void mlp_buf_adds(struct mlp_buf *b, const char *s);
 void mlp_buf_addc(struct mlp_buf *b, char c);
 void mlp_buf_addf(struct mlp_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void mlp_buf_vaddf(struct mlp_buf *b, const char *fmt, va_list ap);
+void mlp_buf_vaddf(struct mlp_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* Hands the string over to the caller, who frees it; b is left empty. */
 char *mlp_buf_detach(struct mlp_buf *b);
 /* Returns a pointer to the contents, "" when empty (never NULL). */

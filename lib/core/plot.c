@@ -177,7 +177,7 @@ ticks_try(struct mlp_plot_ticks *t, double lo, double hi, int m, int k,
 		return 0;
 	n = (int)(b - a + 1);
 	for (int i = 0; i < n; i++) {
-		/* dividing by 10^-k keeps 0.3 from becoming 0.30000000000000004 */
+		/* dividing by 10^-k keeps 0.3 from becoming 0.300...04 */
 		double q = a + i, v = k >= 0 ? q * m * p : q * m / p;
 
 		if (!isfinite(v))
@@ -199,7 +199,6 @@ mlp_plot_ticks(struct mlp_plot_ticks *t, double lo, double hi, int max,
 {
 	static const int mult[] = { 1, 2, 5 };
 	double span;
-	int k0;
 
 	if (!isfinite(lo) || !isfinite(hi) || !(lo < hi))
 		return mlp_err_set(err, MLP_EINVAL,
@@ -211,10 +210,13 @@ mlp_plot_ticks(struct mlp_plot_ticks *t, double lo, double hi, int max,
 	memset(t, 0, sizeof(*t));
 	span = hi / 2 - lo / 2;	/* half the span never overflows */
 	if (span > 0) {
-		k0 = (int)floor(log10(span) + log10(2.0) - log10(max - 1));
+		int k0 = (int)floor(log10(span) + log10(2.0) -
+		    log10(max - 1));
+
 		for (int k = k0 - 1; k <= k0 + 3; k++)
 			for (int j = 0; j < 3; j++)
-				if (ticks_try(t, lo, hi, mult[j], k, max, loose))
+				if (ticks_try(t, lo, hi, mult[j], k, max,
+				    loose))
 					return 0;
 		if (loose)
 			return mlp_plot_ticks(t, lo, hi, max, 0, err);
@@ -280,14 +282,16 @@ canvas_line(struct canvas *cv, int x0, int y0, int x1, int y1, uint16_t id)
 	int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1, e = dx + dy;
 
 	for (;;) {
+		int e2 = 2 * e;
+
 		canvas_set(cv, x0, y0, id);
 		if (x0 == x1 && y0 == y1)
 			break;
-		if (2 * e >= dy) {
+		if (e2 >= dy) {
 			e += dy;
 			x0 += sx;
 		}
-		if (2 * e <= dx) {
+		if (e2 <= dx) {
 			e += dx;
 			y0 += sy;
 		}
@@ -402,12 +406,14 @@ static int
 add_text(struct mlp_buf *b, const char *s, int max, int xml)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	int cols = text_cols(s), n = 0, len;
-	long cp;
+	int cols = text_cols(s), n = 0;
 
 	if (max <= 0)
 		return 0;
 	while (*p) {
+		long cp;
+		int len;
+
 		if (cols > max && n == max - 1) {
 			mlp_buf_adds(b, "…");
 			return max;
@@ -499,13 +505,14 @@ text_xlabels(struct tlayout *t, const struct range *r)
 }
 
 /*
- * Chooses y ticks for a text plot that land on the middle of a row each,
- * so a label is exact rather than off by up to half a row: a nice step
- * s, g rows per step, and a bottom row value that is a multiple of s/g.
- * Of the choices giving 4 to 6 ticks (fewer on short plots) with the
- * data fitting, takes the one where the data fills most of the height,
- * centred. Sets r->ylo and r->yhi to the values at the bottom and top
- * dots; returns 0 when nothing fits, leaving t and r alone.
+ * Chooses y ticks for a text plot that each fall on the third dot row of
+ * a character row, so a label is exact rather than off by up to half a
+ * row: a nice step s, g rows per step, and a bottom row value that is a
+ * multiple of s/g. Of the choices where the data fits, takes the one it
+ * fills most of the height of, preferring 4 to 6 ticks (fewer on short
+ * plots), centred. Sets r->ylo and r->yhi to the values at the bottom and
+ * top dots; returns 0 when nothing fills at least 60%, leaving t and r
+ * alone.
  */
 static int
 text_yaxis(struct mlp_plot_ticks *t, struct range *r, int R)
@@ -518,7 +525,7 @@ text_yaxis(struct mlp_plot_ticks *t, struct range *r, int R)
 	nmin = nmax < 4 ? nmax : 4;
 	if (!isfinite(span) || !(span > 0))
 		return 0;
-	k0 = (int)floor(log10(span / nmax));
+	k0 = (int)floor(log10(span) - log10(nmax));
 	for (int k = k0 - 1; k <= k0 + 2; k++)
 		for (int j = 0; j < 3; j++)
 			for (int g = 1; g < R; g++) {
@@ -528,16 +535,17 @@ text_yaxis(struct mlp_plot_ticks *t, struct range *r, int R)
 				long long b0;
 				int n = 0;
 
-				if (!isfinite(s) || !(u > 0) || (R - 0.25) * u < span)
+				if (!isfinite(s) || !(u > 0) ||
+				    (R - 0.25) * u < span)
 					continue;
-				bi = floor(r->ylo / u + 0.375);
+				bi = floor(r->ylo / u + 0.25);
 				if (!(fabs(bi) < 1e15))
 					continue;
-				top = bi + R - 0.625;
+				top = bi + R - 0.5;
 				if (top < r->yhi / u)
 					continue;
 				stop = top - r->yhi / u;
-				sbot = r->ylo / u - (bi - 0.375);
+				sbot = r->ylo / u - (bi - 0.25);
 				if (stop > sbot)
 					bi -= floor((stop - sbot) / 2);
 				if (!isfinite((bi + R) * u))
@@ -546,8 +554,10 @@ text_yaxis(struct mlp_plot_ticks *t, struct range *r, int R)
 				for (int row = 0; row < R; row++)
 					if ((b0 + row) % g == 0)
 						n++;
-				cov = span / ((R - 0.25) * u);
-				if (n < nmin || n > nmax || cov <= best)
+				/* fewer ticks than wanted cost a fifth each */
+				cov = span / ((R - 0.25) * u) *
+				    pow(0.8, n < nmin ? nmin - n : 0);
+				if (n < 2 || n > nmax || cov <= best)
 					continue;
 				best = cov;
 				bb = bi;
@@ -556,7 +566,7 @@ text_yaxis(struct mlp_plot_ticks *t, struct range *r, int R)
 				bk = k;
 				bg = g;
 			}
-	if (best < 0)
+	if (best < 0.6)
 		return 0;
 	memset(t, 0, sizeof(*t));
 	for (int row = 0; row < R; row++) {
@@ -574,8 +584,8 @@ text_yaxis(struct mlp_plot_ticks *t, struct range *r, int R)
 		tick_label(t->label[i], sizeof(t->label[i]), t->v[i], bk,
 		    fmax(fabs(t->v[0]), fabs(t->v[t->n - 1])) >= 1e6 ||
 		    bk < -4);
-	r->ylo = (bb - 0.375) * bu;
-	r->yhi = (bb + R - 0.625) * bu;
+	r->ylo = (bb - 0.25) * bu;
+	r->yhi = (bb + R - 0.5) * bu;
 	return 1;
 }
 
@@ -628,32 +638,43 @@ text_layout(struct tlayout *t, struct range *r, size_t ns, int markers,
 	return 0;
 }
 
+/* The braille dot bits of the character cell at row, col of the dot
+ * canvas; *id gets the last series drawn through it (0 when empty). */
+static int
+canvas_cell(const struct canvas *cv, int row, int col, int *id)
+{
+	static const uint8_t bit[4][2] = {
+		{ 0x01, 0x08 }, { 0x02, 0x10 }, { 0x04, 0x20 }, { 0x40, 0x80 }
+	};
+	int bits = 0;
+
+	*id = 0;
+	for (int dy = 0; dy < 4; dy++) {
+		const uint16_t *d = cv->d + (size_t)(row * 4 + dy) *
+		    (size_t)cv->w + (size_t)col * 2;
+
+		for (int dx = 0; dx < 2; dx++)
+			if (d[dx]) {
+				bits |= bit[dy][dx];
+				*id = d[dx] > *id ? d[dx] : *id;
+			}
+	}
+	return bits;
+}
+
 /* Appends one canvas row: braille cells, end tags, colours. */
 static void
 text_row(struct mlp_buf *b, const struct tlayout *t, const struct canvas *cv,
     const char *tags, const uint16_t *tagid, int row, int color)
 {
-	static const uint8_t bit[4][2] = {
-		{ 0x01, 0x08 }, { 0x02, 0x10 }, { 0x04, 0x20 }, { 0x40, 0x80 }
-	};
 	int pending = 0, cur = 0;
 
 	for (int c = 0; c < t->CW; c++) {
 		int bits = 0, id = 0;
 		char tag = tags[(size_t)row * (size_t)t->CW + (size_t)c];
 
-		if (c < t->C) {
-			for (int dy = 0; dy < 4; dy++)
-				for (int dx = 0; dx < 2; dx++) {
-					int v = cv->d[(size_t)(row * 4 + dy) *
-					    (size_t)cv->w + (size_t)(c * 2 + dx)];
-
-					if (v) {
-						bits |= bit[dy][dx];
-						id = v > id ? v : id;
-					}
-				}
-		}
+		if (c < t->C)
+			bits = canvas_cell(cv, row, c, &id);
 		if (tag)
 			id = tagid[(size_t)row * (size_t)t->CW + (size_t)c];
 		if (!bits && !tag) {
@@ -699,18 +720,14 @@ text_tags(const struct tlayout *t, const struct canvas *cv,
 		cc = px / 2;
 		for (int dc = 1; dc <= 2 && !done; dc++)
 			for (int j = 0; j < 5 && !done; j++) {
-				int row = cr + drs[j], col = cc + dc, used = 0;
+				int row = cr + drs[j], col = cc + dc, id;
 				size_t at;
 
 				if (row < 0 || row >= t->R || col >= t->CW)
 					continue;
 				at = (size_t)row * (size_t)t->CW + (size_t)col;
-				for (int d = 0; d < 8 && col < t->C; d++)
-					if (cv->d[(size_t)(row * 4 + d / 2) *
-					    (size_t)cv->w +
-					    (size_t)(col * 2 + d % 2)])
-						used = 1;
-				if (used || tags[at])
+				if (tags[at] || (col < t->C &&
+				    canvas_cell(cv, row, col, &id)))
 					continue;
 				tags[at] = series_mark(k);
 				tagid[at] = (uint16_t)(k + 1);
@@ -725,12 +742,13 @@ text_legend(struct mlp_buf *b, const struct tlayout *t,
     int markers, int color)
 {
 	static const char nofin[] = " (no finite values)";
-	int indent = t->L + 2, avail;
+	int indent = t->L + 2;
 
 	if (t->W - indent - 3 - (markers ? 2 : 0) < 12)
 		indent = 0;
 	for (size_t k = 0; k < ns; k++) {
 		const char *label = s[k].label ? s[k].label : "";
+		int avail;
 
 		add_spaces(b, indent);
 		if (color)
@@ -744,11 +762,14 @@ text_legend(struct mlp_buf *b, const struct tlayout *t,
 			avail -= 2;
 		}
 		if (*label && avail > 1) {
+			int room;
+
 			mlp_buf_addc(b, ' ');
 			avail--;
-			if (!si[k].nfinite && avail > (int)sizeof(nofin) + 4)
-				avail -= (int)sizeof(nofin) - 1;
-			avail -= add_text(b, label, avail, 0);
+			/* keep room for the note when the label can be cut */
+			room = si[k].nfinite ? avail :
+			    avail - (int)strlen(nofin);
+			avail -= add_text(b, label, room < 4 ? avail : room, 0);
 		}
 		if (!si[k].nfinite) {
 			const char *msg = *label ? nofin : nofin + 1;
@@ -829,15 +850,15 @@ mlp_plot_text(struct mlp_buf *out, const struct mlp_series *s, size_t ns,
 	/* title and y label */
 	if (t.top) {
 		int yw = text_cols(ylabel), tw = title ? text_cols(title) : 0;
-		int start = 0;
 
 		if (yw)
 			add_text(&b, ylabel, t.W, 0);
 		if (t.top == 2)
 			mlp_buf_addc(&b, '\n');
 		if (title) {
-			start = tw <= t.C ? t.L + 2 + (t.C - tw) / 2 :
+			int start = tw <= t.C ? t.L + 2 + (t.C - tw) / 2 :
 			    tw <= t.W ? (t.W - tw) / 2 : 0;
+
 			if (t.top == 1 && yw && start < yw + 2)
 				start = yw + 2;
 			add_spaces(&b, t.top == 1 ? start - yw : start);
@@ -912,7 +933,8 @@ out:
 }
 
 /* SVG: sizes in pixels for 12px sans-serif text. */
-#define SVG_CHARW 7.0
+#define SVG_CHARW 7.6
+#define SVG_INSET 6.0
 #define SVG_ROWH 18.0
 
 static void
@@ -954,8 +976,11 @@ svg_line(struct mlp_buf *b, double x1, double y1, double x2, double y2)
 	mlp_buf_adds(b, "/>\n");
 }
 
-/* The plot area in pixels and the data range it shows. */
+/* The plot area in pixels (the frame), the part of it the data range
+ * maps onto (inset, so lines at the limits clear the frame), and that
+ * range. */
 struct sframe {
+	double ax0, ay0, ax1, ay1;
 	double x0, y0, x1, y1;
 	struct range r;
 };
@@ -1015,13 +1040,21 @@ thin_flush(struct mlp_buf *b, struct sthin *th)
 	th->have = 0;
 }
 
+/* The dash pattern of series k: solid until the palette runs out. */
+static const char *
+series_dash(size_t k)
+{
+	static const char *dash[] = { NULL, "7 3", "2 3", "9 3 2 3" };
+
+	return dash[k / NPALETTE % 4];
+}
+
 static void
 svg_series(struct mlp_buf *b, const struct sframe *f,
     const struct mlp_series *s, const struct sinfo *si, size_t k)
 {
-	static const char *dash[] = { NULL, "7 3", "2 3", "9 3 2 3" };
 	struct sthin th = { 0, 0, { { 0, 0, 0 } } };
-	const char *da = dash[k / NPALETTE % 4];
+	const char *da = series_dash(k);
 
 	mlp_buf_addf(b, "<polyline stroke=\"%s\"", palette[k % NPALETTE].hex);
 	if (da)
@@ -1052,7 +1085,7 @@ svg_series(struct mlp_buf *b, const struct sframe *f,
 	}
 	thin_flush(b, &th);
 	if (si->nfinite == 1) {
-		/* a lone point: a zero-length segment, drawn by its round caps */
+		/* a lone point: a zero-length segment shown by its caps */
 		const double *x = &s->x[si->last], *y = &s->y[si->last];
 
 		svg_point(b, svg_x(f, *x), svg_y(f, *y));
@@ -1077,16 +1110,87 @@ svg_series(struct mlp_buf *b, const struct sframe *f,
 	mlp_buf_adds(b, "</g>\n");
 }
 
-/* Picks the corner of the plot area where a w x h legend covers the
- * fewest drawn dots; writes its top left corner to *lx, *ly. */
+/*
+ * Lays out the plot area for a W x H picture: margins for the title, the
+ * tick labels and axis names, and the legend when it goes to the right
+ * (legend 1) or below (legend 2) rather than inside (0). Chooses the
+ * ticks, widening the data range r0 to the outer ones when that costs at
+ * most 5%, and as many x ticks as fit. Fills f, yt and xt.
+ */
 static void
+svg_layout(struct sframe *f, struct mlp_plot_ticks *yt,
+    struct mlp_plot_ticks *xt, const struct range *r0, double W, double H,
+    const char *title, const char *xlabel, const char *ylabel, int legend,
+    double lw, double lh)
+{
+	double top = title ? 40 : 16, right = legend == 1 ? lw + 30 : 20;
+	double bottom = 34 + (*xlabel ? 20 : 0) + (legend == 2 ? lh + 12 : 0);
+	double left;
+	int L = 0, maxn = (int)((H - top - bottom) / 50);
+
+	f->r = *r0;
+	maxn = maxn < 3 ? 3 : maxn > 6 ? 6 : maxn;
+	axis_ticks(yt, &f->r.ylo, &f->r.yhi, maxn, 0);
+	for (int i = 0; i < yt->n; i++)
+		if ((int)strlen(yt->label[i]) > L)
+			L = (int)strlen(yt->label[i]);
+	left = 14 + (*ylabel ? 22 : 0) + L * SVG_CHARW + 8;
+
+	/* x ticks: as many as fit, then room for the last label */
+	for (int pass = 0; pass < 2; pass++) {
+		double pw = W - left - right - 2 * SVG_INSET, half;
+
+		maxn = (int)(pw / 60) + 1;
+		maxn = maxn < 2 ? 2 : maxn > 10 ? 10 : maxn;
+		for (; maxn >= 2; maxn--) {
+			double prev = -1e9;
+			int fits = 1;
+
+			f->r.xlo = r0->xlo;
+			f->r.xhi = r0->xhi;
+			axis_ticks(xt, &f->r.xlo, &f->r.xhi, maxn, 0);
+			for (int i = 0; i < xt->n; i++) {
+				double c = plot_frac(xt->v[i], f->r.xlo,
+				    f->r.xhi) * pw;
+				double hw = strlen(xt->label[i]) *
+				    SVG_CHARW / 2;
+
+				if (c - hw < prev + 12)
+					fits = 0;
+				prev = c + hw;
+			}
+			if (fits)
+				break;
+		}
+		half = strlen(xt->label[xt->n - 1]) * SVG_CHARW / 2 + 4 -
+		    SVG_INSET;
+		if (legend == 1 || plot_frac(xt->v[xt->n - 1], f->r.xlo,
+		    f->r.xhi) < 0.99 || half <= right)
+			break;
+		right = half;
+	}
+
+	f->ax0 = left;
+	f->ax1 = W - right;
+	f->ay0 = top;
+	f->ay1 = H - bottom;
+	f->x0 = f->ax0 + SVG_INSET;
+	f->x1 = f->ax1 - SVG_INSET;
+	f->y0 = f->ay0 + SVG_INSET;
+	f->y1 = f->ay1 - SVG_INSET;
+}
+
+/* Picks the corner of the plot area where a w x h legend covers the
+ * fewest drawn dots; writes its top left corner to *lx, *ly. Returns 1
+ * when the legend fits there hiding next to nothing, else 0. */
+static int
 svg_legend_place(const struct sframe *f, const struct mlp_series *s,
     size_t ns, double w, double h, double *lx, double *ly)
 {
 	struct canvas cv;
-	double pw = f->x1 - f->x0, ph = f->y1 - f->y0, pad = 8;
+	double pw = f->ax1 - f->ax0, ph = f->ay1 - f->ay0, pad = 8;
 	double cx[4], cy[4];
-	long best = -1;
+	long best = -1, total = 0;
 	int gw = (int)(pw / 4), gh = (int)(ph / 4);
 
 	gw = gw < 2 ? 2 : gw > 400 ? 400 : gw;
@@ -1094,23 +1198,26 @@ svg_legend_place(const struct sframe *f, const struct mlp_series *s,
 	canvas_init(&cv, gw, gh);
 	for (size_t k = 0; k < ns; k++)
 		canvas_series(&cv, &s[k], &f->r, 1);
+	for (size_t i = 0; i < (size_t)gw * (size_t)gh; i++)
+		total += cv.d[i] != 0;
 	/* upper right, upper left, lower left, lower right */
-	cx[0] = cx[3] = f->x1 - pad - w;
-	cx[1] = cx[2] = f->x0 + pad;
-	cy[0] = cy[1] = f->y0 + pad;
-	cy[2] = cy[3] = f->y1 - pad - h;
+	cx[0] = cx[3] = f->ax1 - pad - w;
+	cx[1] = cx[2] = f->ax0 + pad;
+	cy[0] = cy[1] = f->ay0 + pad;
+	cy[2] = cy[3] = f->ay1 - pad - h;
 	*lx = cx[0];
 	*ly = cy[0];
 	for (int c = 0; c < 4; c++) {
-		int gx0 = (int)floor((cx[c] - f->x0) / pw * gw);
-		int gx1 = (int)ceil((cx[c] + w - f->x0) / pw * gw);
-		int gy0 = (int)floor((cy[c] - f->y0) / ph * gh);
-		int gy1 = (int)ceil((cy[c] + h - f->y0) / ph * gh);
+		int gx0 = (int)floor((cx[c] - f->ax0) / pw * gw);
+		int gx1 = (int)ceil((cx[c] + w - f->ax0) / pw * gw);
+		int gy0 = (int)floor((cy[c] - f->ay0) / ph * gh);
+		int gy1 = (int)ceil((cy[c] + h - f->ay0) / ph * gh);
 		long n = 0;
 
 		for (int y = gy0 < 0 ? 0 : gy0; y < gy1 && y < gh; y++)
 			for (int x = gx0 < 0 ? 0 : gx0; x < gx1 && x < gw; x++)
-				n += cv.d[(size_t)y * (size_t)gw + (size_t)x] != 0;
+				n += cv.d[(size_t)y * (size_t)gw +
+				    (size_t)x] != 0;
 		if (best < 0 || n < best) {
 			best = n;
 			*lx = cx[c];
@@ -1118,34 +1225,41 @@ svg_legend_place(const struct sframe *f, const struct mlp_series *s,
 		}
 	}
 	canvas_release(&cv);
+	return w + 2 * pad <= pw && h + 2 * pad <= ph &&
+	    best <= (total / 200 > 2 ? total / 200 : 2);
 }
 
+/* Draws the legend box at lx, ly: ncols columns of entries cw wide,
+ * filled row by row. */
 static void
 svg_legend(struct mlp_buf *b, const struct mlp_series *s, size_t ns,
-    const struct sinfo *si, double lx, double ly, double lw, int maxc)
+    const struct sinfo *si, double lx, double ly, double cw, size_t ncols,
+    int maxc)
 {
+	size_t rows = (ns + ncols - 1) / ncols;
+
 	mlp_buf_adds(b, "<g>\n<rect");
 	svg_attr(b, "x", lx);
 	svg_attr(b, "y", ly);
-	svg_attr(b, "width", lw);
-	svg_attr(b, "height", (double)ns * SVG_ROWH + 10);
+	svg_attr(b, "width", cw * (double)(ns < ncols ? ns : ncols));
+	svg_attr(b, "height", (double)rows * SVG_ROWH + 10);
 	mlp_buf_adds(b, " rx=\"3\" fill=\"#ffffff\" fill-opacity=\"0.9\""
 	    " stroke=\"#cccccc\"/>\n");
 	for (size_t k = 0; k < ns; k++) {
-		static const char *dash[] = { NULL, "7 3", "2 3", "9 3 2 3" };
-		const char *da = dash[k / NPALETTE % 4];
-		double y = ly + 5 + SVG_ROWH * ((double)k + 0.5);
+		const char *da = series_dash(k);
+		double x = lx + cw * (double)(k % ncols);
+		double y = ly + 5 + SVG_ROWH * ((double)(k / ncols) + 0.5);
 
 		mlp_buf_addf(b, "<line stroke=\"%s\" stroke-width=\"2\"",
 		    si[k].nfinite ? palette[k % NPALETTE].hex : "#aaaaaa");
 		if (da)
 			mlp_buf_addf(b, " stroke-dasharray=\"%s\"", da);
-		svg_attr(b, "x1", lx + 8);
+		svg_attr(b, "x1", x + 8);
 		svg_attr(b, "y1", y);
-		svg_attr(b, "x2", lx + 32);
+		svg_attr(b, "x2", x + 32);
 		svg_attr(b, "y2", y);
 		mlp_buf_adds(b, "/>\n<text");
-		svg_attr(b, "x", lx + 38);
+		svg_attr(b, "x", x + 38);
 		svg_attr(b, "y", y + 4);
 		mlp_buf_adds(b, ">");
 		add_text(b, s[k].label ? s[k].label : "", maxc, 1);
@@ -1167,8 +1281,9 @@ mlp_plot_svg(struct mlp_buf *out, const struct mlp_series *s, size_t ns,
 	struct sframe f;
 	struct range r0;
 	const char *title, *xlabel, *ylabel;
-	double W, H, left, right, top, bottom, lw, lh, lx, ly;
-	int rc, L = 0, maxc = 0, outside = 0, maxn;
+	double W, H, lw, lh, lhb, lx, ly;
+	size_t ncols = 1;
+	int rc, maxc = 0, legend = 0;
 
 	if (!o)
 		o = &defaults;
@@ -1188,23 +1303,12 @@ mlp_plot_svg(struct mlp_buf *out, const struct mlp_series *s, size_t ns,
 	si = xcalloc(ns, sizeof(*si));
 	if ((rc = plot_scan(s, ns, si, &f.r, err)) < 0)
 		goto out;
-	plot_pad(&f.r.xlo, &f.r.xhi, 1);
-	plot_pad(&f.r.ylo, &f.r.yhi, 0);
 	r0 = f.r;
+	plot_pad(&r0.xlo, &r0.xhi, 1);
+	plot_pad(&r0.ylo, &r0.yhi, 0);
 	title = o->title && *o->title ? o->title : NULL;
 	xlabel = o->xlabel ? o->xlabel : "step";
 	ylabel = o->ylabel ? o->ylabel : "";
-
-	top = title ? 40 : 16;
-	bottom = 34 + (*xlabel ? 20 : 0);
-	maxn = (int)((H - top - bottom) / 50);
-	maxn = maxn < 3 ? 3 : maxn > 6 ? 6 : maxn;
-	axis_ticks(&yt, &f.r.ylo, &f.r.yhi, maxn, 1);
-	for (int i = 0; i < yt.n; i++)
-		if ((int)strlen(yt.label[i]) > L)
-			L = (int)strlen(yt.label[i]);
-	left = 14 + (*ylabel ? 22 : 0) + L * SVG_CHARW + 8;
-	right = 20;
 
 	for (size_t k = 0; k < ns; k++) {
 		int c = text_cols(s[k].label ? s[k].label : "") +
@@ -1215,94 +1319,87 @@ mlp_plot_svg(struct mlp_buf *out, const struct mlp_series *s, size_t ns,
 	maxc = maxc > 60 ? 60 : maxc;
 	lw = 38 + maxc * SVG_CHARW + 10;
 	lh = (double)ns * SVG_ROWH + 10;
-	/* a legend too big for the plot area goes to its right */
-	if ((lw > (W - left - right) * 0.45 || lh > (H - top - bottom) * 0.6) &&
-	    W - left - right - lw - 10 >= W * 0.4) {
-		outside = 1;
-		right += lw + 10;
-	}
 
-	/* x ticks: as many as fit, then room for the last label */
-	for (int pass = 0; pass < 2; pass++) {
-		double pw = W - left - right, half;
+	/*
+	 * The legend goes in the corner of the plot it hides least of. When
+	 * every corner hides lines: to the right of the plot if narrow, else
+	 * below it in as many columns as fit, else right after all.
+	 */
+	svg_layout(&f, &yt, &xt, &r0, W, H, title, xlabel, ylabel, 0, lw, lh);
+	if (!svg_legend_place(&f, s, ns, lw, lh, &lx, &ly)) {
+		size_t fit = (size_t)((W - 20) / lw);
 
-		maxn = (int)(pw / 80) + 1;
-		maxn = maxn < 2 ? 2 : maxn > 10 ? 10 : maxn;
-		for (; maxn >= 2; maxn--) {
-			double prev = -1e9;
-			int fits = 1;
-
-			f.r.xlo = r0.xlo;
-			f.r.xhi = r0.xhi;
-			axis_ticks(&xt, &f.r.xlo, &f.r.xhi, maxn, 0);
-			for (int i = 0; i < xt.n; i++) {
-				double c = plot_frac(xt.v[i], f.r.xlo,
-				    f.r.xhi) * pw;
-				double hw = strlen(xt.label[i]) * SVG_CHARW / 2;
-
-				if (c - hw < prev + 12)
-					fits = 0;
-				prev = c + hw;
-			}
-			if (fits)
-				break;
+		ncols = fit < 1 ? 1 : fit > ns ? ns : fit;
+		lhb = (double)((ns + ncols - 1) / ncols) * SVG_ROWH + 10;
+		if (lw <= W * 0.3)
+			legend = 1;
+		else if (lhb <= H * 0.4)
+			legend = 2;
+		else if (lw <= W * 0.5)
+			legend = 1;
+		if (legend == 1) {
+			ncols = 1;
+			svg_layout(&f, &yt, &xt, &r0, W, H, title, xlabel,
+			    ylabel, legend, lw, lh);
+			lx = f.ax1 + 10;
+			ly = f.ay0;
+		} else if (legend == 2) {
+			svg_layout(&f, &yt, &xt, &r0, W, H, title, xlabel,
+			    ylabel, legend, lw, lhb);
+			lx = (f.ax0 + f.ax1) / 2 - lw * (double)ncols / 2;
+			lx = lx + lw * (double)ncols > W - 10 ?
+			    W - 10 - lw * (double)ncols : lx;
+			lx = lx < 10 ? 10 : lx;
+			ly = H - lhb - 6;
+		} else {
+			ncols = 1;
 		}
-		half = strlen(xt.label[xt.n - 1]) * SVG_CHARW / 2 + 4;
-		if (outside || plot_frac(xt.v[xt.n - 1], f.r.xlo, f.r.xhi) <
-		    0.99 || half <= right)
-			break;
-		right = half;
 	}
-
-	f.x0 = left;
-	f.x1 = W - right;
-	f.y0 = top;
-	f.y1 = H - bottom;
 
 	mlp_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	mlp_buf_addf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\""
 	    " version=\"1.1\" width=\"%g\" height=\"%g\""
 	    " viewBox=\"0 0 %g %g\" font-family=\"DejaVu Sans, Helvetica,"
 	    " Arial, sans-serif\" font-size=\"12\">\n", W, H, W, H);
-	mlp_buf_addf(&b, "<rect width=\"%g\" height=\"%g\" fill=\"#ffffff\"/>\n",
-	    W, H);
+	mlp_buf_addf(&b,
+	    "<rect width=\"%g\" height=\"%g\" fill=\"#ffffff\"/>\n", W, H);
 	mlp_buf_adds(&b, "<defs><clipPath id=\"mlp-plot-area\"><rect");
-	svg_attr(&b, "x", f.x0 - 2);
-	svg_attr(&b, "y", f.y0 - 2);
-	svg_attr(&b, "width", f.x1 - f.x0 + 4);
-	svg_attr(&b, "height", f.y1 - f.y0 + 4);
+	svg_attr(&b, "x", f.ax0);
+	svg_attr(&b, "y", f.ay0);
+	svg_attr(&b, "width", f.ax1 - f.ax0);
+	svg_attr(&b, "height", f.ay1 - f.ay0);
 	mlp_buf_adds(&b, "/></clipPath></defs>\n");
 
 	/* grid */
 	mlp_buf_adds(&b, "<g stroke=\"#e5e5e5\" stroke-width=\"1\">\n");
 	for (int i = 0; i < yt.n; i++)
-		svg_line(&b, f.x0, svg_y(&f, yt.v[i]), f.x1,
+		svg_line(&b, f.ax0, svg_y(&f, yt.v[i]), f.ax1,
 		    svg_y(&f, yt.v[i]));
 	for (int i = 0; i < xt.n; i++)
-		svg_line(&b, svg_x(&f, xt.v[i]), f.y0, svg_x(&f, xt.v[i]),
-		    f.y1);
+		svg_line(&b, svg_x(&f, xt.v[i]), f.ay0, svg_x(&f, xt.v[i]),
+		    f.ay1);
 	mlp_buf_adds(&b, "</g>\n");
 
 	/* frame and tick marks */
 	mlp_buf_adds(&b, "<g stroke=\"#555555\" stroke-width=\"1\">\n<rect");
-	svg_attr(&b, "x", f.x0);
-	svg_attr(&b, "y", f.y0);
-	svg_attr(&b, "width", f.x1 - f.x0);
-	svg_attr(&b, "height", f.y1 - f.y0);
+	svg_attr(&b, "x", f.ax0);
+	svg_attr(&b, "y", f.ay0);
+	svg_attr(&b, "width", f.ax1 - f.ax0);
+	svg_attr(&b, "height", f.ay1 - f.ay0);
 	mlp_buf_adds(&b, " fill=\"none\"/>\n");
 	for (int i = 0; i < yt.n; i++)
-		svg_line(&b, f.x0 - 5, svg_y(&f, yt.v[i]), f.x0,
+		svg_line(&b, f.ax0 - 5, svg_y(&f, yt.v[i]), f.ax0,
 		    svg_y(&f, yt.v[i]));
 	for (int i = 0; i < xt.n; i++)
-		svg_line(&b, svg_x(&f, xt.v[i]), f.y1, svg_x(&f, xt.v[i]),
-		    f.y1 + 5);
+		svg_line(&b, svg_x(&f, xt.v[i]), f.ay1, svg_x(&f, xt.v[i]),
+		    f.ay1 + 5);
 	mlp_buf_adds(&b, "</g>\n");
 
 	/* tick labels */
 	mlp_buf_adds(&b, "<g fill=\"#333333\" text-anchor=\"end\">\n");
 	for (int i = 0; i < yt.n; i++) {
 		mlp_buf_adds(&b, "<text");
-		svg_attr(&b, "x", f.x0 - 8);
+		svg_attr(&b, "x", f.ax0 - 8);
 		svg_attr(&b, "y", svg_y(&f, yt.v[i]) + 4);
 		mlp_buf_addf(&b, ">%s</text>\n", yt.label[i]);
 	}
@@ -1310,22 +1407,23 @@ mlp_plot_svg(struct mlp_buf *out, const struct mlp_series *s, size_t ns,
 	for (int i = 0; i < xt.n; i++) {
 		mlp_buf_adds(&b, "<text");
 		svg_attr(&b, "x", svg_x(&f, xt.v[i]));
-		svg_attr(&b, "y", f.y1 + 19);
+		svg_attr(&b, "y", f.ay1 + 19);
 		mlp_buf_addf(&b, ">%s</text>\n", xt.label[i]);
 	}
 	mlp_buf_adds(&b, "</g>\n");
 
 	/* axis names and title */
 	if (*xlabel) {
-		mlp_buf_adds(&b, "<text text-anchor=\"middle\" fill=\"#222222\"");
-		svg_attr(&b, "x", (f.x0 + f.x1) / 2);
-		svg_attr(&b, "y", H - 12);
+		mlp_buf_adds(&b,
+		    "<text text-anchor=\"middle\" fill=\"#222222\"");
+		svg_attr(&b, "x", (f.ax0 + f.ax1) / 2);
+		svg_attr(&b, "y", f.ay1 + 40);
 		mlp_buf_adds(&b, ">");
-		add_text(&b, xlabel, (int)((f.x1 - f.x0) / SVG_CHARW), 1);
+		add_text(&b, xlabel, (int)((f.ax1 - f.ax0) / SVG_CHARW), 1);
 		mlp_buf_adds(&b, "</text>\n");
 	}
 	if (*ylabel) {
-		double x = 22, y = (f.y0 + f.y1) / 2;
+		double x = 22, y = (f.ay0 + f.ay1) / 2;
 
 		mlp_buf_adds(&b, "<text text-anchor=\"middle\" fill=\"#222222\""
 		    " transform=\"rotate(-90 ");
@@ -1337,13 +1435,13 @@ mlp_plot_svg(struct mlp_buf *out, const struct mlp_series *s, size_t ns,
 		svg_attr(&b, "x", x);
 		svg_attr(&b, "y", y);
 		mlp_buf_adds(&b, ">");
-		add_text(&b, ylabel, (int)((f.y1 - f.y0) / SVG_CHARW), 1);
+		add_text(&b, ylabel, (int)((f.ay1 - f.ay0) / SVG_CHARW), 1);
 		mlp_buf_adds(&b, "</text>\n");
 	}
 	if (title) {
 		mlp_buf_adds(&b, "<text text-anchor=\"middle\" font-size=\"15\""
 		    " font-weight=\"bold\" fill=\"#111111\"");
-		svg_attr(&b, "x", (f.x0 + f.x1) / 2);
+		svg_attr(&b, "x", (f.ax0 + f.ax1) / 2);
 		svg_attr(&b, "y", 25);
 		mlp_buf_adds(&b, ">");
 		add_text(&b, title, (int)((W - 20) / 9), 1);
@@ -1359,13 +1457,7 @@ mlp_plot_svg(struct mlp_buf *out, const struct mlp_series *s, size_t ns,
 			svg_series(&b, &f, &s[k], &si[k], k);
 	mlp_buf_adds(&b, "</g>\n");
 
-	if (outside) {
-		lx = f.x1 + 10;
-		ly = f.y0;
-	} else {
-		svg_legend_place(&f, s, ns, lw, lh, &lx, &ly);
-	}
-	svg_legend(&b, s, ns, si, lx, ly, lw, 60);
+	svg_legend(&b, s, ns, si, lx, ly, lw, ncols, 60);
 	mlp_buf_adds(&b, "</svg>\n");
 	mlp_buf_add(out, b.s, b.len);
 	rc = 0;

@@ -321,7 +321,8 @@ next(struct parser *p)
 			;
 		p->tok.type = T_WORD;
 		p->tok.len = j - i;
-	} else if (c < 0x20 || c == 0x7f) {
+	} else if (c < 0x20 || c == 0x7f ||
+	    (c >= 0x80 && utf8_len((const unsigned char *)s + i) == 1)) {
 		return syntax(p, i, "unexpected byte 0x%02x", c);
 	} else {
 		return syntax(p, i, "unexpected character '%.*s'",
@@ -1073,7 +1074,7 @@ emit(const struct node *n, struct mlp_buf *sql, struct mlp_sqlargs *args)
 	case N_AND:
 		emit_list(n, 0, n->nkids, sql, args);
 		break;
-	case N_NOT:
+	case N_NOT:	/* normalize() leaves none */
 		mlp_buf_adds(sql, "(NOT ");
 		emit(n->kids[0], sql, args);
 		mlp_buf_addc(sql, ')');

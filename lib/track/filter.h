@@ -27,7 +27,10 @@ struct mlp_filter;	/* opaque parse tree */
  * other invalid input (unknown attribute, comparator not allowed for the
  * field, non-numeric value for a metric) is MLP_ESYNTAX too, with the
  * position of the token at fault. An empty or all-blank expr is a filter
- * that matches every run. The caller frees *out with mlp_filter_free(). */
+ * that matches every run. The caller frees *out with mlp_filter_free().
+ * Limits, each MLP_ESYNTAX: 65536 bytes, 64 levels of parentheses and NOT,
+ * 10000 values, keys of 250 bytes, and groups nested too deeply for
+ * SQLite's parser ("filter too complex"). */
 int mlp_filter_parse(const char *expr, struct mlp_filter **out,
     struct mlp_err *err);
 
@@ -36,7 +39,9 @@ void mlp_filter_free(struct mlp_filter *f);
 
 /* Appends to sql a boolean SQL expression over the run row aliased "r" that
  * is true for the runs f matches ("1" for the empty filter), and appends its
- * values to args in order of their '?' placeholders. Returns 0. */
+ * values to args in order of their '?' placeholders. Returns 0. The
+ * expression is never NULL, and is kept shallow enough for SQLite's parser
+ * inside a WHERE clause like mlp_track_search's, with some room to spare. */
 int mlp_filter_sql(const struct mlp_filter *f, struct mlp_buf *sql,
     struct mlp_sqlargs *args, struct mlp_err *err);
 

@@ -1,0 +1,644 @@
+#!/usr/bin/env bats
+# mlp track: experiments, runs, logging, search, compare, history, plot
+
+load helper
+
+setup() {
+	setup_repo
+}
+
+# two runs with known ids sharing the prefix abcd
+fake_runs() {
+	sqlite3 .mlp/mlp.db "INSERT INTO run (uuid, experiment, name, user, status, start_time)
+		VALUES ('abcd0000000000000000000000000000', 0, 'x', 'u', 'FINISHED', 1),
+		       ('abcd1111111111111111111111111111', 0, 'y', 'u', 'FINISHED', 2)"
+}
+
+@test "start prints a 32-hex run id and records it RUNNING" {
+	run mlp track start -n first
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^[0-9a-f]{32}$ ]]
+	run mlp track show "$output" --json
+	[[ "$output" == *'"run_name":"first","status":"RUNNING","user_id":"tester"'* ]]
+}
+
+@test "start generates a readable name when none is given" {
+	id=$(mlp track start)
+	run mlp track show --json "$id"
+	[[ "$output" =~ \"run_name\":\"[a-z]+-[a-z]+-[0-9]{3}\" ]]
+}
+
+@test "start records user, host, directory, command line and version" {
+	id=$(mlp track start -n a --tag team=vision)
+	run mlp track show "$id" --json
+	[[ "$output" == *'"mlp.user":"tester"'* ]]
+	[[ "$output" == *"\"mlp.source.cwd\":\"$BATS_TEST_TMPDIR/repo\""* ]]
+	[[ "$output" == *'"mlp.source.cmdline":"'*'track start -n a --tag team=vision"'* ]]
+	[[ "$output" == *'"mlp.version":"'* ]]
+	[[ "$output" == *'"mlp.source.host":"'* ]]
+	[[ "$output" == *'"team":"vision"'* ]]
+	[[ "$output" != *'mlp.source.git.commit'* ]]
+}
+
+@test "start inside a git work tree records commit, branch and dirty state" {
+	git init -q -b main code
+	cd code
+	git -c user.name=t -c user.email=t@t commit -q --allow-empty -m one
+	echo x > f && git add f && git -c user.name=t -c user.email=t@t commit -q -m two
+	commit=$(git rev-parse HEAD)
+	id=$(MLP_DIR=../.mlp mlp track start)
+	run env MLP_DIR=../.mlp "$MLP" track show "$id" --json
+	[[ "$output" == *"\"mlp.source.git.commit\":\"$commit\""* ]]
+	[[ "$output" == *'"mlp.source.git.branch":"main"'* ]]
+	[[ "$output" == *'"mlp.source.git.dirty":"false"'* ]]
+	echo y > f
+	id=$(MLP_DIR=../.mlp mlp track start)
+	run env MLP_DIR=../.mlp "$MLP" track show "$id" --json
+	[[ "$output" == *'"mlp.source.git.dirty":"true"'* ]]
+}
+
+@test "start into an experiment by name or id" {
+	mlp track experiment create vision
+	id=$(mlp track start -e vision)
+	run mlp track show "$id" --json
+	[[ "$output" == *'"experiment_id":"1","experiment":"vision"'* ]]
+	id=$(mlp track start -e 1)
+	run mlp track runs -e vision --csv
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "start into an unknown or deleted experiment fails" {
+	run mlp track start -e nope
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no experiment named 'nope'"* ]]
+	mlp track experiment create old
+	mlp track experiment rm old
+	run mlp track start -e old
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"experiment 'old' is deleted"* ]]
+}
+
+@test "start --tag without = is a usage error" {
+	run mlp track start --tag novalue
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"expected KEY=VALUE"* ]]
+}
+
+@test "start --json" {
+	run mlp track start --json
+	[[ "$output" =~ ^\{\"run_id\":\"[0-9a-f]{32}\"\}$ ]]
+}
+
+@test "end sets FINISHED and an end time; --status failed and killed" {
+	a=$(mlp track start); b=$(mlp track start); c=$(mlp track start)
+	mlp track end "$a"
+	mlp track end "$b" --status failed
+	mlp track end "$c" -s KILLED
+	run mlp track runs --csv --columns run_id,status,end_time
+	[[ "$output" == *"$a,FINISHED,"[0-9]* ]]
+	[[ "$output" == *"$b,FAILED,"[0-9]* ]]
+	[[ "$output" == *"$c,KILLED,"[0-9]* ]]
+}
+
+@test "end with a bad status is a usage error" {
+	a=$(mlp track start)
+	run mlp track end "$a" --status done
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown run status 'done'"* ]]
+}
+
+@test "MLP_RUN_ID names the run when RUN is omitted" {
+	export MLP_RUN_ID=$(mlp track start)
+	mlp track log -m loss=0.5
+	mlp track end
+	run mlp track show "$MLP_RUN_ID"
+	[[ "$output" == *FINISHED* ]]
+	[[ "$output" == *"loss"*"0.5"* ]]
+}
+
+@test "no run and no MLP_RUN_ID is a usage error" {
+	run mlp track log -m a=1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"no run given"* ]]
+}
+
+@test "a unique prefix of 4+ digits names a run" {
+	id=$(mlp track start -n pre)
+	run mlp track show "${id:0:4}"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"run $id"* ]]
+	run mlp track show "${id:0:6}" --json
+	[[ "$output" == *"\"run_id\":\"$id\""* ]]
+	upper=$(echo "${id:0:8}" | tr a-f A-F)
+	run mlp track show "$upper"
+	[ "$status" -eq 0 ]
+}
+
+@test "an ambiguous prefix lists the candidates" {
+	fake_runs
+	run mlp track show abcd
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"run id 'abcd' is ambiguous: abcd0000000000000000000000000000, abcd1111111111111111111111111111"* ]]
+	run mlp track show abcd1
+	[ "$status" -eq 0 ]
+}
+
+@test "unknown, short and non-hex run ids are errors" {
+	run mlp track show ffff0000
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no run 'ffff0000'"* ]]
+	run mlp track show abc
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"give 4 to 32 hex digits"* ]]
+	run mlp track show zzzzzz
+	[ "$status" -eq 2 ]
+}
+
+@test "log params, metrics with steps, and tags" {
+	id=$(mlp track start)
+	run mlp track log "$id" -p depth=6 -p lr=0.1 -m auc=0.8@1 -m auc=0.9@2 -t stage=dev
+	[ "$status" -eq 0 ]
+	run mlp track show "$id" --json
+	[[ "$output" == *'"metrics":{"auc":0.9}'* ]]
+	[[ "$output" == *'"params":{"depth":"6","lr":"0.1"}'* ]]
+	[[ "$output" == *'"stage":"dev"'* ]]
+}
+
+@test "params are immutable: same value is a no-op, another is an error" {
+	id=$(mlp track start)
+	mlp track log "$id" -p depth=6
+	run mlp track log "$id" -p depth=6
+	[ "$status" -eq 0 ]
+	run mlp track log "$id" -p depth=7
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"param 'depth' is already '6'"*"tried '7'"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+	run mlp track show "$id" --json
+	[[ "$output" == *'"depth":"6"'* ]]
+}
+
+@test "a failed log writes nothing (one transaction)" {
+	id=$(mlp track start)
+	mlp track log "$id" -p depth=6
+	run mlp track log "$id" -m first=1 -p depth=7
+	[ "$status" -eq 2 ]
+	run mlp track show "$id" --json
+	[[ "$output" == *'"metrics":{}'* ]]
+}
+
+@test "tags are mutable and deletable" {
+	id=$(mlp track start)
+	mlp track log "$id" -t stage=dev
+	mlp track log "$id" -t stage=prod
+	run mlp track show "$id" --json
+	[[ "$output" == *'"stage":"prod"'* ]]
+	mlp track log "$id" --delete-tag stage
+	run mlp track show "$id" --json
+	[[ "$output" != *'"stage"'* ]]
+	run mlp track log "$id" --delete-tag stage
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"has no tag 'stage'"* ]]
+}
+
+@test "NaN and infinities are allowed metric values" {
+	id=$(mlp track start)
+	mlp track log "$id" -m a=nan -m b=inf -m c=-inf -m d=1e308
+	run mlp track history "$id" a --csv
+	[[ "$output" == *",nan,"* ]]
+	run mlp track show "$id" --json
+	[[ "$output" == *'"a":"NaN","b":"Infinity","c":"-Infinity","d":1e+308'* ]]
+}
+
+@test "a non-numeric metric value or step is a usage error" {
+	id=$(mlp track start)
+	run mlp track log "$id" -m auc=abc
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"metric 'auc': 'abc' is not a number"* ]]
+	run mlp track log "$id" -m auc=1@x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"step 'x' is not an integer"* ]]
+	run mlp track log "$id" -m auc
+	[ "$status" -eq 2 ]
+}
+
+@test "invalid keys are refused" {
+	id=$(mlp track start)
+	run mlp track log "$id" -m 'a;b=1'
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"invalid character ';'"* ]]
+	run mlp track log "$id" -p '../x=1'
+	[ "$status" -eq 2 ]
+	long=$(printf 'k%.0s' $(seq 300))
+	run mlp track log "$id" -t "$long=1"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"longer than 250"* ]]
+}
+
+@test "log with nothing to log is a usage error" {
+	id=$(mlp track start)
+	run mlp track log "$id"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"nothing to log"* ]]
+}
+
+@test "the latest metric is the greatest by (step, timestamp, value)" {
+	id=$(mlp track start)
+	printf '%s\n' \
+		'{"metric":"m","value":5,"step":3,"timestamp":100}' \
+		'{"metric":"m","value":1,"step":9,"timestamp":50}' \
+		'{"metric":"m","value":7,"step":2,"timestamp":900}' \
+		'{"metric":"n","value":1,"step":1,"timestamp":100}' \
+		'{"metric":"n","value":2,"step":1,"timestamp":200}' \
+		'{"metric":"o","value":3,"step":1,"timestamp":100}' \
+		'{"metric":"o","value":4,"step":1,"timestamp":100}' \
+		| mlp track log "$id" --batch -
+	# a later log at an earlier step does not move it back
+	mlp track log "$id" -m m=0@4
+	mlp track log "$id" -m m=99@8
+	run mlp track show "$id" --json
+	[[ "$output" == *'"metrics":{"m":1,"n":2,"o":4}'* ]]
+	run mlp track history "$id" m --csv
+	[ "${#lines[@]}" -eq 6 ]
+}
+
+@test "--batch reads JSON lines and MLflow log-batch bodies" {
+	id=$(mlp track start)
+	cat > b.jsonl <<-EOF
+	{"metric": "loss", "value": 0.5, "step": 1}
+	{"param": "lr", "value": "0.01"}
+	{"param": "layers", "value": 3}
+	{"tag": "kind", "value": "cnn"}
+
+	{"metric": "loss", "value": "NaN", "step": 2}
+	EOF
+	run mlp track log "$id" --batch b.jsonl --json
+	[ "$status" -eq 0 ]
+	[ "$output" = "{\"run_id\":\"$id\",\"metrics\":2,\"params\":2,\"tags\":1}" ]
+	cat > body.json <<-EOF
+	{
+	  "run_id": "$id",
+	  "metrics": [
+	    {"key": "acc", "value": 0.7, "timestamp": 1700000000000, "step": 0},
+	    {"key": "acc", "value": 0.8, "timestamp": 1700000001000, "step": 1}
+	  ],
+	  "params": [{"key": "opt", "value": "adam"}],
+	  "tags": [{"key": "mlflow.note.content", "value": "from mlflow"}]
+	}
+	EOF
+	run mlp track log "$id" --batch body.json
+	[ "$status" -eq 0 ]
+	run mlp track show "$id" --json
+	[[ "$output" == *'"acc":0.8'* ]]
+	[[ "$output" == *'"opt":"adam"'* ]]
+	[[ "$output" == *'"layers":"3"'* ]]
+	[[ "$output" == *'"mlflow.note.content":"from mlflow"'* ]]
+}
+
+@test "--batch errors name the line and write nothing" {
+	id=$(mlp track start)
+	printf '%s\n' '{"metric":"a","value":1}' '{"metric":"a","value":2}' \
+		'{"metric":"a","value":"x"}' > bad.jsonl
+	run mlp track log "$id" --batch bad.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'bad.jsonl' line 3: metric 'a': \"value\" must be a number"* ]]
+	run mlp track show "$id" --json
+	[[ "$output" == *'"metrics":{}'* ]]
+	printf '{"metric":"a",\n"value":1\n' > cut.jsonl
+	run mlp track log "$id" --batch cut.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"line 1: unexpected end of input"* ]]
+	printf '{"metric":"a","value":1}\nnot json\n' > junk.jsonl
+	run mlp track log "$id" --batch junk.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"line 2: expected a JSON object"* ]]
+	printf '{"what":1}\n' > odd.jsonl
+	run mlp track log "$id" --batch odd.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"expected a \"metric\""* ]]
+	printf '{"run_id":"0000","metrics":[]}\n' > other.json
+	run mlp track log "$id" --batch other.json
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"is not the run being logged to"* ]]
+	run mlp track log "$id" --batch missing.jsonl
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot open 'missing.jsonl'"* ]]
+	printf '{"metric":"a","value":1} {"metric":"b","value":[1,{"x":"}"}]}\n' > nested.jsonl
+	run mlp track log "$id" --batch nested.jsonl
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"metric 'b'"* ]]
+}
+
+@test "logging to a deleted run is refused" {
+	id=$(mlp track start)
+	mlp track rm "$id"
+	run mlp track log "$id" -m a=1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"is deleted"* ]]
+}
+
+# A small population for search tests.
+population() {
+	a=$(mlp track start -n alpha --tag team=Vision)
+	mlp track log "$a" -p depth=6 -p opt=adam -m auc=0.95 -m loss=0.20
+	mlp track end "$a"
+	b=$(mlp track start -n beta --tag team=nlp)
+	mlp track log "$b" -p depth=8 -p opt=sgd -m auc=0.85 -m loss=0.30
+	mlp track end "$b" --status failed
+	c=$(mlp track start -n gamma)
+	mlp track log "$c" -p depth=6 -m auc=0.91
+	d=$(mlp track start -n delta)
+	mlp track log "$d" -p depth=4 -m loss=nan
+}
+
+names() {
+	mlp track runs --columns run_name --csv "$@" | tail -n +2 | sort | tr '\n' ' '
+}
+
+@test "runs filter: MLflow grammar" {
+	population
+	[ "$(names --filter "metrics.auc > 0.9 and params.depth = '6'")" = "alpha gamma " ]
+	[ "$(names --filter "metrics.auc >= 0.95")" = "alpha " ]
+	[ "$(names --filter "params.opt != 'adam'")" = "beta " ]
+	[ "$(names --filter "tags.team LIKE 'V%'")" = "alpha " ]
+	[ "$(names --filter "tags.team LIKE 'v%'")" = "" ]
+	[ "$(names --filter "tags.team ILIKE 'v%'")" = "alpha " ]
+	[ "$(names --filter "attributes.status = 'FAILED'")" = "beta " ]
+	[ "$(names --filter "status = 'RUNNING'")" = "delta gamma " ]
+	[ "$(names --filter "run_name IN ('alpha', 'delta')")" = "alpha delta " ]
+	[ "$(names --filter "params.depth NOT IN ('6', '8')")" = "delta " ]
+	[ "$(names --filter 'metric.loss < 1 AND param.opt = "sgd"')" = "beta " ]
+	[ "$(names --filter "metrics.\`loss\` > 0")" = "alpha beta " ]
+	[ "$(names --filter 'tags."team" = '"'nlp'")" = "beta " ]
+}
+
+@test "runs filter: OR, NOT and parentheses" {
+	population
+	[ "$(names --filter "params.depth = '4' or metrics.auc > 0.9")" = "alpha delta gamma " ]
+	[ "$(names --filter "not params.depth = '6'")" = "beta delta " ]
+	[ "$(names --filter "(params.depth = '6' or params.depth = '8') and not metrics.loss > 0.25")" = "alpha gamma " ]
+	[ "$(names --filter "params.opt = 'adam' OR params.opt = 'sgd' AND metrics.auc > 0.9")" = "alpha " ]
+}
+
+@test "runs --order-by sorts, runs lacking the key last either way" {
+	population
+	run mlp track runs --order-by metrics.auc desc --columns run_name --csv
+	[ "$(echo "$output" | tail -n +2 | tr '\n' ' ')" = "alpha gamma beta delta " ]
+	run mlp track runs --order-by "metrics.auc ASC" --columns run_name --csv
+	[ "$(echo "$output" | tail -n +2 | tr '\n' ' ')" = "beta gamma alpha delta " ]
+	run mlp track runs --order-by params.depth --order-by metrics.auc desc --columns run_name --csv
+	[ "$(echo "$output" | tail -n +2 | tr '\n' ' ')" = "delta alpha gamma beta " ]
+}
+
+@test "runs --limit, --columns, --csv and the default table" {
+	population
+	run mlp track runs --order-by metrics.auc desc --limit 2 --columns 'run_name,metrics.auc,params.depth' --csv
+	[ "${lines[0]}" = "run_name,metrics.auc,params.depth" ]
+	[ "${lines[1]}" = "alpha,0.95,6" ]
+	[ "${lines[2]}" = "gamma,0.91,6" ]
+	[ "${#lines[@]}" -eq 3 ]
+	run mlp track runs --order-by metrics.auc desc
+	[[ "${lines[0]}" == "RUN"*"NAME"*"STATUS"*"STARTED"*"DURATION"*"metrics.auc" ]]
+	[[ "${lines[1]}" == *alpha*FINISHED*0.95 ]]
+	run mlp track runs --limit 0
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "runs --json has MLflow's field names" {
+	population
+	run mlp track runs --json --filter "run_name = 'alpha'"
+	[ "$status" -eq 0 ]
+	[[ "$output" == '[{"run_id":"'* ]]
+	[[ "$output" == *'"run_name":"alpha","status":"FINISHED"'* ]]
+	[[ "$output" == *'"metrics":{"auc":0.95,"loss":0.2},"params":{"depth":"6","opt":"adam"}'* ]]
+}
+
+@test "a malformed filter prints a caret under the column and exits 2" {
+	population
+	run mlp track runs --filter "metrics.auc > 0.9 and params.depth == '6'"
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "mlp: track runs: bad --filter: "* ]]
+	[ "${lines[1]}" = "  metrics.auc > 0.9 and params.depth == '6'" ]
+	[ "${lines[2]}" = "                                      ^" ]
+	run mlp track runs --filter "metrics.auc > 'x'"
+	[ "$status" -eq 2 ]
+	run mlp track runs --filter "params.depth > 5"
+	[ "$status" -eq 2 ]
+	run mlp track runs --filter "(metrics.auc > 1"
+	[ "$status" -eq 2 ]
+	run mlp track runs --filter "nosuch = 'x'"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown attribute 'nosuch'"* ]]
+	run mlp track runs --order-by "metrics."
+	[ "$status" -eq 2 ]
+	run mlp track runs --limit -3
+	[ "$status" -eq 2 ]
+}
+
+@test "runs -e, --deleted and --all" {
+	mlp track experiment create other
+	a=$(mlp track start -e other -n inother)
+	b=$(mlp track start -n indefault)
+	[ "$(names -e other)" = "inother " ]
+	[ "$(names)" = "indefault inother " ]
+	mlp track rm "$b"
+	[ "$(names)" = "inother " ]
+	[ "$(names --deleted)" = "indefault " ]
+	[ "$(names --all)" = "indefault inother " ]
+	mlp track restore "$b"
+	[ "$(names)" = "indefault inother " ]
+	run mlp track runs -e nope
+	[ "$status" -eq 1 ]
+}
+
+@test "deleting an experiment hides its runs; gc removes them" {
+	mlp track experiment create tmp
+	a=$(mlp track start -e tmp -n gone)
+	mlp track log "$a" -m x=1
+	mlp track experiment rm tmp
+	[ "$(names)" = "" ]
+	run mlp track gc --older-than 1d
+	[[ "$output" == *"removed 0 runs and 0 experiments"* ]]
+	run mlp track gc --json
+	[ "$output" = '{"runs":1,"experiments":1}' ]
+	[ "$(sqlite3 .mlp/mlp.db 'SELECT count(*) FROM metric')" -eq 0 ]
+	run mlp track experiments --all
+	[[ "$output" != *tmp* ]]
+}
+
+@test "rm, restore and gc of runs" {
+	a=$(mlp track start)
+	mlp track log "$a" -m x=1 -p p=1 -t t=1
+	mlp track rm "$a"
+	run mlp track rm "$a"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"is deleted already"* ]]
+	run mlp track show "$a"
+	[[ "$output" == *"(deleted)"* ]]
+	mlp track gc
+	run mlp track show "$a"
+	[ "$status" -eq 1 ]
+	for t in metric latest_metric param tag run; do
+		[ "$(sqlite3 .mlp/mlp.db "SELECT count(*) FROM $t")" -eq 0 ]
+	done
+	run mlp track gc --older-than soon
+	[ "$status" -eq 2 ]
+}
+
+@test "experiments: list, create, rename, rm, restore" {
+	run mlp track experiment create vision
+	[ "$output" = 1 ]
+	run mlp track experiment create vision
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"experiment 'vision' already exists"* ]]
+	mlp track experiment rename vision cv
+	run mlp track experiments
+	[[ "$output" == *"Default"* ]]
+	[[ "$output" == *"cv"* ]]
+	run mlp track experiments --json
+	[[ "$output" == *'"experiment_id":"1","name":"cv","lifecycle_stage":"active"'* ]]
+	mlp track experiment rm cv
+	run mlp track experiments
+	[[ "$output" != *"cv"* ]]
+	run mlp track experiments --deleted
+	[[ "$output" == *"cv"* ]]
+	mlp track experiment restore cv
+	run mlp track experiments
+	[[ "$output" == *"cv"* ]]
+}
+
+@test "experiment errors" {
+	run mlp track experiment rm Default
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"Default experiment cannot be deleted"* ]]
+	run mlp track experiment rename nope x
+	[ "$status" -eq 1 ]
+	mlp track experiment create a
+	mlp track experiment create b
+	run mlp track experiment rename a b
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"already exists"* ]]
+	run mlp track experiment create ""
+	[ "$status" -eq 2 ]
+	run mlp track experiment create
+	[ "$status" -eq 2 ]
+	run mlp track experiment restore a
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"is active already"* ]]
+}
+
+@test "show prints attributes, params, latest metrics and tags" {
+	id=$(mlp track start -n shown)
+	mlp track log "$id" -p depth=6 -m auc=0.9@3 -t k=v
+	run mlp track show "$id"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "run $id" ]]
+	[[ "$output" == *"name:        shown"* ]]
+	[[ "$output" == *"depth"*"6"* ]]
+	[[ "$output" == *"auc"*"0.9"*"step 3"* ]]
+	run mlp track show
+	[ "$status" -eq 2 ]
+}
+
+@test "compare shows runs side by side and marks differences" {
+	a=$(mlp track start -n a); b=$(mlp track start -n b)
+	mlp track log "$a" -p depth=6 -p lr=0.1 -m auc=0.9
+	mlp track log "$b" -p depth=8 -p lr=0.1 -m auc=0.9 -m loss=1
+	run mlp track compare "$a" "$b"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"*  params.depth  6"*"8"* ]]
+	[[ "$output" == *"   params.lr     0.1"*"0.1"* ]]
+	[[ "$output" == *"   metrics.auc   0.9"* ]]
+	[[ "$output" == *"*  metrics.loss  -"*"1"* ]]
+	run mlp track compare "$a" "$b" --json
+	[[ "$output" == *'"params":{"depth":["6","8"],"lr":["0.1","0.1"]}'* ]]
+	[[ "$output" == *'"differs":["params.depth","metrics.loss"]'* ]]
+	run mlp track compare "$a"
+	[ "$status" -eq 2 ]
+	run mlp track compare "$a" ffff9999
+	[ "$status" -eq 1 ]
+}
+
+@test "history prints every point in step order" {
+	id=$(mlp track start)
+	mlp track log "$id" -m loss=0.3@2 -m loss=0.5@0 -m loss=0.4@1
+	run mlp track history "$id" loss --csv
+	[ "${lines[0]}" = "step,value,timestamp" ]
+	[[ "${lines[1]}" == "0,0.5,"* ]]
+	[[ "${lines[3]}" == "2,0.3,"* ]]
+	run mlp track history "$id" loss --json
+	[[ "$output" == '[{"key":"loss","value":0.5,"step":0,'* ]]
+	run mlp track history "$id" nosuch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"has no metric 'nosuch'"* ]]
+}
+
+@test "plot draws in the terminal and writes SVG" {
+	a=$(mlp track start -n a); b=$(mlp track start -n b)
+	for s in 0 1 2 3 4 5; do
+		mlp track log "$a" -m loss=$(echo "1 / ($s + 1)" | bc -l)@$s
+		mlp track log "$b" -m loss=$(echo "2 / ($s + 2)" | bc -l)@$s
+	done
+	run mlp track plot "$a" "$b" -m loss
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"⠀"* || "$output" == *"⠁"* || "$output" == *"⣀"* || "$output" =~ [⠁-⣿] ]]
+	[[ "$output" == *"${a:0:8} a"* ]]
+	[[ "$output" != *$'\033['* ]]
+	run mlp track plot "$a" "$b" -m loss --svg out.svg
+	[ "$status" -eq 0 ]
+	head -c 200 out.svg | grep -q '<svg'
+	[ "$(grep -c '<polyline' out.svg)" -eq 2 ]
+	run mlp track plot "$a" -m nosuch
+	[ "$status" -eq 1 ]
+	run mlp track plot "$a"
+	[ "$status" -eq 2 ]
+	run mlp track plot "$a" -m loss --width 0
+	[ "$status" -eq 2 ]
+}
+
+@test "8 processes logging at once: no lock error, no lost point" {
+	ids=()
+	for i in 1 2 3 4 5 6 7 8; do ids+=("$(mlp track start -n p$i)"); done
+	for i in 0 1 2 3 4 5 6 7; do
+		(
+			for s in $(seq 1 25); do
+				mlp track log "${ids[$i]}" -m x=$s@$s -m y=$i@$s || exit 1
+			done
+			seq 1 500 | awk '{ printf "{\"metric\":\"z\",\"value\":%d,\"step\":%d}\n", $1, $1 }' |
+				mlp track log "${ids[$i]}" --batch - || exit 1
+		) > "log$i" 2>&1 &
+	done
+	fail=0
+	for j in $(jobs -p); do wait "$j" || fail=1; done
+	cat log*
+	[ "$fail" -eq 0 ]
+	! grep -qi "locked" log*
+	[ "$(sqlite3 .mlp/mlp.db 'SELECT count(*) FROM metric')" -eq $((8 * (50 + 500))) ]
+	[ "$(sqlite3 .mlp/mlp.db "SELECT count(*) FROM latest_metric WHERE step = 25 OR step = 500")" -eq 24 ]
+}
+
+@test "every verb has -h" {
+	for v in start end log runs show compare history plot rm restore gc experiments; do
+		run mlp track $v -h
+		[ "$status" -eq 0 ]
+		[[ "$output" == "usage: mlp track $v"* ]]
+	done
+	run mlp track experiment create -h
+	[ "$status" -eq 0 ]
+	run mlp track
+	[ "$status" -eq 2 ]
+	run mlp track -h
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"verbs:"* ]]
+}
+
+@test "unknown options and extra arguments are usage errors" {
+	run mlp track runs --nope
+	[ "$status" -eq 2 ]
+	run mlp track runs extra
+	[ "$status" -eq 2 ]
+	run mlp track start extra
+	[ "$status" -eq 2 ]
+	run mlp track runs --filter
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"needs a value"* ]]
+}
