@@ -575,8 +575,8 @@ names() {
 @test "plot draws in the terminal and writes SVG" {
 	a=$(mlp track start -n a); b=$(mlp track start -n b)
 	for s in 0 1 2 3 4 5; do
-		mlp track log "$a" -m loss=$(echo "1 / ($s + 1)" | bc -l)@$s
-		mlp track log "$b" -m loss=$(echo "2 / ($s + 2)" | bc -l)@$s
+		mlp track log "$a" -m loss=$(awk "BEGIN { print 1 / ($s + 1) }")@$s
+		mlp track log "$b" -m loss=$(awk "BEGIN { print 2 / ($s + 2) }")@$s
 	done
 	run mlp track plot "$a" "$b" -m loss
 	[ "$status" -eq 0 ]

@@ -1,0 +1,50 @@
+#!/bin/sh
+# The quickstart: a repository, a small learning-rate sweep tracked from the
+# shell, then the best runs, a comparison and a plot. Runs in a temporary
+# directory (or $1) and leaves it there to explore.
+set -e
+dir=${1:-$(mktemp -d "${TMPDIR:-/tmp}/mlp-quickstart.XXXXXX")}
+cd "$dir"
+echo "== mlp quickstart in $dir"
+mlp init
+mlp track experiment create sweep >/dev/null
+
+# A toy "training": loss decays at a rate set by the learning rate; each run
+# logs its params, 20 steps of loss and accuracy in one batch, and ends.
+for lr in 0.01 0.05 0.1 0.3; do
+	for depth in 4 6; do
+		run=$(mlp track start -e sweep -n "lr$lr-d$depth" --tag model=toy)
+		mlp track log "$run" -p lr=$lr -p depth=$depth
+		awk -v lr="$lr" -v d="$depth" 'BEGIN {
+			for (s = 0; s < 20; s++) {
+				loss = 1 / (1 + lr * s * d / 4) + 0.02 * sin(s * d)
+				acc = 1 - loss / 2
+				printf "{\"metric\":\"loss\",\"value\":%.5f,\"step\":%d}\n", loss, s
+				printf "{\"metric\":\"acc\",\"value\":%.5f,\"step\":%d}\n", acc, s
+			}
+		}' | mlp track log "$run" --batch -
+		mlp track end "$run"
+	done
+done
+
+echo
+echo "== the three best runs with acc > 0.7 and depth 6, or lr 0.3"
+mlp track runs -e sweep \
+	--filter "metrics.acc > 0.7 and (params.depth = '6' or params.lr = '0.3')" \
+	--order-by metrics.acc desc --limit 3 \
+	--columns run_id,run_name,params.lr,params.depth,metrics.acc,metrics.loss
+
+best=$(mlp track runs -e sweep --order-by metrics.acc desc --limit 2 \
+	--columns run_id --csv | tail -n +2)
+echo
+echo "== the two best, side by side"
+# shellcheck disable=SC2086
+mlp track compare $best
+echo
+echo "== their loss curves"
+# shellcheck disable=SC2086
+mlp track plot $best -m loss --width 72 --height 18
+# shellcheck disable=SC2086
+mlp track plot $best -m loss --svg loss.svg
+echo
+echo "Done. Explore with: cd $dir && mlp track runs"
