@@ -281,6 +281,12 @@ fish_complete() {
 	done
 }
 
+@test "no words at all" {
+	skip "bug: 'mlp __complete' with no words reads argv[0] == NULL and crashes (cmd/complete.c)"
+	run mlp __complete
+	[ "$status" -eq 0 ]
+}
+
 @test "outside a repository: commands and options, no names" {
 	cd "$BATS_TEST_TMPDIR"
 	run mlp __complete tr

@@ -217,10 +217,7 @@ mlp_logger_metric(struct mlp_logger *lg, const char *key, double value,
 	sqlite3_bind_int64(st, 2, k->id);
 	sqlite3_bind_int64(st, 3, step);
 	sqlite3_bind_int64(st, 4, ts);
-	if (isnan(value))
-		sqlite3_bind_null(st, 5);
-	else
-		sqlite3_bind_double(st, 5, value);
+	sqlite3_bind_double(st, 5, isnan(value) ? 0 : value);
 	sqlite3_bind_int(st, 6, isnan(value) ? 1 : 0);
 	if ((rc = step_reset(lg, st, "cannot log metric", err)) < 0)
 		return rc;

@@ -684,7 +684,7 @@ mlp_track_metric_history(struct mlp_db *db, const char *uuid,
 	if ((rc = mlp_db_prepare(db, &st, "SELECT m.value, m.is_nan, m.step, "
 	    "m.ts FROM metric m WHERE m.run = (SELECT id FROM run WHERE uuid = "
 	    "?1) AND m.key = (SELECT id FROM metric_key WHERE name = ?2) "
-	    "ORDER BY m.step, m.ts, m.rowid", err)) < 0)
+	    "ORDER BY m.step, m.ts", err)) < 0)
 		return rc;
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
