@@ -137,8 +137,9 @@ mlp_logger_begin(struct mlp_db *db, const char *uuid, struct mlp_logger **out,
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((rc = prep(lg, &lg->ins_metric, "INSERT INTO metric (run, key, "
-	    "step, ts, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)", err)) < 0 ||
+	if ((rc = prep(lg, &lg->ins_metric, "INSERT OR IGNORE INTO metric "
+	    "(run, key, step, ts, value, is_nan) VALUES (?, ?, ?, ?, ?, ?)",
+	    err)) < 0 ||
 	    (rc = prep(lg, &lg->ins_key, "INSERT OR IGNORE INTO metric_key "
 	    "(name) VALUES (?)", err)) < 0 ||
 	    (rc = prep(lg, &lg->get_key, "SELECT id FROM metric_key WHERE "
