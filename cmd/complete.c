@@ -4,6 +4,7 @@
  * line ":files" asks the shell to complete file names instead. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "track/track.h"
 #include "cmd.h"
@@ -40,6 +41,20 @@ db_names(struct mlp_ctx *ctx, enum mlp_names what, const char *prefix,
 	mlp_strv_release(&names);
 }
 
+/* A key as the filter grammar takes it: bare when it can be, else in
+ * backticks (metrics.`val loss`). */
+static char *
+field_key(const char *key)
+{
+	int bare = (key[0] >= 'a' && key[0] <= 'z') ||
+	    (key[0] >= 'A' && key[0] <= 'Z') || key[0] == '_';
+
+	for (const char *p = key; *p && bare; p++)
+		bare = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("_.:/-", *p);
+	return bare ? xstrdup(key) : xasprintf("`%s`", key);
+}
+
 /* metrics.KEY, params.KEY, tags.KEY and attributes, for filters, order-by
  * and columns: completes the identifier at the end of word. */
 static void
@@ -63,14 +78,22 @@ field_names(struct mlp_ctx *ctx, const char *word, struct mlp_strv *out)
 		start--;
 	lead = xstrndup(word, (size_t)(start - word));
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++) {
-		char *before;
-
 		if (!starts(start, kinds[k].prefix))
 			continue;
-		before = xasprintf("%s%s", lead, kinds[k].prefix);
-		db_names(ctx, kinds[k].names, start + strlen(kinds[k].prefix),
-		    before, "", out);
-		free(before);
+		struct mlp_strv keys = MLP_STRV_INIT;
+		const char *typed = start + strlen(kinds[k].prefix);
+
+		/* a key being typed in backticks is matched without them */
+		db_names(ctx, kinds[k].names, typed[0] == '`' ? typed + 1 :
+		    typed, "", "", &keys);
+		for (size_t i = 0; i < keys.n; i++) {
+			char *q = field_key(keys.v[i]);
+
+			mlp_strv_push_owned(out, xasprintf("%s%s%s", lead,
+			    kinds[k].prefix, q));
+			free(q);
+		}
+		mlp_strv_release(&keys);
 		free(lead);
 		return;
 	}
@@ -105,7 +128,7 @@ mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
 		/* KEY=VALUE forms complete the key and the "=" */
 		db_names(ctx, w, prefix, "", argname[len] == '=' ? "=" : "",
 		    out);
-	} else if (strcmp(name, "EXPR") == 0 || strcmp(name, "KEY") == 0 ||
+	} else if (strcmp(name, "EXPR") == 0 || strcmp(name, "FIELD") == 0 ||
 	    strcmp(name, "LIST") == 0) {
 		field_names(ctx, prefix, out);
 	} else if (strcmp(name, "STATUS") == 0) {
@@ -195,6 +218,13 @@ complete_words(struct mlp_ctx *ctx, int argc, char **argv,
 	int i = 0, npos = 0;
 	char name[64];
 
+	if (argc == 0) {
+		static char empty[] = "";
+		static char *one[] = { empty, NULL };
+
+		argc = 1;
+		argv = one;
+	}
 	/* global options before the command */
 	for (; i < argc - 1 && argv[i][0] == '-'; i++)
 		if (strcmp(argv[i], "-C") == 0 && ++i == argc - 1) {
@@ -306,8 +336,12 @@ mlp_complete_main(struct mlp_ctx *ctx, int argc, char **argv)
 	struct mlp_err err;
 
 	mlp_err_clear(&err);
-	/* the database is optional: outside a repository there are still
-	 * commands and options to offer */
+	/* -C DIR before the command moves us, as it will when the command
+	 * runs; the database is optional: outside a repository there are
+	 * still commands and options to offer */
+	for (int i = 0; i + 1 < argc - 1 && argv[i][0] == '-'; i++)
+		if (strcmp(argv[i], "-C") == 0 && chdir(argv[++i]) < 0)
+			break;
 	if (mlp_repo_discover(&ctx->repo, ".", getenv("MLP_DIR"), &err) == 0)
 		mlp_repo_open_db(ctx->repo, &ctx->db, &err);
 	complete_words(ctx, argc, argv, &out);

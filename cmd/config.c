@@ -7,7 +7,8 @@
 enum { O_GLOBAL = 1, O_GET, O_LIST, O_UNSET };
 
 static const struct mlp_opt opts[] = {
-	{ O_GLOBAL, 0, "global", NULL, "use ~/.config/mlp/config" },
+	{ O_GLOBAL, 0, "global", NULL, "use the global file "
+	    "(~/.config/mlp/config, or under $XDG_CONFIG_HOME)" },
 	{ O_GET, 0, "get", NULL, "print KEY's value (exit 1 when unset)" },
 	{ O_LIST, 'l', "list", NULL, "print every KEY=VALUE" },
 	{ O_UNSET, 0, "unset", NULL, "remove KEY" },

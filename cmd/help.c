@@ -51,7 +51,7 @@ try_man(const char *page)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		int null = open("/dev/null", 1);
+		int null = open("/dev/null", O_WRONLY);
 
 		if (null >= 0) {
 			dup2(null, 1);

@@ -56,20 +56,27 @@ distance(const char *a, const char *b)
 	return r;
 }
 
+/* Lists the names close to word, as git does. */
 static void
 did_you_mean(const char *word, const char *const *names, size_t n)
 {
-	int shown = 0;
+	const char *close[64];
+	size_t nclose = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (distance(word, names[i]) <= 2 ||
-		    (strlen(word) >= 2 && strncmp(names[i], word,
-		    strlen(word)) == 0)) {
-			fprintf(stderr, "%s\t%s\n", shown ? "" :
-			    "\nThe most similar command is", names[i]);
-			shown = 1;
-		}
-	}
+	/* names that start with word first; else those a typo away */
+	for (size_t i = 0; i < n && nclose < 64; i++)
+		if (strlen(word) >= 2 &&
+		    strncmp(names[i], word, strlen(word)) == 0)
+			close[nclose++] = names[i];
+	for (size_t i = 0; i < n && nclose == 0; i++)
+		if (distance(word, names[i]) <= 2)
+			close[nclose++] = names[i];
+	if (nclose == 0)
+		return;
+	fprintf(stderr, "\nThe most similar %s\n", nclose == 1 ?
+	    "command is" : "commands are");
+	for (size_t i = 0; i < nclose; i++)
+		fprintf(stderr, "\t%s\n", close[i]);
 }
 
 static int

@@ -69,6 +69,18 @@ split_kv(const char *s, char **k, char **v)
 	*v = eq ? (char *)eq + 1 : NULL;
 }
 
+/* A metric value in JSON: a number, or "NaN", "Infinity", "-Infinity" as
+ * strings (JSON has no such numbers). */
+static cJSON *
+metric_json(double v)
+{
+	if (isnan(v))
+		return cJSON_CreateString("NaN");
+	if (isinf(v))
+		return cJSON_CreateString(v > 0 ? "Infinity" : "-Infinity");
+	return cJSON_CreateNumber(v);
+}
+
 /* JSON of a run, as MLflow's search_runs names the fields. */
 static cJSON *
 run_json(const struct mlp_run *r)
@@ -91,17 +103,9 @@ run_json(const struct mlp_run *r)
 		cJSON_AddNullToObject(o, "end_time");
 	cJSON_AddStringToObject(o, "lifecycle_stage", r->info.lifecycle);
 	m = cJSON_AddObjectToObject(o, "metrics");
-	for (size_t i = 0; i < r->nmetrics; i++) {
-		double v = r->metrics[i].value;
-
-		if (isnan(v))
-			cJSON_AddStringToObject(m, r->metrics[i].key, "NaN");
-		else if (isinf(v))
-			cJSON_AddStringToObject(m, r->metrics[i].key,
-			    v > 0 ? "Infinity" : "-Infinity");
-		else
-			cJSON_AddNumberToObject(m, r->metrics[i].key, v);
-	}
+	for (size_t i = 0; i < r->nmetrics; i++)
+		cJSON_AddItemToObject(m, r->metrics[i].key,
+		    metric_json(r->metrics[i].value));
 	pa = cJSON_AddObjectToObject(o, "params");
 	for (size_t i = 0; i < r->nparams; i++)
 		cJSON_AddStringToObject(pa, r->params[i].key,
@@ -424,8 +428,11 @@ track_end(struct mlp_ctx *ctx, int argc, char **argv)
 	    "End a run (default: $MLP_RUN_ID) with a status");
 	while ((r = mlp_opt_next(&p)) != 0) {
 		if (r == O_STATUS) {
-			if (mlp_track_status_parse(p.arg, &status, &err) < 0) {
-				rc = mlp_fail(ctx, &err);
+			if (mlp_track_status_parse(p.arg, &status, &err) < 0 ||
+			    strcmp(status, "RUNNING") == 0 ||
+			    strcmp(status, "SCHEDULED") == 0) {
+				rc = mlp_usage_error(ctx, "--status '%s': give "
+				    "finished, failed or killed", p.arg);
 				goto out;
 			}
 		} else {
@@ -679,7 +686,7 @@ static const struct mlp_opt runs_opts[] = {
 	{ O_EXP, 'e', "experiment", "EXP", "only runs of EXP (repeatable)" },
 	{ O_FILTER, 'f', "filter", "EXPR", "MLflow search filter, with OR, "
 	    "NOT and ( )" },
-	{ O_ORDER, 'o', "order-by", "KEY [asc|desc]", "sort key "
+	{ O_ORDER, 'o', "order-by", "FIELD [asc|desc]", "sort key "
 	    "(repeatable; default start_time desc)" },
 	{ O_LIMIT, 'n', "limit", "N", "show at most N runs" },
 	{ O_COLUMNS, 'c', "columns", "LIST", "comma-separated columns, e.g. "
@@ -692,6 +699,8 @@ static const struct mlp_opt runs_opts[] = {
 
 struct runs_state {
 	struct mlp_ctx *ctx;
+	const char **hdr;	/* CSV header, printed before the first row */
+	size_t nhdr;
 	const struct mlp_field *cols;
 	char **colnames;
 	size_t ncols;
@@ -710,6 +719,14 @@ value_text(const struct mlp_value *v, char *out, size_t n)
 		fmt_num(v->d, out, n);
 	else
 		snprintf(out, n, "%s", v->s);
+}
+
+static void
+csv_header(struct runs_state *rs)
+{
+	for (size_t i = 0; i < rs->nhdr; i++)
+		mlp_csv_field(stdout, rs->hdr[i], i + 1 == rs->nhdr ? '\n' : ',');
+	rs->nhdr = 0;
 }
 
 /* The default columns: short id, name, status, start and duration. */
@@ -767,6 +784,7 @@ runs_row(const struct mlp_run_info *ri, const struct mlp_value *cols,
 		cells[k++] = xstrdup(v);
 	}
 	if (rs->csv) {
+		csv_header(rs);
 		for (size_t i = 0; i < n; i++)
 			mlp_csv_field(stdout, cells[i], i + 1 == n ? '\n' : ',');
 	} else {
@@ -932,16 +950,15 @@ track_runs(struct mlp_ctx *ctx, int argc, char **argv)
 		for (size_t i = 0; i < ncols; i++)
 			hdr[k++] = colnames.v[i];
 		if (csv) {
-			for (size_t i = 0; i < n; i++)
-				mlp_csv_field(stdout, hdr[i],
-				    i + 1 == n ? '\n' : ',');
+			rs.hdr = hdr;
+			rs.nhdr = n;
 		} else {
 			mlp_table_init(&rs.table, n, hdr);
 			for (size_t i = 0; i < ncols; i++)
 				rs.table.right[k - ncols + i] =
 				    cols[i].kind == MLP_FIELD_METRIC;
+			free(hdr);
 		}
-		free(hdr);
 	}
 	r = mlp_track_search(ctx->db, &q, runs_row, &rs, &err);
 	if (r == MLP_ESYNTAX) {
@@ -953,9 +970,12 @@ track_runs(struct mlp_ctx *ctx, int argc, char **argv)
 	} else if (rs.json) {
 		mlp_print_json(rs.json);
 		rs.json = NULL;
-	} else if (!csv) {
+	} else if (csv) {
+		csv_header(&rs);
+	} else {
 		mlp_table_print(ctx, &rs.table);
 	}
+	free(rs.hdr);
 	cJSON_Delete(rs.json);
 	if (!ctx->json && !csv)
 		mlp_table_release(&rs.table);
@@ -1192,7 +1212,7 @@ track_compare(struct mlp_ctx *ctx, int argc, char **argv)
 					const char *v = pass ? NULL :
 					    param_of(runs[i], keys->v[k]);
 					cJSON *item = pass ? (m ?
-					    cJSON_CreateNumber(m->value) :
+					    metric_json(m->value) :
 					    cJSON_CreateNull()) : (v ?
 					    cJSON_CreateString(v) :
 					    cJSON_CreateNull());
@@ -1342,14 +1362,8 @@ track_history(struct mlp_ctx *ctx, int argc, char **argv)
 			cJSON *o = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(o, "key", p.pos[1]);
-			if (isfinite(pts[i].value))
-				cJSON_AddNumberToObject(o, "value",
-				    pts[i].value);
-			else
-				cJSON_AddStringToObject(o, "value",
-				    isnan(pts[i].value) ? "NaN" :
-				    pts[i].value > 0 ? "Infinity" :
-				    "-Infinity");
+			cJSON_AddItemToObject(o, "value",
+			    metric_json(pts[i].value));
 			cJSON_AddNumberToObject(o, "step", (double)pts[i].step);
 			cJSON_AddNumberToObject(o, "timestamp",
 			    (double)pts[i].ts);

@@ -2,6 +2,7 @@
 # mlp track: experiments, runs, logging, search, compare, history, plot
 
 load helper
+bats_require_minimum_version 1.5.0
 
 setup() {
 	setup_repo
@@ -104,7 +105,9 @@ fake_runs() {
 	a=$(mlp track start)
 	run mlp track end "$a" --status done
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"unknown run status 'done'"* ]]
+	[[ "$output" == *"--status 'done': give finished, failed or killed"* ]]
+	run mlp track end "$a" --status running
+	[ "$status" -eq 2 ]
 }
 
 @test "MLP_RUN_ID names the run when RUN is omitted" {
@@ -419,8 +422,9 @@ names() {
 	[[ "${lines[0]}" == "mlp: track runs: bad --filter: "* ]]
 	[ "${lines[1]}" = "  metrics.auc > 0.9 and params.depth == '6'" ]
 	[ "${lines[2]}" = "                                      ^" ]
-	run mlp track runs --filter "metrics.auc > 'x'"
+	run --separate-stderr mlp track runs --csv --filter "metrics.auc > 'x'"
 	[ "$status" -eq 2 ]
+	[ -z "$output" ]
 	run mlp track runs --filter "params.depth > 5"
 	[ "$status" -eq 2 ]
 	run mlp track runs --filter "(metrics.auc > 1"
