@@ -20,6 +20,8 @@ enum {
 
 struct mlp_ctx {
 	const char *cmd;	/* "track runs", for messages */
+	const struct mlp_command *command;	/* being run */
+	const struct mlp_verb *verb;		/* being run, or NULL */
 	int json, quiet, verbose, color, color_err;
 	const char *chdir;	/* -C */
 	struct mlp_repo *repo;
@@ -86,9 +88,10 @@ struct mlp_optparse {
 	const char *summary;
 };
 
+/* Starts parsing with the options, synopsis and summary of the verb (or
+ * command) being run, from the tables. */
 void mlp_opt_init(struct mlp_optparse *p, struct mlp_ctx *ctx, int argc,
-    char **argv, const struct mlp_opt *opts, const char *args,
-    const char *summary);
+    char **argv);
 /* Next option id; 0 when done (positionals in p->pos), -1 after printing a
  * usage error (the command exits 2). -h prints usage and returns -2 (exit
  * 0). Global options are handled inside and skipped. */

@@ -42,8 +42,7 @@ config_run(struct mlp_ctx *ctx, int argc, char **argv)
 	char *path = NULL, *value = NULL;
 
 	mlp_err_clear(&err);
-	mlp_opt_init(&p, ctx, argc, argv, opts, cmd_config.args,
-	    cmd_config.summary);
+	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
 		switch (r) {
 		case O_GLOBAL: global = 1; break;

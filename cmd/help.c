@@ -79,8 +79,7 @@ help_run(struct mlp_ctx *ctx, int argc, char **argv)
 	const struct mlp_command *c;
 	int r;
 
-	mlp_opt_init(&p, ctx, argc, argv, help_opts, cmd_help.args,
-	    cmd_help.summary);
+	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
 		if (r < 0) {
 			mlp_opt_release(&p);
@@ -144,8 +143,7 @@ version_run(struct mlp_ctx *ctx, int argc, char **argv)
 	struct mlp_optparse p;
 	int r;
 
-	mlp_opt_init(&p, ctx, argc, argv, help_opts, NULL,
-	    cmd_version.summary);
+	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
 		if (r < 0) {
 			mlp_opt_release(&p);

@@ -17,8 +17,7 @@ init_run(struct mlp_ctx *ctx, int argc, char **argv)
 	const char *dir;
 
 	mlp_err_clear(&err);
-	mlp_opt_init(&p, ctx, argc, argv, opts, cmd_init.args,
-	    cmd_init.summary);
+	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
 		if (r < 0) {
 			mlp_opt_release(&p);

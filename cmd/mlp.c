@@ -161,8 +161,10 @@ run_verb(struct mlp_ctx *ctx, const struct mlp_command *c, int argc,
 	}
 	full = xasprintf("%s %s", c->name, v->name);
 	ctx->cmd = full;
+	ctx->verb = v;
 	rc = v->fn(ctx, argc - words, argv + words);
 	ctx->cmd = c->name;
+	ctx->verb = NULL;
 	free(full);
 	return rc;
 }
@@ -263,6 +265,7 @@ main(int argc, char **argv)
 	if (!c)
 		return run_external(&ctx, argv[i], argc - i, argv + i);
 	ctx.cmd = c->name;
+	ctx.command = c;
 	if (setup_repo(&ctx, c) < 0) {
 		rc = 1;
 	} else if (c->verbs) {

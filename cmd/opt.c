@@ -15,18 +15,17 @@ const struct mlp_opt mlp_global_opts[] = {
 
 void
 mlp_opt_init(struct mlp_optparse *p, struct mlp_ctx *ctx, int argc,
-    char **argv, const struct mlp_opt *opts, const char *args,
-    const char *summary)
+    char **argv)
 {
 	memset(p, 0, sizeof(*p));
 	p->ctx = ctx;
-	p->opts = opts;
+	p->opts = ctx->verb ? ctx->verb->opts : ctx->command->opts;
 	p->argc = argc;
 	p->argv = argv;
 	p->i = 1;
 	p->usage_verb = ctx->cmd;
-	p->usage_args = args;
-	p->summary = summary;
+	p->usage_args = ctx->verb ? ctx->verb->args : ctx->command->args;
+	p->summary = ctx->verb ? ctx->verb->summary : ctx->command->summary;
 	p->pos = xcalloc((size_t)argc + 1, sizeof(*p->pos));
 }
 

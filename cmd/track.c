@@ -12,14 +12,6 @@
 
 /* Shared helpers */
 
-static int
-parse_opts(struct mlp_optparse *p, struct mlp_ctx *ctx, int argc, char **argv,
-    const struct mlp_opt *opts, const char *args, const char *summary)
-{
-	mlp_opt_init(p, ctx, argc, argv, opts, args, summary);
-	return 0;
-}
-
 /* Resolves RUN (or $MLP_RUN_ID when ref is NULL) to a run. Returns 0, or
  * the exit code after printing why. */
 static int
@@ -137,8 +129,7 @@ track_experiments(struct mlp_ctx *ctx, int argc, char **argv)
 	int r, rc = 0;
 
 	mlp_err_clear(&err);
-	parse_opts(&p, ctx, argc, argv, experiments_opts, "",
-	    "List experiments");
+	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
 		if (r == O_ALL)
 			view = MLP_VIEW_ALL;
@@ -210,16 +201,16 @@ static const struct mlp_opt none_opts[] = {
 
 /* experiment create|rename|rm|restore share one shape. */
 static int
-experiment_verb(struct mlp_ctx *ctx, int argc, char **argv, int nargs,
-    const char *args, const char *summary)
+experiment_verb(struct mlp_ctx *ctx, int argc, char **argv, int nargs)
 {
+	const char *args = ctx->verb->args;
 	struct mlp_optparse p;
 	struct mlp_err err;
 	int r, rc = 0;
 	int64_t id = 0;
 
 	mlp_err_clear(&err);
-	parse_opts(&p, ctx, argc, argv, none_opts, args, summary);
+	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
 		mlp_opt_release(&p);
 		return OPT_EXIT(r);
@@ -263,29 +254,25 @@ out:
 static int
 track_exp_create(struct mlp_ctx *ctx, int argc, char **argv)
 {
-	return experiment_verb(ctx, argc, argv, 1, "NAME",
-	    "Create an experiment and print its id");
+	return experiment_verb(ctx, argc, argv, 1);
 }
 
 static int
 track_exp_rename(struct mlp_ctx *ctx, int argc, char **argv)
 {
-	return experiment_verb(ctx, argc, argv, 2, "EXP NEW_NAME",
-	    "Rename an experiment");
+	return experiment_verb(ctx, argc, argv, 2);
 }
 
 static int
 track_exp_rm(struct mlp_ctx *ctx, int argc, char **argv)
 {
-	return experiment_verb(ctx, argc, argv, 1, "EXP",
-	    "Delete an experiment (restorable until 'mlp track gc')");
+	return experiment_verb(ctx, argc, argv, 1);
 }
 
 static int
 track_exp_restore(struct mlp_ctx *ctx, int argc, char **argv)
 {
-	return experiment_verb(ctx, argc, argv, 1, "EXP",
-	    "Restore a deleted experiment");
+	return experiment_verb(ctx, argc, argv, 1);
 }
 
 /* Runs */
@@ -341,8 +328,7 @@ track_start(struct mlp_ctx *ctx, int argc, char **argv)
 	int r, rc = 0;
 
 	mlp_err_clear(&err);
-	parse_opts(&p, ctx, argc, argv, start_opts, "",
-	    "Start a run and print its id");
+	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
 		char *k, *v;
 
@@ -424,8 +410,7 @@ track_end(struct mlp_ctx *ctx, int argc, char **argv)
 	int r, rc = 0;
 
 	mlp_err_clear(&err);
-	parse_opts(&p, ctx, argc, argv, end_opts, "[RUN]",
-	    "End a run (default: $MLP_RUN_ID) with a status");
+	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
 		if (r == O_STATUS) {
 			if (mlp_track_status_parse(p.arg, &status, &err) < 0 ||
@@ -514,8 +499,7 @@ track_log(struct mlp_ctx *ctx, int argc, char **argv)
 	int r, rc = 0;
 
 	mlp_err_clear(&err);
-	parse_opts(&p, ctx, argc, argv, log_opts, "[RUN]",
-	    "Log params, metrics and tags to a run (default: $MLP_RUN_ID)");
+	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
 		struct log_item it = { r, NULL, NULL, 0, 0 };
 		char *k, *v, *at;
@@ -825,8 +809,7 @@ track_runs(struct mlp_ctx *ctx, int argc, char **argv)
 	mlp_err_clear(&err);
 	q.limit = -1;
 	q.view = MLP_VIEW_ACTIVE;
-	parse_opts(&p, ctx, argc, argv, runs_opts, "",
-	    "List and search runs");
+	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
 		struct mlp_experiment e;
 		const char *next;
@@ -1041,8 +1024,7 @@ track_show(struct mlp_ctx *ctx, int argc, char **argv)
 	char t1[32], t2[32], dur[32], v[64];
 	int rc;
 
-	parse_opts(&p, ctx, argc, argv, none_opts, "RUN",
-	    "Show a run: attributes, params, latest metrics and tags");
+	mlp_opt_init(&p, ctx, argc, argv);
 	while ((rc = mlp_opt_next(&p)) != 0) {
 		mlp_opt_release(&p);
 		return OPT_EXIT(rc);
@@ -1169,8 +1151,7 @@ track_compare(struct mlp_ctx *ctx, int argc, char **argv)
 	char **vals;
 	int n, rc;
 
-	parse_opts(&p, ctx, argc, argv, none_opts, "RUN RUN...",
-	    "Compare runs side by side: params and latest metrics");
+	mlp_opt_init(&p, ctx, argc, argv);
 	while ((rc = mlp_opt_next(&p)) != 0) {
 		mlp_opt_release(&p);
 		return OPT_EXIT(rc);
@@ -1334,8 +1315,7 @@ track_history(struct mlp_ctx *ctx, int argc, char **argv)
 	int r, rc = 0, csv = 0;
 
 	mlp_err_clear(&err);
-	parse_opts(&p, ctx, argc, argv, history_opts, "RUN METRIC",
-	    "Print every point of a metric: step, value, timestamp");
+	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
 		if (r == O_CSV) {
 			csv = 1;
@@ -1418,8 +1398,7 @@ track_plot(struct mlp_ctx *ctx, int argc, char **argv)
 	int64_t w = 0, h = 0;
 
 	mlp_err_clear(&err);
-	parse_opts(&p, ctx, argc, argv, plot_opts, "RUN...",
-	    "Plot a metric against step for one or more runs");
+	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
 		switch (r) {
 		case O_METRIC:
@@ -1528,9 +1507,7 @@ lifecycle_verb(struct mlp_ctx *ctx, int argc, char **argv, int del)
 	int r, rc = 0;
 
 	mlp_err_clear(&err);
-	parse_opts(&p, ctx, argc, argv, none_opts, "RUN...", del ?
-	    "Delete runs (restorable until 'mlp track gc')" :
-	    "Restore deleted runs");
+	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
 		mlp_opt_release(&p);
 		return OPT_EXIT(r);
@@ -1610,8 +1587,7 @@ track_gc(struct mlp_ctx *ctx, int argc, char **argv)
 	int r, rc = 0;
 
 	mlp_err_clear(&err);
-	parse_opts(&p, ctx, argc, argv, gc_opts, "",
-	    "Permanently remove deleted runs and experiments");
+	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
 		if (r == O_OLDER) {
 			if (parse_age(p.arg, &older) < 0) {
