@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "db.h"
 
@@ -302,8 +303,15 @@ mlp_db_open(struct mlp_db **out, const char *path, int create,
 		}
 		rc = strcmp(mode, "wal") != 0;
 		sqlite3_finalize(st);
-		if (rc && (rc = mlp_db_exec(db, "PRAGMA journal_mode = WAL",
-		    err)) < 0)
+		/* switching needs the file to itself; SQLite does not always
+		 * wait for that, so a racing first open retries briefly */
+		for (int tries = 0; rc; tries++) {
+			rc = mlp_db_exec(db, "PRAGMA journal_mode = WAL", err);
+			if (rc != MLP_ELOCKED || tries == 500)
+				break;
+			usleep(10000);
+		}
+		if (rc < 0)
 			goto fail;
 	}
 	if ((rc = migrate(db, create, err)) < 0)

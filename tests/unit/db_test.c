@@ -109,7 +109,11 @@ test_concurrent_migration(void)
 			struct mlp_db *db;
 			struct mlp_err err;
 
-			_exit(mlp_db_open(&db, p, 1, &err) == 0 ? 0 : 1);
+			if (mlp_db_open(&db, p, 1, &err) == 0)
+				_exit(0);
+			printf("# child: %s\n", err.msg);
+			fflush(stdout);
+			_exit(1);
 		}
 	}
 	for (int i = 0; i < 6; i++)
