@@ -140,7 +140,7 @@ fish_complete() {
 	run mlp __complete track gc --
 	has "$(printf '%s\n' "$output" | grep '^--older-than	')"
 	run mlp __complete config --g
-	has "--global	use the global file (~/.config/mlp/config, or under $XDG_CONFIG_HOME)"
+	has "--global	use the global file (~/.config/mlp/config, or under \$XDG_CONFIG_HOME)"
 	has "--get	print KEY's value (exit 1 when unset)"
 }
 
