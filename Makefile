@@ -7,16 +7,16 @@ CC      ?= cc
 PKG_CONFIG ?= pkg-config
 
 # Debian packages the build and the tests need (make deps installs them).
-DEB_BUILD = make gcc pkg-config libsqlite3-dev libcjson-dev libgit2-dev
+DEB_BUILD = make gcc pkg-config libsqlite3-dev libcjson-dev libgit2-dev libssl-dev
 DEB_TEST  = bats sqlite3 git
 DEB_FUZZ  = clang libclang-rt-dev
 DEB_PKGS  = $(DEB_BUILD) $(DEB_TEST)
 
-# Linked at build time. libgit2 is loaded on first use instead (see
-# lib/repo/git.c): it drags in 18 shared libraries whose loading would triple
-# the start-up time of every command.
+# Linked at build time. libgit2 and libcrypto are loaded on first use
+# instead (lib/core/dl.h): together they drag in 20 shared libraries whose
+# loading would triple the start-up time of every command.
 PKGS      = sqlite3 libcjson
-LAZY_PKGS = libgit2
+LAZY_PKGS = libgit2 libcrypto
 
 OPT     ?= -O2
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -28,9 +28,12 @@ ifeq ($(SAN),1)
 OPT      = -O1 -fno-omit-frame-pointer
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
-GIT2_SONAME := $(shell libdir=$$($(PKG_CONFIG) --variable=libdir libgit2 2>/dev/null); \
-	objdump -p "$$libdir/libgit2.so" 2>/dev/null | awk '/SONAME/ { print $$2 }')
-CPPFLAGS += -D_GNU_SOURCE -Ilib -DMLP_LIBGIT2_SONAME='"$(GIT2_SONAME)"' \
+# the file name a lazily loaded library is opened by: its SONAME
+soname = $(shell libdir=$$($(PKG_CONFIG) --variable=libdir $(1) 2>/dev/null); \
+	objdump -p "$$libdir/$(2).so" 2>/dev/null | awk '/SONAME/ { print $$2 }')
+CPPFLAGS += -D_GNU_SOURCE -Ilib \
+	    -DMLP_LIBGIT2_SONAME='"$(call soname,libgit2,libgit2)"' \
+	    -DMLP_LIBCRYPTO_SONAME='"$(call soname,libcrypto,libcrypto)"' \
 	    $(shell $(PKG_CONFIG) --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 CFLAGS  ?= -g
 CFLAGS  += -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -MMD -MP

@@ -1,7 +1,5 @@
 /* Loading libgit2 on first use (see git.h for why). */
-#include <dlfcn.h>
-#include <stdio.h>
-
+#include "../core/dl.h"
 #include "git.h"
 
 #ifndef MLP_LIBGIT2_SONAME
@@ -12,32 +10,21 @@ const struct mlp_git *
 mlp_git_load(struct mlp_err *err)
 {
 	static struct mlp_git g;
-	static int loaded;
-	void *h;
+	static int initialised;
+#define SYM(fn) { #fn, (void **)&g.fn },
+	static const struct mlp_dl_sym syms[] = { MLP_GIT_FUNCS(SYM) };
+#undef SYM
 
-	if (loaded)
+	if (initialised)
 		return &g;
-	h = dlopen(MLP_LIBGIT2_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		mlp_err_set(err, MLP_EUNSUPPORTED, "cannot load libgit2: %s",
-		    dlerror());
+	if (mlp_dl_load("libgit2", MLP_LIBGIT2_SONAME, syms,
+	    sizeof(syms) / sizeof(*syms), err) < 0)
 		return NULL;
-	}
-#define MLP_GIT_LOAD(fn) \
-	*(void **)&g.fn = dlsym(h, #fn); \
-	if (!g.fn) { \
-		mlp_err_set(err, MLP_EUNSUPPORTED, \
-		    "cannot load libgit2: '%s' is missing from %s", #fn, \
-		    MLP_LIBGIT2_SONAME); \
-		return NULL; \
-	}
-	MLP_GIT_FUNCS(MLP_GIT_LOAD)
-#undef MLP_GIT_LOAD
 	if (g.git_libgit2_init() < 0) {
 		mlp_err_set(err, MLP_EFAIL, "cannot initialise libgit2");
 		return NULL;
 	}
-	loaded = 1;
+	initialised = 1;
 	return &g;
 }
 

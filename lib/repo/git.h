@@ -1,13 +1,14 @@
-/* libgit2, loaded on first use. Linking it would make every command load 18
- * shared libraries at start-up (3x the time of `git --version`); most
- * commands never touch git, so the few that do load it here. Only this
- * module and its users in lib/repo include it. */
+/* libgit2, loaded on first use (lib/core/dl.h). Linking it would make every
+ * command load 18 shared libraries at start-up (3x the time of
+ * `git --version`); most commands never touch git, so the few that do load
+ * it here. Only this module and its users in lib/repo include it. */
 #ifndef MLP_REPO_GIT_H
 #define MLP_REPO_GIT_H
 
 #include <git2.h>
 
 #include "../core/core.h"
+#include "../core/dl.h"
 
 /* The functions mlp uses; each pointer has the exact type of the libgit2
  * declaration, so a signature change fails the build. */
@@ -38,9 +39,7 @@
 	X(git_status_list_free)
 
 struct mlp_git {
-#define MLP_GIT_MEMBER(fn) __typeof__(fn) *fn;
-	MLP_GIT_FUNCS(MLP_GIT_MEMBER)
-#undef MLP_GIT_MEMBER
+	MLP_GIT_FUNCS(MLP_DL_MEMBER)
 };
 
 /* Loads libgit2 and initialises it, once; the returned table lives for the
