@@ -62,6 +62,9 @@ struct mlp_command {
 	const struct mlp_opt *opts;
 	const char *args;
 	const struct mlp_verb *verbs;
+	/* with verbs: the verb run when the first argument is not one
+	 * (`mlp register PATH -n NAME` is `mlp register create ...`) */
+	const char *default_verb;
 };
 
 /* The table built from commands.def. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "registry/registry.h"
 #include "track/track.h"
 #include "cmd.h"
 
@@ -105,6 +106,73 @@ field_names(struct mlp_ctx *ctx, const char *word, struct mlp_strv *out)
 	free(lead);
 }
 
+static void
+model_names(struct mlp_ctx *ctx, const char *model, const char *prefix,
+    const char *before, struct mlp_strv *out)
+{
+	struct mlp_strv names = MLP_STRV_INIT;
+	struct mlp_err err;
+
+	if (!ctx->db)
+		return;
+	mlp_err_clear(&err);
+	if (mlp_registry_names(ctx->db, model, prefix, &names, &err) == 0)
+		for (size_t i = 0; i < names.n; i++)
+			mlp_strv_push_owned(out, xasprintf("%s%s", before,
+			    names.v[i]));
+	mlp_strv_release(&names);
+}
+
+/* models:/NAME, then models:/NAME/VERSION or models:/NAME@ALIAS. */
+static void
+model_uris(struct mlp_ctx *ctx, const char *word, struct mlp_strv *out)
+{
+	const char *rest, *sep;
+
+	if (!starts("models:/", word) && !starts(word, "models:/"))
+		return;
+	if (strlen(word) < 8) {
+		mlp_strv_push(out, "models:/");
+		return;
+	}
+	rest = word + 8;
+	sep = strpbrk(rest, "/@");
+	if (!sep) {
+		struct mlp_strv names = MLP_STRV_INIT;
+
+		model_names(ctx, NULL, rest, "", &names);
+		for (size_t i = 0; i < names.n; i++) {
+			mlp_strv_push_owned(out, xasprintf("models:/%s/",
+			    names.v[i]));
+			mlp_strv_push_owned(out, xasprintf("models:/%s@",
+			    names.v[i]));
+		}
+		mlp_strv_release(&names);
+		return;
+	}
+	{
+		char *model = xstrndup(rest, (size_t)(sep - rest));
+		char *before = xstrndup(word, (size_t)(sep + 1 - word));
+		struct mlp_strv names = MLP_STRV_INIT;
+
+		model_names(ctx, model, sep + 1, "", &names);
+		for (size_t i = 0; i < names.n; i++) {
+			int is_version = names.v[i][0] >= '0' &&
+			    names.v[i][0] <= '9';
+
+			/* versions after '/', aliases after '@' */
+			if ((*sep == '/') == is_version)
+				mlp_strv_push_owned(out, xasprintf("%s%s",
+				    before, names.v[i]));
+		}
+		if (*sep == '/' && starts("latest", sep + 1))
+			mlp_strv_push_owned(out, xasprintf("%slatest", before));
+		mlp_strv_release(&names);
+		free(model);
+		free(before);
+	}
+}
+
 void
 mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
     const char *prefix, struct mlp_strv *out)
@@ -131,6 +199,12 @@ mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
 	} else if (strcmp(name, "EXPR") == 0 || strcmp(name, "FIELD") == 0 ||
 	    strcmp(name, "LIST") == 0) {
 		field_names(ctx, prefix, out);
+	} else if (strcmp(name, "MODEL") == 0) {
+		model_names(ctx, NULL, prefix, "", out);
+	} else if (strcmp(name, "URI") == 0 || strcmp(name, "SOURCE") == 0) {
+		model_uris(ctx, prefix, out);
+		if (strcmp(name, "SOURCE") == 0 && !starts(prefix, "models:/"))
+			mlp_strv_push(out, ":files");
 	} else if (strcmp(name, "STATUS") == 0) {
 		add(out, prefix, "finished");
 		add(out, prefix, "failed");
@@ -264,7 +338,7 @@ complete_words(struct mlp_ctx *ctx, int argc, char **argv,
 				char *s;
 
 				if (prev && strncmp(prev, v->name, len) == 0 &&
-				    prev[len] == ' ')
+				    (prev[len] == ' ' || prev[len] == '\0'))
 					continue;
 				prev = v->name;
 				s = v->name[len] ? xstrndup(v->name, len) :

@@ -107,18 +107,18 @@ run_external(struct mlp_ctx *ctx, const char *name, int argc, char **argv)
 	return 2;
 }
 
+/* The verb named by argv[1] (and argv[2] for a two-word verb, which wins
+ * over a one-word verb of the same first word: "alias rm" over "alias"). */
 static const struct mlp_verb *
 find_verb(const struct mlp_command *c, int argc, char **argv, int *words)
 {
-	const struct mlp_verb *v;
+	const struct mlp_verb *v, *one = NULL;
 
 	for (v = c->verbs; v->name; v++) {
 		const char *sp = strchr(v->name, ' ');
 
-		if (!sp && strcmp(v->name, argv[1]) == 0) {
-			*words = 1;
-			return v;
-		}
+		if (!sp && strcmp(v->name, argv[1]) == 0)
+			one = v;
 		if (sp && strncmp(v->name, argv[1], (size_t)(sp - v->name)) == 0 &&
 		    argv[1][sp - v->name] == '\0' && argc > 2 &&
 		    strcmp(sp + 1, argv[2]) == 0) {
@@ -126,7 +126,8 @@ find_verb(const struct mlp_command *c, int argc, char **argv, int *words)
 			return v;
 		}
 	}
-	return NULL;
+	*words = 1;
+	return one;
 }
 
 static int
@@ -145,7 +146,13 @@ run_verb(struct mlp_ctx *ctx, const struct mlp_command *c, int argc,
 		return argc < 2 ? 2 : 0;
 	}
 	v = find_verb(c, argc, argv, &words);
-	if (!v) {
+	if (!v && c->default_verb) {
+		for (v = c->verbs; v->name; v++)
+			if (strcmp(v->name, c->default_verb) == 0)
+				break;
+		words = 0;
+	}
+	if (!v || !v->name) {
 		const char *prev = NULL;
 
 		mlp_usage_error(ctx, "unknown verb '%s'", argv[1]);

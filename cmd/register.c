@@ -1,0 +1,575 @@
+/* mlp register: the model registry's command line. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry/registry.h"
+#include "cmd.h"
+
+enum { O_NAME = 1, O_ALIAS, O_TAG, O_DESC, O_FILTER, O_ARCHIVE, O_ALL,
+	O_FORCE };
+
+static int
+usage_args(struct mlp_ctx *ctx, struct mlp_optparse *p, int min, int max)
+{
+	if (p->npos < min || (max >= 0 && p->npos > max))
+		return mlp_usage_error(ctx, p->npos < min ? "missing %s" :
+		    "too many arguments (expected %s)", ctx->verb->args);
+	return 0;
+}
+
+/* Parses a models:/ URI argument; prints why on failure. */
+static int
+parse_uri(struct mlp_ctx *ctx, const char *s, struct mlp_model_uri *u)
+{
+	struct mlp_err err;
+
+	mlp_err_clear(&err);
+	if (mlp_model_uri_parse(s, u, &err) < 0)
+		return mlp_fail(ctx, &err);
+	return 0;
+}
+
+static int
+resolve(struct mlp_ctx *ctx, const char *s, struct mlp_model_version **mv)
+{
+	struct mlp_model_uri u;
+	struct mlp_err err;
+	int rc;
+
+	mlp_err_clear(&err);
+	if ((rc = parse_uri(ctx, s, &u)) != 0)
+		return rc;
+	rc = mlp_registry_resolve(ctx->db, &u, mv, &err);
+	mlp_model_uri_release(&u);
+	return rc < 0 ? mlp_fail(ctx, &err) : 0;
+}
+
+static int
+parse_version(struct mlp_ctx *ctx, const char *s, int64_t *v)
+{
+	if (s[0] == 'v' || s[0] == 'V')
+		s++;
+	if (mlp_parse_int64(s, v) < 0 || *v <= 0)
+		return mlp_usage_error(ctx, "'%s' is not a version number", s);
+	return 0;
+}
+
+static cJSON *
+version_json(const struct mlp_model_version *mv)
+{
+	cJSON *o = cJSON_CreateObject(), *a, *t;
+	char v[32];
+
+	cJSON_AddStringToObject(o, "name", mv->name);
+	snprintf(v, sizeof(v), "%lld", (long long)mv->version);
+	cJSON_AddStringToObject(o, "version", v);
+	cJSON_AddStringToObject(o, "source", mv->source);
+	if (mv->run_uuid)
+		cJSON_AddStringToObject(o, "run_id", mv->run_uuid);
+	else
+		cJSON_AddNullToObject(o, "run_id");
+	cJSON_AddStringToObject(o, "current_stage", mv->stage);
+	cJSON_AddStringToObject(o, "description", mv->description);
+	cJSON_AddStringToObject(o, "user_id", mv->user);
+	cJSON_AddNumberToObject(o, "creation_timestamp", (double)mv->created);
+	cJSON_AddNumberToObject(o, "last_updated_timestamp",
+	    (double)mv->updated);
+	cJSON_AddStringToObject(o, "status", strcmp(mv->lifecycle, "active") ?
+	    "DELETED" : "READY");
+	cJSON_AddStringToObject(o, "object", mv->oid);
+	cJSON_AddBoolToObject(o, "is_tree", mv->is_tree);
+	cJSON_AddNumberToObject(o, "size", (double)mv->size);
+	if (mv->code_commit)
+		cJSON_AddStringToObject(o, "code_commit", mv->code_commit);
+	a = cJSON_AddArrayToObject(o, "aliases");
+	for (size_t i = 0; i < mv->aliases.n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(mv->aliases.v[i]));
+	t = cJSON_AddObjectToObject(o, "tags");
+	for (size_t i = 0; i < mv->ntags; i++)
+		cJSON_AddStringToObject(t, mv->tags[i].key, mv->tags[i].value);
+	return o;
+}
+
+/* list */
+
+static const struct mlp_opt list_opts[] = {
+	{ O_FILTER, 'f', "filter", "PATTERN", "only models whose name matches "
+	    "(SQL LIKE; a bare word matches anywhere in the name, as MLflow)" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static int
+register_list(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_model_info *mi = NULL;
+	struct mlp_err err;
+	char *like = NULL;
+	size_t n = 0;
+	int r, rc = 0;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		if (r != O_FILTER) {
+			rc = OPT_EXIT(r);
+			goto out;
+		}
+		free(like);
+		like = strpbrk(p.arg, "%_") ? xstrdup(p.arg) :
+		    xasprintf("%%%s%%", p.arg);
+	}
+	if ((rc = usage_args(ctx, &p, 0, 0)) != 0)
+		goto out;
+	if (mlp_registry_list(ctx->db, like, &mi, &n, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
+	if (ctx->json) {
+		cJSON *arr = cJSON_CreateArray();
+
+		for (size_t i = 0; i < n; i++) {
+			cJSON *o = cJSON_CreateObject(), *a;
+
+			cJSON_AddStringToObject(o, "name", mi[i].name);
+			cJSON_AddStringToObject(o, "description",
+			    mi[i].description);
+			cJSON_AddNumberToObject(o, "latest_version",
+			    (double)mi[i].latest);
+			cJSON_AddNumberToObject(o, "versions",
+			    (double)mi[i].nversions);
+			cJSON_AddNumberToObject(o, "creation_timestamp",
+			    (double)mi[i].created);
+			cJSON_AddNumberToObject(o, "last_updated_timestamp",
+			    (double)mi[i].updated);
+			a = cJSON_AddObjectToObject(o, "aliases");
+			for (size_t j = 0; j < mi[i].aliases.n; j++) {
+				char *eq = strrchr(mi[i].aliases.v[j], '=');
+
+				*eq = '\0';
+				cJSON_AddStringToObject(a, mi[i].aliases.v[j],
+				    eq + 1);
+				*eq = '=';
+			}
+			cJSON_AddItemToArray(arr, o);
+		}
+		mlp_print_json(arr);
+	} else {
+		static const char *const hdr[] = { "NAME", "LATEST", "VERSIONS",
+			"ALIASES", "UPDATED" };
+		struct mlp_table t;
+
+		mlp_table_init(&t, 5, hdr);
+		t.right[1] = t.right[2] = 1;
+		for (size_t i = 0; i < n; i++) {
+			char latest[32], nv[32], upd[32];
+			struct mlp_buf al = MLP_BUF_INIT;
+			const char *row[5] = { mi[i].name, latest, nv, NULL, upd };
+
+			snprintf(latest, sizeof(latest), "%lld",
+			    (long long)mi[i].latest);
+			snprintf(nv, sizeof(nv), "%lld",
+			    (long long)mi[i].nversions);
+			mlp_fmt_time(mi[i].updated, upd, sizeof(upd));
+			for (size_t j = 0; j < mi[i].aliases.n; j++)
+				mlp_buf_addf(&al, "%s%s", j ? " " : "",
+				    mi[i].aliases.v[j]);
+			row[3] = mlp_buf_str(&al);
+			mlp_table_add(&t, row);
+			mlp_buf_release(&al);
+		}
+		mlp_table_print(ctx, &t);
+		mlp_table_release(&t);
+	}
+out:
+	mlp_model_infos_free(mi, n);
+	free(like);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+/* alias, alias rm, history */
+
+static const struct mlp_opt none_opts[] = {
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static int
+register_alias(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_err err;
+	int64_t v;
+	char *user = mlp_track_user();
+	int r, rc = 0;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		rc = OPT_EXIT(r);
+		goto out;
+	}
+	if ((rc = usage_args(ctx, &p, 3, 3)) != 0 ||
+	    (rc = parse_version(ctx, p.pos[2], &v)) != 0)
+		goto out;
+	if (mlp_registry_set_alias(ctx->db, p.pos[0], p.pos[1], v, user,
+	    &err) < 0)
+		rc = mlp_fail(ctx, &err);
+	else
+		mlp_info(ctx, "models:/%s@%s -> version %lld", p.pos[0],
+		    p.pos[1], (long long)v);
+out:
+	free(user);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+static int
+register_alias_rm(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_err err;
+	char *user = mlp_track_user();
+	int r, rc = 0;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		rc = OPT_EXIT(r);
+		goto out;
+	}
+	if ((rc = usage_args(ctx, &p, 2, 2)) != 0)
+		goto out;
+	if (mlp_registry_delete_alias(ctx->db, p.pos[0], p.pos[1], user,
+	    &err) < 0)
+		rc = mlp_fail(ctx, &err);
+out:
+	free(user);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+static int
+register_history(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_alias_event *ev = NULL;
+	struct mlp_err err;
+	size_t n = 0;
+	int r, rc = 0;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		rc = OPT_EXIT(r);
+		goto out;
+	}
+	if ((rc = usage_args(ctx, &p, 1, 2)) != 0)
+		goto out;
+	if (mlp_registry_alias_history(ctx->db, p.pos[0], p.npos > 1 ?
+	    p.pos[1] : NULL, &ev, &n, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
+	if (ctx->json) {
+		cJSON *arr = cJSON_CreateArray();
+
+		for (size_t i = 0; i < n; i++) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "alias", ev[i].alias);
+			if (ev[i].from_version)
+				cJSON_AddNumberToObject(o, "from_version",
+				    (double)ev[i].from_version);
+			else
+				cJSON_AddNullToObject(o, "from_version");
+			if (ev[i].to_version)
+				cJSON_AddNumberToObject(o, "to_version",
+				    (double)ev[i].to_version);
+			else
+				cJSON_AddNullToObject(o, "to_version");
+			cJSON_AddStringToObject(o, "user", ev[i].user);
+			cJSON_AddNumberToObject(o, "timestamp",
+			    (double)ev[i].ts);
+			cJSON_AddItemToArray(arr, o);
+		}
+		mlp_print_json(arr);
+	} else {
+		static const char *const hdr[] = { "WHEN", "ALIAS", "FROM", "TO",
+			"WHO" };
+		struct mlp_table t;
+
+		mlp_table_init(&t, 5, hdr);
+		t.right[2] = t.right[3] = 1;
+		for (size_t i = 0; i < n; i++) {
+			char when[32], from[32], to[32];
+			const char *row[5] = { when, ev[i].alias, from, to,
+				ev[i].user };
+
+			mlp_fmt_time(ev[i].ts, when, sizeof(when));
+			snprintf(from, sizeof(from), ev[i].from_version ?
+			    "%lld" : "-", (long long)ev[i].from_version);
+			snprintf(to, sizeof(to), ev[i].to_version ? "%lld" :
+			    "(removed)", (long long)ev[i].to_version);
+			mlp_table_add(&t, row);
+		}
+		mlp_table_print(ctx, &t);
+		mlp_table_release(&t);
+	}
+out:
+	mlp_alias_events_free(ev, n);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+/* tag, stage, rm */
+
+static const struct mlp_opt tag_opts[] = {
+	{ O_TAG, 'd', "delete", NULL, "delete the tag KEY" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static int
+register_tag(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_model_version *mv = NULL;
+	struct mlp_err err;
+	const char *target, *key, *value = NULL;
+	int r, rc = 0, del = 0;
+	int64_t version = 0;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		if (r == O_TAG) {
+			del = 1;
+			continue;
+		}
+		rc = OPT_EXIT(r);
+		goto out;
+	}
+	if ((rc = usage_args(ctx, &p, 2, 2)) != 0)
+		goto out;
+	target = p.pos[0];
+	key = p.pos[1];
+	if (!del) {
+		char *eq = strchr(p.pos[1], '=');
+
+		if (!eq) {
+			rc = mlp_usage_error(ctx, "'%s': expected KEY=VALUE (or "
+			    "--delete KEY)", p.pos[1]);
+			goto out;
+		}
+		*eq = '\0';
+		value = eq + 1;
+	}
+	/* a models:/ URI tags that version; a bare name tags the model */
+	if (strncmp(target, "models:/", 8) == 0) {
+		if ((rc = resolve(ctx, target, &mv)) != 0)
+			goto out;
+		version = mv->version;
+		target = mv->name;
+	}
+	if (mlp_registry_set_tag(ctx->db, target, version, key, value,
+	    &err) < 0)
+		rc = mlp_fail(ctx, &err);
+out:
+	mlp_model_version_free(mv);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+static const struct mlp_opt stage_opts[] = {
+	{ O_ARCHIVE, 0, "archive-existing", NULL, "move the versions now in "
+	    "that stage to archived" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static int
+register_stage(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_err err;
+	const char *stage;
+	int r, rc = 0, archive = 0;
+	int64_t v;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		if (r == O_ARCHIVE) {
+			archive = 1;
+			continue;
+		}
+		rc = OPT_EXIT(r);
+		goto out;
+	}
+	if ((rc = usage_args(ctx, &p, 3, 3)) != 0 ||
+	    (rc = parse_version(ctx, p.pos[1], &v)) != 0)
+		goto out;
+	if (mlp_registry_stage_parse(p.pos[2], &stage, &err) < 0 ||
+	    mlp_registry_set_stage(ctx->db, p.pos[0], v, stage, archive,
+	    &err) < 0)
+		rc = mlp_fail(ctx, &err);
+out:
+	mlp_opt_release(&p);
+	return rc;
+}
+
+static int
+register_rm(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_model_version *mv = NULL;
+	struct mlp_model_uri u = { 0 };
+	struct mlp_err err;
+	char *user = mlp_track_user();
+	int r, rc = 0;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		rc = OPT_EXIT(r);
+		goto out;
+	}
+	if ((rc = usage_args(ctx, &p, 1, 1)) != 0)
+		goto out;
+	if ((rc = parse_uri(ctx, p.pos[0], &u)) != 0)
+		goto out;
+	if (!u.version) {
+		rc = mlp_usage_error(ctx, "give the version to delete by number "
+		    "(models:/NAME/VERSION)");
+		goto out;
+	}
+	if (mlp_registry_delete_version(ctx->db, u.name, u.version, user,
+	    &err) < 0)
+		rc = mlp_fail(ctx, &err);
+out:
+	mlp_model_uri_release(&u);
+	mlp_model_version_free(mv);
+	free(user);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+/* show */
+
+static int
+register_show(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_model_version *mv = NULL;
+	struct mlp_run *run = NULL;
+	struct mlp_err err;
+	char when[32], v[64];
+	int r, rc = 0;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		rc = OPT_EXIT(r);
+		goto out;
+	}
+	if ((rc = usage_args(ctx, &p, 1, 1)) != 0 ||
+	    (rc = resolve(ctx, p.pos[0], &mv)) != 0)
+		goto out;
+	/* the run may have been collected since; the version stands alone */
+	if (mv->run_uuid)
+		mlp_track_run_get(ctx->db, mv->run_uuid, &run, &err);
+	if (ctx->json) {
+		cJSON *o = version_json(mv);
+
+		if (run) {
+			cJSON *ro = cJSON_AddObjectToObject(o, "run"), *m, *pa;
+
+			cJSON_AddStringToObject(ro, "run_id", run->info.uuid);
+			cJSON_AddStringToObject(ro, "run_name", run->info.name);
+			cJSON_AddStringToObject(ro, "status", run->info.status);
+			m = cJSON_AddObjectToObject(ro, "metrics");
+			for (size_t i = 0; i < run->nmetrics; i++)
+				cJSON_AddNumberToObject(m, run->metrics[i].key,
+				    run->metrics[i].value);
+			pa = cJSON_AddObjectToObject(ro, "params");
+			for (size_t i = 0; i < run->nparams; i++)
+				cJSON_AddStringToObject(pa, run->params[i].key,
+				    run->params[i].value);
+		}
+		mlp_print_json(o);
+		goto out;
+	}
+	mlp_fmt_time(mv->created, when, sizeof(when));
+	printf("%smodels:/%s/%lld%s%s\n", mlp_color(ctx, C_YELLOW), mv->name,
+	    (long long)mv->version, mlp_color(ctx, C_RESET),
+	    strcmp(mv->lifecycle, "active") ? " (deleted)" : "");
+	if (mv->aliases.n) {
+		printf("aliases:     ");
+		for (size_t i = 0; i < mv->aliases.n; i++)
+			printf("%s%s", i ? ", " : "", mv->aliases.v[i]);
+		printf("\n");
+	}
+	printf("stage:       %s\n", mv->stage);
+	printf("registered:  %s by %s\n", when, mv->user);
+	printf("source:      %s\n", mv->source);
+	printf("object:      %s (%s, %llu bytes)\n", mv->oid,
+	    mv->is_tree ? "tree" : "file", (unsigned long long)mv->size);
+	if (*mv->description)
+		printf("description: %s\n", mv->description);
+	printf("\n%slineage%s\n", mlp_color(ctx, C_BOLD),
+	    mlp_color(ctx, C_RESET));
+	printf("  run:       %s\n", mv->run_uuid ? mv->run_uuid : "-");
+	printf("  code:      %s\n", mv->code_commit ? mv->code_commit : "-");
+	if (run) {
+		for (size_t i = 0; i < run->nparams; i++)
+			printf("  param      %-20s %s\n", run->params[i].key,
+			    run->params[i].value);
+		for (size_t i = 0; i < run->nmetrics; i++) {
+			mlp_fmt_double(run->metrics[i].value, v, sizeof(v));
+			printf("  metric     %-20s %s\n", run->metrics[i].key, v);
+		}
+	}
+	if (mv->ntags) {
+		printf("\n%stags%s\n", mlp_color(ctx, C_BOLD),
+		    mlp_color(ctx, C_RESET));
+		for (size_t i = 0; i < mv->ntags; i++)
+			printf("  %-24s %s\n", mv->tags[i].key,
+			    mv->tags[i].value);
+	}
+out:
+	mlp_run_free(run);
+	mlp_model_version_free(mv);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+static const struct mlp_verb verbs[] = {
+	{ "list", register_list, list_opts, "",
+	    "List registered models with their latest version and aliases" },
+	{ "show", register_show, none_opts, "URI",
+	    "Show a version: aliases, stage, source, lineage, tags" },
+	{ "alias", register_alias, none_opts, "MODEL ALIAS VERSION",
+	    "Point an alias at a version (recorded in the history)" },
+	{ "alias rm", register_alias_rm, none_opts, "MODEL ALIAS",
+	    "Remove an alias (recorded in the history)" },
+	{ "history", register_history, none_opts, "MODEL [ALIAS]",
+	    "Every alias move: when, who, from which version to which" },
+	{ "tag", register_tag, tag_opts, "MODEL|URI KEY=VALUE",
+	    "Set a tag on a model or (with a models:/ URI) a version" },
+	{ "stage", register_stage, stage_opts, "MODEL VERSION STAGE",
+	    "Move a version to none, staging, production or archived "
+	    "(deprecated in MLflow; prefer aliases)" },
+	{ "rm", register_rm, none_opts, "URI",
+	    "Delete a version (soft; its aliases are removed)" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+const struct mlp_command cmd_register = {
+	.name = "register",
+	.run = NULL,
+	.setup = NEED_REPO,
+	.summary = "Register models: versions, aliases, lineage",
+	.opts = NULL,
+	.args = NULL,
+	.verbs = verbs,
+};

@@ -1,0 +1,98 @@
+/* What the files of lib/store share; callers use store.h only. */
+#ifndef MLP_STORE_INTERNAL_H
+#define MLP_STORE_INTERNAL_H
+
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "store.h"
+
+/* Files smaller than this are read into memory and written buffered;
+ * larger ones go through the pipeline (stream.c). */
+#define STORE_SMALL (1u << 20)
+/* The pipeline's chunk size and number of chunks in flight. */
+#define STORE_CHUNK (8u << 20)
+#define STORE_NBUF 4
+/* Alignment of buffers, offsets and lengths for O_DIRECT. */
+#define STORE_ALIGN 4096u
+/* A stat cache entry is trusted only when the file last changed this long
+ * before the entry was recorded (timestamps may be coarse). */
+#define STORE_RACY_NS (2 * 1000000000LL)
+
+enum store_link { LINK_REFLINK, LINK_HARDLINK, LINK_COPY };
+
+struct cache_entry {
+	char *path;
+	struct stat sb;
+	struct mlp_oid oid;
+	int64_t recorded_ns;
+};
+
+struct mlp_store {
+	char *dir, *objects, *tmp;
+	enum store_link links[3];
+	size_t nlinks;
+	struct mlp_db *db;
+	mlp_store_progress_fn progress;
+	void *progress_ud;
+	uint64_t done, total;		/* progress of the current call */
+	unsigned char *bufs[STORE_NBUF];	/* the pipeline's, on first use */
+	struct cache_entry *pending;	/* stat cache rows not yet written */
+	size_t npending, apending;
+	unsigned tmp_seq;
+};
+
+/* SHA-256 through libcrypto, loaded on first use (sha256.c). */
+struct store_sha {
+	EVP_MD_CTX *ctx;
+};
+int store_sha_begin(struct store_sha *h, struct mlp_err *err);
+void store_sha_update(struct store_sha *h, const void *p, size_t n);
+/* Writes the digest and frees the context. */
+void store_sha_end(struct store_sha *h, struct mlp_oid *out);
+/* Frees the context without a digest; safe after end or a failed begin. */
+void store_sha_abort(struct store_sha *h);
+
+/* Nanoseconds since the epoch, from the clock file timestamps use. */
+int64_t store_now_ns(void);
+
+/* Reports progress after n more bytes of the current call. */
+void store_progress(struct mlp_store *st, uint64_t n);
+
+/* Copies in to out (when out >= 0) and hashes what was read, in one pass
+ * with a reader and a writer thread (stream.c). direct: out was opened with
+ * O_DIRECT; it is turned off for an unaligned tail or when refused. *bytes
+ * gets the number of bytes read. Messages name in_name or out_name. */
+int store_stream(struct mlp_store *st, int in, const char *in_name, int out,
+    const char *out_name, int direct, struct mlp_oid *oid, uint64_t *bytes,
+    struct mlp_err *err);
+
+/* Hashes everything from the start of fd (store_stream without output, or
+ * a plain loop for small files). */
+int store_hash_fd(struct mlp_store *st, int fd, const char *name,
+    uint64_t size, struct mlp_oid *oid, uint64_t *bytes, struct mlp_err *err);
+
+/* Writes n bytes at the current offset, retrying short writes. */
+int store_write_all(int fd, const void *p, size_t n, const char *name,
+    struct mlp_err *err);
+
+/* Stores the file open as fd, whose stat is sb and whose stat cache key is
+ * cache_path (NULL: no cache); name is used in messages (object.c). */
+int store_put_fd(struct mlp_store *st, int fd, const struct stat *sb,
+    const char *name, const char *cache_path, struct mlp_oid *out,
+    struct mlp_put_stats *stats, struct mlp_err *err);
+
+/* Writes the pending stat cache rows, warning through mlp_log when the
+ * database refuses (the cache is an optimisation, never a failure). */
+void store_cache_flush(struct mlp_store *st);
+
+/* Opens the object read-only; MLP_ENOTFOUND when missing. */
+int store_open_object(struct mlp_store *st, const struct mlp_oid *oid,
+    int *fd, struct stat *sb, struct mlp_err *err);
+
+/* Sets err to MLP_ECORRUPT for an object whose content hashes to found. */
+int store_corrupt(struct mlp_err *err, const struct mlp_oid *oid,
+    const struct mlp_oid *found);
+
+#endif

@@ -1,0 +1,168 @@
+#!/usr/bin/env bats
+# mlp register: list, show, alias, history, tag, stage, rm
+
+load helper
+
+setup() {
+	setup_repo
+}
+
+# Two versions of "fraud", the second from a run.
+fixture() {
+	run_id=$(mlp track start -n trainer)
+	mlp track log "$run_id" -p depth=6 -m auc=0.93
+	sqlite3 .mlp/mlp.db "
+		INSERT INTO model (name, created, updated) VALUES ('fraud', 1, 1);
+		INSERT INTO model_version (model, version, oid, is_tree, size, source, user, created, updated)
+			VALUES (1, 1, '$(printf 'a%.0s' $(seq 64))', 1, 10, 'model/', 'ann', 1000, 1000);
+		INSERT INTO model_version (model, version, oid, is_tree, size, source, run, run_uuid, code_commit, user, created, updated)
+			VALUES (1, 2, '$(printf 'b%.0s' $(seq 64))', 0, 20, 'runs:/$run_id/model', 1, '$run_id', 'c0ffee', 'bob', 2000, 2000);"
+}
+
+@test "alias, show and history" {
+	fixture
+	run mlp register alias fraud champion 1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"models:/fraud@champion -> version 1"* ]]
+	mlp register alias fraud champion 2
+	run mlp register show models:/fraud@champion
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "models:/fraud/2" ]]
+	[[ "$output" == *"aliases:     champion"* ]]
+	[[ "$output" == *"run:       $run_id"* ]]
+	[[ "$output" == *"code:      c0ffee"* ]]
+	[[ "$output" == *"param      depth"*"6"* ]]
+	[[ "$output" == *"metric     auc"*"0.93"* ]]
+	run mlp register history fraud
+	[[ "${lines[1]}" == *"champion"*"-"*"1"*"tester" ]]
+	[[ "${lines[2]}" == *"champion"*"1"*"2"*"tester" ]]
+	run mlp register history fraud champion --json
+	[[ "$output" == '[{"alias":"champion","from_version":null,"to_version":1,"user":"tester",'* ]]
+}
+
+@test "show --json uses MLflow's field names" {
+	fixture
+	run mlp register show models:/fraud/2 --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"name":"fraud","version":"2","source":"runs:/'* ]]
+	[[ "$output" == *"\"run_id\":\"$run_id\""* ]]
+	[[ "$output" == *'"current_stage":"None"'* ]]
+	[[ "$output" == *'"status":"READY"'* ]]
+	[[ "$output" == *'"run":{"run_id":'* ]]
+}
+
+@test "latest and stages resolve" {
+	fixture
+	run mlp register show models:/fraud/latest
+	[[ "${lines[0]}" == "models:/fraud/2" ]]
+	mlp register stage fraud 1 production
+	run mlp register show models:/fraud/Production
+	[[ "${lines[0]}" == "models:/fraud/1" ]]
+	mlp register stage fraud 2 production --archive-existing
+	run mlp register show models:/fraud/1 --json
+	[[ "$output" == *'"current_stage":"Archived"'* ]]
+	run mlp register stage fraud 2 live
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown stage 'live'"* ]]
+}
+
+@test "list and --filter" {
+	fixture
+	mlp register alias fraud champion 2
+	run mlp register list
+	[ "$status" -eq 0 ]
+	[[ "${lines[1]}" == "fraud"*"2"*"2"*"champion=2"* ]]
+	run mlp register list --filter fra --json
+	[[ "$output" == '[{"name":"fraud",'*'"latest_version":2,"versions":2,'*'"aliases":{"champion":"2"}}]' ]]
+	run mlp register list --filter zzz --json
+	[ "$output" = "[]" ]
+}
+
+@test "tags on models and versions" {
+	fixture
+	mlp register tag models:/fraud/2 team=risk
+	mlp register tag fraud owner=ann
+	run mlp register show models:/fraud/2 --json
+	[[ "$output" == *'"tags":{"team":"risk"}'* ]]
+	mlp register tag --delete models:/fraud/2 team
+	run mlp register show models:/fraud/2 --json
+	[[ "$output" == *'"tags":{}'* ]]
+	run mlp register tag --delete models:/fraud/2 team
+	[ "$status" -eq 1 ]
+	run mlp register tag fraud novalue
+	[ "$status" -eq 2 ]
+}
+
+@test "rm is soft and removes the version's aliases" {
+	fixture
+	mlp register alias fraud champion 2
+	run mlp register rm models:/fraud/2
+	[ "$status" -eq 0 ]
+	run mlp register show models:/fraud@champion
+	[ "$status" -eq 1 ]
+	run mlp register show models:/fraud/2
+	[[ "${lines[0]}" == "models:/fraud/2 (deleted)" ]]
+	run mlp register show models:/fraud/latest
+	[[ "${lines[0]}" == "models:/fraud/1" ]]
+	run mlp register history fraud
+	[[ "$output" == *"(removed)"* ]]
+	run mlp register rm models:/fraud@champion
+	[ "$status" -ne 0 ]
+}
+
+@test "bad input: invalid names, reserved aliases, missing versions" {
+	fixture
+	run mlp register alias fraud latest 1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"alias 'latest' is reserved"* ]]
+	run mlp register alias fraud v3 1
+	[ "$status" -eq 2 ]
+	run mlp register alias fraud 'bad alias' 1
+	[ "$status" -eq 2 ]
+	run mlp register alias fraud champion 9
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"model 'fraud' has no version 9"* ]]
+	run mlp register alias nope champion 1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no model named 'nope'"* ]]
+	run mlp register alias fraud champion x
+	[ "$status" -eq 2 ]
+	run mlp register show fraud
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"is not a models:/ URI"* ]]
+	run mlp register show models:/fraud
+	[ "$status" -eq 2 ]
+	run mlp register show models:/fraud/7
+	[ "$status" -eq 1 ]
+	run mlp register alias rm fraud nosuch
+	[ "$status" -eq 1 ]
+	run mlp register history nope
+	[ "$status" -eq 1 ]
+}
+
+@test "every verb has -h; usage errors exit 2" {
+	for v in list show alias history tag stage rm; do
+		run mlp register $v -h
+		[ "$status" -eq 0 ]
+		[[ "$output" == "usage: mlp register $v"* ]]
+	done
+	run mlp register alias rm -h
+	[[ "$output" == "usage: mlp register alias rm"* ]]
+	run mlp register alias fraud
+	[ "$status" -eq 2 ]
+	run mlp register
+	[ "$status" -eq 2 ]
+}
+
+@test "completion offers models, versions and aliases" {
+	fixture
+	mlp register alias fraud champion 2
+	run mlp __complete register show models:/f
+	[[ "$output" == *"models:/fraud/"* ]]
+	run mlp __complete register show models:/fraud/
+	[[ "$output" == *"models:/fraud/1"* && "$output" == *"models:/fraud/latest"* ]]
+	run mlp __complete register show models:/fraud@
+	[ "$output" = "models:/fraud@champion" ]
+	run mlp __complete register alias ''
+	[ "$output" = "fraud" ]
+}
