@@ -147,6 +147,32 @@ int mlp_registry_versions(struct mlp_db *db, const char *name,
     int with_deleted, struct mlp_model_version ***out, size_t *n,
     struct mlp_err *err);
 
+/* Model sources. */
+
+struct mlp_store;
+
+/* What a source resolved to: a stored object or tree and its lineage. */
+struct mlp_source {
+	char oid[65];
+	int is_tree;
+	uint64_t size;		/* bytes of content */
+	char *run_uuid;		/* NULL when not from a run */
+	char *code_commit;	/* NULL when unknown */
+	uint64_t bytes_written;	/* object bytes this call wrote */
+	uint64_t files;		/* files read or named */
+};
+
+/* Resolves a model source into the store: a filesystem path (a file or a
+ * directory, stored now; its code commit is that of the git work tree
+ * holding it), runs:/RUN/PATH (a run artifact, a file or directory inside
+ * one, or with PATH empty all of the run's artifacts; RUN may be a unique
+ * prefix), or models:/ URI of another version (its objects and lineage are
+ * shared, which is how a version is copied between models). The objects
+ * are durable when this returns. Release out with mlp_source_release(). */
+int mlp_registry_source(struct mlp_db *db, struct mlp_store *st,
+    const char *source, struct mlp_source *out, struct mlp_err *err);
+void mlp_source_release(struct mlp_source *s);
+
 /* Names for completion: models, or "VERSION" and aliases of one model. */
 int mlp_registry_names(struct mlp_db *db, const char *model,
     const char *prefix, struct mlp_strv *out, struct mlp_err *err);

@@ -198,6 +198,34 @@ int mlp_batch_feed(struct mlp_batch_reader *br, struct mlp_logger *lg,
     const char *data, size_t n, int eof, struct mlp_err *err);
 void mlp_batch_free(struct mlp_batch_reader *br);
 
+/* Artifacts: files and directories stored in the object store under a
+ * name within a run (runs:/RUN/NAME). */
+
+struct mlp_store;
+
+struct mlp_artifact {
+	char *path;		/* the name within the run */
+	char oid[65];
+	int is_tree;
+	uint64_t size;
+	int64_t created;
+};
+
+/* Records an artifact already stored (oid) under path in the run, replacing
+ * one of that name. The name: relative, '/'-separated, no '.' or '..'
+ * components (MLP_EINVAL). */
+int mlp_track_artifact_add(struct mlp_db *db, const char *uuid,
+    const char *path, const char *oid, int is_tree, uint64_t size,
+    struct mlp_err *err);
+
+/* A run's artifacts sorted by path; free with mlp_artifacts_free(). */
+int mlp_track_artifacts(struct mlp_db *db, const char *uuid,
+    struct mlp_artifact **out, size_t *n, struct mlp_err *err);
+void mlp_artifacts_free(struct mlp_artifact *v, size_t n);
+
+/* Checks an artifact name; MLP_EINVAL. */
+int mlp_track_check_artifact_path(const char *path, struct mlp_err *err);
+
 /* Search */
 
 struct mlp_order {
