@@ -3,6 +3,7 @@
 #ifndef MLP_CMD_H
 #define MLP_CMD_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
@@ -26,6 +27,7 @@ struct mlp_ctx {
 	const char *chdir;	/* -C */
 	struct mlp_repo *repo;
 	struct mlp_db *db;
+	struct mlp_store *store;	/* opened by mlp_ctx_store() */
 	int argc;		/* the whole command line, for the record */
 	char **argv;
 };
@@ -161,6 +163,19 @@ void mlp_csv_field(FILE *fp, const char *s, char sep);
  * candidates that start with prefix. Used by __complete. */
 void mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
     const char *prefix, struct mlp_strv *out);
+
+/* The repository's object store, opened on first use with the store.link
+ * policy from the config, and a progress bar on a terminal. Returns 0, or
+ * the exit code after printing why. */
+int mlp_ctx_store(struct mlp_ctx *ctx, struct mlp_store **out);
+
+/* A progress line on stderr when it is a terminal and not -q: "what  45%
+ * 450.0 MiB / 1.0 GiB"; done == total ends the line. */
+void mlp_progress(struct mlp_ctx *ctx, const char *what, uint64_t done,
+    uint64_t total);
+
+/* Formats a byte count: "512 B", "1.5 KiB", "3.2 GiB". */
+void mlp_fmt_bytes(uint64_t n, char *out, size_t size);
 
 /* Per-command entry points. */
 #define MLP_CMD(name, setup, summary) \

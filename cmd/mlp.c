@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store/store.h"
 #include "cmd.h"
 
 #define MLP_CMD(name, setup, summary) &cmd_##name,
@@ -280,6 +281,7 @@ main(int argc, char **argv)
 	} else {
 		rc = c->run(&ctx, argc - i, argv + i);
 	}
+	mlp_store_free(ctx.store);
 	mlp_db_close(ctx.db);
 	mlp_repo_free(ctx.repo);
 	return finish_output(&ctx, rc);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "registry/registry.h"
+#include "store/store.h"
 #include "cmd.h"
 
 enum { O_NAME = 1, O_ALIAS, O_TAG, O_DESC, O_FILTER, O_ARCHIVE, O_ALL,
@@ -543,7 +544,277 @@ out:
 	return rc;
 }
 
+/* create (the default verb) */
+
+static const struct mlp_opt create_opts[] = {
+	{ O_NAME, 'n', "name", "MODEL", "the model to add a version to "
+	    "(created when new)" },
+	{ O_ALIAS, 'a', "alias", "ALIAS", "point an alias at the new version "
+	    "(repeatable)" },
+	{ O_TAG, 't', "tag", "KEY=VALUE", "tag the version (repeatable)" },
+	{ O_DESC, 'd', "description", "TEXT", "describe the version" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static int
+register_create(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_version_new vn = { 0 };
+	struct mlp_source src = { 0 };
+	struct mlp_strv aliases = MLP_STRV_INIT;
+	struct mlp_kv *tags = NULL;
+	struct mlp_store *st;
+	struct mlp_err err;
+	size_t ntags = 0, alloc = 0;
+	char *user = mlp_track_user();
+	int64_t version = 0;
+	int r, rc = 0;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		const char *eq;
+
+		switch (r) {
+		case O_NAME:
+			vn.name = p.arg;
+			break;
+		case O_ALIAS:
+			mlp_strv_push(&aliases, p.arg);
+			break;
+		case O_DESC:
+			vn.description = p.arg;
+			break;
+		case O_TAG:
+			if (!(eq = strchr(p.arg, '='))) {
+				rc = mlp_usage_error(ctx, "--tag '%s': expected "
+				    "KEY=VALUE", p.arg);
+				goto out;
+			}
+			mlp_grow(&tags, &alloc, ntags + 1, sizeof(*tags));
+			tags[ntags].key = xstrndup(p.arg, (size_t)(eq - p.arg));
+			tags[ntags++].value = xstrdup(eq + 1);
+			break;
+		default:
+			rc = OPT_EXIT(r);
+			goto out;
+		}
+	}
+	if ((rc = usage_args(ctx, &p, 1, 1)) != 0)
+		goto out;
+	if (!vn.name) {
+		rc = mlp_usage_error(ctx, "give the model's name with -n NAME");
+		goto out;
+	}
+	/* refuse bad names before storing anything */
+	if (mlp_registry_check_name(vn.name, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
+	for (size_t i = 0; i < aliases.n; i++)
+		if (mlp_registry_check_alias(aliases.v[i], &err) < 0) {
+			rc = mlp_fail(ctx, &err);
+			goto out;
+		}
+	if ((rc = mlp_ctx_store(ctx, &st)) != 0)
+		goto out;
+	/* objects first, durable; then the one transaction that makes the
+	 * version visible */
+	if (mlp_registry_source(ctx->db, st, p.pos[0], &src, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
+	vn.oid = src.oid;
+	vn.is_tree = src.is_tree;
+	vn.size = src.size;
+	vn.source = p.pos[0];
+	vn.run_uuid = src.run_uuid;
+	vn.code_commit = src.code_commit;
+	vn.user = user;
+	vn.aliases = (const char *const *)aliases.v;
+	vn.naliases = aliases.n;
+	vn.tags = tags;
+	vn.ntags = ntags;
+	if (mlp_registry_create_version(ctx->db, &vn, &version, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
+	if (ctx->json) {
+		cJSON *o = cJSON_CreateObject();
+		char v[32];
+
+		snprintf(v, sizeof(v), "%lld", (long long)version);
+		cJSON_AddStringToObject(o, "name", vn.name);
+		cJSON_AddStringToObject(o, "version", v);
+		cJSON_AddStringToObject(o, "object", src.oid);
+		cJSON_AddNumberToObject(o, "size", (double)src.size);
+		cJSON_AddNumberToObject(o, "bytes_written",
+		    (double)src.bytes_written);
+		mlp_print_json(o);
+	} else {
+		char size[32], written[32];
+
+		mlp_fmt_bytes(src.size, size, sizeof(size));
+		mlp_fmt_bytes(src.bytes_written, written, sizeof(written));
+		printf("models:/%s/%lld\n", vn.name, (long long)version);
+		mlp_info(ctx, "registered %s (%s, %s new in the store)",
+		    p.pos[0], size, written);
+	}
+out:
+	mlp_source_release(&src);
+	mlp_strv_release(&aliases);
+	mlp_kvs_free(tags, ntags);
+	free(user);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+/* checkout, diff */
+
+static const struct mlp_opt checkout_opts[] = {
+	{ O_FORCE, 'f', "force", NULL, "overwrite files that exist" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static int
+register_checkout(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_model_version *mv = NULL;
+	struct mlp_store *st;
+	struct mlp_err err;
+	struct mlp_oid oid;
+	int r, rc = 0, force = 0;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		if (r == O_FORCE) {
+			force = 1;
+			continue;
+		}
+		rc = OPT_EXIT(r);
+		goto out;
+	}
+	if ((rc = usage_args(ctx, &p, 2, 2)) != 0 ||
+	    (rc = resolve(ctx, p.pos[0], &mv)) != 0 ||
+	    (rc = mlp_ctx_store(ctx, &st)) != 0)
+		goto out;
+	if (mlp_oid_parse(mv->oid, &oid, &err) < 0 ||
+	    mlp_store_checkout(st, &oid, mv->is_tree, p.pos[1], force,
+	    &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
+	mlp_info(ctx, "checked out models:/%s/%lld into %s", mv->name,
+	    (long long)mv->version, p.pos[1]);
+out:
+	mlp_model_version_free(mv);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+/* The files of a version: its tree, or one entry for a single file. */
+static int
+version_files(struct mlp_ctx *ctx, struct mlp_store *st,
+    const struct mlp_model_version *mv, struct mlp_tree *t)
+{
+	struct mlp_err err;
+	struct mlp_oid oid;
+
+	mlp_err_clear(&err);
+	if (mlp_oid_parse(mv->oid, &oid, &err) < 0)
+		return mlp_fail(ctx, &err);
+	if (!mv->is_tree) {
+		const char *base = strrchr(mv->source, '/');
+
+		mlp_tree_add(t, base && base[1] ? base + 1 : mv->source, 0644,
+		    mv->size, &oid);
+		return 0;
+	}
+	if (mlp_store_read_tree(st, &oid, t, &err) < 0)
+		return mlp_fail(ctx, &err);
+	return 0;
+}
+
+static int
+register_diff(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_model_version *a = NULL, *b = NULL;
+	struct mlp_tree ta = MLP_TREE_INIT, tb = MLP_TREE_INIT;
+	struct mlp_store *st;
+	cJSON *o = NULL, *lists[3] = { NULL, NULL, NULL };
+	size_t i = 0, j = 0;
+	int r, rc = 0;
+
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		rc = OPT_EXIT(r);
+		goto out;
+	}
+	if ((rc = usage_args(ctx, &p, 2, 2)) != 0 ||
+	    (rc = resolve(ctx, p.pos[0], &a)) != 0 ||
+	    (rc = resolve(ctx, p.pos[1], &b)) != 0 ||
+	    (rc = mlp_ctx_store(ctx, &st)) != 0 ||
+	    (rc = version_files(ctx, st, a, &ta)) != 0 ||
+	    (rc = version_files(ctx, st, b, &tb)) != 0)
+		goto out;
+	if (ctx->json) {
+		o = cJSON_CreateObject();
+		lists[0] = cJSON_AddArrayToObject(o, "added");
+		lists[1] = cJSON_AddArrayToObject(o, "removed");
+		lists[2] = cJSON_AddArrayToObject(o, "changed");
+	}
+	/* both manifests are sorted by path: one merge pass */
+	while (i < ta.n || j < tb.n) {
+		int c = i >= ta.n ? 1 : j >= tb.n ? -1 :
+		    strcmp(ta.v[i].path, tb.v[j].path);
+		const char *path = c <= 0 ? ta.v[i].path : tb.v[j].path;
+		int kind = -1;	/* 0 added, 1 removed, 2 changed */
+
+		if (c < 0) {
+			kind = 1;
+			i++;
+		} else if (c > 0) {
+			kind = 0;
+			j++;
+		} else {
+			if (mlp_oid_cmp(&ta.v[i].oid, &tb.v[j].oid) != 0 ||
+			    ta.v[i].mode != tb.v[j].mode)
+				kind = 2;
+			i++;
+			j++;
+		}
+		if (kind < 0)
+			continue;
+		if (o)
+			cJSON_AddItemToArray(lists[kind],
+			    cJSON_CreateString(path));
+		else
+			printf("%s%c %s%s\n", mlp_color(ctx, kind == 0 ? C_GREEN :
+			    kind == 1 ? C_RED : C_YELLOW), "ADM"[kind], path,
+			    mlp_color(ctx, C_RESET));
+	}
+	if (o) {
+		mlp_print_json(o);
+		o = NULL;
+	}
+out:
+	cJSON_Delete(o);
+	mlp_tree_release(&ta);
+	mlp_tree_release(&tb);
+	mlp_model_version_free(a);
+	mlp_model_version_free(b);
+	mlp_opt_release(&p);
+	return rc;
+}
+
 static const struct mlp_verb verbs[] = {
+	{ "create", register_create, create_opts, "SOURCE",
+	    "Register a path, runs:/RUN/PATH or models:/ URI as the next "
+	    "version of a model (the default verb)" },
 	{ "list", register_list, list_opts, "",
 	    "List registered models with their latest version and aliases" },
 	{ "show", register_show, none_opts, "URI",
@@ -561,6 +832,10 @@ static const struct mlp_verb verbs[] = {
 	    "(deprecated in MLflow; prefer aliases)" },
 	{ "rm", register_rm, none_opts, "URI",
 	    "Delete a version (soft; its aliases are removed)" },
+	{ "checkout", register_checkout, checkout_opts, "URI DIR",
+	    "Write a version's files into DIR" },
+	{ "diff", register_diff, none_opts, "URI URI",
+	    "Files added, removed and changed between two versions" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -572,4 +847,5 @@ const struct mlp_command cmd_register = {
 	.opts = NULL,
 	.args = NULL,
 	.verbs = verbs,
+	.default_verb = "create",
 };

@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/plot.h"
+#include "store/store.h"
 #include "track/track.h"
 #include "cmd.h"
 
@@ -1623,6 +1625,164 @@ out:
 	return rc;
 }
 
+/* artifact, artifacts */
+
+enum { O_AS = 100 };
+
+static const struct mlp_opt artifact_opts[] = {
+	{ O_AS, 0, "as", "NAME", "the artifact's name in the run (default: "
+	    "the file or directory name; one PATH only)" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static int
+track_artifact(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_run_info ri = { 0 };
+	struct mlp_store *st;
+	struct mlp_err err;
+	const char *as = NULL, *run = NULL;
+	char **paths;
+	int r, rc = 0, npaths;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		if (r == O_AS) {
+			as = p.arg;
+			continue;
+		}
+		rc = OPT_EXIT(r);
+		goto out;
+	}
+	/* [RUN] PATH...: the first word is a run when it resolves as one and
+	 * is not also a file */
+	paths = p.pos;
+	npaths = p.npos;
+	if (npaths >= 2 || (npaths == 1 && getenv("MLP_RUN_ID") == NULL)) {
+		if (access(p.pos[0], F_OK) != 0 || npaths >= 2) {
+			run = p.pos[0];
+			paths++;
+			npaths--;
+		}
+	}
+	if (npaths < 1) {
+		rc = mlp_usage_error(ctx, "give a PATH to store");
+		goto out;
+	}
+	if (as && npaths > 1) {
+		rc = mlp_usage_error(ctx, "--as goes with one PATH");
+		goto out;
+	}
+	if ((rc = resolve_run(ctx, run, &ri)) != 0 ||
+	    (rc = mlp_ctx_store(ctx, &st)) != 0)
+		goto out;
+	for (int i = 0; i < npaths; i++) {
+		struct mlp_put_stats stats = { 0 };
+		struct mlp_oid oid;
+		char hex[65], *base, *name;
+		int is_tree;
+		size_t len = strlen(paths[i]);
+
+		while (len > 1 && paths[i][len - 1] == '/')
+			len--;
+		base = xstrndup(paths[i], len);
+		name = xstrdup(as ? as : strrchr(base, '/') ?
+		    strrchr(base, '/') + 1 : base);
+		r = mlp_track_check_artifact_path(name, &err);
+		if (r == 0)
+			r = mlp_store_put_path(st, paths[i], &oid, &is_tree,
+			    &stats, &err);
+		if (r == 0) {
+			mlp_oid_fmt(&oid, hex);
+			r = mlp_track_artifact_add(ctx->db, ri.uuid, name, hex,
+			    is_tree, stats.bytes, &err);
+		}
+		if (r == 0 && ctx->verbose)
+			mlp_info(ctx, "%s -> runs:/%s/%s (%.12s)", paths[i],
+			    ri.uuid, name, hex);
+		free(base);
+		free(name);
+		if (r < 0) {
+			rc = mlp_fail(ctx, &err);
+			goto out;
+		}
+	}
+out:
+	mlp_run_info_release(&ri);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+static int
+track_artifacts(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_run_info ri = { 0 };
+	struct mlp_artifact *a = NULL;
+	struct mlp_err err;
+	size_t n = 0;
+	int r, rc = 0;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		rc = OPT_EXIT(r);
+		goto out;
+	}
+	if (p.npos > 1) {
+		rc = mlp_usage_error(ctx, "too many arguments");
+		goto out;
+	}
+	if ((rc = resolve_run(ctx, p.npos ? p.pos[0] : NULL, &ri)) != 0)
+		goto out;
+	if (mlp_track_artifacts(ctx->db, ri.uuid, &a, &n, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
+	if (ctx->json) {
+		cJSON *arr = cJSON_CreateArray();
+
+		for (size_t i = 0; i < n; i++) {
+			cJSON *o = cJSON_CreateObject();
+			char *uri = xasprintf("runs:/%s/%s", ri.uuid, a[i].path);
+
+			cJSON_AddStringToObject(o, "path", a[i].path);
+			cJSON_AddStringToObject(o, "uri", uri);
+			cJSON_AddBoolToObject(o, "is_dir", a[i].is_tree);
+			cJSON_AddNumberToObject(o, "file_size", (double)a[i].size);
+			cJSON_AddStringToObject(o, "object", a[i].oid);
+			cJSON_AddItemToArray(arr, o);
+			free(uri);
+		}
+		mlp_print_json(arr);
+	} else {
+		static const char *const hdr[] = { "PATH", "KIND", "SIZE",
+			"OBJECT" };
+		struct mlp_table t;
+
+		mlp_table_init(&t, 4, hdr);
+		t.right[2] = 1;
+		for (size_t i = 0; i < n; i++) {
+			char size[32], obj[16];
+			const char *row[4] = { a[i].path, a[i].is_tree ? "dir" :
+				"file", size, obj };
+
+			mlp_fmt_bytes(a[i].size, size, sizeof(size));
+			snprintf(obj, sizeof(obj), "%.12s", a[i].oid);
+			mlp_table_add(&t, row);
+		}
+		mlp_table_print(ctx, &t);
+		mlp_table_release(&t);
+	}
+out:
+	mlp_artifacts_free(a, n);
+	mlp_run_info_release(&ri);
+	mlp_opt_release(&p);
+	return rc;
+}
+
 static const struct mlp_verb verbs[] = {
 	{ "start", track_start, start_opts, "",
 	    "Start a run and print its id" },
@@ -1639,6 +1799,10 @@ static const struct mlp_verb verbs[] = {
 	    "Print every point of a metric" },
 	{ "plot", track_plot, plot_opts, "RUN...",
 	    "Plot a metric against step (terminal or SVG)" },
+	{ "artifact", track_artifact, artifact_opts, "[RUN] PATH...",
+	    "Store files or directories as run artifacts (runs:/RUN/NAME)" },
+	{ "artifacts", track_artifacts, none_opts, "[RUN]",
+	    "List a run's artifacts" },
 	{ "rm", track_rm, none_opts, "RUN...", "Delete runs (restorable)" },
 	{ "restore", track_restore, none_opts, "RUN...",
 	    "Restore deleted runs" },

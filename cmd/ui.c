@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store.h"
 #include "cmd.h"
 
 static void
@@ -229,4 +230,73 @@ mlp_csv_field(FILE *fp, const char *s, char sep)
 		fputs(s, fp);
 	}
 	fputc(sep, fp);
+}
+
+void
+mlp_fmt_bytes(uint64_t n, char *out, size_t size)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	int u = -1;
+
+	if (n < 1024) {
+		snprintf(out, size, "%llu B", (unsigned long long)n);
+		return;
+	}
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, size, "%.1f %s", v, units[u]);
+}
+
+void
+mlp_progress(struct mlp_ctx *ctx, const char *what, uint64_t done,
+    uint64_t total)
+{
+	static double last;
+	char d[32], t[32];
+	double now = mlp_mono();
+	int pct = total ? (int)(done * 100 / total) : 100;
+
+	if (ctx->quiet || !ctx->color_err)
+		return;
+	if (done < total && now - last < 0.1)
+		return;
+	last = now;
+	mlp_fmt_bytes(done, d, sizeof(d));
+	mlp_fmt_bytes(total, t, sizeof(t));
+	fprintf(stderr, "\r%s %3d%% %s / %s\033[K%s", what, pct, d, t,
+	    done >= total ? "\n" : "");
+}
+
+static void
+store_progress(uint64_t done, uint64_t total, void *ud)
+{
+	mlp_progress(ud, "storing", done, total);
+}
+
+int
+mlp_ctx_store(struct mlp_ctx *ctx, struct mlp_store **out)
+{
+	struct mlp_err err;
+	char *policy = NULL;
+	int rc;
+
+	if (ctx->store) {
+		*out = ctx->store;
+		return 0;
+	}
+	mlp_err_clear(&err);
+	/* an unset store.link is the default policy */
+	rc = mlp_config_get(ctx->repo, "store.link", &policy, &err);
+	if (rc < 0 && rc != MLP_ENOTFOUND)
+		return mlp_fail(ctx, &err);
+	rc = mlp_store_open(&ctx->store, ctx->repo->dir, policy, ctx->db, &err);
+	free(policy);
+	if (rc < 0)
+		return mlp_fail(ctx, &err);
+	mlp_store_set_progress(ctx->store, store_progress, ctx);
+	*out = ctx->store;
+	return 0;
 }

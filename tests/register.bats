@@ -166,3 +166,110 @@ fixture() {
 	run mlp __complete register alias ''
 	[ "$output" = "fraud" ]
 }
+
+@test "register a directory, again, and a new version sharing files" {
+	mkdir -p model/sub
+	echo weights > model/w.bin
+	echo config > model/sub/c.json
+	run mlp -q register model -n fraud --alias champion --tag team=risk -d first
+	[ "$status" -eq 0 ]
+	[ "$output" = "models:/fraud/1" ]
+	run mlp register model -n fraud --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"version":"2"'*'"bytes_written":0}' ]]
+	echo more > model/sub/c.json
+	mlp register model -n fraud >/dev/null
+	run mlp register diff models:/fraud/1 models:/fraud/3
+	[ "$status" -eq 0 ]
+	[ "$output" = "M sub/c.json" ]
+	echo new > model/extra
+	rm model/w.bin
+	mlp register model -n fraud >/dev/null
+	run mlp register diff models:/fraud/3 models:/fraud/4 --json
+	[ "$output" = '{"added":["extra"],"removed":["w.bin"],"changed":[]}' ]
+	run mlp register show models:/fraud@champion --json
+	[[ "$output" == *'"version":"1"'*'"description":"first"'* ]]
+	[[ "$output" == *'"is_tree":true'* ]]
+}
+
+@test "register a single file and check it out" {
+	printf 'abc' > model.bin
+	run mlp register model.bin -n tiny
+	[ "$status" -eq 0 ]
+	run mlp register checkout models:/tiny/1 out
+	[ "$status" -eq 0 ]
+	[ "$(cat out)" = abc ]
+}
+
+@test "checkout writes the tree and refuses to overwrite without --force" {
+	mkdir -p m/d && echo 1 > m/a && echo 2 > m/d/b && chmod +x m/d/b
+	mlp register m -n net >/dev/null
+	run mlp register checkout models:/net/latest co
+	[ "$status" -eq 0 ]
+	[ "$(cat co/a)" = 1 ] && [ "$(cat co/d/b)" = 2 ] && [ -x co/d/b ]
+	run mlp register checkout models:/net/1 co
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"co/a"* ]]
+	run mlp register checkout --force models:/net/1 co
+	[ "$status" -eq 0 ]
+}
+
+@test "a tampered object: checkout refuses it" {
+	printf 'hello' > f.bin
+	mlp register f.bin -n t >/dev/null
+	oid=$(mlp register show models:/t/1 --json | sed 's/.*"object":"\([0-9a-f]*\)".*/\1/')
+	obj=.mlp/objects/${oid:0:2}/${oid:2}
+	chmod u+w "$obj"
+	printf 'HELLO' > "$obj"
+	run mlp register checkout models:/t/1 out.bin
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$oid"* ]]
+	[ ! -e out.bin ]
+}
+
+@test "register from runs:/ and copy between models with models:/" {
+	id=$(mlp track start -n trainer)
+	mlp track log "$id" -p depth=6 -m auc=0.9
+	mkdir -p out/model && echo w > out/model/w && echo m > out/model/MLmodel
+	mlp track artifact "$id" out/model
+	run mlp track artifacts "$id"
+	[[ "$output" == *"model"*"dir"* ]]
+	run mlp register "runs:/${id:0:8}/model" -n fraud
+	[ "$status" -eq 0 ]
+	run mlp register show models:/fraud/1 --json
+	[[ "$output" == *"\"run_id\":\"$id\""* ]]
+	[[ "$output" == *'"run":{"run_id":'*'"params":{"depth":"6"}'* ]]
+	run mlp register "runs:/$id/model/w" -n weights
+	[ "$status" -eq 0 ]
+	run mlp register models:/fraud/1 -n fraud-prod --alias live
+	[ "$status" -eq 0 ]
+	run mlp register show models:/fraud-prod@live --json
+	[[ "$output" == *"\"run_id\":\"$id\""* ]]
+	a=$(mlp register show models:/fraud/1 --json | sed 's/.*"object":"\([0-9a-f]*\)".*/\1/')
+	b=$(mlp register show models:/fraud-prod/1 --json | sed 's/.*"object":"\([0-9a-f]*\)".*/\1/')
+	[ "$a" = "$b" ]
+}
+
+@test "register bad input writes nothing" {
+	run mlp register nosuch -n m
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'nosuch' does not exist"* ]]
+	echo x > f
+	run mlp register f
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"-n NAME"* ]]
+	run mlp register f -n 'a/b'
+	[ "$status" -eq 2 ]
+	run mlp register f -n m --alias latest
+	[ "$status" -eq 2 ]
+	run mlp register runs:/ffffffff/model -n m
+	[ "$status" -eq 1 ]
+	id=$(mlp track start)
+	run mlp register "runs:/$id/none" -n m
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"has no artifact 'none'"* ]]
+	run mlp register models:/nope/1 -n m
+	[ "$status" -eq 1 ]
+	[ "$(find .mlp/objects -type f | wc -l)" -eq 0 ]
+	[ "$(sqlite3 .mlp/mlp.db 'SELECT count(*) FROM model')" -eq 0 ]
+}

@@ -646,3 +646,40 @@ names() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"needs a value"* ]]
 }
+
+@test "artifacts: files and directories, --as, listing, JSON" {
+	id=$(mlp track start)
+	echo a > notes.txt
+	mkdir -p plots && echo p > plots/loss.svg
+	run mlp track artifact "$id" notes.txt plots
+	[ "$status" -eq 0 ]
+	run mlp track artifact "$id" notes.txt --as docs/readme.txt
+	[ "$status" -eq 0 ]
+	run mlp track artifacts "$id"
+	[[ "${lines[1]}" == "docs/readme.txt"*"file"* ]]
+	[[ "${lines[2]}" == "notes.txt"*"file"* ]]
+	[[ "${lines[3]}" == "plots"*"dir"* ]]
+	run mlp track artifacts "$id" --json
+	[[ "$output" == *"\"uri\":\"runs:/$id/plots\",\"is_dir\":true"* ]]
+	export MLP_RUN_ID=$id
+	echo b > more.txt
+	run mlp track artifact more.txt
+	[ "$status" -eq 0 ]
+	run mlp track artifacts
+	[[ "$output" == *more.txt* ]]
+}
+
+@test "artifact bad input" {
+	id=$(mlp track start)
+	run mlp track artifact "$id" missing.txt
+	[ "$status" -eq 1 ]
+	run mlp track artifact "$id"
+	[ "$status" -eq 2 ]
+	echo x > a; echo y > b
+	run mlp track artifact "$id" a b --as c
+	[ "$status" -eq 2 ]
+	run mlp track artifact "$id" a --as ../up
+	[ "$status" -eq 2 ]
+	run mlp track artifact ffff0000 a
+	[ "$status" -eq 1 ]
+}

@@ -6,6 +6,7 @@
 
 #include <openssl/evp.h>
 
+#include "../db/db.h"
 #include "store.h"
 
 /* Files smaller than this are read into memory and written buffered;
@@ -41,6 +42,7 @@ struct mlp_store {
 	struct cache_entry *pending;	/* stat cache rows not yet written */
 	size_t npending, apending;
 	unsigned tmp_seq;
+	sqlite3_stmt *lookup;		/* the stat cache query, prepared once */
 };
 
 /* SHA-256 through libcrypto, loaded on first use (sha256.c). */
@@ -77,11 +79,26 @@ int store_hash_fd(struct mlp_store *st, int fd, const char *name,
 int store_write_all(int fd, const void *p, size_t n, const char *name,
     struct mlp_err *err);
 
-/* Stores the file open as fd, whose stat is sb and whose stat cache key is
- * cache_path (NULL: no cache); name is used in messages (object.c). */
-int store_put_fd(struct mlp_store *st, int fd, const struct stat *sb,
+/* Stores the regular file open as fd (object.c). When expect is not NULL
+ * the file must be that inode. cache_path, when not NULL, is the file's
+ * stat cache key: an entry is queued when the file did not change while it
+ * was read. *size (when not NULL) gets the object's size. name is used in
+ * messages. */
+int store_put_fd(struct mlp_store *st, int fd, const struct stat *expect,
     const char *name, const char *cache_path, struct mlp_oid *out,
-    struct mlp_put_stats *stats, struct mlp_err *err);
+    uint64_t *size, struct mlp_put_stats *stats, struct mlp_err *err);
+
+/* 1 when the stat cache vouches that the file at path with stat sb holds
+ * the existing object *out, else 0. */
+int store_cache_lookup(struct mlp_store *st, const char *path,
+    const struct stat *sb, struct mlp_oid *out);
+
+/* Counts a cache hit for a file of stat sb in progress and stats. */
+void store_count_hit(struct mlp_store *st, const struct stat *sb,
+    struct mlp_put_stats *stats);
+
+/* Starts the progress of a call that will process total bytes. */
+void store_progress_begin(struct mlp_store *st, uint64_t total);
 
 /* Writes the pending stat cache rows, warning through mlp_log when the
  * database refuses (the cache is an optimisation, never a failure). */
