@@ -1554,32 +1554,6 @@ static const struct mlp_opt gc_opts[] = {
 	{ 0, 0, NULL, NULL, NULL },
 };
 
-/* "30d", "12h", "90m", "45s", "500ms" or plain seconds. */
-static int
-parse_age(const char *s, int64_t *ms)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || v < 0 || !isfinite(v))
-		return -1;
-	if (strcmp(end, "ms") == 0)
-		*ms = (int64_t)v;
-	else if (!*end || strcmp(end, "s") == 0)
-		*ms = (int64_t)(v * 1000);
-	else if (strcmp(end, "m") == 0)
-		*ms = (int64_t)(v * 60000);
-	else if (strcmp(end, "h") == 0)
-		*ms = (int64_t)(v * 3600000);
-	else if (strcmp(end, "d") == 0)
-		*ms = (int64_t)(v * 86400000);
-	else if (strcmp(end, "w") == 0)
-		*ms = (int64_t)(v * 604800000);
-	else
-		return -1;
-	return 0;
-}
-
 static int
 track_gc(struct mlp_ctx *ctx, int argc, char **argv)
 {
@@ -1592,7 +1566,7 @@ track_gc(struct mlp_ctx *ctx, int argc, char **argv)
 	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
 		if (r == O_OLDER) {
-			if (parse_age(p.arg, &older) < 0) {
+			if (mlp_parse_age_ms(p.arg, &older) < 0) {
 				rc = mlp_usage_error(ctx, "--older-than '%s' is "
 				    "not an age like 30d, 12h or 90m", p.arg);
 				goto out;

@@ -39,9 +39,11 @@ mlp_fail(struct mlp_ctx *ctx, const struct mlp_err *err)
 	if (err->code == MLP_ENOREPO)
 		mlp_hint(ctx, "run 'mlp init' to create one here, or use -C "
 		    "DIR or MLP_DIR");
-	else if (err->code == MLP_ECORRUPT)
+	else if (err->code == MLP_ECORRUPT && strstr(err->msg, "mlp.db"))
 		mlp_hint(ctx, "the repository's metadata database is damaged "
 		    "or not mlp's; restore .mlp/mlp.db from a backup");
+	else if (err->code == MLP_ECORRUPT)
+		mlp_hint(ctx, "'mlp fsck' lists what is damaged");
 	else if (err->code == MLP_ELOCKED)
 		mlp_hint(ctx, "another mlp process holds the database; try "
 		    "again");

@@ -273,3 +273,30 @@ fixture() {
 	[ "$(find .mlp/objects -type f | wc -l)" -eq 0 ]
 	[ "$(sqlite3 .mlp/mlp.db 'SELECT count(*) FROM model')" -eq 0 ]
 }
+
+@test "kill -9 during a large register leaves the repository consistent" {
+	mkdir big
+	for i in $(seq 1 150); do head -c 400000 /dev/urandom > big/f$i; done
+	head -c 40000000 /dev/urandom > big/large
+	for i in $(seq 1 20); do
+		mlp register big -n crash >/dev/null 2>&1 &
+		pid=$!
+		sleep "$(awk -v s="$i" 'BEGIN { srand(s); printf "%.3f", rand() * 0.25 }')"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		# the next attempt has something new to write
+		head -c 400000 /dev/urandom > "big/f$(( i % 150 + 1 ))"
+	done
+	run mlp fsck
+	[ "$status" -eq 0 ]
+	# every version that exists is whole
+	for v in $(sqlite3 .mlp/mlp.db "SELECT version FROM model_version"); do
+		rm -rf out
+		mlp -q register checkout "models:/crash/$v" out
+		[ "$(find out -type f | wc -l)" -eq 151 ]
+	done
+	run mlp gc --prune=now
+	[ "$status" -eq 0 ]
+	run mlp fsck
+	[ "$status" -eq 0 ]
+}

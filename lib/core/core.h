@@ -102,6 +102,10 @@ int mlp_new_id(char out[33], struct mlp_err *err);
 /* Strict number parsing: the whole string must be consumed. 0 or -1. */
 int mlp_parse_double(const char *s, double *out);
 int mlp_parse_int64(const char *s, int64_t *out);
+/* Parses an age: "30d", "12h", "90m", "45s", "500ms", "2w", plain seconds,
+ * git's "2.weeks.ago" / "3.days" forms, or "now" (0). 0 or -1. */
+int mlp_parse_age_ms(const char *s, int64_t *ms);
+
 /* Formats a double the shortest way that reads back exactly ("nan", "inf"). */
 void mlp_fmt_double(double v, char *out, size_t n);
 

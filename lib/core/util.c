@@ -137,6 +137,57 @@ mlp_parse_int64(const char *s, int64_t *out)
 	return 0;
 }
 
+int
+mlp_parse_age_ms(const char *s, int64_t *ms)
+{
+	static const struct {
+		const char *name;
+		double ms;
+	} units[] = {
+		{ "ms", 1 }, { "s", 1e3 }, { "sec", 1e3 }, { "second", 1e3 },
+		{ "m", 6e4 }, { "min", 6e4 }, { "minute", 6e4 },
+		{ "h", 3.6e6 }, { "hour", 3.6e6 }, { "d", 8.64e7 },
+		{ "day", 8.64e7 }, { "w", 6.048e8 }, { "week", 6.048e8 },
+		{ "month", 2.592e9 }, { "year", 3.1536e10 },
+	};
+	char unit[16];
+	const char *u;
+	size_t len;
+	char *end;
+	double v;
+
+	if (strcmp(s, "now") == 0) {
+		*ms = 0;
+		return 0;
+	}
+	v = strtod(s, &end);
+	if (end == s || v < 0 || !isfinite(v) || strchr(s, 'x') ||
+	    strchr(s, 'X'))
+		return -1;
+	/* git's approxidate spelling: 2.weeks.ago */
+	u = *end == '.' ? end + 1 : end;
+	len = strcspn(u, ".");
+	if (len >= sizeof(unit))
+		return -1;
+	memcpy(unit, u, len);
+	unit[len] = '\0';
+	if (u[len] && strcmp(u + len, ".ago") != 0)
+		return -1;
+	if (len > 1 && unit[len - 1] == 's' && strcmp(unit, "ms") != 0)
+		unit[len - 1] = '\0';
+	if (!*unit) {
+		*ms = (int64_t)(v * 1e3);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(*units); i++) {
+		if (strcmp(unit, units[i].name) == 0) {
+			*ms = (int64_t)(v * units[i].ms);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 void
 mlp_fmt_double(double v, char *out, size_t n)
 {

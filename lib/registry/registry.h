@@ -173,6 +173,45 @@ int mlp_registry_source(struct mlp_db *db, struct mlp_store *st,
     const char *source, struct mlp_source *out, struct mlp_err *err);
 void mlp_source_release(struct mlp_source *s);
 
+/* Integrity and cleanup of the store against the database. */
+
+/* Reports one problem: a line naming what is wrong and where. */
+typedef void (*mlp_problem_fn)(const char *problem, void *ud);
+
+struct mlp_fsck_stats {
+	uint64_t references;	/* database rows naming an object */
+	uint64_t objects;	/* distinct objects checked */
+	uint64_t bytes;		/* bytes re-hashed */
+	uint64_t unreachable;	/* objects nothing references (--full) */
+	uint64_t problems;
+};
+
+/* Checks the database (SQLite's integrity and foreign keys) and every
+ * object a run artifact or model version reaches: present, its manifest
+ * parses, its hash matches, its size is right. With full, every other
+ * object in the store is re-hashed too. Each problem goes to fn; the
+ * return is 0 (problems are counted, not errors) or an error that stopped
+ * the check. */
+int mlp_registry_fsck(struct mlp_db *db, struct mlp_store *st, int full,
+    mlp_problem_fn fn, void *ud, struct mlp_fsck_stats *stats,
+    struct mlp_err *err);
+
+struct mlp_gc_stats {
+	uint64_t objects, bytes;	/* removed (or, dry, removable) */
+	uint64_t kept_young;		/* unreachable but within the grace */
+	uint64_t tmp_files;		/* crash debris removed from tmp/ */
+};
+
+/* Removes the objects that no run artifact, model version or tree reaches
+ * and that are older than cutoff_ms (file mtime; a command freshens an
+ * object it reuses), and tmp/ files older than cutoff_ms. Takes the store's
+ * exclusive lock first. A reference whose tree cannot be read stops gc
+ * (MLP_ECORRUPT) rather than guess what it reaches. With dry_run nothing is
+ * removed; fn, when not NULL, is told each object removed (its id). */
+int mlp_registry_gc(struct mlp_db *db, struct mlp_store *st, int64_t cutoff_ms,
+    int dry_run, mlp_problem_fn fn, void *ud, struct mlp_gc_stats *stats,
+    struct mlp_err *err);
+
 /* Names for completion: models, or "VERSION" and aliases of one model. */
 int mlp_registry_names(struct mlp_db *db, const char *model,
     const char *prefix, struct mlp_strv *out, struct mlp_err *err);

@@ -43,6 +43,8 @@ struct mlp_store {
 	size_t npending, apending;
 	unsigned tmp_seq;
 	sqlite3_stmt *lookup;		/* the stat cache query, prepared once */
+	int lock_fd;			/* objects/, flock()ed shared or
+					 * exclusive (gc) */
 };
 
 /* SHA-256 through libcrypto, loaded on first use (sha256.c). */

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -110,14 +111,42 @@ mlp_store_open(struct mlp_store **out, const char *mlp_dir,
 	st->objects = xasprintf("%s/objects", mlp_dir);
 	st->tmp = xasprintf("%s/tmp", mlp_dir);
 	st->db = cache_db;
+	st->lock_fd = -1;
 	if ((rc = parse_policy(st, link_policy, err)) < 0 ||
 	    (rc = make_dir(st->objects, err)) < 0 ||
 	    (rc = make_dir(st->tmp, err)) < 0) {
 		mlp_store_free(st);
 		return rc;
 	}
+	/* a shared lock for as long as the store is open: gc takes it
+	 * exclusively, so it never deletes an object between a command
+	 * finding it and the transaction that references it */
+	st->lock_fd = open(st->objects, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_SH) < 0) {
+		rc = mlp_err_set(err, MLP_EFAIL, "cannot lock '%s': %s",
+		    st->objects, strerror(errno));
+		mlp_store_free(st);
+		return rc;
+	}
 	*out = st;
 	return 0;
+}
+
+int
+mlp_store_lock_exclusive(struct mlp_store *st, int wait_ms,
+    struct mlp_err *err)
+{
+	for (int waited = 0;; waited += 50) {
+		if (flock(st->lock_fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return mlp_err_set(err, MLP_EFAIL, "cannot lock '%s': "
+			    "%s", st->objects, strerror(errno));
+		if (waited >= wait_ms)
+			return mlp_err_set(err, MLP_ELOCKED, "the object store "
+			    "is in use by another mlp command");
+		usleep(50000);
+	}
 }
 
 void
@@ -126,6 +155,8 @@ mlp_store_free(struct mlp_store *st)
 	if (!st)
 		return;
 	store_cache_flush(st);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
 	if (st->lookup)
 		sqlite3_finalize(st->lookup);
 	for (int i = 0; i < STORE_NBUF; i++)
@@ -198,6 +229,16 @@ cache_warn(struct mlp_store *st, const char *what)
 	    sqlite3_errmsg(st->db->h));
 }
 
+/* Marks an object as just used: gc keeps objects younger than its grace
+ * period, so one that a command is about to reference again must not look
+ * old (git freshens its objects the same way). A failure only makes the
+ * object older than it should be. */
+static void
+freshen_path(const char *path)
+{
+	(void)utimensat(AT_FDCWD, path, NULL, 0);
+}
+
 int
 store_cache_lookup(struct mlp_store *st, const char *path,
     const struct stat *sb, struct mlp_oid *out)
@@ -238,6 +279,8 @@ store_cache_lookup(struct mlp_store *st, const char *path,
 
 		hit = lstat(p, &ob) == 0 && S_ISREG(ob.st_mode) &&
 		    ob.st_size == sb->st_size;
+		if (hit)
+			freshen_path(p);
 		free(p);
 	}
 	return hit;
@@ -395,6 +438,7 @@ install(struct mlp_store *st, const char *tmp, const struct mlp_oid *oid,
 	path = xasprintf("%s/%s", dir, hex + 2);
 	if (lstat(path, &sb) == 0) {
 		unlink(tmp);
+		freshen_path(path);
 		goto out;
 	}
 	new_dir = mkdir(dir, 0777) == 0;
@@ -426,8 +470,13 @@ put_bytes(struct mlp_store *st, const void *buf, size_t n,
 	char *tmp = NULL;
 	int fd, rc, direct = 0, created = 0;
 
-	if (mlp_store_has(st, oid))
+	if (mlp_store_has(st, oid)) {
+		char *path = mlp_store_object_path(st, oid);
+
+		freshen_path(path);
+		free(path);
 		return 0;
+	}
 	if ((fd = tmp_create(st, &direct, &tmp, err)) < 0)
 		return fd;
 	if ((rc = store_write_all(fd, buf, n, tmp, err)) < 0)

@@ -100,7 +100,14 @@ typedef void (*mlp_store_progress_fn)(uint64_t done, uint64_t total,
 int mlp_store_open(struct mlp_store **out, const char *mlp_dir,
     const char *link_policy, struct mlp_db *cache_db, struct mlp_err *err);
 
-/* Frees the store (not the database); accepts NULL. */
+/* While open, a store holds a shared lock on objects/ (flock): commands
+ * that write and reference objects may run together, gc may not. This
+ * trades the shared lock for an exclusive one, waiting up to wait_ms
+ * (MLP_ELOCKED when others keep it). */
+int mlp_store_lock_exclusive(struct mlp_store *st, int wait_ms,
+    struct mlp_err *err);
+
+/* Frees the store (not the database) and its lock; accepts NULL. */
 void mlp_store_free(struct mlp_store *st);
 
 /* Installs (or, with fn NULL, removes) the progress callback. */
