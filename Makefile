@@ -7,16 +7,17 @@ CC      ?= cc
 PKG_CONFIG ?= pkg-config
 
 # Debian packages the build and the tests need (make deps installs them).
-DEB_BUILD = make gcc pkg-config libsqlite3-dev libcjson-dev libgit2-dev libssl-dev
-DEB_TEST  = bats sqlite3 git
+DEB_BUILD = make gcc pkg-config libsqlite3-dev libcjson-dev libgit2-dev libssl-dev libcurl4-openssl-dev libarchive-dev
+DEB_TEST  = bats sqlite3 git nodejs
 DEB_FUZZ  = clang libclang-rt-dev
 DEB_PKGS  = $(DEB_BUILD) $(DEB_TEST)
 
-# Linked at build time. libgit2 and libcrypto are loaded on first use
-# instead (lib/core/dl.h): together they drag in 20 shared libraries whose
-# loading would triple the start-up time of every command.
+# Linked at build time. libgit2, libcrypto, libcurl and libarchive are
+# loaded on first use instead (lib/core/dl.h): together they drag in over 30
+# shared libraries whose loading would triple the start-up time of every
+# command.
 PKGS      = sqlite3 libcjson
-LAZY_PKGS = libgit2 libcrypto
+LAZY_PKGS = libgit2 libcrypto libcurl libarchive
 
 OPT     ?= -O2
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -34,6 +35,8 @@ soname = $(shell libdir=$$($(PKG_CONFIG) --variable=libdir $(1) 2>/dev/null); \
 CPPFLAGS += -D_GNU_SOURCE -Ilib \
 	    -DMLP_LIBGIT2_SONAME='"$(call soname,libgit2,libgit2)"' \
 	    -DMLP_LIBCRYPTO_SONAME='"$(call soname,libcrypto,libcrypto)"' \
+	    -DMLP_LIBARCHIVE_SONAME='"$(call soname,libarchive,libarchive)"' \
+	    -DMLP_LIBCURL_SONAME='"$(call soname,libcurl,libcurl)"' \
 	    $(shell $(PKG_CONFIG) --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 CFLAGS  ?= -g
 CFLAGS  += -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -MMD -MP
@@ -91,7 +94,8 @@ fuzz:
 			-o build/fuzz/$$name $$src build/fuzz/libmlp.a $(LDLIBS); \
 		mkdir -p build/fuzz/corpus/$$name; \
 		echo "fuzzing $$name for $(FUZZ_SECONDS)s"; \
-		build/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=512 \
+		max=$$(sed -n 's/.*fuzz: max_len=\([0-9]*\).*/\1/p' $$src); \
+		build/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=$${max:-512} \
 			build/fuzz/corpus/$$name tests/fuzz/seeds/$$name 2>&1 | tail -n 3; \
 	done
 

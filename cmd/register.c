@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "registry/registry.h"
 #include "store/store.h"
@@ -811,6 +812,218 @@ out:
 	return rc;
 }
 
+/* export, import */
+
+enum { O_OUTPUT = 100, O_COMPRESSION, O_WITH_ALIASES };
+
+static const struct mlp_opt export_opts[] = {
+	{ O_OUTPUT, 'o', "output", "FILE", "the archive to write: "
+	    "FILE.tar.gz or FILE.tar.zst, or - for standard output" },
+	{ O_COMPRESSION, 0, "compression", "gzip|zstd", "the compression "
+	    "with -o - (default gzip)" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static void
+export_progress(uint64_t done, uint64_t total, void *ud)
+{
+	mlp_progress(ud, "exporting", done, total);
+}
+
+static int
+register_export(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_model_version *mv = NULL;
+	struct mlp_export_stats stats = { 0 };
+	enum mlp_archive_compression comp = MLP_ARCHIVE_GZIP;
+	struct mlp_store *st;
+	struct mlp_err err;
+	const char *output = NULL, *compression = NULL;
+	int r, rc = 0, to_stdout;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		if (r == O_OUTPUT) {
+			output = p.arg;
+			continue;
+		}
+		if (r == O_COMPRESSION) {
+			compression = p.arg;
+			continue;
+		}
+		rc = OPT_EXIT(r);
+		goto out;
+	}
+	if ((rc = usage_args(ctx, &p, 1, 1)) != 0)
+		goto out;
+	if (!output) {
+		rc = mlp_usage_error(ctx, "give the archive to write with -o "
+		    "FILE.tar.gz, -o FILE.tar.zst or -o -");
+		goto out;
+	}
+	to_stdout = strcmp(output, "-") == 0;
+	if (compression && strcmp(compression, "gzip") != 0 &&
+	    strcmp(compression, "zstd") != 0) {
+		rc = mlp_usage_error(ctx, "--compression '%s': expected gzip or "
+		    "zstd", compression);
+		goto out;
+	}
+	if (!to_stdout) {
+		if (mlp_registry_archive_compression(output, &comp, &err) < 0) {
+			rc = mlp_fail(ctx, &err);
+			goto out;
+		}
+		if (compression && strcmp(compression, comp == MLP_ARCHIVE_GZIP ?
+		    "gzip" : "zstd") != 0) {
+			rc = mlp_usage_error(ctx, "--compression %s contradicts "
+			    "the name '%s'", compression, output);
+			goto out;
+		}
+	} else if (compression && strcmp(compression, "zstd") == 0) {
+		comp = MLP_ARCHIVE_ZSTD;
+	}
+	if (to_stdout && isatty(STDOUT_FILENO)) {
+		rc = mlp_failf(ctx, 1, "refusing to write an archive to a "
+		    "terminal");
+		mlp_hint(ctx, "redirect standard output, or use -o FILE.tar.gz");
+		goto out;
+	}
+	if ((rc = resolve(ctx, p.pos[0], &mv)) != 0 ||
+	    (rc = mlp_ctx_store(ctx, &st)) != 0)
+		goto out;
+	if (mlp_registry_export(st, mv, to_stdout ? "<stdout>" : output,
+	    to_stdout ? STDOUT_FILENO : -1, comp, export_progress, ctx, &stats,
+	    &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
+	if (ctx->json && !to_stdout) {
+		cJSON *o = cJSON_CreateObject();
+		char v[32];
+
+		snprintf(v, sizeof(v), "%lld", (long long)mv->version);
+		cJSON_AddStringToObject(o, "name", mv->name);
+		cJSON_AddStringToObject(o, "version", v);
+		cJSON_AddStringToObject(o, "file", output);
+		cJSON_AddNumberToObject(o, "objects", (double)stats.objects);
+		cJSON_AddNumberToObject(o, "bytes", (double)stats.bytes);
+		mlp_print_json(o);
+	} else {
+		char size[32];
+
+		mlp_fmt_bytes(stats.bytes, size, sizeof(size));
+		mlp_info(ctx, "exported models:/%s/%lld to %s (%llu object%s, "
+		    "%s)", mv->name, (long long)mv->version, to_stdout ?
+		    "standard output" : output,
+		    (unsigned long long)stats.objects,
+		    stats.objects == 1 ? "" : "s", size);
+	}
+out:
+	mlp_model_version_free(mv);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+static const struct mlp_opt import_opts[] = {
+	{ O_NAME, 'n', "name", "MODEL", "the model to add the version to "
+	    "(default: the exported name; created when new)" },
+	{ O_WITH_ALIASES, 0, "with-aliases", NULL, "point the exported "
+	    "aliases at the new version" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static void
+import_progress(uint64_t done, uint64_t total, void *ud)
+{
+	mlp_progress(ud, "importing", done, total);
+}
+
+static int
+register_import(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_import_opts o = { 0 };
+	struct mlp_import_result res = { 0 };
+	struct mlp_store *st;
+	struct mlp_err err;
+	const char *file;
+	char *user = mlp_track_user();
+	int r, rc = 0, from_stdin;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		if (r == O_NAME) {
+			o.name = p.arg;
+			continue;
+		}
+		if (r == O_WITH_ALIASES) {
+			o.with_aliases = 1;
+			continue;
+		}
+		rc = OPT_EXIT(r);
+		goto out;
+	}
+	if ((rc = usage_args(ctx, &p, 1, 1)) != 0)
+		goto out;
+	if (o.name && mlp_registry_check_name(o.name, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
+	file = p.pos[0];
+	from_stdin = strcmp(file, "-") == 0;
+	if (from_stdin && isatty(STDIN_FILENO)) {
+		rc = mlp_failf(ctx, 1, "refusing to read an archive from a "
+		    "terminal");
+		mlp_hint(ctx, "redirect standard input, or give the FILE");
+		goto out;
+	}
+	o.user = user;
+	o.progress = import_progress;
+	o.progress_ud = ctx;
+	if ((rc = mlp_ctx_store(ctx, &st)) != 0)
+		goto out;
+	if (mlp_registry_import(ctx->db, st, from_stdin ? "<stdin>" : file,
+	    from_stdin ? STDIN_FILENO : -1, &o, &res, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
+	if (ctx->json) {
+		cJSON *j = cJSON_CreateObject();
+		char v[32];
+
+		snprintf(v, sizeof(v), "%lld", (long long)res.version);
+		cJSON_AddStringToObject(j, "name", res.name);
+		cJSON_AddStringToObject(j, "version", v);
+		cJSON_AddStringToObject(j, "object", res.oid);
+		cJSON_AddNumberToObject(j, "size", (double)res.size);
+		cJSON_AddNumberToObject(j, "objects", (double)res.objects);
+		cJSON_AddNumberToObject(j, "bytes_written",
+		    (double)res.bytes_written);
+		snprintf(v, sizeof(v), "%lld", (long long)res.exported_version);
+		cJSON_AddStringToObject(j, "exported_name", res.exported_name);
+		cJSON_AddStringToObject(j, "exported_version", v);
+		mlp_print_json(j);
+	} else {
+		char size[32], written[32];
+
+		mlp_fmt_bytes(res.size, size, sizeof(size));
+		mlp_fmt_bytes(res.bytes_written, written, sizeof(written));
+		printf("models:/%s/%lld\n", res.name, (long long)res.version);
+		mlp_info(ctx, "imported models:/%s/%lld from %s (%s, %s new in "
+		    "the store)", res.exported_name,
+		    (long long)res.exported_version, from_stdin ?
+		    "standard input" : file, size, written);
+	}
+out:
+	mlp_import_result_release(&res);
+	free(user);
+	mlp_opt_release(&p);
+	return rc;
+}
+
 static const struct mlp_verb verbs[] = {
 	{ "create", register_create, create_opts, "SOURCE",
 	    "Register a path, runs:/RUN/PATH or models:/ URI as the next "
@@ -836,6 +1049,12 @@ static const struct mlp_verb verbs[] = {
 	    "Write a version's files into DIR" },
 	{ "diff", register_diff, none_opts, "URI URI",
 	    "Files added, removed and changed between two versions" },
+	{ "export", register_export, export_opts, "URI",
+	    "Write a version and its objects to a .tar.gz or .tar.zst "
+	    "archive" },
+	{ "import", register_import, import_opts, "FILE",
+	    "Add the version in an exported archive as the next version of "
+	    "a model" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -80,7 +80,7 @@ fish_complete() {
 @test "command names, with their summaries" {
 	run mlp __complete ''
 	[ "$status" -eq 0 ]
-	for c in init config track register fsck gc help version; do
+	for c in init config track register fsck gc remote push pull help version; do
 		printf '%s\n' "$output" | grep -q "^$c	[A-Z]"
 	done
 	run mlp __complete tr
@@ -331,7 +331,7 @@ fish_complete() {
 	[ "$output" = track ]
 	# descriptions are stripped
 	run bash_complete 1 mlp ''
-	[ "$(printf '%s\n' "$output" | tr '\n' ' ')" = "init config track register fsck gc help version " ]
+	[ "$(printf '%s\n' "$output" | tr '\n' ' ')" = "init config track register fsck gc remote push pull help version " ]
 	run bash_complete 2 mlp track ru
 	[ "$output" = runs ]
 	run bash_complete 3 mlp track experiment cr

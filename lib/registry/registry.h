@@ -216,4 +216,199 @@ int mlp_registry_gc(struct mlp_db *db, struct mlp_store *st, int64_t cutoff_ms,
 int mlp_registry_names(struct mlp_db *db, const char *model,
     const char *prefix, struct mlp_strv *out, struct mlp_err *err);
 
+/* Remotes: pushing and pulling model versions (sync.c).
+ *
+ * A pushed version is its objects (a tree's entries first, then its
+ * manifest) and then a small JSON document beside them on the remote,
+ * models/NAME/VERSION.json, and the model's aliases in
+ * models/NAME/aliases.json (NAME percent-encoded where it is not made of
+ * letters, digits, '.', '_' and '-'), so a document never names missing
+ * objects. Versions keep their numbers on both sides: models:/fraud/3 is
+ * the same version everywhere. A version whose number exists on the other
+ * side with another object is refused (MLP_EEXISTS) before anything is
+ * transferred; one with the same object is skipped. Pulled aliases move
+ * the local ones (recorded in the alias history with the puller as user);
+ * only aliases naming the versions selected are carried. */
+
+struct mlp_remote;
+
+struct mlp_sync_stats {
+	uint64_t versions;		/* versions created on the other side */
+	uint64_t versions_skipped;	/* already there with the same object */
+	uint64_t objects, bytes;	/* objects transferred */
+	uint64_t objects_skipped;	/* already on the other side */
+	uint64_t aliases;		/* aliases set or moved there */
+};
+
+/* uris: models:/NAME/VERSION, models:/NAME@ALIAS, models:/NAME (all its
+ * versions), models:/NAME/latest; none: every active version. */
+int mlp_registry_push(struct mlp_db *db, struct mlp_store *st,
+    struct mlp_remote *r, char *const *uris, size_t nuris,
+    struct mlp_sync_stats *stats, struct mlp_err *err);
+int mlp_registry_pull(struct mlp_db *db, struct mlp_store *st,
+    struct mlp_remote *r, char *const *uris, size_t nuris, const char *user,
+    struct mlp_sync_stats *stats, struct mlp_err *err);
+
+/* What one side has that the other lacks. Objects "here" are those the
+ * local active versions reach; objects "there" are all the remote's. */
+struct mlp_remote_status {
+	uint64_t objects_here, bytes_here;	/* only here */
+	uint64_t objects_there, bytes_there;	/* only there */
+	struct mlp_strv versions_here;		/* models:/NAME/N only here */
+	struct mlp_strv versions_there;		/* only there */
+};
+int mlp_registry_remote_status(struct mlp_db *db, struct mlp_store *st,
+    struct mlp_remote *r, struct mlp_remote_status *out, struct mlp_err *err);
+void mlp_remote_status_release(struct mlp_remote_status *s);
+
+/* A version with a given number, as a pull creates it. */
+struct mlp_version_import {
+	const char *name;
+	int64_t version;
+	const char *oid;
+	int is_tree;
+	uint64_t size;
+	const char *source, *run_uuid, *code_commit, *description;
+	const char *stage;	/* canonical, or NULL for None */
+	const char *user;
+	int64_t created, updated;
+	const struct mlp_kv *tags;
+	size_t ntags;
+};
+
+/* Creates version vi->version of the model (and the model when new) in one
+ * transaction, with its tags. When that version exists: *skipped = 1 if it
+ * holds the same object, else MLP_EEXISTS naming both objects. */
+int mlp_registry_import_version(struct mlp_db *db,
+    const struct mlp_version_import *vi, int *skipped, struct mlp_err *err);
+
+/* Export and import: a version as one archive (lib/registry/archive.c).
+ *
+ * An export is a tar archive (pax restricted, gzip or zstd compressed)
+ * holding, in this order:
+ *
+ *	mlp-export.json		the metadata document (below)
+ *	objects/ab/cdef...	every object of the version, named as in the
+ *				store: the tree manifest first, then the
+ *				files' objects by id (each once); or the
+ *				single object of a one-file version
+ *
+ * mlp-export.json is a JSON object: "format": "mlp-export",
+ * "format_version": 1, the version's "name", "version" (number),
+ * "description", "aliases", "tags" (an object), "stage", "source",
+ * "object" (its id), "is_tree", "size" (bytes of content), "run_id" and
+ * "code_commit" (or null), "user", "created" (ms since the epoch), and
+ * "objects": [{"id": ID, "size": BYTES}, ...], every object the archive
+ * holds. Entries are read-only (0444) regular files dated at the
+ * version's creation, so exporting a version twice gives the same bytes.
+ *
+ * libarchive is loaded on first use (lib/core/dl.h): these functions fail
+ * with MLP_EUNSUPPORTED when it is missing. */
+
+#define MLP_EXPORT_META "mlp-export.json"
+#define MLP_EXPORT_FORMAT 1	/* the format_version written and read */
+
+/* Limits an import enforces before it reads what they bound. */
+#define MLP_IMPORT_MAX_META (16u << 20)		/* mlp-export.json */
+#define MLP_IMPORT_MAX_BYTES (64ull << 30)	/* all objects together */
+#define MLP_IMPORT_MAX_ENTRIES 10000000u	/* archive entries */
+
+enum mlp_archive_compression {
+	MLP_ARCHIVE_GZIP,
+	MLP_ARCHIVE_ZSTD,
+};
+
+/* The compression an archive named file has by its suffix: .tar.gz or
+ * .tar.zst. MLP_EINVAL naming the valid suffixes for any other name. */
+int mlp_registry_archive_compression(const char *file,
+    enum mlp_archive_compression *out, struct mlp_err *err);
+
+/* Told done and total bytes of object data as an export or an import
+ * goes; runs on the calling thread. */
+typedef void (*mlp_archive_progress_fn)(uint64_t done, uint64_t total,
+    void *ud);
+
+struct mlp_export_stats {
+	uint64_t objects;	/* objects written */
+	uint64_t bytes;		/* their bytes, uncompressed */
+};
+
+/* Writes the version mv as an export (format above), streaming each object
+ * from the store in chunks. When fd >= 0 the archive goes to fd (file only
+ * names it in messages); else to the file at path file, written under a
+ * temporary name beside it and renamed into place when complete, so a
+ * failed export leaves no file (an existing file is replaced only by a
+ * complete archive). Objects are not re-hashed (import does that), but an
+ * object whose size differs from what the version records is MLP_ECORRUPT.
+ * MLP_ENOTFOUND for a missing object, MLP_EUNSUPPORTED when the metadata
+ * would exceed MLP_IMPORT_MAX_META, MLP_EFAIL when writing fails (with
+ * libarchive's reason). progress and stats may be NULL. */
+int mlp_registry_export(struct mlp_store *st,
+    const struct mlp_model_version *mv, const char *file, int fd,
+    enum mlp_archive_compression comp, mlp_archive_progress_fn progress,
+    void *progress_ud, struct mlp_export_stats *stats, struct mlp_err *err);
+
+struct mlp_import_opts {
+	const char *name;	/* the model to add the version to; NULL:
+				 * the exported name */
+	int with_aliases;	/* point the exported aliases at the new
+				 * version (moving them when set) */
+	const char *user;	/* who imports (the version's user) */
+	mlp_archive_progress_fn progress;
+	void *progress_ud;
+};
+
+struct mlp_import_result {
+	char *name;		/* the model the version was added to */
+	int64_t version;	/* its new number */
+	char oid[65];
+	int is_tree;
+	uint64_t size;		/* bytes of content */
+	uint64_t objects;	/* objects in the archive */
+	uint64_t bytes_written;	/* bytes of objects new to the store */
+	char *exported_name;	/* what the archive says it was */
+	int64_t exported_version;
+};
+void mlp_import_result_release(struct mlp_import_result *r);
+
+/* Reads an export and adds it as the next version of a model. Nothing is
+ * extracted: every object entry is streamed into the store, which re-hashes
+ * it, and refused unless it hashes to the id its name gives. Entries are
+ * checked before their data is read; refused are: names other than
+ * mlp-export.json, objects/XX/ and objects/XX/YYYY (62 more lowercase hex
+ * digits), absolute names and names with "..", symbolic and hard links,
+ * devices, FIFOs and sockets, a first entry other than mlp-export.json,
+ * metadata larger than MLP_IMPORT_MAX_META (or holding more than
+ * MLP_IMPORT_MAX_META / 16 JSON values), an object not listed in it or
+ * whose size differs from the listed size, duplicates, listed objects
+ * totalling more than MLP_IMPORT_MAX_BYTES or more entries than
+ * MLP_IMPORT_MAX_ENTRIES. At the end every listed object must have
+ * arrived, a tree's manifest must parse and name only objects of the
+ * archive (and no listed object may be left over), and then one
+ * transaction creates the version: numbered anew, with the exported
+ * description, tags, source, run id and code commit as recorded values,
+ * stage None, and user o->user; aliases only with o->with_aliases. A
+ * failed import creates no version (objects already stored are
+ * unreferenced; gc removes them). An object of up to 4 MiB is hashed in
+ * memory and stored only when it matches; a larger one is staged in the
+ * store's tmp/ and stored from there (without stat cache rows), its
+ * staging file removed whatever happens.
+ *
+ * When fd >= 0 the archive is read from fd and file only names it in
+ * messages; else the file at path file is opened. Messages name the file
+ * and the entry: "'x.tar.gz': entry '../a': refused: path escapes the
+ * archive". Errors caused by the archive's content are MLP_EFAIL;
+ * MLP_ENOTFOUND when file does not exist, MLP_EUNSUPPORTED for a format
+ * version newer than MLP_EXPORT_FORMAT or without libarchive. Release out
+ * with mlp_import_result_release() (also after a failure). */
+int mlp_registry_import(struct mlp_db *db, struct mlp_store *st,
+    const char *file, int fd, const struct mlp_import_opts *o,
+    struct mlp_import_result *out, struct mlp_err *err);
+
+/* The same, reading the archive from n bytes at buf (named name). */
+int mlp_registry_import_mem(struct mlp_db *db, struct mlp_store *st,
+    const void *buf, size_t n, const char *name,
+    const struct mlp_import_opts *o, struct mlp_import_result *out,
+    struct mlp_err *err);
+
 #endif

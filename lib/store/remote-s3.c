@@ -1,0 +1,760 @@
+/* The s3:// remote: s3://BUCKET[/PREFIX] through libcurl (loaded on first
+ * use) with AWS Signature V4 (CURLOPT_AWS_SIGV4). Credentials come from
+ * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN; the
+ * region from remote.NAME.region, AWS_REGION or AWS_DEFAULT_REGION
+ * (default us-east-1); a custom endpoint (MinIO, s3rver, ...) from
+ * remote.NAME.endpoint or AWS_ENDPOINT_URL, addressed path-style.
+ *
+ * libcurl 7.88 signs what it is given: the caller sends
+ * x-amz-content-sha256 itself (an object's id is the SHA-256 of its
+ * content, so S3 checks every upload against its name) and puts query
+ * parameters in sorted order, encoded as SigV4 wants.
+ *
+ * Existence checks are batched: one ListObjectsV2 per objects/ab/ prefix
+ * (run in parallel) instead of a HEAD per object, or parallel HEADs for a
+ * few objects. Transfers run on the shared pool of threads, each with its
+ * own easy handle kept for the next request (connection reuse).
+ *
+ * MLP_S3_TRACE=1 prints each request's headers to stderr. */
+#define CURL_DISABLE_TYPECHECK 1
+#include <curl/curl.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/dl.h"
+#include "remote.h"
+
+#ifndef MLP_LIBCURL_SONAME
+#define MLP_LIBCURL_SONAME "libcurl.so.4"
+#endif
+
+#define CURL_FUNCS(X) \
+	X(curl_global_init) \
+	X(curl_easy_init) \
+	X(curl_easy_cleanup) \
+	X(curl_easy_reset) \
+	X(curl_easy_setopt) \
+	X(curl_easy_perform) \
+	X(curl_easy_getinfo) \
+	X(curl_easy_strerror) \
+	X(curl_slist_append) \
+	X(curl_slist_free_all)
+
+static struct {
+	CURL_FUNCS(MLP_DL_MEMBER)
+} lib;
+
+#define EMPTY_SHA256 \
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define MAX_HANDLES 1024
+
+struct mlp_remote_conn {
+	char *base;		/* https://bucket.s3.region.amazonaws.com or
+				 * ENDPOINT/bucket */
+	char *prefix;		/* "" or "some/prefix/" */
+	char *sigv4;		/* aws:amz:REGION:s3 */
+	char *userpwd;		/* KEY:SECRET */
+	char *token;		/* session token header, or NULL */
+	int jobs, batch, trace;
+	pthread_mutex_t lock;
+	CURL *idle[MAX_HANDLES];
+	size_t nidle;
+};
+
+static int
+load(struct mlp_err *err)
+{
+#define SYM(fn) { #fn, (void **)&lib.fn },
+	static const struct mlp_dl_sym syms[] = { CURL_FUNCS(SYM) };
+#undef SYM
+	static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
+	static int inited;
+	int rc;
+
+	pthread_mutex_lock(&once);
+	rc = mlp_dl_load("libcurl", MLP_LIBCURL_SONAME, syms,
+	    sizeof(syms) / sizeof(*syms), err);
+	if (rc == 0 && !inited) {
+		if ((lib.curl_global_init)(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			rc = mlp_err_set(err, MLP_EFAIL, "cannot initialise "
+			    "libcurl");
+		else
+			inited = 1;
+	}
+	pthread_mutex_unlock(&once);
+	return rc;
+}
+
+static int
+s3_check(const char *url, struct mlp_err *err)
+{
+	const char *b = url + 5;
+	size_t n = strcspn(b, "/");
+
+	if (strncmp(url, "s3://", 5) != 0 || n < 3 || n > 63)
+		goto bad;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)b[i]) && !isdigit((unsigned char)b[i])
+		    && b[i] != '-' && b[i] != '.')
+			goto bad;
+	return 0;
+bad:
+	return mlp_err_set(err, MLP_EINVAL, "'%.200s' is not an s3:// URL "
+	    "(s3://BUCKET/PREFIX, a bucket name of 3-63 lowercase letters, "
+	    "digits, '-' and '.')", url);
+}
+
+static void
+s3_close(struct mlp_remote_conn *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nidle; i++)
+		(lib.curl_easy_cleanup)(c->idle[i]);
+	pthread_mutex_destroy(&c->lock);
+	free(c->base);
+	free(c->prefix);
+	free(c->sigv4);
+	free(c->userpwd);
+	free(c->token);
+	free(c);
+}
+
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+static int
+s3_open(struct mlp_remote_conn **out, const struct mlp_remote_cfg *cfg,
+    struct mlp_err *err)
+{
+	struct mlp_remote_conn *c;
+	const char *bucket = cfg->url + 5, *slash = strchr(bucket, '/');
+	const char *region = cfg->region ? cfg->region : env("AWS_REGION");
+	const char *endpoint = cfg->endpoint ? cfg->endpoint :
+	    env("AWS_ENDPOINT_URL");
+	const char *key = env("AWS_ACCESS_KEY_ID");
+	const char *secret = env("AWS_SECRET_ACCESS_KEY");
+	char *b;
+	int rc;
+
+	if (!region)
+		region = env("AWS_DEFAULT_REGION");
+	if (!region)
+		region = "us-east-1";
+	if (!key || !secret)
+		return mlp_err_set(err, MLP_EINVAL, "no credentials: set "
+		    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+	if ((rc = load(err)) < 0)
+		return rc;
+	c = xcalloc(1, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+	b = slash ? xstrndup(bucket, (size_t)(slash - bucket)) :
+	    xstrdup(bucket);
+	if (endpoint) {
+		size_t n = strlen(endpoint);
+
+		while (n && endpoint[n - 1] == '/')
+			n--;
+		c->base = xasprintf("%.*s/%s", (int)n, endpoint, b);
+	} else {
+		c->base = xasprintf("https://%s.s3.%s.amazonaws.com", b, region);
+	}
+	free(b);
+	if (slash) {
+		struct mlp_buf p = MLP_BUF_INIT;
+		const char *s = slash;
+
+		while (*s == '/')
+			s++;
+		mlp_buf_adds(&p, s);
+		while (p.len && p.s[p.len - 1] == '/')
+			p.s[--p.len] = '\0';
+		if (p.len)
+			mlp_buf_addc(&p, '/');
+		c->prefix = p.len ? mlp_buf_detach(&p) : xstrdup("");
+		mlp_buf_release(&p);
+	} else {
+		c->prefix = xstrdup("");
+	}
+	c->sigv4 = xasprintf("aws:amz:%s:s3", region);
+	c->userpwd = xasprintf("%s:%s", key, secret);
+	if (env("AWS_SESSION_TOKEN"))
+		c->token = xasprintf("x-amz-security-token: %s",
+		    env("AWS_SESSION_TOKEN"));
+	c->jobs = cfg->jobs > 0 ? cfg->jobs : MLP_REMOTE_JOBS;
+	c->batch = cfg->batch;
+	c->trace = env("MLP_S3_TRACE") != NULL;
+	*out = c;
+	return 0;
+}
+
+/* SigV4's URI encoding: unreserved bytes as they are, '/' too when
+ * keep_slash, the rest %XX. */
+static void
+uri_encode(struct mlp_buf *b, const char *s, int keep_slash)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' ||
+		    *p == '~' || (keep_slash && *p == '/'))
+			mlp_buf_addc(b, (char)*p);
+		else
+			mlp_buf_addf(b, "%%%02X", *p);
+	}
+}
+
+/* A request. */
+struct req {
+	const char *method;	/* GET, PUT, HEAD */
+	const char *key;	/* under the prefix; NULL for the bucket */
+	const char *query;	/* encoded and sorted, or NULL */
+	const char *sha;	/* x-amz-content-sha256 */
+	/* the body: from a file or a buffer */
+	FILE *in;
+	const char *data;
+	size_t len, off;
+	uint64_t in_size;
+	/* the response: to fd, else into out */
+	int out_fd;
+	struct mlp_buf out;
+	int write_failed;
+	long status;
+};
+
+static size_t
+on_write(char *p, size_t size, size_t n, void *ud)
+{
+	struct req *r = ud;
+	size_t len = size * n;
+
+	if (r->out_fd >= 0 && r->status == 0) {
+		/* only a success's body goes to the file; see on_header */
+		for (size_t off = 0; off < len;) {
+			ssize_t w = write(r->out_fd, p + off, len - off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				r->write_failed = errno;
+				return 0;
+			}
+			off += (size_t)w;
+		}
+		return len;
+	}
+	if (r->out.len < (64u << 20))
+		mlp_buf_add(&r->out, p, len);
+	return len;
+}
+
+/* Notes an error status before the body arrives, so an error's XML never
+ * lands in an object file. */
+static size_t
+on_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct req *r = ud;
+	int code;
+
+	if (size * n > 9 && strncmp(p, "HTTP/", 5) == 0 &&
+	    sscanf(p, "HTTP/%*s %d", &code) == 1)
+		r->status = code >= 200 && code < 300 ? 0 : code;
+	return size * n;
+}
+
+static size_t
+on_read(char *p, size_t size, size_t n, void *ud)
+{
+	struct req *r = ud;
+	size_t want = size * n;
+
+	if (r->in)
+		return fread(p, 1, want, r->in);
+	if (want > r->len - r->off)
+		want = r->len - r->off;
+	memcpy(p, r->data + r->off, want);
+	r->off += want;
+	return want;
+}
+
+static int
+on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *ud)
+{
+	if (type == CURLINFO_HEADER_OUT)
+		fprintf(stderr, "s3> %.*s", (int)n, data);
+	return 0;
+}
+
+static CURL *
+handle_get(struct mlp_remote_conn *c)
+{
+	CURL *h = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->nidle)
+		h = c->idle[--c->nidle];
+	pthread_mutex_unlock(&c->lock);
+	if (h)
+		(lib.curl_easy_reset)(h);
+	else
+		h = (lib.curl_easy_init)();
+	return h;
+}
+
+static void
+handle_put(struct mlp_remote_conn *c, CURL *h)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->nidle < MAX_HANDLES) {
+		c->idle[c->nidle++] = h;
+		h = NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (h)
+		(lib.curl_easy_cleanup)(h);
+}
+
+/* The message in an S3 error body: <Code> and <Message>. */
+static void
+xml_text(const char *xml, const char *tag, char *out, size_t n)
+{
+	char open[64], close[64];
+	const char *a, *b;
+
+	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	out[0] = '\0';
+	if ((a = strstr(xml, open)) && (b = strstr(a, close)))
+		snprintf(out, n, "%.*s", (int)(b - a - strlen(open)),
+		    a + strlen(open));
+}
+
+static int
+perform(struct mlp_remote_conn *c, struct req *r, struct mlp_err *err)
+{
+	struct curl_slist *hdrs = NULL;
+	struct mlp_buf url = MLP_BUF_INIT;
+	char sha[128];
+	CURL *h;
+	CURLcode cc;
+	long code = 0;
+	int rc = 0;
+
+	if (!(h = handle_get(c)))
+		return mlp_err_set(err, MLP_EFAIL, "cannot start a libcurl "
+		    "request");
+	mlp_buf_adds(&url, c->base);
+	mlp_buf_addc(&url, '/');
+	if (r->key) {
+		struct mlp_buf k = MLP_BUF_INIT;
+
+		mlp_buf_adds(&k, c->prefix);
+		mlp_buf_adds(&k, r->key);
+		uri_encode(&url, k.s, 1);
+		mlp_buf_release(&k);
+	}
+	if (r->query) {
+		mlp_buf_addc(&url, '?');
+		mlp_buf_adds(&url, r->query);
+	}
+	snprintf(sha, sizeof(sha), "x-amz-content-sha256: %s",
+	    r->sha ? r->sha : EMPTY_SHA256);
+	hdrs = (lib.curl_slist_append)(hdrs, sha);
+	if (c->token)
+		hdrs = (lib.curl_slist_append)(hdrs, c->token);
+	r->status = 0;
+	(lib.curl_easy_setopt)(h, CURLOPT_URL, url.s);
+	(lib.curl_easy_setopt)(h, CURLOPT_AWS_SIGV4, c->sigv4);
+	(lib.curl_easy_setopt)(h, CURLOPT_USERPWD, c->userpwd);
+	(lib.curl_easy_setopt)(h, CURLOPT_HTTPHEADER, hdrs);
+	(lib.curl_easy_setopt)(h, CURLOPT_NOSIGNAL, 1L);
+	(lib.curl_easy_setopt)(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	/* a stalled transfer (under 1 KiB/s for a minute) fails */
+	(lib.curl_easy_setopt)(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	(lib.curl_easy_setopt)(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	(lib.curl_easy_setopt)(h, CURLOPT_WRITEFUNCTION, on_write);
+	(lib.curl_easy_setopt)(h, CURLOPT_WRITEDATA, r);
+	(lib.curl_easy_setopt)(h, CURLOPT_HEADERFUNCTION, on_header);
+	(lib.curl_easy_setopt)(h, CURLOPT_HEADERDATA, r);
+	if (c->trace) {
+		(lib.curl_easy_setopt)(h, CURLOPT_VERBOSE, 1L);
+		(lib.curl_easy_setopt)(h, CURLOPT_DEBUGFUNCTION, on_debug);
+	}
+	if (strcmp(r->method, "PUT") == 0) {
+		(lib.curl_easy_setopt)(h, CURLOPT_UPLOAD, 1L);
+		(lib.curl_easy_setopt)(h, CURLOPT_READFUNCTION, on_read);
+		(lib.curl_easy_setopt)(h, CURLOPT_READDATA, r);
+		(lib.curl_easy_setopt)(h, CURLOPT_INFILESIZE_LARGE,
+		    (curl_off_t)(r->in ? r->in_size : r->len));
+	} else if (strcmp(r->method, "HEAD") == 0) {
+		(lib.curl_easy_setopt)(h, CURLOPT_NOBODY, 1L);
+	}
+	cc = (lib.curl_easy_perform)(h);
+	(lib.curl_easy_getinfo)(h, CURLINFO_RESPONSE_CODE, &code);
+	r->status = code;
+	if (r->write_failed) {
+		rc = mlp_err_set(err, MLP_EFAIL, "cannot write a download: %s",
+		    strerror(r->write_failed));
+	} else if (cc != CURLE_OK) {
+		rc = mlp_err_set(err, MLP_EFAIL, "%s %s: %s", r->method, url.s,
+		    (lib.curl_easy_strerror)(cc));
+	} else if (code == 404) {
+		rc = mlp_err_set(err, MLP_ENOTFOUND, "%s %s: not found",
+		    r->method, url.s);
+	} else if (code < 200 || code >= 300) {
+		char ecode[128], msg[256];
+
+		mlp_buf_grow(&r->out, 0);
+		xml_text(r->out.s, "Code", ecode, sizeof(ecode));
+		xml_text(r->out.s, "Message", msg, sizeof(msg));
+		rc = mlp_err_set(err, code == 403 ? MLP_EINVAL : MLP_EFAIL,
+		    "%s %s: HTTP %ld%s%s%s%s", r->method, url.s, code,
+		    *ecode ? " " : "", ecode, *msg ? ": " : "", msg);
+	}
+	(lib.curl_slist_free_all)(hdrs);
+	mlp_buf_release(&url);
+	handle_put(c, h);
+	return rc;
+}
+
+static void
+req_init(struct req *r, const char *method, const char *key)
+{
+	memset(r, 0, sizeof(*r));
+	r->method = method;
+	r->key = key;
+	r->out_fd = -1;
+}
+
+/* Listing. */
+
+static void
+xml_unescape(struct mlp_buf *b, const char *s, size_t n)
+{
+	static const struct { const char *ent; char c; } ents[] = {
+		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
+		{ "&quot;", '"' }, { "&apos;", '\'' },
+	};
+
+	for (size_t i = 0; i < n; i++) {
+		int done = 0;
+
+		if (s[i] == '&')
+			for (size_t e = 0; e < 5 && !done; e++) {
+				size_t l = strlen(ents[e].ent);
+
+				if (i + l <= n && strncmp(s + i, ents[e].ent, l)
+				    == 0) {
+					mlp_buf_addc(b, ents[e].c);
+					i += l - 1;
+					done = 1;
+				}
+			}
+		if (!done)
+			mlp_buf_addc(b, s[i]);
+	}
+}
+
+/* Calls fn for every key under prefix (relative to the remote's prefix),
+ * one ListObjectsV2 page at a time. */
+static int
+list_keys(struct mlp_remote_conn *c, const char *prefix,
+    mlp_remote_list_fn fn, void *ud, struct mlp_err *err)
+{
+	struct mlp_buf token = MLP_BUF_INIT, full = MLP_BUF_INIT;
+	size_t plen = strlen(c->prefix);
+	int rc = 0, more = 1;
+
+	mlp_buf_adds(&full, c->prefix);
+	mlp_buf_adds(&full, prefix);
+	while (more && rc == 0) {
+		struct mlp_buf q = MLP_BUF_INIT;
+		struct req r;
+		const char *p;
+
+		/* sorted: continuation-token, list-type, prefix */
+		if (token.len) {
+			mlp_buf_adds(&q, "continuation-token=");
+			uri_encode(&q, token.s, 0);
+			mlp_buf_addc(&q, '&');
+		}
+		mlp_buf_adds(&q, "list-type=2&prefix=");
+		uri_encode(&q, full.s, 0);
+		req_init(&r, "GET", NULL);
+		r.query = q.s;
+		rc = perform(c, &r, err);
+		mlp_buf_release(&q);
+		if (rc < 0) {
+			mlp_buf_release(&r.out);
+			break;
+		}
+		mlp_buf_grow(&r.out, 0);
+		p = r.out.s;
+		while (rc == 0 && (p = strstr(p, "<Contents>"))) {
+			const char *end = strstr(p, "</Contents>");
+			const char *k = strstr(p, "<Key>"), *ke;
+			const char *sz = strstr(p, "<Size>");
+			struct mlp_buf key = MLP_BUF_INIT;
+
+			if (!end || !k || k > end || !(ke = strstr(k, "</Key>")))
+				break;
+			xml_unescape(&key, k + 5, (size_t)(ke - k - 5));
+			if (key.len >= plen && strncmp(key.s, c->prefix, plen)
+			    == 0)
+				rc = fn(key.s + plen, sz && sz < end ?
+				    strtoull(sz + 6, NULL, 10) : 0, ud);
+			mlp_buf_release(&key);
+			p = end;
+		}
+		more = strstr(r.out.s, "<IsTruncated>true</IsTruncated>") != NULL;
+		mlp_buf_reset(&token);
+		if (more) {
+			const char *t = strstr(r.out.s, "<NextContinuationToken>");
+			const char *te = t ? strstr(t, "</NextContinuationToken>") :
+			    NULL;
+
+			if (!t || !te)
+				more = 0;
+			else
+				xml_unescape(&token, t + 23, (size_t)(te - t - 23));
+		}
+		mlp_buf_release(&r.out);
+	}
+	mlp_buf_release(&token);
+	mlp_buf_release(&full);
+	return rc;
+}
+
+static int
+s3_list(struct mlp_remote_conn *c, const char *prefix, mlp_remote_list_fn fn,
+    void *ud, struct mlp_err *err)
+{
+	return list_keys(c, prefix, fn, ud, err);
+}
+
+/* Existence. */
+
+struct has_job {
+	struct mlp_remote_conn *c;
+	const struct mlp_oid *oids;
+	unsigned char *have;
+	size_t *order;		/* indices sorted by id */
+	size_t n;
+	unsigned char bytes[256];	/* the distinct first bytes */
+	size_t nbytes;
+};
+
+static int
+head_one(void *ud, size_t i, struct mlp_err *err)
+{
+	struct has_job *j = ud;
+	char key[MLP_REMOTE_KEYSZ];
+	struct req r;
+	int rc;
+
+	mlp_remote_object_key(&j->oids[i], key);
+	req_init(&r, "HEAD", key);
+	rc = perform(j->c, &r, err);
+	mlp_buf_release(&r.out);
+	if (rc == MLP_ENOTFOUND) {
+		mlp_err_clear(err);
+		return 0;
+	}
+	if (rc == 0)
+		j->have[i] = 1;
+	return rc;
+}
+
+static const struct has_job *sort_job;
+
+static int
+cmp_index(const void *a, const void *b)
+{
+	return mlp_oid_cmp(&sort_job->oids[*(const size_t *)a],
+	    &sort_job->oids[*(const size_t *)b]);
+}
+
+static int
+mark_key(const char *key, uint64_t size, void *ud)
+{
+	struct has_job *j = ud;
+	char hex[MLP_OID_HEXSZ + 1];
+	struct mlp_oid oid;
+	size_t lo = 0, hi = j->n;
+
+	if (strlen(key) != MLP_REMOTE_KEYSZ - 1 || key[10] != '/')
+		return 0;
+	memcpy(hex, key + 8, 2);
+	memcpy(hex + 2, key + 11, MLP_OID_HEXSZ - 2);
+	hex[MLP_OID_HEXSZ] = '\0';
+	if (mlp_oid_parse(hex, &oid, NULL) < 0)
+		return 0;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = mlp_oid_cmp(&j->oids[j->order[mid]], &oid);
+
+		if (c == 0) {
+			/* duplicates in the input sit together */
+			for (size_t k = mid; k < j->n && mlp_oid_cmp(
+			    &j->oids[j->order[k]], &oid) == 0; k++)
+				j->have[j->order[k]] = 1;
+			for (size_t k = mid; k-- > 0 && mlp_oid_cmp(
+			    &j->oids[j->order[k]], &oid) == 0;)
+				j->have[j->order[k]] = 1;
+			break;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int
+list_one(void *ud, size_t i, struct mlp_err *err)
+{
+	struct has_job *j = ud;
+	char prefix[16];
+
+	snprintf(prefix, sizeof(prefix), "objects/%02x/", j->bytes[i]);
+	return list_keys(j->c, prefix, mark_key, j, err);
+}
+
+static int
+s3_has_many(struct mlp_remote_conn *c, const struct mlp_oid *oids, size_t n,
+    unsigned char *have, struct mlp_err *err)
+{
+	struct has_job j;
+	unsigned char seen[256] = { 0 };
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	j.c = c;
+	j.oids = oids;
+	j.have = have;
+	j.n = n;
+	/* a few objects: a HEAD each is cheaper than listing prefixes */
+	if (!c->batch || n <= 64)
+		return mlp_remote_parallel(c->batch ? c->jobs : 1, n, head_one,
+		    &j, err);
+	j.order = xmalloc(n * sizeof(*j.order));
+	for (size_t i = 0; i < n; i++) {
+		j.order[i] = i;
+		if (!seen[oids[i].hash[0]]) {
+			seen[oids[i].hash[0]] = 1;
+			j.bytes[j.nbytes++] = oids[i].hash[0];
+		}
+	}
+	sort_job = &j;
+	qsort(j.order, n, sizeof(*j.order), cmp_index);
+	sort_job = NULL;
+	rc = mlp_remote_parallel(c->jobs, j.nbytes, list_one, &j, err);
+	free(j.order);
+	return rc;
+}
+
+/* Objects and documents. */
+
+static int
+s3_put_object(struct mlp_remote_conn *c, const struct mlp_oid *oid,
+    const char *path, uint64_t size, struct mlp_err *err)
+{
+	char key[MLP_REMOTE_KEYSZ], hex[MLP_OID_HEXSZ + 1];
+	struct req r;
+	int rc;
+
+	mlp_remote_object_key(oid, key);
+	mlp_oid_fmt(oid, hex);
+	req_init(&r, "PUT", key);
+	/* the object's id is its SHA-256: S3 refuses a body that differs */
+	r.sha = hex;
+	r.in_size = size;
+	if (!(r.in = fopen(path, "rbe")))
+		return mlp_err_set(err, MLP_EFAIL, "cannot open '%s': %s", path,
+		    strerror(errno));
+	rc = perform(c, &r, err);
+	fclose(r.in);
+	mlp_buf_release(&r.out);
+	return rc;
+}
+
+static int
+s3_get_object(struct mlp_remote_conn *c, const struct mlp_oid *oid, int fd,
+    struct mlp_err *err)
+{
+	char key[MLP_REMOTE_KEYSZ];
+	struct req r;
+	int rc;
+
+	mlp_remote_object_key(oid, key);
+	req_init(&r, "GET", key);
+	r.out_fd = fd;
+	rc = perform(c, &r, err);
+	mlp_buf_release(&r.out);
+	return rc;
+}
+
+static int
+s3_put_doc(struct mlp_remote_conn *c, const char *key, const char *data,
+    size_t n, struct mlp_err *err)
+{
+	char hex[MLP_OID_HEXSZ + 1];
+	struct mlp_oid sha;
+	struct req r;
+	int rc;
+
+	if ((rc = mlp_oid_hash(data, n, &sha, err)) < 0)
+		return rc;
+	mlp_oid_fmt(&sha, hex);
+	req_init(&r, "PUT", key);
+	r.sha = hex;
+	r.data = data;
+	r.len = n;
+	rc = perform(c, &r, err);
+	mlp_buf_release(&r.out);
+	return rc;
+}
+
+static int
+s3_get_doc(struct mlp_remote_conn *c, const char *key, char **out, size_t *n,
+    struct mlp_err *err)
+{
+	struct req r;
+	int rc;
+
+	*out = NULL;
+	req_init(&r, "GET", key);
+	if ((rc = perform(c, &r, err)) < 0) {
+		mlp_buf_release(&r.out);
+		return rc;
+	}
+	mlp_buf_grow(&r.out, 0);
+	if (n)
+		*n = r.out.len;
+	*out = mlp_buf_detach(&r.out);
+	return 0;
+}
+
+const struct mlp_remote_backend mlp_remote_s3 = {
+	.scheme = "s3",
+	.check = s3_check,
+	.open = s3_open,
+	.has_many = s3_has_many,
+	.put_object = s3_put_object,
+	.get_object = s3_get_object,
+	.put_doc = s3_put_doc,
+	.get_doc = s3_get_doc,
+	.list = s3_list,
+	.close = s3_close,
+};

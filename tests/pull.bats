@@ -1,0 +1,83 @@
+#!/usr/bin/env bats
+# mlp pull: model versions from a file:// remote into another repository
+
+load helper
+
+setup() {
+	setup_repo
+	R="$BATS_TEST_TMPDIR/remote"
+	mlp remote add origin "file://$R"
+	mkdir -p d/sub && echo 1 > d/sub/a && echo 2 > d/b
+	mlp -q register d -n fraud -t team=risk >/dev/null
+	echo 3 > c && mlp -q register c -n fraud -a champion >/dev/null
+	mlp -q push
+	B="$BATS_TEST_TMPDIR/b"
+	mkdir "$B" && cd "$B" && mlp -q init
+	mlp remote add origin "file://$R"
+}
+
+@test "pull by alias gives that version, its number and its alias" {
+	run mlp pull origin models:/fraud@champion --json
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"versions":1,"versions_skipped":0,"objects":1,"bytes":2,"objects_skipped":0,"aliases":1}' ]
+	run mlp register show models:/fraud@champion --json
+	[[ "$output" == *'"version":"2"'* ]]
+	run mlp register history fraud --json
+	[[ "$output" == *'"alias":"champion"'*'"user":"tester"'* ]]
+	run mlp fsck
+	[ "$status" -eq 0 ]
+}
+
+@test "pull of a version with a tree, then everything" {
+	run mlp pull origin models:/fraud/1 --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == '{"versions":1,'*'"objects":3,'* ]]
+	mlp register checkout models:/fraud/1 out
+	[ "$(cat out/sub/a)" = 1 ] && [ "$(cat out/b)" = 2 ]
+	run mlp register show models:/fraud/1 --json
+	[[ "$output" == *'"team":"risk"'* ]]
+	run mlp pull --json
+	[ "$output" = '{"versions":1,"versions_skipped":1,"objects":1,"bytes":2,"objects_skipped":0,"aliases":1}' ]
+	run mlp pull --json
+	[ "$output" = '{"versions":0,"versions_skipped":2,"objects":0,"bytes":0,"objects_skipped":0,"aliases":0}' ]
+	run mlp remote status --json
+	[[ "$output" == *'"only_here":{"objects":0,"bytes":0,"versions":[]},"only_there":{"objects":0,"bytes":0,"versions":[]}'* ]]
+	run mlp fsck
+	[ "$status" -eq 0 ]
+	# a new local version continues after the pulled numbers
+	echo new > n && run mlp register n -n fraud
+	[[ "$output" == *"models:/fraud/3"* ]]
+}
+
+@test "a tampered object on the remote is refused, nothing registered" {
+	oid=$(printf '3\n' | sha256sum | cut -d' ' -f1)
+	f="$R/objects/${oid:0:2}/${oid:2}"
+	chmod u+w "$f" && echo evil > "$f"
+	run mlp pull origin models:/fraud@champion
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"object $oid on the remote is damaged"* ]]
+	run mlp register list --json
+	[ "$output" = "[]" ]
+	[ -z "$(find .mlp/objects -type f)" ]
+	[ -z "$(ls .mlp/tmp)" ]
+}
+
+@test "pull refuses a local version number holding another object" {
+	echo other > o && mlp -q register o -n fraud >/dev/null
+	run mlp pull origin models:/fraud/1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"version 1 of 'fraud' exists here with another object"* ]]
+	run mlp pull origin models:/fraud/2
+	[ "$status" -eq 0 ]
+}
+
+@test "pull of what the remote lacks" {
+	run mlp pull origin models:/fraud/9
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the remote has no version 9 of 'fraud'"* ]]
+	run mlp pull origin models:/fraud@nope
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no alias 'nope'"* ]]
+	run mlp pull origin models:/fraud/Production
+	[ "$status" -eq 2 ]
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bats
+# mlp push: model versions and their objects to a file:// remote
+
+load helper
+
+setup() {
+	setup_repo
+	R="$BATS_TEST_TMPDIR/remote"
+	mlp remote add origin "file://$R"
+}
+
+count_remote() {
+	find "$R/objects" -type f | wc -l
+}
+
+@test "push sends a version with a tree, then its document and aliases" {
+	mkdir -p d/sub && echo 1 > d/sub/a && echo 2 > d/b
+	mlp -q register d -n fraud -a champion -t team=risk >/dev/null
+	run mlp push --json
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"versions":1,"versions_skipped":0,"objects":3,"bytes":'$(find .mlp/objects -type f -exec stat -c %s {} + | paste -sd+ | bc)',"objects_skipped":0,"aliases":1}' ]
+	[ "$(count_remote)" -eq 3 ]
+	[ -f "$R/models/fraud/1.json" ]
+	grep -q '"object":"'"$(mlp register show models:/fraud/1 --json | sed 's/.*"object":"\([0-9a-f]*\)".*/\1/')"'"' "$R/models/fraud/1.json"
+	grep -q '"is_tree":true' "$R/models/fraud/1.json"
+	grep -q '"tags":{"team":"risk"}' "$R/models/fraud/1.json"
+	[ "$(cat "$R/models/fraud/aliases.json")" = '{"champion":1}' ]
+	# nothing partial is left behind
+	[ -z "$(ls "$R/tmp")" ]
+}
+
+@test "a second push transfers nothing" {
+	echo a > a && mlp -q register a -n m >/dev/null
+	mlp -q push
+	run mlp push --json
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"versions":0,"versions_skipped":1,"objects":0,"bytes":0,"objects_skipped":0,"aliases":0}' ]
+	echo b > b && mlp -q register b -n m >/dev/null
+	run mlp push --json
+	[ "$output" = '{"versions":1,"versions_skipped":1,"objects":1,"bytes":2,"objects_skipped":0,"aliases":0}' ]
+}
+
+@test "push by URI: one version, an alias, a whole model" {
+	echo 1 > a && mlp -q register a -n m >/dev/null
+	echo 2 > b && mlp -q register b -n m -a best >/dev/null
+	echo 3 > c && mlp -q register c -n other >/dev/null
+	run mlp push origin models:/m/1 --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == '{"versions":1,'* ]]
+	[ -f "$R/models/m/1.json" ] && [ ! -f "$R/models/m/2.json" ]
+	mlp -q push models:/m@best
+	[ -f "$R/models/m/2.json" ] && [ ! -d "$R/models/other" ]
+	mlp -q push origin models:/other
+	[ -f "$R/models/other/1.json" ]
+	run mlp push origin models:/nope/1
+	[ "$status" -eq 1 ]
+	run mlp push origin not-a-uri
+	[ "$status" -eq 2 ]
+}
+
+@test "push refuses a version number the remote holds with another object" {
+	echo a > a && mlp -q register a -n m >/dev/null
+	mlp -q push
+	other="$BATS_TEST_TMPDIR/other"
+	mkdir "$other" && cd "$other" && mlp -q init
+	echo different > x && mlp -q register x -n m >/dev/null
+	mlp remote add origin "file://$R"
+	run mlp push
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"version 1 of 'm' exists on the remote with another object"* ]]
+	[ "$(count_remote)" -eq 1 ]
+}
+
+@test "an interrupted push is resumed by the next one" {
+	mkdir d
+	for i in $(seq 1 300); do echo "$i" > "d/f$i"; done
+	mlp -q register d -n big >/dev/null
+	MLP_TEST_KILL_AFTER=100 run mlp push -j 4
+	[ "$status" -eq 137 ]
+	n=$(count_remote)
+	[ "$n" -ge 100 ] && [ "$n" -lt 301 ]
+	[ ! -e "$R/models/big/1.json" ]
+	run mlp push --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"\"objects\":$((301 - n)),"*"\"objects_skipped\":$n,"* ]]
+	[ "$(count_remote)" -eq 301 ]
+	[ -f "$R/models/big/1.json" ]
+	# a real kill -9 in the middle leaves no partial object either
+	mlp -q register d -n big2 >/dev/null
+	rm -rf "$R/objects"
+	mlp push -j 1 & pid=$!
+	sleep 0.2
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	mlp -q push
+	run mlp remote status --json
+	[[ "$output" == *'"only_here":{"objects":0,"bytes":0,"versions":[]}'* ]]
+	for f in "$R"/objects/*/*; do
+		[ "$(sha256sum < "$f" | cut -d' ' -f1)" = "$(basename "$(dirname "$f")")$(basename "$f")" ]
+	done
+}
+
+@test "push with no remote configured" {
+	mlp remote rm origin
+	run mlp push
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no remotes are configured"* ]]
+	run mlp push missing
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no remote named 'missing'"* ]]
+}
