@@ -8,7 +8,7 @@ PKG_CONFIG ?= pkg-config
 
 # Debian packages the build and the tests need (make deps installs them).
 DEB_BUILD = make gcc pkg-config libsqlite3-dev libcjson-dev libgit2-dev libssl-dev libcurl4-openssl-dev libarchive-dev
-DEB_TEST  = bats sqlite3 git nodejs
+DEB_TEST  = bats sqlite3 git
 DEB_FUZZ  = clang libclang-rt-dev
 DEB_PKGS  = $(DEB_BUILD) $(DEB_TEST)
 
