@@ -456,6 +456,9 @@ out:
 	return rc;
 }
 
+static int load_files(struct mlp_store *st, const struct mlp_model_version *mv,
+    struct mlp_tree *t, struct mlp_err *err);
+
 /* show */
 
 static int
@@ -463,8 +466,10 @@ register_show(struct mlp_ctx *ctx, int argc, char **argv)
 {
 	struct mlp_optparse p;
 	struct mlp_model_version *mv = NULL;
+	struct mlp_tree files = MLP_TREE_INIT;
+	struct mlp_store *st;
 	struct mlp_run *run = NULL;
-	struct mlp_err err;
+	struct mlp_err err, ferr;
 	char when[32], v[64];
 	int r, rc = 0;
 
@@ -480,8 +485,24 @@ register_show(struct mlp_ctx *ctx, int argc, char **argv)
 	/* the run may have been collected since; the version stands alone */
 	if (mv->run_uuid)
 		mlp_track_run_get(ctx->db, mv->run_uuid, &run, &err);
+	if ((rc = mlp_ctx_store(ctx, &st)) != 0)
+		goto out;
+	/* a damaged store should not hide the version's record */
+	mlp_err_clear(&ferr);
+	if (load_files(st, mv, &files, &ferr) < 0)
+		mlp_tree_release(&files);
 	if (ctx->json) {
-		cJSON *o = version_json(mv);
+		cJSON *o = version_json(mv), *fa;
+
+		fa = cJSON_AddArrayToObject(o, "files");
+		for (size_t i = 0; i < files.n; i++) {
+			cJSON *f = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(f, "path", files.v[i].path);
+			cJSON_AddNumberToObject(f, "size",
+			    (double)files.v[i].size);
+			cJSON_AddItemToArray(fa, f);
+		}
 
 		if (run) {
 			cJSON *ro = cJSON_AddObjectToObject(o, "run"), *m, *pa;
@@ -538,7 +559,18 @@ register_show(struct mlp_ctx *ctx, int argc, char **argv)
 			printf("  %-24s %s\n", mv->tags[i].key,
 			    mv->tags[i].value);
 	}
+	printf("\n%sfiles%s\n", mlp_color(ctx, C_BOLD),
+	    mlp_color(ctx, C_RESET));
+	if (ferr.code)
+		printf("  (cannot list: %s)\n", ferr.msg);
+	for (size_t i = 0; i < files.n; i++) {
+		char size[32];
+
+		mlp_fmt_bytes(files.v[i].size, size, sizeof(size));
+		printf("  %10s  %s\n", size, files.v[i].path);
+	}
 out:
+	mlp_tree_release(&files);
 	mlp_run_free(run);
 	mlp_model_version_free(mv);
 	mlp_opt_release(&p);
@@ -718,15 +750,14 @@ out:
 
 /* The files of a version: its tree, or one entry for a single file. */
 static int
-version_files(struct mlp_ctx *ctx, struct mlp_store *st,
-    const struct mlp_model_version *mv, struct mlp_tree *t)
+load_files(struct mlp_store *st, const struct mlp_model_version *mv,
+    struct mlp_tree *t, struct mlp_err *err)
 {
-	struct mlp_err err;
 	struct mlp_oid oid;
+	int rc;
 
-	mlp_err_clear(&err);
-	if (mlp_oid_parse(mv->oid, &oid, &err) < 0)
-		return mlp_fail(ctx, &err);
+	if ((rc = mlp_oid_parse(mv->oid, &oid, err)) < 0)
+		return rc;
 	if (!mv->is_tree) {
 		const char *base = strrchr(mv->source, '/');
 
@@ -734,7 +765,17 @@ version_files(struct mlp_ctx *ctx, struct mlp_store *st,
 		    mv->size, &oid);
 		return 0;
 	}
-	if (mlp_store_read_tree(st, &oid, t, &err) < 0)
+	return mlp_store_read_tree(st, &oid, t, err);
+}
+
+static int
+version_files(struct mlp_ctx *ctx, struct mlp_store *st,
+    const struct mlp_model_version *mv, struct mlp_tree *t)
+{
+	struct mlp_err err;
+
+	mlp_err_clear(&err);
+	if (load_files(st, mv, t, &err) < 0)
 		return mlp_fail(ctx, &err);
 	return 0;
 }

@@ -300,3 +300,17 @@ fixture() {
 	run mlp fsck
 	[ "$status" -eq 0 ]
 }
+
+@test "show lists the version's files with sizes" {
+	mkdir -p m/sub && printf '12345' > m/a.bin && printf 'xy' > m/sub/b.txt
+	mlp -q register m -n files >/dev/null
+	run mlp register show models:/files/1
+	[[ "$output" == *"files"*"5 B  a.bin"*"2 B  sub/b.txt"* ]]
+	run mlp register show models:/files/1 --json
+	[[ "$output" == *'"files":[{"path":"a.bin","size":5},{"path":"sub/b.txt","size":2}]'* ]]
+	# a damaged store does not hide the record
+	rm -rf .mlp/objects/*
+	run mlp register show models:/files/1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"(cannot list: "* ]]
+}
