@@ -18,6 +18,7 @@
 struct mlp_remote_conn {
 	char *root;
 	atomic_uint seq;
+	struct mlp_renames renames;	/* objects put, not yet flushed */
 };
 
 static int
@@ -60,6 +61,7 @@ file_close(struct mlp_remote_conn *c)
 {
 	if (!c)
 		return;
+	mlp_renames_release(&c->renames);
 	free(c->root);
 	free(c);
 }
@@ -72,6 +74,7 @@ file_open(struct mlp_remote_conn **out, const struct mlp_remote_cfg *cfg,
 	size_t n;
 	int rc = 0;
 
+	mlp_renames_init(&c->renames);
 	c->root = xstrdup(cfg->url + 7);
 	n = strlen(c->root);
 	while (n > 1 && c->root[n - 1] == '/')
@@ -231,16 +234,34 @@ file_put_object(struct mlp_remote_conn *c, const struct mlp_oid *oid,
 		return out;
 	}
 	dest = object_path(c, oid);
-	if ((rc = copy_fd(in, path, out, tmp, err)) < 0) {
-		close(out);
+	rc = copy_fd(in, path, out, tmp, err);
+	close(out);
+	close(in);
+	if (rc < 0) {
 		unlink(tmp);
 		free(tmp);
-	} else {
-		rc = commit_tmp(out, tmp, dest, err);
+		free(dest);
+		return rc;
 	}
-	close(in);
-	free(dest);
+	/* durable and visible with the rest of its batch (file_flush) */
+	mlp_renames_add(&c->renames, tmp, dest);
+	return 0;
+}
+
+static int
+file_flush(struct mlp_remote_conn *c, struct mlp_err *err)
+{
+	char *tmpdir = xasprintf("%s/tmp", c->root);
+	int rc = mlp_renames_commit(&c->renames, tmpdir, err);
+
+	free(tmpdir);
 	return rc;
+}
+
+static void
+file_discard(struct mlp_remote_conn *c)
+{
+	mlp_renames_discard(&c->renames);
 }
 
 static int
@@ -400,5 +421,7 @@ const struct mlp_remote_backend mlp_remote_file = {
 	.put_doc = file_put_doc,
 	.get_doc = file_get_doc,
 	.list = file_list,
+	.flush = file_flush,
+	.discard = file_discard,
 	.close = file_close,
 };

@@ -237,12 +237,11 @@ struct xfer {
 	struct mlp_xfer_stats *stats;
 	uint64_t done;
 	atomic_uint seq;
-	unsigned char dirs[256];	/* objects/ab directories written */
+	struct mlp_renames renames;	/* pulled objects of the batch */
 	long kill_after;		/* tests: SIGKILL after this many */
 };
 
-/* Counts one object transferred; for tests of interrupted transfers,
- * MLP_TEST_KILL_AFTER=N kills the process (as kill -9 would) after N. */
+/* Counts one object transferred. */
 static void
 count(struct xfer *x, uint64_t bytes, int skipped)
 {
@@ -256,9 +255,17 @@ count(struct xfer *x, uint64_t bytes, int skipped)
 	x->done++;
 	if (x->r->progress)
 		x->r->progress(x->done, x->n, x->r->progress_ud);
+	pthread_mutex_unlock(&x->lock);
+}
+
+/* For tests of interrupted transfers: MLP_TEST_KILL_AFTER=N kills the
+ * process, as kill -9 would, once N objects are durable (at the end of the
+ * batch that reaches N). */
+static void
+maybe_die(struct xfer *x)
+{
 	if (x->kill_after > 0 && x->done >= (uint64_t)x->kill_after)
 		raise(SIGKILL);
-	pthread_mutex_unlock(&x->lock);
 }
 
 static void
@@ -276,6 +283,144 @@ xfer_init(struct xfer *x, struct mlp_remote *r, struct mlp_store *st,
 	pthread_mutex_init(&x->lock, NULL);
 	atomic_init(&x->seq, 0);
 	x->kill_after = k ? strtol(k, NULL, 10) : 0;
+}
+
+/* Batches of objects made durable together (see remote.h). */
+
+#define XFER_BATCH 128
+
+void
+mlp_renames_init(struct mlp_renames *rn)
+{
+	memset(rn, 0, sizeof(*rn));
+	pthread_mutex_init(&rn->lock, NULL);
+}
+
+void
+mlp_renames_add(struct mlp_renames *rn, char *tmp, char *dest)
+{
+	pthread_mutex_lock(&rn->lock);
+	if (rn->n == rn->alloc) {
+		size_t a = rn->alloc;
+
+		mlp_grow(&rn->tmp, &a, rn->n + 1, sizeof(*rn->tmp));
+		rn->dest = xrealloc(rn->dest, a * sizeof(*rn->dest));
+		rn->alloc = a;
+	}
+	rn->tmp[rn->n] = tmp;
+	rn->dest[rn->n++] = dest;
+	pthread_mutex_unlock(&rn->lock);
+}
+
+/* syncfs() of the filesystem holding dir: data and metadata of every file
+ * written there, in one journal commit. */
+static int
+sync_fs(const char *dir, struct mlp_err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || syncfs(fd) < 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return mlp_err_set(err, MLP_EFAIL, "cannot sync '%s': %s", dir,
+		    strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
+int
+mlp_renames_commit(struct mlp_renames *rn, const char *sync_dir,
+    struct mlp_err *err)
+{
+	size_t i = 0;
+	int rc;
+
+	if (rn->n == 0)
+		return 0;
+	/* the data first, so no object appears before its content is
+	 * durable; then the renames (and new directories) */
+	if ((rc = sync_fs(sync_dir, err)) < 0)
+		goto out;
+	for (; i < rn->n; i++) {
+		char *dir = xstrdup(rn->dest[i]);
+
+		*strrchr(dir, '/') = '\0';
+		if (rename(rn->tmp[i], rn->dest[i]) < 0 &&
+		    (errno != ENOENT || mkdir(dir, 0777) < 0 ||
+		    rename(rn->tmp[i], rn->dest[i]) < 0)) {
+			rc = mlp_err_set(err, MLP_EFAIL, "cannot rename '%s' to "
+			    "'%s': %s", rn->tmp[i], rn->dest[i],
+			    strerror(errno));
+			free(dir);
+			goto out;
+		}
+		free(dir);
+	}
+	rc = sync_fs(sync_dir, err);
+out:
+	for (size_t j = i; j < rn->n; j++)
+		unlink(rn->tmp[j]);
+	for (size_t j = 0; j < rn->n; j++) {
+		free(rn->tmp[j]);
+		free(rn->dest[j]);
+	}
+	rn->n = 0;
+	return rc;
+}
+
+void
+mlp_renames_discard(struct mlp_renames *rn)
+{
+	for (size_t j = 0; j < rn->n; j++) {
+		unlink(rn->tmp[j]);
+		free(rn->tmp[j]);
+		free(rn->dest[j]);
+	}
+	rn->n = 0;
+}
+
+void
+mlp_renames_release(struct mlp_renames *rn)
+{
+	mlp_renames_discard(rn);
+	free(rn->tmp);
+	free(rn->dest);
+	pthread_mutex_destroy(&rn->lock);
+}
+
+/* Runs fn over [0, n) in batches, calling after(ud) between them. */
+struct batch {
+	mlp_remote_job_fn fn;
+	void *ud;
+	size_t base;
+};
+
+static int
+batch_one(void *ud, size_t i, struct mlp_err *err)
+{
+	struct batch *b = ud;
+
+	return b->fn(b->ud, b->base + i, err);
+}
+
+static int
+in_batches(int jobs, size_t n, mlp_remote_job_fn fn, void *ud,
+    int (*after)(void *ud, struct mlp_err *err), struct mlp_err *err)
+{
+	struct batch b = { fn, ud, 0 };
+	int rc = 0;
+
+	for (b.base = 0; b.base < n && rc == 0; b.base += XFER_BATCH) {
+		size_t len = n - b.base < XFER_BATCH ? n - b.base : XFER_BATCH;
+
+		rc = mlp_remote_parallel(jobs, len, batch_one, &b, err);
+		if (rc == 0)
+			rc = after(ud, err);
+	}
+	return rc;
 }
 
 static int
@@ -300,6 +445,17 @@ push_one(void *ud, size_t i, struct mlp_err *err)
 	return rc;
 }
 
+static int
+push_flush(void *ud, struct mlp_err *err)
+{
+	struct xfer *x = ud;
+	int rc = x->r->be->flush ? x->r->be->flush(x->r->conn, err) : 0;
+
+	if (rc == 0)
+		maybe_die(x);
+	return rc;
+}
+
 int
 mlp_remote_push_objects(struct mlp_remote *r, struct mlp_store *st,
     const struct mlp_oid *oids, size_t n, struct mlp_xfer_stats *stats,
@@ -309,7 +465,9 @@ mlp_remote_push_objects(struct mlp_remote *r, struct mlp_store *st,
 	int rc;
 
 	xfer_init(&x, r, st, oids, n, stats);
-	rc = mlp_remote_parallel(r->jobs, n, push_one, &x, err);
+	rc = in_batches(r->jobs, n, push_one, &x, push_flush, err);
+	if (rc < 0 && r->be->discard)
+		r->be->discard(r->conn);
 	pthread_mutex_destroy(&x.lock);
 	if (rc < 0)
 		mlp_err_prefix(err, "push to '%s'", r->name);
@@ -423,7 +581,7 @@ pull_one(void *ud, size_t i, struct mlp_err *err)
 	struct xfer *x = ud;
 	const struct mlp_oid *oid = &x->oids[i];
 	char hex[MLP_OID_HEXSZ + 1];
-	char *tmp = NULL, *dir = NULL, *dest = NULL;
+	char *tmp = NULL;
 	uint64_t size = 0;
 	int fd = -1, rc;
 
@@ -434,55 +592,24 @@ pull_one(void *ud, size_t i, struct mlp_err *err)
 	if ((rc = fetch_verified(x, oid, &tmp, &fd, &size, err)) < 0)
 		return rc;
 	mlp_oid_fmt(oid, hex);
-	dir = xasprintf("%s/%.2s", mlp_store_objects_dir(x->st), hex);
-	dest = xasprintf("%s/%s", dir, hex + 2);
-	if (fdatasync(fd) < 0) {
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot sync '%s': %s", tmp,
-		    strerror(errno));
-		goto out;
-	}
-	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot create '%s': %s", dir,
-		    strerror(errno));
-		goto out;
-	}
-	if (rename(tmp, dest) < 0) {
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot rename '%s' to '%s': "
-		    "%s", tmp, dest, strerror(errno));
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	pthread_mutex_lock(&x->lock);
-	x->dirs[oid->hash[0]] = 1;
-	pthread_mutex_unlock(&x->lock);
+	close(fd);
+	/* durable and renamed into place with the rest of its batch */
+	mlp_renames_add(&x->renames, tmp, xasprintf("%s/%.2s/%s",
+	    mlp_store_objects_dir(x->st), hex, hex + 2));
 	count(x, size, 0);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp)
-		unlink(tmp);
-	free(tmp);
-	free(dir);
-	free(dest);
-	return rc;
+	return 0;
 }
 
 static int
-sync_dir(const char *path, struct mlp_err *err)
+pull_flush(void *ud, struct mlp_err *err)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct xfer *x = ud;
+	int rc = mlp_renames_commit(&x->renames, mlp_store_objects_dir(x->st),
+	    err);
 
-	if (fd < 0 || fsync(fd) < 0) {
-		int e = errno;
-
-		if (fd >= 0)
-			close(fd);
-		return mlp_err_set(err, MLP_EFAIL, "cannot sync '%s': %s", path,
-		    strerror(e));
-	}
-	close(fd);
-	return 0;
+	if (rc == 0)
+		maybe_die(x);
+	return rc;
 }
 
 int
@@ -498,24 +625,13 @@ mlp_remote_pull_objects(struct mlp_remote *r, struct mlp_store *st,
 	if ((rc = mlp_oid_hash("", 0, &none, err)) < 0)
 		return rc;
 	xfer_init(&x, r, st, oids, n, stats);
-	rc = mlp_remote_parallel(r->jobs, n, pull_one, &x, err);
+	mlp_renames_init(&x.renames);
+	rc = in_batches(r->jobs, n, pull_one, &x, pull_flush, err);
+	mlp_renames_release(&x.renames);
 	pthread_mutex_destroy(&x.lock);
-	if (rc < 0) {
+	if (rc < 0)
 		mlp_err_prefix(err, "pull from '%s'", r->name);
-		return rc;
-	}
-	/* the renames are durable before anything references them */
-	for (int i = 0; i < 256; i++) {
-		if (!x.dirs[i])
-			continue;
-		char *dir = xasprintf("%s/%02x", mlp_store_objects_dir(st), i);
-
-		rc = sync_dir(dir, err);
-		free(dir);
-		if (rc < 0)
-			return rc;
-	}
-	return sync_dir(mlp_store_objects_dir(st), err);
+	return rc;
 }
 
 int

@@ -25,6 +25,7 @@
 #define MLP_STORE_REMOTE_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "../core/core.h"
@@ -141,6 +142,11 @@ struct mlp_remote_backend {
 	    size_t *n, struct mlp_err *err);
 	int (*list)(struct mlp_remote_conn *c, const char *prefix,
 	    mlp_remote_list_fn fn, void *ud, struct mlp_err *err);
+	/* makes the objects put so far durable and visible (NULL: each put
+	 * is already); called after every batch of puts */
+	int (*flush)(struct mlp_remote_conn *c, struct mlp_err *err);
+	/* drops puts not flushed (after a failure); may be NULL */
+	void (*discard)(struct mlp_remote_conn *c);
 	void (*close)(struct mlp_remote_conn *c);	/* accepts NULL */
 };
 
@@ -152,6 +158,29 @@ extern const struct mlp_remote_backend mlp_remote_s3;
 typedef int (*mlp_remote_job_fn)(void *ud, size_t i, struct mlp_err *err);
 int mlp_remote_parallel(int jobs, size_t n, mlp_remote_job_fn fn, void *ud,
     struct mlp_err *err);
+
+/* Complete temporary files waiting to become objects. Syncing each small
+ * file on its own costs a journal commit per object; instead a batch is
+ * written, made durable with one syncfs(), then renamed into place and
+ * the directories synced, so a crash still leaves only temporary files or
+ * whole objects. */
+struct mlp_renames {
+	pthread_mutex_t lock;
+	char **tmp, **dest;
+	size_t n, alloc;
+};
+void mlp_renames_init(struct mlp_renames *rn);
+/* Queues tmp (complete, not synced) to become dest; takes both strings. */
+void mlp_renames_add(struct mlp_renames *rn, char *tmp, char *dest);
+/* syncfs() on the filesystem of sync_dir (which must be the one the files
+ * and their destinations are on), renames every queued file (creating
+ * dest directories), then syncfs() again for the renames. On failure the
+ * files not yet renamed are removed. */
+int mlp_renames_commit(struct mlp_renames *rn, const char *sync_dir,
+    struct mlp_err *err);
+/* Removes the queued temporary files. */
+void mlp_renames_discard(struct mlp_renames *rn);
+void mlp_renames_release(struct mlp_renames *rn);
 
 /* The key of an object: "objects/ab/cdef..." (MLP_OID_HEXSZ + 10 bytes). */
 #define MLP_REMOTE_KEYSZ (MLP_OID_HEXSZ + 10)
