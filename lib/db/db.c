@@ -413,6 +413,17 @@ mlp_db_close(struct mlp_db *db)
 	free(db);
 }
 
+int
+mlp_db_step(struct mlp_db *db, sqlite3_stmt *st, const char *what,
+    struct mlp_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return mlp_db_error(db, err, what);
+	return 0;
+}
+
 const char *
 mlp_db_text(sqlite3_stmt *st, int col)
 {

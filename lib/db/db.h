@@ -67,6 +67,11 @@ void mlp_sqlargs_release(struct mlp_sqlargs *a);
 /* Binds a->v[0..n) to parameters first, first+1, ...; returns 0 or MLP_EFAIL. */
 int mlp_db_bind_args(sqlite3_stmt *st, int first, const struct mlp_sqlargs *a);
 
+/* Steps st once: 0 when it gave a row or finished, else the error with
+ * what was being done in front (as mlp_db_error). */
+int mlp_db_step(struct mlp_db *db, sqlite3_stmt *st, const char *what,
+    struct mlp_err *err);
+
 /* Column text or "" (never NULL). */
 const char *mlp_db_text(sqlite3_stmt *st, int col);
 

@@ -142,17 +142,6 @@ fail:
 	return rc;
 }
 
-static int
-step_done(struct mlp_db *db, sqlite3_stmt *st, const char *what,
-    struct mlp_err *err)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return mlp_db_error(db, err, what);
-	return 0;
-}
-
 /* The id of a model; MLP_ENOTFOUND unless create is set. */
 static int
 model_id(struct mlp_db *db, const char *name, int create, int64_t *id,
@@ -182,7 +171,7 @@ model_id(struct mlp_db *db, const char *name, int create, int64_t *id,
 		return rc;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, mlp_now_ms());
-	rc = step_done(db, st, "cannot create model", err);
+	rc = mlp_db_step(db, st, "cannot create model", err);
 	sqlite3_finalize(st);
 	*id = sqlite3_last_insert_rowid(db->h);
 	return rc;
@@ -251,7 +240,7 @@ alias_move(struct mlp_db *db, int64_t model, const char *alias,
 	sqlite3_bind_text(st, 2, alias, -1, SQLITE_STATIC);
 	if (version)
 		sqlite3_bind_int64(st, 3, version);
-	rc = step_done(db, st, "cannot set alias", err);
+	rc = mlp_db_step(db, st, "cannot set alias", err);
 	sqlite3_finalize(st);
 	if (rc < 0)
 		return rc;
@@ -267,7 +256,7 @@ alias_move(struct mlp_db *db, int64_t model, const char *alias,
 		sqlite3_bind_int64(st, 4, version);
 	sqlite3_bind_text(st, 5, user ? user : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, mlp_now_ms());
-	rc = step_done(db, st, "cannot record alias move", err);
+	rc = mlp_db_step(db, st, "cannot record alias move", err);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -303,7 +292,7 @@ put_tag(struct mlp_db *db, int64_t model, int64_t version, const char *key,
 	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
 	if (value)
 		sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
-	rc = step_done(db, st, "cannot set tag", err);
+	rc = mlp_db_step(db, st, "cannot set tag", err);
 	if (rc == 0 && !value && sqlite3_changes(db->h) == 0)
 		rc = mlp_err_set(err, MLP_ENOTFOUND, "no tag '%s'", key);
 	sqlite3_finalize(st);
@@ -368,7 +357,7 @@ mlp_registry_create_version(struct mlp_db *db,
 	sqlite3_bind_text(st, 11, vn->user ? vn->user : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 12, now);
 	sqlite3_bind_int64(st, 13, now);
-	if ((rc = step_done(db, st, "cannot create version", err)) < 0)
+	if ((rc = mlp_db_step(db, st, "cannot create version", err)) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
@@ -385,7 +374,7 @@ mlp_registry_create_version(struct mlp_db *db,
 		goto out;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, model);
-	if ((rc = step_done(db, st, "cannot update model", err)) < 0)
+	if ((rc = mlp_db_step(db, st, "cannot update model", err)) < 0)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
@@ -667,7 +656,7 @@ mlp_registry_set_stage(struct mlp_db *db, const char *name, int64_t version,
 		sqlite3_bind_int64(st, 2, model);
 		sqlite3_bind_text(st, 3, stage, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, version);
-		if ((rc = step_done(db, st, "cannot archive versions", err)) < 0)
+		if ((rc = mlp_db_step(db, st, "cannot archive versions", err)) < 0)
 			goto out;
 		sqlite3_finalize(st);
 		st = NULL;
@@ -679,7 +668,7 @@ mlp_registry_set_stage(struct mlp_db *db, const char *name, int64_t version,
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int64(st, 3, model);
 	sqlite3_bind_int64(st, 4, version);
-	rc = step_done(db, st, "cannot set stage", err);
+	rc = mlp_db_step(db, st, "cannot set stage", err);
 out:
 	sqlite3_finalize(st);
 	return finish(db, rc, err);
@@ -733,7 +722,7 @@ mlp_registry_delete_version(struct mlp_db *db, const char *name,
 	sqlite3_bind_int64(st, 1, mlp_now_ms());
 	sqlite3_bind_int64(st, 2, model);
 	sqlite3_bind_int64(st, 3, version);
-	rc = step_done(db, st, "cannot delete version", err);
+	rc = mlp_db_step(db, st, "cannot delete version", err);
 out:
 	sqlite3_finalize(st);
 	mlp_strv_release(&aliases);

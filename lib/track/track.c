@@ -7,17 +7,6 @@
 
 #include "track.h"
 
-static int
-step_done(struct mlp_db *db, sqlite3_stmt *st, struct mlp_err *err,
-    const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return mlp_db_error(db, err, what);
-	return 0;
-}
-
 /* Runs one write statement with text arguments in its own transaction. */
 static int
 exec_write(struct mlp_db *db, const char *sql, const char *what,
@@ -34,7 +23,7 @@ exec_write(struct mlp_db *db, const char *sql, const char *what,
 		sqlite3_bind_text(st, i, va_arg(ap, const char *), -1,
 		    SQLITE_TRANSIENT);
 	va_end(ap);
-	rc = step_done(db, st, err, what);
+	rc = mlp_db_step(db, st, what, err);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -421,7 +410,7 @@ mlp_track_run_start(struct mlp_db *db, const struct mlp_run_start *rs,
 	sqlite3_bind_text(st, 4, rs->user ? rs->user : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, rs->start_time ? rs->start_time :
 	    mlp_now_ms());
-	if ((rc = step_done(db, st, err, "cannot start run")) < 0)
+	if ((rc = mlp_db_step(db, st, "cannot start run", err)) < 0)
 		goto out;
 	run = sqlite3_last_insert_rowid(db->h);
 	sqlite3_finalize(st);
@@ -437,7 +426,7 @@ mlp_track_run_start(struct mlp_db *db, const struct mlp_run_start *rs,
 		sqlite3_bind_int64(st, 1, run);
 		sqlite3_bind_text(st, 2, rs->tags[i].key, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, rs->tags[i].value, -1, SQLITE_STATIC);
-		if ((rc = step_done(db, st, err, "cannot set tag")) < 0)
+		if ((rc = mlp_db_step(db, st, "cannot set tag", err)) < 0)
 			goto out;
 	}
 	sqlite3_finalize(st);
@@ -483,7 +472,7 @@ mlp_track_run_end(struct mlp_db *db, const char *uuid, const char *status,
 	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, end_time ? end_time : mlp_now_ms());
 	sqlite3_bind_text(st, 3, uuid, -1, SQLITE_STATIC);
-	rc = step_done(db, st, err, "cannot end run");
+	rc = mlp_db_step(db, st, "cannot end run", err);
 	if (rc == 0 && sqlite3_changes(db->h) == 0)
 		rc = mlp_err_set(err, MLP_ENOTFOUND, "no run '%s'", uuid);
 	sqlite3_finalize(st);
@@ -505,7 +494,7 @@ set_run_lifecycle(struct mlp_db *db, const char *uuid, int deleted,
 	if (deleted)
 		sqlite3_bind_int64(st, 2, mlp_now_ms());
 	sqlite3_bind_text(st, 3, uuid, -1, SQLITE_STATIC);
-	rc = step_done(db, st, err, "cannot update run");
+	rc = mlp_db_step(db, st, "cannot update run", err);
 	if (rc == 0 && sqlite3_changes(db->h) == 0)
 		rc = mlp_err_set(err, MLP_EINVAL, "run '%s' is %s already",
 		    uuid, deleted ? "deleted" : "active");
@@ -543,7 +532,7 @@ mlp_track_gc(struct mlp_db *db, int64_t older_than_ms, int64_t *nruns,
 	    "updated <= ?1)", err)) < 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, cutoff);
-	if ((rc = step_done(db, st, err, "cannot remove runs")) < 0)
+	if ((rc = mlp_db_step(db, st, "cannot remove runs", err)) < 0)
 		goto out;
 	*nruns = sqlite3_changes(db->h);
 	sqlite3_finalize(st);
@@ -551,7 +540,7 @@ mlp_track_gc(struct mlp_db *db, int64_t older_than_ms, int64_t *nruns,
 	    "lifecycle = 'deleted' AND updated <= ?1 AND id != 0", err)) < 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, cutoff);
-	if ((rc = step_done(db, st, err, "cannot remove experiments")) < 0)
+	if ((rc = mlp_db_step(db, st, "cannot remove experiments", err)) < 0)
 		goto out;
 	*nexps = sqlite3_changes(db->h);
 	sqlite3_finalize(st);
