@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "internal.h"
 #include "registry.h"
 
 static const char *const stages[] = { "None", "Staging", "Production",
@@ -300,11 +301,72 @@ put_tag(struct mlp_db *db, int64_t model, int64_t version, const char *key,
 }
 
 int
+registry_insert_version(struct mlp_db *db, int64_t model,
+    const struct mlp_version_import *vi, struct mlp_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t run = 0, now = mlp_now_ms();
+	int rc;
+
+	if (vi->run_uuid) {
+		if ((rc = mlp_db_prepare(db, &st, "SELECT id FROM run WHERE "
+		    "uuid = ?", err)) < 0)
+			return rc;
+		sqlite3_bind_text(st, 1, vi->run_uuid, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			run = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if ((rc = mlp_db_prepare(db, &st, "INSERT INTO model_version (model, "
+	    "version, oid, is_tree, size, source, run, run_uuid, code_commit, "
+	    "description, stage, user, created, updated) VALUES (?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, model);
+	sqlite3_bind_int64(st, 2, vi->version);
+	sqlite3_bind_text(st, 3, vi->oid, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, vi->is_tree);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)vi->size);
+	sqlite3_bind_text(st, 6, vi->source ? vi->source : "", -1,
+	    SQLITE_STATIC);
+	if (run)
+		sqlite3_bind_int64(st, 7, run);
+	if (vi->run_uuid)
+		sqlite3_bind_text(st, 8, vi->run_uuid, -1, SQLITE_STATIC);
+	if (vi->code_commit)
+		sqlite3_bind_text(st, 9, vi->code_commit, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, vi->description ? vi->description : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, vi->stage ? vi->stage : "None", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, vi->user ? vi->user : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 13, vi->created ? vi->created : now);
+	sqlite3_bind_int64(st, 14, vi->updated ? vi->updated : now);
+	rc = mlp_db_step(db, st, "cannot create version", err);
+	sqlite3_finalize(st);
+	st = NULL;
+	for (size_t i = 0; i < vi->ntags && rc == 0; i++)
+		rc = put_tag(db, model, vi->version, vi->tags[i].key,
+		    vi->tags[i].value, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = mlp_db_prepare(db, &st, "UPDATE model SET updated = ? WHERE "
+	    "id = ?", err)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, model);
+	rc = mlp_db_step(db, st, "cannot update model", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
 mlp_registry_create_version(struct mlp_db *db,
     const struct mlp_version_new *vn, int64_t *version, struct mlp_err *err)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t model, v = 0, run = 0;
+	int64_t model, v = 0;
 	int64_t now = mlp_now_ms();
 	int rc;
 
@@ -325,59 +387,29 @@ mlp_registry_create_version(struct mlp_db *db,
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	st = NULL;
-	if (vn->run_uuid) {
-		if ((rc = mlp_db_prepare(db, &st, "SELECT id FROM run WHERE "
-		    "uuid = ?", err)) < 0)
+	{
+		struct mlp_version_import vi = { 0 };
+
+		vi.name = vn->name;
+		vi.version = v;
+		vi.oid = vn->oid;
+		vi.is_tree = vn->is_tree;
+		vi.size = vn->size;
+		vi.source = vn->source;
+		vi.run_uuid = vn->run_uuid;
+		vi.code_commit = vn->code_commit;
+		vi.description = vn->description;
+		vi.user = vn->user;
+		vi.created = vi.updated = now;
+		vi.tags = vn->tags;
+		vi.ntags = vn->ntags;
+		if ((rc = registry_insert_version(db, model, &vi, err)) < 0)
 			goto out;
-		sqlite3_bind_text(st, 1, vn->run_uuid, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			run = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-		st = NULL;
 	}
-	if ((rc = mlp_db_prepare(db, &st, "INSERT INTO model_version (model, "
-	    "version, oid, is_tree, size, source, run, run_uuid, code_commit, "
-	    "description, user, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?)", err)) < 0)
-		goto out;
-	sqlite3_bind_int64(st, 1, model);
-	sqlite3_bind_int64(st, 2, v);
-	sqlite3_bind_text(st, 3, vn->oid, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, vn->is_tree);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)vn->size);
-	sqlite3_bind_text(st, 6, vn->source, -1, SQLITE_STATIC);
-	if (run)
-		sqlite3_bind_int64(st, 7, run);
-	if (vn->run_uuid)
-		sqlite3_bind_text(st, 8, vn->run_uuid, -1, SQLITE_STATIC);
-	if (vn->code_commit)
-		sqlite3_bind_text(st, 9, vn->code_commit, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, vn->description ? vn->description : "", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, vn->user ? vn->user : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 12, now);
-	sqlite3_bind_int64(st, 13, now);
-	if ((rc = mlp_db_step(db, st, "cannot create version", err)) < 0)
-		goto out;
-	sqlite3_finalize(st);
-	st = NULL;
-	for (size_t i = 0; i < vn->ntags; i++)
-		if ((rc = put_tag(db, model, v, vn->tags[i].key,
-		    vn->tags[i].value, err)) < 0)
-			goto out;
 	for (size_t i = 0; i < vn->naliases; i++)
 		if ((rc = alias_move(db, model, vn->aliases[i], v, vn->user,
 		    err)) < 0)
 			goto out;
-	if ((rc = mlp_db_prepare(db, &st, "UPDATE model SET updated = ? WHERE "
-	    "id = ?", err)) < 0)
-		goto out;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, model);
-	if ((rc = mlp_db_step(db, st, "cannot update model", err)) < 0)
-		goto out;
-	sqlite3_finalize(st);
-	st = NULL;
 	rc = mlp_db_commit(db, err);
 	*version = v;
 out:

@@ -10,6 +10,7 @@
 
 #include "../store/remote.h"
 #include "../store/store.h"
+#include "internal.h"
 #include "registry.h"
 
 /* Trees are read into memory: a manifest larger than this is refused. */
@@ -981,7 +982,7 @@ mlp_registry_import_version(struct mlp_db *db,
     const struct mlp_version_import *vi, int *skipped, struct mlp_err *err)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t model = 0, run = 0, now = mlp_now_ms();
+	int64_t model = 0, now = mlp_now_ms();
 	int rc;
 
 	*skipped = 0;
@@ -1032,66 +1033,7 @@ mlp_registry_import_version(struct mlp_db *db,
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	if (vi->run_uuid) {
-		if ((rc = mlp_db_prepare(db, &st, "SELECT id FROM run WHERE "
-		    "uuid = ?", err)) < 0)
-			goto out;
-		sqlite3_bind_text(st, 1, vi->run_uuid, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			run = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-		st = NULL;
-	}
-	if ((rc = mlp_db_prepare(db, &st, "INSERT INTO model_version (model, "
-	    "version, oid, is_tree, size, source, run, run_uuid, code_commit, "
-	    "description, stage, user, created, updated) VALUES (?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", err)) < 0)
-		goto out;
-	sqlite3_bind_int64(st, 1, model);
-	sqlite3_bind_int64(st, 2, vi->version);
-	sqlite3_bind_text(st, 3, vi->oid, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, vi->is_tree);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)vi->size);
-	sqlite3_bind_text(st, 6, vi->source ? vi->source : "", -1,
-	    SQLITE_STATIC);
-	if (run)
-		sqlite3_bind_int64(st, 7, run);
-	if (vi->run_uuid)
-		sqlite3_bind_text(st, 8, vi->run_uuid, -1, SQLITE_STATIC);
-	if (vi->code_commit)
-		sqlite3_bind_text(st, 9, vi->code_commit, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 10, vi->description ? vi->description : "", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, vi->stage ? vi->stage : "None", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, vi->user ? vi->user : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 13, vi->created ? vi->created : now);
-	sqlite3_bind_int64(st, 14, vi->updated ? vi->updated : now);
-	rc = step(db, st, "cannot create version", err);
-	st = NULL;
-	if (rc < 0)
-		goto out;
-	for (size_t i = 0; i < vi->ntags; i++) {
-		if ((rc = mlp_db_prepare(db, &st, "INSERT INTO model_version_tag "
-		    "(model, version, key, value) VALUES (?, ?, ?, ?)", err)) < 0)
-			goto out;
-		sqlite3_bind_int64(st, 1, model);
-		sqlite3_bind_int64(st, 2, vi->version);
-		sqlite3_bind_text(st, 3, vi->tags[i].key, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, vi->tags[i].value, -1, SQLITE_STATIC);
-		rc = step(db, st, "cannot set tag", err);
-		st = NULL;
-		if (rc < 0)
-			goto out;
-	}
-	if ((rc = mlp_db_prepare(db, &st, "UPDATE model SET updated = ? WHERE "
-	    "id = ?", err)) < 0)
-		goto out;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, model);
-	rc = step(db, st, "cannot update model", err);
-	st = NULL;
-	if (rc < 0)
+	if ((rc = registry_insert_version(db, model, vi, err)) < 0)
 		goto out;
 	rc = mlp_db_commit(db, err);
 out:
