@@ -115,7 +115,7 @@ open_remote(struct mlp_ctx *ctx, const char *name, int jobs,
 	struct mlp_err err;
 	struct names n;
 	char *url = NULL, *endpoint = NULL, *region = NULL, *j = NULL;
-	char *batch = NULL;
+	char *batch = NULL, *http[5] = { NULL };
 	int rc;
 
 	mlp_err_clear(&err);
@@ -160,6 +160,11 @@ open_remote(struct mlp_ctx *ctx, const char *name, int jobs,
 	cfg.url = url;
 	cfg.endpoint = endpoint;
 	cfg.region = region;
+	cfg.ssl_verify = http[0] = cfg_get(ctx, name, "sslVerify");
+	cfg.ca_info = http[1] = cfg_get(ctx, name, "caInfo");
+	cfg.user = http[2] = cfg_get(ctx, name, "user");
+	cfg.password = http[3] = cfg_get(ctx, name, "password");
+	cfg.token = http[4] = cfg_get(ctx, name, "token");
 	cfg.jobs = jobs > 0 ? jobs : j ? atoi(j) : 0;
 	cfg.batch = !(batch && (strcmp(batch, "false") == 0 ||
 	    strcmp(batch, "0") == 0 || strcmp(batch, "no") == 0 ||
@@ -175,6 +180,8 @@ out:
 	free(region);
 	free(j);
 	free(batch);
+	for (size_t i = 0; i < 5; i++)
+		free(http[i]);
 	names_release(&n);
 	if (rc) {
 		free(*chosen);

@@ -16,9 +16,6 @@
  * own easy handle kept for the next request (connection reuse).
  *
  * MLP_S3_TRACE=1 prints each request's headers to stderr. */
-#define CURL_DISABLE_TYPECHECK 1
-#include <curl/curl.h>
-
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
@@ -28,28 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core/dl.h"
+#include "curl.h"
 #include "remote.h"
-
-#ifndef MLP_LIBCURL_SONAME
-#define MLP_LIBCURL_SONAME "libcurl.so.4"
-#endif
-
-#define CURL_FUNCS(X) \
-	X(curl_global_init) \
-	X(curl_easy_init) \
-	X(curl_easy_cleanup) \
-	X(curl_easy_reset) \
-	X(curl_easy_setopt) \
-	X(curl_easy_perform) \
-	X(curl_easy_getinfo) \
-	X(curl_easy_strerror) \
-	X(curl_slist_append) \
-	X(curl_slist_free_all)
-
-static struct {
-	CURL_FUNCS(MLP_DL_MEMBER)
-} lib;
 
 #define EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -67,30 +44,6 @@ struct mlp_remote_conn {
 	CURL *idle[MAX_HANDLES];
 	size_t nidle;
 };
-
-static int
-load(struct mlp_err *err)
-{
-#define SYM(fn) { #fn, (void **)&lib.fn },
-	static const struct mlp_dl_sym syms[] = { CURL_FUNCS(SYM) };
-#undef SYM
-	static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
-	static int inited;
-	int rc;
-
-	pthread_mutex_lock(&once);
-	rc = mlp_dl_load("libcurl", MLP_LIBCURL_SONAME, syms,
-	    sizeof(syms) / sizeof(*syms), err);
-	if (rc == 0 && !inited) {
-		if ((lib.curl_global_init)(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			rc = mlp_err_set(err, MLP_EFAIL, "cannot initialise "
-			    "libcurl");
-		else
-			inited = 1;
-	}
-	pthread_mutex_unlock(&once);
-	return rc;
-}
 
 static int
 s3_check(const char *url, struct mlp_err *err)
@@ -117,7 +70,7 @@ s3_close(struct mlp_remote_conn *c)
 	if (!c)
 		return;
 	for (size_t i = 0; i < c->nidle; i++)
-		(lib.curl_easy_cleanup)(c->idle[i]);
+		(mlp_curl.curl_easy_cleanup)(c->idle[i]);
 	pthread_mutex_destroy(&c->lock);
 	free(c->base);
 	free(c->prefix);
@@ -156,7 +109,7 @@ s3_open(struct mlp_remote_conn **out, const struct mlp_remote_cfg *cfg,
 	if (!key || !secret)
 		return mlp_err_set(err, MLP_EINVAL, "no credentials: set "
 		    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
-	if ((rc = load(err)) < 0)
+	if ((rc = mlp_curl_load(err)) < 0)
 		return rc;
 	c = xcalloc(1, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
@@ -305,9 +258,9 @@ handle_get(struct mlp_remote_conn *c)
 		h = c->idle[--c->nidle];
 	pthread_mutex_unlock(&c->lock);
 	if (h)
-		(lib.curl_easy_reset)(h);
+		(mlp_curl.curl_easy_reset)(h);
 	else
-		h = (lib.curl_easy_init)();
+		h = (mlp_curl.curl_easy_init)();
 	return h;
 }
 
@@ -321,7 +274,7 @@ handle_put(struct mlp_remote_conn *c, CURL *h)
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (h)
-		(lib.curl_easy_cleanup)(h);
+		(mlp_curl.curl_easy_cleanup)(h);
 }
 
 /* The message in an S3 error body: <Code> and <Message>. */
@@ -369,45 +322,45 @@ perform(struct mlp_remote_conn *c, struct req *r, struct mlp_err *err)
 	}
 	snprintf(sha, sizeof(sha), "x-amz-content-sha256: %s",
 	    r->sha ? r->sha : EMPTY_SHA256);
-	hdrs = (lib.curl_slist_append)(hdrs, sha);
+	hdrs = (mlp_curl.curl_slist_append)(hdrs, sha);
 	if (c->token)
-		hdrs = (lib.curl_slist_append)(hdrs, c->token);
+		hdrs = (mlp_curl.curl_slist_append)(hdrs, c->token);
 	r->status = 0;
-	(lib.curl_easy_setopt)(h, CURLOPT_URL, url.s);
-	(lib.curl_easy_setopt)(h, CURLOPT_AWS_SIGV4, c->sigv4);
-	(lib.curl_easy_setopt)(h, CURLOPT_USERPWD, c->userpwd);
-	(lib.curl_easy_setopt)(h, CURLOPT_HTTPHEADER, hdrs);
-	(lib.curl_easy_setopt)(h, CURLOPT_NOSIGNAL, 1L);
-	(lib.curl_easy_setopt)(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_URL, url.s);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_AWS_SIGV4, c->sigv4);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_USERPWD, c->userpwd);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_HTTPHEADER, hdrs);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_NOSIGNAL, 1L);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_CONNECTTIMEOUT, 30L);
 	/* a stalled transfer (under 1 KiB/s for a minute) fails */
-	(lib.curl_easy_setopt)(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	(lib.curl_easy_setopt)(h, CURLOPT_LOW_SPEED_TIME, 60L);
-	(lib.curl_easy_setopt)(h, CURLOPT_WRITEFUNCTION, on_write);
-	(lib.curl_easy_setopt)(h, CURLOPT_WRITEDATA, r);
-	(lib.curl_easy_setopt)(h, CURLOPT_HEADERFUNCTION, on_header);
-	(lib.curl_easy_setopt)(h, CURLOPT_HEADERDATA, r);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_WRITEFUNCTION, on_write);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_WRITEDATA, r);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_HEADERFUNCTION, on_header);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_HEADERDATA, r);
 	if (c->trace) {
-		(lib.curl_easy_setopt)(h, CURLOPT_VERBOSE, 1L);
-		(lib.curl_easy_setopt)(h, CURLOPT_DEBUGFUNCTION, on_debug);
+		(mlp_curl.curl_easy_setopt)(h, CURLOPT_VERBOSE, 1L);
+		(mlp_curl.curl_easy_setopt)(h, CURLOPT_DEBUGFUNCTION, on_debug);
 	}
 	if (strcmp(r->method, "PUT") == 0) {
-		(lib.curl_easy_setopt)(h, CURLOPT_UPLOAD, 1L);
-		(lib.curl_easy_setopt)(h, CURLOPT_READFUNCTION, on_read);
-		(lib.curl_easy_setopt)(h, CURLOPT_READDATA, r);
-		(lib.curl_easy_setopt)(h, CURLOPT_INFILESIZE_LARGE,
+		(mlp_curl.curl_easy_setopt)(h, CURLOPT_UPLOAD, 1L);
+		(mlp_curl.curl_easy_setopt)(h, CURLOPT_READFUNCTION, on_read);
+		(mlp_curl.curl_easy_setopt)(h, CURLOPT_READDATA, r);
+		(mlp_curl.curl_easy_setopt)(h, CURLOPT_INFILESIZE_LARGE,
 		    (curl_off_t)(r->in ? r->in_size : r->len));
 	} else if (strcmp(r->method, "HEAD") == 0) {
-		(lib.curl_easy_setopt)(h, CURLOPT_NOBODY, 1L);
+		(mlp_curl.curl_easy_setopt)(h, CURLOPT_NOBODY, 1L);
 	}
-	cc = (lib.curl_easy_perform)(h);
-	(lib.curl_easy_getinfo)(h, CURLINFO_RESPONSE_CODE, &code);
+	cc = (mlp_curl.curl_easy_perform)(h);
+	(mlp_curl.curl_easy_getinfo)(h, CURLINFO_RESPONSE_CODE, &code);
 	r->status = code;
 	if (r->write_failed) {
 		rc = mlp_err_set(err, MLP_EFAIL, "cannot write a download: %s",
 		    strerror(r->write_failed));
 	} else if (cc != CURLE_OK) {
 		rc = mlp_err_set(err, MLP_EFAIL, "%s %s: %s", r->method, url.s,
-		    (lib.curl_easy_strerror)(cc));
+		    (mlp_curl.curl_easy_strerror)(cc));
 	} else if (code == 404) {
 		rc = mlp_err_set(err, MLP_ENOTFOUND, "%s %s: not found",
 		    r->method, url.s);
@@ -421,7 +374,7 @@ perform(struct mlp_remote_conn *c, struct req *r, struct mlp_err *err)
 		    "%s %s: HTTP %ld%s%s%s%s", r->method, url.s, code,
 		    *ecode ? " " : "", ecode, *msg ? ": " : "", msg);
 	}
-	(lib.curl_slist_free_all)(hdrs);
+	(mlp_curl.curl_slist_free_all)(hdrs);
 	mlp_buf_release(&url);
 	handle_put(c, h);
 	return rc;

@@ -18,6 +18,8 @@
 static const struct mlp_remote_backend *const backends[] = {
 	&mlp_remote_file,
 	&mlp_remote_s3,
+	&mlp_remote_http,
+	&mlp_remote_https,
 };
 #define NBACKENDS (sizeof(backends) / sizeof(*backends))
 

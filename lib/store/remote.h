@@ -2,7 +2,7 @@
  * documents beside the objects (as git's remotes, DVC's remotes).
  *
  * A remote is named by a URL whose scheme picks a backend from a static
- * table (file://, s3://; an unknown scheme is MLP_EINVAL listing the known
+ * table (file://, s3://, http(s)://; an unknown scheme is MLP_EINVAL listing the known
  * ones). Every backend has the same layout under its root:
  *
  *	objects/ab/cdef...	an object, named by its SHA-256 as in the
@@ -37,6 +37,9 @@ struct mlp_remote_cfg {
 	const char *url;
 	const char *endpoint;	/* s3: a custom endpoint URL (path-style) */
 	const char *region;	/* s3 */
+	/* http(s): "false" turns off certificate checks; a CA file; basic
+	 * auth; a bearer token (else MLP_REMOTE_TOKEN). NULL when unset. */
+	const char *ssl_verify, *ca_info, *user, *password, *token;
 	int jobs;		/* transfers at once; <= 0 for the default */
 	int batch;		/* 0: check existence one object at a time
 				 * (for comparisons); else batched */
@@ -152,6 +155,8 @@ struct mlp_remote_backend {
 
 extern const struct mlp_remote_backend mlp_remote_file;
 extern const struct mlp_remote_backend mlp_remote_s3;
+extern const struct mlp_remote_backend mlp_remote_http;
+extern const struct mlp_remote_backend mlp_remote_https;
 
 /* For backends: runs fn(ud, i) for i in [0, n) on up to jobs threads;
  * the first failure stops the rest and is returned in err. */
