@@ -173,6 +173,32 @@ model_uris(struct mlp_ctx *ctx, const char *word, struct mlp_strv *out)
 	}
 }
 
+static int
+add_remote(const char *key, const char *value, void *ud)
+{
+	struct mlp_strv *names = ud;
+	size_t len = strlen(key);
+
+	/* remote.NAME.url */
+	if (strncmp(key, "remote.", 7) == 0 && len > 11 &&
+	    strcmp(key + len - 4, ".url") == 0)
+		mlp_strv_push_owned(names, xstrndup(key + 7, len - 11));
+	return 0;
+}
+
+static void
+remote_names(struct mlp_ctx *ctx, const char *prefix, struct mlp_strv *out)
+{
+	struct mlp_strv names = MLP_STRV_INIT;
+	struct mlp_err err;
+
+	mlp_err_clear(&err);
+	if (mlp_config_list(ctx->repo, NULL, add_remote, &names, &err) == 0)
+		for (size_t i = 0; i < names.n; i++)
+			add(out, prefix, names.v[i]);
+	mlp_strv_release(&names);
+}
+
 void
 mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
     const char *prefix, struct mlp_strv *out)
@@ -205,6 +231,8 @@ mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
 		model_uris(ctx, prefix, out);
 		if (strcmp(name, "SOURCE") == 0 && !starts(prefix, "models:/"))
 			mlp_strv_push(out, ":files");
+	} else if (strcmp(name, "REMOTE") == 0) {
+		remote_names(ctx, prefix, out);
 	} else if (strcmp(name, "STATUS") == 0) {
 		add(out, prefix, "finished");
 		add(out, prefix, "failed");

@@ -411,7 +411,7 @@ out:
 static const struct mlp_verb remote_verbs[] = {
 	{ "add", remote_add, none_opts, "NAME URL",
 	    "Add a remote (file:///path or s3://bucket/prefix)" },
-	{ "rm", remote_rm, none_opts, "NAME",
+	{ "rm", remote_rm, none_opts, "REMOTE",
 	    "Remove a remote and its settings" },
 	{ "list", remote_list, none_opts, "",
 	    "List the remotes and their URLs" },

@@ -469,3 +469,17 @@ fish_complete() {
 	run fish_complete "mlp track log --batch bat"
 	[ "$output" = batch.jsonl ]
 }
+
+@test "remote names after push, pull, remote status and remote rm" {
+	setup_repo
+	mlp remote add origin "file://$BATS_TEST_TMPDIR/r1"
+	mlp remote add backup "file://$BATS_TEST_TMPDIR/r2"
+	run mlp __complete push ''
+	[ "$output" = "$(printf 'origin\nbackup')" ]
+	run mlp __complete pull o
+	[ "$output" = origin ]
+	run mlp __complete remote status b
+	[ "$output" = backup ]
+	run mlp __complete remote rm ''
+	[[ "$output" == *origin* && "$output" == *backup* ]]
+}
