@@ -1,5 +1,9 @@
 /* libcurl, loaded on first use: see curl.h. */
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "curl.h"
 
@@ -28,4 +32,96 @@ mlp_curl_load(struct mlp_err *err)
 	}
 	pthread_mutex_unlock(&once);
 	return rc;
+}
+
+static size_t
+on_write(char *p, size_t size, size_t n, void *ud)
+{
+	struct mlp_curl_io *io = ud;
+	size_t len = size * n;
+
+	if (io->out_fd >= 0 && io->status == 0) {
+		for (size_t off = 0; off < len;) {
+			ssize_t w = write(io->out_fd, p + off, len - off);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				io->write_failed = errno;
+				return 0;
+			}
+			off += (size_t)w;
+		}
+		return len;
+	}
+	if (io->out.len < (64u << 20))
+		mlp_buf_add(&io->out, p, len);
+	return len;
+}
+
+/* Notes an error status before the body arrives (see mlp_curl_io). */
+static size_t
+on_header(char *p, size_t size, size_t n, void *ud)
+{
+	struct mlp_curl_io *io = ud;
+	int code;
+
+	if (size * n > 9 && strncmp(p, "HTTP/", 5) == 0 &&
+	    sscanf(p, "HTTP/%*s %d", &code) == 1)
+		io->status = code >= 200 && code < 300 ? 0 : code;
+	return size * n;
+}
+
+static size_t
+on_read(char *p, size_t size, size_t n, void *ud)
+{
+	struct mlp_curl_io *io = ud;
+	size_t want = size * n;
+
+	if (io->in)
+		return fread(p, 1, want, io->in);
+	if (want > io->len - io->off)
+		want = io->len - io->off;
+	memcpy(p, io->data + io->off, want);
+	io->off += want;
+	return want;
+}
+
+static int
+on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *ud)
+{
+	struct mlp_curl_io *io = ud;
+
+	(void)h;
+	if (type == CURLINFO_HEADER_OUT)
+		fprintf(stderr, "%s> %.*s", io->trace, (int)n, data);
+	return 0;
+}
+
+void
+mlp_curl_io_setup(CURL *h, struct mlp_curl_io *io, const char *method)
+{
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_NOSIGNAL, 1L);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	/* a stalled transfer (under 1 KiB/s for a minute) fails */
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_WRITEFUNCTION, on_write);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_WRITEDATA, io);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_HEADERFUNCTION, on_header);
+	(mlp_curl.curl_easy_setopt)(h, CURLOPT_HEADERDATA, io);
+	if (io->trace) {
+		(mlp_curl.curl_easy_setopt)(h, CURLOPT_VERBOSE, 1L);
+		(mlp_curl.curl_easy_setopt)(h, CURLOPT_DEBUGFUNCTION, on_debug);
+		(mlp_curl.curl_easy_setopt)(h, CURLOPT_DEBUGDATA, io);
+	}
+	if (strcmp(method, "PUT") == 0) {
+		(mlp_curl.curl_easy_setopt)(h, CURLOPT_UPLOAD, 1L);
+		(mlp_curl.curl_easy_setopt)(h, CURLOPT_READFUNCTION, on_read);
+		(mlp_curl.curl_easy_setopt)(h, CURLOPT_READDATA, io);
+		(mlp_curl.curl_easy_setopt)(h, CURLOPT_INFILESIZE_LARGE,
+		    (curl_off_t)(io->in ? io->in_size : io->len));
+	} else if (strcmp(method, "HEAD") == 0) {
+		(mlp_curl.curl_easy_setopt)(h, CURLOPT_NOBODY, 1L);
+	}
 }

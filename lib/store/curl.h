@@ -6,6 +6,8 @@
 
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "../core/core.h"
 #include "../core/dl.h"
@@ -34,5 +36,29 @@ extern struct mlp_curl_lib mlp_curl;
 /* Loads libcurl and runs curl_global_init() once; safe from any thread.
  * MLP_EUNSUPPORTED when the library is missing. */
 int mlp_curl_load(struct mlp_err *err);
+
+/* A request's body and where its response goes. The body comes from in
+ * (in_size bytes) or from data (len bytes); a successful response's body
+ * is written to out_fd when it is not -1, else kept in out (up to 64 MiB),
+ * as is an error response's body, so an error page never lands in a
+ * file. status is 0 while the response is a success, else its HTTP code. */
+struct mlp_curl_io {
+	FILE *in;
+	const char *data;
+	size_t len, off;
+	uint64_t in_size;
+	int out_fd;
+	struct mlp_buf out;
+	int write_failed;	/* errno of a failed write to out_fd */
+	long status;
+	const char *trace;	/* prefix of traced request headers */
+};
+
+/* Sets what every request of the HTTP remotes shares: no signals, a
+ * 30 s connect timeout, failure of a transfer stalled under 1 KiB/s for a
+ * minute; h's write, header and (for PUT) read callbacks on io; a
+ * body-less request for HEAD; and with io->trace set, the request headers
+ * printed to stderr. */
+void mlp_curl_io_setup(CURL *h, struct mlp_curl_io *io, const char *method);
 
 #endif

@@ -128,79 +128,8 @@ web_open(struct mlp_remote_conn **out, const struct mlp_remote_cfg *cfg,
 struct req {
 	const char *method;	/* GET, PUT, HEAD */
 	const char *key;
-	FILE *in;		/* the body: from a file or a buffer */
-	const char *data;
-	size_t len, off;
-	uint64_t in_size;
-	int out_fd;		/* the response: to fd, else into out */
-	struct mlp_buf out;
-	int write_failed;
-	long status;		/* while running: 0 for a success */
+	struct mlp_curl_io io;	/* body and response */
 };
-
-static size_t
-on_write(char *p, size_t size, size_t n, void *ud)
-{
-	struct req *r = ud;
-	size_t len = size * n;
-
-	if (r->out_fd >= 0 && r->status == 0) {
-		for (size_t off = 0; off < len;) {
-			ssize_t w = write(r->out_fd, p + off, len - off);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				r->write_failed = errno;
-				return 0;
-			}
-			off += (size_t)w;
-		}
-		return len;
-	}
-	if (r->out.len < (64u << 20))
-		mlp_buf_add(&r->out, p, len);
-	return len;
-}
-
-/* Notes an error status before the body arrives, so an error page never
- * lands in an object file. */
-static size_t
-on_header(char *p, size_t size, size_t n, void *ud)
-{
-	struct req *r = ud;
-	int code;
-
-	if (size * n > 9 && strncmp(p, "HTTP/", 5) == 0 &&
-	    sscanf(p, "HTTP/%*s %d", &code) == 1)
-		r->status = code >= 200 && code < 300 ? 0 : code;
-	return size * n;
-}
-
-static size_t
-on_read(char *p, size_t size, size_t n, void *ud)
-{
-	struct req *r = ud;
-	size_t want = size * n;
-
-	if (r->in)
-		return fread(p, 1, want, r->in);
-	if (want > r->len - r->off)
-		want = r->len - r->off;
-	memcpy(p, r->data + r->off, want);
-	r->off += want;
-	return want;
-}
-
-static int
-on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *ud)
-{
-	(void)h;
-	(void)ud;
-	if (type == CURLINFO_HEADER_OUT)
-		fprintf(stderr, "http> %.*s", (int)n, data);
-	return 0;
-}
 
 static CURL *
 handle_get(struct mlp_remote_conn *c)
@@ -266,18 +195,10 @@ perform(struct mlp_remote_conn *c, struct req *r, struct mlp_err *err)
 	/* no "Expect: 100-continue" round trip before each upload */
 	hdrs = (mlp_curl.curl_slist_append)(hdrs, "Expect:");
 	ebuf[0] = '\0';
-	r->status = 0;
+	r->io.status = 0;
 	(mlp_curl.curl_easy_setopt)(h, CURLOPT_URL, url.s);
 	(mlp_curl.curl_easy_setopt)(h, CURLOPT_HTTPHEADER, hdrs);
 	(mlp_curl.curl_easy_setopt)(h, CURLOPT_ERRORBUFFER, ebuf);
-	(mlp_curl.curl_easy_setopt)(h, CURLOPT_NOSIGNAL, 1L);
-	(mlp_curl.curl_easy_setopt)(h, CURLOPT_CONNECTTIMEOUT, 30L);
-	(mlp_curl.curl_easy_setopt)(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	(mlp_curl.curl_easy_setopt)(h, CURLOPT_LOW_SPEED_TIME, 60L);
-	(mlp_curl.curl_easy_setopt)(h, CURLOPT_WRITEFUNCTION, on_write);
-	(mlp_curl.curl_easy_setopt)(h, CURLOPT_WRITEDATA, r);
-	(mlp_curl.curl_easy_setopt)(h, CURLOPT_HEADERFUNCTION, on_header);
-	(mlp_curl.curl_easy_setopt)(h, CURLOPT_HEADERDATA, r);
 	if (!c->verify) {
 		(mlp_curl.curl_easy_setopt)(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		(mlp_curl.curl_easy_setopt)(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -291,25 +212,14 @@ perform(struct mlp_remote_conn *c, struct req *r, struct mlp_err *err)
 		(mlp_curl.curl_easy_setopt)(h, CURLOPT_PASSWORD,
 		    c->password ? c->password : "");
 	}
-	if (c->trace) {
-		(mlp_curl.curl_easy_setopt)(h, CURLOPT_VERBOSE, 1L);
-		(mlp_curl.curl_easy_setopt)(h, CURLOPT_DEBUGFUNCTION, on_debug);
-	}
-	if (strcmp(r->method, "PUT") == 0) {
-		(mlp_curl.curl_easy_setopt)(h, CURLOPT_UPLOAD, 1L);
-		(mlp_curl.curl_easy_setopt)(h, CURLOPT_READFUNCTION, on_read);
-		(mlp_curl.curl_easy_setopt)(h, CURLOPT_READDATA, r);
-		(mlp_curl.curl_easy_setopt)(h, CURLOPT_INFILESIZE_LARGE,
-		    (curl_off_t)(r->in ? r->in_size : r->len));
-	} else if (strcmp(r->method, "HEAD") == 0) {
-		(mlp_curl.curl_easy_setopt)(h, CURLOPT_NOBODY, 1L);
-	}
+	r->io.trace = c->trace ? "http" : NULL;
+	mlp_curl_io_setup(h, &r->io, r->method);
 	cc = (mlp_curl.curl_easy_perform)(h);
 	(mlp_curl.curl_easy_getinfo)(h, CURLINFO_RESPONSE_CODE, &code);
-	r->status = code;
-	if (r->write_failed) {
+	r->io.status = code;
+	if (r->io.write_failed) {
 		rc = mlp_err_set(err, MLP_EFAIL, "cannot write a download: %s",
-		    strerror(r->write_failed));
+		    strerror(r->io.write_failed));
 	} else if (cc != CURLE_OK) {
 		rc = mlp_err_set(err, MLP_EFAIL, "%s %s: %s", r->method, url.s,
 		    ebuf[0] ? ebuf : (mlp_curl.curl_easy_strerror)(cc));
@@ -332,7 +242,7 @@ req_init(struct req *r, const char *method, const char *key)
 	memset(r, 0, sizeof(*r));
 	r->method = method;
 	r->key = key;
-	r->out_fd = -1;
+	r->io.out_fd = -1;
 }
 
 /* Existence: a HEAD per object. */
@@ -354,7 +264,7 @@ head_one(void *ud, size_t i, struct mlp_err *err)
 	mlp_remote_object_key(&j->oids[i], key);
 	req_init(&r, "HEAD", key);
 	rc = perform(j->c, &r, err);
-	mlp_buf_release(&r.out);
+	mlp_buf_release(&r.io.out);
 	if (rc == MLP_ENOTFOUND) {
 		mlp_err_clear(err);
 		return 0;
@@ -386,13 +296,13 @@ web_put_object(struct mlp_remote_conn *c, const struct mlp_oid *oid,
 
 	mlp_remote_object_key(oid, key);
 	req_init(&r, "PUT", key);
-	r.in_size = size;
-	if (!(r.in = fopen(path, "rbe")))
+	r.io.in_size = size;
+	if (!(r.io.in = fopen(path, "rbe")))
 		return mlp_err_set(err, MLP_EFAIL, "cannot open '%s': %s", path,
 		    strerror(errno));
 	rc = perform(c, &r, err);
-	fclose(r.in);
-	mlp_buf_release(&r.out);
+	fclose(r.io.in);
+	mlp_buf_release(&r.io.out);
 	return rc;
 }
 
@@ -406,9 +316,9 @@ web_get_object(struct mlp_remote_conn *c, const struct mlp_oid *oid, int fd,
 
 	mlp_remote_object_key(oid, key);
 	req_init(&r, "GET", key);
-	r.out_fd = fd;
+	r.io.out_fd = fd;
 	rc = perform(c, &r, err);
-	mlp_buf_release(&r.out);
+	mlp_buf_release(&r.io.out);
 	return rc;
 }
 
@@ -420,10 +330,10 @@ web_put_doc(struct mlp_remote_conn *c, const char *key, const char *data,
 	int rc;
 
 	req_init(&r, "PUT", key);
-	r.data = data;
-	r.len = n;
+	r.io.data = data;
+	r.io.len = n;
 	rc = perform(c, &r, err);
-	mlp_buf_release(&r.out);
+	mlp_buf_release(&r.io.out);
 	return rc;
 }
 
@@ -437,13 +347,13 @@ web_get_doc(struct mlp_remote_conn *c, const char *key, char **out,
 	*out = NULL;
 	req_init(&r, "GET", key);
 	if ((rc = perform(c, &r, err)) < 0) {
-		mlp_buf_release(&r.out);
+		mlp_buf_release(&r.io.out);
 		return rc;
 	}
-	mlp_buf_grow(&r.out, 0);
+	mlp_buf_grow(&r.io.out, 0);
 	if (n)
-		*n = r.out.len;
-	*out = mlp_buf_detach(&r.out);
+		*n = r.io.out.len;
+	*out = mlp_buf_detach(&r.io.out);
 	return 0;
 }
 

@@ -173,80 +173,8 @@ struct req {
 	const char *key;	/* under the prefix; NULL for the bucket */
 	const char *query;	/* encoded and sorted, or NULL */
 	const char *sha;	/* x-amz-content-sha256 */
-	/* the body: from a file or a buffer */
-	FILE *in;
-	const char *data;
-	size_t len, off;
-	uint64_t in_size;
-	/* the response: to fd, else into out */
-	int out_fd;
-	struct mlp_buf out;
-	int write_failed;
-	long status;
+	struct mlp_curl_io io;	/* body and response */
 };
-
-static size_t
-on_write(char *p, size_t size, size_t n, void *ud)
-{
-	struct req *r = ud;
-	size_t len = size * n;
-
-	if (r->out_fd >= 0 && r->status == 0) {
-		/* only a success's body goes to the file; see on_header */
-		for (size_t off = 0; off < len;) {
-			ssize_t w = write(r->out_fd, p + off, len - off);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				r->write_failed = errno;
-				return 0;
-			}
-			off += (size_t)w;
-		}
-		return len;
-	}
-	if (r->out.len < (64u << 20))
-		mlp_buf_add(&r->out, p, len);
-	return len;
-}
-
-/* Notes an error status before the body arrives, so an error's XML never
- * lands in an object file. */
-static size_t
-on_header(char *p, size_t size, size_t n, void *ud)
-{
-	struct req *r = ud;
-	int code;
-
-	if (size * n > 9 && strncmp(p, "HTTP/", 5) == 0 &&
-	    sscanf(p, "HTTP/%*s %d", &code) == 1)
-		r->status = code >= 200 && code < 300 ? 0 : code;
-	return size * n;
-}
-
-static size_t
-on_read(char *p, size_t size, size_t n, void *ud)
-{
-	struct req *r = ud;
-	size_t want = size * n;
-
-	if (r->in)
-		return fread(p, 1, want, r->in);
-	if (want > r->len - r->off)
-		want = r->len - r->off;
-	memcpy(p, r->data + r->off, want);
-	r->off += want;
-	return want;
-}
-
-static int
-on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *ud)
-{
-	if (type == CURLINFO_HEADER_OUT)
-		fprintf(stderr, "s3> %.*s", (int)n, data);
-	return 0;
-}
 
 static CURL *
 handle_get(struct mlp_remote_conn *c)
@@ -325,39 +253,19 @@ perform(struct mlp_remote_conn *c, struct req *r, struct mlp_err *err)
 	hdrs = (mlp_curl.curl_slist_append)(hdrs, sha);
 	if (c->token)
 		hdrs = (mlp_curl.curl_slist_append)(hdrs, c->token);
-	r->status = 0;
+	r->io.status = 0;
 	(mlp_curl.curl_easy_setopt)(h, CURLOPT_URL, url.s);
 	(mlp_curl.curl_easy_setopt)(h, CURLOPT_AWS_SIGV4, c->sigv4);
 	(mlp_curl.curl_easy_setopt)(h, CURLOPT_USERPWD, c->userpwd);
 	(mlp_curl.curl_easy_setopt)(h, CURLOPT_HTTPHEADER, hdrs);
-	(mlp_curl.curl_easy_setopt)(h, CURLOPT_NOSIGNAL, 1L);
-	(mlp_curl.curl_easy_setopt)(h, CURLOPT_CONNECTTIMEOUT, 30L);
-	/* a stalled transfer (under 1 KiB/s for a minute) fails */
-	(mlp_curl.curl_easy_setopt)(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	(mlp_curl.curl_easy_setopt)(h, CURLOPT_LOW_SPEED_TIME, 60L);
-	(mlp_curl.curl_easy_setopt)(h, CURLOPT_WRITEFUNCTION, on_write);
-	(mlp_curl.curl_easy_setopt)(h, CURLOPT_WRITEDATA, r);
-	(mlp_curl.curl_easy_setopt)(h, CURLOPT_HEADERFUNCTION, on_header);
-	(mlp_curl.curl_easy_setopt)(h, CURLOPT_HEADERDATA, r);
-	if (c->trace) {
-		(mlp_curl.curl_easy_setopt)(h, CURLOPT_VERBOSE, 1L);
-		(mlp_curl.curl_easy_setopt)(h, CURLOPT_DEBUGFUNCTION, on_debug);
-	}
-	if (strcmp(r->method, "PUT") == 0) {
-		(mlp_curl.curl_easy_setopt)(h, CURLOPT_UPLOAD, 1L);
-		(mlp_curl.curl_easy_setopt)(h, CURLOPT_READFUNCTION, on_read);
-		(mlp_curl.curl_easy_setopt)(h, CURLOPT_READDATA, r);
-		(mlp_curl.curl_easy_setopt)(h, CURLOPT_INFILESIZE_LARGE,
-		    (curl_off_t)(r->in ? r->in_size : r->len));
-	} else if (strcmp(r->method, "HEAD") == 0) {
-		(mlp_curl.curl_easy_setopt)(h, CURLOPT_NOBODY, 1L);
-	}
+	r->io.trace = c->trace ? "s3" : NULL;
+	mlp_curl_io_setup(h, &r->io, r->method);
 	cc = (mlp_curl.curl_easy_perform)(h);
 	(mlp_curl.curl_easy_getinfo)(h, CURLINFO_RESPONSE_CODE, &code);
-	r->status = code;
-	if (r->write_failed) {
+	r->io.status = code;
+	if (r->io.write_failed) {
 		rc = mlp_err_set(err, MLP_EFAIL, "cannot write a download: %s",
-		    strerror(r->write_failed));
+		    strerror(r->io.write_failed));
 	} else if (cc != CURLE_OK) {
 		rc = mlp_err_set(err, MLP_EFAIL, "%s %s: %s", r->method, url.s,
 		    (mlp_curl.curl_easy_strerror)(cc));
@@ -367,9 +275,9 @@ perform(struct mlp_remote_conn *c, struct req *r, struct mlp_err *err)
 	} else if (code < 200 || code >= 300) {
 		char ecode[128], msg[256];
 
-		mlp_buf_grow(&r->out, 0);
-		xml_text(r->out.s, "Code", ecode, sizeof(ecode));
-		xml_text(r->out.s, "Message", msg, sizeof(msg));
+		mlp_buf_grow(&r->io.out, 0);
+		xml_text(r->io.out.s, "Code", ecode, sizeof(ecode));
+		xml_text(r->io.out.s, "Message", msg, sizeof(msg));
 		rc = mlp_err_set(err, code == 403 ? MLP_EINVAL : MLP_EFAIL,
 		    "%s %s: HTTP %ld%s%s%s%s", r->method, url.s, code,
 		    *ecode ? " " : "", ecode, *msg ? ": " : "", msg);
@@ -386,7 +294,7 @@ req_init(struct req *r, const char *method, const char *key)
 	memset(r, 0, sizeof(*r));
 	r->method = method;
 	r->key = key;
-	r->out_fd = -1;
+	r->io.out_fd = -1;
 }
 
 /* Listing. */
@@ -448,11 +356,11 @@ list_keys(struct mlp_remote_conn *c, const char *prefix,
 		rc = perform(c, &r, err);
 		mlp_buf_release(&q);
 		if (rc < 0) {
-			mlp_buf_release(&r.out);
+			mlp_buf_release(&r.io.out);
 			break;
 		}
-		mlp_buf_grow(&r.out, 0);
-		p = r.out.s;
+		mlp_buf_grow(&r.io.out, 0);
+		p = r.io.out.s;
 		while (rc == 0 && (p = strstr(p, "<Contents>"))) {
 			const char *end = strstr(p, "</Contents>");
 			const char *k = strstr(p, "<Key>"), *ke;
@@ -469,10 +377,10 @@ list_keys(struct mlp_remote_conn *c, const char *prefix,
 			mlp_buf_release(&key);
 			p = end;
 		}
-		more = strstr(r.out.s, "<IsTruncated>true</IsTruncated>") != NULL;
+		more = strstr(r.io.out.s, "<IsTruncated>true</IsTruncated>") != NULL;
 		mlp_buf_reset(&token);
 		if (more) {
-			const char *t = strstr(r.out.s, "<NextContinuationToken>");
+			const char *t = strstr(r.io.out.s, "<NextContinuationToken>");
 			const char *te = t ? strstr(t, "</NextContinuationToken>") :
 			    NULL;
 
@@ -481,7 +389,7 @@ list_keys(struct mlp_remote_conn *c, const char *prefix,
 			else
 				xml_unescape(&token, t + 23, (size_t)(te - t - 23));
 		}
-		mlp_buf_release(&r.out);
+		mlp_buf_release(&r.io.out);
 	}
 	mlp_buf_release(&token);
 	mlp_buf_release(&full);
@@ -518,7 +426,7 @@ head_one(void *ud, size_t i, struct mlp_err *err)
 	mlp_remote_object_key(&j->oids[i], key);
 	req_init(&r, "HEAD", key);
 	rc = perform(j->c, &r, err);
-	mlp_buf_release(&r.out);
+	mlp_buf_release(&r.io.out);
 	if (rc == MLP_ENOTFOUND) {
 		mlp_err_clear(err);
 		return 0;
@@ -632,13 +540,13 @@ s3_put_object(struct mlp_remote_conn *c, const struct mlp_oid *oid,
 	req_init(&r, "PUT", key);
 	/* the object's id is its SHA-256: S3 refuses a body that differs */
 	r.sha = hex;
-	r.in_size = size;
-	if (!(r.in = fopen(path, "rbe")))
+	r.io.in_size = size;
+	if (!(r.io.in = fopen(path, "rbe")))
 		return mlp_err_set(err, MLP_EFAIL, "cannot open '%s': %s", path,
 		    strerror(errno));
 	rc = perform(c, &r, err);
-	fclose(r.in);
-	mlp_buf_release(&r.out);
+	fclose(r.io.in);
+	mlp_buf_release(&r.io.out);
 	return rc;
 }
 
@@ -652,9 +560,9 @@ s3_get_object(struct mlp_remote_conn *c, const struct mlp_oid *oid, int fd,
 
 	mlp_remote_object_key(oid, key);
 	req_init(&r, "GET", key);
-	r.out_fd = fd;
+	r.io.out_fd = fd;
 	rc = perform(c, &r, err);
-	mlp_buf_release(&r.out);
+	mlp_buf_release(&r.io.out);
 	return rc;
 }
 
@@ -672,10 +580,10 @@ s3_put_doc(struct mlp_remote_conn *c, const char *key, const char *data,
 	mlp_oid_fmt(&sha, hex);
 	req_init(&r, "PUT", key);
 	r.sha = hex;
-	r.data = data;
-	r.len = n;
+	r.io.data = data;
+	r.io.len = n;
 	rc = perform(c, &r, err);
-	mlp_buf_release(&r.out);
+	mlp_buf_release(&r.io.out);
 	return rc;
 }
 
@@ -689,13 +597,13 @@ s3_get_doc(struct mlp_remote_conn *c, const char *key, char **out, size_t *n,
 	*out = NULL;
 	req_init(&r, "GET", key);
 	if ((rc = perform(c, &r, err)) < 0) {
-		mlp_buf_release(&r.out);
+		mlp_buf_release(&r.io.out);
 		return rc;
 	}
-	mlp_buf_grow(&r.out, 0);
+	mlp_buf_grow(&r.io.out, 0);
 	if (n)
-		*n = r.out.len;
-	*out = mlp_buf_detach(&r.out);
+		*n = r.io.out.len;
+	*out = mlp_buf_detach(&r.io.out);
 	return 0;
 }
 
