@@ -7,7 +7,7 @@ CC      ?= cc
 PKG_CONFIG ?= pkg-config
 
 # Debian packages the build and the tests need (make deps installs them).
-DEB_BUILD = make gcc pkg-config libsqlite3-dev libcjson-dev libgit2-dev libssl-dev libcurl4-openssl-dev libarchive-dev
+DEB_BUILD = make gcc pkg-config libsqlite3-dev libcjson-dev libgit2-dev libssl-dev libcurl4-openssl-dev libarchive-dev libyaml-dev
 DEB_TEST  = bats sqlite3 git
 DEB_FUZZ  = clang libclang-rt-dev
 DEB_PKGS  = $(DEB_BUILD) $(DEB_TEST)
@@ -16,7 +16,7 @@ DEB_PKGS  = $(DEB_BUILD) $(DEB_TEST)
 # loaded on first use instead (lib/core/dl.h): together they drag in over 30
 # shared libraries whose loading would triple the start-up time of every
 # command.
-PKGS      = sqlite3 libcjson
+PKGS      = sqlite3 libcjson yaml-0.1
 LAZY_PKGS = libgit2 libcrypto libcurl libarchive
 
 OPT     ?= -O2

@@ -133,10 +133,10 @@ copy_fd(struct co *c, int src, int dst, const struct mlp_oid *oid,
 		rc = store_stream(c->st, src, obj, dst, shown, 0, &got, &bytes,
 		    err);
 	} else {
-		struct store_sha h;
+		struct mlp_sha256 h;
 		char buf[65536];
 
-		if ((rc = store_sha_begin(&h, err)) < 0)
+		if ((rc = mlp_sha256_begin(&h, err)) < 0)
 			return rc;
 		for (;;) {
 			ssize_t r = read(src, buf, sizeof(buf));
@@ -150,17 +150,17 @@ copy_fd(struct co *c, int src, int dst, const struct mlp_oid *oid,
 			}
 			if (r == 0)
 				break;
-			store_sha_update(&h, buf, (size_t)r);
+			mlp_sha256_update(&h, buf, (size_t)r);
 			store_progress(c->st, (uint64_t)r);
 			if ((rc = store_write_all(dst, buf, (size_t)r, shown,
 			    err)) < 0)
 				break;
 		}
 		if (rc < 0) {
-			store_sha_abort(&h);
+			mlp_sha256_abort(&h);
 			return rc;
 		}
-		store_sha_end(&h, &got);
+		mlp_sha256_end(&h, &got);
 	}
 	if (rc < 0)
 		return rc;

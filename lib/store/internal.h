@@ -47,16 +47,6 @@ struct mlp_store {
 					 * exclusive (gc) */
 };
 
-/* SHA-256 through libcrypto, loaded on first use (sha256.c). */
-struct store_sha {
-	EVP_MD_CTX *ctx;
-};
-int store_sha_begin(struct store_sha *h, struct mlp_err *err);
-void store_sha_update(struct store_sha *h, const void *p, size_t n);
-/* Writes the digest and frees the context. */
-void store_sha_end(struct store_sha *h, struct mlp_oid *out);
-/* Frees the context without a digest; safe after end or a failed begin. */
-void store_sha_abort(struct store_sha *h);
 
 /* Nanoseconds since the epoch, from the clock file timestamps use. */
 int64_t store_now_ns(void);

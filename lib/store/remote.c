@@ -512,7 +512,7 @@ hash_fd(int fd, const char *name, struct mlp_oid *out, uint64_t *size,
     struct mlp_err *err)
 {
 	static __thread unsigned char buf[1 << 16];
-	struct store_sha h;
+	struct mlp_sha256 h;
 	ssize_t got;
 	int rc;
 
@@ -520,20 +520,20 @@ hash_fd(int fd, const char *name, struct mlp_oid *out, uint64_t *size,
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return mlp_err_set(err, MLP_EFAIL, "cannot seek '%s': %s", name,
 		    strerror(errno));
-	if ((rc = store_sha_begin(&h, err)) < 0)
+	if ((rc = mlp_sha256_begin(&h, err)) < 0)
 		return rc;
 	while ((got = read(fd, buf, sizeof(buf))) != 0) {
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
-			store_sha_abort(&h);
+			mlp_sha256_abort(&h);
 			return mlp_err_set(err, MLP_EFAIL, "cannot read '%s': %s",
 			    name, strerror(errno));
 		}
-		store_sha_update(&h, buf, (size_t)got);
+		mlp_sha256_update(&h, buf, (size_t)got);
 		*size += (uint64_t)got;
 	}
-	store_sha_end(&h, out);
+	mlp_sha256_end(&h, out);
 	return 0;
 }
 

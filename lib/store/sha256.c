@@ -45,7 +45,7 @@ load(struct mlp_err *err)
 }
 
 int
-store_sha_begin(struct store_sha *h, struct mlp_err *err)
+mlp_sha256_begin(struct mlp_sha256 *h, struct mlp_err *err)
 {
 	int rc;
 
@@ -54,14 +54,14 @@ store_sha_begin(struct store_sha *h, struct mlp_err *err)
 		return rc;
 	h->ctx = crypto.EVP_MD_CTX_new();
 	if (!h->ctx || crypto.EVP_DigestInit_ex(h->ctx, sha256_md, NULL) != 1) {
-		store_sha_abort(h);
+		mlp_sha256_abort(h);
 		return mlp_err_set(err, MLP_EFAIL, "cannot start SHA-256");
 	}
 	return 0;
 }
 
 void
-store_sha_update(struct store_sha *h, const void *p, size_t n)
+mlp_sha256_update(struct mlp_sha256 *h, const void *p, size_t n)
 {
 	/* cannot fail for SHA-256 with a valid context */
 	if (n > 0)
@@ -69,16 +69,16 @@ store_sha_update(struct store_sha *h, const void *p, size_t n)
 }
 
 void
-store_sha_end(struct store_sha *h, struct mlp_oid *out)
+mlp_sha256_end(struct mlp_sha256 *h, struct mlp_oid *out)
 {
 	unsigned int len = 0;
 
 	crypto.EVP_DigestFinal_ex(h->ctx, out->hash, &len);
-	store_sha_abort(h);
+	mlp_sha256_abort(h);
 }
 
 void
-store_sha_abort(struct store_sha *h)
+mlp_sha256_abort(struct mlp_sha256 *h)
 {
 	if (h->ctx)
 		crypto.EVP_MD_CTX_free(h->ctx);
@@ -89,13 +89,13 @@ int
 mlp_oid_hash(const void *buf, size_t n, struct mlp_oid *out,
     struct mlp_err *err)
 {
-	struct store_sha h;
+	struct mlp_sha256 h;
 	int rc;
 
-	if ((rc = store_sha_begin(&h, err)) < 0)
+	if ((rc = mlp_sha256_begin(&h, err)) < 0)
 		return rc;
-	store_sha_update(&h, buf, n);
-	store_sha_end(&h, out);
+	mlp_sha256_update(&h, buf, n);
+	mlp_sha256_end(&h, out);
 	return 0;
 }
 

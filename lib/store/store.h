@@ -61,6 +61,19 @@ int mlp_oid_parse(const char *hex, struct mlp_oid *out, struct mlp_err *err);
 /* memcmp-style comparison of two ids. */
 int mlp_oid_cmp(const struct mlp_oid *a, const struct mlp_oid *b);
 
+/* SHA-256 through libcrypto (loaded on first use), for anything that
+ * digests a stream: objects here, dataset fingerprints in lib/data. begin
+ * gives MLP_EUNSUPPORTED when libcrypto cannot be loaded; end writes the
+ * digest and frees the context; abort frees it without one and is safe
+ * after end or a failed begin. */
+struct mlp_sha256 {
+	struct evp_md_ctx_st *ctx;
+};
+int mlp_sha256_begin(struct mlp_sha256 *h, struct mlp_err *err);
+void mlp_sha256_update(struct mlp_sha256 *h, const void *p, size_t n);
+void mlp_sha256_end(struct mlp_sha256 *h, struct mlp_oid *out);
+void mlp_sha256_abort(struct mlp_sha256 *h);
+
 /* The id n bytes would have as an object (their SHA-256), without storing
  * them. MLP_EUNSUPPORTED when libcrypto cannot be loaded. */
 int mlp_oid_hash(const void *buf, size_t n, struct mlp_oid *out,

@@ -188,14 +188,14 @@ store_stream(struct mlp_store *st, int in, const char *in_name, int out,
     struct mlp_err *err)
 {
 	struct pipe p;
-	struct store_sha h;
+	struct mlp_sha256 h;
 	pthread_t rd, wr;
 	int rc, have_wr = 0, e;
 	uint64_t total = 0;
 
 	if ((rc = alloc_bufs(st, err)) < 0)
 		return rc;
-	if ((rc = store_sha_begin(&h, err)) < 0)
+	if ((rc = mlp_sha256_begin(&h, err)) < 0)
 		return rc;
 	memset(&p, 0, sizeof(p));
 	p.st = st;
@@ -234,7 +234,7 @@ store_stream(struct mlp_store *st, int in, const char *in_name, int out,
 		}
 		n = p.len[s % STORE_NBUF];
 		pthread_mutex_unlock(&p.mu);
-		store_sha_update(&h, st->bufs[s % STORE_NBUF], n);
+		mlp_sha256_update(&h, st->bufs[s % STORE_NBUF], n);
 		total += n;
 		store_progress(st, n);
 		pthread_mutex_lock(&p.mu);
@@ -255,10 +255,10 @@ out_sync:
 	pthread_cond_destroy(&p.cond);
 	pthread_mutex_destroy(&p.mu);
 	if (rc < 0) {
-		store_sha_abort(&h);
+		mlp_sha256_abort(&h);
 		return rc;
 	}
-	store_sha_end(&h, oid);
+	mlp_sha256_end(&h, oid);
 	*bytes = total;
 	return 0;
 }
@@ -288,14 +288,14 @@ int
 store_hash_fd(struct mlp_store *st, int fd, const char *name, uint64_t size,
     struct mlp_oid *oid, uint64_t *bytes, struct mlp_err *err)
 {
-	struct store_sha h;
+	struct mlp_sha256 h;
 	unsigned char buf[65536];
 	uint64_t total = 0;
 	int rc;
 
 	if (size >= STORE_SMALL)
 		return store_stream(st, fd, name, -1, NULL, 0, oid, bytes, err);
-	if ((rc = store_sha_begin(&h, err)) < 0)
+	if ((rc = mlp_sha256_begin(&h, err)) < 0)
 		return rc;
 	for (;;) {
 		ssize_t r = read(fd, buf, sizeof(buf));
@@ -303,17 +303,17 @@ store_hash_fd(struct mlp_store *st, int fd, const char *name, uint64_t size,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			store_sha_abort(&h);
+			mlp_sha256_abort(&h);
 			return mlp_err_set(err, MLP_EFAIL, "cannot read "
 			    "'%s': %s", name, strerror(errno));
 		}
 		if (r == 0)
 			break;
-		store_sha_update(&h, buf, (size_t)r);
+		mlp_sha256_update(&h, buf, (size_t)r);
 		total += (uint64_t)r;
 		store_progress(st, (uint64_t)r);
 	}
-	store_sha_end(&h, oid);
+	mlp_sha256_end(&h, oid);
 	*bytes = total;
 	return 0;
 }

@@ -1,0 +1,109 @@
+/* Tabular data: a fast CSV reader into column frames, and dataset digests.
+ *
+ * A frame is column-major: cols[j][i] is column j of row i, a float (the
+ * precision learners and XGBoost work in). Missing values are NaN. A
+ * categorical column holds the code of its level (0 .. nlevels-1, levels
+ * sorted bytewise, so codes do not depend on row order or on how the file
+ * was split between threads); its level strings are kept in the frame.
+ *
+ * Types when reading for training (no schema given): a column is numeric
+ * when every non-missing value in the first rows sampled (the first 64 KiB
+ * of data, at least 1000 rows when the file has them) parses as a number,
+ * else categorical; a later value that does not parse in a numeric column
+ * is an error naming file, line and column, with the column's name. Listed
+ * columns (opts.categorical) are categorical whatever they hold.
+ * Missing: an empty field, NA, N/A, NaN, nan, null, NULL (as pandas);
+ * "inf"/"Infinity" parse as infinities (learners reject them in a target).
+ *
+ * Reading for prediction (a schema given): the columns named by the schema
+ * are taken by name from the header (others ignored; a missing one is an
+ * error naming it), numeric ones must parse, categorical ones map through
+ * the schema's levels and an unseen level becomes missing. Such a read
+ * streams: frames of at most a chunk of rows at a time, in constant memory.
+ *
+ * The CSV dialect is RFC 4180 as pandas reads it: a header line, comma
+ * separated (opts.sep), fields optionally double-quoted with "" for a
+ * quote, quoted fields may hold separators and newlines, LF or CRLF line
+ * ends, a final line with or without its newline, a UTF-8 BOM skipped.
+ * Every row must have as many fields as the header (else an error naming
+ * the line and both counts). Blank lines are skipped. */
+#ifndef MLP_DATA_H
+#define MLP_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/core.h"
+
+enum mlp_col_type {
+	MLP_COL_NUM = 0,	/* float values */
+	MLP_COL_CAT = 1,	/* level codes as floats */
+};
+
+/* The name, type and (categorical) levels of one column. */
+struct mlp_column {
+	char *name;
+	enum mlp_col_type type;
+	char **levels;		/* sorted bytewise; NULL for numeric */
+	size_t nlevels;
+};
+
+struct mlp_frame {
+	size_t nrows, ncols;
+	struct mlp_column *col;	/* ncols descriptions */
+	float **cols;		/* ncols arrays of nrows values */
+	/* SHA-256 of the file's bytes, as 64 hex digits, "" when the frame
+	 * did not come from one whole file (a streamed chunk) */
+	char digest[65];
+	char *source;		/* the path read, for messages */
+};
+
+/* Frees the frame and everything in it; accepts NULL. */
+void mlp_frame_free(struct mlp_frame *f);
+
+/* The index of the column named name, or -1. */
+int mlp_frame_find(const struct mlp_frame *f, const char *name);
+
+struct mlp_csv_opts {
+	char sep;			/* 0 for ',' */
+	int nthreads;			/* 0 for the online CPUs */
+	const char *const *categorical;	/* names forced categorical, NULL-ended */
+};
+
+/* Reads the whole CSV file at path ("-" for stdin) into a new frame, with
+ * the file's digest computed in the same pass; uses nthreads threads for
+ * parsing. The caller frees *out with mlp_frame_free(). Errors: MLP_ENOTFOUND
+ * (no file), MLP_EINVAL for bad content, with a message such as
+ * "'train.csv' line 812 column 4 ('age'): 'abc' is not a number" or
+ * "'train.csv' line 812: expected 29 fields, found 28" or
+ * "'train.csv' is empty" (no header) / "'train.csv' has no rows". */
+int mlp_csv_read(const char *path, const struct mlp_csv_opts *opts,
+    struct mlp_frame **out, struct mlp_err *err);
+
+/* A streaming reader for a known schema (prediction). */
+struct mlp_csv_stream;
+
+/* Opens path ("-" for stdin) and matches its header against the ncols
+ * columns of schema (by name; MLP_EINVAL "'x.csv' has no column 'age'").
+ * The caller closes it with mlp_csv_stream_close(). */
+int mlp_csv_stream_open(struct mlp_csv_stream **out, const char *path,
+    const struct mlp_column *schema, size_t ncols,
+    const struct mlp_csv_opts *opts, struct mlp_err *err);
+
+/* Reads up to max_rows rows into *frame (allocated on the first call and
+ * reused: its columns are the schema's, in schema order). Sets *nrows to
+ * the rows read, 0 at the end of the file. mlp_csv_stream_line() gives
+ * the line of the chunk's first row. Errors as mlp_csv_read(). */
+int mlp_csv_stream_next(struct mlp_csv_stream *s, size_t max_rows,
+    struct mlp_frame **frame, size_t *nrows, struct mlp_err *err);
+
+/* The file line number of the first row of the last chunk read. */
+uint64_t mlp_csv_stream_line(const struct mlp_csv_stream *s);
+
+void mlp_csv_stream_close(struct mlp_csv_stream *s);
+
+/* The SHA-256 of the file at path as 64 hex digits (a dataset digest for a
+ * file read another way). */
+int mlp_data_digest(const char *path, char out[65], struct mlp_err *err);
+
+#endif

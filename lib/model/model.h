@@ -1,0 +1,166 @@
+/* Models: the flat, immutable predictor that mlp predict, mlp serve and the
+ * learners share; its file format; importers (XGBoost JSON).
+ *
+ * A model artifact is a directory (DESIGN.md, "The model format"):
+ *
+ *	MLmodel		YAML as MLflow writes it: artifact_path, flavors
+ *			(ours is "mlp": model_type, objective, data:
+ *			model.json, mlp_version; an imported XGBoost model
+ *			also has the "xgboost" flavor with data:
+ *			model.xgb.json, the original file, kept), model_uuid,
+ *			run_id, utc_time_created, signature (inputs as a JSON
+ *			string of {"name", "type"} with MLflow's types
+ *			"double"/"string"), and "metrics" (training metrics)
+ *	model.json	the payload (mlp_model_write_json below)
+ *
+ * The predictor is struct-of-arrays: every tree's nodes live in one set of
+ * arrays, children of node n at left[n] and left[n] + 1, so a prediction
+ * walks a few cache lines and allocates nothing.
+ *
+ * Inputs to every prediction are floats in the model's feature order
+ * (feat[]), NaN for missing; a categorical feature holds its level code
+ * (lib/data). */
+#ifndef MLP_MODEL_H
+#define MLP_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/core.h"
+#include "../data/data.h"
+
+enum mlp_model_kind {
+	MLP_MODEL_GBDT = 0,	/* a sum of regression trees */
+	MLP_MODEL_LINEAR = 1,	/* weights over (standardised) inputs */
+};
+
+/* Objectives, named as XGBoost names them. */
+enum mlp_objective {
+	MLP_OBJ_SQUARED = 0,	/* reg:squarederror: output = margin */
+	MLP_OBJ_LOGISTIC = 1,	/* binary:logistic: output = sigmoid(margin) */
+	MLP_OBJ_SOFTMAX = 2,	/* multi:softmax: output = argmax class */
+	MLP_OBJ_SOFTPROB = 3,	/* multi:softprob: num_class probabilities */
+};
+
+/* "reg:squarederror" ... and back; -1 / NULL when unknown. */
+int mlp_objective_parse(const char *name);
+const char *mlp_objective_name(int obj);
+
+struct mlp_model {
+	enum mlp_model_kind kind;
+	enum mlp_objective objective;
+	int num_class;		/* classes of multi:*, else 1 */
+	int ngroup;		/* margins per row: num_class for multi:*, else 1 */
+	int nout;		/* outputs per row: num_class for softprob, else 1 */
+
+	/* the input signature: names, types and levels of the features, in
+	 * the order predictions take them */
+	size_t nfeat;
+	struct mlp_column *feat;
+
+	double *base_margin;	/* ngroup starting margins */
+
+	/* MLP_MODEL_GBDT */
+	size_t ntrees, nnodes;
+	uint32_t *tree_root;	/* ntrees: index of each tree's root node */
+	int32_t *tree_group;	/* ntrees: the margin each tree adds to */
+	int32_t *split_feat;	/* nnodes: feature index, -1 for a leaf */
+	float *split_value;	/* nnodes: x < value goes left; a leaf's value */
+	uint32_t *left;		/* nnodes: left child; right is left + 1 */
+	uint8_t *default_left;	/* nnodes: where a missing value goes */
+	/* early stopping: the best iteration (1-based, 0 when none) and its
+	 * validation score; predictions use all trees, a trainer that stops
+	 * early truncates the model to the best iteration */
+	int best_iteration;
+	double best_score;
+
+	/* MLP_MODEL_LINEAR: a numeric feature j is one input slot, a
+	 * categorical one is nlevels slots (one-hot); slot[j] is feature j's
+	 * first slot, nslots the total. margin[g] = bias[g] + sum over slots s
+	 * of weight[g * nslots + s] * z[s], where z = (x - mean) / scale for a
+	 * numeric slot (a missing x gives z = 0) and 1 for the categorical
+	 * slot of x's level (0 for the others, all 0 when missing). */
+	size_t nslots;
+	uint32_t *slot;		/* nfeat */
+	double *mean, *scale;	/* nslots (categorical slots: 0 and 1) */
+	double *weight;		/* ngroup * nslots */
+	double *bias;		/* ngroup */
+
+	/* free-form provenance kept in model.json: "mlp", "xgboost" */
+	char *origin;
+};
+
+/* Allocates an empty model (all zero/NULL, num_class = ngroup = nout = 1);
+ * the caller fills it and frees it with mlp_model_free(). */
+struct mlp_model *mlp_model_new(void);
+
+/* Frees the model and all its arrays; accepts NULL. */
+void mlp_model_free(struct mlp_model *m);
+
+/* Copies the signature (names, types, levels) from cols into m->feat. */
+void mlp_model_set_features(struct mlp_model *m, const struct mlp_column *cols,
+    size_t n);
+
+/* Checks that the model is well formed: child indices in range, no cycles
+ * (children after parents), feature indices < nfeat, finite values, sizes
+ * consistent. MLP_ECORRUPT saying what is wrong. Loaders call it, so a
+ * loaded model can be walked without bounds checks. */
+int mlp_model_check(const struct mlp_model *m, struct mlp_err *err);
+
+/* Margins (ngroup values) of one row x (nfeat floats). No allocation. */
+void mlp_model_margin(const struct mlp_model *m, const float *x,
+    double *margin);
+
+/* Outputs (nout values) of one row: margins through the objective's link
+ * (sigmoid, softmax, argmax). No allocation; at most 64 classes on this
+ * path (larger num_class: use mlp_model_predict). */
+void mlp_model_predict_row(const struct mlp_model *m, const float *x,
+    double *out);
+
+/* Outputs for the rows of a column-major batch: cols[j] is the column of
+ * feature j (nrows floats); out gets nrows * nout values, row-major. Uses
+ * up to nthreads threads (0: the online CPUs). */
+int mlp_model_predict(const struct mlp_model *m, const float *const *cols,
+    size_t nrows, double *out, int nthreads, struct mlp_err *err);
+
+/* Reads and writes the payload model.json (a JSON document holding every
+ * field above). Loading checks the model (mlp_model_check). */
+int mlp_model_read_json(const char *path, struct mlp_model **out,
+    struct mlp_err *err);
+int mlp_model_write_json(const struct mlp_model *m, const char *path,
+    struct mlp_err *err);
+
+/* Converts an XGBoost JSON model (save_model("x.json"), XGBoost 1.x/2.x:
+ * gbtree booster, objectives binary:logistic, reg:squarederror,
+ * multi:softprob, multi:softmax) into a model whose predictions equal
+ * XGBoost's within 1e-6. Feature names from the file's feature_names, else
+ * f0, f1, ... MLP_EUNSUPPORTED for other boosters and objectives,
+ * MLP_EINVAL/MLP_ECORRUPT for malformed files, naming the field. */
+int mlp_model_import_xgboost(const char *path, struct mlp_model **out,
+    struct mlp_err *err);
+
+/* What MLmodel says beyond the payload. */
+struct mlp_model_meta {
+	const char *run_id;		/* NULL when none */
+	const char *artifact_path;	/* "model" */
+	/* training metrics, written under "metrics" */
+	const char *const *metric_names;
+	const double *metric_values;
+	size_t nmetrics;
+	const char *xgboost_file;	/* the original XGBoost JSON to keep
+					 * as model.xgb.json, or NULL */
+};
+
+/* Writes the model directory dir (created; must not exist or be empty):
+ * MLmodel, model.json and, when meta->xgboost_file, model.xgb.json. */
+int mlp_model_write_dir(const struct mlp_model *m,
+    const struct mlp_model_meta *meta, const char *dir, struct mlp_err *err);
+
+/* Loads a model from path: a model directory (its MLmodel names the
+ * payload), a model.json, an MLmodel file, or an XGBoost JSON file
+ * (recognised by its content). MLP_ENOTFOUND, MLP_EINVAL naming the file
+ * and what is wrong. */
+int mlp_model_load(const char *path, struct mlp_model **out,
+    struct mlp_err *err);
+
+#endif
