@@ -47,12 +47,14 @@ LIB_SRC  = $(sort $(wildcard lib/*/*.c))
 CMD_SRC  = $(sort $(wildcard cmd/*.c))
 UNIT_SRC = $(sort $(wildcard tests/unit/*_test.c))
 FUZZ_SRC = $(sort $(wildcard tests/fuzz/*_fuzz.c))
+PERF_SRC = $(sort $(wildcard tests/perf/*_bench.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ  = $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+PERF_BIN = $(PERF_SRC:tests/perf/%.c=$(BUILD)/perf/%)
 MAN      = $(sort $(wildcard man/*.1))
 
-.PHONY: all check unit bats asan fuzz perf deps demo install uninstall \
+.PHONY: all check unit perf-bins bats asan fuzz perf deps demo install uninstall \
 	clean format lint help
 
 all: $(BUILD)/mlp
@@ -73,6 +75,13 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libmlp.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmlp.a $(LDLIBS)
 
 unit: $(UNIT_BIN)
+
+# in-process benchmarks (tests/perf/*_bench.c) that the perf scripts run
+$(BUILD)/perf/%: tests/perf/%.c $(BUILD)/libmlp.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmlp.a $(LDLIBS)
+
+perf-bins: $(PERF_BIN)
 
 # The whole suite: C unit tests, then every tests/*.bats; the last line it
 # prints is "N passed, N failed".
@@ -99,8 +108,8 @@ fuzz:
 			build/fuzz/corpus/$$name tests/fuzz/seeds/$$name 2>&1 | tail -n 3; \
 	done
 
-perf: all
-	sh tests/perf/track.sh
+perf: all perf-bins
+	@set -e; for f in tests/perf/*.sh; do echo "== $$f"; sh $$f $(BUILD); done
 
 # Installs the missing Debian packages when run as root, else prints the
 # apt-get line to run.
