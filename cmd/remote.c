@@ -9,7 +9,7 @@
 #include "store/store.h"
 #include "cmd.h"
 
-enum { O_JOBS = 1 };
+enum { O_JOBS = 1, O_PRUNE };
 
 static const struct mlp_opt none_opts[] = {
 	{ 0, 0, NULL, NULL, NULL },
@@ -436,6 +436,8 @@ const struct mlp_command cmd_remote = {
 static const struct mlp_opt sync_opts[] = {
 	{ O_JOBS, 'j', "jobs", "N", "transfers at once (default "
 	    "remote.NAME.jobs or 16)" },
+	{ O_PRUNE, 0, "prune", NULL, "also remove the aliases the other side "
+	    "no longer has" },
 	{ 0, 0, NULL, NULL, NULL },
 };
 
@@ -451,12 +453,17 @@ sync_run(struct mlp_ctx *ctx, int argc, char **argv, int push)
 	char *const *uris;
 	size_t nuris;
 	int64_t jobs = 0;
+	unsigned flags = 0;
 	int r, rc = 0;
 
 	mlp_err_clear(&err);
 	memset(&s, 0, sizeof(s));
 	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
+		if (r == O_PRUNE) {
+			flags |= MLP_SYNC_PRUNE;
+			continue;
+		}
 		if (r == O_JOBS) {
 			if (mlp_parse_int64(p.arg, &jobs) < 0 || jobs < 1 ||
 			    jobs > 1024) {
@@ -493,9 +500,9 @@ sync_run(struct mlp_ctx *ctx, int argc, char **argv, int push)
 		free(chosen);
 	}
 	user = mlp_track_user();
-	if ((push ? mlp_registry_push(ctx->db, st, rem, uris, nuris, &s, &err) :
-	    mlp_registry_pull(ctx->db, st, rem, uris, nuris, user, &s,
-	    &err)) < 0) {
+	if ((push ? mlp_registry_push(ctx->db, st, rem, uris, nuris, flags, &s,
+	    &err) : mlp_registry_pull(ctx->db, st, rem, uris, nuris, flags,
+	    user, &s, &err)) < 0) {
 		rc = mlp_fail(ctx, &err);
 		goto out;
 	}
@@ -510,6 +517,8 @@ sync_run(struct mlp_ctx *ctx, int argc, char **argv, int push)
 		cJSON_AddNumberToObject(o, "objects_skipped",
 		    (double)s.objects_skipped);
 		cJSON_AddNumberToObject(o, "aliases", (double)s.aliases);
+		cJSON_AddNumberToObject(o, "aliases_removed",
+		    (double)s.aliases_removed);
 		mlp_print_json(o);
 	} else {
 		char b[32];
@@ -522,6 +531,10 @@ sync_run(struct mlp_ctx *ctx, int argc, char **argv, int push)
 		    (unsigned long long)s.objects, b,
 		    (unsigned long long)s.objects_skipped,
 		    (unsigned long long)s.aliases);
+		if (s.aliases_removed)
+			mlp_info(ctx, "removed %llu aliases %s",
+			    (unsigned long long)s.aliases_removed,
+			    push ? "from the remote" : "here");
 	}
 out:
 	mlp_remote_close(rem);

@@ -19,7 +19,7 @@ setup() {
 @test "pull by alias gives that version, its number and its alias" {
 	run mlp pull origin models:/fraud@champion --json
 	[ "$status" -eq 0 ]
-	[ "$output" = '{"versions":1,"versions_skipped":0,"objects":1,"bytes":2,"objects_skipped":0,"aliases":1}' ]
+	[ "$output" = '{"versions":1,"versions_skipped":0,"objects":1,"bytes":2,"objects_skipped":0,"aliases":1,"aliases_removed":0}' ]
 	run mlp register show models:/fraud@champion --json
 	[[ "$output" == *'"version":"2"'* ]]
 	run mlp register history fraud --json
@@ -37,9 +37,9 @@ setup() {
 	run mlp register show models:/fraud/1 --json
 	[[ "$output" == *'"team":"risk"'* ]]
 	run mlp pull --json
-	[ "$output" = '{"versions":1,"versions_skipped":1,"objects":1,"bytes":2,"objects_skipped":0,"aliases":1}' ]
+	[ "$output" = '{"versions":1,"versions_skipped":1,"objects":1,"bytes":2,"objects_skipped":0,"aliases":1,"aliases_removed":0}' ]
 	run mlp pull --json
-	[ "$output" = '{"versions":0,"versions_skipped":2,"objects":0,"bytes":0,"objects_skipped":0,"aliases":0}' ]
+	[ "$output" = '{"versions":0,"versions_skipped":2,"objects":0,"bytes":0,"objects_skipped":0,"aliases":0,"aliases_removed":0}' ]
 	run mlp remote status --json
 	[[ "$output" == *'"only_here":{"objects":0,"bytes":0,"versions":[]},"only_there":{"objects":0,"bytes":0,"versions":[]}'* ]]
 	run mlp fsck
@@ -80,4 +80,23 @@ setup() {
 	[[ "$output" == *"no alias 'nope'"* ]]
 	run mlp pull origin models:/fraud/Production
 	[ "$status" -eq 2 ]
+}
+
+@test "pull --prune removes the local aliases the remote no longer has" {
+	mlp -q pull
+	mlp register alias fraud staging 1
+	run mlp pull --json
+	[[ "$output" == *'"aliases_removed":0}' ]]
+	run mlp register show models:/fraud@staging
+	[ "$status" -eq 0 ]
+	run mlp pull --prune --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"aliases_removed":1}' ]]
+	run mlp register show models:/fraud@staging
+	[ "$status" -ne 0 ]
+	run mlp register show models:/fraud@champion
+	[ "$status" -eq 0 ]
+	# the removal is in the history, by the user pulling
+	run mlp register history fraud staging --json
+	[[ "$output" == *'"to":null'* || "$output" == *'"to_version":null'* ]]
 }

@@ -18,7 +18,7 @@ count_remote() {
 	mlp -q register d -n fraud -a champion -t team=risk >/dev/null
 	run mlp push --json
 	[ "$status" -eq 0 ]
-	[ "$output" = '{"versions":1,"versions_skipped":0,"objects":3,"bytes":'$(find .mlp/objects -type f -exec stat -c %s {} + | paste -sd+ | bc)',"objects_skipped":0,"aliases":1}' ]
+	[ "$output" = '{"versions":1,"versions_skipped":0,"objects":3,"bytes":'$(find .mlp/objects -type f -exec stat -c %s {} + | paste -sd+ | bc)',"objects_skipped":0,"aliases":1,"aliases_removed":0}' ]
 	[ "$(count_remote)" -eq 3 ]
 	[ -f "$R/models/fraud/1.json" ]
 	grep -q '"object":"'"$(mlp register show models:/fraud/1 --json | sed 's/.*"object":"\([0-9a-f]*\)".*/\1/')"'"' "$R/models/fraud/1.json"
@@ -34,10 +34,10 @@ count_remote() {
 	mlp -q push
 	run mlp push --json
 	[ "$status" -eq 0 ]
-	[ "$output" = '{"versions":0,"versions_skipped":1,"objects":0,"bytes":0,"objects_skipped":0,"aliases":0}' ]
+	[ "$output" = '{"versions":0,"versions_skipped":1,"objects":0,"bytes":0,"objects_skipped":0,"aliases":0,"aliases_removed":0}' ]
 	echo b > b && mlp -q register b -n m >/dev/null
 	run mlp push --json
-	[ "$output" = '{"versions":1,"versions_skipped":1,"objects":1,"bytes":2,"objects_skipped":0,"aliases":0}' ]
+	[ "$output" = '{"versions":1,"versions_skipped":1,"objects":1,"bytes":2,"objects_skipped":0,"aliases":0,"aliases_removed":0}' ]
 }
 
 @test "push by URI: one version, an alias, a whole model" {
@@ -108,4 +108,23 @@ count_remote() {
 	run mlp push missing
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"no remote named 'missing'"* ]]
+}
+
+@test "push --prune removes the remote aliases removed here; without it they stay" {
+	echo 1 > a && mlp -q register a -n m -a champion -a canary >/dev/null
+	mlp -q push
+	mlp register alias rm m canary
+	run mlp push --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"aliases_removed":0}' ]]
+	[ "$(cat "$R/models/m/aliases.json")" = '{"canary":1,"champion":1}' ]
+	run mlp push --prune
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"removed 1 aliases from the remote"* ]]
+	[ "$(cat "$R/models/m/aliases.json")" = '{"champion":1}' ]
+	# an alias only the remote had goes as well
+	echo '{"champion":1,"stray":1}' > "$R/models/m/aliases.json"
+	run mlp push --prune --json
+	[[ "$output" == *'"aliases_removed":1}' ]]
+	[ "$(cat "$R/models/m/aliases.json")" = '{"champion":1}' ]
 }

@@ -228,7 +228,11 @@ int mlp_registry_names(struct mlp_db *db, const char *model,
  * side with another object is refused (MLP_EEXISTS) before anything is
  * transferred; one with the same object is skipped. Pulled aliases move
  * the local ones (recorded in the alias history with the puller as user);
- * only aliases naming the versions selected are carried. */
+ * only aliases naming the versions selected are carried. With
+ * MLP_SYNC_PRUNE (git's --prune), an alias of a model pushed (pulled) that
+ * the other side set and this side no longer has is removed there (here),
+ * so an `alias rm` travels too; without it, aliases are only set and
+ * moved. */
 
 struct mlp_remote;
 
@@ -238,16 +242,21 @@ struct mlp_sync_stats {
 	uint64_t objects, bytes;	/* objects transferred */
 	uint64_t objects_skipped;	/* already on the other side */
 	uint64_t aliases;		/* aliases set or moved there */
+	uint64_t aliases_removed;	/* removed there (MLP_SYNC_PRUNE) */
+};
+
+enum {
+	MLP_SYNC_PRUNE = 1 << 0,	/* remove aliases the source lacks */
 };
 
 /* uris: models:/NAME/VERSION, models:/NAME@ALIAS, models:/NAME (all its
  * versions), models:/NAME/latest; none: every active version. */
 int mlp_registry_push(struct mlp_db *db, struct mlp_store *st,
-    struct mlp_remote *r, char *const *uris, size_t nuris,
+    struct mlp_remote *r, char *const *uris, size_t nuris, unsigned flags,
     struct mlp_sync_stats *stats, struct mlp_err *err);
 int mlp_registry_pull(struct mlp_db *db, struct mlp_store *st,
-    struct mlp_remote *r, char *const *uris, size_t nuris, const char *user,
-    struct mlp_sync_stats *stats, struct mlp_err *err);
+    struct mlp_remote *r, char *const *uris, size_t nuris, unsigned flags,
+    const char *user, struct mlp_sync_stats *stats, struct mlp_err *err);
 
 /* What one side has that the other lacks. Objects "here" are those the
  * local active versions reach; objects "there" are all the remote's. */

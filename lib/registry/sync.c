@@ -340,20 +340,44 @@ doc_object(const cJSON *doc, const char *key, struct mlp_oid *oid,
 	return 0;
 }
 
+/* 1 when the local registry has alias set on model name */
+static int
+has_alias(struct mlp_db *db, const char *name, const char *alias)
+{
+	struct mlp_model_uri u = { 0 };
+	struct mlp_model_version *mv = NULL;
+	int rc;
+
+	u.name = (char *)name;
+	u.alias = (char *)alias;
+	rc = mlp_registry_resolve(db, &u, &mv, NULL);
+	mlp_model_version_free(mv);
+	return rc == 0;
+}
+
 static int
 push_aliases(struct mlp_db *db, struct mlp_remote *r, const char *name,
-    const struct versions *vs, struct mlp_sync_stats *stats,
+    const struct versions *vs, unsigned flags, struct mlp_sync_stats *stats,
     struct mlp_err *err)
 {
 	char *key = doc_key(name, 0), *s;
-	cJSON *doc = NULL;
+	cJSON *doc = NULL, *e, *next;
 	int changed = 0, rc;
 
-	(void)db;
 	if ((rc = get_json(r, key, &doc, err)) < 0)
 		goto out;
 	if (!doc)
 		doc = cJSON_CreateObject();
+	if (flags & MLP_SYNC_PRUNE) {
+		for (e = doc->child; e; e = next) {
+			next = e->next;
+			if (e->string && has_alias(db, name, e->string))
+				continue;
+			cJSON_Delete(cJSON_DetachItemViaPointer(doc, e));
+			stats->aliases_removed++;
+			changed = 1;
+		}
+	}
 	for (size_t i = 0; i < vs->n; i++) {
 		const struct mlp_model_version *mv = vs->v[i];
 
@@ -383,7 +407,7 @@ out:
 
 int
 mlp_registry_push(struct mlp_db *db, struct mlp_store *st,
-    struct mlp_remote *r, char *const *uris, size_t nuris,
+    struct mlp_remote *r, char *const *uris, size_t nuris, unsigned flags,
     struct mlp_sync_stats *stats, struct mlp_err *err)
 {
 	struct versions vs = { 0 };
@@ -467,8 +491,8 @@ mlp_registry_push(struct mlp_db *db, struct mlp_store *st,
 
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = strcmp(vs.v[j]->name, vs.v[i]->name) == 0;
-		if (!seen && (rc = push_aliases(db, r, vs.v[i]->name, &vs, stats,
-		    err)) < 0)
+		if (!seen && (rc = push_aliases(db, r, vs.v[i]->name, &vs,
+		    flags, stats, err)) < 0)
 			goto out;
 	}
 out:
@@ -687,17 +711,58 @@ import_one(struct mlp_db *db, const struct remote_version *v,
 	return rc;
 }
 
+/* Removes the local aliases of name that the remote's document lacks. */
+static int
+prune_local(struct mlp_db *db, const char *name, const cJSON *doc,
+    const char *user, struct mlp_sync_stats *stats, struct mlp_err *err)
+{
+	struct mlp_strv gone = MLP_STRV_INIT;
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if ((rc = mlp_db_prepare(db, &q, "SELECT a.name FROM alias a JOIN "
+	    "model m ON m.id = a.model WHERE m.name = ?1", err)) < 0)
+		goto out;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *a = mlp_db_text(q, 0);
+
+		if (!doc || !cJSON_GetObjectItemCaseSensitive(doc, a))
+			mlp_strv_push(&gone, a);
+	}
+	if (rc != SQLITE_DONE) {
+		rc = mlp_db_error(db, err, "cannot read aliases");
+		goto out;
+	}
+	rc = 0;
+	for (size_t i = 0; i < gone.n; i++) {
+		if ((rc = mlp_registry_delete_alias(db, name, gone.v[i], user,
+		    err)) < 0)
+			goto out;
+		stats->aliases_removed++;
+	}
+out:
+	sqlite3_finalize(q);
+	mlp_strv_release(&gone);
+	return rc;
+}
+
 static int
 pull_aliases(struct mlp_db *db, struct mlp_remote *r,
-    const struct remote_versions *rv, const char *name, const char *user,
-    struct mlp_sync_stats *stats, struct mlp_err *err)
+    const struct remote_versions *rv, const char *name, unsigned flags,
+    const char *user, struct mlp_sync_stats *stats, struct mlp_err *err)
 {
 	char *key = doc_key(name, 0);
 	const cJSON *a;
 	cJSON *doc = NULL;
 	int rc;
 
-	if ((rc = get_json(r, key, &doc, err)) < 0 || !doc)
+	if ((rc = get_json(r, key, &doc, err)) < 0)
+		goto out;
+	if ((flags & MLP_SYNC_PRUNE) && (rc = prune_local(db, name, doc, user,
+	    stats, err)) < 0)
+		goto out;
+	if (!doc)
 		goto out;
 	cJSON_ArrayForEach(a, doc) {
 		struct mlp_model_version *mv = NULL;
@@ -737,8 +802,8 @@ out:
 
 int
 mlp_registry_pull(struct mlp_db *db, struct mlp_store *st,
-    struct mlp_remote *r, char *const *uris, size_t nuris, const char *user,
-    struct mlp_sync_stats *stats, struct mlp_err *err)
+    struct mlp_remote *r, char *const *uris, size_t nuris, unsigned flags,
+    const char *user, struct mlp_sync_stats *stats, struct mlp_err *err)
 {
 	struct remote_versions rv = { 0 };
 	struct oids blobs = { 0 };
@@ -839,8 +904,8 @@ mlp_registry_pull(struct mlp_db *db, struct mlp_store *st,
 
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = strcmp(rv.v[j].name, rv.v[i].name) == 0;
-		if (!seen && (rc = pull_aliases(db, r, &rv, rv.v[i].name, user,
-		    stats, err)) < 0)
+		if (!seen && (rc = pull_aliases(db, r, &rv, rv.v[i].name, flags,
+		    user, stats, err)) < 0)
 			goto out;
 	}
 out:

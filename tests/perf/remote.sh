@@ -5,8 +5,10 @@
 #   1. file://: mlp push/pull of N objects, against -j 1 and against cp of
 #      each object one by one
 #   2. s3:// on a local s3rver (skipped without it): mlp push/pull, against
-#      -j 1 with remote.NAME.batch=false (a HEAD per object, one transfer
-#      at a time)
+#      signed curl requests one object at a time (what a script does), and
+#      against -j 1 with remote.NAME.batch=false (in-process, one
+#      connection kept alive, a HEAD per object); existence checks alone.
+#      s3rver is one Node.js process: it, not mlp, sets the ceiling here.
 # Usage: sh tests/perf/remote.sh [BUILD_DIR] [N]   (default build, 10000)
 set -e
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -62,7 +64,10 @@ for f in src/.mlp/objects/*/*; do
 done
 t1=$(now)
 p_cp=$(secs "$t0" "$t1")
-p_again=$(timed src "$MLP" -q push fast)
+# existence checks alone: a second model of the same files, so every
+# object is there already and only the checks and one document remain
+(cd src && "$MLP" -q register d -n same >/dev/null)
+p_again=$(timed src "$MLP" -q push fast models:/same/1)
 fresh b1 "file://$work/r1"
 l_fast=$(timed b1 "$MLP" -q pull)
 fresh b2 "file://$work/r1"
@@ -74,7 +79,7 @@ t1=$(now)
 l_cp=$(secs "$t0" "$t1")
 printf '%-34s %8s s\n' "push (16 at once)" "$p_fast" \
     "push -j 1" "$p_slow" "cp one by one" "$p_cp" \
-    "push again (nothing to send)" "$p_again" \
+    "check $N objects there" "$p_again" \
     "pull (16 at once)" "$l_fast" "pull -j 1" "$l_slow" \
     "cp one by one (pull side)" "$l_cp"
 echo "push speed-up over -j 1: $(ratio "$p_fast" "$p_slow"), over cp: $(ratio "$p_fast" "$p_cp")"
@@ -103,18 +108,46 @@ ep=http://127.0.0.1:$port
     "$MLP" remote add s3slow s3://mlp/slow &&
     "$MLP" config remote.s3slow.endpoint "$ep" &&
     "$MLP" config remote.s3slow.batch false)
-p_fast=$(timed src "$MLP" -q push s3fast)
-p_slow=$(timed src "$MLP" -q push -j 1 s3slow)
-p_again=$(timed src "$MLP" -q push s3fast)
-p_again_slow=$(timed src "$MLP" -q push -j 1 s3slow)
+p_fast=$(timed src "$MLP" -q push s3fast models:/many/1)
+p_slow=$(timed src "$MLP" -q push -j 1 s3slow models:/many/1)
+p_again=$(timed src "$MLP" -q push s3fast models:/same/1)
+p_again_slow=$(timed src "$MLP" -q push -j 1 s3slow models:/same/1)
 fresh c1 s3://mlp/fast "$ep"
 l_fast=$(timed c1 "$MLP" -q pull)
 fresh c2 s3://mlp/fast "$ep"
 l_slow=$(timed c2 "$MLP" -q pull -j 1)
-printf '%-34s %8s s\n' "push (16 at once, listed)" "$p_fast" \
+# what a script does without mlp: one signed curl per object, one after
+# the other (timed on a sample, scaled to N: the requests are independent)
+S=${CURL_SAMPLE:-1000}
+ls src/.mlp/objects/*/* | head -n "$S" > sample
+S=$(wc -l < sample)
+sig="aws:amz:us-east-1:s3"
+t0=$(now)
+while read -r f; do
+	h=$(basename "$(dirname "$f")")$(basename "$f")
+	curl -sf -T "$f" --aws-sigv4 "$sig" --user S3RVER:S3RVER \
+	    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+	    "$ep/mlp/curl/objects/$(echo "$h" | cut -c1-2)/$(echo "$h" | cut -c3-)"
+done < sample
+t1=$(now)
+p_curl=$(echo "$t0 $t1 $S $N" | awk '{ printf "%.2f", ($2 - $1) / 1e9 * $4 / $3 }')
+mkdir curl-pull
+t0=$(now)
+while read -r f; do
+	h=$(basename "$(dirname "$f")")$(basename "$f")
+	curl -sf --aws-sigv4 "$sig" --user S3RVER:S3RVER \
+	    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -o "curl-pull/$h" \
+	    "$ep/mlp/fast/objects/$(echo "$h" | cut -c1-2)/$(echo "$h" | cut -c3-)"
+done < sample
+t1=$(now)
+l_curl=$(echo "$t0 $t1 $S $N" | awk '{ printf "%.2f", ($2 - $1) / 1e9 * $4 / $3 }')
+printf '%-40s %8s s\n' "push (16 at once, listed)" "$p_fast" \
     "push -j 1, a HEAD per object" "$p_slow" \
-    "push again (listed)" "$p_again" \
-    "push again (a HEAD per object)" "$p_again_slow" \
-    "pull (16 at once)" "$l_fast" "pull -j 1" "$l_slow"
-echo "push speed-up: $(ratio "$p_fast" "$p_slow"); existence check speed-up: $(ratio "$p_again" "$p_again_slow")"
-echo "pull speed-up: $(ratio "$l_fast" "$l_slow")"
+    "curl one by one ($S timed, x $N/$S)" "$p_curl" \
+    "check $N objects there (listed)" "$p_again" \
+    "check $N objects there (a HEAD each)" "$p_again_slow" \
+    "pull (16 at once)" "$l_fast" "pull -j 1" "$l_slow" \
+    "curl one by one ($S timed, x $N/$S)" "$l_curl"
+echo "push speed-up over curl one by one: $(ratio "$p_fast" "$p_curl"), over -j 1: $(ratio "$p_fast" "$p_slow")"
+echo "pull speed-up over curl one by one: $(ratio "$l_fast" "$l_curl"), over -j 1: $(ratio "$l_fast" "$l_slow")"
+echo "existence check speed-up (listing over HEADs): $(ratio "$p_again" "$p_again_slow")"
