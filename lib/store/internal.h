@@ -8,6 +8,7 @@
 
 #include "../db/db.h"
 #include "store.h"
+#include "remote.h"
 
 /* Files smaller than this are read into memory and written buffered;
  * larger ones go through the pipeline (stream.c). */
@@ -103,5 +104,19 @@ int store_open_object(struct mlp_store *st, const struct mlp_oid *oid,
 /* Sets err to MLP_ECORRUPT for an object whose content hashes to found. */
 int store_corrupt(struct mlp_err *err, const struct mlp_oid *oid,
     const struct mlp_oid *found);
+
+/* The S3 backend's pure parts (remote-s3.c), for unit tests. SigV4's URI
+ * encoding: unreserved bytes as they are, '/' too when keep_slash, the
+ * rest %XX (uppercase). */
+void s3_uri_encode(struct mlp_buf *b, const char *s, int keep_slash);
+/* A ListObjectsV2 query for prefix, continuing after token (NULL for the
+ * first page), its parameters sorted by name. */
+void s3_list_query(struct mlp_buf *q, const char *token, const char *prefix);
+/* Calls fn for every <Contents> of a ListObjectsV2 page whose key starts
+ * with prefix (with the prefix cut off, entities decoded); sets
+ * *truncated and token (the next continuation token) when the page says
+ * there is more. Returns fn's first non-zero value, else 0. */
+int s3_parse_list(const char *xml, const char *prefix, mlp_remote_list_fn fn,
+    void *ud, struct mlp_buf *token, int *truncated);
 
 #endif

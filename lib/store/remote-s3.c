@@ -27,6 +27,7 @@
 
 #include "curl.h"
 #include "remote.h"
+#include "internal.h"
 
 #define EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -153,10 +154,8 @@ s3_open(struct mlp_remote_conn **out, const struct mlp_remote_cfg *cfg,
 	return 0;
 }
 
-/* SigV4's URI encoding: unreserved bytes as they are, '/' too when
- * keep_slash, the rest %XX. */
-static void
-uri_encode(struct mlp_buf *b, const char *s, int keep_slash)
+void
+s3_uri_encode(struct mlp_buf *b, const char *s, int keep_slash)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' ||
@@ -241,7 +240,7 @@ perform(struct mlp_remote_conn *c, struct req *r, struct mlp_err *err)
 
 		mlp_buf_adds(&k, c->prefix);
 		mlp_buf_adds(&k, r->key);
-		uri_encode(&url, k.s, 1);
+		s3_uri_encode(&url, k.s, 1);
 		mlp_buf_release(&k);
 	}
 	if (r->query) {
@@ -326,6 +325,57 @@ xml_unescape(struct mlp_buf *b, const char *s, size_t n)
 	}
 }
 
+void
+s3_list_query(struct mlp_buf *q, const char *token, const char *prefix)
+{
+	/* sorted by name, as SigV4's canonical query wants and curl 7.88
+	 * does not do for us */
+	if (token) {
+		mlp_buf_adds(q, "continuation-token=");
+		s3_uri_encode(q, token, 0);
+		mlp_buf_addc(q, '&');
+	}
+	mlp_buf_adds(q, "list-type=2&prefix=");
+	s3_uri_encode(q, prefix, 0);
+}
+
+int
+s3_parse_list(const char *xml, const char *prefix, mlp_remote_list_fn fn,
+    void *ud, struct mlp_buf *token, int *truncated)
+{
+	size_t plen = strlen(prefix);
+	const char *p = xml, *t, *te;
+	int rc = 0;
+
+	while (rc == 0 && (p = strstr(p, "<Contents>"))) {
+		const char *end = strstr(p, "</Contents>");
+		const char *k = strstr(p, "<Key>"), *ke;
+		const char *sz = strstr(p, "<Size>");
+		struct mlp_buf key = MLP_BUF_INIT;
+
+		if (!end || !k || k > end || !(ke = strstr(k, "</Key>")) ||
+		    ke > end)
+			break;
+		xml_unescape(&key, k + 5, (size_t)(ke - k - 5));
+		if (key.len >= plen && strncmp(key.s, prefix, plen) == 0)
+			rc = fn(key.s + plen, sz && sz < end ?
+			    strtoull(sz + 6, NULL, 10) : 0, ud);
+		mlp_buf_release(&key);
+		p = end;
+	}
+	mlp_buf_reset(token);
+	*truncated = strstr(xml, "<IsTruncated>true</IsTruncated>") != NULL;
+	if (*truncated) {
+		t = strstr(xml, "<NextContinuationToken>");
+		te = t ? strstr(t, "</NextContinuationToken>") : NULL;
+		if (!t || !te || te == t + 23)
+			*truncated = 0;	/* no token: stop rather than loop */
+		else
+			xml_unescape(token, t + 23, (size_t)(te - t - 23));
+	}
+	return rc;
+}
+
 /* Calls fn for every key under prefix (relative to the remote's prefix),
  * one ListObjectsV2 page at a time. */
 static int
@@ -333,7 +383,6 @@ list_keys(struct mlp_remote_conn *c, const char *prefix,
     mlp_remote_list_fn fn, void *ud, struct mlp_err *err)
 {
 	struct mlp_buf token = MLP_BUF_INIT, full = MLP_BUF_INIT;
-	size_t plen = strlen(c->prefix);
 	int rc = 0, more = 1;
 
 	mlp_buf_adds(&full, c->prefix);
@@ -341,16 +390,8 @@ list_keys(struct mlp_remote_conn *c, const char *prefix,
 	while (more && rc == 0) {
 		struct mlp_buf q = MLP_BUF_INIT;
 		struct req r;
-		const char *p;
 
-		/* sorted: continuation-token, list-type, prefix */
-		if (token.len) {
-			mlp_buf_adds(&q, "continuation-token=");
-			uri_encode(&q, token.s, 0);
-			mlp_buf_addc(&q, '&');
-		}
-		mlp_buf_adds(&q, "list-type=2&prefix=");
-		uri_encode(&q, full.s, 0);
+		s3_list_query(&q, token.len ? token.s : NULL, full.s);
 		req_init(&r, "GET", NULL);
 		r.query = q.s;
 		rc = perform(c, &r, err);
@@ -360,35 +401,7 @@ list_keys(struct mlp_remote_conn *c, const char *prefix,
 			break;
 		}
 		mlp_buf_grow(&r.io.out, 0);
-		p = r.io.out.s;
-		while (rc == 0 && (p = strstr(p, "<Contents>"))) {
-			const char *end = strstr(p, "</Contents>");
-			const char *k = strstr(p, "<Key>"), *ke;
-			const char *sz = strstr(p, "<Size>");
-			struct mlp_buf key = MLP_BUF_INIT;
-
-			if (!end || !k || k > end || !(ke = strstr(k, "</Key>")))
-				break;
-			xml_unescape(&key, k + 5, (size_t)(ke - k - 5));
-			if (key.len >= plen && strncmp(key.s, c->prefix, plen)
-			    == 0)
-				rc = fn(key.s + plen, sz && sz < end ?
-				    strtoull(sz + 6, NULL, 10) : 0, ud);
-			mlp_buf_release(&key);
-			p = end;
-		}
-		more = strstr(r.io.out.s, "<IsTruncated>true</IsTruncated>") != NULL;
-		mlp_buf_reset(&token);
-		if (more) {
-			const char *t = strstr(r.io.out.s, "<NextContinuationToken>");
-			const char *te = t ? strstr(t, "</NextContinuationToken>") :
-			    NULL;
-
-			if (!t || !te)
-				more = 0;
-			else
-				xml_unescape(&token, t + 23, (size_t)(te - t - 23));
-		}
+		rc = s3_parse_list(r.io.out.s, c->prefix, fn, ud, &token, &more);
 		mlp_buf_release(&r.io.out);
 	}
 	mlp_buf_release(&token);
