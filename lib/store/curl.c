@@ -125,3 +125,48 @@ mlp_curl_io_setup(CURL *h, struct mlp_curl_io *io, const char *method)
 		(mlp_curl.curl_easy_setopt)(h, CURLOPT_NOBODY, 1L);
 	}
 }
+
+void
+mlp_curl_pool_init(struct mlp_curl_pool *p)
+{
+	pthread_mutex_init(&p->lock, NULL);
+	p->nidle = 0;
+}
+
+void
+mlp_curl_pool_release(struct mlp_curl_pool *p)
+{
+	for (size_t i = 0; i < p->nidle; i++)
+		(mlp_curl.curl_easy_cleanup)(p->idle[i]);
+	p->nidle = 0;
+	pthread_mutex_destroy(&p->lock);
+}
+
+CURL *
+mlp_curl_pool_get(struct mlp_curl_pool *p)
+{
+	CURL *h = NULL;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->nidle)
+		h = p->idle[--p->nidle];
+	pthread_mutex_unlock(&p->lock);
+	if (h)
+		(mlp_curl.curl_easy_reset)(h);
+	else
+		h = (mlp_curl.curl_easy_init)();
+	return h;
+}
+
+void
+mlp_curl_pool_put(struct mlp_curl_pool *p, CURL *h)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->nidle < MLP_CURL_POOL_MAX) {
+		p->idle[p->nidle++] = h;
+		h = NULL;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (h)
+		(mlp_curl.curl_easy_cleanup)(h);
+}

@@ -6,6 +6,7 @@
 
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -60,5 +61,21 @@ struct mlp_curl_io {
  * body-less request for HEAD; and with io->trace set, the request headers
  * printed to stderr. */
 void mlp_curl_io_setup(CURL *h, struct mlp_curl_io *io, const char *method);
+
+/* Easy handles kept for reuse, so that their connections stay open
+ * between requests (keep-alive) across the transfer threads. */
+#define MLP_CURL_POOL_MAX 1024
+struct mlp_curl_pool {
+	pthread_mutex_t lock;
+	CURL *idle[MLP_CURL_POOL_MAX];
+	size_t nidle;
+};
+void mlp_curl_pool_init(struct mlp_curl_pool *p);
+/* Cleans up the idle handles. */
+void mlp_curl_pool_release(struct mlp_curl_pool *p);
+/* An idle handle, reset, or a new one; NULL when libcurl cannot make one. */
+CURL *mlp_curl_pool_get(struct mlp_curl_pool *p);
+/* Gives h back for reuse (cleaned up when the pool is full). */
+void mlp_curl_pool_put(struct mlp_curl_pool *p, CURL *h);
 
 #endif

@@ -29,16 +29,13 @@
 #include "curl.h"
 #include "remote.h"
 
-#define MAX_HANDLES 1024
 
 struct mlp_remote_conn {
 	char *base;		/* the URL without a trailing '/' */
 	char *auth;		/* "Authorization: Bearer ...", or NULL */
 	char *user, *password, *ca_info;
 	int verify, jobs, batch, trace;
-	pthread_mutex_t lock;
-	CURL *idle[MAX_HANDLES];
-	size_t nidle;
+	struct mlp_curl_pool pool;
 };
 
 static int
@@ -74,9 +71,7 @@ web_close(struct mlp_remote_conn *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->nidle; i++)
-		(mlp_curl.curl_easy_cleanup)(c->idle[i]);
-	pthread_mutex_destroy(&c->lock);
+	mlp_curl_pool_release(&c->pool);
 	free(c->base);
 	free(c->auth);
 	free(c->user);
@@ -104,7 +99,7 @@ web_open(struct mlp_remote_conn **out, const struct mlp_remote_cfg *cfg,
 	if ((rc = mlp_curl_load(err)) < 0)
 		return rc;
 	c = xcalloc(1, sizeof(*c));
-	pthread_mutex_init(&c->lock, NULL);
+	mlp_curl_pool_init(&c->pool);
 	while (n && cfg->url[n - 1] == '/')
 		n--;
 	c->base = xstrndup(cfg->url, n);
@@ -131,35 +126,6 @@ struct req {
 	struct mlp_curl_io io;	/* body and response */
 };
 
-static CURL *
-handle_get(struct mlp_remote_conn *c)
-{
-	CURL *h = NULL;
-
-	pthread_mutex_lock(&c->lock);
-	if (c->nidle)
-		h = c->idle[--c->nidle];
-	pthread_mutex_unlock(&c->lock);
-	if (h)
-		(mlp_curl.curl_easy_reset)(h);
-	else
-		h = (mlp_curl.curl_easy_init)();
-	return h;
-}
-
-static void
-handle_put(struct mlp_remote_conn *c, CURL *h)
-{
-	pthread_mutex_lock(&c->lock);
-	if (c->nidle < MAX_HANDLES) {
-		c->idle[c->nidle++] = h;
-		h = NULL;
-	}
-	pthread_mutex_unlock(&c->lock);
-	if (h)
-		(mlp_curl.curl_easy_cleanup)(h);
-}
-
 /* Percent-encodes a key, keeping '/' and the unreserved bytes. */
 static void
 key_encode(struct mlp_buf *b, const char *s)
@@ -184,7 +150,7 @@ perform(struct mlp_remote_conn *c, struct req *r, struct mlp_err *err)
 	long code = 0;
 	int rc = 0;
 
-	if (!(h = handle_get(c)))
+	if (!(h = mlp_curl_pool_get(&c->pool)))
 		return mlp_err_set(err, MLP_EFAIL, "cannot start a libcurl "
 		    "request");
 	mlp_buf_adds(&url, c->base);
@@ -232,7 +198,7 @@ perform(struct mlp_remote_conn *c, struct req *r, struct mlp_err *err)
 	}
 	(mlp_curl.curl_slist_free_all)(hdrs);
 	mlp_buf_release(&url);
-	handle_put(c, h);
+	mlp_curl_pool_put(&c->pool, h);
 	return rc;
 }
 

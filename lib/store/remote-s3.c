@@ -31,7 +31,6 @@
 
 #define EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-#define MAX_HANDLES 1024
 
 struct mlp_remote_conn {
 	char *base;		/* https://bucket.s3.region.amazonaws.com or
@@ -41,9 +40,7 @@ struct mlp_remote_conn {
 	char *userpwd;		/* KEY:SECRET */
 	char *token;		/* session token header, or NULL */
 	int jobs, batch, trace;
-	pthread_mutex_t lock;
-	CURL *idle[MAX_HANDLES];
-	size_t nidle;
+	struct mlp_curl_pool pool;
 };
 
 static int
@@ -70,9 +67,7 @@ s3_close(struct mlp_remote_conn *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->nidle; i++)
-		(mlp_curl.curl_easy_cleanup)(c->idle[i]);
-	pthread_mutex_destroy(&c->lock);
+	mlp_curl_pool_release(&c->pool);
 	free(c->base);
 	free(c->prefix);
 	free(c->sigv4);
@@ -113,7 +108,7 @@ s3_open(struct mlp_remote_conn **out, const struct mlp_remote_cfg *cfg,
 	if ((rc = mlp_curl_load(err)) < 0)
 		return rc;
 	c = xcalloc(1, sizeof(*c));
-	pthread_mutex_init(&c->lock, NULL);
+	mlp_curl_pool_init(&c->pool);
 	b = slash ? xstrndup(bucket, (size_t)(slash - bucket)) :
 	    xstrdup(bucket);
 	if (endpoint) {
@@ -175,35 +170,6 @@ struct req {
 	struct mlp_curl_io io;	/* body and response */
 };
 
-static CURL *
-handle_get(struct mlp_remote_conn *c)
-{
-	CURL *h = NULL;
-
-	pthread_mutex_lock(&c->lock);
-	if (c->nidle)
-		h = c->idle[--c->nidle];
-	pthread_mutex_unlock(&c->lock);
-	if (h)
-		(mlp_curl.curl_easy_reset)(h);
-	else
-		h = (mlp_curl.curl_easy_init)();
-	return h;
-}
-
-static void
-handle_put(struct mlp_remote_conn *c, CURL *h)
-{
-	pthread_mutex_lock(&c->lock);
-	if (c->nidle < MAX_HANDLES) {
-		c->idle[c->nidle++] = h;
-		h = NULL;
-	}
-	pthread_mutex_unlock(&c->lock);
-	if (h)
-		(mlp_curl.curl_easy_cleanup)(h);
-}
-
 /* The message in an S3 error body: <Code> and <Message>. */
 static void
 xml_text(const char *xml, const char *tag, char *out, size_t n)
@@ -230,7 +196,7 @@ perform(struct mlp_remote_conn *c, struct req *r, struct mlp_err *err)
 	long code = 0;
 	int rc = 0;
 
-	if (!(h = handle_get(c)))
+	if (!(h = mlp_curl_pool_get(&c->pool)))
 		return mlp_err_set(err, MLP_EFAIL, "cannot start a libcurl "
 		    "request");
 	mlp_buf_adds(&url, c->base);
@@ -283,7 +249,7 @@ perform(struct mlp_remote_conn *c, struct req *r, struct mlp_err *err)
 	}
 	(mlp_curl.curl_slist_free_all)(hdrs);
 	mlp_buf_release(&url);
-	handle_put(c, h);
+	mlp_curl_pool_put(&c->pool, h);
 	return rc;
 }
 
