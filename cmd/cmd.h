@@ -174,6 +174,10 @@ int mlp_ctx_store(struct mlp_ctx *ctx, struct mlp_store **out);
 void mlp_progress(struct mlp_ctx *ctx, const char *what, uint64_t done,
     uint64_t total);
 
+/* The whole command line as a shell would read it back (arguments with
+ * special characters single-quoted), for the record; the caller frees it. */
+char *mlp_ctx_cmdline(const struct mlp_ctx *ctx);
+
 /* Formats a byte count: "512 B", "1.5 KiB", "3.2 GiB". */
 void mlp_fmt_bytes(uint64_t n, char *out, size_t size);
 

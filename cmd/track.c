@@ -291,33 +291,6 @@ static const struct mlp_opt start_opts[] = {
 	{ 0, 0, NULL, NULL, NULL },
 };
 
-static char *
-join_argv(int argc, char **argv)
-{
-	struct mlp_buf b = MLP_BUF_INIT;
-
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		int quote = !*a || strpbrk(a, " \t\n'\"\\$`;&|<>*?()") != NULL;
-
-		if (i)
-			mlp_buf_addc(&b, ' ');
-		if (!quote) {
-			mlp_buf_adds(&b, a);
-			continue;
-		}
-		mlp_buf_addc(&b, '\'');
-		for (; *a; a++) {
-			if (*a == '\'')
-				mlp_buf_adds(&b, "'\\''");
-			else
-				mlp_buf_addc(&b, *a);
-		}
-		mlp_buf_addc(&b, '\'');
-	}
-	return mlp_buf_detach(&b);
-}
-
 static int
 track_start(struct mlp_ctx *ctx, int argc, char **argv)
 {
@@ -362,7 +335,7 @@ track_start(struct mlp_ctx *ctx, int argc, char **argv)
 		rc = mlp_usage_error(ctx, "unexpected argument '%s'", p.pos[0]);
 		goto out;
 	}
-	cmdline = join_argv(ctx->argc, ctx->argv);
+	cmdline = mlp_ctx_cmdline(ctx);
 	mlp_track_source_tags(cmdline, &src, &nsrc);
 	free(cmdline);
 	/* user tags come after the system ones, so they may override */

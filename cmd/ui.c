@@ -302,3 +302,30 @@ mlp_ctx_store(struct mlp_ctx *ctx, struct mlp_store **out)
 	*out = ctx->store;
 	return 0;
 }
+
+char *
+mlp_ctx_cmdline(const struct mlp_ctx *ctx)
+{
+	struct mlp_buf b = MLP_BUF_INIT;
+
+	for (int i = 0; i < ctx->argc; i++) {
+		const char *a = ctx->argv[i];
+		int quote = !*a || strpbrk(a, " \t\n'\"\\$`;&|<>*?()") != NULL;
+
+		if (i)
+			mlp_buf_addc(&b, ' ');
+		if (!quote) {
+			mlp_buf_adds(&b, a);
+			continue;
+		}
+		mlp_buf_addc(&b, '\'');
+		for (; *a; a++) {
+			if (*a == '\'')
+				mlp_buf_adds(&b, "'\\''");
+			else
+				mlp_buf_addc(&b, *a);
+		}
+		mlp_buf_addc(&b, '\'');
+	}
+	return mlp_buf_detach(&b);
+}

@@ -22,6 +22,7 @@ enum {
 	MLP_ENOREPO = -8,	/* no .mlp/ found */
 	MLP_ECORRUPT = -9,	/* data on disk is damaged or not ours */
 	MLP_ESYNTAX = -10,	/* a parse error; err->pos holds the column */
+	MLP_EINTR = -11,	/* stopped by the user (Ctrl-C) */
 };
 
 struct mlp_err {
@@ -93,6 +94,10 @@ double mlp_mono(void);
 void mlp_fmt_time(int64_t ms, char *out, size_t n);
 /* Formats a duration in ms as "1h02m", "3m04s", "5.2s", "120ms". */
 void mlp_fmt_duration(int64_t ms, char *out, size_t n);
+
+/* Removes path and, when it is a directory, everything below it (no
+ * symlink is followed). A missing path is not an error. */
+int mlp_remove_tree(const char *path, struct mlp_err *err);
 
 /* Fills out with n random bytes from the kernel; 0 or MLP_EFAIL. */
 int mlp_random(void *out, size_t n, struct mlp_err *err);

@@ -1,11 +1,13 @@
 /* Time, random ids, strict number parsing and the logging hook. */
 #include <errno.h>
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core.h"
 
@@ -228,4 +230,26 @@ mlp_log(enum mlp_log_level lvl, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_fn(lvl, msg, log_ud);
+}
+
+static int
+remove_entry(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 &&
+	    errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+int
+mlp_remove_tree(const char *path, struct mlp_err *err)
+{
+	if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 &&
+	    errno != ENOENT)
+		return mlp_err_set(err, MLP_EFAIL, "cannot remove '%s': %s",
+		    path, strerror(errno));
+	return 0;
 }

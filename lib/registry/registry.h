@@ -420,4 +420,12 @@ int mlp_registry_import_mem(struct mlp_db *db, struct mlp_store *st,
     const struct mlp_import_opts *o, struct mlp_import_result *out,
     struct mlp_err *err);
 
+/* Loads the model a source names (load.c): a path (a model directory,
+ * model.json, MLmodel or an XGBoost JSON file; db and st may be NULL),
+ * runs:/RUN/PATH or a models:/ URI (checked out of the store into tmp/,
+ * verified on the way, and loaded). Free *out with mlp_model_free(). */
+struct mlp_model;
+int mlp_registry_load_model(struct mlp_db *db, struct mlp_store *st,
+    const char *source, struct mlp_model **out, struct mlp_err *err);
+
 #endif

@@ -21,7 +21,7 @@ static const struct {
 };
 
 const char *
-mlp_metric_name(enum mlp_metric m)
+mlp_metric_name(enum mlp_metric_id m)
 {
 	return (unsigned)m < MLP_METRIC_COUNT ? metrics[m].name : NULL;
 }
@@ -36,13 +36,13 @@ mlp_metric_parse(const char *name)
 }
 
 int
-mlp_metric_maximize(enum mlp_metric m)
+mlp_metric_maximize(enum mlp_metric_id m)
 {
 	return (unsigned)m < MLP_METRIC_COUNT && metrics[m].maximize;
 }
 
 size_t
-mlp_metric_defaults(int objective, enum mlp_metric *out)
+mlp_metric_defaults(int objective, enum mlp_metric_id *out)
 {
 	switch (objective) {
 	case MLP_OBJ_LOGISTIC:
@@ -155,7 +155,7 @@ auc(const float *y, const double *pred, size_t n)
 }
 
 double
-mlp_metric_eval(enum mlp_metric m, const float *y, const double *pred,
+mlp_metric_eval(enum mlp_metric_id m, const float *y, const double *pred,
     size_t n, int k)
 {
 	double s = 0, mean = 0, ss = 0;

@@ -75,7 +75,7 @@ const char *mlp_params_str(const struct mlp_params *p,
 
 /* Metric names: logloss, auc, accuracy, rmse, mae, r2 (binary and
  * regression), mlogloss, maccuracy (multi-class). */
-enum mlp_metric {
+enum mlp_metric_id {
 	MLP_METRIC_LOGLOSS,
 	MLP_METRIC_AUC,
 	MLP_METRIC_ACCURACY,
@@ -87,16 +87,16 @@ enum mlp_metric {
 	MLP_METRIC_COUNT
 };
 
-const char *mlp_metric_name(enum mlp_metric m);
+const char *mlp_metric_name(enum mlp_metric_id m);
 /* -1 when unknown. */
 int mlp_metric_parse(const char *name);
 /* 1 when larger is better (auc, accuracy, r2, maccuracy), else 0. */
-int mlp_metric_maximize(enum mlp_metric m);
+int mlp_metric_maximize(enum mlp_metric_id m);
 /* The metrics logged by default for an objective (MLP_OBJ_*), at most 4;
  * returns how many: binary: logloss, auc, accuracy; squared error: rmse,
  * mae, r2; multi: mlogloss, maccuracy. The first is the one early
  * stopping watches unless told otherwise. */
-size_t mlp_metric_defaults(int objective, enum mlp_metric *out);
+size_t mlp_metric_defaults(int objective, enum mlp_metric_id *out);
 
 /* The metric over n rows: y holds labels (0/1 for binary, class index
  * for multi, any value for regression), pred the model's outputs
@@ -107,7 +107,7 @@ size_t mlp_metric_defaults(int objective, enum mlp_metric *out);
  * accuracy thresholds p at 0.5; R2 is 1 - SSres/SStot (0 when y is
  * constant). Returns NaN when n is 0. AUC sorts a copy (O(n log n),
  * allocates); the others are one pass and do not allocate. */
-double mlp_metric_eval(enum mlp_metric m, const float *y, const double *pred,
+double mlp_metric_eval(enum mlp_metric_id m, const float *y, const double *pred,
     size_t n, int k);
 
 /* ---- learners ---- */

@@ -94,7 +94,7 @@ test_metrics(void)
 	const double pr[] = { 2.5, 0.0, 2, 8 };
 	const float ym[] = { 0, 2, 1 };
 	const double pm[] = { 0.7, 0.2, 0.1, 0.1, 0.3, 0.6, 0.3, 0.3, 0.4 };
-	enum mlp_metric d[4];
+	enum mlp_metric_id d[4];
 
 	near(mlp_metric_eval(MLP_METRIC_AUC, y1, p1, 4, 1), 0.75,
 	    "auc of the scikit-learn example");

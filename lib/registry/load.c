@@ -1,0 +1,50 @@
+/* Loading a model from any model source (path, runs:/, models:/). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../model/model.h"
+#include "../store/store.h"
+#include "registry.h"
+
+int
+mlp_registry_load_model(struct mlp_db *db, struct mlp_store *st,
+    const char *source, struct mlp_model **out, struct mlp_err *err)
+{
+	struct mlp_source src = { 0 };
+	struct mlp_oid oid;
+	char *dir = NULL, *dest = NULL;
+	int rc;
+
+	*out = NULL;
+	if (strncmp(source, "runs:/", 6) != 0 &&
+	    strncmp(source, "models:/", 8) != 0)
+		return mlp_model_load(source, out, err);
+	if (!db || !st)
+		return mlp_err_set(err, MLP_ENOREPO, "'%s' needs a repository "
+		    "(no .mlp/ found)", source);
+	if ((rc = mlp_registry_source(db, st, source, &src, err)) < 0)
+		return rc;
+	dir = xasprintf("%s/load-XXXXXX", mlp_store_tmp_dir(st));
+	if (!mkdtemp(dir)) {
+		rc = mlp_err_set(err, MLP_EFAIL, "cannot create '%s': %s", dir,
+		    strerror(errno));
+		goto out;
+	}
+	/* a single file keeps its own name's meaning: an XGBoost JSON or a
+	 * model.json is recognised by content */
+	dest = xasprintf("%s/%s", dir, src.is_tree ? "model" : "model.json");
+	if ((rc = mlp_oid_parse(src.oid, &oid, err)) < 0 ||
+	    (rc = mlp_store_checkout(st, &oid, src.is_tree, dest, 0, err)) < 0)
+		goto out;
+	if ((rc = mlp_model_load(dest, out, err)) < 0)
+		mlp_err_prefix(err, "%s", source);
+out:
+	if (dir && dir[0])
+		mlp_remove_tree(dir, NULL);
+	free(dir);
+	free(dest);
+	mlp_source_release(&src);
+	return rc;
+}

@@ -1,0 +1,760 @@
+/* The training runner: data, a tracked run, the learner, the model. */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../model/model.h"
+#include "../registry/registry.h"
+#include "../store/store.h"
+#include "../track/track.h"
+#include "runner.h"
+
+/* The data a learner sees: feature columns and labels, borrowed from the
+ * frames or owned after a split. */
+struct split {
+	size_t n;
+	float **x;		/* nfeat columns */
+	float *y;
+	int owned;		/* x[j] and y are ours */
+};
+
+struct data {
+	struct mlp_frame *train, *valid;
+	size_t nfeat;
+	int *fidx;		/* feature j is column fidx[j] of train */
+	struct mlp_column *feat;	/* nfeat descriptions (borrowed) */
+	struct split tr, va;
+	char valid_digest[65];
+};
+
+static void
+split_release(struct split *s, size_t nfeat)
+{
+	if (s->owned) {
+		for (size_t j = 0; j < nfeat; j++)
+			free(s->x[j]);
+		free(s->y);
+	}
+	free(s->x);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+data_release(struct data *d)
+{
+	split_release(&d->tr, d->nfeat);
+	split_release(&d->va, d->nfeat);
+	mlp_frame_free(d->train);
+	mlp_frame_free(d->valid);
+	free(d->fidx);
+	free(d->feat);
+	memset(d, 0, sizeof(*d));
+}
+
+static int
+no_column(const struct mlp_frame *f, const char *what, const char *name,
+    struct mlp_err *err)
+{
+	struct mlp_buf b = MLP_BUF_INIT;
+	int rc;
+
+	for (size_t j = 0; j < f->ncols && j < 20; j++)
+		mlp_buf_addf(&b, "%s%s", j ? ", " : "", f->col[j].name);
+	if (f->ncols > 20)
+		mlp_buf_adds(&b, ", ...");
+	rc = mlp_err_set(err, MLP_EINVAL, "'%s' has no %s column '%s' "
+	    "(columns: %s)", f->source ? f->source : "data", what, name,
+	    mlp_buf_str(&b));
+	mlp_buf_release(&b);
+	return rc;
+}
+
+/* A target must be a finite number in every row. */
+static int
+check_target(const char *file, const char *target, const float *y, size_t n,
+    struct mlp_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(y[i]))
+			return mlp_err_set(err, MLP_EINVAL, "'%s' row %zu: the "
+			    "target '%s' is %s", file, i + 1, target,
+			    isnan(y[i]) ? "missing or NaN" : "infinite");
+	return 0;
+}
+
+/* splitmix64: the valid_fraction split, a pure function of seed and row */
+static uint64_t
+mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static void
+split_fraction(struct data *d, int ti, double frac, long seed)
+{
+	const struct mlp_frame *f = d->train;
+	unsigned char *in_valid = xmalloc(f->nrows + 1);
+	size_t nv = 0, a = 0, b = 0;
+	uint64_t cut = (uint64_t)(frac * 18446744073709551615.0);
+
+	for (size_t i = 0; i < f->nrows; i++) {
+		in_valid[i] = mix((uint64_t)seed * 0x100000001b3ULL + i) < cut;
+		nv += in_valid[i];
+	}
+	d->tr.n = f->nrows - nv;
+	d->va.n = nv;
+	d->tr.owned = d->va.owned = 1;
+	d->tr.x = xcalloc(d->nfeat + 1, sizeof(float *));
+	d->va.x = xcalloc(d->nfeat + 1, sizeof(float *));
+	for (size_t j = 0; j <= d->nfeat; j++) {
+		const float *src = f->cols[j < d->nfeat ? d->fidx[j] : ti];
+		float *t = xmalloc((d->tr.n + 1) * sizeof(float));
+		float *v = xmalloc((d->va.n + 1) * sizeof(float));
+
+		a = b = 0;
+		for (size_t i = 0; i < f->nrows; i++) {
+			if (in_valid[i])
+				v[b++] = src[i];
+			else
+				t[a++] = src[i];
+		}
+		if (j < d->nfeat) {
+			d->tr.x[j] = t;
+			d->va.x[j] = v;
+		} else {
+			d->tr.y = t;
+			d->va.y = v;
+		}
+	}
+	free(in_valid);
+}
+
+/* Reads the validation file with the training columns as its schema, so
+ * its categories get the training codes. */
+static int
+read_valid(struct data *d, const char *path, const char *target, int ti,
+    struct mlp_err *err)
+{
+	struct mlp_column *schema = xcalloc(d->nfeat + 1, sizeof(*schema));
+	struct mlp_csv_stream *cs = NULL;
+	struct mlp_frame *chunk = NULL;
+	size_t alloc = 0, got;
+	int rc;
+
+	memcpy(schema, d->feat, d->nfeat * sizeof(*schema));
+	schema[d->nfeat] = d->train->col[ti];
+	d->va.owned = 1;
+	d->va.x = xcalloc(d->nfeat + 1, sizeof(float *));
+	if ((rc = mlp_csv_stream_open(&cs, path, schema, d->nfeat + 1, NULL,
+	    err)) < 0)
+		goto out;
+	while ((rc = mlp_csv_stream_next(cs, 65536, &chunk, &got, err)) == 0 &&
+	    got > 0) {
+		if (d->va.n + got > alloc) {
+			alloc = (d->va.n + got) * 2;
+			for (size_t j = 0; j < d->nfeat; j++)
+				d->va.x[j] = xrealloc(d->va.x[j],
+				    alloc * sizeof(float));
+			d->va.y = xrealloc(d->va.y, alloc * sizeof(float));
+		}
+		for (size_t j = 0; j < d->nfeat; j++)
+			memcpy(d->va.x[j] + d->va.n, chunk->cols[j],
+			    got * sizeof(float));
+		memcpy(d->va.y + d->va.n, chunk->cols[d->nfeat],
+		    got * sizeof(float));
+		d->va.n += got;
+	}
+	if (rc < 0)
+		goto out;
+	if (d->va.n == 0) {
+		rc = mlp_err_set(err, MLP_EINVAL, "'%s' has no rows", path);
+		goto out;
+	}
+	rc = check_target(path, target, d->va.y, d->va.n, err);
+	if (rc == 0)
+		rc = mlp_data_digest(path, d->valid_digest, err);
+out:
+	if (chunk)
+		chunk->col = NULL;	/* the schema's, borrowed */
+	mlp_frame_free(chunk);
+	mlp_csv_stream_close(cs);
+	free(schema);
+	return rc;
+}
+
+static int
+load_data(const struct mlp_train_spec *s, int threads, struct data *d,
+    struct mlp_err *err)
+{
+	struct mlp_csv_opts o = { 0 };
+	const char **cat = xcalloc(s->categorical.n + 1, sizeof(*cat));
+	const struct mlp_frame *f;
+	int ti, rc;
+
+	for (size_t i = 0; i < s->categorical.n; i++)
+		cat[i] = s->categorical.v[i];
+	o.nthreads = threads;
+	o.categorical = cat;
+	rc = mlp_csv_read(s->data, &o, &d->train, err);
+	free(cat);
+	if (rc < 0)
+		return rc;
+	f = d->train;
+	if ((ti = mlp_frame_find(f, s->target)) < 0)
+		return no_column(f, "target", s->target, err);
+	if (f->col[ti].type != MLP_COL_NUM)
+		return mlp_err_set(err, MLP_EINVAL, "'%s': the target '%s' is "
+		    "not numeric (found '%s'); encode its classes as 0, 1, ...",
+		    s->data, s->target, f->col[ti].levels[0]);
+	d->nfeat = s->features.n ? s->features.n : f->ncols - 1;
+	if (d->nfeat == 0)
+		return mlp_err_set(err, MLP_EINVAL, "'%s' has no feature "
+		    "columns besides the target '%s'", s->data, s->target);
+	d->fidx = xcalloc(d->nfeat, sizeof(int));
+	d->feat = xcalloc(d->nfeat, sizeof(*d->feat));
+	for (size_t j = 0, k = 0; j < d->nfeat; j++) {
+		int c;
+
+		if (s->features.n) {
+			if ((c = mlp_frame_find(f, s->features.v[j])) < 0)
+				return no_column(f, "feature", s->features.v[j],
+				    err);
+		} else {
+			if ((int)k == ti)
+				k++;
+			c = (int)k++;
+		}
+		d->fidx[j] = c;
+		d->feat[j] = f->col[c];
+	}
+	if ((rc = check_target(s->data, s->target, f->cols[ti], f->nrows,
+	    err)) < 0)
+		return rc;
+	if (s->valid_fraction > 0) {
+		split_fraction(d, ti, s->valid_fraction, s->seed);
+		if (d->tr.n == 0 || d->va.n == 0)
+			return mlp_err_set(err, MLP_EINVAL, "'%s': %zu rows are "
+			    "too few to hold out %g of them", s->data, f->nrows,
+			    s->valid_fraction);
+		return 0;
+	}
+	d->tr.n = f->nrows;
+	d->tr.x = xcalloc(d->nfeat, sizeof(float *));
+	for (size_t j = 0; j < d->nfeat; j++)
+		d->tr.x[j] = f->cols[d->fidx[j]];
+	d->tr.y = f->cols[ti];
+	if (s->valid)
+		return read_valid(d, s->valid, s->target, ti, err);
+	return 0;
+}
+
+/* The run's bookkeeping while the learner runs. */
+struct run {
+	const struct mlp_train_env *env;
+	const struct mlp_train_spec *spec;
+	const struct mlp_train_events *ev;
+	char uuid[33];
+	char *ckpt_dir;
+	double last_ckpt;
+	int iter;
+	struct mlp_err err;	/* a failure inside the callback */
+};
+
+static int
+log_metrics(struct run *r, const struct mlp_metric_val *m, size_t nm,
+    int64_t step, struct mlp_err *err)
+{
+	struct mlp_logger *lg = NULL;
+	int rc;
+
+	if ((rc = mlp_logger_begin(r->env->db, r->uuid, &lg, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < nm && rc == 0; i++)
+		rc = mlp_logger_metric(lg, m[i].name, m[i].value, step, 0, err);
+	if (rc < 0) {
+		mlp_logger_abort(lg);
+		return rc;
+	}
+	return mlp_logger_commit(lg, err);
+}
+
+static void
+note(const struct mlp_train_events *ev, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+note(const struct mlp_train_events *ev, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!ev || !ev->note)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ev->note(ev->ud, msg);
+}
+
+static int
+cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The checkpoints in dir (their iterations, ascending); the caller frees
+ * *out. */
+static size_t
+list_checkpoints(const char *dir, int **out)
+{
+	DIR *dh = opendir(dir);
+	struct dirent *de;
+	size_t n = 0, alloc = 0;
+
+	*out = NULL;
+	if (!dh)
+		return 0;
+	while ((de = readdir(dh))) {
+		char *end;
+		long it = strtol(de->d_name, &end, 10);
+
+		if (end != de->d_name && strcmp(end, ".json") == 0 && it > 0 &&
+		    it < 100000000) {
+			mlp_grow(out, &alloc, n + 1, sizeof(**out));
+			(*out)[n++] = (int)it;
+		}
+	}
+	closedir(dh);
+	if (n)
+		qsort(*out, n, sizeof(**out), cmp_int);
+	return n;
+}
+
+static void
+prune_checkpoints(const char *dir, int keep)
+{
+	int *its;
+	size_t n = list_checkpoints(dir, &its);
+
+	for (size_t i = 0; i + (size_t)(keep > 0 ? keep : 1) < n; i++) {
+		char *p = xasprintf("%s/%08d.json", dir, its[i]);
+
+		unlink(p);
+		free(p);
+	}
+	free(its);
+}
+
+/* Writes the model so far as ckpt_dir/ITER.json (atomically) and keeps the
+ * newest spec->ckpt_keep. */
+static int
+checkpoint(struct run *r, int iter, const struct mlp_model *m,
+    struct mlp_err *err)
+{
+	char *tmp = xasprintf("%s/.%08d.json.tmp", r->ckpt_dir, iter);
+	char *dst = xasprintf("%s/%08d.json", r->ckpt_dir, iter);
+	int rc;
+
+	if ((rc = mlp_model_write_json(m, tmp, err)) == 0 &&
+	    rename(tmp, dst) < 0)
+		rc = mlp_err_set(err, MLP_EFAIL, "cannot rename '%s': %s", tmp,
+		    strerror(errno));
+	if (rc == 0)
+		prune_checkpoints(r->ckpt_dir, r->spec->ckpt_keep);
+	unlink(tmp);
+	free(tmp);
+	free(dst);
+	return rc;
+}
+
+static int
+on_iter(void *ud, int iter, int total, const struct mlp_metric_val *m,
+    size_t nm, const struct mlp_model *partial)
+{
+	struct run *r = ud;
+	const struct mlp_train_spec *s = r->spec;
+	int rc;
+
+	r->iter = iter;
+	if ((rc = log_metrics(r, m, nm, iter, &r->err)) < 0)
+		return rc;
+	if (r->ev && r->ev->progress)
+		r->ev->progress(r->ev->ud, iter, total, m, nm);
+	if ((s->ckpt_every > 0 && iter % s->ckpt_every == 0) ||
+	    (s->ckpt_seconds > 0 && mlp_mono() - r->last_ckpt >=
+	    s->ckpt_seconds)) {
+		if ((rc = checkpoint(r, iter, partial, &r->err)) < 0)
+			return rc;
+		r->last_ckpt = mlp_mono();
+	}
+	if (r->ev && r->ev->stop && *r->ev->stop)
+		return mlp_err_set(&r->err, MLP_EINTR, "interrupted at "
+		    "iteration %d", iter);
+	return 0;
+}
+
+static int
+log_param(struct mlp_logger *lg, const char *k, const char *v,
+    struct mlp_err *err)
+{
+	return v ? mlp_logger_param(lg, k, v, err) : 0;
+}
+
+/* Params (every learner parameter with its effective value, as XGBoost's
+ * autologging does), the data's digests as tags. */
+static int
+log_inputs(struct run *r, const struct mlp_learner *l, const struct data *d,
+    struct mlp_err *err)
+{
+	const struct mlp_train_spec *s = r->spec;
+	struct mlp_logger *lg = NULL;
+	char buf[64];
+	int rc;
+
+	if ((rc = mlp_logger_begin(r->env->db, r->uuid, &lg, err)) < 0)
+		return rc;
+	rc = log_param(lg, "algo", l->name, err);
+	for (size_t i = 0; i < l->nparams && rc == 0; i++)
+		rc = log_param(lg, l->params[i].name, mlp_params_str(&s->params,
+		    l->params, l->nparams, l->params[i].name), err);
+	if (rc == 0)
+		rc = log_param(lg, "target", s->target, err);
+	snprintf(buf, sizeof(buf), "%zu", d->nfeat);
+	if (rc == 0)
+		rc = log_param(lg, "features", buf, err);
+	if (rc == 0)
+		rc = mlp_logger_tag(lg, "mlp.dataset.train.digest",
+		    d->train->digest, err);
+	if (rc == 0)
+		rc = mlp_logger_tag(lg, "mlp.dataset.train.source", s->data,
+		    err);
+	snprintf(buf, sizeof(buf), "%zu", d->tr.n);
+	if (rc == 0)
+		rc = mlp_logger_tag(lg, "mlp.dataset.train.rows", buf, err);
+	if (rc == 0 && d->va.n) {
+		snprintf(buf, sizeof(buf), "%zu", d->va.n);
+		rc = mlp_logger_tag(lg, "mlp.dataset.valid.rows", buf, err);
+		if (rc == 0)
+			rc = mlp_logger_tag(lg, "mlp.dataset.valid.source",
+			    s->valid ? s->valid : s->data, err);
+		if (rc == 0)
+			rc = mlp_logger_tag(lg, "mlp.dataset.valid.digest",
+			    s->valid ? d->valid_digest : d->train->digest, err);
+	}
+	if (rc < 0) {
+		mlp_logger_abort(lg);
+		return rc;
+	}
+	return mlp_logger_commit(lg, err);
+}
+
+/* Final metrics: the model's own outputs on train and valid, logged one
+ * step after the last iteration (as MLflow's XGBoost autologging logs the
+ * best iteration's metrics), so that they are the run's latest. */
+static int
+final_metrics(struct run *r, const struct mlp_model *m, const struct data *d,
+    struct mlp_train_result *out, struct mlp_err *err)
+{
+	struct mlp_model probs = *m;
+	enum mlp_metric_id which[4];
+	size_t nw = mlp_metric_defaults(m->objective, which), k = 0;
+	struct mlp_metric_val vals[10];
+	int rc = 0;
+
+	if (m->objective == MLP_OBJ_SOFTMAX) {
+		probs.objective = MLP_OBJ_SOFTPROB;
+		probs.nout = probs.num_class;
+	}
+	out->metric_names = xcalloc(2 * nw + 1, sizeof(char *));
+	out->metric_values = xcalloc(2 * nw + 1, sizeof(double));
+	for (int side = 0; side < 2 && rc == 0; side++) {
+		const struct split *sp = side ? &d->va : &d->tr;
+		double *pred;
+
+		if (sp->n == 0)
+			continue;
+		pred = xmalloc(sp->n * (size_t)probs.nout * sizeof(double));
+		rc = mlp_model_predict(&probs, (const float *const *)sp->x,
+		    sp->n, pred, r->spec->threads, err);
+		for (size_t i = 0; i < nw && rc == 0; i++) {
+			out->metric_names[k] = xasprintf("%s_%s", side ? "valid" :
+			    "train", mlp_metric_name(which[i]));
+			out->metric_values[k] = mlp_metric_eval(which[i], sp->y,
+			    pred, sp->n, probs.num_class);
+			vals[k].name = out->metric_names[k];
+			vals[k].value = out->metric_values[k];
+			k++;
+		}
+		free(pred);
+	}
+	out->nmetrics = k;
+	if (rc == 0)
+		rc = log_metrics(r, vals, k, r->iter + 1, err);
+	return rc;
+}
+
+/* Writes the model directory into tmp/, stores it and records it as the
+ * run's artifact. */
+static int
+store_model(struct run *r, const struct mlp_model *m,
+    const struct mlp_train_result *res, struct mlp_err *err)
+{
+	const struct mlp_train_spec *s = r->spec;
+	const char *name = s->output ? s->output : "model";
+	char *base = xasprintf("%s/train-%s", mlp_store_tmp_dir(r->env->st),
+	    r->uuid);
+	char *dir = xasprintf("%s/%s", base, name);
+	struct mlp_model_meta meta = { 0 };
+	struct mlp_put_stats ps = { 0 };
+	struct mlp_oid oid;
+	char hex[65];
+	int is_tree, rc;
+
+	meta.run_id = r->uuid;
+	meta.artifact_path = name;
+	meta.metric_names = (const char *const *)res->metric_names;
+	meta.metric_values = res->metric_values;
+	meta.nmetrics = res->nmetrics;
+	mlp_remove_tree(base, NULL);
+	if (mkdir(base, 0777) < 0) {
+		rc = mlp_err_set(err, MLP_EFAIL, "cannot create '%s': %s", base,
+		    strerror(errno));
+		goto out;
+	}
+	if ((rc = mlp_track_check_artifact_path(name, err)) < 0 ||
+	    (rc = mlp_model_write_dir(m, &meta, dir, err)) < 0 ||
+	    (rc = mlp_store_put_path(r->env->st, dir, &oid, &is_tree, &ps,
+	    err)) < 0)
+		goto out;
+	mlp_oid_fmt(&oid, hex);
+	rc = mlp_track_artifact_add(r->env->db, r->uuid, name, hex, is_tree,
+	    ps.bytes, err);
+out:
+	mlp_remove_tree(base, NULL);
+	free(base);
+	free(dir);
+	return rc;
+}
+
+static int
+store_spec(struct run *r, struct mlp_err *err)
+{
+	struct mlp_put_stats ps = { 0 };
+	struct mlp_oid oid;
+	char hex[65];
+	int is_tree, rc;
+
+	if (!r->spec->path)
+		return 0;
+	if ((rc = mlp_store_put_path(r->env->st, r->spec->path, &oid, &is_tree,
+	    &ps, err)) < 0)
+		return rc;
+	mlp_oid_fmt(&oid, hex);
+	return mlp_track_artifact_add(r->env->db, r->uuid, "spec.yaml", hex,
+	    is_tree, ps.bytes, err);
+}
+
+static int
+register_model(struct run *r, struct mlp_train_result *res,
+    struct mlp_err *err)
+{
+	const struct mlp_train_spec *s = r->spec;
+	struct mlp_version_new vn = { 0 };
+	struct mlp_source src = { 0 };
+	int rc;
+
+	if ((rc = mlp_registry_source(r->env->db, r->env->st, res->artifact,
+	    &src, err)) < 0)
+		goto out;
+	vn.name = s->register_name;
+	vn.oid = src.oid;
+	vn.is_tree = src.is_tree;
+	vn.size = src.size;
+	vn.source = res->artifact;
+	vn.run_uuid = src.run_uuid;
+	vn.code_commit = src.code_commit;
+	vn.user = r->env->user;
+	vn.aliases = (const char *const *)s->register_aliases.v;
+	vn.naliases = s->register_aliases.n;
+	rc = mlp_registry_create_version(r->env->db, &vn, &res->version, err);
+out:
+	mlp_source_release(&src);
+	return rc;
+}
+
+/* Checks what can be checked before a run is started. */
+static int
+precheck(const struct mlp_train_spec *s, const struct mlp_learner **l,
+    struct mlp_err *err)
+{
+	int rc;
+
+	if ((rc = mlp_train_spec_check(s, err)) < 0)
+		return rc;
+	*l = mlp_learner_find(s->algo ? s->algo : "gbdt");
+	if ((rc = mlp_params_check(&s->params, (*l)->name, (*l)->params,
+	    (*l)->nparams, err)) < 0)
+		return rc;
+	if (s->register_name) {
+		if ((rc = mlp_registry_check_name(s->register_name, err)) < 0)
+			return rc;
+		for (size_t i = 0; i < s->register_aliases.n; i++)
+			if ((rc = mlp_registry_check_alias(
+			    s->register_aliases.v[i], err)) < 0)
+				return rc;
+	}
+	return 0;
+}
+
+static int
+start_run(struct run *r, struct mlp_err *err)
+{
+	const struct mlp_train_spec *s = r->spec;
+	struct mlp_run_start rs = { 0 };
+	struct mlp_kv *tags = NULL;
+	size_t ntags = 0;
+	int rc;
+
+	mlp_track_source_tags(r->env->cmdline, &tags, &ntags);
+	rs.experiment = s->experiment;
+	rs.name = s->name;
+	rs.user = r->env->user;
+	rs.tags = tags;
+	rs.ntags = ntags;
+	if ((rc = mlp_track_run_start(r->env->db, &rs, r->uuid, err)) < 0 &&
+	    rc == MLP_ENOTFOUND && s->experiment) {
+		/* a new experiment name is created, as mlflow.set_experiment
+		 * does */
+		struct mlp_err e2;
+		int64_t id;
+
+		mlp_err_clear(&e2);
+		if (mlp_track_experiment_create(r->env->db, s->experiment,
+		    &id, &e2) == 0) {
+			mlp_err_clear(err);
+			rc = mlp_track_run_start(r->env->db, &rs, r->uuid, err);
+		}
+	}
+	mlp_kvs_free(tags, ntags);
+	return rc;
+}
+
+static void
+fail_run(struct run *r, int code, const struct mlp_err *why)
+{
+	struct mlp_logger *lg = NULL;
+	struct mlp_err e;
+
+	mlp_err_clear(&e);
+	if (mlp_logger_begin(r->env->db, r->uuid, &lg, &e) == 0) {
+		if (mlp_logger_tag(lg, "mlp.error", why->msg, &e) < 0)
+			mlp_logger_abort(lg);
+		else
+			mlp_logger_commit(lg, &e);
+	}
+	mlp_track_run_end(r->env->db, r->uuid, code == MLP_EINTR ? "KILLED" :
+	    "FAILED", 0, &e);
+}
+
+int
+mlp_train_run(const struct mlp_train_env *env, const struct mlp_train_spec *s,
+    const struct mlp_train_events *ev, struct mlp_train_result *out,
+    struct mlp_err *err)
+{
+	const struct mlp_learner *l = NULL;
+	struct mlp_train_data tr = { 0 }, va = { 0 };
+	struct mlp_train_job job = { 0 };
+	struct mlp_model *model = NULL;
+	struct data d = { 0 };
+	struct run r = { 0 };
+	int rc, started = 0;
+
+	memset(out, 0, sizeof(*out));
+	mlp_err_clear(&r.err);
+	r.env = env;
+	r.spec = s;
+	r.ev = ev;
+	if ((rc = precheck(s, &l, err)) < 0)
+		return rc;
+	if ((rc = start_run(&r, err)) < 0)
+		return rc;
+	started = 1;
+	memcpy(out->run_id, r.uuid, sizeof(r.uuid));
+	r.ckpt_dir = xasprintf("%s/%s", env->ckpt_root, r.uuid);
+	if ((mkdir(env->ckpt_root, 0777) < 0 && errno != EEXIST) ||
+	    (mkdir(r.ckpt_dir, 0777) < 0 && errno != EEXIST)) {
+		rc = mlp_err_set(err, MLP_EFAIL, "cannot create '%s': %s",
+		    r.ckpt_dir, strerror(errno));
+		goto out;
+	}
+	if ((rc = store_spec(&r, err)) < 0)
+		goto out;
+	if ((rc = load_data(s, s->threads, &d, err)) < 0)
+		goto out;
+	note(ev, "training %s on %zu rows x %zu features%s", l->name, d.tr.n,
+	    d.nfeat, d.va.n ? "" : " (no validation set)");
+	if ((rc = log_inputs(&r, l, &d, err)) < 0)
+		goto out;
+	tr.nrows = d.tr.n;
+	tr.nfeat = d.nfeat;
+	tr.x = (const float *const *)d.tr.x;
+	tr.feat = d.feat;
+	tr.y = d.tr.y;
+	va = tr;
+	va.nrows = d.va.n;
+	va.x = (const float *const *)d.va.x;
+	va.y = d.va.y;
+	job.params = &s->params;
+	job.train = &tr;
+	job.valid = d.va.n ? &va : NULL;
+	job.nthreads = s->threads;
+	job.on_iter = on_iter;
+	job.ud = &r;
+	r.last_ckpt = mlp_mono();
+	if ((rc = l->train(&job, &model, err)) < 0) {
+		if (r.err.code < 0)	/* the callback's own error */
+			*err = r.err;
+		rc = err->code < 0 ? err->code : rc;
+		goto out;
+	}
+	out->iterations = r.iter;
+	out->best_iteration = model->best_iteration;
+	if ((rc = final_metrics(&r, model, &d, out, err)) < 0 ||
+	    (rc = store_model(&r, model, out, err)) < 0)
+		goto out;
+	out->artifact = xasprintf("runs:/%s/%s", r.uuid,
+	    s->output ? s->output : "model");
+	if ((rc = mlp_track_run_end(env->db, r.uuid, "FINISHED", 0, err)) < 0)
+		goto out;
+	started = 0;
+	if (s->register_name && (rc = register_model(&r, out, err)) < 0)
+		goto out;
+out:
+	if (rc < 0 && started)
+		fail_run(&r, rc, err);
+	mlp_model_free(model);
+	data_release(&d);
+	free(r.ckpt_dir);
+	return rc;
+}
+
+void
+mlp_train_result_release(struct mlp_train_result *r)
+{
+	for (size_t i = 0; i < r->nmetrics; i++)
+		free(r->metric_names[i]);
+	free(r->metric_names);
+	free(r->metric_values);
+	free(r->artifact);
+	memset(r, 0, sizeof(*r));
+}

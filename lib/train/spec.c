@@ -1,0 +1,417 @@
+/* Training specs: the YAML file `mlp train SPEC.yaml` reads (libyaml). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "runner.h"
+
+void
+mlp_train_spec_init(struct mlp_train_spec *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->ckpt_keep = 3;
+}
+
+void
+mlp_train_spec_release(struct mlp_train_spec *s)
+{
+	free(s->path);
+	free(s->experiment);
+	free(s->name);
+	free(s->data);
+	free(s->target);
+	free(s->valid);
+	free(s->algo);
+	free(s->output);
+	free(s->register_name);
+	mlp_params_release(&s->params);
+	mlp_strv_release(&s->features);
+	mlp_strv_release(&s->categorical);
+	mlp_strv_release(&s->register_aliases);
+	mlp_train_spec_init(s);
+}
+
+struct ctx {
+	yaml_document_t *doc;
+	const char *file;
+	const char *dir;	/* the file's directory, "" for the cwd */
+	struct mlp_err *err;
+};
+
+static int
+at(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+at(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return mlp_err_set(c->err, MLP_EINVAL, "'%s' line %lu: %s", c->file,
+	    (unsigned long)n->start_mark.line + 1, msg);
+}
+
+static const char *
+scalar(struct ctx *c, const yaml_node_t *n, const char *key)
+{
+	if (n->type != YAML_SCALAR_NODE) {
+		at(c, n, "'%s' must be a single value", key);
+		return NULL;
+	}
+	return (const char *)n->data.scalar.value;
+}
+
+static int
+set_str(struct ctx *c, const yaml_node_t *n, const char *key, char **out)
+{
+	const char *v = scalar(c, n, key);
+
+	if (!v)
+		return MLP_EINVAL;
+	if (!*v)
+		return at(c, n, "'%s' is empty", key);
+	free(*out);
+	*out = xstrdup(v);
+	return 0;
+}
+
+/* a path relative to the spec's directory */
+static int
+set_path(struct ctx *c, const yaml_node_t *n, const char *key, char **out)
+{
+	int rc = set_str(c, n, key, out);
+
+	if (rc == 0 && **out != '/' && *c->dir && strcmp(*out, "-") != 0) {
+		char *p = xasprintf("%s/%s", c->dir, *out);
+
+		free(*out);
+		*out = p;
+	}
+	return rc;
+}
+
+static int
+set_long(struct ctx *c, const yaml_node_t *n, const char *key, long min,
+    long max, long *out)
+{
+	const char *v = scalar(c, n, key);
+	char *end;
+	long x;
+
+	if (!v)
+		return MLP_EINVAL;
+	errno = 0;
+	x = strtol(v, &end, 10);
+	if (errno || end == v || *end)
+		return at(c, n, "'%s': '%s' is not an integer", key, v);
+	if (x < min || x > max)
+		return at(c, n, "'%s': %ld is out of range [%ld, %ld]", key, x,
+		    min, max);
+	*out = x;
+	return 0;
+}
+
+static int
+set_int(struct ctx *c, const yaml_node_t *n, const char *key, long min,
+    long max, int *out)
+{
+	long x;
+	int rc = set_long(c, n, key, min, max, &x);
+
+	if (rc == 0)
+		*out = (int)x;
+	return rc;
+}
+
+/* a list of names, or one name */
+static int
+set_list(struct ctx *c, const yaml_node_t *n, const char *key,
+    struct mlp_strv *out)
+{
+	mlp_strv_release(out);
+	if (n->type == YAML_SCALAR_NODE) {
+		mlp_strv_push(out, (const char *)n->data.scalar.value);
+		return 0;
+	}
+	if (n->type != YAML_SEQUENCE_NODE)
+		return at(c, n, "'%s' must be a list", key);
+	for (yaml_node_item_t *i = n->data.sequence.items.start;
+	    i < n->data.sequence.items.top; i++) {
+		const yaml_node_t *e = yaml_document_get_node(c->doc, *i);
+		const char *v;
+
+		if (!e || !(v = scalar(c, e, key)))
+			return MLP_EINVAL;
+		mlp_strv_push(out, v);
+	}
+	return 0;
+}
+
+static int
+set_params(struct ctx *c, const yaml_node_t *n, struct mlp_params *p)
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return at(c, n, "'params' must be a mapping of NAME: VALUE");
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+	    pr < n->data.mapping.pairs.top; pr++) {
+		const yaml_node_t *k = yaml_document_get_node(c->doc, pr->key);
+		const yaml_node_t *v = yaml_document_get_node(c->doc, pr->value);
+		const char *ks, *vs;
+
+		if (!k || !v || !(ks = scalar(c, k, "params")))
+			return MLP_EINVAL;
+		if (v->type == YAML_SEQUENCE_NODE) {
+			/* eval_metric: [auc, logloss] */
+			struct mlp_strv l = MLP_STRV_INIT;
+			struct mlp_buf j = MLP_BUF_INIT;
+			int rc = set_list(c, v, ks, &l);
+
+			for (size_t i = 0; rc == 0 && i < l.n; i++)
+				mlp_buf_addf(&j, "%s%s", i ? "," : "", l.v[i]);
+			if (rc == 0)
+				mlp_params_set(p, ks, mlp_buf_str(&j));
+			mlp_buf_release(&j);
+			mlp_strv_release(&l);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (!(vs = scalar(c, v, ks)))
+			return MLP_EINVAL;
+		/* a later -p wins over the spec: the caller sets those after */
+		mlp_params_set(p, ks, vs);
+	}
+	return 0;
+}
+
+#define SPEC_KEYS "experiment, name, data, target, valid, valid_fraction, " \
+	"algo, params, features, categorical, seed, threads, output, " \
+	"checkpoint, register"
+
+static int
+set_checkpoint(struct ctx *c, const yaml_node_t *n, struct mlp_train_spec *s)
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return at(c, n, "'checkpoint' must be a mapping (every, "
+		    "seconds, keep)");
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+	    pr < n->data.mapping.pairs.top; pr++) {
+		const yaml_node_t *k = yaml_document_get_node(c->doc, pr->key);
+		const yaml_node_t *v = yaml_document_get_node(c->doc, pr->value);
+		const char *ks;
+		int rc;
+
+		if (!k || !v || !(ks = scalar(c, k, "checkpoint")))
+			return MLP_EINVAL;
+		if (strcmp(ks, "every") == 0)
+			rc = set_int(c, v, "checkpoint.every", 0, 1000000,
+			    &s->ckpt_every);
+		else if (strcmp(ks, "seconds") == 0)
+			rc = set_int(c, v, "checkpoint.seconds", 0, 86400 * 7,
+			    &s->ckpt_seconds);
+		else if (strcmp(ks, "keep") == 0)
+			rc = set_int(c, v, "checkpoint.keep", 1, 1000,
+			    &s->ckpt_keep);
+		else
+			rc = at(c, k, "unknown key 'checkpoint.%s' (valid: "
+			    "every, seconds, keep)", ks);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+set_register(struct ctx *c, const yaml_node_t *n, struct mlp_train_spec *s)
+{
+	if (n->type == YAML_SCALAR_NODE)
+		return set_str(c, n, "register", &s->register_name);
+	if (n->type != YAML_MAPPING_NODE)
+		return at(c, n, "'register' must be a model name or a mapping "
+		    "(name, aliases)");
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+	    pr < n->data.mapping.pairs.top; pr++) {
+		const yaml_node_t *k = yaml_document_get_node(c->doc, pr->key);
+		const yaml_node_t *v = yaml_document_get_node(c->doc, pr->value);
+		const char *ks;
+		int rc;
+
+		if (!k || !v || !(ks = scalar(c, k, "register")))
+			return MLP_EINVAL;
+		if (strcmp(ks, "name") == 0)
+			rc = set_str(c, v, "register.name", &s->register_name);
+		else if (strcmp(ks, "aliases") == 0 || strcmp(ks, "alias") == 0)
+			rc = set_list(c, v, "register.aliases",
+			    &s->register_aliases);
+		else
+			rc = at(c, k, "unknown key 'register.%s' (valid: name, "
+			    "aliases)", ks);
+		if (rc < 0)
+			return rc;
+	}
+	if (!s->register_name)
+		return at(c, n, "'register' needs a name");
+	return 0;
+}
+
+static int
+set_key(struct ctx *c, const char *k, const yaml_node_t *kn,
+    const yaml_node_t *v, struct mlp_train_spec *s)
+{
+	long l;
+	int rc;
+
+	if (strcmp(k, "experiment") == 0)
+		return set_str(c, v, k, &s->experiment);
+	if (strcmp(k, "name") == 0)
+		return set_str(c, v, k, &s->name);
+	if (strcmp(k, "data") == 0)
+		return set_path(c, v, k, &s->data);
+	if (strcmp(k, "target") == 0)
+		return set_str(c, v, k, &s->target);
+	if (strcmp(k, "valid") == 0)
+		return set_path(c, v, k, &s->valid);
+	if (strcmp(k, "algo") == 0)
+		return set_str(c, v, k, &s->algo);
+	if (strcmp(k, "output") == 0)
+		return set_str(c, v, k, &s->output);
+	if (strcmp(k, "params") == 0)
+		return set_params(c, v, &s->params);
+	if (strcmp(k, "features") == 0)
+		return set_list(c, v, k, &s->features);
+	if (strcmp(k, "categorical") == 0)
+		return set_list(c, v, k, &s->categorical);
+	if (strcmp(k, "checkpoint") == 0)
+		return set_checkpoint(c, v, s);
+	if (strcmp(k, "register") == 0)
+		return set_register(c, v, s);
+	if (strcmp(k, "seed") == 0)
+		return set_long(c, v, k, 0, 0x7fffffffL, &s->seed);
+	if (strcmp(k, "threads") == 0) {
+		rc = set_long(c, v, k, 0, 256, &l);
+		s->threads = (int)l;
+		return rc;
+	}
+	if (strcmp(k, "valid_fraction") == 0) {
+		const char *x = scalar(c, v, k);
+		char *end;
+		double f;
+
+		if (!x)
+			return MLP_EINVAL;
+		f = strtod(x, &end);
+		if (end == x || *end || !(f > 0 && f < 1))
+			return at(c, v, "'valid_fraction': '%s' is not a number "
+			    "between 0 and 1", x);
+		s->valid_fraction = f;
+		return 0;
+	}
+	return at(c, kn, "unknown key '%s' (valid: " SPEC_KEYS ")", k);
+}
+
+int
+mlp_train_spec_load(struct mlp_train_spec *s, const char *path,
+    struct mlp_err *err)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	const yaml_node_t *root;
+	struct ctx c;
+	FILE *f;
+	char *dir = NULL;
+	const char *slash;
+	int rc = 0, have_doc = 0;
+
+	if (!(f = fopen(path, "rb")))
+		return mlp_err_set(err, errno == ENOENT ? MLP_ENOTFOUND :
+		    MLP_EFAIL, "cannot open '%s': %s", path, strerror(errno));
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		rc = mlp_err_set(err, MLP_EINVAL, "'%s' line %lu: %s", path,
+		    (unsigned long)parser.problem_mark.line + 1,
+		    parser.problem ? parser.problem : "not valid YAML");
+		goto out;
+	}
+	have_doc = 1;
+	slash = strrchr(path, '/');
+	dir = slash ? xstrndup(path, (size_t)(slash - path + (slash == path)))
+	    : xstrdup("");
+	c.doc = &doc;
+	c.file = path;
+	c.dir = dir;
+	c.err = err;
+	root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		rc = mlp_err_set(err, MLP_EINVAL, "'%s' is empty", path);
+		goto out;
+	}
+	if (root->type != YAML_MAPPING_NODE) {
+		rc = at(&c, root, "a training spec is a mapping of keys (" SPEC_KEYS
+		    ")");
+		goto out;
+	}
+	for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
+	    pr < root->data.mapping.pairs.top && rc == 0; pr++) {
+		const yaml_node_t *k = yaml_document_get_node(&doc, pr->key);
+		const yaml_node_t *v = yaml_document_get_node(&doc, pr->value);
+		const char *ks;
+
+		if (!k || !v || !(ks = scalar(&c, k, "key")))
+			rc = MLP_EINVAL;
+		else
+			rc = set_key(&c, ks, k, v, s);
+	}
+	if (rc == 0) {
+		free(s->path);
+		s->path = xstrdup(path);
+	}
+out:
+	if (have_doc)
+		yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	free(dir);
+	return rc;
+}
+
+int
+mlp_train_spec_check(const struct mlp_train_spec *s, struct mlp_err *err)
+{
+	const char *algo = s->algo ? s->algo : "gbdt";
+
+	if (!s->data)
+		return mlp_err_set(err, MLP_EINVAL, "no training data: give "
+		    "--data FILE or 'data:' in a spec");
+	if (!s->target)
+		return mlp_err_set(err, MLP_EINVAL, "no target column: give "
+		    "--target COL or 'target:' in a spec");
+	if (s->valid && s->valid_fraction > 0)
+		return mlp_err_set(err, MLP_EINVAL, "give a validation file or "
+		    "a validation fraction, not both");
+	if (!mlp_learner_find(algo)) {
+		struct mlp_buf b = MLP_BUF_INIT;
+		int rc;
+
+		for (size_t i = 0; mlp_learners[i]; i++)
+			mlp_buf_addf(&b, "%s%s", i ? ", " : "",
+			    mlp_learners[i]->name);
+		rc = mlp_err_set(err, MLP_EINVAL, "unknown learner '%s' "
+		    "(valid: %s)", algo, mlp_buf_str(&b));
+		mlp_buf_release(&b);
+		return rc;
+	}
+	for (size_t i = 0; i < s->features.n; i++)
+		if (strcmp(s->features.v[i], s->target) == 0)
+			return mlp_err_set(err, MLP_EINVAL, "the target '%s' is "
+			    "also listed as a feature", s->target);
+	return 0;
+}
