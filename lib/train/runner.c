@@ -1,6 +1,7 @@
 /* The training runner: data, a tracked run, the learner, the model. */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "../registry/registry.h"
 #include "../store/store.h"
 #include "../track/track.h"
+#include "internal.h"
 #include "runner.h"
 
 /* The data a learner sees: feature columns and labels, borrowed from the
@@ -400,6 +402,13 @@ on_iter(void *ud, int iter, int total, const struct mlp_metric_val *m,
 	if (r->ev && r->ev->stop && *r->ev->stop)
 		return mlp_err_set(&r->err, MLP_EINTR, "interrupted at "
 		    "iteration %d", iter);
+	/* tests simulate a crash (kill -9) at a given iteration */
+	{
+		const char *k = getenv("MLP_TEST_KILL_AT");
+
+		if (k && atoi(k) == iter)
+			raise(SIGKILL);
+	}
 	return 0;
 }
 
@@ -515,10 +524,7 @@ store_model(struct run *r, const struct mlp_model *m,
 	    r->uuid);
 	char *dir = xasprintf("%s/%s", base, name);
 	struct mlp_model_meta meta = { 0 };
-	struct mlp_put_stats ps = { 0 };
-	struct mlp_oid oid;
-	char hex[65];
-	int is_tree, rc;
+	int rc;
 
 	meta.run_id = r->uuid;
 	meta.artifact_path = name;
@@ -532,13 +538,9 @@ store_model(struct run *r, const struct mlp_model *m,
 		goto out;
 	}
 	if ((rc = mlp_track_check_artifact_path(name, err)) < 0 ||
-	    (rc = mlp_model_write_dir(m, &meta, dir, err)) < 0 ||
-	    (rc = mlp_store_put_path(r->env->st, dir, &oid, &is_tree, &ps,
-	    err)) < 0)
+	    (rc = mlp_model_write_dir(m, &meta, dir, err)) < 0)
 		goto out;
-	mlp_oid_fmt(&oid, hex);
-	rc = mlp_track_artifact_add(r->env->db, r->uuid, name, hex, is_tree,
-	    ps.bytes, err);
+	rc = train_store_artifact(r->env, r->uuid, dir, name, err);
 out:
 	mlp_remove_tree(base, NULL);
 	free(base);
@@ -546,34 +548,34 @@ out:
 	return rc;
 }
 
-static int
-store_spec(struct run *r, struct mlp_err *err)
+int
+train_store_artifact(const struct mlp_train_env *env, const char *uuid,
+    const char *path, const char *name, struct mlp_err *err)
 {
 	struct mlp_put_stats ps = { 0 };
 	struct mlp_oid oid;
 	char hex[65];
 	int is_tree, rc;
 
-	if (!r->spec->path)
-		return 0;
-	if ((rc = mlp_store_put_path(r->env->st, r->spec->path, &oid, &is_tree,
-	    &ps, err)) < 0)
+	if ((rc = mlp_track_check_artifact_path(name, err)) < 0 ||
+	    (rc = mlp_store_put_path(env->st, path, &oid, &is_tree, &ps,
+	    err)) < 0)
 		return rc;
 	mlp_oid_fmt(&oid, hex);
-	return mlp_track_artifact_add(r->env->db, r->uuid, "spec.yaml", hex,
-	    is_tree, ps.bytes, err);
+	return mlp_track_artifact_add(env->db, uuid, name, hex, is_tree,
+	    ps.bytes, err);
 }
 
-static int
-register_model(struct run *r, struct mlp_train_result *res,
+int
+train_register(const struct mlp_train_env *env,
+    const struct mlp_train_spec *s, struct mlp_train_result *res,
     struct mlp_err *err)
 {
-	const struct mlp_train_spec *s = r->spec;
 	struct mlp_version_new vn = { 0 };
 	struct mlp_source src = { 0 };
 	int rc;
 
-	if ((rc = mlp_registry_source(r->env->db, r->env->st, res->artifact,
+	if ((rc = mlp_registry_source(env->db, env->st, res->artifact,
 	    &src, err)) < 0)
 		goto out;
 	vn.name = s->register_name;
@@ -583,10 +585,10 @@ register_model(struct run *r, struct mlp_train_result *res,
 	vn.source = res->artifact;
 	vn.run_uuid = src.run_uuid;
 	vn.code_commit = src.code_commit;
-	vn.user = r->env->user;
+	vn.user = env->user;
 	vn.aliases = (const char *const *)s->register_aliases.v;
 	vn.naliases = s->register_aliases.n;
-	rc = mlp_registry_create_version(r->env->db, &vn, &res->version, err);
+	rc = mlp_registry_create_version(env->db, &vn, &res->version, err);
 out:
 	mlp_source_release(&src);
 	return rc;
@@ -605,33 +607,41 @@ precheck(const struct mlp_train_spec *s, const struct mlp_learner **l,
 	if ((rc = mlp_params_check(&s->params, (*l)->name, (*l)->params,
 	    (*l)->nparams, err)) < 0)
 		return rc;
-	if (s->register_name) {
-		if ((rc = mlp_registry_check_name(s->register_name, err)) < 0)
+	return train_check_register(s, err);
+}
+
+int
+train_check_register(const struct mlp_train_spec *s, struct mlp_err *err)
+{
+	int rc;
+
+	if (!s->register_name)
+		return 0;
+	if ((rc = mlp_registry_check_name(s->register_name, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < s->register_aliases.n; i++)
+		if ((rc = mlp_registry_check_alias(s->register_aliases.v[i],
+		    err)) < 0)
 			return rc;
-		for (size_t i = 0; i < s->register_aliases.n; i++)
-			if ((rc = mlp_registry_check_alias(
-			    s->register_aliases.v[i], err)) < 0)
-				return rc;
-	}
 	return 0;
 }
 
-static int
-start_run(struct run *r, struct mlp_err *err)
+int
+train_start_run(const struct mlp_train_env *env,
+    const struct mlp_train_spec *s, char uuid[33], struct mlp_err *err)
 {
-	const struct mlp_train_spec *s = r->spec;
 	struct mlp_run_start rs = { 0 };
 	struct mlp_kv *tags = NULL;
 	size_t ntags = 0;
 	int rc;
 
-	mlp_track_source_tags(r->env->cmdline, &tags, &ntags);
+	mlp_track_source_tags(env->cmdline, &tags, &ntags);
 	rs.experiment = s->experiment;
 	rs.name = s->name;
-	rs.user = r->env->user;
+	rs.user = env->user;
 	rs.tags = tags;
 	rs.ntags = ntags;
-	if ((rc = mlp_track_run_start(r->env->db, &rs, r->uuid, err)) < 0 &&
+	if ((rc = mlp_track_run_start(env->db, &rs, uuid, err)) < 0 &&
 	    rc == MLP_ENOTFOUND && s->experiment) {
 		/* a new experiment name is created, as mlflow.set_experiment
 		 * does */
@@ -639,31 +649,80 @@ start_run(struct run *r, struct mlp_err *err)
 		int64_t id;
 
 		mlp_err_clear(&e2);
-		if (mlp_track_experiment_create(r->env->db, s->experiment,
+		if (mlp_track_experiment_create(env->db, s->experiment,
 		    &id, &e2) == 0) {
 			mlp_err_clear(err);
-			rc = mlp_track_run_start(r->env->db, &rs, r->uuid, err);
+			rc = mlp_track_run_start(env->db, &rs, uuid, err);
 		}
 	}
 	mlp_kvs_free(tags, ntags);
 	return rc;
 }
 
-static void
-fail_run(struct run *r, int code, const struct mlp_err *why)
+void
+train_fail_run(const struct mlp_train_env *env, const char *uuid, int code,
+    const struct mlp_err *why)
 {
 	struct mlp_logger *lg = NULL;
 	struct mlp_err e;
 
 	mlp_err_clear(&e);
-	if (mlp_logger_begin(r->env->db, r->uuid, &lg, &e) == 0) {
+	if (mlp_logger_begin(env->db, uuid, &lg, &e) == 0) {
 		if (mlp_logger_tag(lg, "mlp.error", why->msg, &e) < 0)
 			mlp_logger_abort(lg);
 		else
 			mlp_logger_commit(lg, &e);
 	}
-	mlp_track_run_end(r->env->db, r->uuid, code == MLP_EINTR ? "KILLED" :
+	mlp_track_run_end(env->db, uuid, code == MLP_EINTR ? "KILLED" :
 	    "FAILED", 0, &e);
+}
+
+/* Continues from the newest checkpoint (none: from the start), once the
+ * data is known to be what the run began with. */
+static int
+resume_from(struct run *r, const struct data *d, struct mlp_train_job *job,
+    struct mlp_model **ckpt, struct mlp_err *err)
+{
+	struct mlp_run *run = NULL;
+	const char *digest = NULL;
+	int *its = NULL, rc;
+	size_t n;
+
+	if ((rc = mlp_track_run_get(r->env->db, r->uuid, &run, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < run->ntags; i++)
+		if (strcmp(run->tags[i].key, "mlp.dataset.train.digest") == 0)
+			digest = run->tags[i].value;
+	if (digest && strcmp(digest, d->train->digest) != 0) {
+		rc = mlp_err_set(err, MLP_EINVAL, "'%s' changed since run %.8s "
+		    "began (digest %.12s, now %.12s): a resumed run must see "
+		    "the same data", r->spec->data, r->uuid, digest,
+		    d->train->digest);
+		goto out;
+	}
+	n = list_checkpoints(r->ckpt_dir, &its);
+	if (n == 0) {
+		note(r->ev, "no checkpoint of run %.8s: training from the start",
+		    r->uuid);
+		goto out;
+	}
+	{
+		char *p = xasprintf("%s/%08d.json", r->ckpt_dir, its[n - 1]);
+
+		rc = mlp_model_read_json(p, ckpt, err);
+		free(p);
+	}
+	if (rc < 0)
+		goto out;
+	job->resume = *ckpt;
+	job->resume_iter = its[n - 1];
+	r->iter = its[n - 1];
+	note(r->ev, "resuming run %.8s from iteration %d", r->uuid,
+	    its[n - 1]);
+out:
+	free(its);
+	mlp_run_free(run);
+	return rc;
 }
 
 int
@@ -686,8 +745,16 @@ mlp_train_run(const struct mlp_train_env *env, const struct mlp_train_spec *s,
 	r.ev = ev;
 	if ((rc = precheck(s, &l, err)) < 0)
 		return rc;
-	if ((rc = start_run(&r, err)) < 0)
+	if (env->run_id) {
+		/* a run started elsewhere (a Slurm submission) or one to
+		 * continue: running again */
+		snprintf(r.uuid, sizeof(r.uuid), "%s", env->run_id);
+		if ((rc = mlp_track_run_end(env->db, r.uuid, "RUNNING", 0,
+		    err)) < 0)
+			return rc;
+	} else if ((rc = train_start_run(env, s, r.uuid, err)) < 0) {
 		return rc;
+	}
 	started = 1;
 	memcpy(out->run_id, r.uuid, sizeof(r.uuid));
 	r.ckpt_dir = xasprintf("%s/%s", env->ckpt_root, r.uuid);
@@ -697,9 +764,20 @@ mlp_train_run(const struct mlp_train_env *env, const struct mlp_train_spec *s,
 		    r.ckpt_dir, strerror(errno));
 		goto out;
 	}
-	if ((rc = store_spec(&r, err)) < 0)
-		goto out;
+	if (!env->resume) {
+		char *sp = xasprintf("%s/spec.json", r.ckpt_dir);
+
+		rc = mlp_train_spec_write_json(s, sp, err);
+		free(sp);
+		if (rc < 0)
+			goto out;
+		if (s->path && (rc = train_store_artifact(env, r.uuid, s->path,
+		    "spec.yaml", err)) < 0)
+			goto out;
+	}
 	if ((rc = load_data(s, s->threads, &d, err)) < 0)
+		goto out;
+	if (env->resume && (rc = resume_from(&r, &d, &job, &model, err)) < 0)
 		goto out;
 	note(ev, "training %s on %zu rows x %zu features%s", l->name, d.tr.n,
 	    d.nfeat, d.va.n ? "" : " (no validation set)");
@@ -721,7 +799,14 @@ mlp_train_run(const struct mlp_train_env *env, const struct mlp_train_spec *s,
 	job.on_iter = on_iter;
 	job.ud = &r;
 	r.last_ckpt = mlp_mono();
-	if ((rc = l->train(&job, &model, err)) < 0) {
+	{
+		struct mlp_model *ckpt = model;	/* the checkpoint, if any */
+
+		model = NULL;
+		rc = l->train(&job, &model, err);
+		mlp_model_free(ckpt);
+	}
+	if (rc < 0) {
 		if (r.err.code < 0)	/* the callback's own error */
 			*err = r.err;
 		rc = err->code < 0 ? err->code : rc;
@@ -737,11 +822,11 @@ mlp_train_run(const struct mlp_train_env *env, const struct mlp_train_spec *s,
 	if ((rc = mlp_track_run_end(env->db, r.uuid, "FINISHED", 0, err)) < 0)
 		goto out;
 	started = 0;
-	if (s->register_name && (rc = register_model(&r, out, err)) < 0)
+	if (s->register_name && (rc = train_register(env, s, out, err)) < 0)
 		goto out;
 out:
 	if (rc < 0 && started)
-		fail_run(&r, rc, err);
+		train_fail_run(env, r.uuid, rc, err);
 	mlp_model_free(model);
 	data_release(&d);
 	free(r.ckpt_dir);

@@ -54,6 +54,14 @@ void mlp_train_spec_release(struct mlp_train_spec *s);
 int mlp_train_spec_load(struct mlp_train_spec *s, const char *path,
     struct mlp_err *err);
 
+/* Writes the effective spec as JSON (every field, params included), and
+ * reads it back into s (initialised by the caller): what --resume and a
+ * Slurm job use to continue a run exactly as it began. */
+int mlp_train_spec_write_json(const struct mlp_train_spec *s, const char *path,
+    struct mlp_err *err);
+int mlp_train_spec_read_json(struct mlp_train_spec *s, const char *path,
+    struct mlp_err *err);
+
 /* Checks what a run needs: data, target, a known algo, valid and
  * valid_fraction not both, ranges. MLP_EINVAL saying what is missing. */
 int mlp_train_spec_check(const struct mlp_train_spec *s, struct mlp_err *err);
@@ -77,6 +85,7 @@ struct mlp_store;
 struct mlp_train_env {
 	struct mlp_db *db;
 	struct mlp_store *st;
+	const char *mlp_dir;	/* .mlp */
 	const char *ckpt_root;	/* .mlp/checkpoints */
 	const char *cmdline;	/* recorded as mlp.source.cmdline */
 	const char *user;
@@ -107,5 +116,36 @@ void mlp_train_result_release(struct mlp_train_result *r);
 int mlp_train_run(const struct mlp_train_env *env,
     const struct mlp_train_spec *s, const struct mlp_train_events *ev,
     struct mlp_train_result *out, struct mlp_err *err);
+
+/* Runs an external trainer as a tracked run: cmd is split into words as a
+ * shell would (quotes and backslashes; no expansion) and executed, or run
+ * by /bin/sh -c when shell is set. The child gets MLP_RUN_ID, MLP_DIR,
+ * MLP_ARTIFACT_DIR (an empty directory whose entries are stored as the
+ * run's artifacts when the child exits) and MLP_TRACK_FD, the write end
+ * of a pipe on which it writes lines
+ *
+ *	metric NAME VALUE [STEP]
+ *	param NAME VALUE
+ *	tag NAME VALUE
+ *
+ * (VALUE of a param or tag is the rest of the line), recorded in batches
+ * (at least every half second). A line that does not parse is reported
+ * through ev->note with its line number and skipped. The child's stdout
+ * and stderr are passed through and kept as the artifacts stdout.txt and
+ * stderr.txt. Exit status 0 ends the run FINISHED, any other FAILED (the
+ * status in *child_status, 128 + N for signal N); ev->stop terminates the
+ * child's process group (SIGTERM, then SIGKILL after 5 s) and ends the
+ * run KILLED (MLP_EINTR). With s->register_name and an artifact named
+ * s->output ("model"), that artifact is registered. */
+int mlp_train_exec(const struct mlp_train_env *env,
+    const struct mlp_train_spec *s, const char *cmd, int shell,
+    const struct mlp_train_events *ev, struct mlp_train_result *out,
+    int *child_status, struct mlp_err *err);
+
+/* Splits a command line into words as sh does for quotes and
+ * backslashes (no variables, globs or operators). MLP_EINVAL for an
+ * unterminated quote or an empty command. */
+int mlp_train_split_command(const char *cmd, struct mlp_strv *out,
+    struct mlp_err *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <yaml.h>
 
 #include "runner.h"
@@ -413,5 +414,154 @@ mlp_train_spec_check(const struct mlp_train_spec *s, struct mlp_err *err)
 		if (strcmp(s->features.v[i], s->target) == 0)
 			return mlp_err_set(err, MLP_EINVAL, "the target '%s' is "
 			    "also listed as a feature", s->target);
+	return 0;
+}
+
+static void
+add_str(cJSON *o, const char *k, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, k, v);
+}
+
+static void
+add_list(cJSON *o, const char *k, const struct mlp_strv *l)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, k);
+
+	for (size_t i = 0; i < l->n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(l->v[i]));
+}
+
+/* an absolute path, so that a run can be continued from anywhere */
+static void
+add_path(cJSON *o, const char *k, const char *v)
+{
+	char *abs;
+
+	if (!v)
+		return;
+	abs = strcmp(v, "-") != 0 ? realpath(v, NULL) : NULL;
+	cJSON_AddStringToObject(o, k, abs ? abs : v);
+	free(abs);
+}
+
+int
+mlp_train_spec_write_json(const struct mlp_train_spec *s, const char *path,
+    struct mlp_err *err)
+{
+	cJSON *o = cJSON_CreateObject(), *p;
+	char *text, *tmp = xasprintf("%s.tmp", path);
+	FILE *f;
+	int rc = 0;
+
+	add_path(o, "path", s->path);
+	add_str(o, "experiment", s->experiment);
+	add_str(o, "name", s->name);
+	add_path(o, "data", s->data);
+	add_str(o, "target", s->target);
+	add_path(o, "valid", s->valid);
+	add_str(o, "algo", s->algo);
+	add_str(o, "output", s->output);
+	cJSON_AddNumberToObject(o, "valid_fraction", s->valid_fraction);
+	p = cJSON_AddObjectToObject(o, "params");
+	for (size_t i = 0; i < s->params.n; i++)
+		cJSON_AddStringToObject(p, s->params.key[i], s->params.val[i]);
+	add_list(o, "features", &s->features);
+	add_list(o, "categorical", &s->categorical);
+	cJSON_AddNumberToObject(o, "seed", (double)s->seed);
+	cJSON_AddNumberToObject(o, "threads", s->threads);
+	cJSON_AddNumberToObject(o, "checkpoint_every", s->ckpt_every);
+	cJSON_AddNumberToObject(o, "checkpoint_seconds", s->ckpt_seconds);
+	cJSON_AddNumberToObject(o, "checkpoint_keep", s->ckpt_keep);
+	add_str(o, "register", s->register_name);
+	add_list(o, "aliases", &s->register_aliases);
+	text = cJSON_PrintUnformatted(o);
+	if (!(f = fopen(tmp, "w")) || fputs(text, f) < 0 || fclose(f) != 0 ||
+	    rename(tmp, path) < 0)
+		rc = mlp_err_set(err, MLP_EFAIL, "cannot write '%s': %s", path,
+		    strerror(errno));
+	free(text);
+	free(tmp);
+	cJSON_Delete(o);
+	return rc;
+}
+
+static void
+get_str(const cJSON *o, const char *k, char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	if (cJSON_IsString(v)) {
+		free(*out);
+		*out = xstrdup(v->valuestring);
+	}
+}
+
+static void
+get_list(const cJSON *o, const char *k, struct mlp_strv *out)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, k), *e;
+
+	cJSON_ArrayForEach(e, a)
+		if (cJSON_IsString(e))
+			mlp_strv_push(out, e->valuestring);
+}
+
+static double
+get_num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+int
+mlp_train_spec_read_json(struct mlp_train_spec *s, const char *path,
+    struct mlp_err *err)
+{
+	struct mlp_buf b = MLP_BUF_INIT;
+	char chunk[8192];
+	const cJSON *p, *e;
+	cJSON *o;
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return mlp_err_set(err, errno == ENOENT ? MLP_ENOTFOUND :
+		    MLP_EFAIL, "cannot open '%s': %s", path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		mlp_buf_add(&b, chunk, n);
+	fclose(f);
+	o = cJSON_Parse(mlp_buf_str(&b));
+	mlp_buf_release(&b);
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return mlp_err_set(err, MLP_ECORRUPT, "'%s' is not a training "
+		    "spec", path);
+	}
+	get_str(o, "path", &s->path);
+	get_str(o, "experiment", &s->experiment);
+	get_str(o, "name", &s->name);
+	get_str(o, "data", &s->data);
+	get_str(o, "target", &s->target);
+	get_str(o, "valid", &s->valid);
+	get_str(o, "algo", &s->algo);
+	get_str(o, "output", &s->output);
+	s->valid_fraction = get_num(o, "valid_fraction");
+	p = cJSON_GetObjectItemCaseSensitive(o, "params");
+	cJSON_ArrayForEach(e, p)
+		if (cJSON_IsString(e) && e->string)
+			mlp_params_set(&s->params, e->string, e->valuestring);
+	get_list(o, "features", &s->features);
+	get_list(o, "categorical", &s->categorical);
+	s->seed = (long)get_num(o, "seed");
+	s->threads = (int)get_num(o, "threads");
+	s->ckpt_every = (int)get_num(o, "checkpoint_every");
+	s->ckpt_seconds = (int)get_num(o, "checkpoint_seconds");
+	s->ckpt_keep = (int)get_num(o, "checkpoint_keep");
+	get_str(o, "register", &s->register_name);
+	get_list(o, "aliases", &s->register_aliases);
+	cJSON_Delete(o);
 	return 0;
 }
