@@ -33,6 +33,9 @@
 
 /* rows per block in the passes: the block's margins stay in L1 */
 #define BLOCK 256
+/* rows per block of the Gram pass (a multiple of 8): its columns stay in
+ * L1/L2 */
+#define GB 64
 /* the per-thread Gram matrices may take at most this many bytes */
 #define GRAM_BYTES ((size_t)1 << 29)
 
@@ -75,6 +78,10 @@ struct fit {
 	int32_t *fpos;		/* nfeat: a numeric feature's position or -1 */
 	size_t nnum, ndense, dim;
 	double ybar;		/* linear: the centre of y */
+	/* logistic: the training margins of the current weights, when
+	 * marg_ok (the line search's last pass leaves them) */
+	double *marg;
+	int marg_ok;
 	/* this pass's results, added over chunks in order */
 	double loss;
 	double *g, *H;		/* dim, dim * dim (lower triangle) */
@@ -82,9 +89,10 @@ struct fit {
 
 enum pass_kind {
 	PASS_MARGIN,	/* margins of the rows into out */
-	PASS_LOSS,	/* the summed logloss */
-	PASS_GRAM,	/* linear: Z'Z and Z'(y - ybar); logistic: also the
-			 * Hessian Z'diag(p(1-p))Z, gradient Z'(p - y), loss */
+	PASS_LOSS,	/* the summed logloss, the margins into out */
+	PASS_GRAM,	/* linear: Z'Z and Z'(y - ybar); logistic: the
+			 * Hessian Z'diag(p(1-p))Z, gradient Z'(p - y) and
+			 * loss, from the margins in out when not NULL */
 };
 
 struct chunk {
@@ -96,6 +104,21 @@ struct chunk {
 	double loss;
 	double *g, *H;
 };
+
+/* Two doubles in one SSE2 register (GCC/Clang vector extension; plain
+ * code elsewhere). Lane sums are added in a fixed order, so the results
+ * do not depend on the instruction set. */
+typedef double v2d __attribute__((vector_size(16)));
+typedef long long v2i __attribute__((vector_size(16)));
+
+static inline v2d
+ld2(const double *p)
+{
+	v2d v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
 
 /* Margins of rows lo .. hi-1 into out[0 ..): the bias, then each feature's
  * term in feature order, the sum model.h defines. */
@@ -113,11 +136,22 @@ block_margins(const struct mlp_model *m, const struct mlp_train_data *d,
 			double w = m->weight[k], mu = m->mean[k];
 			double sc = m->scale[k];
 
+			v2d w2 = { w, w }, mu2 = { mu, mu }, sc2 = { sc, sc };
+			size_t i = lo;
+
 			if (w == 0)
 				continue;
-			for (size_t i = lo; i < hi; i++)
-				if (!isnan(x[i]))
-					out[i - lo] += w * ((x[i] - mu) / sc);
+			/* two rows at a time, a missing z masked to 0 */
+			for (; i + 1 < hi; i += 2) {
+				v2d z = { x[i], x[i + 1] }, o = ld2(out + i - lo);
+
+				z = (z - mu2) / sc2;
+				z = (v2d)((v2i)z & (v2i)(z == z));
+				o += w2 * z;
+				memcpy(out + i - lo, &o, sizeof(o));
+			}
+			if (i < hi && !isnan(x[i]))
+				out[i - lo] += w * ((x[i] - mu) / sc);
 		} else {
 			const double *w = m->weight + k;
 			float nl = (float)m->feat[j].nlevels;
@@ -144,89 +178,180 @@ logloss(double t, float y, double *grad, double *hess)
 	return (t > 0 ? t : 0) + log1p(e) - (y > 0.5f ? t : 0);
 }
 
-/* Adds h * u u' and r * u for one row to the lower triangle of H and to g:
- * u is the dense part (nd values at positions 0 .. nd-1) and ones at the
- * categorical positions cq[0 .. nc), ascending. */
-static void
-gram_row(double *H, double *g, size_t dim, const double *u, size_t nd,
-    const int32_t *cq, size_t nc, double h, double r)
+/* sum over i < nb of w[i] * u[i], nb a multiple of 8: four sums in
+ * flight */
+static inline double
+dot(const double *w, const double *u, size_t nb)
 {
-	for (size_t a = 0; a < nd; a++) {
-		double va = h * u[a];
-		double *Ha = H + a * dim;
+	v2d s0 = { 0, 0 }, s1 = s0, s2 = s0, s3 = s0;
 
-		if (u[a] == 0)
-			continue;
-		for (size_t b = 0; b <= a; b++)
-			Ha[b] += va * u[b];
-		g[a] += r * u[a];
+	for (size_t i = 0; i < nb; i += 8) {
+		s0 += ld2(w + i) * ld2(u + i);
+		s1 += ld2(w + i + 2) * ld2(u + i + 2);
+		s2 += ld2(w + i + 4) * ld2(u + i + 4);
+		s3 += ld2(w + i + 6) * ld2(u + i + 6);
 	}
-	for (size_t c = 0; c < nc; c++) {
-		double *Hq = H + (size_t)cq[c] * dim;
-
-		for (size_t a = 0; a < nd; a++)
-			Hq[a] += h * u[a];
-		for (size_t e = 0; e < c; e++)
-			Hq[cq[e]] += h;
-		Hq[cq[c]] += h;
-		g[cq[c]] += r;
-	}
+	s0 = (s0 + s1) + (s2 + s3);
+	return s0[0] + s0[1];
 }
 
+/* Adds the block's W'U (columns of GB rows, nb of them used, a multiple
+ * of 8, the padding zero in W) to
+ * the lower triangle of H over the nd dense positions: two rows of H by
+ * four columns at a time, eight independent sums to keep the floating
+ * point units busy. */
+static void
+gram_dense(double *H, size_t dim, const double *W, const double *U,
+    size_t nd, size_t nb)
+{
+	size_t a = 0;
+
+	for (; a + 2 <= nd; a += 2) {
+		const double *w0 = W + a * GB, *w1 = w0 + GB;
+		double *H0 = H + a * dim, *H1 = H0 + dim;
+		size_t b = 0;
+
+		for (; b + 4 <= a + 1; b += 4) {
+			const double *u0 = U + b * GB, *u1 = u0 + GB;
+			const double *u2 = u1 + GB, *u3 = u2 + GB;
+			v2d s0 = { 0, 0 }, s1 = s0, s2 = s0, s3 = s0;
+			v2d t0 = s0, t1 = s0, t2 = s0, t3 = s0;
+
+			for (size_t i = 0; i < nb; i += 2) {
+				v2d x0 = ld2(w0 + i), x1 = ld2(w1 + i);
+				v2d y0 = ld2(u0 + i), y1 = ld2(u1 + i);
+				v2d y2 = ld2(u2 + i), y3 = ld2(u3 + i);
+
+				s0 += x0 * y0;
+				s1 += x0 * y1;
+				s2 += x0 * y2;
+				s3 += x0 * y3;
+				t0 += x1 * y0;
+				t1 += x1 * y1;
+				t2 += x1 * y2;
+				t3 += x1 * y3;
+			}
+			H0[b] += s0[0] + s0[1];
+			H0[b + 1] += s1[0] + s1[1];
+			H0[b + 2] += s2[0] + s2[1];
+			H0[b + 3] += s3[0] + s3[1];
+			H1[b] += t0[0] + t0[1];
+			H1[b + 1] += t1[0] + t1[1];
+			H1[b + 2] += t2[0] + t2[1];
+			H1[b + 3] += t3[0] + t3[1];
+		}
+		for (; b <= a + 1; b++) {
+			if (b <= a)
+				H0[b] += dot(w0, U + b * GB, nb);
+			H1[b] += dot(w1, U + b * GB, nb);
+		}
+	}
+	for (; a < nd; a++)
+		for (size_t b = 0; b <= a; b++)
+			H[a * dim + b] += dot(W + a * GB, U + b * GB, nb);
+}
+
+/* The Gram pass over a chunk, GB rows at a time: the block's dense inputs
+ * as columns U (z, 0 when missing, 1 for the bias), W = diag(h) U, then
+ * H += W'U and g += U'r; a row's categorical levels add their ones. */
 static void
 chunk_gram(struct chunk *c)
 {
 	struct fit *f = c->f;
 	const struct mlp_model *m = f->m;
 	const struct mlp_train_data *d = c->data;
-	double *u = xcalloc(f->ndense + 1, sizeof(*u));
-	int32_t *cq = xcalloc(d->nfeat + 1, sizeof(*cq));
-	double mb[BLOCK];
+	size_t nd = f->ndense, dim = f->dim, ncat = 0;
+	double *U = xcalloc(nd * GB + 1, sizeof(double));
+	double *W = xcalloc(nd * GB + 1, sizeof(double));
+	int32_t *cp = xcalloc(d->nfeat * GB + 1, sizeof(int32_t));
+	double mb[GB], hb[GB], rb[GB];
 
-	for (size_t lo = c->lo; lo < c->hi; lo += BLOCK) {
-		size_t hi = c->hi - lo < BLOCK ? c->hi : lo + BLOCK;
+	for (size_t j = 0; j < d->nfeat; j++)
+		ncat += m->feat[j].type == MLP_COL_CAT;
+	for (size_t lo = c->lo; lo < c->hi; lo += GB) {
+		size_t hi = c->hi - lo < GB ? c->hi : lo + GB;
+		size_t nb = hi - lo, nbe = (nb + 7) & ~(size_t)7, kc = 0;
 
-		if (f->objective == MLP_OBJ_LOGISTIC)
-			block_margins(m, d, lo, hi, mb);
-		for (size_t i = lo; i < hi; i++) {
-			double h = 1, r;
-			size_t nc = 0;
+		if (f->objective == MLP_OBJ_LOGISTIC) {
+			const double *mg = c->out ? c->out + lo : mb;
 
-			if (f->objective == MLP_OBJ_LOGISTIC)
-				c->loss += logloss(mb[i - lo], d->y[i], &r,
-				    &h);
-			else
-				r = d->y[i] - f->ybar;
-			if (f->intercept)
-				u[f->nnum] = 1;
-			for (size_t j = 0; j < d->nfeat; j++) {
-				size_t k = m->slot[j];
-				float x = d->x[j][i];
-
-				if (m->feat[j].type == MLP_COL_NUM) {
-					if (f->fpos[j] >= 0)
-						u[f->fpos[j]] = isnan(x) ? 0 :
-						    (x - m->mean[k]) /
-						    m->scale[k];
-				} else if (x >= 0 &&
-				    x < (float)m->feat[j].nlevels &&
-				    f->pos[k + (size_t)x] >= 0) {
-					cq[nc++] = f->pos[k + (size_t)x];
-				}
+			if (!c->out)
+				block_margins(m, d, lo, hi, mb);
+			for (size_t i = 0; i < nb; i++)
+				c->loss += logloss(mg[i], d->y[lo + i], &rb[i],
+				    &hb[i]);
+		} else {
+			for (size_t i = 0; i < nb; i++) {
+				hb[i] = 1;
+				rb[i] = d->y[lo + i] - f->ybar;
 			}
-			gram_row(c->H, c->g, f->dim, u, f->ndense, cq, nc, h,
-			    r);
+		}
+		for (size_t i = nb; i < nbe; i++)
+			hb[i] = rb[i] = 0;
+		for (size_t j = 0; j < d->nfeat; j++) {
+			const float *x = d->x[j] + lo;
+			size_t k = m->slot[j];
+
+			if (m->feat[j].type == MLP_COL_CAT) {
+				int32_t *q = cp + kc++ * GB;
+				float nl = (float)m->feat[j].nlevels;
+
+				for (size_t i = 0; i < nb; i++)
+					q[i] = x[i] >= 0 && x[i] < nl ?
+					    f->pos[k + (size_t)x[i]] : -1;
+			} else if (f->fpos[j] >= 0) {
+				double *u = U + (size_t)f->fpos[j] * GB;
+				double mu = m->mean[k], sc = m->scale[k];
+
+				double inv = 1 / sc;
+
+				/* z to within a rounding of the margins' z:
+				 * all the system needs, and no division */
+				for (size_t i = 0; i < nb; i++)
+					u[i] = isnan(x[i]) ? 0 : (x[i] - mu) * inv;
+				for (size_t i = nb; i < nbe; i++)
+					u[i] = 0;
+			}
+		}
+		if (f->intercept)
+			for (size_t i = 0; i < nbe; i++)
+				U[f->nnum * GB + i] = 1;
+		for (size_t a = 0; a < nd; a++) {
+			const double *u = U + a * GB;
+			double *w = W + a * GB;
+
+			for (size_t i = 0; i < nbe; i++)
+				w[i] = hb[i] * u[i];
+			c->g[a] += dot(rb, u, nbe);
+		}
+		gram_dense(c->H, dim, W, U, nd, nbe);
+		for (size_t i = 0; i < nb && ncat; i++) {
+			for (size_t k = 0; k < ncat; k++) {
+				int32_t q = cp[k * GB + i];
+				double *Hq;
+
+				if (q < 0)
+					continue;
+				Hq = c->H + (size_t)q * dim;
+				for (size_t a = 0; a < nd; a++)
+					Hq[a] += W[a * GB + i];
+				for (size_t e = 0; e < k; e++)
+					if (cp[e * GB + i] >= 0)
+						Hq[cp[e * GB + i]] += hb[i];
+				Hq[q] += hb[i];
+				c->g[q] += rb[i];
+			}
 		}
 	}
-	free(u);
-	free(cq);
+	free(U);
+	free(W);
+	free(cp);
 }
 
 static void *
 chunk_run(void *arg)
 {
 	struct chunk *c = arg;
-	double mb[BLOCK];
 
 	switch (c->kind) {
 	case PASS_MARGIN:
@@ -239,9 +364,9 @@ chunk_run(void *arg)
 		for (size_t lo = c->lo; lo < c->hi; lo += BLOCK) {
 			size_t hi = c->hi - lo < BLOCK ? c->hi : lo + BLOCK;
 
-			block_margins(c->f->m, c->data, lo, hi, mb);
+			block_margins(c->f->m, c->data, lo, hi, c->out + lo);
 			for (size_t i = lo; i < hi; i++)
-				c->loss += logloss(mb[i - lo], c->data->y[i],
+				c->loss += logloss(c->out[i], c->data->y[i],
 				    NULL, NULL);
 		}
 		break;
@@ -374,6 +499,7 @@ set_theta(struct fit *f, const double *theta)
 {
 	struct mlp_model *m = f->m;
 
+	f->marg_ok = 0;
 	for (size_t s = 0; s < m->nslots; s++)
 		m->weight[s] = f->pos[s] >= 0 ? theta[f->pos[s]] : 0;
 	m->bias[0] = f->intercept ? theta[f->nnum] : 0;
@@ -603,7 +729,14 @@ report(struct fit *f, int iter, int total, double *pred, double *vpred,
 	for (int s = 0; s < 2 && set[s]; s++) {
 		const struct mlp_train_data *d = set[s];
 
-		run_pass(f, d, PASS_MARGIN, out[s]);
+		if (s == 0 && f->marg) {
+			if (!f->marg_ok)
+				run_pass(f, d, PASS_MARGIN, f->marg);
+			f->marg_ok = 1;
+			memcpy(out[s], f->marg, d->nrows * sizeof(double));
+		} else {
+			run_pass(f, d, PASS_MARGIN, out[s]);
+		}
 		if (f->objective == MLP_OBJ_LOGISTIC)
 			for (size_t i = 0; i < d->nrows; i++)
 				out[s][i] = 1 / (1 + exp(-out[s][i]));
@@ -628,7 +761,8 @@ penalised_loss(struct fit *f, const double *theta)
 {
 	double pen = 0;
 
-	run_pass(f, f->job->train, PASS_LOSS, NULL);
+	run_pass(f, f->job->train, PASS_LOSS, f->marg);
+	f->marg_ok = 1;
 	for (size_t a = 0; a < f->dim; a++)
 		if (!f->intercept || a != f->nnum)
 			pen += theta[a] * theta[a];
@@ -760,6 +894,8 @@ fit_logistic(struct fit *f, struct mlp_err *err)
 	    xcalloc(job->valid->nrows + 1, sizeof(double)) : NULL;
 	int iter = job->resume ? job->resume_iter : 0, rc;
 
+	f->marg = xcalloc(d->nrows, sizeof(double));
+
 	if ((rc = logistic_start(f, theta, err)) < 0)
 		goto out;
 	set_theta(f, theta);
@@ -767,7 +903,7 @@ fit_logistic(struct fit *f, struct mlp_err *err)
 		double loss, pen = 0, dec = 0, t = 1, inv, big = 1, move = 0;
 		int accepted = 0;
 
-		run_pass(f, d, PASS_GRAM, NULL);
+		run_pass(f, d, PASS_GRAM, f->marg_ok ? f->marg : NULL);
 		inv = 1 / (double)d->nrows;
 		for (size_t s = 0; s < dim; s++) {
 			int w = !f->intercept || s != f->nnum;
@@ -834,6 +970,7 @@ out:
 	free(trial);
 	free(pred);
 	free(vpred);
+	free(f->marg);
 	return rc;
 }
 
