@@ -848,8 +848,8 @@ logistic_start(struct fit *f, double *theta, struct mlp_err *err)
 	}
 	if (r->kind != MLP_MODEL_LINEAR || r->objective != MLP_OBJ_LOGISTIC ||
 	    r->ngroup != 1 || r->nfeat != m->nfeat ||
-	    r->nslots != m->nslots || !r->weight || !r->bias || !r->mean ||
-	    !r->scale)
+	    r->nslots != m->nslots || !r->slot || !r->weight || !r->bias ||
+	    !r->mean || !r->scale)
 		return mlp_err_set(err, MLP_EINVAL, "the checkpoint is not a "
 		    "logistic model of these features");
 	for (size_t j = 0; j < m->nfeat; j++) {

@@ -687,6 +687,149 @@ test_determinism(void)
 	ds_free(&s);
 }
 
+/* z of row i for the model's slots, as model.h defines it */
+static void
+z_row(const struct mlp_model *m, const struct mlp_train_data *d, size_t i,
+    double *z)
+{
+	memset(z, 0, m->nslots * sizeof(double));
+	for (size_t j = 0; j < d->nfeat; j++) {
+		float x = d->x[j][i];
+		size_t k = m->slot[j];
+
+		if (isnan(x))
+			continue;
+		if (d->feat[j].type == MLP_COL_NUM)
+			z[k] = (x - m->mean[k]) / m->scale[k];
+		else
+			z[k + (size_t)x] = 1;
+	}
+}
+
+/* Solves a x = b (n x n, partial pivoting); a and b are overwritten. */
+static void
+gauss(double *a, double *b, size_t n)
+{
+	for (size_t c = 0; c < n; c++) {
+		size_t p = c;
+		double t;
+
+		for (size_t r = c + 1; r < n; r++)
+			if (fabs(a[r * n + c]) > fabs(a[p * n + c]))
+				p = r;
+		for (size_t k = 0; k < n; k++) {
+			t = a[c * n + k];
+			a[c * n + k] = a[p * n + k];
+			a[p * n + k] = t;
+		}
+		t = b[c];
+		b[c] = b[p];
+		b[p] = t;
+		for (size_t r = c + 1; r < n; r++) {
+			double f = a[r * n + c] / a[c * n + c];
+
+			for (size_t k = c; k < n; k++)
+				a[r * n + k] -= f * a[c * n + k];
+			b[r] -= f * b[c];
+		}
+	}
+	for (size_t c = n; c-- > 0;) {
+		for (size_t k = c + 1; k < n; k++)
+			b[c] -= a[c * n + k] * b[k];
+		b[c] /= a[c * n + c];
+	}
+}
+
+/* The blocked, threaded passes against a plain computation: an odd number
+ * of rows, missing values, two categorical features (one level unused)
+ * between numeric ones, a constant feature. */
+static void
+test_naive(void)
+{
+	enum { N = 1003, D = 11 };	/* slots: 1 + 3 + 1 + 5 + 1 */
+	struct ds s;
+	struct rec r = { 0 };
+	struct mlp_model *m = NULL;
+	struct mlp_err err;
+	unsigned long long st = 61;
+	static double a[(D + 1) * (D + 1)], b[D + 1], z[D], g[D + 1];
+	double maxe = 0, lambda = 0.05;
+
+	ds_init(&s, N);
+	ds_add(&s, "x1", 0);
+	ds_add(&s, "c1", 3);
+	ds_add(&s, "x2", 0);
+	ds_add(&s, "c2", 5);
+	ds_add(&s, "k", 0);
+	for (size_t i = 0; i < N; i++) {
+		s.x[0][i] = i % 11 == 0 ? NAN : grid(&st);
+		s.x[1][i] = i % 13 == 0 ? NAN : (float)(i % 3);
+		s.x[2][i] = grid(&st) * 100;
+		s.x[3][i] = i % 17 == 0 ? NAN : (float)((i * 7) % 4);
+		s.x[4][i] = 2;
+		s.y[i] = (float)(s.x[2][i] / 100 - (i % 3) + uni(&st));
+	}
+	ds_data(&s);
+	is_int(train(&mlp_learner_linear, &s.d, NULL, "lambda=0.05", 3, NULL,
+	    0, &r, &m, &err), 0, "ridge on mixed inputs trains");
+	is_int(m->nslots, D, "slots: 1 + 3 + 1 + 5 + 1");
+	/* (Z1'Z1 / n + lambda I on the weights) [w b] = Z1'y / n */
+	for (size_t i = 0; i < N; i++) {
+		z_row(m, &s.d, i, z);
+		for (size_t u = 0; u <= D; u++) {
+			double zu = u < D ? z[u] : 1;
+
+			for (size_t v = 0; v <= D; v++)
+				a[u * (D + 1) + v] += zu * (v < D ? z[v] : 1) / N;
+			b[u] += zu * s.y[i] / N;
+		}
+	}
+	for (size_t u = 0; u < D; u++) {
+		a[u * (D + 1) + u] += lambda;
+		/* an input that is always 0 has weight 0 */
+		if (a[u * (D + 1) + u] == lambda) {
+			memset(a + u * (D + 1), 0, (D + 1) * sizeof(double));
+			a[u * (D + 1) + u] = 1;
+			b[u] = 0;
+		}
+	}
+	gauss(a, b, D + 1);
+	for (size_t u = 0; u < D; u++)
+		maxe = fmax(maxe, fabs(m->weight[u] - b[u]));
+	maxe = fmax(maxe, fabs(m->bias[0] - b[D]));
+	ok(maxe < 1e-12, "ridge: the plain normal equations' solution "
+	    "(%g)", maxe);
+	ok(m->weight[9] == 0 && m->weight[10] == 0,
+	    "an unused level and a constant: weight 0");
+	mlp_model_free(m);
+
+	/* logistic: the penalised gradient vanishes at the answer */
+	for (size_t i = 0; i < N; i++)
+		s.y[i] = s.x[2][i] / 100 - (float)(i % 3) + 4 * uni(&st) > 0;
+	is_int(train(&mlp_learner_logistic, &s.d, NULL, "lambda=0.05", 3,
+	    NULL, 0, &r, &m, &err), 0, "logistic on mixed inputs trains");
+	for (size_t i = 0; i < N; i++) {
+		double t;
+
+		z_row(m, &s.d, i, z);
+		t = m->bias[0];
+		for (size_t u = 0; u < D; u++)
+			t += m->weight[u] * z[u];
+		t = 1 / (1 + exp(-t)) - s.y[i];
+		for (size_t u = 0; u < D; u++)
+			g[u] += t * z[u] / N;
+		g[D] += t / N;
+	}
+	maxe = 0;
+	for (size_t u = 0; u <= D; u++)
+		maxe = fmax(maxe, fabs(g[u] + (u < D ? lambda * m->weight[u] :
+		    0)));
+	ok(maxe < 1e-12, "logistic: the gradient computed plainly is 0 "
+	    "(%g)", maxe);
+	mlp_model_free(m);
+	ds_free(&s);
+}
+
 static int
 fails(const struct mlp_learner *l, const struct mlp_train_data *tr,
     const struct mlp_train_data *va, const char *params, const char *msg)
@@ -777,6 +920,7 @@ main(void)
 	test_categorical();
 	test_missing_constant();
 	test_sklearn();
+	test_naive();
 	test_logistic_auc();
 	test_resume();
 	test_determinism();
