@@ -13,6 +13,23 @@
  *	          LogisticRegression(C = 1 / (lambda * n)) on standardised
  *	          inputs (its intercept is not penalised either).
  *
+ * lambda defaults to 1e-4: on unit-variance inputs it shrinks a weight by
+ * about that fraction, too little to matter, yet it keeps the system
+ * positive definite when one-hot levels add up to the intercept and keeps
+ * logistic weights finite on separable data (logistic requires
+ * lambda > 0; linear allows 0, then collinear inputs are an error).
+ *
+ * linear solves once (iteration 1 of 1; a resumed job simply solves
+ * again). logistic runs Newton's method from zero weights and the bias of
+ * the label mean, with a backtracking (Armijo) line search on the
+ * penalised loss, and stops when the Newton step would move no weight by
+ * more than tol times the largest weight (at least 1) -- near the optimum
+ * the step is the distance to it, so the weights are then accurate to
+ * about tol -- or after max_iter iterations. Everything an iteration does
+ * depends only on the weights it starts from, so a run resumed from any
+ * iteration's model ends with the model of an uninterrupted run, bit for
+ * bit.
+ *
  * Numeric features are standardised with the training mean and population
  * standard deviation of their present values; a missing value has z = 0,
  * which is imputing the mean. A feature that is constant (or missing
@@ -41,7 +58,7 @@
 
 static const struct mlp_param_def linear_params[] = {
 	{ "lambda", MLP_PARAM_FLOAT, 0, INFINITY, 0, 0, "1e-4", NULL,
-	  "L2 penalty on the standardised weights (per row: alpha / n)" },
+	  "L2 penalty on the standardised weights (Ridge's alpha / n)" },
 	{ "fit_intercept", MLP_PARAM_INT, 0, 1, 0, 0, "1", NULL,
 	  "1: fit an unpenalised bias; 0: the margin is w.z alone" },
 };
