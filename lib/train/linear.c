@@ -735,7 +735,7 @@ report(struct fit *f, int iter, int total, double *pred, double *vpred,
 	const struct mlp_train_job *job = f->job;
 	const struct mlp_train_data *set[2] = { job->train, job->valid };
 	double *out[2] = { pred, vpred };
-	enum mlp_metric def[4];
+	enum mlp_metric_id def[4];
 	struct mlp_metric_val val[8];
 	char name[8][32];
 	size_t nd = mlp_metric_defaults(f->objective, def), nv = 0;

@@ -43,6 +43,8 @@ struct mlp_train_spec {
 	int ckpt_every, ckpt_seconds, ckpt_keep;
 	char *register_name;
 	struct mlp_strv register_aliases;
+	char *cmd;		/* an external trainer (--cmd), or NULL */
+	int shell;		/* run cmd through /bin/sh -c */
 };
 
 void mlp_train_spec_init(struct mlp_train_spec *s);
@@ -147,5 +149,34 @@ int mlp_train_exec(const struct mlp_train_env *env,
  * unterminated quote or an empty command. */
 int mlp_train_split_command(const char *cmd, struct mlp_strv *out,
     struct mlp_err *err);
+
+/* Slurm (lib/train/slurm.c): a run trains on a cluster node against the
+ * same repository (a shared filesystem). Submitting creates the run
+ * SCHEDULED, writes its effective spec beside its checkpoints and runs
+ * `sbatch` with a job that runs `MLP -C ROOT train --run-id RUN` (which
+ * continues from the newest checkpoint, so a requeued job resumes); the
+ * job id is the run's tag mlp.slurm.job_id and its output goes to
+ * .mlp/checkpoints/RUN/slurm-JOBID.out. sbatch_args are passed to sbatch
+ * before the script (--partition=..., --time=...). */
+int mlp_slurm_submit(const struct mlp_train_env *env,
+    const struct mlp_train_spec *s, const char *mlp_path, const char *root,
+    const char *const *sbatch_args, size_t nargs, char run_id[33],
+    char **job_id, struct mlp_err *err);
+
+/* The job's state as Slurm says (PENDING, RUNNING, COMPLETED, FAILED,
+ * CANCELLED, TIMEOUT, ...; "UNKNOWN" when Slurm no longer knows it), and
+ * the run's status made to follow it: a job that ended without its run
+ * ending (cancelled while pending, killed by a time limit, a node
+ * failure) ends the run KILLED or FAILED. *state is the caller's to free. */
+int mlp_slurm_status(const struct mlp_train_env *env, const char *run_id,
+    char **job_id, char **state, struct mlp_err *err);
+
+/* scancel the run's job and end the run KILLED. */
+int mlp_slurm_cancel(const struct mlp_train_env *env, const char *run_id,
+    struct mlp_err *err);
+
+/* The path of the job's output file (the caller frees it). */
+int mlp_slurm_log_path(const struct mlp_train_env *env, const char *run_id,
+    char **path, struct mlp_err *err);
 
 #endif

@@ -29,6 +29,7 @@ mlp_train_spec_release(struct mlp_train_spec *s)
 	free(s->algo);
 	free(s->output);
 	free(s->register_name);
+	free(s->cmd);
 	mlp_params_release(&s->params);
 	mlp_strv_release(&s->features);
 	mlp_strv_release(&s->categorical);
@@ -476,6 +477,8 @@ mlp_train_spec_write_json(const struct mlp_train_spec *s, const char *path,
 	cJSON_AddNumberToObject(o, "checkpoint_keep", s->ckpt_keep);
 	add_str(o, "register", s->register_name);
 	add_list(o, "aliases", &s->register_aliases);
+	add_str(o, "cmd", s->cmd);
+	cJSON_AddBoolToObject(o, "shell", s->shell);
 	text = cJSON_PrintUnformatted(o);
 	if (!(f = fopen(tmp, "w")) || fputs(text, f) < 0 || fclose(f) != 0 ||
 	    rename(tmp, path) < 0)
@@ -562,6 +565,8 @@ mlp_train_spec_read_json(struct mlp_train_spec *s, const char *path,
 	s->ckpt_keep = (int)get_num(o, "checkpoint_keep");
 	get_str(o, "register", &s->register_name);
 	get_list(o, "aliases", &s->register_aliases);
+	get_str(o, "cmd", &s->cmd);
+	s->shell = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "shell"));
 	cJSON_Delete(o);
 	return 0;
 }
