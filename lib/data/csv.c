@@ -141,8 +141,8 @@ slurp(struct reader *r, int fd, struct mlp_err *err)
 	ssize_t n;
 
 	for (;;) {
-		mlp_grow(&r->heap, &alloc, len + READ_BLOCK + 1, 1);
-		n = read(fd, r->heap + len, alloc - len - 1);
+		mlp_grow(&r->heap, &alloc, len + READ_BLOCK + DATA_PAD, 1);
+		n = read(fd, r->heap + len, alloc - len - DATA_PAD);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -153,25 +153,25 @@ slurp(struct reader *r, int fd, struct mlp_err *err)
 		mlp_sha256_update(&r->sha, r->heap + len, (size_t)n);
 		len += (size_t)n;
 	}
-	r->heap[len] = '\0';
+	memset(r->heap + len, 0, DATA_PAD);
 	r->data = r->heap;
 	r->size = len;
 	return 0;
 }
 
-/* Maps the regular file fd of size bytes with a page of zeros reserved
- * after it, so that data[size] reads as NUL even when size is a multiple
- * of the page size. */
+/* Maps the regular file fd of size bytes with zeros reserved after it, so
+ * that DATA_PAD bytes after its end read as NULs even when size is a
+ * multiple of the page size. */
 static int
 map_file(struct reader *r, int fd, size_t size, struct mlp_err *err)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 	void *p;
 
-	if (size > SIZE_MAX - 2 * pg)
+	if (size > SIZE_MAX - 2 * pg - DATA_PAD)
 		return mlp_err_set(err, MLP_EFAIL, "'%s' is too large",
 		    r->name);
-	r->maplen = (size + pg) & ~(pg - 1);
+	r->maplen = (size + DATA_PAD + pg - 1) & ~(pg - 1);
 	r->map = mmap(NULL, r->maplen, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
 	    -1, 0);
 	if (r->map == MAP_FAILED) {

@@ -12,6 +12,10 @@
  * fuzz target lower it to split tiny files between threads. */
 extern size_t data_min_chunk;
 
+/* Bytes after the end of the data given to the parser that it may read:
+ * the first must be NUL, the others anything. */
+#define DATA_PAD 16
+
 /* The longest value quoted in an error message, before "...". */
 #define DATA_TEXT_MAX 60
 
@@ -121,8 +125,8 @@ enum { REC_ROW, REC_BLANK, REC_MORE, REC_ERR };
  * end, a character of numbers). */
 int data_parser_init(struct data_parser *ps, char sep);
 
-/* Parses one record at *pp of the data ending at end (where a NUL byte
- * must be readable), storing its fields as ps says in row w->nrows of w,
+/* Parses one record at *pp of the data ending at end (followed by
+ * DATA_PAD readable bytes, a NUL first), storing its fields as ps says in row w->nrows of w,
  * and advances *pp past its line end. REC_ROW (w->nrows was incremented),
  * REC_BLANK (an empty line), REC_MORE (the record runs past end and eof is
  * 0: nothing was consumed), REC_ERR (w->err says what; *pp is left

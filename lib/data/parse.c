@@ -47,44 +47,91 @@ is_digit(unsigned char c)
 	return (unsigned)(c - '0') < 10;
 }
 
+static const uint64_t pow10_u64[9] = {
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+};
+
+/* The number of decimal digits (up to 8) that start at p, and their value
+ * in *val. Reads 8 bytes at p, which must be readable (DATA_PAD). */
+static inline unsigned
+digits8(const unsigned char *p, uint64_t *val)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t x, stop;
+	unsigned n;
+
+	memcpy(&x, p, 8);
+	x ^= 0x3030303030303030ull;	/* digits now 0..9, others not */
+	stop = (((x & 0x7f7f7f7f7f7f7f7full) + 0x7676767676767676ull) | x) &
+	    0x8080808080808080ull;
+	n = stop ? (unsigned)__builtin_ctzll(stop) >> 3 : 8;
+	if (n == 0) {
+		*val = 0;
+		return 0;
+	}
+	/* the digits to the top bytes, zeros before them; then the 8-digit
+	 * conversion of simdjson's parse_eight_digits_unrolled */
+	x <<= 8 * (8 - n);
+	x = x * 10 + (x >> 8);
+	x = ((x & 0x000000ff000000ffull) * (100 + (1000000ull << 32)) +
+	    ((x >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32))) >> 32;
+	*val = x;
+	return n;
+#else
+	uint64_t v = 0;
+	unsigned n = 0;
+
+	while (n < 8 && is_digit(p[n]))
+		v = v * 10 + (p[n++] - '0');
+	*val = v;
+	return n;
+#endif
+}
+
+/* Reads a run of digits at *pp into *m (m * 10^n + digits, wrapping past
+ * 19 digits) and returns its length. */
+static inline size_t
+digit_run(const unsigned char **pp, uint64_t *m)
+{
+	const unsigned char *p = *pp, *s = p;
+	uint64_t v;
+	unsigned n;
+
+	do {
+		n = digits8(p, &v);
+		*m = *m * pow10_u64[n] + v;
+		p += n;
+	} while (n == 8);
+	*pp = p;
+	return (size_t)(p - s);
+}
+
 /* Parses [+-]digits[.digits][(e|E)[+-]digits], with a digit before the
  * exponent, at p into *out as (float)strtod would. Returns the end, or
- * NULL when p does not start such a number. Reads nothing after the first
- * byte that cannot continue the number. Up to 15 significant digits and a
- * power of ten up to 22 take Clinger's fast path: both operands are exact
- * doubles, so one correctly rounded operation gives strtod's double. */
-static inline const unsigned char *
+ * NULL when p does not start such a number. DATA_PAD bytes must be
+ * readable after the first byte that cannot continue the number. With at
+ * most 19 digits, a mantissa up to 2^53 and a power of ten up to 22, both
+ * operands are exact doubles, so one correctly rounded operation gives
+ * strtod's double (Clinger's fast path); else strtod itself. */
+static inline __attribute__((always_inline)) const unsigned char *
 num_parse(const unsigned char *p, float *out)
 {
-	const unsigned char *s = p, *d, *f;
+	const unsigned char *s = p;
 	uint64_t m = 0;
 	int64_t e = 0;
-	size_t nd;
-	int neg = *p == '-', any;
+	size_t nd, nf;
+	int neg = *p == '-';
 	double v;
 
 	p += (*p == '-') | (*p == '+');
-	d = p;
-	while (*p == '0')
-		p++;
-	any = p > d;
-	d = p;
-	while (is_digit(*p))
-		m = m * 10 + (unsigned)(*p++ - '0');
-	nd = (size_t)(p - d);
+	nd = digit_run(&p, &m);
 	if (*p == '.') {
-		f = ++p;
-		if (nd == 0)
-			while (*p == '0')
-				p++;
-		d = p;
-		while (is_digit(*p))
-			m = m * 10 + (unsigned)(*p++ - '0');
-		nd += (size_t)(p - d);
-		e = -(int64_t)(p - f);
-		any |= p > f;
+		p++;
+		nf = digit_run(&p, &m);
+		nd += nf;
+		e = -(int64_t)nf;
 	}
-	if (!any && nd == 0)
+	if (nd == 0)
 		return NULL;
 	if ((*p | 0x20) == 'e') {
 		const unsigned char *q = p + 1;
@@ -102,12 +149,12 @@ num_parse(const unsigned char *p, float *out)
 		e += eneg ? -x : x;
 		p = q;
 	}
-	if (nd == 0)
-		v = 0;
-	else if (nd <= 15 && e >= -22 && e <= 22) {
+	if (nd <= 19 && m <= (1ull << 53) && e >= -22 && e <= 22) {
 		v = (double)m;
 		v = e < 0 ? v / pow10_exact[-e] : v * pow10_exact[e];
-	} else {
+	} else if (nd <= 19 && m == 0)
+		v = 0;
+	else {
 		*out = (float)slow_strtod(s, (size_t)(p - s));
 		return p;
 	}
@@ -157,7 +204,7 @@ is_inf(const char *s, size_t n, float *out)
 int
 data_parse_float(const char *s, size_t n, float *out)
 {
-	char stack[64], *b;
+	char stack[80], *b;
 	const unsigned char *end;
 	int rc;
 
@@ -171,10 +218,10 @@ data_parse_float(const char *s, size_t n, float *out)
 	}
 	if (is_inf(s, n, out))
 		return 0;
-	/* a NUL-terminated copy, so that the parser stops at its end */
-	b = n < sizeof(stack) ? stack : xmalloc(n + 1);
+	/* a copy ending in NULs, so that the parser stops at its end */
+	b = n + DATA_PAD <= sizeof(stack) ? stack : xmalloc(n + DATA_PAD);
 	memcpy(b, s, n);
-	b[n] = '\0';
+	memset(b + n, 0, DATA_PAD);
 	end = num_parse((const unsigned char *)b, out);
 	rc = end == (const unsigned char *)b + n ? 0 : -1;
 	if (b != stack)

@@ -23,7 +23,7 @@ struct mlp_csv_stream {
 	struct mlp_column *schema;	/* a copy */
 	size_t **levlen;		/* the lengths of its levels */
 	size_t ncols;
-	char *buf;			/* cap bytes and a NUL */
+	char *buf;			/* cap bytes and DATA_PAD */
 	size_t cap, off, len;
 	int eof;
 	uint64_t chunk_line;
@@ -49,7 +49,7 @@ fill(struct mlp_csv_stream *s, struct mlp_err *err)
 			return mlp_err_set(err, MLP_EINVAL,
 			    "'%s': a record is too long", s->name);
 		s->cap *= 2;
-		s->buf = xrealloc(s->buf, s->cap + 1);
+		s->buf = xrealloc(s->buf, s->cap + DATA_PAD);
 	}
 	do
 		n = read(s->fd, s->buf + s->len, s->cap - s->len);
@@ -60,7 +60,7 @@ fill(struct mlp_csv_stream *s, struct mlp_err *err)
 	if (n == 0)
 		s->eof = 1;
 	s->len += (size_t)n;
-	s->buf[s->len] = '\0';
+	memset(s->buf + s->len, 0, DATA_PAD);
 	return 0;
 }
 
@@ -220,8 +220,7 @@ mlp_csv_stream_open(struct mlp_csv_stream **out, const char *path,
 		goto out;
 	}
 	s->cap = STREAM_BUF;
-	s->buf = xmalloc(s->cap + 1);
-	s->buf[0] = '\0';
+	s->buf = xcalloc(1, s->cap + DATA_PAD);
 	if ((rc = read_header(s, err)) < 0)
 		goto out;
 	*out = s;
