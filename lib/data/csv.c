@@ -221,8 +221,14 @@ load(struct reader *r, struct mlp_err *err)
 			    r->name);
 			goto out;
 		}
-		if ((rc = map_file(r, fd, (size_t)sb.st_size, err)) < 0)
+		/* some file systems cannot map: read those */
+		if (map_file(r, fd, (size_t)sb.st_size, err) < 0) {
+			if (r->map)
+				munmap(r->map, r->maplen);
+			r->map = NULL;
+			rc = slurp(r, fd, err);
 			goto out;
+		}
 		if (r->size < HASH_THREAD_MIN || pthread_create(&r->sha_thread,
 		    NULL, sha_main, r) != 0)
 			sha_main(r);

@@ -414,8 +414,8 @@ data_parser_init(struct data_parser *ps, char sep)
 void
 data_worker_grow(struct data_worker *w, size_t nout, size_t want)
 {
-	/* the first size as asked, when it was estimated */
-	size_t cap = w->cap ? w->cap : want > 256 ? want : 256;
+	/* the first size as asked: it was estimated, or it is a chunk's */
+	size_t cap = w->cap ? w->cap : want > 0 ? want : 1;
 
 	while (cap < want) {
 		if (cap > SIZE_MAX / 2 / sizeof(float))

@@ -33,10 +33,12 @@ struct mlp_csv_stream {
 };
 
 /* Moves what is left to the front, growing the buffer when a record fills
- * it, and reads more. */
+ * it, and reads more: until what is left has doubled at least, so that a
+ * long record coming in small reads is parsed again only a few times. */
 static int
 fill(struct mlp_csv_stream *s, struct mlp_err *err)
 {
+	size_t want;
 	ssize_t n;
 
 	if (s->off > 0) {
@@ -51,15 +53,18 @@ fill(struct mlp_csv_stream *s, struct mlp_err *err)
 		s->cap *= 2;
 		s->buf = xrealloc(s->buf, s->cap + DATA_PAD);
 	}
-	do
+	want = s->len < s->cap / 2 ? 2 * s->len : s->cap;
+	do {
 		n = read(s->fd, s->buf + s->len, s->cap - s->len);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return mlp_err_set(err, MLP_EFAIL, "cannot read '%s': %s",
-		    s->name, strerror(errno));
-	if (n == 0)
-		s->eof = 1;
-	s->len += (size_t)n;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return mlp_err_set(err, MLP_EFAIL,
+			    "cannot read '%s': %s", s->name, strerror(errno));
+		if (n == 0)
+			s->eof = 1;
+		s->len += (size_t)n;
+	} while (!s->eof && s->len < want);
 	memset(s->buf + s->len, 0, DATA_PAD);
 	return 0;
 }

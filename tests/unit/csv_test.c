@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "data/data.h"
@@ -587,18 +588,94 @@ test_stream(void)
 	ok(rc < 0, "a directory: %s", err.msg);
 }
 
+/* Makes stdin a pipe that a child writes data into, 1000 bytes a write;
+ * *saved keeps the old stdin for stdin_restore(). */
+static pid_t
+stdin_from(const char *data, size_t len, int *saved)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe(fds) < 0 || (pid = fork()) < 0) {
+		perror("pipe");
+		exit(2);
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		for (size_t off = 0; off < len; off += 1000)
+			if (write(fds[1], data + off, len - off < 1000 ?
+			    len - off : 1000) < 0)
+				_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	*saved = dup(STDIN_FILENO);
+	dup2(fds[0], STDIN_FILENO);
+	close(fds[0]);
+	return pid;
+}
+
+static void
+stdin_restore(pid_t pid, int saved)
+{
+	int status;
+
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+	waitpid(pid, &status, 0);
+}
+
+/* Streams path through schema (columns 3, 1, 0 of whole) in chunks of 1
+ * to 1000 rows; the number of rows that matched whole, or -1. */
+static long
+stream_compare(const char *p, const struct mlp_frame *whole,
+    const struct mlp_column *schema, size_t *chunks)
+{
+	struct mlp_csv_stream *s;
+	struct mlp_frame *f = NULL;
+	struct mlp_err err;
+	size_t n, at = 0;
+	int rc, same = 1;
+
+	*chunks = 0;
+	if (mlp_csv_stream_open(&s, p, schema, 3, NULL, &err) < 0) {
+		printf("# %s\n", err.msg);
+		return -1;
+	}
+	for (;;) {
+		rc = mlp_csv_stream_next(s, 1 + *chunks % 1000, &f, &n, &err);
+		if (rc < 0 || n == 0)
+			break;
+		++*chunks;
+		for (size_t i = 0; i < n && at + i < whole->nrows; i++)
+			same &= same_float(f->cols[0][i],
+			    whole->cols[3][at + i]) &&
+			    same_float(f->cols[1][i], whole->cols[1][at + i]) &&
+			    same_float(f->cols[2][i], whole->cols[0][at + i]);
+		at += n;
+	}
+	if (rc < 0)
+		printf("# %s\n", err.msg);
+	if (!f || f->digest[0] != '\0')
+		same = 0;
+	mlp_csv_stream_close(s);
+	mlp_frame_free(f);
+	return rc < 0 || !same ? -1 : (long)at;
+}
+
 /* A large file streamed in small chunks gives what a read gives: records
- * across the reader's blocks and one longer than its buffer. */
+ * across the reader's blocks and one longer than its buffer, from a file
+ * and from a pipe that delivers it in small writes. */
 static void
 test_stream_large(void)
 {
 	struct mlp_buf b = MLP_BUF_INIT;
-	struct mlp_frame *whole, *f = NULL;
-	struct mlp_csv_stream *s;
+	struct mlp_frame *whole;
 	struct mlp_column schema[3];
-	struct mlp_err err;
-	size_t n, at = 0, chunks = 0;
-	int rc, same = 1;
+	size_t chunks;
+	long got;
+	int rc, saved;
+	pid_t pid;
 
 	random_rows(&b, 40000);
 	/* a field of 600 KB, longer than the stream's buffer */
@@ -614,31 +691,15 @@ test_stream_large(void)
 	schema[0] = whole->col[3];
 	schema[1] = whole->col[1];
 	schema[2] = whole->col[0];
-	rc = mlp_csv_stream_open(&s, tpath, schema, 3, NULL, &err);
-	ok(rc == 0, "stream open");
-	if (rc)
-		goto out;
-	for (;;) {
-		size_t want = 1 + chunks % 1000;
+	got = stream_compare(tpath, whole, schema, &chunks);
+	is_int(got, (long)whole->nrows,
+	    "streamed: the same values as a read, in %zu chunks", chunks);
 
-		rc = mlp_csv_stream_next(s, want, &f, &n, &err);
-		if (rc < 0 || n == 0)
-			break;
-		chunks++;
-		for (size_t i = 0; i < n && at + i < whole->nrows; i++)
-			same &= same_float(f->cols[0][i],
-			    whole->cols[3][at + i]) &&
-			    same_float(f->cols[1][i], whole->cols[1][at + i]) &&
-			    same_float(f->cols[2][i], whole->cols[0][at + i]);
-		at += n;
-	}
-	ok(rc == 0, "streamed to the end: %s", rc ? err.msg : "");
-	is_int(at, whole->nrows, "every row");
-	ok(same, "the same values as a read, in %zu chunks", chunks);
-	ok(f && f->digest[0] == '\0', "a chunk has no digest");
-	mlp_csv_stream_close(s);
+	pid = stdin_from(b.s, b.len, &saved);
+	got = stream_compare("-", whole, schema, &chunks);
+	stdin_restore(pid, saved);
+	is_int(got, (long)whole->nrows, "from a pipe in writes of 1000 bytes");
 out:
-	mlp_frame_free(f);
 	mlp_frame_free(whole);
 	mlp_buf_release(&b);
 }
@@ -656,6 +717,7 @@ test_digest(void)
 	char hex[65], line[200], *cmd;
 	FILE *p;
 	int fd, saved;
+	pid_t pid;
 
 	f = read_str(KNOWN);
 	ok(f != NULL, "read");
@@ -666,7 +728,7 @@ test_digest(void)
 	ok(mlp_data_digest("/nonexistent/x.csv", hex, &err) == MLP_ENOTFOUND,
 	    "digest of a missing file: MLP_ENOTFOUND");
 
-	/* stdin */
+	/* stdin, a file and a pipe */
 	saved = dup(STDIN_FILENO);
 	fd = open(tpath, O_RDONLY);
 	dup2(fd, STDIN_FILENO);
@@ -676,6 +738,23 @@ test_digest(void)
 	mlp_frame_free(f);
 	dup2(saved, STDIN_FILENO);
 	close(saved);
+	pid = stdin_from(KNOWN, strlen(KNOWN), &saved);
+	ok(mlp_csv_read("-", NULL, &f, &err) == 0 && f->nrows == 2 &&
+	    strcmp(f->digest, KNOWN_SHA) == 0 &&
+	    strcmp(f->source, "-") == 0, "read from a pipe, digested");
+	mlp_frame_free(f);
+	stdin_restore(pid, saved);
+	pid = stdin_from("a\n1\nx\n", 6, &saved);
+	f = NULL;
+	ok(mlp_csv_read("-", NULL, &f, &err) == 0 && f->nrows == 2,
+	    "a pipe");
+	mlp_frame_free(f);
+	stdin_restore(pid, saved);
+	pid = stdin_from("a,b\n1,2\n3\n", 11, &saved);
+	ok(mlp_csv_read("-", NULL, &f, &err) == MLP_EINVAL &&
+	    strcmp(err.msg, "'stdin' line 3: expected 2 fields, found 1") == 0,
+	    "stdin is 'stdin' in messages: %s", err.msg);
+	stdin_restore(pid, saved);
 
 	/* a file large enough to be digested on its own thread */
 	random_rows(&b, 40000);
