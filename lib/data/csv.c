@@ -146,8 +146,8 @@ slurp(struct reader *r, int fd, struct mlp_err *err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return mlp_err_set(err, MLP_EFAIL, "cannot read '%s': %s",
-			    r->name, strerror(errno));
+			return mlp_err_set(err, MLP_EFAIL,
+			    "cannot read '%s': %s", r->name, strerror(errno));
 		if (n == 0)
 			break;
 		mlp_sha256_update(&r->sha, r->heap + len, (size_t)n);
@@ -595,7 +595,8 @@ mlp_csv_read(const char *path, const struct mlp_csv_opts *opts,
 			run_worker(&r.ps, w, r.data + r.size);
 		}
 		if (w->err.kind) {
-			rc = data_rec_error(err, r.name, r.names, &w->err, line);
+			rc = data_rec_error(err, r.name, r.names, &w->err,
+			    line);
 			goto out;
 		}
 		w->off = total;

@@ -64,10 +64,11 @@ int data_bytes_cmp(const char *s, size_t n, const char *t, size_t m);
 enum data_kind {
 	KIND_SKIP,		/* ignore it */
 	KIND_NUM,		/* a float into cols[out] */
-	KIND_CAT,		/* its id in sets[out], as uint32 bits (UINT32_MAX
-				 * when missing) into cols[out] */
-	KIND_MAP,		/* its code among levels, or NaN, into cols[out] */
-	KIND_INFER,		/* note in nonnum[col] when it is not a number */
+	KIND_CAT,		/* its id in sets[out], as uint32 bits
+				 * (UINT32_MAX when missing) into cols[out] */
+	KIND_MAP,		/* its code among levels, or NaN, into
+				 * cols[out] */
+	KIND_INFER,		/* nonnum[col] = 1 when it is not a number */
 	KIND_NAME,		/* append it to names (the header) */
 };
 
@@ -84,7 +85,8 @@ struct data_spec {
 struct data_parser {
 	char sep;
 	unsigned char special[256];	/* bytes that end a plain field */
-	size_t nfields;		/* fields a record must have; 0: the header */
+	size_t nfields;		/* fields a record must have; 0: the
+				 * header, whose names go to names */
 	struct data_spec *spec;	/* nfields of them */
 	size_t nout;		/* output columns; 0: store nothing */
 };
@@ -94,8 +96,8 @@ struct data_parser {
 enum { REC_EFIELDS = 1, REC_ENUMBER, REC_EQUOTE, REC_ELEVELS };
 struct data_rec_err {
 	int kind;
-	uint64_t line;		/* '\n's between the worker's start and it */
-	size_t col;		/* REC_ENUMBER, REC_ELEVELS: the file column */
+	uint64_t line;		/* '\n's from the worker's start to it */
+	size_t col;		/* REC_ENUMBER, REC_ELEVELS: file column */
 	size_t want, found;	/* REC_EFIELDS: fields expected and found */
 	char text[DATA_TEXT_MAX + 4];	/* REC_ENUMBER: the value */
 };
@@ -126,15 +128,16 @@ enum { REC_ROW, REC_BLANK, REC_MORE, REC_ERR };
 int data_parser_init(struct data_parser *ps, char sep);
 
 /* Parses one record at *pp of the data ending at end (followed by
- * DATA_PAD readable bytes, a NUL first), storing its fields as ps says in row w->nrows of w,
- * and advances *pp past its line end. REC_ROW (w->nrows was incremented),
- * REC_BLANK (an empty line), REC_MORE (the record runs past end and eof is
- * 0: nothing was consumed), REC_ERR (w->err says what; *pp is left
- * alone). Adds the '\n's consumed to w->lines. *pp must be before end. */
+ * DATA_PAD readable bytes, a NUL first), storing its fields as ps says in
+ * row w->nrows of w, and advances *pp past its line end. REC_ROW
+ * (w->nrows was incremented), REC_BLANK (an empty line), REC_MORE (the
+ * record runs past end and eof is 0: nothing was consumed), REC_ERR
+ * (w->err says what; *pp is left alone). Adds the '\n's consumed to
+ * w->lines. *pp must be before end. */
 int data_parse_record(const struct data_parser *ps, struct data_worker *w,
     const char **pp, const char *end, int eof);
 
-/* Makes room in w's nout columns for at least one more row. */
+/* Makes room in the nout columns of w for at least want rows. */
 void data_worker_grow(struct data_worker *w, size_t nout, size_t want);
 
 void data_worker_release(struct data_worker *w, size_t nout);

@@ -167,10 +167,11 @@ static const struct {
 	unsigned char n;
 	char s[9];
 } na_values[] = {
-	{ 2, "NA" }, { 3, "N/A" }, { 3, "NaN" }, { 3, "nan" }, { 4, "NULL" },
-	{ 4, "null" }, { 3, "n/a" }, { 4, "-NaN" }, { 4, "-nan" }, { 4, "<NA>" },
-	{ 4, "#N/A" }, { 3, "#NA" }, { 8, "#N/A N/A" }, { 7, "-1.#IND" },
-	{ 8, "-1.#QNAN" }, { 6, "1.#IND" }, { 7, "1.#QNAN" },
+	{ 2, "NA" }, { 3, "N/A" }, { 3, "NaN" }, { 3, "nan" },
+	{ 4, "NULL" }, { 4, "null" }, { 3, "n/a" }, { 4, "-NaN" },
+	{ 4, "-nan" }, { 4, "<NA>" }, { 4, "#N/A" }, { 3, "#NA" },
+	{ 8, "#N/A N/A" }, { 7, "-1.#IND" }, { 8, "-1.#QNAN" },
+	{ 6, "1.#IND" }, { 7, "1.#QNAN" },
 };
 
 int

@@ -143,8 +143,8 @@ read_header(struct mlp_csv_stream *s, struct mlp_err *err)
 		struct data_spec *sp;
 
 		if (j < 0) {
-			rc = mlp_err_set(err, MLP_EINVAL, "'%s' has no column '%s'",
-			    s->name, c->name);
+			rc = mlp_err_set(err, MLP_EINVAL,
+			    "'%s' has no column '%s'", s->name, c->name);
 			goto out;
 		}
 		sp = &s->ps.spec[j];
@@ -180,7 +180,8 @@ copy_columns(struct mlp_column *dst, const struct mlp_column *src, size_t n)
 	for (size_t k = 0; k < n; k++) {
 		dst[k].name = xstrdup(src[k].name);
 		dst[k].type = src[k].type;
-		dst[k].nlevels = src[k].type == MLP_COL_CAT ? src[k].nlevels : 0;
+		dst[k].nlevels = src[k].type == MLP_COL_CAT ? src[k].nlevels :
+		    0;
 		dst[k].levels = NULL;
 		if (dst[k].nlevels == 0)
 			continue;

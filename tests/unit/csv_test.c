@@ -401,7 +401,8 @@ random_rows(struct mlp_buf *b, size_t nrows)
 		mlp_buf_addf(b, "%.*g,", 1 + (int)rnd_below(9),
 		    (double)(int64_t)rnd() / 1e15);
 		if (k < 10)
-			mlp_buf_addf(b, "\"l%zu\n,\n\"\"q\"\"\n\"", rnd_below(50));
+			mlp_buf_addf(b, "\"l%zu\n,\n\"\"q\"\"\n\"",
+			    rnd_below(50));
 		else if (k < 12)
 			mlp_buf_adds(b, "\"\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\"");
 		else if (k < 15)
@@ -721,7 +722,8 @@ test_digest(void)
 
 	f = read_str(KNOWN);
 	ok(f != NULL, "read");
-	is_str(f ? f->digest : "", KNOWN_SHA, "the frame's digest is sha256sum's");
+	is_str(f ? f->digest : "", KNOWN_SHA,
+	    "the frame's digest is sha256sum's");
 	mlp_frame_free(f);
 	ok(mlp_data_digest(tpath, hex, &err) == 0, "mlp_data_digest");
 	is_str(hex, KNOWN_SHA, "the same digest");
@@ -791,7 +793,7 @@ random_number(char *s, size_t size)
 		snprintf(s, size, "%s%llu", sign[rnd_below(4)],
 		    (unsigned long long)(rnd() >> rnd_below(64)));
 		return;
-	case 1:			/* %.6g, %.9g, %.17g of a random double */
+	case 1:			/* %.6g .. %.19g of a random double */
 	case 2:
 		do
 			x.u = rnd();
@@ -799,7 +801,7 @@ random_number(char *s, size_t size)
 		snprintf(s, size, "%.*g", k == 1 ? 6 : (int)(6 + rnd_below(14)),
 		    x.d);
 		return;
-	case 3:			/* a float's neighbourhood: near halfway */
+	case 3:			/* near halfway between two floats */
 		x.u = rnd();
 		memcpy(&f, &x.u, sizeof(f));
 		if (isnan(f) || isinf(f))
