@@ -46,14 +46,25 @@ linear_margin(const struct mlp_model *m, const float *x, int g0, int ng,
 	}
 }
 
+/* One step down a tree for the row path: a leaf (f < 0) stays where it
+ * is; a missing value (v != v) goes by default_left. */
+#define ROW_STEP(n, f) do { \
+	if ((f) >= 0) { \
+		float v_ = x[f]; \
+		(n) = left[n] + ((v_ >= val[n]) | ((v_ != v_) & !dl[n])); \
+		(f) = feat[n]; \
+	} \
+} while (0)
+
 void
 model_margin_range(const struct mlp_model *m, const float *x, int g0,
     int ng, double *margin)
 {
-	const int32_t *feat = m->split_feat;
+	const int32_t *feat = m->split_feat, *group = m->tree_group;
+	const uint32_t *root = m->tree_root, *left = m->left;
 	const float *val = m->split_value;
-	const uint32_t *left = m->left;
 	const uint8_t *dl = m->default_left;
+	size_t t = 0, nt = m->ntrees;
 
 	if (m->kind == MLP_MODEL_LINEAR) {
 		linear_margin(m, x, g0, ng, margin);
@@ -61,18 +72,41 @@ model_margin_range(const struct mlp_model *m, const float *x, int g0,
 	}
 	for (int g = 0; g < ng; g++)
 		margin[g] = m->base_margin[g0 + g];
-	for (size_t t = 0; t < m->ntrees; t++) {
-		unsigned g = (unsigned)(m->tree_group[t] - g0);
-		uint32_t n = m->tree_root[t];
+	/* four trees side by side: independent chains of loads for the
+	 * processor to overlap (more do not help: the nodes of all trees
+	 * come from L2); their leaves are added in tree order. With no
+	 * features every node is a leaf and x is never read. */
+	for (; t + 4 <= nt; t += 4) {
+		uint32_t n0 = root[t], n1 = root[t + 1], n2 = root[t + 2];
+		uint32_t n3 = root[t + 3];
+		int32_t f0 = feat[n0], f1 = feat[n1], f2 = feat[n2];
+		int32_t f3 = feat[n3];
+		unsigned g;
+
+		while ((f0 & f1 & f2 & f3) >= 0) {
+			ROW_STEP(n0, f0);
+			ROW_STEP(n1, f1);
+			ROW_STEP(n2, f2);
+			ROW_STEP(n3, f3);
+		}
+		if ((g = (unsigned)(group[t] - g0)) < (unsigned)ng)
+			margin[g] += val[n0];
+		if ((g = (unsigned)(group[t + 1] - g0)) < (unsigned)ng)
+			margin[g] += val[n1];
+		if ((g = (unsigned)(group[t + 2] - g0)) < (unsigned)ng)
+			margin[g] += val[n2];
+		if ((g = (unsigned)(group[t + 3] - g0)) < (unsigned)ng)
+			margin[g] += val[n3];
+	}
+	for (; t < nt; t++) {
+		unsigned g = (unsigned)(group[t] - g0);
+		uint32_t n = root[t];
+		int32_t f = feat[n];
 
 		if (g >= (unsigned)ng)
 			continue;
-		while (feat[n] >= 0) {
-			float v = x[feat[n]];
-
-			n = isnan(v) ? left[n] + !dl[n] :
-			    left[n] + !(v < val[n]);
-		}
+		while (f >= 0)
+			ROW_STEP(n, f);
 		margin[g] += val[n];
 	}
 }
@@ -181,26 +215,30 @@ link_rows(const struct mlp_model *m, double *mg, size_t nrows, double *out)
 	}
 }
 
-/* The batch walker's node: a leaf loops to itself (it reads the block's
- * zero column, 0 >= 1 is false, and its left is itself), so every row of a
- * tree takes the tree's depth in steps, without a test for leaves. A
- * missing value (NaN) fails v >= thr and goes by mstep. */
+/* The batch walker works on blocks of B rows copied column by column into
+ * one buffer, feature j of block row r at blk[j * B + r], with a column of
+ * zeros after the last feature. Its nodes hold the column's offset
+ * (j * B), so that eight rows side by side read their values with one
+ * instruction each. A leaf loops to itself: it reads the zero column,
+ * 0 >= 1 is false, and its left is itself; so every row of a tree takes
+ * the tree's depth in steps, without a test for leaves. A missing value
+ * (NaN) fails v >= thr and goes by mstep; blocks without one skip that
+ * test. */
 struct bnode {
 	float thr;
-	uint32_t feat;
-	uint32_t left;
-	uint32_t mstep;	/* 1 when a missing value goes right */
+	uint32_t col;	/* feature * B */
 };
 
 struct batch {
 	const struct mlp_model *m;
-	struct bnode *node;
+	struct bnode *node;	/* 8 bytes, for the shortest chain of loads */
+	uint32_t *left;
+	uint8_t *mstep;		/* 1 when a missing value goes right */
 	float *leaf;
 	uint32_t *depth;	/* ntrees */
 	const float *const *cols;
 	double *out;
-	size_t block;		/* rows per block */
-	size_t stride;		/* floats per gathered row: nfeat + 1 */
+	size_t block;		/* B, rows per block, a multiple of 8 */
 };
 
 /* Builds the walker's nodes and each tree's depth. */
@@ -208,73 +246,81 @@ static void
 batch_build(struct batch *b)
 {
 	const struct mlp_model *m = b->m;
-	uint32_t *height = xcalloc(m->nnodes ? m->nnodes : 1, sizeof(*height));
+	size_t nn = m->nnodes ? m->nnodes : 1;
+	uint32_t *height = xcalloc(nn, sizeof(*height));
 
-	b->node = xmalloc((m->nnodes ? m->nnodes : 1) * sizeof(*b->node));
-	b->leaf = xmalloc((m->nnodes ? m->nnodes : 1) * sizeof(*b->leaf));
+	b->node = xmalloc(nn * sizeof(*b->node));
+	b->left = xmalloc(nn * sizeof(*b->left));
+	b->mstep = xmalloc(nn);
+	b->leaf = xmalloc(nn * sizeof(*b->leaf));
 	b->depth = xmalloc((m->ntrees ? m->ntrees : 1) * sizeof(*b->depth));
 	/* children follow parents (checked), so a backward pass sees every
 	 * child before its parent */
 	for (size_t n = m->nnodes; n-- > 0;) {
 		struct bnode *bn = &b->node[n];
+		uint32_t l = m->left[n];
 
 		b->leaf[n] = m->split_value[n];
 		if (m->split_feat[n] < 0) {
 			bn->thr = 1;
-			bn->feat = (uint32_t)m->nfeat;
-			bn->left = (uint32_t)n;
-			bn->mstep = 0;
+			bn->col = (uint32_t)(m->nfeat * b->block);
+			b->left[n] = (uint32_t)n;
+			b->mstep[n] = 0;
 			height[n] = 0;
 			continue;
 		}
 		bn->thr = m->split_value[n];
-		bn->feat = (uint32_t)m->split_feat[n];
-		bn->left = m->left[n];
-		bn->mstep = !m->default_left[n];
-		height[n] = 1 + (height[m->left[n]] > height[m->left[n] + 1] ?
-		    height[m->left[n]] : height[m->left[n] + 1]);
+		bn->col = (uint32_t)((size_t)m->split_feat[n] * b->block);
+		b->left[n] = l;
+		b->mstep[n] = !m->default_left[n];
+		height[n] = 1 + (height[l] > height[l + 1] ? height[l] :
+		    height[l + 1]);
 	}
 	for (size_t t = 0; t < m->ntrees; t++)
 		b->depth[t] = height[m->tree_root[t]];
 	free(height);
 }
 
-static inline uint32_t
-step(const struct bnode *nodes, const float *row, uint32_t n)
+/* One step of row x (x[col] is its value in column col) from node n. */
+static inline __attribute__((always_inline)) uint32_t
+step(const struct batch *b, const float *x, uint32_t n, int nan)
 {
-	const struct bnode *bn = &nodes[n];
-	float v = row[bn->feat];
+	const struct bnode *bn = &b->node[n];
+	float v = x[bn->col];
 
-	return bn->left + ((v >= bn->thr) | ((v != v) & bn->mstep));
+	if (nan)
+		return b->left[n] + ((v >= bn->thr) | ((v != v) &
+		    b->mstep[n]));
+	return b->left[n] + (v >= bn->thr);
 }
 
 /* Adds tree t's leaves to the margins mg (group g, ngroup per row) of the
- * nb gathered rows. Eight rows walk side by side, for the parallelism a
- * single walk (a chain of dependent loads) lacks. */
-static void
-walk_tree(const struct batch *b, size_t t, const float *rows, size_t nb,
-    double *mg)
+ * nb rows of block blk. Eight rows walk side by side, for the parallelism
+ * a single walk (a chain of dependent loads) lacks. nan: whether the block
+ * has missing values. */
+static inline __attribute__((always_inline)) void
+walk_tree(const struct batch *b, size_t t, const float *blk, size_t nb,
+    double *mg, int nan)
 {
-	const struct bnode *nodes = b->node;
 	const float *leaf = b->leaf;
 	uint32_t root = b->m->tree_root[t], depth = b->depth[t];
 	size_t ng = (size_t)b->m->ngroup, g = (size_t)b->m->tree_group[t];
-	size_t st = b->stride, r = 0;
+	size_t r = 0;
 
 	for (; r + 8 <= nb; r += 8) {
-		const float *x = rows + r * st;
+		const float *x = blk + r;
 		uint32_t n0 = root, n1 = root, n2 = root, n3 = root;
 		uint32_t n4 = root, n5 = root, n6 = root, n7 = root;
 
 		for (uint32_t d = 0; d < depth; d++) {
-			n0 = step(nodes, x, n0);
-			n1 = step(nodes, x + st, n1);
-			n2 = step(nodes, x + 2 * st, n2);
-			n3 = step(nodes, x + 3 * st, n3);
-			n4 = step(nodes, x + 4 * st, n4);
-			n5 = step(nodes, x + 5 * st, n5);
-			n6 = step(nodes, x + 6 * st, n6);
-			n7 = step(nodes, x + 7 * st, n7);
+			n0 = step(b, x, n0, nan);
+			n1 = step(b, x + 1, n1, nan);
+			n2 = step(b, x + 2, n2, nan);
+			n3 = step(b, x + 3, n3, nan);
+			n4 = step(b, x + 4, n4, nan);
+			n5 = step(b, x + 5, n5, nan);
+			n6 = step(b, x + 6, n6, nan);
+			n7 = step(b, x + 7, n7, nan);
 		}
 		mg[(r + 0) * ng + g] += leaf[n0];
 		mg[(r + 1) * ng + g] += leaf[n1];
@@ -286,13 +332,27 @@ walk_tree(const struct batch *b, size_t t, const float *rows, size_t nb,
 		mg[(r + 7) * ng + g] += leaf[n7];
 	}
 	for (; r < nb; r++) {
-		const float *x = rows + r * st;
 		uint32_t n = root;
 
 		for (uint32_t d = 0; d < depth; d++)
-			n = step(nodes, x, n);
+			n = step(b, blk + r, n, nan);
 		mg[r * ng + g] += leaf[n];
 	}
+}
+
+static void
+walk_trees(const struct batch *b, const float *blk, size_t nb, double *mg)
+{
+	for (size_t t = 0; t < b->m->ntrees; t++)
+		walk_tree(b, t, blk, nb, mg, 0);
+}
+
+static void
+walk_trees_nan(const struct batch *b, const float *blk, size_t nb,
+    double *mg)
+{
+	for (size_t t = 0; t < b->m->ntrees; t++)
+		walk_tree(b, t, blk, nb, mg, 1);
 }
 
 struct range {
@@ -302,44 +362,51 @@ struct range {
 	int started;
 };
 
-/* Predicts rows r0 .. r1 a block at a time: gather the block row-major
- * (with a zero column at the end for the leaves), then walk each tree over
- * the whole block while the tree stays in cache. */
+/* Predicts rows r0 .. r1 a block at a time: copy the block's columns,
+ * then walk each tree over the whole block while the tree stays in
+ * cache. A linear model takes the rows one by one. */
 static void *
 predict_range(void *arg)
 {
 	struct range *rg = arg;
 	const struct batch *b = rg->b;
 	const struct mlp_model *m = b->m;
-	size_t ng = (size_t)m->ngroup, st = b->stride;
-	float *rows = xmalloc(b->block * st * sizeof(float));
-	double *mg = xmalloc(b->block * ng * sizeof(double));
+	size_t ng = (size_t)m->ngroup, B = b->block;
+	float *blk = xcalloc((m->nfeat + 1) * B, sizeof(float));
+	double *mg = xmalloc(B * ng * sizeof(double));
 
-	for (size_t r0 = rg->r0; r0 < rg->r1; r0 += b->block) {
-		size_t nb = rg->r1 - r0 < b->block ? rg->r1 - r0 : b->block;
+	for (size_t r0 = rg->r0; r0 < rg->r1; r0 += B) {
+		size_t nb = rg->r1 - r0 < B ? rg->r1 - r0 : B;
+		int nan = 0;
 
+		if (m->kind == MLP_MODEL_LINEAR) {
+			for (size_t r = 0; r < nb; r++) {
+				for (size_t j = 0; j < m->nfeat; j++)
+					blk[j] = b->cols[j][r0 + r];
+				model_margin_range(m, blk, 0, m->ngroup,
+				    mg + r * ng);
+			}
+			link_rows(m, mg, nb, b->out + r0 * (size_t)m->nout);
+			continue;
+		}
 		for (size_t j = 0; j < m->nfeat; j++) {
 			const float *c = b->cols[j] + r0;
+			float *dst = blk + j * B;
 
-			for (size_t r = 0; r < nb; r++)
-				rows[r * st + j] = c[r];
+			for (size_t r = 0; r < nb; r++) {
+				dst[r] = c[r];
+				nan |= c[r] != c[r];
+			}
 		}
 		for (size_t r = 0; r < nb; r++)
-			rows[r * st + m->nfeat] = 0;
-		if (m->kind == MLP_MODEL_LINEAR) {
-			for (size_t r = 0; r < nb; r++)
-				model_margin_range(m, rows + r * st, 0,
-				    m->ngroup, mg + r * ng);
-		} else {
-			for (size_t r = 0; r < nb; r++)
-				memcpy(mg + r * ng, m->base_margin,
-				    ng * sizeof(double));
-			for (size_t t = 0; t < m->ntrees; t++)
-				walk_tree(b, t, rows, nb, mg);
-		}
+			memcpy(mg + r * ng, m->base_margin, ng * sizeof(double));
+		if (nan)
+			walk_trees_nan(b, blk, nb, mg);
+		else
+			walk_trees(b, blk, nb, mg);
 		link_rows(m, mg, nb, b->out + r0 * (size_t)m->nout);
 	}
-	free(rows);
+	free(blk);
 	free(mg);
 	return NULL;
 }
@@ -363,11 +430,13 @@ mlp_model_predict(const struct mlp_model *m, const float *const *cols,
 	b.m = m;
 	b.cols = cols;
 	b.out = out;
-	b.stride = m->nfeat + 1;
-	/* about 32 KiB of rows and margins per block, 8 to 256 rows */
-	b.block = 32768 / ((b.stride * sizeof(float) +
-	    (size_t)m->ngroup * sizeof(double)));
-	b.block = b.block < 8 ? 8 : b.block > 256 ? 256 : b.block & ~7UL;
+	/* about 32 KiB of values and margins per block, 8 to 256 rows */
+	b.block = 32768 / ((m->nfeat + 1) * sizeof(float) +
+	    (size_t)m->ngroup * sizeof(double));
+	b.block = b.block < 8 ? 8 : b.block > 256 ? 256 : b.block & ~(size_t)7;
+	if ((m->nfeat + 1) * b.block > UINT32_MAX)
+		return mlp_err_set(err, MLP_EUNSUPPORTED,
+		    "too many features (%zu) for batch prediction", m->nfeat);
 	if (m->kind == MLP_MODEL_GBDT)
 		batch_build(&b);
 
@@ -401,6 +470,8 @@ mlp_model_predict(const struct mlp_model *m, const float *const *cols,
 	}
 	free(rg);
 	free(b.node);
+	free(b.left);
+	free(b.mstep);
 	free(b.leaf);
 	free(b.depth);
 	return 0;
