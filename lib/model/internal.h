@@ -33,6 +33,10 @@ int model_from_json(const cJSON *doc, const char *path,
 int model_from_xgboost(const cJSON *doc, const char *path,
     struct mlp_model **out, struct mlp_err *err);
 
+/* Makes err's message one line: control characters (from names and
+ * strings a file holds) become '?'. Returns rc. */
+int model_err_oneline(struct mlp_err *err, int rc);
+
 /* Margins of the groups g0 .. g0 + ng - 1 of row x into margin[0 .. ng). */
 void model_margin_range(const struct mlp_model *m, const float *x, int g0,
     int ng, double *margin);

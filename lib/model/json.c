@@ -553,5 +553,5 @@ mlp_model_read_json(const char *path, struct mlp_model **out,
 out:
 	cJSON_Delete(doc);
 	free(text);
-	return rc;
+	return model_err_oneline(err, rc);
 }

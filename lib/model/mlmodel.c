@@ -535,7 +535,7 @@ mlp_model_load(const char *path, struct mlp_model **out,
 		return mlp_err_set(err, errno == ENOENT ? MLP_ENOTFOUND :
 		    MLP_EFAIL, "cannot open '%s': %s", path, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return load_file(path, out, err);
+		return model_err_oneline(err, load_file(path, out, err));
 	mlmodel = xasprintf("%s/MLmodel", path);
 	if (access(mlmodel, F_OK) < 0)
 		rc = mlp_err_set(err, MLP_EINVAL, "'%s' is not a model "
@@ -543,5 +543,5 @@ mlp_model_load(const char *path, struct mlp_model **out,
 	else
 		rc = load_file(mlmodel, out, err);
 	free(mlmodel);
-	return rc;
+	return model_err_oneline(err, rc);
 }

@@ -226,7 +226,17 @@ check_linear(const struct mlp_model *m, struct mlp_err *err)
 }
 
 int
-mlp_model_check(const struct mlp_model *m, struct mlp_err *err)
+model_err_oneline(struct mlp_err *err, int rc)
+{
+	if (rc < 0 && err)
+		for (char *p = err->msg; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+	return rc;
+}
+
+static int
+check(const struct mlp_model *m, struct mlp_err *err)
 {
 	int multi, rc;
 
@@ -268,4 +278,10 @@ mlp_model_check(const struct mlp_model *m, struct mlp_err *err)
 	if (m->kind == MLP_MODEL_GBDT)
 		return check_trees(m, err);
 	return check_linear(m, err);
+}
+
+int
+mlp_model_check(const struct mlp_model *m, struct mlp_err *err)
+{
+	return model_err_oneline(err, check(m, err));
 }

@@ -11,7 +11,7 @@
 
 /* Limits that keep a damaged file from asking for gigabytes: features
  * (each gets a name) and classes. */
-#define XGB_MAX_FEATURES (1L << 22)
+#define XGB_MAX_FEATURES (1L << 20)
 #define XGB_MAX_CLASSES (1L << 20)
 
 struct xrd {
@@ -476,5 +476,5 @@ mlp_model_import_xgboost(const char *path, struct mlp_model **out,
 out:
 	cJSON_Delete(doc);
 	free(text);
-	return rc;
+	return model_err_oneline(err, rc);
 }

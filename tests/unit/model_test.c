@@ -206,9 +206,10 @@ random_model(int obj, int nclass, size_t ntrees, int depth, int nfeat)
 	return m;
 }
 
-/* Column-major random inputs: 10% missing, some on thresholds. */
+/* Column-major random inputs: a fraction pnan missing, some values on
+ * thresholds. */
 static float **
-random_cols(size_t nfeat, size_t nrows)
+random_cols_p(size_t nfeat, size_t nrows, double pnan)
 {
 	float **cols = xmalloc(nfeat * sizeof(float *));
 
@@ -217,12 +218,18 @@ random_cols(size_t nfeat, size_t nrows)
 		for (size_t i = 0; i < nrows; i++) {
 			double u = urand();
 
-			cols[j][i] = u < 0.1 ? NAN : u < 0.3 ?
+			cols[j][i] = u < pnan ? NAN : u < 0.3 ?
 			    (float)((int)(rnd() % 17) - 8) / 4 :
 			    (float)(urand() * 6 - 3);
 		}
 	}
 	return cols;
+}
+
+static float **
+random_cols(size_t nfeat, size_t nrows)
+{
+	return random_cols_p(nfeat, nrows, 0.1);
 }
 
 static void
@@ -506,27 +513,31 @@ test_row_batch(void)
 		int obj, nclass;
 		size_t nrows;
 		int nthreads;
+		double pnan;
 	} cases[] = {
-		{ MLP_OBJ_SQUARED, 1, 1, 1 },
-		{ MLP_OBJ_SQUARED, 1, 1037, 1 },
-		{ MLP_OBJ_LOGISTIC, 1, 9013, 2 },
-		{ MLP_OBJ_LOGISTIC, 1, 20011, 0 },
-		{ MLP_OBJ_SOFTPROB, 3, 8999, 2 },
-		{ MLP_OBJ_SOFTMAX, 4, 517, 2 },
+		{ MLP_OBJ_SQUARED, 1, 1, 1, 0.1 },
+		{ MLP_OBJ_SQUARED, 1, 1037, 1, 0.1 },
+		{ MLP_OBJ_SQUARED, 1, 1037, 1, 0 },
+		{ MLP_OBJ_LOGISTIC, 1, 9013, 2, 0.1 },
+		{ MLP_OBJ_LOGISTIC, 1, 9013, 2, 0 },
+		{ MLP_OBJ_LOGISTIC, 1, 20011, 0, 0.1 },
+		{ MLP_OBJ_SOFTPROB, 3, 8999, 2, 0.1 },
+		{ MLP_OBJ_SOFTPROB, 3, 8999, 2, 0.0001 },
+		{ MLP_OBJ_SOFTMAX, 4, 517, 2, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct mlp_model *m = random_model(cases[i].obj,
 		    cases[i].nclass, 30, 6, 7);
-		float **cols = random_cols(7, cases[i].nrows);
+		float **cols = random_cols_p(7, cases[i].nrows, cases[i].pnan);
 		struct mlp_err err;
 
 		is_int(mlp_model_check(m, &err), 0, "random model %zu checks",
 		    i);
 		ok(row_batch_equal(m, cols, cases[i].nrows, cases[i].nthreads),
-		    "%s, %zu rows, %d threads: batch equals row predictions",
-		    mlp_objective_name(cases[i].obj), cases[i].nrows,
-		    cases[i].nthreads);
+		    "%s, %zu rows, %d threads, %g missing: batch equals row "
+		    "predictions", mlp_objective_name(cases[i].obj),
+		    cases[i].nrows, cases[i].nthreads, cases[i].pnan);
 		free_cols(cols, 7);
 		mlp_model_free(m);
 	}
