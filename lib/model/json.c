@@ -2,6 +2,7 @@
  * read back bit for bit ("%.9g" for floats, "%.17g" for doubles). */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,6 +337,12 @@ get_array(struct rd *rd, const char *name, size_t n, enum numtype t,
 			return bad(rd, name, what);
 		}
 		d = v->valuedouble;
+		if (t == NUM_F32 && !(fabs(d) <= FLT_MAX)) {
+			free(p);
+			snprintf(what, sizeof(what), "value %zu is not a "
+			    "finite float", i);
+			return bad(rd, name, what);
+		}
 		if (t != NUM_F32 && t != NUM_F64 && (d != floor(d) ||
 		    d < (t == NUM_I32 ? INT32_MIN : 0) ||
 		    d > (t == NUM_I32 ? INT32_MAX : t == NUM_U8 ? 255 :

@@ -231,7 +231,7 @@ struct bnode {
 
 struct batch {
 	const struct mlp_model *m;
-	struct bnode *node;	/* 8 bytes, for the shortest chain of loads */
+	struct bnode *node;	/* 8 bytes: the shortest chain of loads */
 	uint32_t *left;
 	uint8_t *mstep;		/* 1 when a missing value goes right */
 	float *leaf;
@@ -399,7 +399,8 @@ predict_range(void *arg)
 			}
 		}
 		for (size_t r = 0; r < nb; r++)
-			memcpy(mg + r * ng, m->base_margin, ng * sizeof(double));
+			memcpy(mg + r * ng, m->base_margin,
+			    ng * sizeof(double));
 		if (nan)
 			walk_trees_nan(b, blk, nb, mg);
 		else

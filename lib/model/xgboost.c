@@ -1,6 +1,7 @@
 /* The XGBoost importer: a JSON model (Booster.save_model("m.json"), the
  * schema of XGBoost's doc/model.schema) into the flat predictor, nodes
  * renumbered so that every node's children are adjacent. */
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,16 +44,13 @@ get(const cJSON *o, const char *name)
 	return cJSON_GetObjectItemCaseSensitive(o, name);
 }
 
-/* XGBoost writes parameters as strings ("5E-1"), newer versions the base
- * score as a one-element list ("[5E-1]"); plain numbers are taken too. */
+/* XGBoost writes parameters as strings ("5E-1"); plain numbers are taken
+ * too. */
 static int
 param_double(struct xrd *x, const cJSON *o, const char *name,
     const char *field, double *out)
 {
 	const cJSON *v = get(o, name);
-	char buf[64];
-	const char *s;
-	size_t n;
 
 	if (cJSON_IsNumber(v)) {
 		*out = v->valuedouble;
@@ -61,20 +59,55 @@ param_double(struct xrd *x, const cJSON *o, const char *name,
 	if (!cJSON_IsString(v))
 		return xbad(x, field, v ? "expected a number as a string" :
 		    "missing");
-	s = v->valuestring;
-	n = strlen(s);
-	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-		s++;
-		n -= 2;
+	if (mlp_parse_double(v->valuestring, out) < 0 || !isfinite(*out))
+		return xbad(x, field, "'%.40s' is not a number",
+		    v->valuestring);
+	return 0;
+}
+
+/* The base score of each of the ng groups: one number for all ("5E-1", a
+ * number, or from XGBoost 3.1 "[5E-1]"), or a list of one per group
+ * ("[1E-1,2E-1,3E-1]", XGBoost 3.1 multi-class models). */
+static int
+base_scores(struct xrd *x, const cJSON *lmp, int ng, double *out)
+{
+	static const char field[] = "learner.learner_model_param.base_score";
+	const cJSON *v = get(lmp, "base_score");
+	const char *s, *end;
+	int n = 0, rc;
+
+	if (!cJSON_IsString(v) || v->valuestring[0] != '[') {
+		if ((rc = param_double(x, lmp, "base_score", field, out)) < 0)
+			return rc;
+		for (int g = 1; g < ng; g++)
+			out[g] = out[0];
+		return 0;
 	}
-	if (n == 0 || n >= sizeof(buf))
-		return xbad(x, field, "'%.40s' is not a number",
+	s = v->valuestring + 1;
+	end = strchr(s, ']');
+	if (!end || end[1])
+		return xbad(x, field, "'%.40s' is not a list of numbers",
 		    v->valuestring);
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (mlp_parse_double(buf, out) < 0 || !isfinite(*out))
-		return xbad(x, field, "'%.40s' is not a number",
-		    v->valuestring);
+	while (s < end) {
+		size_t len = strcspn(s, ",]");
+		char buf[64];
+
+		if (len == 0 || len >= sizeof(buf) || n == ng)
+			break;
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		if (mlp_parse_double(buf, &out[n]) < 0 || !isfinite(out[n]))
+			break;
+		n++;
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	if (s < end || n == 0 || (n != 1 && n != ng))
+		return xbad(x, field, "'%.40s' is not one number or %d",
+		    v->valuestring, ng);
+	for (int g = n; g < ng; g++)
+		out[g] = out[0];
 	return 0;
 }
 
@@ -185,7 +218,7 @@ add_tree(struct xrd *x, struct mlp_model *m, size_t t, const struct xtree *xt,
 		double l = xt->left[old], r = xt->right[old];
 		double f = xt->feat[old], c = xt->cond[old];
 
-		if (!isfinite(c)) {
+		if (!(fabs(c) <= FLT_MAX)) {
 			rc = xbad(x, field, "node %zu: split_conditions is not "
 			    "finite", old);
 			goto out;
@@ -303,10 +336,8 @@ read_objective(struct xrd *x, const cJSON *learner, const cJSON *lmp,
 {
 	const cJSON *obj = get(get(learner, "objective"), "name");
 	const char *name;
-	double bs;
 	long nc;
 	int rc;
-	float b;
 
 	if (!cJSON_IsString(obj))
 		return xbad(x, "learner.objective.name", obj ?
@@ -326,10 +357,8 @@ read_objective(struct xrd *x, const cJSON *learner, const cJSON *lmp,
 	    "learner.learner_model_param.num_class", 0, XGB_MAX_CLASSES,
 	    &nc)) < 0)
 		return rc;
-	if ((rc = param_double(x, lmp, "base_score",
-	    "learner.learner_model_param.base_score", &bs)) < 0)
-		return rc;
-	if (m->objective == MLP_OBJ_SOFTMAX || m->objective == MLP_OBJ_SOFTPROB) {
+	if (m->objective == MLP_OBJ_SOFTMAX ||
+	    m->objective == MLP_OBJ_SOFTPROB) {
 		if (nc < 1)
 			return xbad(x, "learner.learner_model_param.num_class",
 			    "%ld for objective %s", nc, name);
@@ -339,16 +368,26 @@ read_objective(struct xrd *x, const cJSON *learner, const cJSON *lmp,
 		return xbad(x, "learner.learner_model_param.num_class",
 		    "%ld for objective %s", nc, name);
 	}
-	b = (float)bs;
-	if (m->objective == MLP_OBJ_LOGISTIC) {
-		if (!(b > 0 && b < 1))
-			return xbad(x, "learner.learner_model_param.base_score",
-			    "%.9g is not a probability in (0, 1)", (double)b);
-		b = -logf(1.0f / b - 1.0f);
-	}
 	m->base_margin = xmalloc((size_t)m->ngroup * sizeof(double));
-	for (int g = 0; g < m->ngroup; g++)
+	if ((rc = base_scores(x, lmp, m->ngroup, m->base_margin)) < 0)
+		return rc;
+	for (int g = 0; g < m->ngroup; g++) {
+		double bs = m->base_margin[g];
+		float b;
+
+		if (!(fabs(bs) <= FLT_MAX))
+			return xbad(x, "learner.learner_model_param.base_score",
+			    "%.17g is not a finite float", bs);
+		b = (float)bs;
+		if (m->objective == MLP_OBJ_LOGISTIC) {
+			if (!(b > 0 && b < 1))
+				return xbad(x, "learner.learner_model_param."
+				    "base_score", "%.9g is not a probability "
+				    "in (0, 1)", (double)b);
+			b = -logf(1.0f / b - 1.0f);
+		}
 		m->base_margin[g] = b;
+	}
 	return 0;
 }
 
@@ -425,7 +464,8 @@ model_from_xgboost(const cJSON *doc, const char *path,
 		double g = cJSON_IsNumber(ti) ? ti->valuedouble : -1;
 
 		if (g != floor(g) || g < 0 || g >= m->ngroup) {
-			rc = xbad(&x, "learner.gradient_booster.model.tree_info",
+			rc = xbad(&x,
+			    "learner.gradient_booster.model.tree_info",
 			    "tree %zu: group out of range (%d groups)", t,
 			    m->ngroup);
 			goto out;

@@ -876,6 +876,84 @@ test_load_errors(void)
 	free(mlm);
 }
 
+/* An XGBoost model of objective obj, base_score bs (the JSON text) and
+ * nclass classes: one leaf 0.5 for each class. */
+static char *
+xgb_leaves(const char *obj, const char *bs, int nclass)
+{
+	struct mlp_buf b = MLP_BUF_INIT;
+	int ntrees = nclass > 1 ? nclass : 1;
+
+	mlp_buf_addf(&b, "{\"learner\": {\"gradient_booster\": {\"name\": "
+	    "\"gbtree\", \"model\": {\"trees\": [");
+	for (int t = 0; t < ntrees; t++)
+		mlp_buf_addf(&b, "%s{\"tree_param\": {\"num_nodes\": \"1\"}, "
+		    "\"left_children\": [-1], \"right_children\": [-1], "
+		    "\"split_indices\": [0], \"split_conditions\": [0.5], "
+		    "\"default_left\": [false]}", t ? ", " : "");
+	mlp_buf_adds(&b, "], \"tree_info\": [");
+	for (int t = 0; t < ntrees; t++)
+		mlp_buf_addf(&b, "%s%d", t ? ", " : "", t);
+	mlp_buf_addf(&b, "]}}, \"learner_model_param\": {\"base_score\": %s, "
+	    "\"num_class\": \"%d\", \"num_feature\": \"1\"}, \"objective\": "
+	    "{\"name\": \"%s\"}}}", bs, nclass > 1 ? nclass : 0, obj);
+	return mlp_buf_detach(&b);
+}
+
+static void
+test_xgboost_base_score(void)
+{
+	static const struct {
+		const char *obj, *bs;
+		int nclass;
+		double want[3];
+	} cases[] = {
+		{ "reg:squarederror", "\"2.5E-1\"", 1, { 0.75 } },
+		{ "reg:squarederror", "\"[2.5E-1]\"", 1, { 0.75 } },
+		{ "reg:linear", "0.25", 1, { 0.75 } },
+		{ "binary:logistic", "\"5E-1\"", 1, { 0.5 } },
+		{ "multi:softprob", "\"5E-1\"", 3, { 1, 1, 1 } },
+		{ "multi:softprob", "\"[1E-1,2.5E-1,-1.5E0]\"", 3,
+		    { 0.6, 0.75, -1 } },
+		{ "multi:softmax", "\"[2.5E-1]\"", 3, { 0.75, 0.75, 0.75 } },
+	};
+	char *path = tmp("base.json");
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = xgb_leaves(cases[i].obj, cases[i].bs,
+		    cases[i].nclass);
+		struct mlp_model *m = NULL;
+		struct mlp_err err;
+		double mg[3] = { 0, 0, 0 };
+		float x = 0;
+		int same = 1;
+
+		write_text(path, text);
+		is_int(mlp_model_import_xgboost(path, &m, &err), 0,
+		    "%s base_score %s: imported", cases[i].obj, cases[i].bs);
+		if (m)
+			mlp_model_margin(m, &x, mg);
+		for (int g = 0; g < (cases[i].nclass > 1 ? 3 : 1); g++)
+			same = same && fabs(mg[g] - cases[i].want[g]) < 1e-7;
+		ok(same, "%s base_score %s: margins %g %g %g", cases[i].obj,
+		    cases[i].bs, mg[0], mg[1], mg[2]);
+		mlp_model_free(m);
+		free(text);
+	}
+	free(path);
+	{
+		char *text = xgb_leaves("multi:softprob", "\"[1,2]\"", 3);
+
+		load_fails("base2.json", text, MLP_EINVAL,
+		    "field 'learner.learner_model_param.base_score': '[1,2]' "
+		    "is not one number or 3");
+		free(text);
+		text = xgb_leaves("binary:logistic", "\"1.5\"", 1);
+		load_fails("base3.json", text, MLP_EINVAL, "not a probability");
+		free(text);
+	}
+}
+
 /* XGBoost parity */
 
 struct csv {
@@ -1056,6 +1134,7 @@ main(void)
 	test_check();
 	test_mlmodel();
 	test_load_errors();
+	test_xgboost_base_score();
 	test_xgboost();
 	rc = tap_done();
 	cmd = xasprintf("rm -rf '%s'", tmpdir);
