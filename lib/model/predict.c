@@ -216,24 +216,25 @@ link_rows(const struct mlp_model *m, double *mg, size_t nrows, double *out)
 }
 
 /* The batch walker works on blocks of B rows copied column by column into
- * one buffer, feature j of block row r at blk[j * B + r], with a column of
- * zeros after the last feature. Its nodes hold the column's offset
- * (j * B), so that eight rows side by side read their values with one
- * instruction each. A leaf loops to itself: it reads the zero column,
- * 0 >= 1 is false, and its left is itself; so every row of a tree takes
- * the tree's depth in steps, without a test for leaves. A missing value
- * (NaN) fails v >= thr and goes by mstep; blocks without one skip that
- * test. */
+ * one buffer, twice: column 2j holds feature j with missing values made
+ * -inf, column 2j + 1 with them made +inf; a column of zeros follows. A
+ * node reads the copy its default direction needs (-inf < thr goes left,
+ * +inf >= thr goes right; thresholds are finite), so a step is one
+ * comparison with no test for missing values, and gives what the row
+ * path's test gives. Nodes hold the column's offset (column * B), so that
+ * eight rows side by side read their values with one instruction each. A
+ * leaf loops to itself: it reads the zero column, 0 >= 1 is false, and its
+ * left is itself; so every row of a tree takes the tree's depth in steps,
+ * without a test for leaves. */
 struct bnode {
 	float thr;
-	uint32_t col;	/* feature * B */
+	uint32_t col;	/* column * B */
 };
 
 struct batch {
 	const struct mlp_model *m;
 	struct bnode *node;	/* 8 bytes: the shortest chain of loads */
 	uint32_t *left;
-	uint8_t *mstep;		/* 1 when a missing value goes right */
 	float *leaf;
 	uint32_t *depth;	/* ntrees */
 	const float *const *cols;
@@ -251,7 +252,6 @@ batch_build(struct batch *b)
 
 	b->node = xmalloc(nn * sizeof(*b->node));
 	b->left = xmalloc(nn * sizeof(*b->left));
-	b->mstep = xmalloc(nn);
 	b->leaf = xmalloc(nn * sizeof(*b->leaf));
 	b->depth = xmalloc((m->ntrees ? m->ntrees : 1) * sizeof(*b->depth));
 	/* children follow parents (checked), so a backward pass sees every
@@ -259,20 +259,20 @@ batch_build(struct batch *b)
 	for (size_t n = m->nnodes; n-- > 0;) {
 		struct bnode *bn = &b->node[n];
 		uint32_t l = m->left[n];
+		size_t col;
 
 		b->leaf[n] = m->split_value[n];
 		if (m->split_feat[n] < 0) {
 			bn->thr = 1;
-			bn->col = (uint32_t)(m->nfeat * b->block);
+			bn->col = (uint32_t)(2 * m->nfeat * b->block);
 			b->left[n] = (uint32_t)n;
-			b->mstep[n] = 0;
 			height[n] = 0;
 			continue;
 		}
+		col = 2 * (size_t)m->split_feat[n] + !m->default_left[n];
 		bn->thr = m->split_value[n];
-		bn->col = (uint32_t)((size_t)m->split_feat[n] * b->block);
+		bn->col = (uint32_t)(col * b->block);
 		b->left[n] = l;
-		b->mstep[n] = !m->default_left[n];
 		height[n] = 1 + (height[l] > height[l + 1] ? height[l] :
 		    height[l + 1]);
 	}
@@ -282,25 +282,20 @@ batch_build(struct batch *b)
 }
 
 /* One step of row x (x[col] is its value in column col) from node n. */
-static inline __attribute__((always_inline)) uint32_t
-step(const struct batch *b, const float *x, uint32_t n, int nan)
+static inline uint32_t
+step(const struct batch *b, const float *x, uint32_t n)
 {
 	const struct bnode *bn = &b->node[n];
-	float v = x[bn->col];
 
-	if (nan)
-		return b->left[n] + ((v >= bn->thr) | ((v != v) &
-		    b->mstep[n]));
-	return b->left[n] + (v >= bn->thr);
+	return b->left[n] + (x[bn->col] >= bn->thr);
 }
 
 /* Adds tree t's leaves to the margins mg (group g, ngroup per row) of the
  * nb rows of block blk. Eight rows walk side by side, for the parallelism
- * a single walk (a chain of dependent loads) lacks. nan: whether the block
- * has missing values. */
-static inline __attribute__((always_inline)) void
+ * a single walk (a chain of dependent loads) lacks. */
+static void
 walk_tree(const struct batch *b, size_t t, const float *blk, size_t nb,
-    double *mg, int nan)
+    double *mg)
 {
 	const float *leaf = b->leaf;
 	uint32_t root = b->m->tree_root[t], depth = b->depth[t];
@@ -313,14 +308,14 @@ walk_tree(const struct batch *b, size_t t, const float *blk, size_t nb,
 		uint32_t n4 = root, n5 = root, n6 = root, n7 = root;
 
 		for (uint32_t d = 0; d < depth; d++) {
-			n0 = step(b, x, n0, nan);
-			n1 = step(b, x + 1, n1, nan);
-			n2 = step(b, x + 2, n2, nan);
-			n3 = step(b, x + 3, n3, nan);
-			n4 = step(b, x + 4, n4, nan);
-			n5 = step(b, x + 5, n5, nan);
-			n6 = step(b, x + 6, n6, nan);
-			n7 = step(b, x + 7, n7, nan);
+			n0 = step(b, x, n0);
+			n1 = step(b, x + 1, n1);
+			n2 = step(b, x + 2, n2);
+			n3 = step(b, x + 3, n3);
+			n4 = step(b, x + 4, n4);
+			n5 = step(b, x + 5, n5);
+			n6 = step(b, x + 6, n6);
+			n7 = step(b, x + 7, n7);
 		}
 		mg[(r + 0) * ng + g] += leaf[n0];
 		mg[(r + 1) * ng + g] += leaf[n1];
@@ -335,24 +330,9 @@ walk_tree(const struct batch *b, size_t t, const float *blk, size_t nb,
 		uint32_t n = root;
 
 		for (uint32_t d = 0; d < depth; d++)
-			n = step(b, blk + r, n, nan);
+			n = step(b, blk + r, n);
 		mg[r * ng + g] += leaf[n];
 	}
-}
-
-static void
-walk_trees(const struct batch *b, const float *blk, size_t nb, double *mg)
-{
-	for (size_t t = 0; t < b->m->ntrees; t++)
-		walk_tree(b, t, blk, nb, mg, 0);
-}
-
-static void
-walk_trees_nan(const struct batch *b, const float *blk, size_t nb,
-    double *mg)
-{
-	for (size_t t = 0; t < b->m->ntrees; t++)
-		walk_tree(b, t, blk, nb, mg, 1);
 }
 
 struct range {
@@ -372,12 +352,11 @@ predict_range(void *arg)
 	const struct batch *b = rg->b;
 	const struct mlp_model *m = b->m;
 	size_t ng = (size_t)m->ngroup, B = b->block;
-	float *blk = xcalloc((m->nfeat + 1) * B, sizeof(float));
+	float *blk = xcalloc((2 * m->nfeat + 1) * B, sizeof(float));
 	double *mg = xmalloc(B * ng * sizeof(double));
 
 	for (size_t r0 = rg->r0; r0 < rg->r1; r0 += B) {
 		size_t nb = rg->r1 - r0 < B ? rg->r1 - r0 : B;
-		int nan = 0;
 
 		if (m->kind == MLP_MODEL_LINEAR) {
 			for (size_t r = 0; r < nb; r++) {
@@ -391,20 +370,20 @@ predict_range(void *arg)
 		}
 		for (size_t j = 0; j < m->nfeat; j++) {
 			const float *c = b->cols[j] + r0;
-			float *dst = blk + j * B;
+			float *lo = blk + 2 * j * B, *hi = lo + B;
 
 			for (size_t r = 0; r < nb; r++) {
-				dst[r] = c[r];
-				nan |= c[r] != c[r];
+				float v = c[r];
+
+				lo[r] = v != v ? -INFINITY : v;
+				hi[r] = v != v ? INFINITY : v;
 			}
 		}
 		for (size_t r = 0; r < nb; r++)
 			memcpy(mg + r * ng, m->base_margin,
 			    ng * sizeof(double));
-		if (nan)
-			walk_trees_nan(b, blk, nb, mg);
-		else
-			walk_trees(b, blk, nb, mg);
+		for (size_t t = 0; t < m->ntrees; t++)
+			walk_tree(b, t, blk, nb, mg);
 		link_rows(m, mg, nb, b->out + r0 * (size_t)m->nout);
 	}
 	free(blk);
@@ -432,10 +411,10 @@ mlp_model_predict(const struct mlp_model *m, const float *const *cols,
 	b.cols = cols;
 	b.out = out;
 	/* about 32 KiB of values and margins per block, 8 to 256 rows */
-	b.block = 32768 / ((m->nfeat + 1) * sizeof(float) +
+	b.block = 32768 / ((2 * m->nfeat + 1) * sizeof(float) +
 	    (size_t)m->ngroup * sizeof(double));
 	b.block = b.block < 8 ? 8 : b.block > 256 ? 256 : b.block & ~(size_t)7;
-	if ((m->nfeat + 1) * b.block > UINT32_MAX)
+	if ((2 * m->nfeat + 1) * b.block > UINT32_MAX)
 		return mlp_err_set(err, MLP_EUNSUPPORTED,
 		    "too many features (%zu) for batch prediction", m->nfeat);
 	if (m->kind == MLP_MODEL_GBDT)
@@ -472,7 +451,6 @@ mlp_model_predict(const struct mlp_model *m, const float *const *cols,
 	free(rg);
 	free(b.node);
 	free(b.left);
-	free(b.mstep);
 	free(b.leaf);
 	free(b.depth);
 	return 0;
