@@ -207,7 +207,7 @@ random_model(int obj, int nclass, size_t ntrees, int depth, int nfeat)
 }
 
 /* Column-major random inputs: a fraction pnan missing, some values on
- * thresholds. */
+ * thresholds, a few infinite. */
 static float **
 random_cols_p(size_t nfeat, size_t nrows, double pnan)
 {
@@ -220,6 +220,7 @@ random_cols_p(size_t nfeat, size_t nrows, double pnan)
 
 			cols[j][i] = u < pnan ? NAN : u < 0.3 ?
 			    (float)((int)(rnd() % 17) - 8) / 4 :
+			    u < 0.31 ? INFINITY : u < 0.32 ? -INFINITY :
 			    (float)(urand() * 6 - 3);
 		}
 	}
