@@ -76,10 +76,11 @@ struct mlp_model {
 
 	/* MLP_MODEL_LINEAR: a numeric feature j is one input slot, a
 	 * categorical one is nlevels slots (one-hot); slot[j] is feature j's
-	 * first slot, nslots the total. margin[g] = bias[g] + sum over slots s
-	 * of weight[g * nslots + s] * z[s], where z = (x - mean) / scale for a
-	 * numeric slot (a missing x gives z = 0) and 1 for the categorical
-	 * slot of x's level (0 for the others, all 0 when missing). */
+	 * first slot, nslots the total. margin[g] = base_margin[g] + bias[g]
+	 * + the sum over slots s of weight[g * nslots + s] * z[s] (added in
+	 * feature order), where z = (x - mean) / scale for a numeric slot (a
+	 * missing x gives z = 0) and 1 for the categorical slot of x's level
+	 * (0 for the others, all 0 when missing or not a level's code). */
 	size_t nslots;
 	uint32_t *slot;		/* nfeat */
 	double *mean, *scale;	/* nslots (categorical slots: 0 and 1) */
@@ -112,14 +113,16 @@ void mlp_model_margin(const struct mlp_model *m, const float *x,
     double *margin);
 
 /* Outputs (nout values) of one row: margins through the objective's link
- * (sigmoid, softmax, argmax). No allocation; at most 64 classes on this
- * path (larger num_class: use mlp_model_predict). */
+ * (sigmoid, softmax, argmax). No allocation: margins live on the stack, 64
+ * classes at a time (multi:softmax with more classes walks the trees once
+ * per 64). */
 void mlp_model_predict_row(const struct mlp_model *m, const float *x,
     double *out);
 
 /* Outputs for the rows of a column-major batch: cols[j] is the column of
- * feature j (nrows floats); out gets nrows * nout values, row-major. Uses
- * up to nthreads threads (0: the online CPUs). */
+ * feature j (nrows floats); out gets nrows * nout values, row-major, equal
+ * bit for bit to mlp_model_predict_row's. Uses up to nthreads threads (0:
+ * the online CPUs), fewer for small batches. */
 int mlp_model_predict(const struct mlp_model *m, const float *const *cols,
     size_t nrows, double *out, int nthreads, struct mlp_err *err);
 

@@ -1,0 +1,457 @@
+/* Prediction: one row without allocation, and a blocked, threaded batch
+ * predictor over column-major input. Both add the trees' leaves to a double
+ * starting from base_margin, tree by tree in model order, so they agree
+ * bit for bit (and a trainer can recompute margins the same way). */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Margins are kept on the stack in chunks of this many groups. */
+#define GROUP_CHUNK 64
+
+static void
+linear_margin(const struct mlp_model *m, const float *x, int g0, int ng,
+    double *margin)
+{
+	const double *w = m->weight;
+	size_t ns = m->nslots;
+
+	for (int g = 0; g < ng; g++)
+		margin[g] = m->base_margin[g0 + g] + m->bias[g0 + g];
+	for (size_t j = 0; j < m->nfeat; j++) {
+		size_t s = m->slot[j];
+		float v = x[j];
+
+		if (isnan(v))
+			continue;
+		if (m->feat[j].type == MLP_COL_CAT) {
+			/* only a known level code has a slot */
+			if (!(v >= 0) || v >= (double)m->feat[j].nlevels ||
+			    v != floorf(v))
+				continue;
+			s += (size_t)v;
+			for (int g = 0; g < ng; g++)
+				margin[g] += w[(size_t)(g0 + g) * ns + s];
+		} else {
+			double z = ((double)v - m->mean[s]) / m->scale[s];
+
+			for (int g = 0; g < ng; g++)
+				margin[g] += w[(size_t)(g0 + g) * ns + s] * z;
+		}
+	}
+}
+
+/* One step down a tree for the row path: a leaf (f < 0) stays where it
+ * is; a missing value (v != v) goes by default_left. */
+#define ROW_STEP(n, f) do { \
+	if ((f) >= 0) { \
+		float v_ = x[f]; \
+		(n) = left[n] + ((v_ >= val[n]) | ((v_ != v_) & !dl[n])); \
+		(f) = feat[n]; \
+	} \
+} while (0)
+
+void
+model_margin_range(const struct mlp_model *m, const float *x, int g0,
+    int ng, double *margin)
+{
+	const int32_t *feat = m->split_feat, *group = m->tree_group;
+	const uint32_t *root = m->tree_root, *left = m->left;
+	const float *val = m->split_value;
+	const uint8_t *dl = m->default_left;
+	size_t t = 0, nt = m->ntrees;
+
+	if (m->kind == MLP_MODEL_LINEAR) {
+		linear_margin(m, x, g0, ng, margin);
+		return;
+	}
+	for (int g = 0; g < ng; g++)
+		margin[g] = m->base_margin[g0 + g];
+	/* four trees side by side: independent chains of loads for the
+	 * processor to overlap (more do not help: the nodes of all trees
+	 * come from L2); their leaves are added in tree order. With no
+	 * features every node is a leaf and x is never read. */
+	for (; t + 4 <= nt; t += 4) {
+		uint32_t n0 = root[t], n1 = root[t + 1], n2 = root[t + 2];
+		uint32_t n3 = root[t + 3];
+		int32_t f0 = feat[n0], f1 = feat[n1], f2 = feat[n2];
+		int32_t f3 = feat[n3];
+		unsigned g;
+
+		while ((f0 & f1 & f2 & f3) >= 0) {
+			ROW_STEP(n0, f0);
+			ROW_STEP(n1, f1);
+			ROW_STEP(n2, f2);
+			ROW_STEP(n3, f3);
+		}
+		if ((g = (unsigned)(group[t] - g0)) < (unsigned)ng)
+			margin[g] += val[n0];
+		if ((g = (unsigned)(group[t + 1] - g0)) < (unsigned)ng)
+			margin[g] += val[n1];
+		if ((g = (unsigned)(group[t + 2] - g0)) < (unsigned)ng)
+			margin[g] += val[n2];
+		if ((g = (unsigned)(group[t + 3] - g0)) < (unsigned)ng)
+			margin[g] += val[n3];
+	}
+	for (; t < nt; t++) {
+		unsigned g = (unsigned)(group[t] - g0);
+		uint32_t n = root[t];
+		int32_t f = feat[n];
+
+		if (g >= (unsigned)ng)
+			continue;
+		while (f >= 0)
+			ROW_STEP(n, f);
+		margin[g] += val[n];
+	}
+}
+
+void
+mlp_model_margin(const struct mlp_model *m, const float *x, double *margin)
+{
+	model_margin_range(m, x, 0, m->ngroup, margin);
+}
+
+static double
+sigmoid(double v)
+{
+	return 1.0 / (1.0 + exp(-v));
+}
+
+/* Softmax of n margins in place, stable: the largest becomes exp(0). */
+static void
+softmax(double *v, int n)
+{
+	double max = v[0], sum = 0;
+
+	for (int i = 1; i < n; i++)
+		if (v[i] > max)
+			max = v[i];
+	for (int i = 0; i < n; i++)
+		sum += (v[i] = exp(v[i] - max));
+	for (int i = 0; i < n; i++)
+		v[i] /= sum;
+}
+
+/* The first class with the largest margin, as XGBoost picks it. */
+static int
+argmax(const double *v, int n)
+{
+	int best = 0;
+
+	for (int i = 1; i < n; i++)
+		if (v[i] > v[best])
+			best = i;
+	return best;
+}
+
+void
+mlp_model_predict_row(const struct mlp_model *m, const float *x, double *out)
+{
+	double mg[GROUP_CHUNK];
+	double best = 0;
+	int bestg = 0;
+
+	switch (m->objective) {
+	case MLP_OBJ_SQUARED:
+		model_margin_range(m, x, 0, 1, out);
+		break;
+	case MLP_OBJ_LOGISTIC:
+		model_margin_range(m, x, 0, 1, mg);
+		out[0] = sigmoid(mg[0]);
+		break;
+	case MLP_OBJ_SOFTPROB:
+		/* out holds num_class values: the margins go there */
+		model_margin_range(m, x, 0, m->ngroup, out);
+		softmax(out, m->ngroup);
+		break;
+	case MLP_OBJ_SOFTMAX:
+		/* more classes than the stack holds: GROUP_CHUNK at a time */
+		for (int g0 = 0; g0 < m->ngroup; g0 += GROUP_CHUNK) {
+			int ng = m->ngroup - g0 < GROUP_CHUNK ?
+			    m->ngroup - g0 : GROUP_CHUNK;
+			int i;
+
+			model_margin_range(m, x, g0, ng, mg);
+			i = argmax(mg, ng);
+			if (g0 == 0 || mg[i] > best) {
+				best = mg[i];
+				bestg = g0 + i;
+			}
+		}
+		out[0] = bestg;
+		break;
+	}
+}
+
+/* Outputs of nrows rows from their margins (nrows * ngroup, row-major). */
+static void
+link_rows(const struct mlp_model *m, double *mg, size_t nrows, double *out)
+{
+	int ng = m->ngroup;
+
+	switch (m->objective) {
+	case MLP_OBJ_SQUARED:
+		memcpy(out, mg, nrows * sizeof(double));
+		break;
+	case MLP_OBJ_LOGISTIC:
+		for (size_t r = 0; r < nrows; r++)
+			out[r] = sigmoid(mg[r]);
+		break;
+	case MLP_OBJ_SOFTPROB:
+		for (size_t r = 0; r < nrows; r++)
+			softmax(mg + r * ng, ng);
+		memcpy(out, mg, nrows * ng * sizeof(double));
+		break;
+	case MLP_OBJ_SOFTMAX:
+		for (size_t r = 0; r < nrows; r++)
+			out[r] = argmax(mg + r * ng, ng);
+		break;
+	}
+}
+
+/* The batch walker works on blocks of B rows copied column by column into
+ * one buffer, twice: column 2j holds feature j with missing values made
+ * -inf, column 2j + 1 with them made +inf; a column of zeros follows. A
+ * node reads the copy its default direction needs (-inf < thr goes left,
+ * +inf >= thr goes right; thresholds are finite), so a step is one
+ * comparison with no test for missing values, and gives what the row
+ * path's test gives. Nodes hold the column's offset (column * B), so that
+ * eight rows side by side read their values with one instruction each. A
+ * leaf loops to itself: it reads the zero column, 0 >= 1 is false, and its
+ * left is itself; so every row of a tree takes the tree's depth in steps,
+ * without a test for leaves. */
+struct bnode {
+	float thr;
+	uint32_t col;	/* column * B */
+};
+
+struct batch {
+	const struct mlp_model *m;
+	struct bnode *node;	/* 8 bytes: the shortest chain of loads */
+	uint32_t *left;
+	float *leaf;
+	uint32_t *depth;	/* ntrees */
+	const float *const *cols;
+	double *out;
+	size_t block;		/* B, rows per block, a multiple of 8 */
+};
+
+/* Builds the walker's nodes and each tree's depth. */
+static void
+batch_build(struct batch *b)
+{
+	const struct mlp_model *m = b->m;
+	size_t nn = m->nnodes ? m->nnodes : 1;
+	uint32_t *height = xcalloc(nn, sizeof(*height));
+
+	b->node = xmalloc(nn * sizeof(*b->node));
+	b->left = xmalloc(nn * sizeof(*b->left));
+	b->leaf = xmalloc(nn * sizeof(*b->leaf));
+	b->depth = xmalloc((m->ntrees ? m->ntrees : 1) * sizeof(*b->depth));
+	/* children follow parents (checked), so a backward pass sees every
+	 * child before its parent */
+	for (size_t n = m->nnodes; n-- > 0;) {
+		struct bnode *bn = &b->node[n];
+		uint32_t l = m->left[n];
+		size_t col;
+
+		b->leaf[n] = m->split_value[n];
+		if (m->split_feat[n] < 0) {
+			bn->thr = 1;
+			bn->col = (uint32_t)(2 * m->nfeat * b->block);
+			b->left[n] = (uint32_t)n;
+			height[n] = 0;
+			continue;
+		}
+		col = 2 * (size_t)m->split_feat[n] + !m->default_left[n];
+		bn->thr = m->split_value[n];
+		bn->col = (uint32_t)(col * b->block);
+		b->left[n] = l;
+		height[n] = 1 + (height[l] > height[l + 1] ? height[l] :
+		    height[l + 1]);
+	}
+	for (size_t t = 0; t < m->ntrees; t++)
+		b->depth[t] = height[m->tree_root[t]];
+	free(height);
+}
+
+/* One step of row x (x[col] is its value in column col) from node n. */
+static inline uint32_t
+step(const struct batch *b, const float *x, uint32_t n)
+{
+	const struct bnode *bn = &b->node[n];
+
+	return b->left[n] + (x[bn->col] >= bn->thr);
+}
+
+/* Adds tree t's leaves to the margins mg (group g, ngroup per row) of the
+ * nb rows of block blk. Eight rows walk side by side, for the parallelism
+ * a single walk (a chain of dependent loads) lacks. */
+static void
+walk_tree(const struct batch *b, size_t t, const float *blk, size_t nb,
+    double *mg)
+{
+	const float *leaf = b->leaf;
+	uint32_t root = b->m->tree_root[t], depth = b->depth[t];
+	size_t ng = (size_t)b->m->ngroup, g = (size_t)b->m->tree_group[t];
+	size_t r = 0;
+
+	for (; r + 8 <= nb; r += 8) {
+		const float *x = blk + r;
+		uint32_t n0 = root, n1 = root, n2 = root, n3 = root;
+		uint32_t n4 = root, n5 = root, n6 = root, n7 = root;
+
+		for (uint32_t d = 0; d < depth; d++) {
+			n0 = step(b, x, n0);
+			n1 = step(b, x + 1, n1);
+			n2 = step(b, x + 2, n2);
+			n3 = step(b, x + 3, n3);
+			n4 = step(b, x + 4, n4);
+			n5 = step(b, x + 5, n5);
+			n6 = step(b, x + 6, n6);
+			n7 = step(b, x + 7, n7);
+		}
+		mg[(r + 0) * ng + g] += leaf[n0];
+		mg[(r + 1) * ng + g] += leaf[n1];
+		mg[(r + 2) * ng + g] += leaf[n2];
+		mg[(r + 3) * ng + g] += leaf[n3];
+		mg[(r + 4) * ng + g] += leaf[n4];
+		mg[(r + 5) * ng + g] += leaf[n5];
+		mg[(r + 6) * ng + g] += leaf[n6];
+		mg[(r + 7) * ng + g] += leaf[n7];
+	}
+	for (; r < nb; r++) {
+		uint32_t n = root;
+
+		for (uint32_t d = 0; d < depth; d++)
+			n = step(b, blk + r, n);
+		mg[r * ng + g] += leaf[n];
+	}
+}
+
+struct range {
+	struct batch *b;
+	size_t r0, r1;
+	pthread_t thread;
+	int started;
+};
+
+/* Predicts rows r0 .. r1 a block at a time: copy the block's columns,
+ * then walk each tree over the whole block while the tree stays in
+ * cache. A linear model takes the rows one by one. */
+static void *
+predict_range(void *arg)
+{
+	struct range *rg = arg;
+	const struct batch *b = rg->b;
+	const struct mlp_model *m = b->m;
+	size_t ng = (size_t)m->ngroup, B = b->block;
+	float *blk = xcalloc((2 * m->nfeat + 1) * B, sizeof(float));
+	double *mg = xmalloc(B * ng * sizeof(double));
+
+	for (size_t r0 = rg->r0; r0 < rg->r1; r0 += B) {
+		size_t nb = rg->r1 - r0 < B ? rg->r1 - r0 : B;
+
+		if (m->kind == MLP_MODEL_LINEAR) {
+			for (size_t r = 0; r < nb; r++) {
+				for (size_t j = 0; j < m->nfeat; j++)
+					blk[j] = b->cols[j][r0 + r];
+				model_margin_range(m, blk, 0, m->ngroup,
+				    mg + r * ng);
+			}
+			link_rows(m, mg, nb, b->out + r0 * (size_t)m->nout);
+			continue;
+		}
+		for (size_t j = 0; j < m->nfeat; j++) {
+			const float *c = b->cols[j] + r0;
+			float *lo = blk + 2 * j * B, *hi = lo + B;
+
+			for (size_t r = 0; r < nb; r++) {
+				float v = c[r];
+
+				lo[r] = v != v ? -INFINITY : v;
+				hi[r] = v != v ? INFINITY : v;
+			}
+		}
+		for (size_t r = 0; r < nb; r++)
+			memcpy(mg + r * ng, m->base_margin,
+			    ng * sizeof(double));
+		for (size_t t = 0; t < m->ntrees; t++)
+			walk_tree(b, t, blk, nb, mg);
+		link_rows(m, mg, nb, b->out + r0 * (size_t)m->nout);
+	}
+	free(blk);
+	free(mg);
+	return NULL;
+}
+
+/* Below this many rows per thread, threads cost more than they save. */
+#define MIN_ROWS_PER_THREAD 4096
+
+int
+mlp_model_predict(const struct mlp_model *m, const float *const *cols,
+    size_t nrows, double *out, int nthreads, struct mlp_err *err)
+{
+	struct batch b = { 0 };
+	struct range *rg;
+	size_t per;
+	int nt;
+
+	if (nrows == 0)
+		return 0;
+	if (m->nfeat && !cols)
+		return mlp_err_set(err, MLP_EINVAL, "no input columns");
+	b.m = m;
+	b.cols = cols;
+	b.out = out;
+	/* about 32 KiB of values and margins per block, 8 to 256 rows */
+	b.block = 32768 / ((2 * m->nfeat + 1) * sizeof(float) +
+	    (size_t)m->ngroup * sizeof(double));
+	b.block = b.block < 8 ? 8 : b.block > 256 ? 256 : b.block & ~(size_t)7;
+	if ((2 * m->nfeat + 1) * b.block > UINT32_MAX)
+		return mlp_err_set(err, MLP_EUNSUPPORTED,
+		    "too many features (%zu) for batch prediction", m->nfeat);
+	if (m->kind == MLP_MODEL_GBDT)
+		batch_build(&b);
+
+	nt = nthreads > 0 ? nthreads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (nt < 1)
+		nt = 1;
+	if ((size_t)nt > nrows / MIN_ROWS_PER_THREAD)
+		nt = (int)(nrows / MIN_ROWS_PER_THREAD);
+	if (nt < 1)
+		nt = 1;
+	rg = xcalloc((size_t)nt, sizeof(*rg));
+	/* whole blocks per thread, so each thread's blocks are full */
+	per = (nrows + (size_t)nt - 1) / (size_t)nt;
+	per = (per + b.block - 1) / b.block * b.block;
+	for (int i = 0; i < nt; i++) {
+		rg[i].b = &b;
+		rg[i].r0 = (size_t)i * per < nrows ? (size_t)i * per : nrows;
+		rg[i].r1 = rg[i].r0 + per < nrows ? rg[i].r0 + per : nrows;
+	}
+	/* the calling thread takes the first range; a thread that cannot be
+	 * started leaves its range to the caller too */
+	for (int i = 1; i < nt; i++)
+		rg[i].started = pthread_create(&rg[i].thread, NULL,
+		    predict_range, &rg[i]) == 0;
+	predict_range(&rg[0]);
+	for (int i = 1; i < nt; i++) {
+		if (rg[i].started)
+			pthread_join(rg[i].thread, NULL);
+		else
+			predict_range(&rg[i]);
+	}
+	free(rg);
+	free(b.node);
+	free(b.left);
+	free(b.leaf);
+	free(b.depth);
+	return 0;
+}
