@@ -1,0 +1,153 @@
+/* AUC for the gbdt learner's per-iteration metrics: the value
+ * mlp_metric_eval() gives, from a parallel radix sort on 8-byte keys (the
+ * probability's bits with the label in the lowest bit) that orders rows by
+ * their top 32 bits in three passes and sorts the rare runs that tie on
+ * them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gbdt-internal.h"
+
+#define DIGITS 2048
+#define MAX_THREADS 256
+
+struct auc_job {
+	struct gb_pool *pool;
+	const float *y;
+	const double *p;
+	size_t n;
+	uint64_t *a, *b;
+	size_t (*count)[DIGITS];	/* 3 passes * T threads */
+	int bad[MAX_THREADS];
+	int src_is_a;			/* where the sorted keys end */
+};
+
+static void
+auc_task(void *arg, int tid, int T)
+{
+	struct auc_job *j = arg;
+	size_t i0 = j->n * (size_t)tid / (size_t)T;
+	size_t i1 = j->n * (size_t)(tid + 1) / (size_t)T;
+	uint64_t *src = j->a, *dst = j->b;
+	int bad = 0;
+
+	for (size_t i = i0; i < i1; i++) {
+		double v = j->p[i];
+		uint64_t u;
+
+		if (!(v >= 0 && v <= 1))
+			bad = 1;
+		v = v == 0 ? 0 : v;	/* -0 as +0 */
+		memcpy(&u, &v, sizeof(u));
+		/* p in [0, 1]: the bits are below 2^62 and ordered */
+		src[i] = u << 1 | (j->y[i] > 0.5f);
+	}
+	j->bad[tid] = bad;
+	gb_pool_barrier(j->pool);
+	for (int t = 0; t < T; t++)
+		if (j->bad[t])
+			return;
+	for (int pass = 0; pass < 3; pass++) {
+		int shift = 31 + 11 * pass;
+		size_t (*c)[DIGITS] = j->count + (size_t)pass * (size_t)T;
+		size_t pos[DIGITS], sum = 0;
+		int skip = 0;
+
+		memset(c[tid], 0, sizeof(c[tid]));
+		for (size_t i = i0; i < i1; i++)
+			c[tid][(src[i] >> shift) & (DIGITS - 1)]++;
+		gb_pool_barrier(j->pool);
+		for (size_t d = 0; d < DIGITS; d++) {
+			size_t all = 0;
+
+			for (int t = 0; t < T; t++) {
+				if (t == tid)
+					pos[d] = sum + all;
+				all += c[t][d];
+			}
+			skip |= all == j->n;
+			sum += all;
+		}
+		if (skip)
+			continue;	/* every key has the same digit */
+		for (size_t i = i0; i < i1; i++)
+			dst[pos[(src[i] >> shift) & (DIGITS - 1)]++] = src[i];
+		gb_pool_barrier(j->pool);
+		{
+			uint64_t *t = src;
+
+			src = dst;
+			dst = t;
+		}
+	}
+	if (tid == 0)
+		j->src_is_a = src == j->a;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double
+gb_auc(struct gb_pool *pool, const float *y, const double *p, size_t n,
+    uint64_t *buf)
+{
+	struct auc_job j;
+	double npos = 0, nneg = 0, area = 0;
+	const uint64_t *a;
+	size_t i = 0;
+	int T = gb_pool_size(pool);
+
+	if (n == 0)
+		return mlp_metric_eval(MLP_METRIC_AUC, y, p, n, 1);
+	memset(&j, 0, sizeof(j));
+	j.pool = pool;
+	j.y = y;
+	j.p = p;
+	j.n = n;
+	j.a = buf;
+	j.b = buf + n;
+	j.count = xmalloc(3 * (size_t)T * sizeof(*j.count));
+	gb_pool_run(pool, auc_task, &j);
+	free(j.count);
+	for (int t = 0; t < T; t++)
+		if (j.bad[t])
+			return mlp_metric_eval(MLP_METRIC_AUC, y, p, n, 1);
+	a = j.src_is_a ? j.a : j.b;
+
+	while (i < n) {
+		size_t e = i + 1, k;
+		int mixed = 0;
+
+		/* a run equal in the top 32 bits: sorted unless all its
+		 * probabilities are equal */
+		for (; e < n && a[e] >> 31 == a[i] >> 31; e++)
+			mixed |= a[e] >> 1 != a[i] >> 1;
+		if (mixed)
+			qsort((uint64_t *)a + i, e - i, sizeof(*a), cmp_u64);
+		/* groups of one probability, as mlp_metric_eval sums them */
+		for (k = i; k < e;) {
+			double tp = 0, tn = 0;
+			size_t m = k;
+
+			for (; m < e && a[m] >> 1 == a[k] >> 1; m++) {
+				if (a[m] & 1)
+					tp++;
+				else
+					tn++;
+			}
+			area += tp * (nneg + tn / 2);
+			npos += tp;
+			nneg += tn;
+			k = m;
+		}
+		i = e;
+	}
+	if (npos == 0 || nneg == 0)
+		return 0.5;
+	return area / (npos * nneg);
+}

@@ -1,0 +1,722 @@
+/* Growing one regression tree on binned data, the way XGBoost's hist
+ * method does: gradient histograms per node (the smaller child built, its
+ * sibling derived by subtraction), exact split search over bins with a
+ * learned direction for missing values, rows partitioned per node. Work is
+ * divided between the pool's threads by rows (large nodes) or by nodes. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "gbdt-internal.h"
+
+/* Nodes with fewer rows than this are not divided between threads. */
+#define MIN_PIECE 8192
+#define MAX_THREADS 256
+
+/* A piece of a node's rows given to one thread. */
+struct item {
+	uint32_t node;
+	uint32_t begin, end;
+	int32_t tid;
+	int32_t piece;		/* 0 .. pieces of the node - 1 */
+	int32_t dest;		/* histogram buffer it fills */
+	uint32_t nl;		/* rows it sent left (partition) */
+};
+
+/* A node whose histogram is built from its rows: its parent's (when
+ * given) becomes its sibling's by subtraction. */
+struct build {
+	uint32_t node;
+	int32_t parent, sibling;
+	size_t first, nitem;	/* its items */
+};
+
+/* A split search over features [f0, f1) of a node. */
+struct search {
+	uint32_t node;
+	uint32_t f0, f1;
+	int32_t tid;
+	struct gb_split best;
+};
+
+struct work {
+	struct item *it;
+	size_t nit, ait;
+	struct build *bd;
+	size_t nbd, abd;
+	struct search *se;
+	size_t nse, ase;
+	uint32_t *front, *next, *batch;
+	size_t nfront, afront, nnext, anext, nbatch, abatch;
+	int nthreads;
+};
+
+double
+gb_gain(const struct gb_param *p, double g, double h)
+{
+	double t;
+
+	if (h < p->min_child_weight || h <= 0)
+		return 0;
+	t = g > p->alpha ? g - p->alpha : g < -p->alpha ? g + p->alpha : 0;
+	return t * t / (h + p->lambda);
+}
+
+double
+gb_weight(const struct gb_param *p, double g, double h)
+{
+	double t;
+
+	if (h < p->min_child_weight || h <= 0)
+		return 0;
+	t = g > p->alpha ? g - p->alpha : g < -p->alpha ? g + p->alpha : 0;
+	return -t / (h + p->lambda);
+}
+
+void
+gb_find_split(const struct gb_bins *b, const struct gb_pair *hist,
+    int64_t g, int64_t h, double gunit, double hunit,
+    const struct gb_param *p, const uint8_t *fmask, size_t f0, size_t f1,
+    struct gb_split *best)
+{
+	double G = (double)g * gunit, H = (double)h * hunit;
+	double root = gb_gain(p, G, H), mcw = p->min_child_weight;
+
+	best->gain = 0;
+	best->feat = -1;
+	best->k = 0;
+	best->dl = 0;
+	best->lg = best->lh = 0;
+	for (size_t u = f0; u < f1; u++) {
+		const struct gb_pair *e = hist + b->off[u];
+		const float *thr = b->thr[u];
+		int nb = b->nbin[u];
+		int64_t mg = e[nb].g, mh = e[nb].h, lg = 0, lh = 0;
+		int miss = mg != 0 || mh != 0;
+
+		if (fmask && !fmask[u])
+			continue;
+		for (int dl = 0; dl <= miss; dl++) {
+			int k0 = dl ? 0 : 1, k1 = dl || !miss ? nb - 1 : nb;
+
+			lg = dl ? mg : 0;
+			lh = dl ? mh : 0;
+			for (int k = k0; k <= k1; k++) {
+				double gl, hl, gr, hr, gain;
+
+				if (k > 0) {
+					lg += e[k - 1].g;
+					lh += e[k - 1].h;
+				}
+				hl = (double)lh * hunit;
+				hr = (double)(h - lh) * hunit;
+				if (hl < mcw || hr < mcw || !isfinite(thr[k]))
+					continue;
+				gl = (double)lg * gunit;
+				gr = (double)(g - lg) * gunit;
+				gain = gb_gain(p, gl, hl) + gb_gain(p, gr, hr) -
+				    root;
+				if (gain > best->gain) {
+					best->gain = gain;
+					best->feat = (int32_t)u;
+					best->k = k;
+					best->dl = dl;
+					best->lg = lg;
+					best->lh = lh;
+				}
+			}
+		}
+	}
+}
+
+/* ---- buffers ---- */
+
+static int32_t
+hist_get(struct gb_grower *gr)
+{
+	if (gr->nfree)
+		return gr->freeh[--gr->nfree];
+	size_t ns = gr->bins->nslot ? gr->bins->nslot : 1;
+
+	mlp_grow(&gr->hist, &gr->ahist, gr->nhist + 1, sizeof(*gr->hist));
+	/* malloc's 16-byte alignment suits the pairs */
+	gr->hist[gr->nhist] = xmalloc(ns * sizeof(struct gb_pair));
+	return (int32_t)gr->nhist++;
+}
+
+static void
+hist_put(struct gb_grower *gr, int32_t h)
+{
+	if (h < 0)
+		return;
+	mlp_grow(&gr->freeh, &gr->afree, gr->nfree + 1, sizeof(*gr->freeh));
+	gr->freeh[gr->nfree++] = h;
+}
+
+void
+gb_grower_init(struct gb_grower *gr, const struct gb_bins *bins,
+    struct gb_pool *pool, const struct gb_param *p)
+{
+	struct work *w = xcalloc(1, sizeof(*w));
+	size_t n = bins->nrows ? bins->nrows : 1;
+
+	memset(gr, 0, sizeof(*gr));
+	gr->bins = bins;
+	gr->pool = pool;
+	gr->p = *p;
+	gr->rows = xmalloc(n * sizeof(*gr->rows));
+	gr->tmpl = xmalloc(n * sizeof(*gr->tmpl));
+	gr->tmpr = xmalloc(n * sizeof(*gr->tmpr));
+	w->nthreads = gb_pool_size(pool);
+	gr->work = w;
+}
+
+void
+gb_grower_release(struct gb_grower *gr)
+{
+	struct work *w = gr->work;
+
+	for (size_t i = 0; i < gr->nhist; i++)
+		free(gr->hist[i]);
+	free(gr->hist);
+	free(gr->freeh);
+	free(gr->node);
+	free(gr->rows);
+	free(gr->tmpl);
+	free(gr->tmpr);
+	if (w) {
+		free(w->it);
+		free(w->bd);
+		free(w->se);
+		free(w->front);
+		free(w->next);
+		free(w->batch);
+		free(w);
+	}
+	memset(gr, 0, sizeof(*gr));
+}
+
+/* ---- planning: pieces of nodes for threads ---- */
+
+/* Appends the items of node (its rows cut into up to nthreads pieces of
+ * at least MIN_PIECE rows) with threads assigned: pieces of a cut node go
+ * to threads 0, 1, ...; a whole node to the least loaded thread. */
+static size_t
+plan_node(struct work *w, const struct gb_node *nd, uint32_t node,
+    size_t *load)
+{
+	size_t len = nd->end - nd->begin, np = 1, first = w->nit;
+	int T = w->nthreads;
+
+	if (T > 1 && len >= 2 * MIN_PIECE)
+		np = len / MIN_PIECE < (size_t)T ? len / MIN_PIECE : (size_t)T;
+	mlp_grow(&w->it, &w->ait, w->nit + np, sizeof(*w->it));
+	for (size_t q = 0; q < np; q++) {
+		struct item *it = &w->it[w->nit++];
+		int tid = 0;
+
+		if (np > 1) {
+			tid = (int)q;
+		} else {
+			for (int t = 1; t < T; t++)
+				if (load[t] < load[tid])
+					tid = t;
+		}
+		it->node = node;
+		it->begin = nd->begin + (uint32_t)(len * q / np);
+		it->end = nd->begin + (uint32_t)(len * (q + 1) / np);
+		it->tid = tid;
+		it->piece = (int32_t)q;
+		it->dest = -1;
+		it->nl = 0;
+		load[tid] += it->end - it->begin;
+	}
+	return first;
+}
+
+/* ---- histograms ---- */
+
+static void
+hist_rows(const struct gb_bins *b, const struct gb_pair *gh,
+    const uint32_t *rows, size_t n, struct gb_pair *hist)
+{
+	const size_t nu = b->nused;
+	const uint8_t *bin = b->bin;
+	const uint32_t *off = b->off;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t r = rows[i];
+		const uint8_t *rb = bin + (size_t)r * nu;
+
+		if (i + 16 < n) {
+			__builtin_prefetch(bin + (size_t)rows[i + 16] * nu);
+			__builtin_prefetch(&gh[rows[i + 16]]);
+		}
+#ifdef __SSE2__
+		__m128i v = _mm_load_si128((const __m128i *)&gh[r]);
+
+		for (size_t u = 0; u < nu; u++) {
+			__m128i *e = (__m128i *)(hist + off[u] + rb[u]);
+
+			_mm_store_si128(e, _mm_add_epi64(_mm_load_si128(e), v));
+		}
+#else
+		int64_t g = gh[r].g, h = gh[r].h;
+
+		for (size_t u = 0; u < nu; u++) {
+			struct gb_pair *e = hist + off[u] + rb[u];
+
+			e->g += g;
+			e->h += h;
+		}
+#endif
+	}
+}
+
+struct build_job {
+	struct gb_grower *gr;
+	struct work *w;
+};
+
+static void
+build_task(void *arg, int tid, int nthreads)
+{
+	struct build_job *j = arg;
+	struct gb_grower *gr = j->gr;
+	struct work *w = j->w;
+	size_t ns = gr->bins->nslot;
+
+	for (size_t i = 0; i < w->nit; i++) {
+		struct item *it = &w->it[i];
+		struct gb_pair *h = gr->hist[it->dest];
+
+		if (it->tid != tid)
+			continue;
+		memset(h, 0, ns * sizeof(*h));
+		hist_rows(gr->bins, gr->gh, gr->rows + it->begin,
+		    it->end - it->begin, h);
+	}
+}
+
+/* Sums the pieces of each built histogram into the first and subtracts
+ * it from the parent's, which becomes the sibling's; threads take slices
+ * of the slots. */
+static void
+reduce_task(void *arg, int tid, int nthreads)
+{
+	struct build_job *j = arg;
+	struct gb_grower *gr = j->gr;
+	struct work *w = j->w;
+	size_t ns = gr->bins->nslot;
+	size_t s0 = ns * (size_t)tid / (size_t)nthreads;
+	size_t s1 = ns * (size_t)(tid + 1) / (size_t)nthreads;
+
+	for (size_t i = 0; i < w->nbd; i++) {
+		struct build *bd = &w->bd[i];
+		struct gb_pair *h = gr->hist[w->it[bd->first].dest];
+
+		for (size_t q = 1; q < bd->nitem; q++) {
+			const struct gb_pair *o =
+			    gr->hist[w->it[bd->first + q].dest];
+
+			for (size_t s = s0; s < s1; s++) {
+				h[s].g += o[s].g;
+				h[s].h += o[s].h;
+			}
+		}
+		if (bd->parent >= 0) {
+			struct gb_pair *ph = gr->hist[gr->node[bd->parent].hist];
+
+			for (size_t s = s0; s < s1; s++) {
+				ph[s].g -= h[s].g;
+				ph[s].h -= h[s].h;
+			}
+		}
+	}
+}
+
+/* Builds the histograms of w->bd (planned by the caller without items). */
+static void
+run_builds(struct gb_grower *gr, struct work *w)
+{
+	struct build_job j = { gr, w };
+	size_t load[MAX_THREADS] = { 0 };
+
+	w->nit = 0;
+	for (size_t i = 0; i < w->nbd; i++) {
+		struct build *bd = &w->bd[i];
+		struct gb_node *nd = &gr->node[bd->node];
+
+		nd->hist = hist_get(gr);
+		bd->first = plan_node(w, nd, bd->node, load);
+		bd->nitem = w->nit - bd->first;
+		w->it[bd->first].dest = nd->hist;
+		for (size_t q = 1; q < bd->nitem; q++)
+			w->it[bd->first + q].dest = hist_get(gr);
+	}
+	gb_pool_run(gr->pool, build_task, &j);
+	gb_pool_run(gr->pool, reduce_task, &j);
+	for (size_t i = 0; i < w->nbd; i++) {
+		struct build *bd = &w->bd[i];
+
+		for (size_t q = 1; q < bd->nitem; q++)
+			hist_put(gr, w->it[bd->first + q].dest);
+		if (bd->parent >= 0) {
+			gr->node[bd->sibling].hist = gr->node[bd->parent].hist;
+			gr->node[bd->parent].hist = -1;
+		}
+	}
+}
+
+/* ---- split search ---- */
+
+static void
+search_task(void *arg, int tid, int nthreads)
+{
+	struct build_job *j = arg;
+	struct gb_grower *gr = j->gr;
+	struct work *w = j->w;
+
+	for (size_t i = 0; i < w->nse; i++) {
+		struct search *s = &w->se[i];
+		const struct gb_node *nd = &gr->node[s->node];
+
+		if (s->tid != tid)
+			continue;
+		gb_find_split(gr->bins, gr->hist[nd->hist], nd->g, nd->h,
+		    gr->gunit, gr->hunit, &gr->p, gr->fmask, s->f0, s->f1,
+		    &s->best);
+	}
+}
+
+/* Finds the best splits of nodes[0 .. n): with few nodes each node's
+ * features are divided between threads. Merging in feature order makes
+ * the result the same for any number of threads. */
+static void
+run_searches(struct gb_grower *gr, struct work *w, const uint32_t *nodes,
+    size_t n)
+{
+	struct build_job j = { gr, w };
+	size_t nu = gr->bins->nused, T = (size_t)w->nthreads;
+	size_t chunks = n >= 2 * T ? 1 : (2 * T + n - 1) / n;
+
+	if (chunks > nu)
+		chunks = nu ? nu : 1;
+	w->nse = 0;
+	mlp_grow(&w->se, &w->ase, n * chunks, sizeof(*w->se));
+	for (size_t i = 0; i < n; i++) {
+		for (size_t c = 0; c < chunks; c++) {
+			struct search *s = &w->se[w->nse];
+
+			s->node = nodes[i];
+			s->f0 = (uint32_t)(nu * c / chunks);
+			s->f1 = (uint32_t)(nu * (c + 1) / chunks);
+			s->tid = (int32_t)(w->nse % T);
+			w->nse++;
+		}
+	}
+	gb_pool_run(gr->pool, search_task, &j);
+	for (size_t i = 0; i < n; i++) {
+		struct gb_node *nd = &gr->node[nodes[i]];
+
+		nd->split = w->se[i * chunks].best;
+		for (size_t c = 1; c < chunks; c++) {
+			const struct gb_split *s = &w->se[i * chunks + c].best;
+
+			if (s->feat >= 0 && s->gain > nd->split.gain)
+				nd->split = *s;
+		}
+	}
+}
+
+/* ---- partition ---- */
+
+static void
+part_task(void *arg, int tid, int nthreads)
+{
+	struct build_job *j = arg;
+	struct gb_grower *gr = j->gr;
+	struct work *w = j->w;
+	const size_t n = gr->bins->nrows;
+
+	for (size_t i = 0; i < w->nit; i++) {
+		struct item *it = &w->it[i];
+		const struct gb_node *nd = &gr->node[it->node];
+		const uint8_t *bin = gr->bins->col + (size_t)nd->split.feat * n;
+		unsigned k = (unsigned)nd->split.k;
+		unsigned miss = gr->bins->nbin[nd->split.feat];
+		unsigned dl = (unsigned)nd->split.dl;
+		uint32_t *l = gr->tmpl + it->begin, *r = gr->tmpr + it->begin;
+		size_t nl = 0, nr = 0;
+
+		if (it->tid != tid)
+			continue;
+		for (uint32_t p = it->begin; p < it->end; p++) {
+			uint32_t row = gr->rows[p];
+			unsigned c = bin[row];
+			unsigned left = (c < k) | ((c == miss) & dl);
+
+			l[nl] = row;
+			r[nr] = row;
+			nl += left;
+			nr += !left;
+		}
+		it->nl = (uint32_t)nl;
+	}
+}
+
+static void
+place_task(void *arg, int tid, int nthreads)
+{
+	struct build_job *j = arg;
+	struct gb_grower *gr = j->gr;
+	struct work *w = j->w;
+
+	for (size_t i = 0; i < w->nit; i++) {
+		struct item *it = &w->it[i];
+		const struct gb_node *nd = &gr->node[it->node];
+		const struct gb_node *lc = &gr->node[nd->left];
+		size_t lpos = lc->begin, rpos = lc->end;
+		size_t nr = it->end - it->begin - it->nl;
+
+		if (it->tid != tid)
+			continue;
+		/* earlier pieces of the node come first on each side */
+		for (size_t q = i - (size_t)it->piece; q < i; q++) {
+			lpos += w->it[q].nl;
+			rpos += w->it[q].end - w->it[q].begin - w->it[q].nl;
+		}
+		memcpy(gr->rows + lpos, gr->tmpl + it->begin,
+		    it->nl * sizeof(*gr->rows));
+		memcpy(gr->rows + rpos, gr->tmpr + it->begin,
+		    nr * sizeof(*gr->rows));
+	}
+}
+
+/* Splits the rows of the nodes in w->batch between their children (whose
+ * begin/end it sets), keeping rows in increasing order. */
+static void
+run_partition(struct gb_grower *gr, struct work *w)
+{
+	struct build_job j = { gr, w };
+	size_t load[MAX_THREADS] = { 0 };
+
+	w->nit = 0;
+	for (size_t i = 0; i < w->nbatch; i++)
+		plan_node(w, &gr->node[w->batch[i]], w->batch[i], load);
+	gb_pool_run(gr->pool, part_task, &j);
+	for (size_t i = 0, q = 0; i < w->nbatch; i++) {
+		struct gb_node *nd = &gr->node[w->batch[i]];
+		uint32_t nl = 0;
+
+		for (; q < w->nit && w->it[q].node == w->batch[i]; q++)
+			nl += w->it[q].nl;
+		gr->node[nd->left].begin = nd->begin;
+		gr->node[nd->left].end = nd->begin + nl;
+		gr->node[nd->left + 1].begin = nd->begin + nl;
+		gr->node[nd->left + 1].end = nd->end;
+	}
+	gb_pool_run(gr->pool, place_task, &j);
+}
+
+/* ---- growth ---- */
+
+static int
+splittable(const struct gb_grower *gr, const struct gb_node *nd)
+{
+	return nd->depth < gr->p.max_depth && nd->end - nd->begin >= 2 &&
+	    (double)nd->h * gr->hunit >= 2 * gr->p.min_child_weight;
+}
+
+/* XGBoost's test for a split worth making (kRtEps), with min_split_gain
+ * (gamma) as a threshold on the gain. */
+static int
+worth(const struct gb_grower *gr, const struct gb_node *nd)
+{
+	return nd->split.feat >= 0 && nd->split.gain > 1e-6 &&
+	    nd->split.gain >= gr->p.min_split_gain;
+}
+
+static uint32_t
+node_new(struct gb_grower *gr, int32_t depth)
+{
+	struct gb_node *nd;
+
+	mlp_grow(&gr->node, &gr->anode, gr->nnode + 1, sizeof(*gr->node));
+	nd = &gr->node[gr->nnode];
+	memset(nd, 0, sizeof(*nd));
+	nd->depth = depth;
+	nd->left = -1;
+	nd->hist = -1;
+	nd->split.feat = -1;
+	return (uint32_t)gr->nnode++;
+}
+
+static void
+push(uint32_t **v, size_t *n, size_t *a, uint32_t x)
+{
+	mlp_grow(v, a, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = x;
+}
+
+void
+gb_grow(struct gb_grower *gr, size_t n)
+{
+	struct work *w = gr->work;
+	const struct gb_bins *b = gr->bins;
+	size_t leaves = 1;
+
+	gr->nrows = n;
+	gr->nnode = 0;
+	node_new(gr, 0);
+	gr->node[0].begin = 0;
+	gr->node[0].end = (uint32_t)n;
+	w->nfront = 0;
+
+	/* the root's histogram gives its sums */
+	if (b->nused > 0 && n > 0) {
+		const struct gb_pair *h;
+
+		mlp_grow(&w->bd, &w->abd, 1, sizeof(*w->bd));
+		w->nbd = 1;
+		w->bd[0].node = 0;
+		w->bd[0].parent = w->bd[0].sibling = -1;
+		run_builds(gr, w);
+		h = gr->hist[gr->node[0].hist];
+		for (size_t s = 0; s <= b->nbin[0]; s++) {
+			gr->node[0].g += h[s].g;
+			gr->node[0].h += h[s].h;
+		}
+		if (splittable(gr, &gr->node[0])) {
+			uint32_t root = 0;
+
+			run_searches(gr, w, &root, 1);
+			if (worth(gr, &gr->node[0]))
+				push(&w->front, &w->nfront, &w->afront, 0);
+		}
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			gr->node[0].g += gr->gh[gr->rows[i]].g;
+			gr->node[0].h += gr->gh[gr->rows[i]].h;
+		}
+	}
+
+	while (w->nfront > 0) {
+		/* depth-wise: the whole level; with max_leaves: the node
+		 * with the best gain */
+		w->nbatch = 0;
+		if (gr->p.max_leaves <= 0) {
+			for (size_t i = 0; i < w->nfront; i++)
+				push(&w->batch, &w->nbatch, &w->abatch,
+				    w->front[i]);
+			w->nfront = 0;
+		} else {
+			size_t best = 0;
+
+			if (leaves >= (size_t)gr->p.max_leaves)
+				break;
+			for (size_t i = 1; i < w->nfront; i++)
+				if (gr->node[w->front[i]].split.gain >
+				    gr->node[w->front[best]].split.gain)
+					best = i;
+			push(&w->batch, &w->nbatch, &w->abatch,
+			    w->front[best]);
+			w->front[best] = w->front[--w->nfront];
+		}
+		for (size_t i = 0; i < w->nbatch; i++) {
+			uint32_t id = w->batch[i], c;
+			struct gb_node *nd;
+
+			c = node_new(gr, gr->node[id].depth + 1);
+			node_new(gr, gr->node[id].depth + 1);
+			nd = &gr->node[id];
+			nd->left = (int32_t)c;
+			gr->node[c].g = nd->split.lg;
+			gr->node[c].h = nd->split.lh;
+			gr->node[c + 1].g = nd->g - nd->split.lg;
+			gr->node[c + 1].h = nd->h - nd->split.lh;
+			leaves++;
+		}
+		run_partition(gr, w);
+
+		/* histograms: the smaller child built, the other derived */
+		w->nbd = 0;
+		w->nnext = 0;
+		for (size_t i = 0; i < w->nbatch; i++) {
+			struct gb_node *nd = &gr->node[w->batch[i]];
+			uint32_t l = (uint32_t)nd->left, small, big;
+			struct build *bd;
+
+			if (!splittable(gr, &gr->node[l]) &&
+			    !splittable(gr, &gr->node[l + 1])) {
+				hist_put(gr, nd->hist);
+				nd->hist = -1;
+				continue;
+			}
+			small = gr->node[l].end - gr->node[l].begin <=
+			    gr->node[l + 1].end - gr->node[l + 1].begin ? l :
+			    l + 1;
+			big = small == l ? l + 1 : l;
+			mlp_grow(&w->bd, &w->abd, w->nbd + 1, sizeof(*w->bd));
+			bd = &w->bd[w->nbd++];
+			bd->node = small;
+			bd->parent = (int32_t)w->batch[i];
+			bd->sibling = (int32_t)big;
+			if (splittable(gr, &gr->node[l]))
+				push(&w->next, &w->nnext, &w->anext, l);
+			if (splittable(gr, &gr->node[l + 1]))
+				push(&w->next, &w->nnext, &w->anext, l + 1);
+		}
+		if (w->nbd)
+			run_builds(gr, w);
+		if (w->nnext)
+			run_searches(gr, w, w->next, w->nnext);
+		for (size_t i = 0; i < w->nnext; i++)
+			if (worth(gr, &gr->node[w->next[i]]))
+				push(&w->front, &w->nfront, &w->afront,
+				    w->next[i]);
+		/* histograms of nodes that will not split are done with */
+		for (size_t i = 0; i < w->nbatch; i++) {
+			uint32_t l = (uint32_t)gr->node[w->batch[i]].left;
+
+			for (uint32_t c = l; c <= l + 1; c++) {
+				if (!splittable(gr, &gr->node[c]) ||
+				    !worth(gr, &gr->node[c])) {
+					hist_put(gr, gr->node[c].hist);
+					gr->node[c].hist = -1;
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < gr->nnode; i++) {
+		struct gb_node *nd = &gr->node[i];
+
+		hist_put(gr, nd->hist);
+		nd->hist = -1;
+		if (nd->left < 0)
+			nd->value = (float)(gr->p.eta * gb_weight(&gr->p,
+			    (double)nd->g * gr->gunit,
+			    (double)nd->h * gr->hunit));
+	}
+}
+
+uint32_t
+gb_leaf_binned(const struct gb_grower *gr, size_t i)
+{
+	const struct gb_bins *b = gr->bins;
+	const uint8_t *row = b->bin + i * b->nused;
+	uint32_t n = 0;
+
+	while (gr->node[n].left >= 0) {
+		const struct gb_split *s = &gr->node[n].split;
+		unsigned c = row[s->feat];
+		int left = c < (unsigned)s->k ||
+		    (c == b->nbin[s->feat] && s->dl);
+
+		n = (uint32_t)gr->node[n].left + (left ? 0 : 1);
+	}
+	return n;
+}
