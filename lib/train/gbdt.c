@@ -99,7 +99,7 @@ struct gbdt {
 	struct mlp_model *m;
 	size_t anode, atree;
 
-	enum mlp_metric metric[MAX_METRICS];
+	enum mlp_metric_id metric[MAX_METRICS];
 	size_t nmetric;
 	int need_ll, need_auc;
 	char *mname[2 * MAX_METRICS];
@@ -566,7 +566,7 @@ check_labels(const struct mlp_train_data *d, int obj, int K,
 }
 
 static int
-metric_applies(int obj, enum mlp_metric m)
+metric_applies(int obj, enum mlp_metric_id m)
 {
 	switch (obj) {
 	case MLP_OBJ_LOGISTIC:
@@ -608,12 +608,12 @@ setup_metrics(struct gbdt *s, struct mlp_err *err)
 
 		snprintf(name, sizeof(name), "%.*s", (int)l, w);
 		m = mlp_metric_parse(name);
-		if (m < 0 || !metric_applies(s->obj, (enum mlp_metric)m))
+		if (m < 0 || !metric_applies(s->obj, (enum mlp_metric_id)m))
 			return mlp_err_set(err, MLP_EINVAL,
 			    "eval_metric '%s' does not apply to %s", name,
 			    obj_names[s->obj]);
 		if (s->nmetric < MAX_METRICS)
-			s->metric[s->nmetric++] = (enum mlp_metric)m;
+			s->metric[s->nmetric++] = (enum mlp_metric_id)m;
 		w += l;
 		if (*w == ',')
 			w++;
