@@ -730,8 +730,26 @@ register_checkout(struct mlp_ctx *ctx, int argc, char **argv)
 		rc = OPT_EXIT(r);
 		goto out;
 	}
-	if ((rc = usage_args(ctx, &p, 2, 2)) != 0 ||
-	    (rc = resolve(ctx, p.pos[0], &mv)) != 0 ||
+	if ((rc = usage_args(ctx, &p, 2, 2)) != 0)
+		goto out;
+	if (strncmp(p.pos[0], "runs:/", 6) == 0) {
+		/* a run's artifact, as a model source names it */
+		struct mlp_source src = { 0 };
+
+		if ((rc = mlp_ctx_store(ctx, &st)) != 0)
+			goto out;
+		if (mlp_registry_source(ctx->db, st, p.pos[0], &src, &err) < 0 ||
+		    mlp_oid_parse(src.oid, &oid, &err) < 0 ||
+		    mlp_store_checkout(st, &oid, src.is_tree, p.pos[1], force,
+		    &err) < 0)
+			rc = mlp_fail(ctx, &err);
+		else
+			mlp_info(ctx, "checked out %s into %s", p.pos[0],
+			    p.pos[1]);
+		mlp_source_release(&src);
+		goto out;
+	}
+	if ((rc = resolve(ctx, p.pos[0], &mv)) != 0 ||
 	    (rc = mlp_ctx_store(ctx, &st)) != 0)
 		goto out;
 	if (mlp_oid_parse(mv->oid, &oid, &err) < 0 ||
@@ -1087,7 +1105,7 @@ static const struct mlp_verb verbs[] = {
 	{ "rm", register_rm, none_opts, "URI",
 	    "Delete a version (soft; its aliases are removed)" },
 	{ "checkout", register_checkout, checkout_opts, "URI DIR",
-	    "Write a version's files into DIR" },
+	    "Write a version's files (or a run artifact's) into DIR" },
 	{ "diff", register_diff, none_opts, "URI URI",
 	    "Files added, removed and changed between two versions" },
 	{ "export", register_export, export_opts, "URI",

@@ -282,6 +282,11 @@ child(const struct mlp_strv *argv, const char *cmd, int shell, int out_w,
 	signal(SIGPIPE, SIG_DFL);
 	if (dup2(out_w, 1) < 0 || dup2(err_w, 2) < 0)
 		_exit(127);
+	/* fd 3, as sh can only redirect to single-digit descriptors */
+	if (track_w != 3 && dup2(track_w, 3) < 0)
+		_exit(127);
+	fcntl(3, F_SETFD, 0);
+	track_w = 3;
 	snprintf(fdnum, sizeof(fdnum), "%d", track_w);
 	setenv("MLP_RUN_ID", uuid, 1);
 	setenv("MLP_DIR", mlp_dir, 1);
@@ -346,8 +351,6 @@ mlp_train_exec(const struct mlp_train_env *env,
 		    strerror(errno));
 		goto out;
 	}
-	/* the child keeps its end of the track pipe across exec */
-	fcntl(ptrack[1], F_SETFD, 0);
 	fflush(NULL);
 	if ((pid = fork()) < 0) {
 		rc = mlp_err_set(err, MLP_EFAIL, "cannot fork: %s",

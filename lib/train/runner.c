@@ -184,8 +184,6 @@ read_valid(struct data *d, const char *path, const char *target, int ti,
 	if (rc == 0)
 		rc = mlp_data_digest(path, d->valid_digest, err);
 out:
-	if (chunk)
-		chunk->col = NULL;	/* the schema's, borrowed */
 	mlp_frame_free(chunk);
 	mlp_csv_stream_close(cs);
 	free(schema);
@@ -677,6 +675,22 @@ train_fail_run(const struct mlp_train_env *env, const char *uuid, int code,
 	    "FAILED", 0, &e);
 }
 
+static int
+binary_target(const float *y, size_t n)
+{
+	int seen0 = 0, seen1 = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (y[i] == 0)
+			seen0 = 1;
+		else if (y[i] == 1)
+			seen1 = 1;
+		else
+			return 0;
+	}
+	return seen0 && seen1;
+}
+
 /* Continues from the newest checkpoint (none: from the start), once the
  * data is known to be what the run began with. */
 static int
@@ -779,6 +793,15 @@ mlp_train_run(const struct mlp_train_env *env, const struct mlp_train_spec *s,
 		goto out;
 	if (env->resume && (rc = resume_from(&r, &d, &job, &model, err)) < 0)
 		goto out;
+	if (l == &mlp_learner_gbdt && !mlp_params_get(&s->params, "objective")
+	    && binary_target(d.tr.y, d.tr.n)) {
+		/* a 0/1 target is a classification, as XGBClassifier infers;
+		 * reg:squarederror stays the default otherwise (xgb.train's) */
+		mlp_params_set((struct mlp_params *)&s->params, "objective",
+		    "binary:logistic");
+		note(ev, "objective binary:logistic: the target holds only 0 "
+		    "and 1 (-p objective=... to choose another)");
+	}
 	note(ev, "training %s on %zu rows x %zu features%s", l->name, d.tr.n,
 	    d.nfeat, d.va.n ? "" : " (no validation set)");
 	if ((rc = log_inputs(&r, l, &d, err)) < 0)

@@ -1,0 +1,201 @@
+/* mlp predict: score a CSV file with a model, streaming. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "data/data.h"
+#include "model/model.h"
+#include "registry/registry.h"
+
+enum { O_INPUT = 1, O_OUTPUT, O_THREADS, O_ROWS };
+
+static const struct mlp_opt opts[] = {
+	{ O_INPUT, 'i', "input", "FILE", "the rows to score, CSV with a "
+	    "header (default: standard input)" },
+	{ O_OUTPUT, 'o', "output", "FILE", "where predictions go (default: "
+	    "standard output)" },
+	{ O_THREADS, 'j', "threads", "N", "threads (default: the CPUs)" },
+	{ O_ROWS, 0, "chunk-rows", "N", "rows read and scored at a time "
+	    "(default 65536)" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+/* The output's column names: one per model output. */
+static void
+header(FILE *fp, const struct mlp_model *m)
+{
+	if (m->nout == 1) {
+		fputs(m->objective == MLP_OBJ_SOFTMAX ? "class\n" :
+		    "prediction\n", fp);
+		return;
+	}
+	for (int k = 0; k < m->nout; k++)
+		fprintf(fp, "%sprob_%d", k ? "," : "", k);
+	fputc('\n', fp);
+}
+
+/* Rows as CSV lines, or as the elements of MLflow's {"predictions": [...]}
+ * (a number per row, or a list of class probabilities). */
+static void
+write_rows(FILE *fp, const struct mlp_model *m, const double *pred,
+    size_t n, int json, int *first)
+{
+	char buf[32];
+
+	for (size_t i = 0; i < n; i++) {
+		const double *p = pred + i * (size_t)m->nout;
+
+		if (json) {
+			fputs(*first ? "" : ",", fp);
+			*first = 0;
+			if (m->nout > 1)
+				fputc('[', fp);
+		}
+		for (int k = 0; k < m->nout; k++) {
+			snprintf(buf, sizeof(buf), "%.9g", p[k]);
+			if (k)
+				fputc(',', fp);
+			fputs(buf, fp);
+		}
+		if (json && m->nout > 1)
+			fputc(']', fp);
+		if (!json)
+			fputc('\n', fp);
+	}
+}
+
+static int
+predict_run(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_model *m = NULL;
+	struct mlp_csv_stream *cs = NULL;
+	struct mlp_frame *chunk = NULL;
+	struct mlp_csv_opts co = { 0 };
+	struct mlp_store *st = NULL;
+	struct mlp_err err;
+	const char *in = "-", *outp = NULL;
+	FILE *out = stdout;
+	double *pred = NULL;
+	long threads = 0, rows = 65536;
+	uint64_t total = 0;
+	size_t got;
+	int r, rc = 0, first = 1;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		char *end;
+
+		switch (r) {
+		case O_INPUT:
+			in = p.arg;
+			break;
+		case O_OUTPUT:
+			outp = p.arg;
+			break;
+		case O_THREADS:
+		case O_ROWS: {
+			long v = strtol(p.arg, &end, 10);
+			long max = r == O_THREADS ? 256 : 16777216;
+
+			if (end == p.arg || *end || v < (r == O_ROWS) ||
+			    v > max) {
+				rc = mlp_usage_error(ctx, "--%s '%s' is not a "
+				    "number from %d to %ld", r == O_THREADS ?
+				    "threads" : "chunk-rows", p.arg, r == O_ROWS,
+				    max);
+				goto out;
+			}
+			*(r == O_THREADS ? &threads : &rows) = v;
+			break;
+		}
+		default:
+			rc = OPT_EXIT(r);
+			goto out;
+		}
+	}
+	if (p.npos != 1) {
+		rc = mlp_usage_error(ctx, "give one MODEL (a path, runs:/ or "
+		    "models:/ URI)");
+		goto out;
+	}
+	if (ctx->repo && (strncmp(p.pos[0], "runs:/", 6) == 0 ||
+	    strncmp(p.pos[0], "models:/", 8) == 0)) {
+		/* a URI needs the repository's database and store; a path
+		 * works anywhere */
+		if (!ctx->db && mlp_repo_open_db(ctx->repo, &ctx->db,
+		    &err) < 0) {
+			rc = mlp_fail(ctx, &err);
+			goto out;
+		}
+		if ((rc = mlp_ctx_store(ctx, &st)) != 0)
+			goto out;
+	}
+	/* bad files are failures (1), not usage errors */
+	if (mlp_registry_load_model(ctx->db, st, p.pos[0], &m, &err) < 0) {
+		rc = err.code == MLP_ENOREPO ? mlp_fail(ctx, &err) :
+		    mlp_failf(ctx, 1, "%s", err.msg);
+		goto out;
+	}
+	co.nthreads = (int)threads;
+	if (mlp_csv_stream_open(&cs, in, m->feat, m->nfeat, &co, &err) < 0) {
+		rc = mlp_failf(ctx, 1, "%s", err.msg);
+		goto out;
+	}
+	if (outp && !(out = fopen(outp, "w"))) {
+		out = stdout;
+		rc = mlp_failf(ctx, 1, "cannot create '%s': %s", outp,
+		    strerror(errno));
+		goto out;
+	}
+	if (ctx->json)
+		fputs("{\"predictions\":[", out);
+	else
+		header(out, m);
+	pred = xmalloc((size_t)rows * (size_t)m->nout * sizeof(double));
+	while ((r = mlp_csv_stream_next(cs, (size_t)rows, &chunk, &got,
+	    &err)) == 0 && got > 0) {
+		if ((r = mlp_model_predict(m, (const float *const *)chunk->cols,
+		    got, pred, (int)threads, &err)) < 0)
+			break;
+		write_rows(out, m, pred, got, ctx->json, &first);
+		total += got;
+	}
+	if (r < 0) {
+		rc = mlp_failf(ctx, 1, "%s", err.msg);
+		goto out;
+	}
+	if (ctx->json)
+		fputs("]}\n", out);
+	if (fflush(out) != 0 || ferror(out)) {
+		rc = mlp_failf(ctx, 1, "cannot write %s: %s", outp ? outp :
+		    "the predictions", strerror(errno));
+		goto out;
+	}
+	if (ctx->verbose)
+		mlp_info(ctx, "scored %llu rows", (unsigned long long)total);
+out:
+	if (out != stdout && fclose(out) != 0 && rc == 0)
+		rc = mlp_failf(ctx, 1, "cannot write '%s': %s", outp,
+		    strerror(errno));
+	free(pred);
+	mlp_frame_free(chunk);
+	mlp_csv_stream_close(cs);
+	mlp_model_free(m);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+const struct mlp_command cmd_predict = {
+	.name = "predict",
+	.run = predict_run,
+	.setup = OPT_REPO,
+	.summary = "Score rows with a model",
+	.opts = opts,
+	.args = "MODEL",
+	.verbs = NULL,
+	.default_verb = NULL,
+};

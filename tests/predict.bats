@@ -1,0 +1,97 @@
+#!/usr/bin/env bats
+# mlp predict: scoring CSV rows with a model
+
+load helper
+
+setup() {
+	setup_repo
+	EX="$BATS_TEST_DIRNAME/../share/examples/train"
+	XGB="$BATS_TEST_DIRNAME/data/xgb"
+	cp "$EX"/churn.csv "$EX"/flowers.csv .
+}
+
+train_churn() {
+	mlp train --data churn.csv --target churned -p rounds=10 \
+	    --register churn --alias champion | sed -n 's|^runs:/\([0-9a-f]*\)/.*|\1|p'
+}
+
+@test "predict -h" {
+	run mlp predict -h
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--input"* ]]
+}
+
+@test "predict a run's model: a probability per row, in order" {
+	r=$(train_churn)
+	run mlp predict "runs:/$r/model" -i churn.csv
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "prediction" ]
+	[ "${#lines[@]}" -eq 3001 ]
+	printf '%s\n' "${lines[@]:1}" | awk '$1 < 0 || $1 > 1 { bad = 1 } END { exit bad }'
+}
+
+@test "models:/ by alias, stdin, -o, and a checked-out directory outside a repository" {
+	train_churn >/dev/null
+	mlp predict models:/churn@champion < churn.csv > a.csv
+	mlp predict models:/churn/1 -i churn.csv -o b.csv
+	cmp a.csv b.csv
+	mlp register checkout models:/churn/1 "$BATS_TEST_TMPDIR/m"
+	cd "$BATS_TEST_TMPDIR"
+	mlp predict m -i repo/churn.csv > c.csv
+	cmp repo/a.csv c.csv
+}
+
+@test "--json is MLflow's scoring response" {
+	train_churn >/dev/null
+	head -n 3 churn.csv > two.csv
+	run mlp predict models:/churn/1 -i two.csv --json
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^\{\"predictions\":\[[0-9.e-]+,[0-9.e-]+\]\}$ ]]
+}
+
+@test "multi-class: a column per class" {
+	r=$(mlp train --data flowers.csv --target species -p objective=multi:softprob \
+	    -p num_class=3 -p rounds=5 | sed -n 's|^runs:/\([0-9a-f]*\)/.*|\1|p')
+	run mlp predict "runs:/$r/model" -i flowers.csv
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "prob_0,prob_1,prob_2" ]
+}
+
+@test "the input's columns are matched by name; extra ones are ignored" {
+	train_churn >/dev/null
+	# reorder the columns and drop the target
+	awk -F, -v OFS=, '{ print $6 == "" ? "" : "x", $5, $4, $3, $2, $1 }' churn.csv |
+	    sed '1s/^x,/extra,/' > shuffled.csv
+	mlp predict models:/churn/1 -i shuffled.csv > s.csv
+	mlp predict models:/churn/1 -i churn.csv > o.csv
+	cmp s.csv o.csv
+}
+
+@test "bad input: a missing column is named" {
+	train_churn >/dev/null
+	cut -d, -f1,3- churn.csv > nomonthly.csv
+	run mlp predict models:/churn/1 -i nomonthly.csv
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"has no column 'monthly'"* ]]
+}
+
+@test "bad input: a word in a numeric column names line and column" {
+	train_churn >/dev/null
+	head -n 5 churn.csv > bad.csv
+	echo "x,1,1,basic,3,0" >> bad.csv
+	run mlp predict models:/churn/1 -i bad.csv
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"line 6 column 1 ('tenure')"* ]]
+}
+
+@test "bad input: no model, a missing model, not a model" {
+	run mlp predict
+	[ "$status" -eq 2 ]
+	run mlp predict nothere.json -i churn.csv
+	[ "$status" -eq 1 ]
+	echo '{"hello": 1}' > notmodel.json
+	run mlp predict notmodel.json -i churn.csv
+	[ "$status" -eq 1 ]
+	run mlp predict models:/nope/1 -i churn.csv
+	[ "$status" -eq 1 ]
+}

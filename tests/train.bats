@@ -1,0 +1,370 @@
+#!/usr/bin/env bats
+# mlp train: built-in learners as tracked runs
+
+load helper
+
+setup() {
+	setup_repo
+	EX="$BATS_TEST_DIRNAME/../share/examples/train"
+	cp "$EX"/churn.csv "$EX"/houses.csv "$EX"/flowers.csv .
+}
+
+# the run id of the last line "runs:/RUN/model"
+run_of() {
+	printf '%s\n' "$1" | sed -n 's|^runs:/\([0-9a-f]*\)/.*|\1|p' | tail -n 1
+}
+
+@test "train -h lists the verbs; train run -h the learner options" {
+	run mlp train -h
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"run"*"status"*"logs"*"cancel"* ]]
+	run mlp train run -h
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--valid-fraction"* ]]
+	[[ "$output" == *"--register"* ]]
+}
+
+@test "train outside a repository says so" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir out && cd out
+	run mlp train --data x.csv --target y
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"not an mlp repository"* || "$output" == *"no .mlp"* ]]
+}
+
+@test "gbdt from flags: a finished run with params, metrics, digest and model" {
+	run mlp train --data churn.csv --target churned --valid-fraction 0.2 \
+	    -p rounds=20 -p max_depth=4 -p learning_rate=0.3 -e churn -n first
+	[ "$status" -eq 0 ]
+	r=$(run_of "$output")
+	[ -n "$r" ]
+	run mlp track show "$r" --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"status":"FINISHED"'* ]]
+	[[ "$output" == *'"algo":"gbdt"'* ]]
+	[[ "$output" == *'"rounds":"20"'* ]]
+	[[ "$output" == *'"max_depth":"4"'* ]]
+	[[ "$output" == *'"lambda":"1"'* ]]
+	[[ "$output" == *'"mlp.dataset.train.digest":"'$(sha256sum churn.csv | cut -c1-64)'"'* ]]
+	[[ "$output" == *'"valid_auc"'* ]]
+	[[ "$output" == *'"train_logloss"'* ]]
+	# a point per iteration, and the final metrics one step after
+	run mlp track history "$r" valid_logloss --json
+	[ "$(printf '%s' "$output" | grep -o '"step"' | wc -l)" -eq 21 ]
+	run mlp track artifacts "$r"
+	[[ "$output" == *"model"* ]]
+	mlp register checkout "runs:/$r/model" m
+	grep -q 'flavors:' m/MLmodel
+	grep -q 'run_id: '"$r" m/MLmodel
+	grep -q 'signature:' m/MLmodel
+	[ -f m/model.json ]
+}
+
+@test "the held-out AUC of gbdt on the example data is good" {
+	run mlp -q train --data churn.csv --target churned --valid-fraction 0.25 \
+	    -p rounds=40 -p max_depth=3 -p learning_rate=0.2 --json
+	[ "$status" -eq 0 ]
+	auc=$(printf '%s' "$output" | sed 's/.*"valid_auc":\([0-9.e-]*\).*/\1/')
+	awk -v a="$auc" 'BEGIN { exit !(a > 0.7) }'
+}
+
+@test "a spec file, -p over its params, registered with an alias" {
+	cat > spec.yaml <<'YAML'
+experiment: churn
+name: from-spec
+data: churn.csv
+target: churned
+valid_fraction: 0.2
+algo: gbdt
+params:
+  rounds: 10
+  max_depth: 3
+register:
+  name: churn
+  aliases: [candidate]
+YAML
+	run mlp train spec.yaml -p rounds=7
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"models:/churn/1"* ]]
+	r=$(run_of "$output")
+	run mlp track show "$r" --json
+	[[ "$output" == *'"rounds":"7"'* ]]
+	[[ "$output" == *'"max_depth":"3"'* ]]
+	run mlp track artifacts "$r"
+	[[ "$output" == *"spec.yaml"* ]]
+	run mlp register show models:/churn@candidate --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$r"* ]]
+}
+
+@test "paths in a spec are relative to the spec's directory" {
+	mkdir -p conf
+	printf 'data: ../churn.csv\ntarget: churned\nparams: {rounds: 3}\n' > conf/s.yaml
+	run mlp train conf/s.yaml
+	[ "$status" -eq 0 ]
+}
+
+@test "linear regression and logistic regression" {
+	run mlp -q train --data houses.csv --target price --algo linear \
+	    --valid-fraction 0.2 --json
+	[ "$status" -eq 0 ]
+	r2=$(printf '%s' "$output" | sed 's/.*"valid_r2":\([0-9.e-]*\).*/\1/')
+	awk -v a="$r2" 'BEGIN { exit !(a > 0.8) }'
+	run mlp -q train --data churn.csv --target churned --algo logistic \
+	    --valid-fraction 0.2 --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"valid_auc"'* ]]
+}
+
+@test "multi-class gbdt" {
+	run mlp -q train --data flowers.csv --target species --valid-fraction 0.2 \
+	    -p objective=multi:softprob -p num_class=3 -p rounds=10 --json
+	[ "$status" -eq 0 ]
+	acc=$(printf '%s' "$output" | sed 's/.*"valid_maccuracy":\([0-9.e-]*\).*/\1/')
+	awk -v a="$acc" 'BEGIN { exit !(a > 0.85) }'
+}
+
+@test "early stopping keeps the best iteration" {
+	run mlp -q train --data churn.csv --target churned --valid-fraction 0.3 \
+	    -p rounds=300 -p learning_rate=0.5 -p max_depth=6 \
+	    -p early_stopping_rounds=5 --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"best_iteration":'* ]]
+	it=$(printf '%s' "$output" | sed 's/.*"iterations":\([0-9]*\).*/\1/')
+	[ "$it" -lt 300 ]
+}
+
+@test "checkpoints: every N iterations, the newest K kept" {
+	run mlp train --data churn.csv --target churned -p rounds=12 \
+	    --checkpoint-every 3 --checkpoint-keep 2
+	[ "$status" -eq 0 ]
+	r=$(run_of "$output")
+	[ "$(ls .mlp/checkpoints/"$r" | grep -c '^[0-9]*\.json$')" -eq 2 ]
+	[ -f .mlp/checkpoints/"$r"/spec.json ]
+	[ -f .mlp/checkpoints/"$r"/00000012.json ]
+	[ -f .mlp/checkpoints/"$r"/00000009.json ]
+}
+
+@test "the same seed and threads give the same model" {
+	a=$(run_of "$(mlp train --data churn.csv --target churned -p rounds=5 \
+	    -p subsample=0.8 -p colsample=0.8 -p seed=3 -j 2)")
+	b=$(run_of "$(mlp train --data churn.csv --target churned -p rounds=5 \
+	    -p subsample=0.8 -p colsample=0.8 -p seed=3 -j 2)")
+	mlp register checkout "runs:/$a/model" a
+	mlp register checkout "runs:/$b/model" b
+	cmp a/model.json b/model.json
+}
+
+@test "Ctrl-C ends the run KILLED" {
+	"$MLP" train --data churn.csv --target churned -p rounds=1000000 \
+	    -p max_depth=2 > out.txt 2> err.txt &
+	pid=$!
+	sleep 2
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 130 ]
+	run mlp track runs --json
+	[[ "$output" == *'"status":"KILLED"'* ]]
+}
+
+@test "bad input: a missing target column is named" {
+	run mlp train --data churn.csv --target nope
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'churn.csv' has no target column 'nope'"* ]]
+	run mlp track runs --json
+	[[ "$output" == *'"status":"FAILED"'* ]]
+}
+
+@test "bad input: a word in a numeric column names file, line and column" {
+	# past the rows sampled (64 KiB) to decide the columns' types
+	{ cat churn.csv; tail -n +2 churn.csv; } > bad.csv
+	echo "5,abc,1,basic,40,0" >> bad.csv
+	run mlp train --data bad.csv --target churned
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'bad.csv' line 6002 column 2 ('monthly'): 'abc' is not a number"* ]]
+}
+
+@test "bad input: an empty file, a header alone" {
+	: > empty.csv
+	run mlp train --data empty.csv --target y
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'empty.csv' is empty"* ]]
+	echo "a,y" > header.csv
+	run mlp train --data header.csv --target y
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'header.csv' has no rows"* ]]
+}
+
+@test "bad input: NaN, missing or infinite targets name the row" {
+	printf 'a,y\n1,0\n2,NaN\n' > nan.csv
+	run mlp train --data nan.csv --target y
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"row 2: the target 'y' is missing or NaN"* ]]
+	printf 'a,y\n1,0\n2,inf\n' > inf.csv
+	run mlp train --data inf.csv --target y
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"row 2: the target 'y' is infinite"* ]]
+}
+
+@test "constant features train without error" {
+	printf 'c,x,y\n' > const.csv
+	for i in $(seq 1 200); do echo "1,$((i % 7)),$((i % 2))" >> const.csv; done
+	run mlp train --data const.csv --target y -p rounds=3
+	[ "$status" -eq 0 ]
+	run mlp train --data const.csv --target y --algo logistic
+	[ "$status" -eq 0 ]
+}
+
+@test "bad input: unknown learner and parameter list the valid ones" {
+	run mlp train --data churn.csv --target churned --algo forest
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown learner 'forest' (valid: gbdt, linear, logistic)"* ]]
+	run mlp train --data churn.csv --target churned -p depth=3
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown parameter 'depth' for gbdt (valid: "*"max_depth"* ]]
+	run mlp train --data churn.csv --target churned -p learning_rate=7
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"parameter 'learning_rate': 7 is out of range"* ]]
+	run mlp train --data churn.csv --target churned -p rounds
+	[ "$status" -eq 2 ]
+	# nothing was recorded for usage errors
+	run mlp track runs --json
+	[ "$output" = "[]" ]
+}
+
+@test "bad input: spec errors name file and line" {
+	printf 'data: churn.csv\ntarget: churned\ncolour: red\n' > s.yaml
+	run mlp train s.yaml
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'s.yaml' line 3: unknown key 'colour' (valid: "* ]]
+	printf 'data: [churn.csv\n' > broken.yaml
+	run mlp train broken.yaml
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'broken.yaml' line "* ]]
+	run mlp train missing.yaml
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot open 'missing.yaml'"* ]]
+}
+
+@test "bad input: usage errors" {
+	run mlp train --target churned
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"no training data"* ]]
+	run mlp train --data churn.csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"no target column"* ]]
+	run mlp train --data churn.csv --target churned --valid-fraction 1.5
+	[ "$status" -eq 2 ]
+	run mlp train --data churn.csv --target churned --alias x
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--alias goes with --register"* ]]
+	run mlp train --data churn.csv --target churned --register m --alias latest
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"reserved"* ]]
+}
+
+@test "an external trainer: the fd protocol, its output and artifacts" {
+	cat > trainer.sh <<'SH'
+#!/bin/sh
+echo "param lr 0.1" >&$MLP_TRACK_FD
+echo "tag note two words" >&$MLP_TRACK_FD
+for i in 1 2 3; do echo "metric loss 0.$((9 - i)) $i" >&$MLP_TRACK_FD; done
+echo "this is not a record" >&$MLP_TRACK_FD
+echo "training on $MLP_RUN_ID in $MLP_DIR"
+echo "a warning" >&2
+mkdir "$MLP_ARTIFACT_DIR/model" && echo weights > "$MLP_ARTIFACT_DIR/model/w.txt"
+SH
+	chmod +x trainer.sh
+	run mlp train --cmd './trainer.sh' -e ext --register extmodel
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"training on "*" in $PWD/.mlp"* ]]
+	[[ "$output" == *"a warning"* ]]
+	[[ "$output" == *"MLP_TRACK_FD line 6: unknown kind 'this'"* ]]
+	[[ "$output" == *"models:/extmodel/1"* ]]
+	r=$(printf '%s\n' "$output" | sed -n 's|^runs:/\([0-9a-f]*\)$|\1|p')
+	run mlp track show "$r" --json
+	[[ "$output" == *'"status":"FINISHED"'* ]]
+	[[ "$output" == *'"lr":"0.1"'* ]]
+	[[ "$output" == *'"note":"two words"'* ]]
+	run mlp track history "$r" loss --json
+	[ "$(printf '%s' "$output" | grep -o '"step"' | wc -l)" -eq 3 ]
+	run mlp track artifacts "$r"
+	[[ "$output" == *"model"* ]]
+	[[ "$output" == *"stdout.txt"* ]]
+	[[ "$output" == *"stderr.txt"* ]]
+	mlp register checkout "runs:/$r/stderr.txt" err.txt
+	[ "$(cat err.txt)" = "a warning" ]
+}
+
+@test "an external trainer that fails: FAILED, its exit status" {
+	run mlp train --cmd 'sh -c "echo partial >&$MLP_TRACK_FD; exit 3"'
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"the command exited with status 3"* ]]
+	run mlp track runs --json
+	[[ "$output" == *'"status":"FAILED"'* ]]
+	run mlp train --cmd 'no-such-trainer-here'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"cannot run 'no-such-trainer-here'"* ]]
+}
+
+@test "--shell runs the command through sh; words are split without it" {
+	run mlp train --shell --cmd 'echo "metric m 1" >&$MLP_TRACK_FD && echo shelled'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"shelled"* ]]
+	run mlp train --cmd "printf '%s\n' 'one arg' two"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"one arg"* ]]
+	run mlp train --cmd "echo 'unterminated"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unterminated quote"* ]]
+	run mlp train --shell
+	[ "$status" -eq 2 ]
+}
+
+@test "Ctrl-C stops an external trainer: KILLED, the child gone" {
+	"$MLP" train --cmd 'sleep 300' > out.txt 2> err.txt &
+	pid=$!
+	sleep 1.5
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 130 ]
+	run mlp track runs --json
+	[[ "$output" == *'"status":"KILLED"'* ]]
+	! pgrep -f 'sleep 300' >/dev/null
+}
+
+@test "the Python example trainer" {
+	command -v python3 >/dev/null || skip "no python3"
+	run mlp train --cmd "python3 $EX/train.py --epochs 3 --data churn.csv"
+	[ "$status" -eq 0 ]
+	r=$(printf '%s\n' "$output" | sed -n 's|^runs:/\([0-9a-f]*\)$|\1|p')
+	run mlp track history "$r" train_logloss --json
+	[ "$(printf '%s' "$output" | grep -o '"step"' | wc -l)" -eq 3 ]
+}
+
+@test "--resume continues a killed run from its checkpoint to the same model" {
+	args="--data churn.csv --target churned --valid-fraction 0.2 -p rounds=40 -p max_depth=3 -p subsample=0.8 -p seed=5 -j 2"
+	# shellcheck disable=SC2086
+	run env MLP_TEST_KILL_AT=23 "$MLP" train $args --checkpoint-every 10
+	[ "$status" -eq 137 ]
+	run mlp track runs --json
+	[[ "$output" == *'"status":"RUNNING"'* ]]
+	r=$(printf '%s' "$output" | sed 's/.*"run_id":"\([0-9a-f]*\)".*/\1/')
+	[ -f .mlp/checkpoints/"$r"/00000020.json ]
+	run mlp train --resume "${r:0:8}"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"resuming run ${r:0:8} from iteration 20"* ]]
+	[[ "$output" == *"runs:/$r/model"* ]]
+	# shellcheck disable=SC2086
+	b=$(mlp train $args | sed -n 's|^runs:/\([0-9a-f]*\)/.*|\1|p')
+	mlp register checkout "runs:/$r/model" a
+	mlp register checkout "runs:/$b/model" b
+	cmp a/model.json b/model.json
+	run mlp train --resume "$r"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"finished already"* ]]
+	run mlp train --resume "$r" -p rounds=3
+	[ "$status" -eq 2 ]
+}
