@@ -310,7 +310,7 @@ get_array(struct rd *rd, const char *name, size_t n, enum numtype t,
 		[NUM_U8] = 1,
 	};
 	const cJSON *a = field(rd->doc, name), *v;
-	unsigned char *p;
+	void *p;
 	size_t i = 0;
 	char what[96];
 
