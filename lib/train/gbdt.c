@@ -697,7 +697,7 @@ resume(struct gbdt *s, const struct mlp_model *r, int iter,
 	struct mlp_model *m = s->m;
 
 	if (r->kind != MLP_MODEL_GBDT || (int)r->objective != s->obj ||
-	    r->ngroup != s->K || r->nfeat != s->tr.d->nfeat)
+	    r->ngroup != s->K || r->nfeat != s->job->train->nfeat)
 		return mlp_err_set(err, MLP_EINVAL,
 		    "cannot resume: the checkpoint is not a gbdt model of "
 		    "this objective and these features");
