@@ -1,14 +1,18 @@
 /* AUC for the gbdt learner's per-iteration metrics: the value
  * mlp_metric_eval() gives, from a parallel radix sort on 8-byte keys (the
  * probability's bits with the label in the lowest bit) that orders rows by
- * their top 32 bits in three passes and sorts the rare runs that tie on
- * them. */
+ * their top 32 bits in four passes and sorts the rare runs that tie on
+ * them. The area is a sum of integers and halves, exact in a double (below
+ * 2^53), so threads can sum parts of it and the result is still exactly
+ * mlp_metric_eval()'s. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "gbdt-internal.h"
 
-#define DIGITS 2048
+#define DBITS 8
+#define DIGITS (1 << DBITS)
+#define PASSES (32 / DBITS)
 #define MAX_THREADS 256
 
 struct auc_job {
@@ -17,10 +21,69 @@ struct auc_job {
 	const double *p;
 	size_t n;
 	uint64_t *a, *b;
-	size_t (*count)[DIGITS];	/* 3 passes * T threads */
+	size_t (*count)[DIGITS];	/* PASSES * T threads */
 	int bad[MAX_THREADS];
-	int src_is_a;			/* where the sorted keys end */
+	double npos[MAX_THREADS], nneg[MAX_THREADS], area[MAX_THREADS];
 };
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The area, positives and negatives of sorted keys a[i0 .. i1), as if no
+ * row came before. */
+static void
+scan(uint64_t *a, size_t i0, size_t i1, double *pnpos, double *pnneg,
+    double *parea)
+{
+	double npos = 0, nneg = 0, area = 0;
+	size_t i = i0;
+
+	while (i < i1) {
+		size_t e = i + 1, k;
+		int mixed = 0;
+
+		if (e == i1 || a[e] >> 31 != a[i] >> 31) {
+			/* one row with its top bits: the common case */
+			double pos = (double)(a[i] & 1);
+
+			area += pos * nneg;
+			npos += pos;
+			nneg += 1 - pos;
+			i = e;
+			continue;
+		}
+		/* a run equal in the top 32 bits: sorted unless all its
+		 * probabilities are equal */
+		for (; e < i1 && a[e] >> 31 == a[i] >> 31; e++)
+			mixed |= a[e] >> 1 != a[i] >> 1;
+		if (mixed)
+			qsort(a + i, e - i, sizeof(*a), cmp_u64);
+		for (k = i; k < e;) {
+			double tp = 0, tn = 0;
+			size_t m = k;
+
+			for (; m < e && a[m] >> 1 == a[k] >> 1; m++) {
+				if (a[m] & 1)
+					tp++;
+				else
+					tn++;
+			}
+			area += tp * (nneg + tn / 2);
+			npos += tp;
+			nneg += tn;
+			k = m;
+		}
+		i = e;
+	}
+	*pnpos = npos;
+	*pnneg = nneg;
+	*parea = area;
+}
 
 static void
 auc_task(void *arg, int tid, int T)
@@ -47,8 +110,8 @@ auc_task(void *arg, int tid, int T)
 	for (int t = 0; t < T; t++)
 		if (j->bad[t])
 			return;
-	for (int pass = 0; pass < 3; pass++) {
-		int shift = 31 + 11 * pass;
+	for (int pass = 0; pass < PASSES; pass++) {
+		int shift = 31 + DBITS * pass;
 		size_t (*c)[DIGITS] = j->count + (size_t)pass * (size_t)T;
 		size_t pos[DIGITS], sum = 0;
 		int skip = 0;
@@ -80,16 +143,13 @@ auc_task(void *arg, int tid, int T)
 			dst = t;
 		}
 	}
-	if (tid == 0)
-		j->src_is_a = src == j->a;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
+	/* each thread scans from the first run starting in its part */
+	while (i0 > 0 && i0 < j->n && src[i0] >> 31 == src[i0 - 1] >> 31)
+		i0++;
+	while (tid + 1 < T && i1 < j->n && src[i1] >> 31 == src[i1 - 1] >> 31)
+		i1++;
+	scan(src, i0, i1 > i0 ? i1 : i0, &j->npos[tid], &j->nneg[tid],
+	    &j->area[tid]);
 }
 
 double
@@ -98,8 +158,6 @@ gb_auc(struct gb_pool *pool, const float *y, const double *p, size_t n,
 {
 	struct auc_job j;
 	double npos = 0, nneg = 0, area = 0;
-	const uint64_t *a;
-	size_t i = 0;
 	int T = gb_pool_size(pool);
 
 	if (n == 0)
@@ -111,41 +169,16 @@ gb_auc(struct gb_pool *pool, const float *y, const double *p, size_t n,
 	j.n = n;
 	j.a = buf;
 	j.b = buf + n;
-	j.count = xmalloc(3 * (size_t)T * sizeof(*j.count));
+	j.count = xmalloc(PASSES * (size_t)T * sizeof(*j.count));
 	gb_pool_run(pool, auc_task, &j);
 	free(j.count);
 	for (int t = 0; t < T; t++)
 		if (j.bad[t])
 			return mlp_metric_eval(MLP_METRIC_AUC, y, p, n, 1);
-	a = j.src_is_a ? j.a : j.b;
-
-	while (i < n) {
-		size_t e = i + 1, k;
-		int mixed = 0;
-
-		/* a run equal in the top 32 bits: sorted unless all its
-		 * probabilities are equal */
-		for (; e < n && a[e] >> 31 == a[i] >> 31; e++)
-			mixed |= a[e] >> 1 != a[i] >> 1;
-		if (mixed)
-			qsort((uint64_t *)a + i, e - i, sizeof(*a), cmp_u64);
-		/* groups of one probability, as mlp_metric_eval sums them */
-		for (k = i; k < e;) {
-			double tp = 0, tn = 0;
-			size_t m = k;
-
-			for (; m < e && a[m] >> 1 == a[k] >> 1; m++) {
-				if (a[m] & 1)
-					tp++;
-				else
-					tn++;
-			}
-			area += tp * (nneg + tn / 2);
-			npos += tp;
-			nneg += tn;
-			k = m;
-		}
-		i = e;
+	for (int t = 0; t < T; t++) {
+		area += j.area[t] + j.npos[t] * nneg;
+		npos += j.npos[t];
+		nneg += j.nneg[t];
 	}
 	if (npos == 0 || nneg == 0)
 		return 0.5;

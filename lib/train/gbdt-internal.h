@@ -75,7 +75,12 @@ double gb_auc(struct gb_pool *pool, const float *y, const double *p,
 
 /* ---- trees ---- */
 
-/* A gradient and a hessian in fixed point. */
+/* A row's gradient and hessian in fixed point. */
+struct gb_gh {
+	int32_t g, h;
+};
+
+/* Their sums (a histogram slot, a node). */
 struct gb_pair {
 	_Alignas(16) int64_t g;
 	int64_t h;
@@ -128,7 +133,7 @@ struct gb_grower {
 	struct gb_param p;
 
 	/* inputs of one tree */
-	const struct gb_pair *gh;	/* nrows gradient pairs */
+	const struct gb_gh *gh;		/* nrows gradient pairs */
 	double gunit, hunit;		/* the value of one unit */
 	const uint8_t *fmask;		/* nused: features it may use */
 

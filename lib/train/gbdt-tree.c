@@ -52,6 +52,9 @@ struct work {
 	uint32_t *front, *next, *batch;
 	size_t nfront, afront, nnext, anext, nbatch, abatch;
 	int nthreads;
+	/* per-thread blocks of the histogram kernel */
+	uint8_t *sb[MAX_THREADS];
+	struct gb_pair *sg[MAX_THREADS];
 };
 
 double
@@ -194,6 +197,10 @@ gb_grower_release(struct gb_grower *gr)
 		free(w->front);
 		free(w->next);
 		free(w->batch);
+		for (int t = 0; t < MAX_THREADS; t++) {
+			free(w->sb[t]);
+			free(w->sg[t]);
+		}
 		free(w);
 	}
 	memset(gr, 0, sizeof(*gr));
@@ -239,40 +246,79 @@ plan_node(struct work *w, const struct gb_node *nd, uint32_t node,
 
 /* ---- histograms ---- */
 
+/* Rows per block of the histogram kernel; rows prefetched ahead. */
+#define HB 256
+#define PF 24
+
+/* Adds the gradient pairs of rows[0 .. n) to hist. Rows go in blocks:
+ * a block's codes and gradients are gathered (unless its rows are
+ * consecutive), then each feature's slots take the whole block, so that
+ * the feature's slice of the histogram stays in L1. sb and sg have room
+ * for a block (sb padded by 32 bytes). */
 static void
-hist_rows(const struct gb_bins *b, const struct gb_pair *gh,
-    const uint32_t *rows, size_t n, struct gb_pair *hist)
+hist_rows(const struct gb_bins *b, const struct gb_gh *gh,
+    const uint32_t *rows, size_t n, struct gb_pair *hist, uint8_t *sb,
+    struct gb_pair *sg)
 {
-	const size_t nu = b->nused;
+	const size_t nu = b->nused, nc = (nu + 15) / 16;
 	const uint8_t *bin = b->bin;
-	const uint32_t *off = b->off;
 
-	for (size_t i = 0; i < n; i++) {
-		uint32_t r = rows[i];
-		const uint8_t *rb = bin + (size_t)r * nu;
+	for (size_t i0 = 0; i0 < n; i0 += HB) {
+		size_t m = n - i0 < HB ? n - i0 : HB;
+		const uint32_t *r = rows + i0;
+		const uint8_t *lb;
+		const struct gb_pair *lg;
 
-		if (i + 16 < n) {
-			__builtin_prefetch(bin + (size_t)rows[i + 16] * nu);
-			__builtin_prefetch(&gh[rows[i + 16]]);
+		if (r[m - 1] - r[0] == m - 1) {
+			const struct gb_gh *g = gh + r[0];
+
+			lb = bin + (size_t)r[0] * nu;
+			for (size_t i = 0; i < m; i++) {
+				sg[i].g = g[i].g;
+				sg[i].h = g[i].h;
+			}
+		} else {
+			for (size_t i = 0; i < m; i++) {
+				const uint8_t *src = bin + (size_t)r[i] * nu;
+				uint8_t *dst = sb + i * nu;
+
+				if (i + PF < m) {
+					const uint8_t *f = bin +
+					    (size_t)r[i + PF] * nu;
+
+					__builtin_prefetch(f);
+					__builtin_prefetch(f + nu - 1);
+					__builtin_prefetch(&gh[r[i + PF]]);
+				}
+				/* 16-byte copies: the bin matrix and sb have
+				 * room past their ends */
+				for (size_t c = 0; c < nc; c++)
+					memcpy(dst + 16 * c, src + 16 * c, 16);
+				sg[i].g = gh[r[i]].g;
+				sg[i].h = gh[r[i]].h;
+			}
+			lb = sb;
 		}
+		lg = sg;
+		for (size_t u = 0; u < nu; u++) {
+			struct gb_pair *h = hist + b->off[u];
+			const uint8_t *c = lb + u;
+
+			for (size_t i = 0; i < m; i++) {
 #ifdef __SSE2__
-		__m128i v = _mm_load_si128((const __m128i *)&gh[r]);
+				__m128i *e = (__m128i *)(h + c[i * nu]);
 
-		for (size_t u = 0; u < nu; u++) {
-			__m128i *e = (__m128i *)(hist + off[u] + rb[u]);
-
-			_mm_store_si128(e, _mm_add_epi64(_mm_load_si128(e), v));
-		}
+				_mm_store_si128(e, _mm_add_epi64(
+				    _mm_load_si128(e),
+				    _mm_load_si128((const __m128i *)&lg[i])));
 #else
-		int64_t g = gh[r].g, h = gh[r].h;
+				struct gb_pair *e = h + c[i * nu];
 
-		for (size_t u = 0; u < nu; u++) {
-			struct gb_pair *e = hist + off[u] + rb[u];
-
-			e->g += g;
-			e->h += h;
-		}
+				e->g += lg[i].g;
+				e->h += lg[i].h;
 #endif
+			}
+		}
 	}
 }
 
@@ -295,9 +341,13 @@ build_task(void *arg, int tid, int nthreads)
 
 		if (it->tid != tid)
 			continue;
+		if (!w->sb[tid]) {
+			w->sb[tid] = xmalloc(HB * gr->bins->nused + 64);
+			w->sg[tid] = xmalloc(HB * sizeof(*w->sg[tid]));
+		}
 		memset(h, 0, ns * sizeof(*h));
 		hist_rows(gr->bins, gr->gh, gr->rows + it->begin,
-		    it->end - it->begin, h);
+		    it->end - it->begin, h, w->sb[tid], w->sg[tid]);
 	}
 }
 

@@ -21,6 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "gbdt-internal.h"
 
@@ -93,7 +96,7 @@ struct gbdt {
 	struct gb_param p;
 	struct gb_bins bins;
 	struct gb_grower gr;
-	struct gb_pair *gh;
+	struct gb_gh *gh;
 	uint8_t *fmask;
 	struct set tr, va;
 	struct mlp_model *m;
@@ -149,18 +152,29 @@ chunk(size_t n, int tid, int T, size_t *i0, size_t *i1)
 
 /* ---- gradients ---- */
 
-/* 2^s with s chosen so that n values of magnitude up to bound sum to less
- * than 2^61. */
+/* 2^s with s chosen so that values of magnitude up to bound are at most
+ * 2^30 in fixed point (their sums over fewer than 2^32 rows fit in 63
+ * bits). */
 static double
-fixed_scale(double bound, size_t n)
+fixed_scale(double bound)
 {
-	int e, c;
+	int e;
 
 	if (!(bound > 0) || !isfinite(bound))
 		bound = 1;
 	frexp(bound, &e);		/* bound < 2^e */
-	frexp((double)n + 1, &c);	/* n < 2^c */
-	return ldexp(1, 61 - e - c);
+	return ldexp(1, 30 - e);
+}
+
+/* x in fixed point, rounded to nearest */
+static int32_t
+fixed(double x, double scale)
+{
+#ifdef __SSE2__
+	return _mm_cvtsd_si32(_mm_set_sd(x * scale));
+#else
+	return (int32_t)lrint(x * scale);
+#endif
 }
 
 static void
@@ -196,14 +210,14 @@ grad_task(void *arg, int tid, int T)
 		for (size_t i = i0; i < i1; i++) {
 			double p = pr[i], h = p * (1 - p);
 
-			s->gh[i].g = (int64_t)((p - y[i]) * gs);
-			s->gh[i].h = (int64_t)((h > 1e-16 ? h : 1e-16) * hs);
+			s->gh[i].g = fixed(p - y[i], gs);
+			s->gh[i].h = fixed(h > 1e-16 ? h : 1e-16, hs);
 		}
 		break;
 	case MLP_OBJ_SQUARED:
 		for (size_t i = i0; i < i1; i++) {
-			s->gh[i].g = (int64_t)((s->tr.margin[i] - y[i]) * gs);
-			s->gh[i].h = (int64_t)hs;
+			s->gh[i].g = fixed(s->tr.margin[i] - y[i], gs);
+			s->gh[i].h = (int32_t)hs;
 		}
 		break;
 	default:
@@ -211,8 +225,8 @@ grad_task(void *arg, int tid, int T)
 			double p = pr[i * (size_t)K + (size_t)k];
 			double h = 2 * p * (1 - p);
 
-			s->gh[i].g = (int64_t)((p - (y[i] == (float)k)) * gs);
-			s->gh[i].h = (int64_t)((h > 1e-16 ? h : 1e-16) * hs);
+			s->gh[i].g = fixed(p - (y[i] == (float)k), gs);
+			s->gh[i].h = fixed(h > 1e-16 ? h : 1e-16, hs);
 		}
 		break;
 	}
@@ -221,24 +235,23 @@ grad_task(void *arg, int tid, int T)
 static void
 gradients(struct gbdt *s)
 {
-	size_t n = s->tr.d->nrows;
 
 	switch (s->obj) {
 	case MLP_OBJ_LOGISTIC:
-		s->gscale = fixed_scale(1, n);
-		s->hscale = fixed_scale(0.25, n);
+		s->gscale = fixed_scale(1);
+		s->hscale = fixed_scale(0.25);
 		break;
 	case MLP_OBJ_SQUARED:
 		gb_pool_run(s->pool, gmax_task, s);
 		s->gmax = 0;
 		for (int t = 0; t < s->T; t++)
 			s->gmax = s->gmax_t[t] > s->gmax ? s->gmax_t[t] : s->gmax;
-		s->gscale = fixed_scale(s->gmax, n);
-		s->hscale = fixed_scale(1, n);
+		s->gscale = fixed_scale(s->gmax);
+		s->hscale = fixed_scale(1);
 		break;
 	default:
-		s->gscale = fixed_scale(1, n);
-		s->hscale = fixed_scale(0.5, n);
+		s->gscale = fixed_scale(1);
+		s->hscale = fixed_scale(0.5);
 		break;
 	}
 	gb_pool_run(s->pool, grad_task, s);
@@ -253,6 +266,7 @@ gradients(struct gbdt *s)
 #define BLK 4096
 
 enum { S_LL, S_ACC, S_SE, S_AE, NSUM };
+#define LL_GROUP 16
 
 static double
 clip(double p)
@@ -269,8 +283,20 @@ score_block(const struct gbdt *s, const struct set *st, size_t i0,
 {
 	const float *y = st->d->y;
 	size_t K = (size_t)s->K;
-	double ll = 0, acc = 0, se = 0, ae = 0;
+	double ll = 0, acc = 0, se = 0, ae = 0, prod = 1;
+	int nprod = 0;
 
+	/* log loss takes the log of a product of LL_GROUP clipped
+	 * probabilities (>= 1e-15 each, so no underflow): one log per group
+	 * instead of one per row */
+#define LL_TERM(q) do { \
+		prod *= (q); \
+		if (++nprod == LL_GROUP) { \
+			ll -= log(prod); \
+			prod = 1; \
+			nprod = 0; \
+		} \
+	} while (0)
 	if (s->obj == MLP_OBJ_LOGISTIC) {
 		for (size_t i = i0; i < i1; i++) {
 			double p = 1 / (1 + exp(-st->margin[i]));
@@ -278,7 +304,7 @@ score_block(const struct gbdt *s, const struct set *st, size_t i0,
 
 			st->pred[i] = p;
 			if (s->need_ll)
-				ll -= pos ? log(clip(p)) : log(1 - clip(p));
+				LL_TERM(pos ? clip(p) : 1 - clip(p));
 			acc += (p > 0.5) == pos;
 			se += (p - y[i]) * (p - y[i]);
 			ae += fabs(p - y[i]);
@@ -307,11 +333,12 @@ score_block(const struct gbdt *s, const struct set *st, size_t i0,
 					best = k;
 			}
 			if (s->need_ll)
-				ll -= log(clip(p[c]));
+				LL_TERM(clip(p[c]));
 			acc += (long)best == c;
 		}
 	}
-	sum[S_LL] = ll;
+#undef LL_TERM
+	sum[S_LL] = ll - log(prod);
 	sum[S_ACC] = acc;
 	sum[S_SE] = se;
 	sum[S_AE] = ae;
@@ -697,7 +724,7 @@ resume(struct gbdt *s, const struct mlp_model *r, int iter,
 	struct mlp_model *m = s->m;
 
 	if (r->kind != MLP_MODEL_GBDT || (int)r->objective != s->obj ||
-	    r->ngroup != s->K || r->nfeat != s->tr.d->nfeat)
+	    r->ngroup != s->K || r->nfeat != s->job->train->nfeat)
 		return mlp_err_set(err, MLP_EINVAL,
 		    "cannot resume: the checkpoint is not a gbdt model of "
 		    "this objective and these features");
@@ -888,7 +915,7 @@ gbdt_train(const struct mlp_train_job *job, struct mlp_model **out,
 	    gbdt_params, NPARAMS, "max_bin"), s->pool, err)) < 0)
 		goto out;
 	gb_grower_init(&s->gr, &s->bins, s->pool, &s->p);
-	s->gh = xmalloc(tr->nrows * sizeof(*s->gh));	/* 16-byte aligned */
+	s->gh = xmalloc(tr->nrows * sizeof(*s->gh));
 	s->fmask = xmalloc(s->bins.nused ? s->bins.nused : 1);
 	s->gr.gh = s->gh;
 	s->gr.fmask = s->fmask;
