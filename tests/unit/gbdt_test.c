@@ -453,7 +453,7 @@ test_auc(void)
 
 static double
 predict_metric(const struct mlp_model *m, const struct ds *s,
-    enum mlp_metric which, int k)
+    enum mlp_metric_id which, int k)
 {
 	double *pred = calloc(s->d.nrows * (size_t)k, sizeof(double));
 	float row[8];
