@@ -9,6 +9,7 @@
 #include "registry/registry.h"
 #include "track/track.h"
 #include "cmd.h"
+#include "train/train.h"
 
 int mlp_complete_main(struct mlp_ctx *ctx, int argc, char **argv);
 
@@ -214,6 +215,29 @@ mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
 		db_names(ctx, MLP_NAMES_RUNS, prefix, "", "", out);
 	} else if (strcmp(name, "EXP") == 0) {
 		db_names(ctx, MLP_NAMES_EXPERIMENTS, prefix, "", "", out);
+	} else if (strcmp(name, "PARAM") == 0 && ctx->command &&
+	    strcmp(ctx->command->name, "train") == 0) {
+		/* the learners' parameters, each once */
+		for (size_t i = 0; mlp_learners[i]; i++)
+			for (size_t j = 0; j < mlp_learners[i]->nparams; j++) {
+				char *w = xasprintf("%s=",
+				    mlp_learners[i]->params[j].name);
+				int dup = 0;
+
+				for (size_t k = 0; k < out->n && !dup; k++)
+					dup = strcmp(out->v[k], w) == 0;
+				if (!dup && starts(w, prefix))
+					mlp_strv_push(out, w);
+				free(w);
+			}
+	} else if (strcmp(name, "LEARNER") == 0) {
+		for (size_t i = 0; mlp_learners[i]; i++)
+			add(out, prefix, mlp_learners[i]->name);
+	} else if (strcmp(name, "BACKEND") == 0) {
+		add(out, prefix, "local");
+		add(out, prefix, "slurm");
+	} else if (strcmp(name, "SPEC") == 0) {
+		mlp_strv_push(out, ":files");
 	} else if (strcmp(name, "METRIC") == 0 || strcmp(name, "PARAM") == 0 ||
 	    strcmp(name, "TAG") == 0) {
 		enum mlp_names w = name[0] == 'M' ? MLP_NAMES_METRICS :
@@ -243,6 +267,19 @@ mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
 		for (size_t i = 0; mlp_commands[i]; i++)
 			add(out, prefix, mlp_commands[i]->name);
 	}
+}
+
+/* 1 when word is a verb of c (or the first word of a two-word one) */
+static int
+find_verb(const struct mlp_command *c, const char *word)
+{
+	for (const struct mlp_verb *v = c->verbs; v->name; v++) {
+		size_t len = strcspn(v->name, " ");
+
+		if (strncmp(v->name, word, len) == 0 && word[len] == '\0')
+			return 1;
+	}
+	return 0;
 }
 
 static const struct mlp_opt *
@@ -357,9 +394,20 @@ complete_words(struct mlp_ctx *ctx, int argc, char **argv,
 	opts = c->opts;
 	args = c->args;
 	if (c->verbs) {
-		const struct mlp_verb *v;
+		const struct mlp_verb *v, *dv = NULL;
 		const char *prev = NULL;
 
+		for (v = c->verbs; c->default_verb && v->name; v++)
+			if (strcmp(v->name, c->default_verb) == 0)
+				dv = v;
+		/* `mlp register PATH -n ...`: the default verb's options and
+		 * arguments when the word is not a verb */
+		if (dv && (argv[i][0] == '-' || (i < argc - 1 &&
+		    !find_verb(c, argv[i])))) {
+			opts = dv->opts;
+			args = dv->args;
+			goto words;
+		}
 		if (i == argc - 1) {
 			for (v = c->verbs; v->name; v++) {
 				size_t len = strcspn(v->name, " ");
@@ -408,6 +456,7 @@ complete_words(struct mlp_ctx *ctx, int argc, char **argv,
 		args = v->args;
 		i++;
 	}
+words:
 	/* options and positionals of the command or verb */
 	for (; i < argc - 1; i++) {
 		const struct mlp_opt *o = find_opt(opts, argv[i]);

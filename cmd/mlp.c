@@ -69,9 +69,21 @@ did_you_mean(const char *word, const char *const *names, size_t n)
 		if (strlen(word) >= 2 &&
 		    strncmp(names[i], word, strlen(word)) == 0)
 			close[nclose++] = names[i];
-	for (size_t i = 0; i < n && nclose == 0; i++)
-		if (distance(word, names[i]) <= 2)
-			close[nclose++] = names[i];
+	if (nclose == 0) {
+		/* the nearest ones, as git lists its best candidates */
+		size_t best = 3;
+
+		for (size_t i = 0; i < n; i++) {
+			size_t d = distance(word, names[i]);
+
+			if (d < best) {
+				best = d;
+				nclose = 0;
+			}
+			if (d == best && nclose < 64)
+				close[nclose++] = names[i];
+		}
+	}
 	if (nclose == 0)
 		return;
 	fprintf(stderr, "\nThe most similar %s\n", nclose == 1 ?

@@ -80,10 +80,10 @@ fish_complete() {
 @test "command names, with their summaries" {
 	run mlp __complete ''
 	[ "$status" -eq 0 ]
-	for c in init config track register fsck gc remote push pull help version; do
+	for c in init config train track register predict fsck gc remote push pull help version; do
 		printf '%s\n' "$output" | grep -q "^$c	[A-Z]"
 	done
-	run mlp __complete tr
+	run mlp __complete trac
 	[ "$output" = "track	Record and query experiment runs" ]
 	run mlp __complete zzz
 	[ "$status" -eq 0 ]
@@ -97,7 +97,7 @@ fish_complete() {
 	has -C
 	run mlp __complete --no
 	[ "$(values)" = --no-color ]
-	run mlp __complete --json tr
+	run mlp __complete --json trac
 	[ "$(values)" = track ]
 	run mlp __complete -C ''
 	[ "$output" = :files ]
@@ -288,7 +288,7 @@ fish_complete() {
 
 @test "outside a repository: commands and options, no names" {
 	cd "$BATS_TEST_TMPDIR"
-	run mlp __complete tr
+	run mlp __complete trac
 	[ "$(values)" = track ]
 	run mlp __complete track runs --f
 	[ "$(values)" = --filter ]
@@ -326,12 +326,12 @@ fish_complete() {
 }
 
 @test "bash: command names, verbs and two-word verbs" {
-	run bash_complete 1 mlp tr
+	run bash_complete 1 mlp trac
 	[ "$status" -eq 0 ]
 	[ "$output" = track ]
 	# descriptions are stripped
 	run bash_complete 1 mlp ''
-	[ "$(printf '%s\n' "$output" | tr '\n' ' ')" = "init config track register fsck gc remote push pull help version " ]
+	[ "$(printf '%s\n' "$output" | tr '\n' ' ')" = "init config train track register predict fsck gc remote push pull help version " ]
 	run bash_complete 2 mlp track ru
 	[ "$output" = runs ]
 	run bash_complete 3 mlp track experiment cr
@@ -430,7 +430,7 @@ fish_complete() {
 @test "zsh: values with descriptions, file names" {
 	command -v zsh >/dev/null || skip "zsh is not installed"
 	fixture
-	run zsh_complete mlp tr
+	run zsh_complete mlp trac
 	[ "$status" -eq 0 ]
 	[ "$output" = "track:Record and query experiment runs" ]
 	run zsh_complete mlp track show "${RUN1:0:5}"
@@ -456,7 +456,7 @@ fish_complete() {
 @test "fish: values with descriptions, file names" {
 	command -v fish >/dev/null || skip "fish is not installed"
 	fixture
-	run fish_complete "mlp tr"
+	run fish_complete "mlp trac"
 	[ "$status" -eq 0 ]
 	[ "$output" = "track	Record and query experiment runs" ]
 	run fish_complete "mlp track experiment c"

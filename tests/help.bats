@@ -10,7 +10,7 @@ setup() {
 @test "help lists every command" {
 	run mlp help
 	[ "$status" -eq 0 ]
-	for c in init config track register fsck gc remote push pull help version; do
+	for c in init config train track register predict fsck gc remote push pull help version; do
 		[[ "$output" == *"  $c "* ]]
 	done
 }

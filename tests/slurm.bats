@@ -122,7 +122,9 @@ wait_run() {
 	run mlp train --backend slurm --cmd 'sh -c "exit 4"'
 	[ "$status" -eq 0 ]
 	r=${lines[${#lines[@]}-1]}
-	[ "$(wait_run "$r")" = FAILED ]
+	s=$(wait_run "$r")
+	echo "state: $s; $(mlp train status "$r")"
+	[ "$s" = FAILED ]
 }
 
 @test "slurm bad input: an sbatch option it refuses, a run not submitted" {

@@ -323,7 +323,14 @@ mlp_train_exec(const struct mlp_train_env *env,
 		return rc;
 	if ((rc = train_check_register(s, err)) < 0)
 		goto out;
-	if ((rc = train_start_run(env, s, uuid, err)) < 0)
+	if (env->run_id) {
+		/* a submitted run, now on its node */
+		snprintf(uuid, sizeof(uuid), "%s", env->run_id);
+		rc = mlp_track_run_end(env->db, uuid, "RUNNING", 0, err);
+	} else {
+		rc = train_start_run(env, s, uuid, err);
+	}
+	if (rc < 0)
 		goto out;
 	started = 1;
 	memcpy(out->run_id, uuid, sizeof(uuid));

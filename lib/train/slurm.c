@@ -148,8 +148,6 @@ mlp_slurm_submit(const struct mlp_train_env *env,
 		mlp_strv_push(&argv, sbatch_args[i]);
 	mlp_strv_push(&argv, "--wrap");
 	mlp_strv_push(&argv, mlp_buf_str(&wrap));
-	mlp_strv_push(&argv, NULL);
-	argv.n--;
 	if ((rc = capture(argv.v, &out, err)) < 0)
 		goto out;
 	chomp(&out);

@@ -1,8 +1,10 @@
 #!/bin/sh
 # The quickstart: a repository, a small learning-rate sweep tracked from the
-# shell, then the best runs, a comparison and a plot. Runs in a temporary
+# shell, then the best runs, a comparison and a plot; then a real model
+# trained, registered and used. Runs in a temporary
 # directory (or $1) and leaves it there to explore.
 set -e
+ex=$(cd "$(dirname "$0")/../train" && pwd)
 dir=${1:-$(mktemp -d "${TMPDIR:-/tmp}/mlp-quickstart.XXXXXX")}
 cd "$dir"
 echo "== mlp quickstart in $dir"
@@ -46,5 +48,20 @@ echo "== their loss curves"
 mlp track plot $best -m loss --width 72 --height 18
 # shellcheck disable=SC2086
 mlp track plot $best -m loss --svg loss.svg
+
+# Real training: gradient-boosted trees on the example churn data, the run
+# tracked like the sweep, the model registered and used.
+echo
+echo "== gbdt on share/examples/train/churn.csv, registered as 'churn'"
+mlp train --data "$ex/churn.csv" --target churned --valid-fraction 0.2 \
+	-e churn -n gbdt-d4 -p rounds=60 -p max_depth=4 -p learning_rate=0.1 \
+	-p early_stopping_rounds=10 --register churn --alias champion
+run=$(mlp track runs -e churn --limit 1 --columns run_id --csv | tail -n +2)
+echo
+echo "== the run"
+mlp track show "$run"
+echo
+echo "== scoring the first rows with models:/churn@champion"
+head -n 6 "$ex/churn.csv" | mlp predict models:/churn@champion
 echo
 echo "Done. Explore with: cd $dir && mlp track runs"
