@@ -233,6 +233,8 @@ mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
 	} else if (strcmp(name, "LEARNER") == 0) {
 		for (size_t i = 0; mlp_learners[i]; i++)
 			add(out, prefix, mlp_learners[i]->name);
+	} else if (strcmp(name, "FLAVOR") == 0) {
+		add(out, prefix, "xgboost");
 	} else if (strcmp(name, "BACKEND") == 0) {
 		add(out, prefix, "local");
 		add(out, prefix, "slurm");

@@ -9,7 +9,7 @@
 #include "cmd.h"
 
 enum { O_NAME = 1, O_ALIAS, O_TAG, O_DESC, O_FILTER, O_ARCHIVE, O_ALL,
-	O_FORCE };
+	O_FORCE, O_FLAVOR };
 
 static int
 usage_args(struct mlp_ctx *ctx, struct mlp_optparse *p, int min, int max)
@@ -459,6 +459,46 @@ out:
 static int load_files(struct mlp_store *st, const struct mlp_model_version *mv,
     struct mlp_tree *t, struct mlp_err *err);
 
+/* Datasets a training run read, as mlp train records them: the tags
+ * mlp.dataset.CONTEXT.digest, .source and .rows. */
+static const char *const dataset_contexts[] = { "train", "valid", NULL };
+
+static const char *
+run_tag(const struct mlp_run *run, const char *context, const char *field)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "mlp.dataset.%s.%s", context, field);
+	for (size_t i = 0; i < run->ntags; i++)
+		if (strcmp(run->tags[i].key, key) == 0)
+			return run->tags[i].value;
+	return NULL;
+}
+
+/* "datasets": [{"context", "digest", "source", "rows"}], MLflow's dataset
+ * inputs in spirit */
+static void
+datasets_json(cJSON *o, const struct mlp_run *run)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, "datasets");
+
+	for (const char *const *c = dataset_contexts; *c; c++) {
+		const char *dg = run_tag(run, *c, "digest"), *v;
+		cJSON *d;
+
+		if (!dg)
+			continue;
+		d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "context", *c);
+		cJSON_AddStringToObject(d, "digest", dg);
+		if ((v = run_tag(run, *c, "source")))
+			cJSON_AddStringToObject(d, "source", v);
+		if ((v = run_tag(run, *c, "rows")))
+			cJSON_AddNumberToObject(d, "rows", atof(v));
+		cJSON_AddItemToArray(a, d);
+	}
+}
+
 /* show */
 
 static int
@@ -518,6 +558,7 @@ register_show(struct mlp_ctx *ctx, int argc, char **argv)
 			for (size_t i = 0; i < run->nparams; i++)
 				cJSON_AddStringToObject(pa, run->params[i].key,
 				    run->params[i].value);
+			datasets_json(ro, run);
 		}
 		mlp_print_json(o);
 		goto out;
@@ -543,6 +584,16 @@ register_show(struct mlp_ctx *ctx, int argc, char **argv)
 	    mlp_color(ctx, C_RESET));
 	printf("  run:       %s\n", mv->run_uuid ? mv->run_uuid : "-");
 	printf("  code:      %s\n", mv->code_commit ? mv->code_commit : "-");
+	if (run)
+		for (const char *const *c = dataset_contexts; *c; c++) {
+			const char *dg = run_tag(run, *c, "digest");
+
+			if (dg)
+				printf("  data:      %s %.12s %s (%s rows)\n", *c, dg,
+				    run_tag(run, *c, "source") ? run_tag(run, *c,
+				    "source") : "-", run_tag(run, *c, "rows") ?
+				    run_tag(run, *c, "rows") : "?");
+		}
 	if (run) {
 		for (size_t i = 0; i < run->nparams; i++)
 			printf("  param      %-20s %s\n", run->params[i].key,
@@ -586,6 +637,8 @@ static const struct mlp_opt create_opts[] = {
 	    "(repeatable)" },
 	{ O_TAG, 't', "tag", "KEY=VALUE", "tag the version (repeatable)" },
 	{ O_DESC, 'd', "description", "TEXT", "describe the version" },
+	{ O_FLAVOR, 0, "flavor", "FLAVOR", "convert a model file saved by "
+	    "another tool: xgboost (an XGBoost JSON model)" },
 	{ 0, 0, NULL, NULL, NULL },
 };
 
@@ -600,7 +653,8 @@ register_create(struct mlp_ctx *ctx, int argc, char **argv)
 	struct mlp_store *st;
 	struct mlp_err err;
 	size_t ntags = 0, alloc = 0;
-	char *user = mlp_track_user();
+	char *user = mlp_track_user(), *converted = NULL;
+	const char *flavor = NULL;
 	int64_t version = 0;
 	int r, rc = 0;
 
@@ -618,6 +672,9 @@ register_create(struct mlp_ctx *ctx, int argc, char **argv)
 			break;
 		case O_DESC:
 			vn.description = p.arg;
+			break;
+		case O_FLAVOR:
+			flavor = p.arg;
 			break;
 		case O_TAG:
 			if (!(eq = strchr(p.arg, '='))) {
@@ -654,7 +711,15 @@ register_create(struct mlp_ctx *ctx, int argc, char **argv)
 		goto out;
 	/* objects first, durable; then the one transaction that makes the
 	 * version visible */
-	if (mlp_registry_source(ctx->db, st, p.pos[0], &src, &err) < 0) {
+	if (flavor && mlp_registry_import_flavor(st, p.pos[0], flavor,
+	    &converted, &err) < 0) {
+		rc = err.code == MLP_EINVAL && strncmp(err.msg, "unknown flavor",
+		    14) == 0 ? mlp_usage_error(ctx, "%s", err.msg) :
+		    mlp_failf(ctx, 1, "%s", err.msg);
+		goto out;
+	}
+	if (mlp_registry_source(ctx->db, st, converted ? converted : p.pos[0],
+	    &src, &err) < 0) {
 		rc = mlp_fail(ctx, &err);
 		goto out;
 	}
@@ -695,6 +760,12 @@ register_create(struct mlp_ctx *ctx, int argc, char **argv)
 		    p.pos[0], size, written);
 	}
 out:
+	if (converted) {
+		/* the directory's parent in tmp/ */
+		*strrchr(converted, '/') = '\0';
+		mlp_remove_tree(converted, NULL);
+		free(converted);
+	}
 	mlp_source_release(&src);
 	mlp_strv_release(&aliases);
 	mlp_kvs_free(tags, ntags);

@@ -95,3 +95,62 @@ train_churn() {
 	run mlp predict models:/nope/1 -i churn.csv
 	[ "$status" -eq 1 ]
 }
+
+# compare CSV predictions (header skipped) with XGBoost's, within 1e-6
+same_as_xgboost() {
+	tail -n +2 "$1" > got.csv
+	tail -n +2 "$2" > want.csv
+	[ "$(wc -l < got.csv)" -eq "$(wc -l < want.csv)" ]
+	paste -d, got.csv want.csv | awk -F, '{
+		n = NF / 2
+		for (i = 1; i <= n; i++) {
+			d = $i - $(i + n); if (d < 0) d = -d
+			if (d > 1e-6) { print "row " NR ": " $0; bad = 1 }
+		}
+	} END { exit bad }'
+}
+
+@test "XGBoost JSON models predict as XGBoost does (within 1e-6)" {
+	for m in reg softprob softmax; do
+		mlp predict "$XGB/$m.json" -i "$XGB/inputs.csv" -o "$m.csv"
+		same_as_xgboost "$m.csv" "$XGB/$m.pred.csv"
+	done
+	head -n 1 "$(ls "$XGB"/softprob.pred.csv)" >/dev/null
+	[ "$(head -n 1 softprob.csv)" = "prob_0,prob_1,prob_2" ]
+	[ "$(head -n 1 softmax.csv)" = "class" ]
+	# a model with feature names takes its columns by those names
+	run mlp predict "$XGB/binary.json" -i "$XGB/inputs.csv"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"has no column 'a'"* ]]
+	{ echo a,b,c,d,e,g; tail -n +2 "$XGB/inputs.csv"; } > named.csv
+	mlp predict "$XGB/binary.json" -i named.csv -o binary.csv
+	same_as_xgboost binary.csv "$XGB/binary.pred.csv"
+}
+
+@test "register --flavor xgboost: converted, the original kept, same predictions" {
+	run mlp register "$XGB/softprob.json" -n xgb --flavor xgboost --alias prod
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"models:/xgb/1"* ]]
+	mlp register checkout models:/xgb@prod m
+	grep -q '^  xgboost:' m/MLmodel
+	grep -q '^  mlp:' m/MLmodel
+	cmp m/model.xgb.json "$XGB/softprob.json"
+	[ -f m/model.json ]
+	mlp predict models:/xgb@prod -i "$XGB/inputs.csv" -o p.csv
+	same_as_xgboost p.csv "$XGB/softprob.pred.csv"
+	run mlp register show models:/xgb/1 --json
+	[[ "$output" == *"softprob.json"* ]]
+}
+
+@test "register --flavor: an unknown flavor, a file that is not that flavor" {
+	run mlp register "$XGB/reg.json" -n x --flavor pytorch
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown flavor 'pytorch' (valid: xgboost)"* ]]
+	echo '{"learner": {"gradient_booster": {"name": "gblinear"}}}' > lin.json
+	run mlp register lin.json -n x --flavor xgboost
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"lin.json"* ]]
+	run mlp register list --json
+	[ "$output" = "[]" ]
+	[ -z "$(ls .mlp/tmp)" ]
+}

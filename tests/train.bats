@@ -95,6 +95,10 @@ YAML
 	run mlp register show models:/churn@candidate --json
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"$r"* ]]
+	# lineage: the data the run read, by digest
+	[[ "$output" == *'"datasets":[{"context":"train","digest":"'$(sha256sum churn.csv | cut -c1-64)'"'* ]]
+	run mlp register show models:/churn/1
+	[[ "$output" == *"data:      train $(sha256sum churn.csv | cut -c1-12) "* ]]
 }
 
 @test "paths in a spec are relative to the spec's directory" {

@@ -48,3 +48,39 @@ out:
 	mlp_source_release(&src);
 	return rc;
 }
+
+int
+mlp_registry_import_flavor(struct mlp_store *st, const char *path,
+    const char *flavor, char **dir, struct mlp_err *err)
+{
+	struct mlp_model_meta meta = { 0 };
+	struct mlp_model *m = NULL;
+	char *base = NULL;
+	int rc;
+
+	*dir = NULL;
+	if (strcmp(flavor, "xgboost") != 0)
+		return mlp_err_set(err, MLP_EINVAL, "unknown flavor '%s' "
+		    "(valid: xgboost)", flavor);
+	/* converted and checked before anything is stored */
+	if ((rc = mlp_model_import_xgboost(path, &m, err)) < 0)
+		return rc;
+	base = xasprintf("%s/flavor-XXXXXX", mlp_store_tmp_dir(st));
+	if (!mkdtemp(base)) {
+		rc = mlp_err_set(err, MLP_EFAIL, "cannot create '%s': %s", base,
+		    strerror(errno));
+		goto out;
+	}
+	*dir = xasprintf("%s/model", base);
+	meta.artifact_path = "model";
+	meta.xgboost_file = path;
+	if ((rc = mlp_model_write_dir(m, &meta, *dir, err)) < 0) {
+		mlp_remove_tree(base, NULL);
+		free(*dir);
+		*dir = NULL;
+	}
+out:
+	free(base);
+	mlp_model_free(m);
+	return rc;
+}

@@ -428,4 +428,13 @@ struct mlp_model;
 int mlp_registry_load_model(struct mlp_db *db, struct mlp_store *st,
     const char *source, struct mlp_model **out, struct mlp_err *err);
 
+/* Converts the model file at path, saved by another tool, into a model
+ * directory in the store's tmp/ (MLmodel with that tool's flavor and ours,
+ * our payload, and the original file kept): flavor "xgboost" (an XGBoost
+ * JSON model). *dir is the directory to register; the caller removes its
+ * parent with mlp_remove_tree() and frees it. MLP_EINVAL for an unknown
+ * flavor, the importer's errors for a file it refuses. */
+int mlp_registry_import_flavor(struct mlp_store *st, const char *path,
+    const char *flavor, char **dir, struct mlp_err *err);
+
 #endif
