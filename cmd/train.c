@@ -143,6 +143,35 @@ parse_count(struct mlp_ctx *ctx, const char *opt, const char *s, long min,
 	return 0;
 }
 
+/* An integer from the config, left alone when unset; 2 (after saying
+ * why) when it is not a number in [min, max]. */
+static int
+config_long(struct mlp_ctx *ctx, const char *key, long min, long max,
+    long *out)
+{
+	struct mlp_err err;
+	char *v = NULL, *end;
+	long x;
+	int rc;
+
+	mlp_err_clear(&err);
+	rc = mlp_config_get(ctx->repo, key, &v, &err);
+	if (rc == MLP_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return mlp_fail(ctx, &err);
+	x = strtol(v, &end, 10);
+	if (end == v || *end || x < min || x > max) {
+		rc = mlp_usage_error(ctx, "config %s: '%s' is not a number from "
+		    "%ld to %ld", key, v, min, max);
+		free(v);
+		return rc;
+	}
+	free(v);
+	*out = x;
+	return 0;
+}
+
 static void
 split_list(const char *s, struct mlp_strv *out)
 {
@@ -406,6 +435,26 @@ train_run(struct mlp_ctx *ctx, int argc, char **argv)
 			    "MODEL");
 			goto out;
 		}
+	}
+	/* checkpoints the spec and flags leave unset: the repository's
+	 * train.checkpointEvery, train.checkpointSeconds, train.checkpointKeep */
+	if (!resume && !run_id && !s.ckpt_every && !s.ckpt_seconds) {
+		long ce = 0, cs = 0;
+
+		if ((rc = config_long(ctx, "train.checkpointEvery", 0, 1000000,
+		    &ce)) != 0 || (rc = config_long(ctx,
+		    "train.checkpointSeconds", 0, 604800, &cs)) != 0)
+			goto out;
+		s.ckpt_every = (int)ce;
+		s.ckpt_seconds = (int)cs;
+	}
+	if (!resume && !run_id && s.ckpt_keep == 3) {
+		long ck = 3;
+
+		if ((rc = config_long(ctx, "train.checkpointKeep", 1, 1000,
+		    &ck)) != 0)
+			goto out;
+		s.ckpt_keep = (int)ck;
 	}
 	if (resume && run_id) {
 		rc = mlp_usage_error(ctx, "--resume and --run-id do not go "

@@ -149,6 +149,19 @@ YAML
 	[ -f .mlp/checkpoints/"$r"/00000009.json ]
 }
 
+@test "checkpoints from the repository's configuration" {
+	mlp config train.checkpointEvery 4
+	mlp config train.checkpointKeep 1
+	r=$(mlp train --data churn.csv --target churned -p rounds=8 |
+	    sed -n 's|^runs:/\([0-9a-f]*\)/.*|\1|p')
+	[ "$(ls .mlp/checkpoints/"$r" | grep -c '^[0-9]*\.json$')" -eq 1 ]
+	[ -f .mlp/checkpoints/"$r"/00000008.json ]
+	mlp config train.checkpointEvery often
+	run mlp train --data churn.csv --target churned -p rounds=8
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"config train.checkpointEvery: 'often' is not a number"* ]]
+}
+
 @test "the same seed and threads give the same model" {
 	a=$(run_of "$(mlp train --data churn.csv --target churned -p rounds=5 \
 	    -p subsample=0.8 -p colsample=0.8 -p seed=3 -j 2)")
