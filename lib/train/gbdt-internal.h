@@ -75,10 +75,26 @@ double gb_auc(struct gb_pool *pool, const float *y, const double *p,
 
 /* ---- trees ---- */
 
-/* A row's gradient and hessian in fixed point. */
-struct gb_gh {
-	int32_t g, h;
-};
+#define GB_QBITS 20
+
+/* A row's gradient g and hessian h (>= 0) in fixed point, packed. */
+static inline uint64_t
+gb_pack(int32_t g, int32_t h)
+{
+	return (uint64_t)(int64_t)g << 32 | (uint32_t)h;
+}
+
+static inline int32_t
+gb_unpack_g(uint64_t v)
+{
+	return (int32_t)(uint32_t)(v >> 32);
+}
+
+static inline uint32_t
+gb_unpack_h(uint64_t v)
+{
+	return (uint32_t)v;
+}
 
 /* Their sums (a histogram slot, a node). */
 struct gb_pair {
@@ -133,7 +149,7 @@ struct gb_grower {
 	struct gb_param p;
 
 	/* inputs of one tree */
-	const struct gb_gh *gh;		/* nrows gradient pairs */
+	const uint64_t *gh;		/* nrows packed gradient pairs */
 	double gunit, hunit;		/* the value of one unit */
 	const uint8_t *fmask;		/* nused: features it may use */
 

@@ -54,7 +54,8 @@ struct work {
 	int nthreads;
 	/* per-thread blocks of the histogram kernel */
 	uint8_t *sb[MAX_THREADS];
-	struct gb_pair *sg[MAX_THREADS];
+	uint64_t *sg[MAX_THREADS];
+	uint64_t *acc[MAX_THREADS];
 };
 
 double
@@ -200,6 +201,7 @@ gb_grower_release(struct gb_grower *gr)
 		for (int t = 0; t < MAX_THREADS; t++) {
 			free(w->sb[t]);
 			free(w->sg[t]);
+			free(w->acc[t]);
 		}
 		free(w);
 	}
@@ -246,43 +248,80 @@ plan_node(struct work *w, const struct gb_node *nd, uint32_t node,
 
 /* ---- histograms ---- */
 
-/* Rows per block of the histogram kernel; rows prefetched ahead. */
+/* Rows per block of the histogram kernel; rows prefetched ahead; pieces
+ * with fewer rows than PACK_MIN go straight to 64-bit sums. */
 #define HB 256
-#define PF 24
+#define PF 16
+#define PACK_MIN 1024
+/* Packed sums stay exact while the gradients' absolute values sum below
+ * 2^31 and the hessians below 2^32. */
+#define LIM_G 0x7fffffffULL
+#define LIM_H 0xffffffffULL
+
+static inline void
+add_pair(struct gb_pair *e, uint64_t v)
+{
+#ifdef __SSE2__
+	__m128i x = _mm_set_epi64x((int64_t)gb_unpack_h(v), gb_unpack_g(v));
+
+	_mm_store_si128((__m128i *)e,
+	    _mm_add_epi64(_mm_load_si128((const __m128i *)e), x));
+#else
+	e->g += gb_unpack_g(v);
+	e->h += gb_unpack_h(v);
+#endif
+}
+
+/* Adds packed sums acc[] into hist[] and clears them. */
+static void
+flush(struct gb_pair *hist, uint64_t *acc, size_t ns)
+{
+	for (size_t s = 0; s < ns; s++) {
+		add_pair(&hist[s], acc[s]);
+		acc[s] = 0;
+	}
+}
 
 /* Adds the gradient pairs of rows[0 .. n) to hist. Rows go in blocks:
  * a block's codes and gradients are gathered (unless its rows are
- * consecutive), then each feature's slots take the whole block, so that
- * the feature's slice of the histogram stays in L1. sb and sg have room
- * for a block (sb padded by 32 bytes). */
+ * consecutive), then each feature's slots take the whole block as packed
+ * sums in acc (zero on entry and on return), which go to hist whenever
+ * they could overflow next. sb and sg have room for a block (sb padded by
+ * 32 bytes). */
 static void
-hist_rows(const struct gb_bins *b, const struct gb_gh *gh,
-    const uint32_t *rows, size_t n, struct gb_pair *hist, uint8_t *sb,
-    struct gb_pair *sg)
+hist_rows(const struct gb_bins *b, const uint64_t *gh, const uint32_t *rows,
+    size_t n, struct gb_pair *hist, uint64_t *acc, uint8_t *sb, uint64_t *sg)
 {
-	const size_t nu = b->nused, nc = (nu + 15) / 16;
+	const size_t nu = b->nused, nc = (nu + 15) / 16, ns = b->nslot;
 	const uint8_t *bin = b->bin;
+	const uint32_t *off = b->off;
+	uint64_t sumg = 0, sumh = 0;
 
+	if (n < PACK_MIN) {
+		for (size_t i = 0; i < n; i++) {
+			const uint8_t *c = bin + (size_t)rows[i] * nu;
+			uint64_t v = gh[rows[i]];
+
+			for (size_t u = 0; u < nu; u++)
+				add_pair(&hist[off[u] + c[u]], v);
+		}
+		return;
+	}
 	for (size_t i0 = 0; i0 < n; i0 += HB) {
 		size_t m = n - i0 < HB ? n - i0 : HB;
 		const uint32_t *r = rows + i0;
 		const uint8_t *lb;
-		const struct gb_pair *lg;
+		uint64_t bg = 0, bh = 0;
 
 		if (r[m - 1] - r[0] == m - 1) {
-			const struct gb_gh *g = gh + r[0];
-
 			lb = bin + (size_t)r[0] * nu;
-			for (size_t i = 0; i < m; i++) {
-				sg[i].g = g[i].g;
-				sg[i].h = g[i].h;
-			}
+			memcpy(sg, gh + r[0], m * sizeof(*sg));
 		} else {
 			for (size_t i = 0; i < m; i++) {
 				const uint8_t *src = bin + (size_t)r[i] * nu;
 				uint8_t *dst = sb + i * nu;
 
-				if (i + PF < m) {
+				if (i0 + i + PF < n) {
 					const uint8_t *f = bin +
 					    (size_t)r[i + PF] * nu;
 
@@ -294,32 +333,38 @@ hist_rows(const struct gb_bins *b, const struct gb_gh *gh,
 				 * room past their ends */
 				for (size_t c = 0; c < nc; c++)
 					memcpy(dst + 16 * c, src + 16 * c, 16);
-				sg[i].g = gh[r[i]].g;
-				sg[i].h = gh[r[i]].h;
+				sg[i] = gh[r[i]];
 			}
 			lb = sb;
 		}
-		lg = sg;
+		for (size_t i = 0; i < m; i++) {
+			int32_t g = gb_unpack_g(sg[i]);
+
+			bg += (uint64_t)(g < 0 ? -(int64_t)g : g);
+			bh += gb_unpack_h(sg[i]);
+		}
+		if (sumg + bg > LIM_G || sumh + bh > LIM_H) {
+			flush(hist, acc, ns);
+			sumg = sumh = 0;
+		}
+		sumg += bg;
+		sumh += bh;
 		for (size_t u = 0; u < nu; u++) {
-			struct gb_pair *h = hist + b->off[u];
+			uint64_t *a = acc + off[u];
 			const uint8_t *c = lb + u;
+			size_t i = 0;
 
-			for (size_t i = 0; i < m; i++) {
-#ifdef __SSE2__
-				__m128i *e = (__m128i *)(h + c[i * nu]);
-
-				_mm_store_si128(e, _mm_add_epi64(
-				    _mm_load_si128(e),
-				    _mm_load_si128((const __m128i *)&lg[i])));
-#else
-				struct gb_pair *e = h + c[i * nu];
-
-				e->g += lg[i].g;
-				e->h += lg[i].h;
-#endif
+			for (; i + 4 <= m; i += 4) {
+				a[c[i * nu]] += sg[i];
+				a[c[(i + 1) * nu]] += sg[i + 1];
+				a[c[(i + 2) * nu]] += sg[i + 2];
+				a[c[(i + 3) * nu]] += sg[i + 3];
 			}
+			for (; i < m; i++)
+				a[c[i * nu]] += sg[i];
 		}
 	}
+	flush(hist, acc, ns);
 }
 
 struct build_job {
@@ -344,10 +389,12 @@ build_task(void *arg, int tid, int nthreads)
 		if (!w->sb[tid]) {
 			w->sb[tid] = xmalloc(HB * gr->bins->nused + 64);
 			w->sg[tid] = xmalloc(HB * sizeof(*w->sg[tid]));
+			w->acc[tid] = xcalloc(ns + 1, sizeof(*w->acc[tid]));
 		}
 		memset(h, 0, ns * sizeof(*h));
 		hist_rows(gr->bins, gr->gh, gr->rows + it->begin,
-		    it->end - it->begin, h, w->sb[tid], w->sg[tid]);
+		    it->end - it->begin, h, w->acc[tid], w->sb[tid],
+		    w->sg[tid]);
 	}
 }
 
@@ -649,8 +696,8 @@ gb_grow(struct gb_grower *gr, size_t n)
 		}
 	} else {
 		for (size_t i = 0; i < n; i++) {
-			gr->node[0].g += gr->gh[gr->rows[i]].g;
-			gr->node[0].h += gr->gh[gr->rows[i]].h;
+			gr->node[0].g += gb_unpack_g(gr->gh[gr->rows[i]]);
+			gr->node[0].h += gb_unpack_h(gr->gh[gr->rows[i]]);
 		}
 	}
 

@@ -96,7 +96,7 @@ struct gbdt {
 	struct gb_param p;
 	struct gb_bins bins;
 	struct gb_grower gr;
-	struct gb_gh *gh;
+	uint64_t *gh;
 	uint8_t *fmask;
 	struct set tr, va;
 	struct mlp_model *m;
@@ -153,8 +153,7 @@ chunk(size_t n, int tid, int T, size_t *i0, size_t *i1)
 /* ---- gradients ---- */
 
 /* 2^s with s chosen so that values of magnitude up to bound are at most
- * 2^30 in fixed point (their sums over fewer than 2^32 rows fit in 63
- * bits). */
+ * 2^GB_QBITS in fixed point. */
 static double
 fixed_scale(double bound)
 {
@@ -163,7 +162,7 @@ fixed_scale(double bound)
 	if (!(bound > 0) || !isfinite(bound))
 		bound = 1;
 	frexp(bound, &e);		/* bound < 2^e */
-	return ldexp(1, 30 - e);
+	return ldexp(1, GB_QBITS - e);
 }
 
 /* x in fixed point, rounded to nearest */
@@ -210,14 +209,14 @@ grad_task(void *arg, int tid, int T)
 		for (size_t i = i0; i < i1; i++) {
 			double p = pr[i], h = p * (1 - p);
 
-			s->gh[i].g = fixed(p - y[i], gs);
-			s->gh[i].h = fixed(h > 1e-16 ? h : 1e-16, hs);
+			s->gh[i] = gb_pack(fixed(p - y[i], gs),
+			    fixed(h > 1e-16 ? h : 1e-16, hs));
 		}
 		break;
 	case MLP_OBJ_SQUARED:
 		for (size_t i = i0; i < i1; i++) {
-			s->gh[i].g = fixed(s->tr.margin[i] - y[i], gs);
-			s->gh[i].h = (int32_t)hs;
+			s->gh[i] = gb_pack(fixed(s->tr.margin[i] - y[i], gs),
+			    (int32_t)hs);
 		}
 		break;
 	default:
@@ -225,8 +224,8 @@ grad_task(void *arg, int tid, int T)
 			double p = pr[i * (size_t)K + (size_t)k];
 			double h = 2 * p * (1 - p);
 
-			s->gh[i].g = fixed(p - (y[i] == (float)k), gs);
-			s->gh[i].h = fixed(h > 1e-16 ? h : 1e-16, hs);
+			s->gh[i] = gb_pack(fixed(p - (y[i] == (float)k), gs),
+			    fixed(h > 1e-16 ? h : 1e-16, hs));
 		}
 		break;
 	}
