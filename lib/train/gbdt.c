@@ -82,6 +82,7 @@ struct set {
 	double *pred;		/* nrows * K outputs for metrics (or margin) */
 	double *blk;		/* sums per block of rows */
 	double sstot;		/* sum of squares about the mean label */
+	float *xr;		/* the rows row-major (validation), or NULL */
 	uint64_t *aucbuf;	/* 2 * nrows, when AUC is wanted */
 };
 
@@ -104,7 +105,7 @@ struct gbdt {
 
 	enum mlp_metric metric[MAX_METRICS];
 	size_t nmetric;
-	int need_ll, need_auc;
+	int need_ll, need_auc, need_err;
 	char *mname[2 * MAX_METRICS];
 	struct mlp_metric_val mval[2 * MAX_METRICS];
 
@@ -305,8 +306,10 @@ score_block(const struct gbdt *s, const struct set *st, size_t i0,
 			if (s->need_ll)
 				LL_TERM(pos ? clip(p) : 1 - clip(p));
 			acc += (p > 0.5) == pos;
-			se += (p - y[i]) * (p - y[i]);
-			ae += fabs(p - y[i]);
+			if (s->need_err) {
+				se += (p - y[i]) * (p - y[i]);
+				ae += fabs(p - y[i]);
+			}
 		}
 	} else if (s->obj == MLP_OBJ_SQUARED) {
 		for (size_t i = i0; i < i1; i++) {
@@ -436,23 +439,62 @@ walk(const struct mlp_model *m, uint32_t n, const float *const *x, size_t i)
 	return n;
 }
 
+/* walk() on a row-major row */
+static uint32_t
+walk_row(const struct mlp_model *m, uint32_t n, const float *x)
+{
+	while (m->split_feat[n] >= 0) {
+		float v = x[m->split_feat[n]];
+
+		if (isnan(v))
+			n = m->left[n] + (m->default_left[n] ? 0 : 1);
+		else
+			n = m->left[n] + (v < m->split_value[n] ? 0 : 1);
+	}
+	return n;
+}
+
 /* Adds trees first_tree .. ntrees-1 of the model to the margins of a set,
  * in model order (the order and precision training adds them in). */
 static void
 walk_set(const struct gbdt *s, const struct set *st, int tid, int T)
 {
 	const struct mlp_model *m = s->m;
-	size_t i0, i1, K = (size_t)s->K;
+	size_t i0, i1, K = (size_t)s->K, F = st->d ? st->d->nfeat : 0;
 
 	if (!st->d)
 		return;
 	chunk(st->d->nrows, tid, T, &i0, &i1);
-	for (size_t t = s->first_tree; t < m->ntrees; t++) {
+	for (size_t t = s->first_tree; st->xr && t < m->ntrees; t++) {
+		size_t g = (size_t)m->tree_group[t];
+
+		for (size_t i = i0; i < i1; i++)
+			st->margin[i * K + g] += m->split_value[walk_row(m,
+			    m->tree_root[t], st->xr + i * F)];
+	}
+	for (size_t t = s->first_tree; !st->xr && t < m->ntrees; t++) {
 		size_t g = (size_t)m->tree_group[t];
 
 		for (size_t i = i0; i < i1; i++)
 			st->margin[i * K + g] += m->split_value[walk(m,
 			    m->tree_root[t], st->d->x, i)];
+	}
+}
+
+static void
+transpose_task(void *arg, int tid, int T)
+{
+	struct gbdt *s = arg;
+	const struct mlp_train_data *d = s->va.d;
+	size_t i0, i1, F = d->nfeat;
+
+	chunk(d->nrows, tid, T, &i0, &i1);
+	for (size_t b = i0; b < i1; b += 256) {
+		size_t e = b + 256 < i1 ? b + 256 : i1;
+
+		for (size_t j = 0; j < F; j++)
+			for (size_t i = b; i < e; i++)
+				s->va.xr[i * F + j] = d->x[j][i];
 	}
 }
 
@@ -612,6 +654,8 @@ metric_needs(struct gbdt *s)
 		s->need_ll |= s->metric[i] == MLP_METRIC_LOGLOSS ||
 		    s->metric[i] == MLP_METRIC_MLOGLOSS;
 		s->need_auc |= s->metric[i] == MLP_METRIC_AUC;
+		s->need_err |= s->metric[i] == MLP_METRIC_RMSE ||
+		    s->metric[i] == MLP_METRIC_MAE || s->metric[i] == MLP_METRIC_R2;
 	}
 }
 
@@ -827,6 +871,7 @@ release(struct gbdt *s)
 	free(s->va.blk);
 	free(s->tr.aucbuf);
 	free(s->va.aucbuf);
+	free(s->va.xr);
 	for (size_t i = 0; i < 2 * MAX_METRICS; i++)
 		free(s->mname[i]);
 	mlp_model_free(s->m);
@@ -919,6 +964,12 @@ gbdt_train(const struct mlp_train_job *job, struct mlp_model **out,
 	s->gr.gh = s->gh;
 	s->gr.fmask = s->fmask;
 
+	if (s->va.d && s->va.d->nfeat > 0) {
+		/* walking trees over rows is faster row-major */
+		s->va.xr = xmalloc(s->va.d->nrows * s->va.d->nfeat *
+		    sizeof(float) + 1);
+		gb_pool_run(s->pool, transpose_task, s);
+	}
 	if (start > 0) {
 		s->first_tree = 0;
 		gb_pool_run(s->pool, walk_all_task, s);
