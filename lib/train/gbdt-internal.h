@@ -25,6 +25,10 @@ struct gb_pool *gb_pool_new(int nthreads);
 int gb_pool_size(const struct gb_pool *p);
 /* Runs fn(arg, tid, nthreads) on every thread and waits for all. */
 void gb_pool_run(struct gb_pool *p, gb_task_fn *fn, void *arg);
+/* Runs fn(arg, i, tid) for every i in [0, n), threads taking the next i
+ * as they finish one (tid: the thread's number); waits for all. */
+typedef void gb_item_fn(void *arg, size_t i, int tid);
+void gb_pool_each(struct gb_pool *p, size_t n, gb_item_fn *fn, void *arg);
 /* Inside a task: waits until every thread of the pool has reached it. */
 void gb_pool_barrier(struct gb_pool *p);
 void gb_pool_free(struct gb_pool *p);

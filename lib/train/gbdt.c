@@ -115,7 +115,8 @@ struct gbdt {
 	uint64_t keep;		/* rows with hash < keep are sampled */
 	double gscale, hscale, gmax;
 	size_t first_tree;	/* of the model's trees to walk */
-	double gmax_t[256];
+	int walk_train;		/* walk the training rows too */
+	double *gmax_p;		/* per piece */
 };
 
 /* ---- random numbers: stateless, from (seed, iteration, class) ---- */
@@ -142,13 +143,22 @@ row_kept(const struct gbdt *s, size_t i)
 	    mix64(s->tree_seed ^ mix64((uint64_t)i)) < s->keep;
 }
 
-/* ---- chunks of rows for threads ---- */
+/* ---- pieces of rows for threads (gb_pool_each) ---- */
 
-static void
-chunk(size_t n, int tid, int T, size_t *i0, size_t *i1)
+#define PIECE 16384
+
+static size_t
+npieces(size_t n, size_t piece)
 {
-	*i0 = n * (size_t)tid / (size_t)T;
-	*i1 = n * (size_t)(tid + 1) / (size_t)T;
+	return (n + piece - 1) / piece;
+}
+
+/* Rows [i0, i1) of piece i. */
+static void
+span(size_t n, size_t piece, size_t i, size_t *i0, size_t *i1)
+{
+	*i0 = i * piece;
+	*i1 = *i0 + piece < n ? *i0 + piece : n;
 }
 
 /* ---- gradients ---- */
@@ -178,24 +188,24 @@ fixed(double x, double scale)
 }
 
 static void
-gmax_task(void *arg, int tid, int T)
+gmax_item(void *arg, size_t piece, int tid)
 {
 	struct gbdt *s = arg;
 	const float *y = s->tr.d->y;
 	size_t i0, i1;
 	double mx = 0;
 
-	chunk(s->tr.d->nrows, tid, T, &i0, &i1);
+	span(s->tr.d->nrows, PIECE, piece, &i0, &i1);
 	for (size_t i = i0; i < i1; i++) {
 		double g = fabs(s->tr.margin[i] - y[i]);
 
 		mx = g > mx ? g : mx;
 	}
-	s->gmax_t[tid] = mx;
+	s->gmax_p[piece] = mx;
 }
 
 static void
-grad_task(void *arg, int tid, int T)
+grad_item(void *arg, size_t piece, int tid)
 {
 	struct gbdt *s = arg;
 	const float *y = s->tr.d->y;
@@ -204,7 +214,7 @@ grad_task(void *arg, int tid, int T)
 	int K = s->K, k = s->cls;
 	size_t i0, i1;
 
-	chunk(s->tr.d->nrows, tid, T, &i0, &i1);
+	span(s->tr.d->nrows, PIECE, piece, &i0, &i1);
 	switch (s->obj) {
 	case MLP_OBJ_LOGISTIC:
 		for (size_t i = i0; i < i1; i++) {
@@ -235,6 +245,7 @@ grad_task(void *arg, int tid, int T)
 static void
 gradients(struct gbdt *s)
 {
+	size_t np = npieces(s->tr.d->nrows, PIECE);
 
 	switch (s->obj) {
 	case MLP_OBJ_LOGISTIC:
@@ -242,10 +253,10 @@ gradients(struct gbdt *s)
 		s->hscale = fixed_scale(0.25);
 		break;
 	case MLP_OBJ_SQUARED:
-		gb_pool_run(s->pool, gmax_task, s);
+		gb_pool_each(s->pool, np, gmax_item, s);
 		s->gmax = 0;
-		for (int t = 0; t < s->T; t++)
-			s->gmax = s->gmax_t[t] > s->gmax ? s->gmax_t[t] : s->gmax;
+		for (size_t i = 0; i < np; i++)
+			s->gmax = s->gmax_p[i] > s->gmax ? s->gmax_p[i] : s->gmax;
 		s->gscale = fixed_scale(s->gmax);
 		s->hscale = fixed_scale(1);
 		break;
@@ -254,7 +265,7 @@ gradients(struct gbdt *s)
 		s->hscale = fixed_scale(0.5);
 		break;
 	}
-	gb_pool_run(s->pool, grad_task, s);
+	gb_pool_each(s->pool, np, grad_item, s);
 	s->gr.gunit = 1 / s->gscale;
 	s->gr.hunit = 1 / s->hscale;
 }
@@ -346,28 +357,24 @@ score_block(const struct gbdt *s, const struct set *st, size_t i0,
 	sum[S_AE] = ae;
 }
 
+/* Block i of the training rows, then of the validation rows. */
 static void
-score_set(const struct gbdt *s, const struct set *st, int tid, int T)
+score_item(void *arg, size_t i, int tid)
 {
-	size_t n, nb, b0, b1;
+	struct gbdt *s = arg;
+	size_t nt = npieces(s->tr.d->nrows, BLK), i0, i1;
+	const struct set *st = i < nt ? &s->tr : &s->va;
 
-	if (!st->d)
-		return;
-	n = st->d->nrows;
-	nb = (n + BLK - 1) / BLK;
-	chunk(nb, tid, T, &b0, &b1);
-	for (size_t b = b0; b < b1; b++)
-		score_block(s, st, b * BLK, (b + 1) * BLK < n ? (b + 1) * BLK :
-		    n, st->blk + b * NSUM);
+	i = i < nt ? i : i - nt;
+	span(st->d->nrows, BLK, i, &i0, &i1);
+	score_block(s, st, i0, i1, st->blk + i * NSUM);
 }
 
 static void
-score_task(void *arg, int tid, int T)
+score(struct gbdt *s)
 {
-	struct gbdt *s = arg;
-
-	score_set(s, &s->tr, tid, T);
-	score_set(s, &s->va, tid, T);
+	gb_pool_each(s->pool, npieces(s->tr.d->nrows, BLK) +
+	    (s->va.d ? npieces(s->va.d->nrows, BLK) : 0), score_item, s);
 }
 
 /* The metrics of a set from its block sums into out[0 .. nmetric). */
@@ -415,7 +422,7 @@ metrics_of(struct gbdt *s, const struct set *st, struct mlp_metric_val *out)
 static size_t
 evaluate(struct gbdt *s)
 {
-	gb_pool_run(s->pool, score_task, s);
+	score(s);
 	metrics_of(s, &s->tr, s->mval);
 	if (!s->va.d)
 		return s->nmetric;
@@ -454,17 +461,15 @@ walk_row(const struct mlp_model *m, uint32_t n, const float *x)
 	return n;
 }
 
-/* Adds trees first_tree .. ntrees-1 of the model to the margins of a set,
- * in model order (the order and precision training adds them in). */
+/* Adds trees first_tree .. ntrees-1 of the model to the margins of rows
+ * [i0, i1) of a set, in model order (the order and precision training
+ * adds them in). */
 static void
-walk_set(const struct gbdt *s, const struct set *st, int tid, int T)
+walk_rows(const struct gbdt *s, const struct set *st, size_t i0, size_t i1)
 {
 	const struct mlp_model *m = s->m;
-	size_t i0, i1, K = (size_t)s->K, F = st->d ? st->d->nfeat : 0;
+	size_t K = (size_t)s->K, F = st->d->nfeat;
 
-	if (!st->d)
-		return;
-	chunk(st->d->nrows, tid, T, &i0, &i1);
 	for (size_t t = s->first_tree; st->xr && t < m->ntrees; t++) {
 		size_t g = (size_t)m->tree_group[t];
 
@@ -481,50 +486,57 @@ walk_set(const struct gbdt *s, const struct set *st, int tid, int T)
 	}
 }
 
+#define WALK_PIECE 4096
+
+/* Piece i of the training rows, then of the validation rows (with
+ * s->walk_train), else of the validation rows. */
 static void
-transpose_task(void *arg, int tid, int T)
+walk_item(void *arg, size_t i, int tid)
+{
+	struct gbdt *s = arg;
+	size_t nt = s->walk_train ? npieces(s->tr.d->nrows, WALK_PIECE) : 0;
+	const struct set *st = i < nt ? &s->tr : &s->va;
+	size_t i0, i1;
+
+	span(st->d->nrows, WALK_PIECE, i < nt ? i : i - nt, &i0, &i1);
+	walk_rows(s, st, i0, i1);
+}
+
+static void
+walk_sets(struct gbdt *s, int train)
+{
+	size_t n = s->va.d ? npieces(s->va.d->nrows, WALK_PIECE) : 0;
+
+	s->walk_train = train;
+	if (train)
+		n += npieces(s->tr.d->nrows, WALK_PIECE);
+	gb_pool_each(s->pool, n, walk_item, s);
+}
+
+static void
+transpose_item(void *arg, size_t piece, int tid)
 {
 	struct gbdt *s = arg;
 	const struct mlp_train_data *d = s->va.d;
 	size_t i0, i1, F = d->nfeat;
 
-	chunk(d->nrows, tid, T, &i0, &i1);
-	for (size_t b = i0; b < i1; b += 256) {
-		size_t e = b + 256 < i1 ? b + 256 : i1;
-
-		for (size_t j = 0; j < F; j++)
-			for (size_t i = b; i < e; i++)
-				s->va.xr[i * F + j] = d->x[j][i];
-	}
+	span(d->nrows, 256, piece, &i0, &i1);
+	for (size_t j = 0; j < F; j++)
+		for (size_t i = i0; i < i1; i++)
+			s->va.xr[i * F + j] = d->x[j][i];
 }
 
+/* Adds the tree just grown to the training margins of class s->cls: the
+ * rows it was grown on by their leaf's range of gr->rows (pieces of it),
+ * the others by walking it. */
 static void
-walk_valid_task(void *arg, int tid, int T)
-{
-	struct gbdt *s = arg;
-
-	walk_set(s, &s->va, tid, T);
-}
-
-static void
-walk_all_task(void *arg, int tid, int T)
-{
-	struct gbdt *s = arg;
-
-	walk_set(s, &s->tr, tid, T);
-	walk_set(s, &s->va, tid, T);
-}
-
-/* Adds the tree just grown to the training margins of class s->cls: rows
- * it was grown on by their leaf's range, the others by walking it. */
-static void
-update_task(void *arg, int tid, int T)
+update_item(void *arg, size_t piece, int tid)
 {
 	struct gbdt *s = arg;
 	const struct gb_grower *gr = &s->gr;
-	size_t p0, p1, i0, i1, K = (size_t)s->K, k = (size_t)s->cls;
+	size_t p0, p1, K = (size_t)s->K, k = (size_t)s->cls;
 
-	chunk(gr->nrows, tid, T, &p0, &p1);
+	span(gr->nrows, PIECE, piece, &p0, &p1);
 	for (size_t l = 0; l < gr->nnode; l++) {
 		const struct gb_node *nd = &gr->node[l];
 		size_t b = nd->begin > p0 ? nd->begin : p0;
@@ -536,13 +548,29 @@ update_task(void *arg, int tid, int T)
 		for (size_t q = b; q < e; q++)
 			s->tr.margin[(size_t)gr->rows[q] * K + k] += v;
 	}
-	if (s->keep == UINT64_MAX)
-		return;
-	chunk(s->tr.d->nrows, tid, T, &i0, &i1);
+}
+
+static void
+update_unsampled_item(void *arg, size_t piece, int tid)
+{
+	struct gbdt *s = arg;
+	const struct gb_grower *gr = &s->gr;
+	size_t i0, i1, K = (size_t)s->K, k = (size_t)s->cls;
+
+	span(s->tr.d->nrows, PIECE, piece, &i0, &i1);
 	for (size_t i = i0; i < i1; i++)
 		if (!row_kept(s, i))
 			s->tr.margin[i * K + k] +=
 			    gr->node[gb_leaf_binned(gr, i)].value;
+}
+
+static void
+update_margins(struct gbdt *s)
+{
+	gb_pool_each(s->pool, npieces(s->gr.nrows, PIECE), update_item, s);
+	if (s->keep != UINT64_MAX)
+		gb_pool_each(s->pool, npieces(s->tr.d->nrows, PIECE),
+		    update_unsampled_item, s);
 }
 
 /* ---- the model ---- */
@@ -860,6 +888,7 @@ release(struct gbdt *s)
 	gb_bins_release(&s->bins);
 	gb_pool_free(s->pool);
 	free(s->gh);
+	free(s->gmax_p);
 	free(s->fmask);
 	free(s->tr.margin);
 	if (s->tr.pred != s->tr.margin)
@@ -961,6 +990,7 @@ gbdt_train(const struct mlp_train_job *job, struct mlp_model **out,
 	gb_grower_init(&s->gr, &s->bins, s->pool, &s->p);
 	s->gh = xmalloc(tr->nrows * sizeof(*s->gh));
 	s->fmask = xmalloc(s->bins.nused ? s->bins.nused : 1);
+	s->gmax_p = xmalloc((npieces(tr->nrows, PIECE) + 1) * sizeof(double));
 	s->gr.gh = s->gh;
 	s->gr.fmask = s->fmask;
 
@@ -968,15 +998,16 @@ gbdt_train(const struct mlp_train_job *job, struct mlp_model **out,
 		/* walking trees over rows is faster row-major */
 		s->va.xr = xmalloc(s->va.d->nrows * s->va.d->nfeat *
 		    sizeof(float) + 1);
-		gb_pool_run(s->pool, transpose_task, s);
+		gb_pool_each(s->pool, npieces(s->va.d->nrows, 256),
+		    transpose_item, s);
 	}
 	if (start > 0) {
 		s->first_tree = 0;
-		gb_pool_run(s->pool, walk_all_task, s);
+		walk_sets(s, 1);
 		if (s->esr > 0 && best_it > 0 && start - best_it >= s->esr)
 			stop = 1;
 	}
-	gb_pool_run(s->pool, score_task, s);	/* outputs for gradients */
+	score(s);	/* outputs for the first gradients */
 
 	for (iter = start + 1; iter <= s->rounds && !stop; iter++) {
 		s->first_tree = s->m->ntrees;
@@ -989,10 +1020,10 @@ gbdt_train(const struct mlp_train_job *job, struct mlp_model **out,
 			sample_features(s);
 			gb_grow(&s->gr, s->gr.nrows);
 			append_tree(s);
-			gb_pool_run(s->pool, update_task, s);
+			update_margins(s);
 		}
 		if (s->va.d)
-			gb_pool_run(s->pool, walk_valid_task, s);
+			walk_sets(s, 0);
 		nm = evaluate(s);
 
 		if (s->esr > 0) {
