@@ -79,6 +79,8 @@ static const char *const obj_names[] = {
 struct set {
 	const struct mlp_train_data *d;
 	double *margin;		/* nrows * K */
+	double *em;		/* binary:logistic: exp(-margin), kept up to date
+				 * by products (no exp per row and iteration) */
 	double *pred;		/* nrows * K outputs for metrics (or margin) */
 	double *blk;		/* sums per block of rows */
 	double sstot;		/* sum of squares about the mean label */
@@ -102,6 +104,7 @@ struct gbdt {
 	struct set tr, va;
 	struct mlp_model *m;
 	size_t anode, atree;
+	double *fexp;		/* anode: exp(-value) of the model's leaves */
 
 	enum mlp_metric metric[MAX_METRICS];
 	size_t nmetric;
@@ -310,7 +313,7 @@ score_block(const struct gbdt *s, const struct set *st, size_t i0,
 	} while (0)
 	if (s->obj == MLP_OBJ_LOGISTIC) {
 		for (size_t i = i0; i < i1; i++) {
-			double p = 1 / (1 + exp(-st->margin[i]));
+			double p = 1 / (1 + st->em[i]);
 			int pos = y[i] > 0.5f;
 
 			st->pred[i] = p;
@@ -430,6 +433,21 @@ evaluate(struct gbdt *s)
 	return 2 * s->nmetric;
 }
 
+/* Adds leaf n's value to margin idx of a set (and to em, multiplying by
+ * exp(-value); an em that drifts out of range is computed afresh). */
+static inline void
+add_leaf(const struct gbdt *s, const struct set *st, size_t idx, uint32_t n)
+{
+	st->margin[idx] += s->m->split_value[n];
+	if (st->em) {
+		double e = st->em[idx] * s->fexp[n];
+
+		if (!(e >= 1e-300 && e <= 1e300))
+			e = exp(-st->margin[idx]);
+		st->em[idx] = e;
+	}
+}
+
 /* The leaf of tree node n that row i of cols falls in, as the model
  * predicts (x < value goes left, missing by default_left). */
 static uint32_t
@@ -474,15 +492,15 @@ walk_rows(const struct gbdt *s, const struct set *st, size_t i0, size_t i1)
 		size_t g = (size_t)m->tree_group[t];
 
 		for (size_t i = i0; i < i1; i++)
-			st->margin[i * K + g] += m->split_value[walk_row(m,
-			    m->tree_root[t], st->xr + i * F)];
+			add_leaf(s, st, i * K + g, walk_row(m, m->tree_root[t],
+			    st->xr + i * F));
 	}
 	for (size_t t = s->first_tree; !st->xr && t < m->ntrees; t++) {
 		size_t g = (size_t)m->tree_group[t];
 
 		for (size_t i = i0; i < i1; i++)
-			st->margin[i * K + g] += m->split_value[walk(m,
-			    m->tree_root[t], st->d->x, i)];
+			add_leaf(s, st, i * K + g, walk(m, m->tree_root[t],
+			    st->d->x, i));
 	}
 }
 
@@ -536,17 +554,19 @@ update_item(void *arg, size_t piece, int tid)
 	const struct gb_grower *gr = &s->gr;
 	size_t p0, p1, K = (size_t)s->K, k = (size_t)s->cls;
 
+	uint32_t base = s->m->tree_root[s->m->ntrees - 1];
+
 	span(gr->nrows, PIECE, piece, &p0, &p1);
 	for (size_t l = 0; l < gr->nnode; l++) {
 		const struct gb_node *nd = &gr->node[l];
 		size_t b = nd->begin > p0 ? nd->begin : p0;
 		size_t e = nd->end < p1 ? nd->end : p1;
-		double v = nd->value;
 
 		if (nd->left >= 0)
 			continue;
 		for (size_t q = b; q < e; q++)
-			s->tr.margin[(size_t)gr->rows[q] * K + k] += v;
+			add_leaf(s, &s->tr, (size_t)gr->rows[q] * K + k,
+			    base + (uint32_t)l);
 	}
 }
 
@@ -556,12 +576,13 @@ update_unsampled_item(void *arg, size_t piece, int tid)
 	struct gbdt *s = arg;
 	const struct gb_grower *gr = &s->gr;
 	size_t i0, i1, K = (size_t)s->K, k = (size_t)s->cls;
+	uint32_t base = s->m->tree_root[s->m->ntrees - 1];
 
 	span(s->tr.d->nrows, PIECE, piece, &i0, &i1);
 	for (size_t i = i0; i < i1; i++)
 		if (!row_kept(s, i))
-			s->tr.margin[i * K + k] +=
-			    gr->node[gb_leaf_binned(gr, i)].value;
+			add_leaf(s, &s->tr, i * K + k,
+			    base + gb_leaf_binned(gr, i));
 }
 
 static void
@@ -599,6 +620,7 @@ append_tree(struct gbdt *s)
 		m->left = xrealloc(m->left, s->anode * sizeof(*m->left));
 		m->default_left = xrealloc(m->default_left,
 		    s->anode * sizeof(*m->default_left));
+		s->fexp = xrealloc(s->fexp, s->anode * sizeof(*s->fexp));
 	}
 	m->tree_root[m->ntrees] = (uint32_t)base;
 	m->tree_group[m->ntrees] = s->cls;
@@ -620,6 +642,7 @@ append_tree(struct gbdt *s)
 			m->left[j] = 0;
 			m->default_left[j] = 0;
 		}
+		s->fexp[j] = exp(-(double)m->split_value[j]);
 	}
 	m->nnodes = need;
 }
@@ -824,6 +847,9 @@ resume(struct gbdt *s, const struct mlp_model *r, int iter,
 	memcpy(m->left, r->left, r->nnodes * sizeof(*m->left));
 	memcpy(m->default_left, r->default_left,
 	    r->nnodes * sizeof(*m->default_left));
+	s->fexp = xmalloc(s->anode * sizeof(*s->fexp));
+	for (size_t j = 0; j < r->nnodes; j++)
+		s->fexp[j] = exp(-(double)r->split_value[j]);
 	m->ntrees = r->ntrees;
 	m->nnodes = r->nnodes;
 	m->best_iteration = r->best_iteration;
@@ -889,6 +915,9 @@ release(struct gbdt *s)
 	gb_pool_free(s->pool);
 	free(s->gh);
 	free(s->gmax_p);
+	free(s->fexp);
+	free(s->tr.em);
+	free(s->va.em);
 	free(s->fmask);
 	free(s->tr.margin);
 	if (s->tr.pred != s->tr.margin)
@@ -926,6 +955,13 @@ set_alloc(struct gbdt *s, struct set *st, const struct mlp_train_data *d)
 		st->margin[i] = s->m->base_margin[i % (size_t)s->K];
 	st->pred = s->obj == MLP_OBJ_SQUARED ? st->margin :
 	    xmalloc((n ? n : 1) * sizeof(double));
+	if (s->obj == MLP_OBJ_LOGISTIC) {
+		double e = exp(-s->m->base_margin[0]);
+
+		st->em = xmalloc((n ? n : 1) * sizeof(double));
+		for (size_t i = 0; i < n; i++)
+			st->em[i] = e;
+	}
 }
 
 static int
