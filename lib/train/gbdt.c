@@ -105,6 +105,7 @@ struct gbdt {
 	struct mlp_model *m;
 	size_t anode, atree;
 	double *fexp;		/* anode: exp(-value) of the model's leaves */
+	uint32_t *leaf_of;	/* nrows: the leaf of each row in the last tree */
 
 	enum mlp_metric metric[MAX_METRICS];
 	size_t nmetric;
@@ -545,16 +546,15 @@ transpose_item(void *arg, size_t piece, int tid)
 }
 
 /* Adds the tree just grown to the training margins of class s->cls: the
- * rows it was grown on by their leaf's range of gr->rows (pieces of it),
- * the others by walking it. */
+ * leaf of each row it was grown on is noted from the leaves' ranges of
+ * gr->rows (pieces of it), the others' found by walking the tree; then
+ * margins are updated in row order, which streams through memory. */
 static void
-update_item(void *arg, size_t piece, int tid)
+leaf_of_item(void *arg, size_t piece, int tid)
 {
 	struct gbdt *s = arg;
 	const struct gb_grower *gr = &s->gr;
-	size_t p0, p1, K = (size_t)s->K, k = (size_t)s->cls;
-
-	uint32_t base = s->m->tree_root[s->m->ntrees - 1];
+	size_t p0, p1;
 
 	span(gr->nrows, PIECE, piece, &p0, &p1);
 	for (size_t l = 0; l < gr->nnode; l++) {
@@ -565,13 +565,12 @@ update_item(void *arg, size_t piece, int tid)
 		if (nd->left >= 0)
 			continue;
 		for (size_t q = b; q < e; q++)
-			add_leaf(s, &s->tr, (size_t)gr->rows[q] * K + k,
-			    base + (uint32_t)l);
+			s->leaf_of[gr->rows[q]] = (uint32_t)l;
 	}
 }
 
 static void
-update_unsampled_item(void *arg, size_t piece, int tid)
+update_item(void *arg, size_t piece, int tid)
 {
 	struct gbdt *s = arg;
 	const struct gb_grower *gr = &s->gr;
@@ -579,19 +578,19 @@ update_unsampled_item(void *arg, size_t piece, int tid)
 	uint32_t base = s->m->tree_root[s->m->ntrees - 1];
 
 	span(s->tr.d->nrows, PIECE, piece, &i0, &i1);
-	for (size_t i = i0; i < i1; i++)
-		if (!row_kept(s, i))
-			add_leaf(s, &s->tr, i * K + k,
-			    base + gb_leaf_binned(gr, i));
+	for (size_t i = i0; i < i1; i++) {
+		uint32_t l = row_kept(s, i) ? s->leaf_of[i] :
+		    gb_leaf_binned(gr, i);
+
+		add_leaf(s, &s->tr, i * K + k, base + l);
+	}
 }
 
 static void
 update_margins(struct gbdt *s)
 {
-	gb_pool_each(s->pool, npieces(s->gr.nrows, PIECE), update_item, s);
-	if (s->keep != UINT64_MAX)
-		gb_pool_each(s->pool, npieces(s->tr.d->nrows, PIECE),
-		    update_unsampled_item, s);
+	gb_pool_each(s->pool, npieces(s->gr.nrows, PIECE), leaf_of_item, s);
+	gb_pool_each(s->pool, npieces(s->tr.d->nrows, PIECE), update_item, s);
 }
 
 /* ---- the model ---- */
@@ -916,6 +915,7 @@ release(struct gbdt *s)
 	free(s->gh);
 	free(s->gmax_p);
 	free(s->fexp);
+	free(s->leaf_of);
 	free(s->tr.em);
 	free(s->va.em);
 	free(s->fmask);
@@ -1027,6 +1027,7 @@ gbdt_train(const struct mlp_train_job *job, struct mlp_model **out,
 	s->gh = xmalloc(tr->nrows * sizeof(*s->gh));
 	s->fmask = xmalloc(s->bins.nused ? s->bins.nused : 1);
 	s->gmax_p = xmalloc((npieces(tr->nrows, PIECE) + 1) * sizeof(double));
+	s->leaf_of = xmalloc(tr->nrows * sizeof(*s->leaf_of));
 	s->gr.gh = s->gh;
 	s->gr.fmask = s->fmask;
 
