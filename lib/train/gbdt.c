@@ -286,7 +286,26 @@ enum { S_LL, S_ACC, S_SE, S_AE, NSUM };
 static double
 clip(double p)
 {
+#ifdef __SSE2__
+	/* maxsd/minsd: no branches (p is a probability, not NaN) */
+	return _mm_cvtsd_f64(_mm_min_sd(_mm_max_sd(_mm_set_sd(p),
+	    _mm_set_sd(1e-15)), _mm_set_sd(1 - 1e-15)));
+#else
 	return p < 1e-15 ? 1e-15 : p > 1 - 1e-15 ? 1 - 1e-15 : p;
+#endif
+}
+
+/* c ? a : b without a branch */
+static double
+pick(unsigned c, double a, double b)
+{
+	uint64_t ua, ub, m = -(uint64_t)(c != 0);
+
+	memcpy(&ua, &a, sizeof(ua));
+	memcpy(&ub, &b, sizeof(ub));
+	ua = (ua & m) | (ub & ~m);
+	memcpy(&a, &ua, sizeof(a));
+	return a;
 }
 
 /* Outputs from margins (probabilities for logistic and multi:*, margins
@@ -313,19 +332,26 @@ score_block(const struct gbdt *s, const struct set *st, size_t i0,
 		} \
 	} while (0)
 	if (s->obj == MLP_OBJ_LOGISTIC) {
-		for (size_t i = i0; i < i1; i++) {
-			double p = 1 / (1 + st->em[i]);
-			int pos = y[i] > 0.5f;
+		/* branch-free: labels are unpredictable */
+		const double *em = st->em;
+		double *pred = st->pred;
+		int need_ll = s->need_ll, need_err = s->need_err;
+		size_t correct = 0;
 
-			st->pred[i] = p;
-			if (s->need_ll)
-				LL_TERM(pos ? clip(p) : 1 - clip(p));
-			acc += (p > 0.5) == pos;
-			if (s->need_err) {
+		for (size_t i = i0; i < i1; i++) {
+			double p = 1 / (1 + em[i]);
+			unsigned pos = y[i] > 0.5f;
+
+			pred[i] = p;
+			if (need_ll)
+				LL_TERM(pick(pos, clip(p), 1 - clip(p)));
+			correct += (p > 0.5) == pos;
+			if (need_err) {
 				se += (p - y[i]) * (p - y[i]);
 				ae += fabs(p - y[i]);
 			}
 		}
+		acc = (double)correct;
 	} else if (s->obj == MLP_OBJ_SQUARED) {
 		for (size_t i = i0; i < i1; i++) {
 			double d = st->margin[i] - y[i];
