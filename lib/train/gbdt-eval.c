@@ -148,6 +148,7 @@ auc_task(void *arg, int tid, int T)
 		i0++;
 	while (tid + 1 < T && i1 < j->n && src[i1] >> 31 == src[i1 - 1] >> 31)
 		i1++;
+	gb_pool_barrier(j->pool);	/* before runs are sorted */
 	scan(src, i0, i1 > i0 ? i1 : i0, &j->npos[tid], &j->nneg[tid],
 	    &j->area[tid]);
 }

@@ -25,6 +25,10 @@ struct gb_pool *gb_pool_new(int nthreads);
 int gb_pool_size(const struct gb_pool *p);
 /* Runs fn(arg, tid, nthreads) on every thread and waits for all. */
 void gb_pool_run(struct gb_pool *p, gb_task_fn *fn, void *arg);
+/* Runs fn(arg, i, tid) for every i in [0, n), threads taking the next i
+ * as they finish one (tid: the thread's number); waits for all. */
+typedef void gb_item_fn(void *arg, size_t i, int tid);
+void gb_pool_each(struct gb_pool *p, size_t n, gb_item_fn *fn, void *arg);
 /* Inside a task: waits until every thread of the pool has reached it. */
 void gb_pool_barrier(struct gb_pool *p);
 void gb_pool_free(struct gb_pool *p);
@@ -75,10 +79,26 @@ double gb_auc(struct gb_pool *pool, const float *y, const double *p,
 
 /* ---- trees ---- */
 
-/* A row's gradient and hessian in fixed point. */
-struct gb_gh {
-	int32_t g, h;
-};
+#define GB_QBITS 20
+
+/* A row's gradient g and hessian h (>= 0) in fixed point, packed. */
+static inline uint64_t
+gb_pack(int32_t g, int32_t h)
+{
+	return (uint64_t)(int64_t)g << 32 | (uint32_t)h;
+}
+
+static inline int32_t
+gb_unpack_g(uint64_t v)
+{
+	return (int32_t)(uint32_t)(v >> 32);
+}
+
+static inline uint32_t
+gb_unpack_h(uint64_t v)
+{
+	return (uint32_t)v;
+}
 
 /* Their sums (a histogram slot, a node). */
 struct gb_pair {
@@ -133,7 +153,7 @@ struct gb_grower {
 	struct gb_param p;
 
 	/* inputs of one tree */
-	const struct gb_gh *gh;		/* nrows gradient pairs */
+	const uint64_t *gh;		/* nrows packed gradient pairs */
 	double gunit, hunit;		/* the value of one unit */
 	const uint8_t *fmask;		/* nused: features it may use */
 

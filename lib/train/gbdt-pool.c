@@ -1,6 +1,9 @@
 /* A small persistent thread pool for the gbdt learner: every job runs one
  * function on all threads at once (the caller is thread 0) and returns when
  * all are done, so a training run starts its threads once, not per node.
+ * Most jobs are lists of items that threads take one at a time, so that a
+ * thread the kernel leaves waiting (the cores are shared) holds up one item,
+ * not a fixed share of the work.
  * Jobs follow each other closely (dozens per tree), so a thread spins a
  * little before it sleeps, waiting for the next job or for the others. */
 #include <pthread.h>
@@ -152,6 +155,42 @@ gb_pool_run(struct gb_pool *p, gb_task_fn *fn, void *arg)
 		pthread_cond_wait(&p->done, &p->mu);
 	p->waiting = 0;
 	pthread_mutex_unlock(&p->mu);
+}
+
+struct each {
+	gb_item_fn *fn;
+	void *arg;
+	size_t n;
+	atomic_size_t next;
+};
+
+static void
+each_task(void *arg, int tid, int nthreads)
+{
+	struct each *e = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add_explicit(&e->next, 1,
+	    memory_order_relaxed)) < e->n)
+		e->fn(e->arg, i, tid);
+}
+
+void
+gb_pool_each(struct gb_pool *p, size_t n, gb_item_fn *fn, void *arg)
+{
+	struct each e;
+
+	e.fn = fn;
+	e.arg = arg;
+	e.n = n;
+	atomic_init(&e.next, 0);
+	if (n == 1 || p->n == 1) {
+		for (size_t i = 0; i < n; i++)
+			fn(arg, i, 0);
+		return;
+	}
+	if (n > 0)
+		gb_pool_run(p, each_task, &e);
 }
 
 void

@@ -2,7 +2,9 @@
  * method does: gradient histograms per node (the smaller child built, its
  * sibling derived by subtraction), exact split search over bins with a
  * learned direction for missing values, rows partitioned per node. Work is
- * divided between the pool's threads by rows (large nodes) or by nodes. */
+ * cut into pieces of rows, slots or features that the pool's threads take
+ * as they go; sums are integers, so the result does not depend on who
+ * took what. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,33 +14,33 @@
 
 #include "gbdt-internal.h"
 
-/* Nodes with fewer rows than this are not divided between threads. */
-#define MIN_PIECE 8192
+/* Work is cut into items of at most PIECE rows that threads take as they
+ * go (gb_pool_each). */
+#define PIECE 16384
+#define SLOT_PIECE 4096
 #define MAX_THREADS 256
 
-/* A piece of a node's rows given to one thread. */
+/* A piece of a node's rows: for a histogram (of build bd) or a partition
+ * (of node, nl rows going left). */
 struct item {
 	uint32_t node;
 	uint32_t begin, end;
-	int32_t tid;
-	int32_t piece;		/* 0 .. pieces of the node - 1 */
-	int32_t dest;		/* histogram buffer it fills */
-	uint32_t nl;		/* rows it sent left (partition) */
+	uint32_t bd;
+	uint32_t nl;
 };
 
 /* A node whose histogram is built from its rows: its parent's (when
- * given) becomes its sibling's by subtraction. */
+ * given) becomes its sibling's by subtraction. Thread t sums its items'
+ * rows in buffer buf[bd * T + t] when touched[bd * T + t]. */
 struct build {
 	uint32_t node;
 	int32_t parent, sibling;
-	size_t first, nitem;	/* its items */
 };
 
 /* A split search over features [f0, f1) of a node. */
 struct search {
 	uint32_t node;
 	uint32_t f0, f1;
-	int32_t tid;
 	struct gb_split best;
 };
 
@@ -47,14 +49,18 @@ struct work {
 	size_t nit, ait;
 	struct build *bd;
 	size_t nbd, abd;
+	int32_t *buf;		/* nbd * T buffers for builds */
+	uint8_t *touched;
+	size_t abuf;
 	struct search *se;
 	size_t nse, ase;
-	uint32_t *front, *next, *batch;
-	size_t nfront, afront, nnext, anext, nbatch, abatch;
+	uint32_t *front, *next, *batch, *first;
+	size_t nfront, afront, nnext, anext, nbatch, abatch, afirst;
 	int nthreads;
 	/* per-thread blocks of the histogram kernel */
 	uint8_t *sb[MAX_THREADS];
-	struct gb_pair *sg[MAX_THREADS];
+	uint64_t *sg[MAX_THREADS];
+	uint64_t *acc[MAX_THREADS];
 };
 
 double
@@ -193,6 +199,9 @@ gb_grower_release(struct gb_grower *gr)
 	if (w) {
 		free(w->it);
 		free(w->bd);
+		free(w->buf);
+		free(w->touched);
+		free(w->first);
 		free(w->se);
 		free(w->front);
 		free(w->next);
@@ -200,89 +209,111 @@ gb_grower_release(struct gb_grower *gr)
 		for (int t = 0; t < MAX_THREADS; t++) {
 			free(w->sb[t]);
 			free(w->sg[t]);
+			free(w->acc[t]);
 		}
 		free(w);
 	}
 	memset(gr, 0, sizeof(*gr));
 }
 
-/* ---- planning: pieces of nodes for threads ---- */
+/* ---- planning: pieces of nodes ---- */
 
-/* Appends the items of node (its rows cut into up to nthreads pieces of
- * at least MIN_PIECE rows) with threads assigned: pieces of a cut node go
- * to threads 0, 1, ...; a whole node to the least loaded thread. */
-static size_t
+/* Appends the pieces of node's rows (at most PIECE each, about equal). */
+static void
 plan_node(struct work *w, const struct gb_node *nd, uint32_t node,
-    size_t *load)
+    uint32_t bd)
 {
-	size_t len = nd->end - nd->begin, np = 1, first = w->nit;
-	int T = w->nthreads;
+	size_t len = nd->end - nd->begin, np = (len + PIECE - 1) / PIECE;
 
-	if (T > 1 && len >= 2 * MIN_PIECE)
-		np = len / MIN_PIECE < (size_t)T ? len / MIN_PIECE : (size_t)T;
+	np = np ? np : 1;
 	mlp_grow(&w->it, &w->ait, w->nit + np, sizeof(*w->it));
 	for (size_t q = 0; q < np; q++) {
 		struct item *it = &w->it[w->nit++];
-		int tid = 0;
 
-		if (np > 1) {
-			tid = (int)q;
-		} else {
-			for (int t = 1; t < T; t++)
-				if (load[t] < load[tid])
-					tid = t;
-		}
 		it->node = node;
 		it->begin = nd->begin + (uint32_t)(len * q / np);
 		it->end = nd->begin + (uint32_t)(len * (q + 1) / np);
-		it->tid = tid;
-		it->piece = (int32_t)q;
-		it->dest = -1;
+		it->bd = bd;
 		it->nl = 0;
-		load[tid] += it->end - it->begin;
 	}
-	return first;
 }
 
 /* ---- histograms ---- */
 
-/* Rows per block of the histogram kernel; rows prefetched ahead. */
+/* Rows per block of the histogram kernel; rows prefetched ahead; pieces
+ * with fewer rows than PACK_MIN go straight to 64-bit sums. */
 #define HB 256
-#define PF 24
+#define PF 16
+#define PACK_MIN 1024
+/* Packed sums stay exact while the gradients' absolute values sum below
+ * 2^31 and the hessians below 2^32. */
+#define LIM_G 0x7fffffffULL
+#define LIM_H 0xffffffffULL
+
+static inline void
+add_pair(struct gb_pair *e, uint64_t v)
+{
+#ifdef __SSE2__
+	__m128i x = _mm_set_epi64x((int64_t)gb_unpack_h(v), gb_unpack_g(v));
+
+	_mm_store_si128((__m128i *)e,
+	    _mm_add_epi64(_mm_load_si128((const __m128i *)e), x));
+#else
+	e->g += gb_unpack_g(v);
+	e->h += gb_unpack_h(v);
+#endif
+}
+
+/* Adds packed sums acc[] into hist[] and clears them. */
+static void
+flush(struct gb_pair *hist, uint64_t *acc, size_t ns)
+{
+	for (size_t s = 0; s < ns; s++) {
+		add_pair(&hist[s], acc[s]);
+		acc[s] = 0;
+	}
+}
 
 /* Adds the gradient pairs of rows[0 .. n) to hist. Rows go in blocks:
  * a block's codes and gradients are gathered (unless its rows are
- * consecutive), then each feature's slots take the whole block, so that
- * the feature's slice of the histogram stays in L1. sb and sg have room
- * for a block (sb padded by 32 bytes). */
+ * consecutive), then each feature's slots take the whole block as packed
+ * sums in acc (zero on entry and on return), which go to hist whenever
+ * they could overflow next. sb and sg have room for a block (sb padded by
+ * 32 bytes). */
 static void
-hist_rows(const struct gb_bins *b, const struct gb_gh *gh,
-    const uint32_t *rows, size_t n, struct gb_pair *hist, uint8_t *sb,
-    struct gb_pair *sg)
+hist_rows(const struct gb_bins *b, const uint64_t *gh, const uint32_t *rows,
+    size_t n, struct gb_pair *hist, uint64_t *acc, uint8_t *sb, uint64_t *sg)
 {
-	const size_t nu = b->nused, nc = (nu + 15) / 16;
+	const size_t nu = b->nused, nc = (nu + 15) / 16, ns = b->nslot;
 	const uint8_t *bin = b->bin;
+	const uint32_t *off = b->off;
+	uint64_t sumg = 0, sumh = 0;
 
+	if (n < PACK_MIN) {
+		for (size_t i = 0; i < n; i++) {
+			const uint8_t *c = bin + (size_t)rows[i] * nu;
+			uint64_t v = gh[rows[i]];
+
+			for (size_t u = 0; u < nu; u++)
+				add_pair(&hist[off[u] + c[u]], v);
+		}
+		return;
+	}
 	for (size_t i0 = 0; i0 < n; i0 += HB) {
 		size_t m = n - i0 < HB ? n - i0 : HB;
 		const uint32_t *r = rows + i0;
 		const uint8_t *lb;
-		const struct gb_pair *lg;
+		uint64_t bg = 0, bh = 0;
 
 		if (r[m - 1] - r[0] == m - 1) {
-			const struct gb_gh *g = gh + r[0];
-
 			lb = bin + (size_t)r[0] * nu;
-			for (size_t i = 0; i < m; i++) {
-				sg[i].g = g[i].g;
-				sg[i].h = g[i].h;
-			}
+			memcpy(sg, gh + r[0], m * sizeof(*sg));
 		} else {
 			for (size_t i = 0; i < m; i++) {
 				const uint8_t *src = bin + (size_t)r[i] * nu;
 				uint8_t *dst = sb + i * nu;
 
-				if (i + PF < m) {
+				if (i0 + i + PF < n) {
 					const uint8_t *f = bin +
 					    (size_t)r[i + PF] * nu;
 
@@ -294,126 +325,142 @@ hist_rows(const struct gb_bins *b, const struct gb_gh *gh,
 				 * room past their ends */
 				for (size_t c = 0; c < nc; c++)
 					memcpy(dst + 16 * c, src + 16 * c, 16);
-				sg[i].g = gh[r[i]].g;
-				sg[i].h = gh[r[i]].h;
+				sg[i] = gh[r[i]];
 			}
 			lb = sb;
 		}
-		lg = sg;
+		for (size_t i = 0; i < m; i++) {
+			int32_t g = gb_unpack_g(sg[i]);
+
+			bg += (uint64_t)(g < 0 ? -(int64_t)g : g);
+			bh += gb_unpack_h(sg[i]);
+		}
+		if (sumg + bg > LIM_G || sumh + bh > LIM_H) {
+			flush(hist, acc, ns);
+			sumg = sumh = 0;
+		}
+		sumg += bg;
+		sumh += bh;
 		for (size_t u = 0; u < nu; u++) {
-			struct gb_pair *h = hist + b->off[u];
+			uint64_t *a = acc + off[u];
 			const uint8_t *c = lb + u;
+			size_t i = 0;
 
-			for (size_t i = 0; i < m; i++) {
-#ifdef __SSE2__
-				__m128i *e = (__m128i *)(h + c[i * nu]);
-
-				_mm_store_si128(e, _mm_add_epi64(
-				    _mm_load_si128(e),
-				    _mm_load_si128((const __m128i *)&lg[i])));
-#else
-				struct gb_pair *e = h + c[i * nu];
-
-				e->g += lg[i].g;
-				e->h += lg[i].h;
-#endif
+			for (; i + 4 <= m; i += 4) {
+				a[c[i * nu]] += sg[i];
+				a[c[(i + 1) * nu]] += sg[i + 1];
+				a[c[(i + 2) * nu]] += sg[i + 2];
+				a[c[(i + 3) * nu]] += sg[i + 3];
 			}
+			for (; i < m; i++)
+				a[c[i * nu]] += sg[i];
 		}
 	}
+	flush(hist, acc, ns);
 }
 
-struct build_job {
-	struct gb_grower *gr;
-	struct work *w;
-};
-
 static void
-build_task(void *arg, int tid, int nthreads)
+build_item(void *arg, size_t i, int tid)
 {
-	struct build_job *j = arg;
-	struct gb_grower *gr = j->gr;
-	struct work *w = j->w;
+	struct gb_grower *gr = arg;
+	struct work *w = gr->work;
+	const struct item *it = &w->it[i];
+	size_t k = (size_t)it->bd * (size_t)w->nthreads + (size_t)tid;
 	size_t ns = gr->bins->nslot;
+	struct gb_pair *h = gr->hist[w->buf[k]];
 
-	for (size_t i = 0; i < w->nit; i++) {
-		struct item *it = &w->it[i];
-		struct gb_pair *h = gr->hist[it->dest];
-
-		if (it->tid != tid)
-			continue;
-		if (!w->sb[tid]) {
-			w->sb[tid] = xmalloc(HB * gr->bins->nused + 64);
-			w->sg[tid] = xmalloc(HB * sizeof(*w->sg[tid]));
-		}
+	if (!w->sb[tid]) {
+		w->sb[tid] = xmalloc(HB * gr->bins->nused + 64);
+		w->sg[tid] = xmalloc(HB * sizeof(*w->sg[tid]));
+		w->acc[tid] = xcalloc(ns + 1, sizeof(*w->acc[tid]));
+	}
+	if (!w->touched[k]) {
 		memset(h, 0, ns * sizeof(*h));
-		hist_rows(gr->bins, gr->gh, gr->rows + it->begin,
-		    it->end - it->begin, h, w->sb[tid], w->sg[tid]);
+		w->touched[k] = 1;
 	}
+	hist_rows(gr->bins, gr->gh, gr->rows + it->begin, it->end - it->begin,
+	    h, w->acc[tid], w->sb[tid], w->sg[tid]);
 }
 
-/* Sums the pieces of each built histogram into the first and subtracts
- * it from the parent's, which becomes the sibling's; threads take slices
- * of the slots. */
+/* Slots [SLOT_PIECE * (i % pieces), ...) of build i / pieces: the other
+ * threads' sums go into the node's buffer, which is subtracted from the
+ * parent's. */
 static void
-reduce_task(void *arg, int tid, int nthreads)
+reduce_item(void *arg, size_t i, int tid)
 {
-	struct build_job *j = arg;
-	struct gb_grower *gr = j->gr;
-	struct work *w = j->w;
-	size_t ns = gr->bins->nslot;
-	size_t s0 = ns * (size_t)tid / (size_t)nthreads;
-	size_t s1 = ns * (size_t)(tid + 1) / (size_t)nthreads;
+	struct gb_grower *gr = arg;
+	struct work *w = gr->work;
+	size_t ns = gr->bins->nslot, T = (size_t)w->nthreads;
+	size_t np = (ns + SLOT_PIECE - 1) / SLOT_PIECE;
+	const struct build *bd = &w->bd[i / np];
+	size_t s0 = SLOT_PIECE * (i % np);
+	size_t s1 = s0 + SLOT_PIECE < ns ? s0 + SLOT_PIECE : ns;
+	struct gb_pair *h = gr->hist[gr->node[bd->node].hist];
 
-	for (size_t i = 0; i < w->nbd; i++) {
-		struct build *bd = &w->bd[i];
-		struct gb_pair *h = gr->hist[w->it[bd->first].dest];
+	for (size_t t = 0; t < T; t++) {
+		size_t k = (i / np) * T + t;
+		const struct gb_pair *o = gr->hist[w->buf[k]];
 
-		for (size_t q = 1; q < bd->nitem; q++) {
-			const struct gb_pair *o =
-			    gr->hist[w->it[bd->first + q].dest];
-
-			for (size_t s = s0; s < s1; s++) {
-				h[s].g += o[s].g;
-				h[s].h += o[s].h;
-			}
+		if (!w->touched[k] || o == h)
+			continue;
+		for (size_t s = s0; s < s1; s++) {
+			h[s].g += o[s].g;
+			h[s].h += o[s].h;
 		}
-		if (bd->parent >= 0) {
-			struct gb_pair *ph = gr->hist[gr->node[bd->parent].hist];
+	}
+	if (bd->parent >= 0) {
+		struct gb_pair *ph = gr->hist[gr->node[bd->parent].hist];
 
-			for (size_t s = s0; s < s1; s++) {
-				ph[s].g -= h[s].g;
-				ph[s].h -= h[s].h;
-			}
+		for (size_t s = s0; s < s1; s++) {
+			ph[s].g -= h[s].g;
+			ph[s].h -= h[s].h;
 		}
 	}
 }
 
-/* Builds the histograms of w->bd (planned by the caller without items). */
+/* Builds the histograms of w->bd[0 .. nbd). */
 static void
 run_builds(struct gb_grower *gr, struct work *w)
 {
-	struct build_job j = { gr, w };
-	size_t load[MAX_THREADS] = { 0 };
+	size_t T = (size_t)w->nthreads, nb = w->nbd * T;
+	size_t ns = gr->bins->nslot, np = (ns + SLOT_PIECE - 1) / SLOT_PIECE;
 
+	if (nb > w->abuf) {
+		w->abuf = nb;
+		w->buf = xrealloc(w->buf, nb * sizeof(*w->buf));
+		w->touched = xrealloc(w->touched, nb);
+	}
+	memset(w->touched, 0, nb);
 	w->nit = 0;
 	for (size_t i = 0; i < w->nbd; i++) {
-		struct build *bd = &w->bd[i];
-		struct gb_node *nd = &gr->node[bd->node];
-
-		nd->hist = hist_get(gr);
-		bd->first = plan_node(w, nd, bd->node, load);
-		bd->nitem = w->nit - bd->first;
-		w->it[bd->first].dest = nd->hist;
-		for (size_t q = 1; q < bd->nitem; q++)
-			w->it[bd->first + q].dest = hist_get(gr);
+		plan_node(w, &gr->node[w->bd[i].node], w->bd[i].node,
+		    (uint32_t)i);
+		for (size_t t = 0; t < T; t++)
+			w->buf[i * T + t] = hist_get(gr);
 	}
-	gb_pool_run(gr->pool, build_task, &j);
-	gb_pool_run(gr->pool, reduce_task, &j);
+	gb_pool_each(gr->pool, w->nit, build_item, gr);
+	/* a node's histogram: the first buffer a thread summed into */
+	for (size_t i = 0; i < w->nbd; i++) {
+		struct gb_node *nd = &gr->node[w->bd[i].node];
+
+		nd->hist = -1;
+		for (size_t t = 0; t < T; t++) {
+			if (w->touched[i * T + t] && nd->hist < 0)
+				nd->hist = w->buf[i * T + t];
+		}
+		if (nd->hist < 0) {	/* no rows */
+			nd->hist = w->buf[i * T];
+			memset(gr->hist[nd->hist], 0,
+			    ns * sizeof(struct gb_pair));
+		}
+	}
+	gb_pool_each(gr->pool, w->nbd * np, reduce_item, gr);
 	for (size_t i = 0; i < w->nbd; i++) {
 		struct build *bd = &w->bd[i];
 
-		for (size_t q = 1; q < bd->nitem; q++)
-			hist_put(gr, w->it[bd->first + q].dest);
+		for (size_t t = 0; t < T; t++)
+			if (w->buf[i * T + t] != gr->node[bd->node].hist)
+				hist_put(gr, w->buf[i * T + t]);
 		if (bd->parent >= 0) {
 			gr->node[bd->sibling].hist = gr->node[bd->parent].hist;
 			gr->node[bd->parent].hist = -1;
@@ -424,51 +471,43 @@ run_builds(struct gb_grower *gr, struct work *w)
 /* ---- split search ---- */
 
 static void
-search_task(void *arg, int tid, int nthreads)
+search_item(void *arg, size_t i, int tid)
 {
-	struct build_job *j = arg;
-	struct gb_grower *gr = j->gr;
-	struct work *w = j->w;
+	struct gb_grower *gr = arg;
+	struct work *w = gr->work;
+	struct search *s = &w->se[i];
+	const struct gb_node *nd = &gr->node[s->node];
 
-	for (size_t i = 0; i < w->nse; i++) {
-		struct search *s = &w->se[i];
-		const struct gb_node *nd = &gr->node[s->node];
-
-		if (s->tid != tid)
-			continue;
-		gb_find_split(gr->bins, gr->hist[nd->hist], nd->g, nd->h,
-		    gr->gunit, gr->hunit, &gr->p, gr->fmask, s->f0, s->f1,
-		    &s->best);
-	}
+	gb_find_split(gr->bins, gr->hist[nd->hist], nd->g, nd->h, gr->gunit,
+	    gr->hunit, &gr->p, gr->fmask, s->f0, s->f1, &s->best);
 }
 
 /* Finds the best splits of nodes[0 .. n): with few nodes each node's
- * features are divided between threads. Merging in feature order makes
- * the result the same for any number of threads. */
+ * features are divided between items. Merging in feature order makes
+ * the result the same however the features were divided. */
 static void
 run_searches(struct gb_grower *gr, struct work *w, const uint32_t *nodes,
     size_t n)
 {
-	struct build_job j = { gr, w };
 	size_t nu = gr->bins->nused, T = (size_t)w->nthreads;
-	size_t chunks = n >= 2 * T ? 1 : (2 * T + n - 1) / n;
+	size_t chunks = n >= 4 * T ? 1 : (4 * T + n - 1) / n;
 
 	if (chunks > nu)
 		chunks = nu ? nu : 1;
+	if (T == 1)
+		chunks = 1;
 	w->nse = 0;
 	mlp_grow(&w->se, &w->ase, n * chunks, sizeof(*w->se));
 	for (size_t i = 0; i < n; i++) {
 		for (size_t c = 0; c < chunks; c++) {
-			struct search *s = &w->se[w->nse];
+			struct search *s = &w->se[w->nse++];
 
 			s->node = nodes[i];
 			s->f0 = (uint32_t)(nu * c / chunks);
 			s->f1 = (uint32_t)(nu * (c + 1) / chunks);
-			s->tid = (int32_t)(w->nse % T);
-			w->nse++;
 		}
 	}
-	gb_pool_run(gr->pool, search_task, &j);
+	gb_pool_each(gr->pool, w->nse, search_item, gr);
 	for (size_t i = 0; i < n; i++) {
 		struct gb_node *nd = &gr->node[nodes[i]];
 
@@ -485,65 +524,52 @@ run_searches(struct gb_grower *gr, struct work *w, const uint32_t *nodes,
 /* ---- partition ---- */
 
 static void
-part_task(void *arg, int tid, int nthreads)
+part_item(void *arg, size_t i, int tid)
 {
-	struct build_job *j = arg;
-	struct gb_grower *gr = j->gr;
-	struct work *w = j->w;
-	const size_t n = gr->bins->nrows;
+	struct gb_grower *gr = arg;
+	struct work *w = gr->work;
+	struct item *it = &w->it[i];
+	const struct gb_node *nd = &gr->node[it->node];
+	const uint8_t *bin = gr->bins->col +
+	    (size_t)nd->split.feat * gr->bins->nrows;
+	unsigned k = (unsigned)nd->split.k;
+	unsigned miss = gr->bins->nbin[nd->split.feat];
+	unsigned dl = (unsigned)nd->split.dl;
+	uint32_t *l = gr->tmpl + it->begin, *r = gr->tmpr + it->begin;
+	size_t nl = 0, nr = 0;
 
-	for (size_t i = 0; i < w->nit; i++) {
-		struct item *it = &w->it[i];
-		const struct gb_node *nd = &gr->node[it->node];
-		const uint8_t *bin = gr->bins->col + (size_t)nd->split.feat * n;
-		unsigned k = (unsigned)nd->split.k;
-		unsigned miss = gr->bins->nbin[nd->split.feat];
-		unsigned dl = (unsigned)nd->split.dl;
-		uint32_t *l = gr->tmpl + it->begin, *r = gr->tmpr + it->begin;
-		size_t nl = 0, nr = 0;
+	for (uint32_t p = it->begin; p < it->end; p++) {
+		uint32_t row = gr->rows[p];
+		unsigned c = bin[row];
+		unsigned left = (c < k) | ((c == miss) & dl);
 
-		if (it->tid != tid)
-			continue;
-		for (uint32_t p = it->begin; p < it->end; p++) {
-			uint32_t row = gr->rows[p];
-			unsigned c = bin[row];
-			unsigned left = (c < k) | ((c == miss) & dl);
-
-			l[nl] = row;
-			r[nr] = row;
-			nl += left;
-			nr += !left;
-		}
-		it->nl = (uint32_t)nl;
+		l[nl] = row;
+		r[nr] = row;
+		nl += left;
+		nr += !left;
 	}
+	it->nl = (uint32_t)nl;
 }
 
 static void
-place_task(void *arg, int tid, int nthreads)
+place_item(void *arg, size_t i, int tid)
 {
-	struct build_job *j = arg;
-	struct gb_grower *gr = j->gr;
-	struct work *w = j->w;
+	struct gb_grower *gr = arg;
+	struct work *w = gr->work;
+	const struct item *it = &w->it[i];
+	const struct gb_node *nd = &gr->node[it->node];
+	const struct gb_node *lc = &gr->node[nd->left];
+	size_t lpos = lc->begin, rpos = lc->end;
+	size_t nr = it->end - it->begin - it->nl;
 
-	for (size_t i = 0; i < w->nit; i++) {
-		struct item *it = &w->it[i];
-		const struct gb_node *nd = &gr->node[it->node];
-		const struct gb_node *lc = &gr->node[nd->left];
-		size_t lpos = lc->begin, rpos = lc->end;
-		size_t nr = it->end - it->begin - it->nl;
-
-		if (it->tid != tid)
-			continue;
-		/* earlier pieces of the node come first on each side */
-		for (size_t q = i - (size_t)it->piece; q < i; q++) {
-			lpos += w->it[q].nl;
-			rpos += w->it[q].end - w->it[q].begin - w->it[q].nl;
-		}
-		memcpy(gr->rows + lpos, gr->tmpl + it->begin,
-		    it->nl * sizeof(*gr->rows));
-		memcpy(gr->rows + rpos, gr->tmpr + it->begin,
-		    nr * sizeof(*gr->rows));
+	/* earlier pieces of the node come first on each side */
+	for (size_t q = w->first[it->bd]; q < i; q++) {
+		lpos += w->it[q].nl;
+		rpos += w->it[q].end - w->it[q].begin - w->it[q].nl;
 	}
+	memcpy(gr->rows + lpos, gr->tmpl + it->begin,
+	    it->nl * sizeof(*gr->rows));
+	memcpy(gr->rows + rpos, gr->tmpr + it->begin, nr * sizeof(*gr->rows));
 }
 
 /* Splits the rows of the nodes in w->batch between their children (whose
@@ -551,25 +577,26 @@ place_task(void *arg, int tid, int nthreads)
 static void
 run_partition(struct gb_grower *gr, struct work *w)
 {
-	struct build_job j = { gr, w };
-	size_t load[MAX_THREADS] = { 0 };
-
 	w->nit = 0;
-	for (size_t i = 0; i < w->nbatch; i++)
-		plan_node(w, &gr->node[w->batch[i]], w->batch[i], load);
-	gb_pool_run(gr->pool, part_task, &j);
-	for (size_t i = 0, q = 0; i < w->nbatch; i++) {
+	mlp_grow(&w->first, &w->afirst, w->nbatch + 1, sizeof(*w->first));
+	for (size_t i = 0; i < w->nbatch; i++) {
+		w->first[i] = (uint32_t)w->nit;
+		plan_node(w, &gr->node[w->batch[i]], w->batch[i], (uint32_t)i);
+	}
+	w->first[w->nbatch] = (uint32_t)w->nit;
+	gb_pool_each(gr->pool, w->nit, part_item, gr);
+	for (size_t i = 0; i < w->nbatch; i++) {
 		struct gb_node *nd = &gr->node[w->batch[i]];
 		uint32_t nl = 0;
 
-		for (; q < w->nit && w->it[q].node == w->batch[i]; q++)
+		for (size_t q = w->first[i]; q < w->first[i + 1]; q++)
 			nl += w->it[q].nl;
 		gr->node[nd->left].begin = nd->begin;
 		gr->node[nd->left].end = nd->begin + nl;
 		gr->node[nd->left + 1].begin = nd->begin + nl;
 		gr->node[nd->left + 1].end = nd->end;
 	}
-	gb_pool_run(gr->pool, place_task, &j);
+	gb_pool_each(gr->pool, w->nit, place_item, gr);
 }
 
 /* ---- growth ---- */
@@ -649,8 +676,8 @@ gb_grow(struct gb_grower *gr, size_t n)
 		}
 	} else {
 		for (size_t i = 0; i < n; i++) {
-			gr->node[0].g += gr->gh[gr->rows[i]].g;
-			gr->node[0].h += gr->gh[gr->rows[i]].h;
+			gr->node[0].g += gb_unpack_g(gr->gh[gr->rows[i]]);
+			gr->node[0].h += gb_unpack_h(gr->gh[gr->rows[i]]);
 		}
 	}
 

@@ -79,9 +79,12 @@ static const char *const obj_names[] = {
 struct set {
 	const struct mlp_train_data *d;
 	double *margin;		/* nrows * K */
+	double *em;		/* binary:logistic: exp(-margin), kept up to date
+				 * by products (no exp per row and iteration) */
 	double *pred;		/* nrows * K outputs for metrics (or margin) */
 	double *blk;		/* sums per block of rows */
 	double sstot;		/* sum of squares about the mean label */
+	float *xr;		/* the rows row-major (validation), or NULL */
 	uint64_t *aucbuf;	/* 2 * nrows, when AUC is wanted */
 };
 
@@ -96,15 +99,17 @@ struct gbdt {
 	struct gb_param p;
 	struct gb_bins bins;
 	struct gb_grower gr;
-	struct gb_gh *gh;
+	uint64_t *gh;
 	uint8_t *fmask;
 	struct set tr, va;
 	struct mlp_model *m;
 	size_t anode, atree;
+	double *fexp;		/* anode: exp(-value) of the model's leaves */
+	uint32_t *leaf_of;	/* nrows: the leaf of each row in the last tree */
 
 	enum mlp_metric_id metric[MAX_METRICS];
 	size_t nmetric;
-	int need_ll, need_auc;
+	int need_ll, need_auc, need_err;
 	char *mname[2 * MAX_METRICS];
 	struct mlp_metric_val mval[2 * MAX_METRICS];
 
@@ -114,7 +119,8 @@ struct gbdt {
 	uint64_t keep;		/* rows with hash < keep are sampled */
 	double gscale, hscale, gmax;
 	size_t first_tree;	/* of the model's trees to walk */
-	double gmax_t[256];
+	int walk_train;		/* walk the training rows too */
+	double *gmax_p;		/* per piece */
 };
 
 /* ---- random numbers: stateless, from (seed, iteration, class) ---- */
@@ -141,20 +147,28 @@ row_kept(const struct gbdt *s, size_t i)
 	    mix64(s->tree_seed ^ mix64((uint64_t)i)) < s->keep;
 }
 
-/* ---- chunks of rows for threads ---- */
+/* ---- pieces of rows for threads (gb_pool_each) ---- */
 
-static void
-chunk(size_t n, int tid, int T, size_t *i0, size_t *i1)
+#define PIECE 16384
+
+static size_t
+npieces(size_t n, size_t piece)
 {
-	*i0 = n * (size_t)tid / (size_t)T;
-	*i1 = n * (size_t)(tid + 1) / (size_t)T;
+	return (n + piece - 1) / piece;
+}
+
+/* Rows [i0, i1) of piece i. */
+static void
+span(size_t n, size_t piece, size_t i, size_t *i0, size_t *i1)
+{
+	*i0 = i * piece;
+	*i1 = *i0 + piece < n ? *i0 + piece : n;
 }
 
 /* ---- gradients ---- */
 
 /* 2^s with s chosen so that values of magnitude up to bound are at most
- * 2^30 in fixed point (their sums over fewer than 2^32 rows fit in 63
- * bits). */
+ * 2^GB_QBITS in fixed point. */
 static double
 fixed_scale(double bound)
 {
@@ -163,7 +177,7 @@ fixed_scale(double bound)
 	if (!(bound > 0) || !isfinite(bound))
 		bound = 1;
 	frexp(bound, &e);		/* bound < 2^e */
-	return ldexp(1, 30 - e);
+	return ldexp(1, GB_QBITS - e);
 }
 
 /* x in fixed point, rounded to nearest */
@@ -178,24 +192,24 @@ fixed(double x, double scale)
 }
 
 static void
-gmax_task(void *arg, int tid, int T)
+gmax_item(void *arg, size_t piece, int tid)
 {
 	struct gbdt *s = arg;
 	const float *y = s->tr.d->y;
 	size_t i0, i1;
 	double mx = 0;
 
-	chunk(s->tr.d->nrows, tid, T, &i0, &i1);
+	span(s->tr.d->nrows, PIECE, piece, &i0, &i1);
 	for (size_t i = i0; i < i1; i++) {
 		double g = fabs(s->tr.margin[i] - y[i]);
 
 		mx = g > mx ? g : mx;
 	}
-	s->gmax_t[tid] = mx;
+	s->gmax_p[piece] = mx;
 }
 
 static void
-grad_task(void *arg, int tid, int T)
+grad_item(void *arg, size_t piece, int tid)
 {
 	struct gbdt *s = arg;
 	const float *y = s->tr.d->y;
@@ -204,20 +218,20 @@ grad_task(void *arg, int tid, int T)
 	int K = s->K, k = s->cls;
 	size_t i0, i1;
 
-	chunk(s->tr.d->nrows, tid, T, &i0, &i1);
+	span(s->tr.d->nrows, PIECE, piece, &i0, &i1);
 	switch (s->obj) {
 	case MLP_OBJ_LOGISTIC:
 		for (size_t i = i0; i < i1; i++) {
 			double p = pr[i], h = p * (1 - p);
 
-			s->gh[i].g = fixed(p - y[i], gs);
-			s->gh[i].h = fixed(h > 1e-16 ? h : 1e-16, hs);
+			s->gh[i] = gb_pack(fixed(p - y[i], gs),
+			    fixed(h > 1e-16 ? h : 1e-16, hs));
 		}
 		break;
 	case MLP_OBJ_SQUARED:
 		for (size_t i = i0; i < i1; i++) {
-			s->gh[i].g = fixed(s->tr.margin[i] - y[i], gs);
-			s->gh[i].h = (int32_t)hs;
+			s->gh[i] = gb_pack(fixed(s->tr.margin[i] - y[i], gs),
+			    (int32_t)hs);
 		}
 		break;
 	default:
@@ -225,8 +239,8 @@ grad_task(void *arg, int tid, int T)
 			double p = pr[i * (size_t)K + (size_t)k];
 			double h = 2 * p * (1 - p);
 
-			s->gh[i].g = fixed(p - (y[i] == (float)k), gs);
-			s->gh[i].h = fixed(h > 1e-16 ? h : 1e-16, hs);
+			s->gh[i] = gb_pack(fixed(p - (y[i] == (float)k), gs),
+			    fixed(h > 1e-16 ? h : 1e-16, hs));
 		}
 		break;
 	}
@@ -235,6 +249,7 @@ grad_task(void *arg, int tid, int T)
 static void
 gradients(struct gbdt *s)
 {
+	size_t np = npieces(s->tr.d->nrows, PIECE);
 
 	switch (s->obj) {
 	case MLP_OBJ_LOGISTIC:
@@ -242,10 +257,10 @@ gradients(struct gbdt *s)
 		s->hscale = fixed_scale(0.25);
 		break;
 	case MLP_OBJ_SQUARED:
-		gb_pool_run(s->pool, gmax_task, s);
+		gb_pool_each(s->pool, np, gmax_item, s);
 		s->gmax = 0;
-		for (int t = 0; t < s->T; t++)
-			s->gmax = s->gmax_t[t] > s->gmax ? s->gmax_t[t] : s->gmax;
+		for (size_t i = 0; i < np; i++)
+			s->gmax = s->gmax_p[i] > s->gmax ? s->gmax_p[i] : s->gmax;
 		s->gscale = fixed_scale(s->gmax);
 		s->hscale = fixed_scale(1);
 		break;
@@ -254,7 +269,7 @@ gradients(struct gbdt *s)
 		s->hscale = fixed_scale(0.5);
 		break;
 	}
-	gb_pool_run(s->pool, grad_task, s);
+	gb_pool_each(s->pool, np, grad_item, s);
 	s->gr.gunit = 1 / s->gscale;
 	s->gr.hunit = 1 / s->hscale;
 }
@@ -271,7 +286,26 @@ enum { S_LL, S_ACC, S_SE, S_AE, NSUM };
 static double
 clip(double p)
 {
+#ifdef __SSE2__
+	/* maxsd/minsd: no branches (p is a probability, not NaN) */
+	return _mm_cvtsd_f64(_mm_min_sd(_mm_max_sd(_mm_set_sd(p),
+	    _mm_set_sd(1e-15)), _mm_set_sd(1 - 1e-15)));
+#else
 	return p < 1e-15 ? 1e-15 : p > 1 - 1e-15 ? 1 - 1e-15 : p;
+#endif
+}
+
+/* c ? a : b without a branch */
+static double
+pick(unsigned c, double a, double b)
+{
+	uint64_t ua, ub, m = -(uint64_t)(c != 0);
+
+	memcpy(&ua, &a, sizeof(ua));
+	memcpy(&ub, &b, sizeof(ub));
+	ua = (ua & m) | (ub & ~m);
+	memcpy(&a, &ua, sizeof(a));
+	return a;
 }
 
 /* Outputs from margins (probabilities for logistic and multi:*, margins
@@ -298,17 +332,26 @@ score_block(const struct gbdt *s, const struct set *st, size_t i0,
 		} \
 	} while (0)
 	if (s->obj == MLP_OBJ_LOGISTIC) {
-		for (size_t i = i0; i < i1; i++) {
-			double p = 1 / (1 + exp(-st->margin[i]));
-			int pos = y[i] > 0.5f;
+		/* branch-free: labels are unpredictable */
+		const double *em = st->em;
+		double *pred = st->pred;
+		int need_ll = s->need_ll, need_err = s->need_err;
+		size_t correct = 0;
 
-			st->pred[i] = p;
-			if (s->need_ll)
-				LL_TERM(pos ? clip(p) : 1 - clip(p));
-			acc += (p > 0.5) == pos;
-			se += (p - y[i]) * (p - y[i]);
-			ae += fabs(p - y[i]);
+		for (size_t i = i0; i < i1; i++) {
+			double p = 1 / (1 + em[i]);
+			unsigned pos = y[i] > 0.5f;
+
+			pred[i] = p;
+			if (need_ll)
+				LL_TERM(pick(pos, clip(p), 1 - clip(p)));
+			correct += (p > 0.5) == pos;
+			if (need_err) {
+				se += (p - y[i]) * (p - y[i]);
+				ae += fabs(p - y[i]);
+			}
 		}
+		acc = (double)correct;
 	} else if (s->obj == MLP_OBJ_SQUARED) {
 		for (size_t i = i0; i < i1; i++) {
 			double d = st->margin[i] - y[i];
@@ -344,28 +387,24 @@ score_block(const struct gbdt *s, const struct set *st, size_t i0,
 	sum[S_AE] = ae;
 }
 
+/* Block i of the training rows, then of the validation rows. */
 static void
-score_set(const struct gbdt *s, const struct set *st, int tid, int T)
+score_item(void *arg, size_t i, int tid)
 {
-	size_t n, nb, b0, b1;
+	struct gbdt *s = arg;
+	size_t nt = npieces(s->tr.d->nrows, BLK), i0, i1;
+	const struct set *st = i < nt ? &s->tr : &s->va;
 
-	if (!st->d)
-		return;
-	n = st->d->nrows;
-	nb = (n + BLK - 1) / BLK;
-	chunk(nb, tid, T, &b0, &b1);
-	for (size_t b = b0; b < b1; b++)
-		score_block(s, st, b * BLK, (b + 1) * BLK < n ? (b + 1) * BLK :
-		    n, st->blk + b * NSUM);
+	i = i < nt ? i : i - nt;
+	span(st->d->nrows, BLK, i, &i0, &i1);
+	score_block(s, st, i0, i1, st->blk + i * NSUM);
 }
 
 static void
-score_task(void *arg, int tid, int T)
+score(struct gbdt *s)
 {
-	struct gbdt *s = arg;
-
-	score_set(s, &s->tr, tid, T);
-	score_set(s, &s->va, tid, T);
+	gb_pool_each(s->pool, npieces(s->tr.d->nrows, BLK) +
+	    (s->va.d ? npieces(s->va.d->nrows, BLK) : 0), score_item, s);
 }
 
 /* The metrics of a set from its block sums into out[0 .. nmetric). */
@@ -413,12 +452,27 @@ metrics_of(struct gbdt *s, const struct set *st, struct mlp_metric_val *out)
 static size_t
 evaluate(struct gbdt *s)
 {
-	gb_pool_run(s->pool, score_task, s);
+	score(s);
 	metrics_of(s, &s->tr, s->mval);
 	if (!s->va.d)
 		return s->nmetric;
 	metrics_of(s, &s->va, s->mval + s->nmetric);
 	return 2 * s->nmetric;
+}
+
+/* Adds leaf n's value to margin idx of a set (and to em, multiplying by
+ * exp(-value); an em that drifts out of range is computed afresh). */
+static inline void
+add_leaf(const struct gbdt *s, const struct set *st, size_t idx, uint32_t n)
+{
+	st->margin[idx] += s->m->split_value[n];
+	if (st->em) {
+		double e = st->em[idx] * s->fexp[n];
+
+		if (!(e >= 1e-300 && e <= 1e300))
+			e = exp(-st->margin[idx]);
+		st->em[idx] = e;
+	}
 }
 
 /* The leaf of tree node n that row i of cols falls in, as the model
@@ -437,71 +491,132 @@ walk(const struct mlp_model *m, uint32_t n, const float *const *x, size_t i)
 	return n;
 }
 
-/* Adds trees first_tree .. ntrees-1 of the model to the margins of a set,
- * in model order (the order and precision training adds them in). */
+/* walk() on a row-major row */
+static uint32_t
+walk_row(const struct mlp_model *m, uint32_t n, const float *x)
+{
+	while (m->split_feat[n] >= 0) {
+		float v = x[m->split_feat[n]];
+
+		if (isnan(v))
+			n = m->left[n] + (m->default_left[n] ? 0 : 1);
+		else
+			n = m->left[n] + (v < m->split_value[n] ? 0 : 1);
+	}
+	return n;
+}
+
+/* Adds trees first_tree .. ntrees-1 of the model to the margins of rows
+ * [i0, i1) of a set, in model order (the order and precision training
+ * adds them in). */
 static void
-walk_set(const struct gbdt *s, const struct set *st, int tid, int T)
+walk_rows(const struct gbdt *s, const struct set *st, size_t i0, size_t i1)
 {
 	const struct mlp_model *m = s->m;
-	size_t i0, i1, K = (size_t)s->K;
+	size_t K = (size_t)s->K, F = st->d->nfeat;
 
-	if (!st->d)
-		return;
-	chunk(st->d->nrows, tid, T, &i0, &i1);
-	for (size_t t = s->first_tree; t < m->ntrees; t++) {
+	for (size_t t = s->first_tree; st->xr && t < m->ntrees; t++) {
 		size_t g = (size_t)m->tree_group[t];
 
 		for (size_t i = i0; i < i1; i++)
-			st->margin[i * K + g] += m->split_value[walk(m,
-			    m->tree_root[t], st->d->x, i)];
+			add_leaf(s, st, i * K + g, walk_row(m, m->tree_root[t],
+			    st->xr + i * F));
+	}
+	for (size_t t = s->first_tree; !st->xr && t < m->ntrees; t++) {
+		size_t g = (size_t)m->tree_group[t];
+
+		for (size_t i = i0; i < i1; i++)
+			add_leaf(s, st, i * K + g, walk(m, m->tree_root[t],
+			    st->d->x, i));
 	}
 }
 
+#define WALK_PIECE 4096
+
+/* Piece i of the training rows, then of the validation rows (with
+ * s->walk_train), else of the validation rows. */
 static void
-walk_valid_task(void *arg, int tid, int T)
+walk_item(void *arg, size_t i, int tid)
 {
 	struct gbdt *s = arg;
+	size_t nt = s->walk_train ? npieces(s->tr.d->nrows, WALK_PIECE) : 0;
+	const struct set *st = i < nt ? &s->tr : &s->va;
+	size_t i0, i1;
 
-	walk_set(s, &s->va, tid, T);
+	span(st->d->nrows, WALK_PIECE, i < nt ? i : i - nt, &i0, &i1);
+	walk_rows(s, st, i0, i1);
 }
 
 static void
-walk_all_task(void *arg, int tid, int T)
+walk_sets(struct gbdt *s, int train)
 {
-	struct gbdt *s = arg;
+	size_t n = s->va.d ? npieces(s->va.d->nrows, WALK_PIECE) : 0;
 
-	walk_set(s, &s->tr, tid, T);
-	walk_set(s, &s->va, tid, T);
+	s->walk_train = train;
+	if (train)
+		n += npieces(s->tr.d->nrows, WALK_PIECE);
+	gb_pool_each(s->pool, n, walk_item, s);
 }
 
-/* Adds the tree just grown to the training margins of class s->cls: rows
- * it was grown on by their leaf's range, the others by walking it. */
 static void
-update_task(void *arg, int tid, int T)
+transpose_item(void *arg, size_t piece, int tid)
+{
+	struct gbdt *s = arg;
+	const struct mlp_train_data *d = s->va.d;
+	size_t i0, i1, F = d->nfeat;
+
+	span(d->nrows, 256, piece, &i0, &i1);
+	for (size_t j = 0; j < F; j++)
+		for (size_t i = i0; i < i1; i++)
+			s->va.xr[i * F + j] = d->x[j][i];
+}
+
+/* Adds the tree just grown to the training margins of class s->cls: the
+ * leaf of each row it was grown on is noted from the leaves' ranges of
+ * gr->rows (pieces of it), the others' found by walking the tree; then
+ * margins are updated in row order, which streams through memory. */
+static void
+leaf_of_item(void *arg, size_t piece, int tid)
 {
 	struct gbdt *s = arg;
 	const struct gb_grower *gr = &s->gr;
-	size_t p0, p1, i0, i1, K = (size_t)s->K, k = (size_t)s->cls;
+	size_t p0, p1;
 
-	chunk(gr->nrows, tid, T, &p0, &p1);
+	span(gr->nrows, PIECE, piece, &p0, &p1);
 	for (size_t l = 0; l < gr->nnode; l++) {
 		const struct gb_node *nd = &gr->node[l];
 		size_t b = nd->begin > p0 ? nd->begin : p0;
 		size_t e = nd->end < p1 ? nd->end : p1;
-		double v = nd->value;
 
 		if (nd->left >= 0)
 			continue;
 		for (size_t q = b; q < e; q++)
-			s->tr.margin[(size_t)gr->rows[q] * K + k] += v;
+			s->leaf_of[gr->rows[q]] = (uint32_t)l;
 	}
-	if (s->keep == UINT64_MAX)
-		return;
-	chunk(s->tr.d->nrows, tid, T, &i0, &i1);
-	for (size_t i = i0; i < i1; i++)
-		if (!row_kept(s, i))
-			s->tr.margin[i * K + k] +=
-			    gr->node[gb_leaf_binned(gr, i)].value;
+}
+
+static void
+update_item(void *arg, size_t piece, int tid)
+{
+	struct gbdt *s = arg;
+	const struct gb_grower *gr = &s->gr;
+	size_t i0, i1, K = (size_t)s->K, k = (size_t)s->cls;
+	uint32_t base = s->m->tree_root[s->m->ntrees - 1];
+
+	span(s->tr.d->nrows, PIECE, piece, &i0, &i1);
+	for (size_t i = i0; i < i1; i++) {
+		uint32_t l = row_kept(s, i) ? s->leaf_of[i] :
+		    gb_leaf_binned(gr, i);
+
+		add_leaf(s, &s->tr, i * K + k, base + l);
+	}
+}
+
+static void
+update_margins(struct gbdt *s)
+{
+	gb_pool_each(s->pool, npieces(s->gr.nrows, PIECE), leaf_of_item, s);
+	gb_pool_each(s->pool, npieces(s->tr.d->nrows, PIECE), update_item, s);
 }
 
 /* ---- the model ---- */
@@ -530,6 +645,7 @@ append_tree(struct gbdt *s)
 		m->left = xrealloc(m->left, s->anode * sizeof(*m->left));
 		m->default_left = xrealloc(m->default_left,
 		    s->anode * sizeof(*m->default_left));
+		s->fexp = xrealloc(s->fexp, s->anode * sizeof(*s->fexp));
 	}
 	m->tree_root[m->ntrees] = (uint32_t)base;
 	m->tree_group[m->ntrees] = s->cls;
@@ -551,6 +667,7 @@ append_tree(struct gbdt *s)
 			m->left[j] = 0;
 			m->default_left[j] = 0;
 		}
+		s->fexp[j] = exp(-(double)m->split_value[j]);
 	}
 	m->nnodes = need;
 }
@@ -613,6 +730,8 @@ metric_needs(struct gbdt *s)
 		s->need_ll |= s->metric[i] == MLP_METRIC_LOGLOSS ||
 		    s->metric[i] == MLP_METRIC_MLOGLOSS;
 		s->need_auc |= s->metric[i] == MLP_METRIC_AUC;
+		s->need_err |= s->metric[i] == MLP_METRIC_RMSE ||
+		    s->metric[i] == MLP_METRIC_MAE || s->metric[i] == MLP_METRIC_R2;
 	}
 }
 
@@ -753,6 +872,9 @@ resume(struct gbdt *s, const struct mlp_model *r, int iter,
 	memcpy(m->left, r->left, r->nnodes * sizeof(*m->left));
 	memcpy(m->default_left, r->default_left,
 	    r->nnodes * sizeof(*m->default_left));
+	s->fexp = xmalloc(s->anode * sizeof(*s->fexp));
+	for (size_t j = 0; j < r->nnodes; j++)
+		s->fexp[j] = exp(-(double)r->split_value[j]);
 	m->ntrees = r->ntrees;
 	m->nnodes = r->nnodes;
 	m->best_iteration = r->best_iteration;
@@ -817,6 +939,11 @@ release(struct gbdt *s)
 	gb_bins_release(&s->bins);
 	gb_pool_free(s->pool);
 	free(s->gh);
+	free(s->gmax_p);
+	free(s->fexp);
+	free(s->leaf_of);
+	free(s->tr.em);
+	free(s->va.em);
 	free(s->fmask);
 	free(s->tr.margin);
 	if (s->tr.pred != s->tr.margin)
@@ -828,6 +955,7 @@ release(struct gbdt *s)
 	free(s->va.blk);
 	free(s->tr.aucbuf);
 	free(s->va.aucbuf);
+	free(s->va.xr);
 	for (size_t i = 0; i < 2 * MAX_METRICS; i++)
 		free(s->mname[i]);
 	mlp_model_free(s->m);
@@ -853,6 +981,13 @@ set_alloc(struct gbdt *s, struct set *st, const struct mlp_train_data *d)
 		st->margin[i] = s->m->base_margin[i % (size_t)s->K];
 	st->pred = s->obj == MLP_OBJ_SQUARED ? st->margin :
 	    xmalloc((n ? n : 1) * sizeof(double));
+	if (s->obj == MLP_OBJ_LOGISTIC) {
+		double e = exp(-s->m->base_margin[0]);
+
+		st->em = xmalloc((n ? n : 1) * sizeof(double));
+		for (size_t i = 0; i < n; i++)
+			st->em[i] = e;
+	}
 }
 
 static int
@@ -917,16 +1052,25 @@ gbdt_train(const struct mlp_train_job *job, struct mlp_model **out,
 	gb_grower_init(&s->gr, &s->bins, s->pool, &s->p);
 	s->gh = xmalloc(tr->nrows * sizeof(*s->gh));
 	s->fmask = xmalloc(s->bins.nused ? s->bins.nused : 1);
+	s->gmax_p = xmalloc((npieces(tr->nrows, PIECE) + 1) * sizeof(double));
+	s->leaf_of = xmalloc(tr->nrows * sizeof(*s->leaf_of));
 	s->gr.gh = s->gh;
 	s->gr.fmask = s->fmask;
 
+	if (s->va.d && s->va.d->nfeat > 0) {
+		/* walking trees over rows is faster row-major */
+		s->va.xr = xmalloc(s->va.d->nrows * s->va.d->nfeat *
+		    sizeof(float) + 1);
+		gb_pool_each(s->pool, npieces(s->va.d->nrows, 256),
+		    transpose_item, s);
+	}
 	if (start > 0) {
 		s->first_tree = 0;
-		gb_pool_run(s->pool, walk_all_task, s);
+		walk_sets(s, 1);
 		if (s->esr > 0 && best_it > 0 && start - best_it >= s->esr)
 			stop = 1;
 	}
-	gb_pool_run(s->pool, score_task, s);	/* outputs for gradients */
+	score(s);	/* outputs for the first gradients */
 
 	for (iter = start + 1; iter <= s->rounds && !stop; iter++) {
 		s->first_tree = s->m->ntrees;
@@ -939,10 +1083,10 @@ gbdt_train(const struct mlp_train_job *job, struct mlp_model **out,
 			sample_features(s);
 			gb_grow(&s->gr, s->gr.nrows);
 			append_tree(s);
-			gb_pool_run(s->pool, update_task, s);
+			update_margins(s);
 		}
 		if (s->va.d)
-			gb_pool_run(s->pool, walk_valid_task, s);
+			walk_sets(s, 0);
 		nm = evaluate(s);
 
 		if (s->esr > 0) {
