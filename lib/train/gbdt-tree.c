@@ -341,18 +341,29 @@ hist_rows(const struct gb_bins *b, const uint64_t *gh, const uint32_t *rows,
 		}
 		sumg += bg;
 		sumh += bh;
-		for (size_t u = 0; u < nu; u++) {
+		/* four features at a time: independent chains, one load of
+		 * each row's pair */
+		size_t u = 0;
+
+		for (; u + 4 <= nu; u += 4) {
+			uint64_t *a0 = acc + off[u], *a1 = acc + off[u + 1];
+			uint64_t *a2 = acc + off[u + 2], *a3 = acc + off[u + 3];
+			const uint8_t *c = lb + u;
+
+			for (size_t i = 0; i < m; i++, c += nu) {
+				uint64_t v = sg[i];
+
+				a0[c[0]] += v;
+				a1[c[1]] += v;
+				a2[c[2]] += v;
+				a3[c[3]] += v;
+			}
+		}
+		for (; u < nu; u++) {
 			uint64_t *a = acc + off[u];
 			const uint8_t *c = lb + u;
-			size_t i = 0;
 
-			for (; i + 4 <= m; i += 4) {
-				a[c[i * nu]] += sg[i];
-				a[c[(i + 1) * nu]] += sg[i + 1];
-				a[c[(i + 2) * nu]] += sg[i + 2];
-				a[c[(i + 3) * nu]] += sg[i + 3];
-			}
-			for (; i < m; i++)
+			for (size_t i = 0; i < m; i++)
 				a[c[i * nu]] += sg[i];
 		}
 	}
