@@ -76,9 +76,9 @@ mlp_model_margin(const struct mlp_model *m, const float *x, double *margin)
 			float v = x[m->split_feat[n]];
 
 			if (isnan(v))
-				n = m->left[n] + (m->default_left[n] ? 0 : 1);
+				n = m->left[n] + !m->default_left[n];
 			else
-				n = m->left[n] + (v < m->split_value[n] ? 0 : 1);
+				n = m->left[n] + !(v < m->split_value[n]);
 		}
 		margin[m->tree_group[t]] += m->split_value[n];
 	}
