@@ -2,9 +2,9 @@
  * mlp_metric_eval() gives, from a parallel radix sort on 8-byte keys (the
  * probability's bits with the label in the lowest bit) that orders rows by
  * the 32 bits below those all keys share, in four passes, and sorts the
- * rare runs that tie on them. The area is a sum of integers and halves, exact in a double (below
- * 2^53), so threads can sum parts of it and the result is still exactly
- * mlp_metric_eval()'s. */
+ * rare runs that tie on them. The area is a sum of integers and halves,
+ * exact in a double (below 2^53), so threads can sum parts of it and the
+ * result is still exactly mlp_metric_eval()'s. */
 #include <stdlib.h>
 #include <string.h>
 

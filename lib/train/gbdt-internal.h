@@ -48,7 +48,7 @@ struct gb_bins {
 	int32_t *used;		/* nused: the data feature of each */
 	uint16_t *nbin;		/* nused */
 	float **thr;		/* nused arrays of nbin + 1 */
-	uint32_t *off;		/* nused: the feature's first histogram slot */
+	uint32_t *off;		/* nused: the feature's first slot */
 	size_t nslot;		/* histogram slots: sum of nbin + 1 */
 	uint8_t *bin;		/* nrows * nused codes, row-major */
 	uint8_t *col;		/* the same column-major (nused * nrows) */
@@ -122,7 +122,7 @@ struct gb_split {
 struct gb_node {
 	uint32_t begin, end;	/* its rows: rows[begin .. end) */
 	int32_t depth;
-	int32_t left;		/* first child (right = left + 1); -1: leaf */
+	int32_t left;		/* first child (right: +1); -1: leaf */
 	int64_t g, h;		/* sums over its rows */
 	struct gb_split split;	/* the best split found */
 	int32_t hist;		/* histogram buffer, -1 when none */
