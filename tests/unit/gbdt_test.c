@@ -492,6 +492,11 @@ test_objectives(void)
 	near(predict_metric(m, &va, MLP_METRIC_AUC, 1),
 	    metric_named(&r, "valid_auc"), 1e-12,
 	    "metrics from incremental margins equal the model's predictions");
+	near(predict_metric(m, &tr, MLP_METRIC_AUC, 1),
+	    metric_named(&r, "train_auc"), 1e-12,
+	    "on the training rows too");
+	near(predict_metric(m, &tr, MLP_METRIC_ACCURACY, 1),
+	    metric_named(&r, "train_accuracy"), 1e-12, "accuracy as well");
 	near(predict_metric(m, &va, MLP_METRIC_LOGLOSS, 1),
 	    metric_named(&r, "valid_logloss"), 1e-9,
 	    "log loss as well");
@@ -763,6 +768,74 @@ test_max_leaves(void)
 	ds_free(&tr);
 }
 
+/* ---- a tree computed by hand ---- */
+
+static int
+stop_at_3(void *ud, int iter, int total, const struct mlp_metric_val *m,
+    size_t nm, const struct mlp_model *partial)
+{
+	(void)ud;
+	(void)total;
+	(void)m;
+	(void)nm;
+	(void)partial;
+	return iter == 3 ? -42 : 0;
+}
+
+static void
+test_by_hand(void)
+{
+	struct ds tr;
+	struct rec r;
+	struct mlp_model *m = NULL;
+	struct mlp_err err;
+	struct mlp_params p = MLP_PARAMS_INIT;
+	struct mlp_train_job job;
+	float x;
+	double out;
+
+	/* y = 0 0 10 10 at x = 1 2 3 4: base 5, gradients 5 5 -5 -5,
+	 * hessians 1; the split at 2.5 gains 10^2/2 * 2 - 0 = 100 and its
+	 * leaves weigh -10/2 and 10/2 (lambda 0) */
+	ds_alloc(&tr, 4, 1);
+	for (int i = 0; i < 4; i++) {
+		tr.x[0][i] = (float)(i + 1);
+		tr.y[i] = i < 2 ? 0 : 10;
+	}
+	memset(&r, 0, sizeof(r));
+	ok(train(&tr, NULL, 1, NULL, 0, &r, &m, &err, "rounds=1",
+	    "max_depth=1", "learning_rate=1", "lambda=0",
+	    "min_child_weight=0", NULL) == 0, "trains on four rows");
+	ok(m->base_margin[0] == 5, "base margin: the mean label");
+	ok(m->nnodes == 3 && m->split_feat[0] == 0 &&
+	    m->split_value[0] == 2.5f && m->left[0] == 1,
+	    "one split at 2.5, children at 1 and 2");
+	ok(m->split_feat[1] == -1 && m->split_value[1] == -5 &&
+	    m->split_feat[2] == -1 && m->split_value[2] == 5,
+	    "leaf values -G/H: -5 and 5");
+	x = 2;
+	mlp_model_predict_row(m, &x, &out);
+	ok(out == 0, "predicts 0 left of the split");
+	x = 3.5f;
+	mlp_model_predict_row(m, &x, &out);
+	ok(out == 10, "and 10 right of it");
+	ok(metric_named(&r, "train_rmse") == 0, "train RMSE 0");
+	mlp_model_free(m);
+
+	/* a callback that returns an error stops training */
+	mlp_params_parse(&p, "rounds=10", &err);
+	memset(&job, 0, sizeof(job));
+	job.params = &p;
+	job.train = &tr.d;
+	job.nthreads = 0;	/* the online CPUs */
+	job.on_iter = stop_at_3;
+	m = NULL;
+	ok(mlp_learner_gbdt.train(&job, &m, &err) == -42 && m == NULL,
+	    "on_iter's error stops training and is returned");
+	mlp_params_release(&p);
+	ds_free(&tr);
+}
+
 /* ---- errors ---- */
 
 static void
@@ -833,6 +906,7 @@ main(void)
 	test_early_stopping();
 	test_determinism_resume();
 	test_max_leaves();
+	test_by_hand();
 	test_errors();
 	return tap_done();
 }
