@@ -202,17 +202,19 @@ main(int argc, char **argv)
 	t1 = mlp_mono();
 	c1 = cpu_seconds();
 
-	pred = xmalloc(va.nrows * sizeof(*pred));
+	pred = xmalloc((va.nrows ? va.nrows : 1) * (size_t)m->nout *
+	    sizeof(*pred));
 	row = xmalloc((va.ncols ? va.ncols : 1) * sizeof(*row));
 	for (size_t i = 0; i < va.nrows; i++) {
 		for (size_t j = 0; j < va.ncols; j++)
 			row[j] = va.x[j][i];
-		mlp_model_predict_row(m, row, &pred[i]);
+		mlp_model_predict_row(m, row, &pred[i * (size_t)m->nout]);
 	}
 	printf("train_seconds %.3f\n", t1 - t0);
 	printf("train_cpu_seconds %.3f\n", c1 - c0);
-	printf("valid_auc %.6f\n", mlp_metric_eval(MLP_METRIC_AUC, va.y, pred,
-	    va.nrows, 1));
+	if (m->objective == MLP_OBJ_LOGISTIC)
+		printf("valid_auc %.6f\n", mlp_metric_eval(MLP_METRIC_AUC,
+		    va.y, pred, va.nrows, 1));
 	printf("trees %zu nodes %zu iterations %d model %016llx\n", m->ntrees,
 	    m->nnodes, last.iter, (unsigned long long)model_hash(m));
 	printf("last %s\n", last.text);
