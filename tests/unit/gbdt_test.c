@@ -743,6 +743,33 @@ test_determinism_resume(void)
 }
 
 static void
+test_deep(void)
+{
+	struct ds tr;
+	struct rec r1, r2;
+	struct mlp_model *a = NULL, *b = NULL;
+	struct mlp_err err;
+
+	/* levels of hundreds of nodes, most too small to keep histograms */
+	ds_make(&tr, 20000, 4, 1, 71);
+	memset(&r1, 0, sizeof(r1));
+	memset(&r2, 0, sizeof(r2));
+	ok(train(&tr, NULL, 1, NULL, 0, &r1, &a, &err, "rounds=3",
+	    "max_depth=11", "min_child_weight=0", NULL) == 0 &&
+	    train(&tr, NULL, 2, NULL, 0, &r2, &b, &err, "rounds=3",
+	    "max_depth=11", "min_child_weight=0", NULL) == 0,
+	    "deep trees train");
+	ok(a->nnodes > 2000, "deep trees are big (%zu nodes)", a->nnodes);
+	ok(same_model(a, b), "the same with 1 and 2 threads");
+	near(predict_metric(a, &tr, MLP_METRIC_RMSE, 1),
+	    metric_named(&r1, "train_rmse"), 1e-9,
+	    "and their metrics are the model's");
+	mlp_model_free(a);
+	mlp_model_free(b);
+	ds_free(&tr);
+}
+
+static void
 test_max_leaves(void)
 {
 	struct ds tr;
@@ -905,6 +932,7 @@ main(void)
 	test_missing_categorical();
 	test_early_stopping();
 	test_determinism_resume();
+	test_deep();
 	test_max_leaves();
 	test_by_hand();
 	test_errors();
