@@ -107,7 +107,7 @@ gb_cuts(const float *x, size_t n, int max_bin, uint32_t *keys,
 	for (size_t i = 1; i < m; i++)
 		uniq += keys[i] != keys[i - 1];
 	if (*has_missing && cap > GB_MAX_BIN - 1)
-		cap = GB_MAX_BIN - 1;	/* the missing code takes the last */
+		cap = GB_MAX_BIN - 1;	/* the missing code is the last */
 
 	thr[0] = funkey(keys[0]);
 	if (uniq <= (size_t)cap) {
@@ -121,7 +121,8 @@ gb_cuts(const float *x, size_t n, int max_bin, uint32_t *keys,
 		uint32_t last = keys[0];
 
 		for (int b = 1; b < cap; b++) {
-			uint32_t k = keys[(size_t)((uint64_t)b * m / (uint64_t)cap)];
+			size_t r = (size_t)((uint64_t)b * m / (uint64_t)cap);
+			uint32_t k = keys[r];
 			size_t lo;
 
 			if (k == last)
@@ -238,7 +239,7 @@ gb_bins_build(struct gb_bins *b, const struct mlp_train_data *d, int max_bin,
 	}
 	b->nused = nu;
 	b->nslot = slot;
-	b->bin = xmalloc(b->nrows * nu + 32);	/* 16-byte reads past rows */
+	b->bin = xmalloc(b->nrows * nu + 32);	/* 16-byte reads past */
 	b->col = xmalloc(b->nrows * (nu ? nu : 1));
 	j.edge = xmalloc((nu + 1) * 256 * sizeof(*j.edge));
 	for (size_t u = 0; u < nu; u++) {

@@ -1,10 +1,10 @@
 /* AUC for the gbdt learner's per-iteration metrics: the value
  * mlp_metric_eval() gives, from a parallel radix sort on 8-byte keys (the
  * probability's bits with the label in the lowest bit) that orders rows by
- * their top 32 bits in four passes and sorts the rare runs that tie on
- * them. The area is a sum of integers and halves, exact in a double (below
- * 2^53), so threads can sum parts of it and the result is still exactly
- * mlp_metric_eval()'s. */
+ * the 32 bits below those all keys share, in four passes, and sorts the
+ * rare runs that tie on them. The area is a sum of integers and halves,
+ * exact in a double (below 2^53), so threads can sum parts of it and the
+ * result is still exactly mlp_metric_eval()'s. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +23,7 @@ struct auc_job {
 	uint64_t *a, *b;
 	size_t (*count)[DIGITS];	/* PASSES * T threads */
 	int bad[MAX_THREADS];
+	uint64_t kor[MAX_THREADS], kand[MAX_THREADS];
 	double npos[MAX_THREADS], nneg[MAX_THREADS], area[MAX_THREADS];
 };
 
@@ -34,10 +35,10 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The area, positives and negatives of sorted keys a[i0 .. i1), as if no
- * row came before. */
+/* The area, positives and negatives of keys a[i0 .. i1) sorted on bits
+ * lo and up, as if no row came before. */
 static void
-scan(uint64_t *a, size_t i0, size_t i1, double *pnpos, double *pnneg,
+scan(uint64_t *a, size_t i0, size_t i1, int lo, double *pnpos, double *pnneg,
     double *parea)
 {
 	double npos = 0, nneg = 0, area = 0;
@@ -47,7 +48,7 @@ scan(uint64_t *a, size_t i0, size_t i1, double *pnpos, double *pnneg,
 		size_t e = i + 1, k;
 		int mixed = 0;
 
-		if (e == i1 || a[e] >> 31 != a[i] >> 31) {
+		if (e == i1 || a[e] >> lo != a[i] >> lo) {
 			/* one row with its top bits: the common case */
 			double pos = (double)(a[i] & 1);
 
@@ -57,9 +58,9 @@ scan(uint64_t *a, size_t i0, size_t i1, double *pnpos, double *pnneg,
 			i = e;
 			continue;
 		}
-		/* a run equal in the top 32 bits: sorted unless all its
-		 * probabilities are equal */
-		for (; e < i1 && a[e] >> 31 == a[i] >> 31; e++)
+		/* a run equal in the bits sorted on: sorted unless all
+		 * its probabilities are equal */
+		for (; e < i1 && a[e] >> lo == a[i] >> lo; e++)
 			mixed |= a[e] >> 1 != a[i] >> 1;
 		if (mixed)
 			qsort(a + i, e - i, sizeof(*a), cmp_u64);
@@ -91,8 +92,8 @@ auc_task(void *arg, int tid, int T)
 	struct auc_job *j = arg;
 	size_t i0 = j->n * (size_t)tid / (size_t)T;
 	size_t i1 = j->n * (size_t)(tid + 1) / (size_t)T;
-	uint64_t *src = j->a, *dst = j->b;
-	int bad = 0;
+	uint64_t *src = j->a, *dst = j->b, kor = 0, kand = ~0ULL;
+	int bad = 0, lo;
 
 	for (size_t i = i0; i < i1; i++) {
 		double v = j->p[i];
@@ -104,14 +105,24 @@ auc_task(void *arg, int tid, int T)
 		memcpy(&u, &v, sizeof(u));
 		/* p in [0, 1]: the bits are below 2^62 and ordered */
 		src[i] = u << 1 | (j->y[i] > 0.5f);
+		kor |= src[i];
+		kand &= src[i];
 	}
 	j->bad[tid] = bad;
+	j->kor[tid] = kor;
+	j->kand[tid] = kand;
 	gb_pool_barrier(j->pool);
-	for (int t = 0; t < T; t++)
+	for (int t = 0; t < T; t++) {
 		if (j->bad[t])
 			return;
+		kor |= j->kor[t];
+		kand &= j->kand[t];
+	}
+	/* sort on the 32 bits below the bits all keys share */
+	lo = kor == kand ? 1 : 63 - __builtin_clzll(kor ^ kand) - 31;
+	lo = lo < 1 ? 1 : lo;	/* never the label bit */
 	for (int pass = 0; pass < PASSES; pass++) {
-		int shift = 31 + DBITS * pass;
+		int shift = lo + DBITS * pass;
 		size_t (*c)[DIGITS] = j->count + (size_t)pass * (size_t)T;
 		size_t pos[DIGITS], sum = 0;
 		int skip = 0;
@@ -144,12 +155,12 @@ auc_task(void *arg, int tid, int T)
 		}
 	}
 	/* each thread scans from the first run starting in its part */
-	while (i0 > 0 && i0 < j->n && src[i0] >> 31 == src[i0 - 1] >> 31)
+	while (i0 > 0 && i0 < j->n && src[i0] >> lo == src[i0 - 1] >> lo)
 		i0++;
-	while (tid + 1 < T && i1 < j->n && src[i1] >> 31 == src[i1 - 1] >> 31)
+	while (tid + 1 < T && i1 < j->n && src[i1] >> lo == src[i1 - 1] >> lo)
 		i1++;
 	gb_pool_barrier(j->pool);	/* before runs are sorted */
-	scan(src, i0, i1 > i0 ? i1 : i0, &j->npos[tid], &j->nneg[tid],
+	scan(src, i0, i1 > i0 ? i1 : i0, lo, &j->npos[tid], &j->nneg[tid],
 	    &j->area[tid]);
 }
 

@@ -1,11 +1,20 @@
 /* Internals of the gbdt learner (lib/train/gbdt*.c), shared with its unit
- * tests: a thread pool, quantile binning, and the histogram tree grower.
+ * tests: a thread pool, quantile binning, the AUC, and the histogram tree
+ * grower.
  *
- * Gradients and hessians are fixed-point integers (one unit is 2^-S, S
- * chosen per tree so that no sum over all rows overflows 62 bits), so
- * histogram sums are exact whatever the order of additions: subtraction of
- * a child's histogram from its parent's is exact, and the trees do not
- * depend on how rows were divided between threads. */
+ * Gradients and hessians are fixed-point integers: one unit is 2^-S, S
+ * chosen per tree so that every row's value is below 2^GB_QBITS in
+ * magnitude (about 6 significant digits of the largest value; float
+ * gradients, as XGBoost keeps them, have 7), and sums are 64-bit. Sums are
+ * therefore exact whatever the order of additions: subtraction of a
+ * child's histogram from its parent's is exact, and the trees do not
+ * depend on how rows were divided between threads.
+ *
+ * A row's pair is packed in one 64-bit word, the gradient in the high
+ * half and the (non-negative) hessian in the low one, so that one 64-bit
+ * addition adds both: the histogram kernel sums packed words for as many
+ * rows as keep both halves from overflowing, then adds the halves to
+ * 64-bit sums. */
 #ifndef MLP_GBDT_INTERNAL_H
 #define MLP_GBDT_INTERNAL_H
 
@@ -48,7 +57,7 @@ struct gb_bins {
 	int32_t *used;		/* nused: the data feature of each */
 	uint16_t *nbin;		/* nused */
 	float **thr;		/* nused arrays of nbin + 1 */
-	uint32_t *off;		/* nused: the feature's first histogram slot */
+	uint32_t *off;		/* nused: the feature's first slot */
 	size_t nslot;		/* histogram slots: sum of nbin + 1 */
 	uint8_t *bin;		/* nrows * nused codes, row-major */
 	uint8_t *col;		/* the same column-major (nused * nrows) */
@@ -122,7 +131,7 @@ struct gb_split {
 struct gb_node {
 	uint32_t begin, end;	/* its rows: rows[begin .. end) */
 	int32_t depth;
-	int32_t left;		/* first child (right = left + 1); -1: leaf */
+	int32_t left;		/* first child (right: +1); -1: leaf */
 	int64_t g, h;		/* sums over its rows */
 	struct gb_split split;	/* the best split found */
 	int32_t hist;		/* histogram buffer, -1 when none */

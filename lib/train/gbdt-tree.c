@@ -47,8 +47,8 @@ struct search {
 struct work {
 	struct item *it;
 	size_t nit, ait;
-	struct build *bd;
-	size_t nbd, abd;
+	struct build *bd, *all;	/* builds of a chunk, of a level */
+	size_t nbd, abd, nall, aall;
 	int32_t *buf;		/* nbd * T buffers for builds */
 	uint8_t *touched;
 	size_t abuf;
@@ -199,6 +199,7 @@ gb_grower_release(struct gb_grower *gr)
 	if (w) {
 		free(w->it);
 		free(w->bd);
+		free(w->all);
 		free(w->buf);
 		free(w->touched);
 		free(w->first);
@@ -341,18 +342,29 @@ hist_rows(const struct gb_bins *b, const uint64_t *gh, const uint32_t *rows,
 		}
 		sumg += bg;
 		sumh += bh;
-		for (size_t u = 0; u < nu; u++) {
+		/* four features at a time: independent chains, one load of
+		 * each row's pair */
+		size_t u = 0;
+
+		for (; u + 4 <= nu; u += 4) {
+			uint64_t *a0 = acc + off[u], *a1 = acc + off[u + 1];
+			uint64_t *a2 = acc + off[u + 2], *a3 = acc + off[u + 3];
+			const uint8_t *c = lb + u;
+
+			for (size_t i = 0; i < m; i++, c += nu) {
+				uint64_t v = sg[i];
+
+				a0[c[0]] += v;
+				a1[c[1]] += v;
+				a2[c[2]] += v;
+				a3[c[3]] += v;
+			}
+		}
+		for (; u < nu; u++) {
 			uint64_t *a = acc + off[u];
 			const uint8_t *c = lb + u;
-			size_t i = 0;
 
-			for (; i + 4 <= m; i += 4) {
-				a[c[i * nu]] += sg[i];
-				a[c[(i + 1) * nu]] += sg[i + 1];
-				a[c[(i + 2) * nu]] += sg[i + 2];
-				a[c[(i + 3) * nu]] += sg[i + 3];
-			}
-			for (; i < m; i++)
+			for (size_t i = 0; i < m; i++)
 				a[c[i * nu]] += sg[i];
 		}
 	}
@@ -617,6 +629,20 @@ worth(const struct gb_grower *gr, const struct gb_node *nd)
 	    nd->split.gain >= gr->p.min_split_gain;
 }
 
+/* Whether a node that will split keeps its histogram for its children
+ * (one is then derived by subtraction): small ones do not, so that deep
+ * trees hold at most nrows / KEEP_MIN histograms, and building both small
+ * children from their rows costs little. */
+#define KEEP_MIN 1024
+#define BUILD_CHUNK 64
+
+static int
+keep_hist(const struct gb_grower *gr, const struct gb_node *nd)
+{
+	return splittable(gr, nd) && worth(gr, nd) &&
+	    nd->end - nd->begin >= KEEP_MIN;
+}
+
 static uint32_t
 node_new(struct gb_grower *gr, int32_t depth)
 {
@@ -630,6 +656,26 @@ node_new(struct gb_grower *gr, int32_t depth)
 	nd->hist = -1;
 	nd->split.feat = -1;
 	return (uint32_t)gr->nnode++;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+add_build(struct work *w, uint32_t node, int32_t parent, int32_t sibling)
+{
+	struct build *b;
+
+	mlp_grow(&w->all, &w->aall, w->nall + 1, sizeof(*w->all));
+	b = &w->all[w->nall++];
+	b->node = node;
+	b->parent = parent;
+	b->sibling = sibling;
 }
 
 static void
@@ -674,6 +720,10 @@ gb_grow(struct gb_grower *gr, size_t n)
 			if (worth(gr, &gr->node[0]))
 				push(&w->front, &w->nfront, &w->afront, 0);
 		}
+		if (!keep_hist(gr, &gr->node[0])) {
+			hist_put(gr, gr->node[0].hist);
+			gr->node[0].hist = -1;
+		}
 	} else {
 		for (size_t i = 0; i < n; i++) {
 			gr->node[0].g += gb_unpack_g(gr->gh[gr->rows[i]]);
@@ -695,10 +745,14 @@ gb_grow(struct gb_grower *gr, size_t n)
 
 			if (leaves >= (size_t)gr->p.max_leaves)
 				break;
-			for (size_t i = 1; i < w->nfront; i++)
-				if (gr->node[w->front[i]].split.gain >
-				    gr->node[w->front[best]].split.gain)
+			for (size_t i = 1; i < w->nfront; i++) {
+				double gi = gr->node[w->front[i]].split.gain;
+				double gb = gr->node[w->front[best]].split.gain;
+
+				if (gi > gb || (gi == gb &&
+				    w->front[i] < w->front[best]))
 					best = i;
+			}
 			push(&w->batch, &w->nbatch, &w->abatch,
 			    w->front[best]);
 			w->front[best] = w->front[--w->nfront];
@@ -720,12 +774,10 @@ gb_grow(struct gb_grower *gr, size_t n)
 		run_partition(gr, w);
 
 		/* histograms: the smaller child built, the other derived */
-		w->nbd = 0;
-		w->nnext = 0;
+		w->nall = 0;
 		for (size_t i = 0; i < w->nbatch; i++) {
 			struct gb_node *nd = &gr->node[w->batch[i]];
-			uint32_t l = (uint32_t)nd->left, small, big;
-			struct build *bd;
+			uint32_t l = (uint32_t)nd->left, small;
 
 			if (!splittable(gr, &gr->node[l]) &&
 			    !splittable(gr, &gr->node[l + 1])) {
@@ -733,40 +785,78 @@ gb_grow(struct gb_grower *gr, size_t n)
 				nd->hist = -1;
 				continue;
 			}
+			if (nd->hist < 0) {
+				/* a small parent kept no histogram: its
+				 * children are built from their rows */
+				for (uint32_t c = l; c <= l + 1; c++)
+					if (splittable(gr, &gr->node[c]))
+						add_build(w, c, -1, -1);
+				continue;
+			}
 			small = gr->node[l].end - gr->node[l].begin <=
 			    gr->node[l + 1].end - gr->node[l + 1].begin ? l :
 			    l + 1;
-			big = small == l ? l + 1 : l;
-			mlp_grow(&w->bd, &w->abd, w->nbd + 1, sizeof(*w->bd));
-			bd = &w->bd[w->nbd++];
-			bd->node = small;
-			bd->parent = (int32_t)w->batch[i];
-			bd->sibling = (int32_t)big;
-			if (splittable(gr, &gr->node[l]))
-				push(&w->next, &w->nnext, &w->anext, l);
-			if (splittable(gr, &gr->node[l + 1]))
-				push(&w->next, &w->nnext, &w->anext, l + 1);
+			add_build(w, small, (int32_t)w->batch[i],
+			    (int32_t)(small == l ? l + 1 : l));
 		}
-		if (w->nbd)
-			run_builds(gr, w);
-		if (w->nnext)
-			run_searches(gr, w, w->next, w->nnext);
-		for (size_t i = 0; i < w->nnext; i++)
-			if (worth(gr, &gr->node[w->next[i]]))
-				push(&w->front, &w->nfront, &w->afront,
-				    w->next[i]);
-		/* histograms of nodes that will not split are done with */
-		for (size_t i = 0; i < w->nbatch; i++) {
-			uint32_t l = (uint32_t)gr->node[w->batch[i]].left;
+		/* builds go in chunks, each searched and its histograms
+		 * released before the next: with many small nodes, memory
+		 * stays bounded */
+		for (size_t c0 = 0; c0 < w->nall; c0 += BUILD_CHUNK) {
+			size_t c1 = c0 + BUILD_CHUNK < w->nall ?
+			    c0 + BUILD_CHUNK : w->nall;
 
-			for (uint32_t c = l; c <= l + 1; c++) {
-				if (!splittable(gr, &gr->node[c]) ||
-				    !worth(gr, &gr->node[c])) {
-					hist_put(gr, gr->node[c].hist);
-					gr->node[c].hist = -1;
+			w->nbd = c1 - c0;
+			mlp_grow(&w->bd, &w->abd, w->nbd, sizeof(*w->bd));
+			memcpy(w->bd, w->all + c0, w->nbd * sizeof(*w->bd));
+			run_builds(gr, w);
+			w->nnext = 0;
+			for (size_t i = 0; i < w->nbd; i++) {
+				uint32_t c = w->bd[i].node;
+
+				if (w->bd[i].sibling >= 0 &&
+				    (uint32_t)w->bd[i].sibling < c)
+					c = (uint32_t)w->bd[i].sibling;
+				/* children in node order */
+				for (uint32_t k = c; k <= c + 1; k++)
+					if ((k == w->bd[i].node ||
+					    (int32_t)k == w->bd[i].sibling) &&
+					    splittable(gr, &gr->node[k]))
+						push(&w->next, &w->nnext,
+						    &w->anext, k);
+			}
+			if (w->nnext)
+				run_searches(gr, w, w->next, w->nnext);
+			for (size_t i = 0; i < w->nnext; i++) {
+				struct gb_node *nd = &gr->node[w->next[i]];
+
+				if (worth(gr, nd))
+					push(&w->front, &w->nfront,
+					    &w->afront, w->next[i]);
+			}
+			/* histograms of nodes that will not split or are
+			 * small are done with */
+			for (size_t i = 0; i < w->nbd; i++) {
+				int32_t k[2] = { (int32_t)w->bd[i].node,
+				    w->bd[i].sibling };
+
+				for (int q = 0; q < 2; q++) {
+					struct gb_node *nd;
+
+					if (k[q] < 0)
+						continue;
+					nd = &gr->node[k[q]];
+					if (!keep_hist(gr, nd)) {
+						hist_put(gr, nd->hist);
+						nd->hist = -1;
+					}
 				}
 			}
 		}
+		/* a level in node order: children are numbered as they are
+		 * in any run */
+		if (gr->p.max_leaves <= 0)
+			qsort(w->front, w->nfront, sizeof(*w->front), cmp_u32);
 	}
 	for (size_t i = 0; i < gr->nnode; i++) {
 		struct gb_node *nd = &gr->node[i];

@@ -79,9 +79,10 @@ static const char *const obj_names[] = {
 struct set {
 	const struct mlp_train_data *d;
 	double *margin;		/* nrows * K */
-	double *em;		/* binary:logistic: exp(-margin), kept up to date
-				 * by products (no exp per row and iteration) */
-	double *pred;		/* nrows * K outputs for metrics (or margin) */
+	double *em;		/* binary:logistic: exp(-margin), kept up to
+				 * date by products (no exp per row and
+				 * iteration) */
+	double *pred;		/* nrows * K outputs (or margin) */
 	double *blk;		/* sums per block of rows */
 	double sstot;		/* sum of squares about the mean label */
 	float *xr;		/* the rows row-major (validation), or NULL */
@@ -104,8 +105,8 @@ struct gbdt {
 	struct set tr, va;
 	struct mlp_model *m;
 	size_t anode, atree;
-	double *fexp;		/* anode: exp(-value) of the model's leaves */
-	uint32_t *leaf_of;	/* nrows: the leaf of each row in the last tree */
+	double *fexp;		/* anode: exp(-value) of model nodes */
+	uint32_t *leaf_of;	/* nrows: each row's leaf in the last tree */
 
 	enum mlp_metric_id metric[MAX_METRICS];
 	size_t nmetric;
@@ -260,7 +261,8 @@ gradients(struct gbdt *s)
 		gb_pool_each(s->pool, np, gmax_item, s);
 		s->gmax = 0;
 		for (size_t i = 0; i < np; i++)
-			s->gmax = s->gmax_p[i] > s->gmax ? s->gmax_p[i] : s->gmax;
+			s->gmax = s->gmax_p[i] > s->gmax ? s->gmax_p[i] :
+			    s->gmax;
 		s->gscale = fixed_scale(s->gmax);
 		s->hscale = fixed_scale(1);
 		break;
@@ -731,7 +733,8 @@ metric_needs(struct gbdt *s)
 		    s->metric[i] == MLP_METRIC_MLOGLOSS;
 		s->need_auc |= s->metric[i] == MLP_METRIC_AUC;
 		s->need_err |= s->metric[i] == MLP_METRIC_RMSE ||
-		    s->metric[i] == MLP_METRIC_MAE || s->metric[i] == MLP_METRIC_R2;
+		    s->metric[i] == MLP_METRIC_MAE ||
+		    s->metric[i] == MLP_METRIC_R2;
 	}
 }
 

@@ -3,7 +3,8 @@
  * a loader of its own, not lib/data's), trains gbdt on the first with the
  * parameters given (threads=N picks the threads, default 2; the other
  * K=V go to the learner) and prints the training time, the validation AUC
- * of the final model's predictions and the last iteration's metrics. */
+ * of the final model's predictions, the last iteration's metrics and a
+ * hash of the model (equal hashes: the same trees). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,31 @@ cpu_seconds(void)
 	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* FNV-1a over the model's arrays, to compare runs */
+static uint64_t
+model_hash(const struct mlp_model *m)
+{
+	const struct {
+		const void *p;
+		size_t n;
+	} a[] = {
+		{ m->base_margin, (size_t)m->ngroup * sizeof(double) },
+		{ m->tree_root, m->ntrees * sizeof(*m->tree_root) },
+		{ m->tree_group, m->ntrees * sizeof(*m->tree_group) },
+		{ m->split_feat, m->nnodes * sizeof(*m->split_feat) },
+		{ m->split_value, m->nnodes * sizeof(*m->split_value) },
+		{ m->left, m->nnodes * sizeof(*m->left) },
+		{ m->default_left, m->nnodes * sizeof(*m->default_left) },
+	};
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t k = 0; k < sizeof(a) / sizeof(*a); k++)
+		for (size_t i = 0; i < a[k].n; i++)
+			h = (h ^ ((const unsigned char *)a[k].p)[i]) *
+			    0x100000001b3ULL;
+	return h;
+}
+
 struct last {
 	int iter;
 	char text[1024];
@@ -176,19 +202,21 @@ main(int argc, char **argv)
 	t1 = mlp_mono();
 	c1 = cpu_seconds();
 
-	pred = xmalloc(va.nrows * sizeof(*pred));
+	pred = xmalloc((va.nrows ? va.nrows : 1) * (size_t)m->nout *
+	    sizeof(*pred));
 	row = xmalloc((va.ncols ? va.ncols : 1) * sizeof(*row));
 	for (size_t i = 0; i < va.nrows; i++) {
 		for (size_t j = 0; j < va.ncols; j++)
 			row[j] = va.x[j][i];
-		mlp_model_predict_row(m, row, &pred[i]);
+		mlp_model_predict_row(m, row, &pred[i * (size_t)m->nout]);
 	}
 	printf("train_seconds %.3f\n", t1 - t0);
 	printf("train_cpu_seconds %.3f\n", c1 - c0);
-	printf("valid_auc %.6f\n", mlp_metric_eval(MLP_METRIC_AUC, va.y, pred,
-	    va.nrows, 1));
-	printf("trees %zu nodes %zu iterations %d\n", m->ntrees, m->nnodes,
-	    last.iter);
+	if (m->objective == MLP_OBJ_LOGISTIC)
+		printf("valid_auc %.6f\n", mlp_metric_eval(MLP_METRIC_AUC,
+		    va.y, pred, va.nrows, 1));
+	printf("trees %zu nodes %zu iterations %d model %016llx\n", m->ntrees,
+	    m->nnodes, last.iter, (unsigned long long)model_hash(m));
 	printf("last %s\n", last.text);
 	mlp_model_free(m);
 	mlp_params_release(&p);

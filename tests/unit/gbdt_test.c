@@ -492,6 +492,11 @@ test_objectives(void)
 	near(predict_metric(m, &va, MLP_METRIC_AUC, 1),
 	    metric_named(&r, "valid_auc"), 1e-12,
 	    "metrics from incremental margins equal the model's predictions");
+	near(predict_metric(m, &tr, MLP_METRIC_AUC, 1),
+	    metric_named(&r, "train_auc"), 1e-12,
+	    "on the training rows too");
+	near(predict_metric(m, &tr, MLP_METRIC_ACCURACY, 1),
+	    metric_named(&r, "train_accuracy"), 1e-12, "accuracy as well");
 	near(predict_metric(m, &va, MLP_METRIC_LOGLOSS, 1),
 	    metric_named(&r, "valid_logloss"), 1e-9,
 	    "log loss as well");
@@ -738,6 +743,33 @@ test_determinism_resume(void)
 }
 
 static void
+test_deep(void)
+{
+	struct ds tr;
+	struct rec r1, r2;
+	struct mlp_model *a = NULL, *b = NULL;
+	struct mlp_err err;
+
+	/* levels of hundreds of nodes, most too small to keep histograms */
+	ds_make(&tr, 20000, 4, 1, 71);
+	memset(&r1, 0, sizeof(r1));
+	memset(&r2, 0, sizeof(r2));
+	ok(train(&tr, NULL, 1, NULL, 0, &r1, &a, &err, "rounds=3",
+	    "max_depth=11", "min_child_weight=0", NULL) == 0 &&
+	    train(&tr, NULL, 2, NULL, 0, &r2, &b, &err, "rounds=3",
+	    "max_depth=11", "min_child_weight=0", NULL) == 0,
+	    "deep trees train");
+	ok(a->nnodes > 2000, "deep trees are big (%zu nodes)", a->nnodes);
+	ok(same_model(a, b), "the same with 1 and 2 threads");
+	near(predict_metric(a, &tr, MLP_METRIC_RMSE, 1),
+	    metric_named(&r1, "train_rmse"), 1e-9,
+	    "and their metrics are the model's");
+	mlp_model_free(a);
+	mlp_model_free(b);
+	ds_free(&tr);
+}
+
+static void
 test_max_leaves(void)
 {
 	struct ds tr;
@@ -760,6 +792,74 @@ test_max_leaves(void)
 	}
 	ok(okl, "every tree has 5 leaves");
 	mlp_model_free(m);
+	ds_free(&tr);
+}
+
+/* ---- a tree computed by hand ---- */
+
+static int
+stop_at_3(void *ud, int iter, int total, const struct mlp_metric_val *m,
+    size_t nm, const struct mlp_model *partial)
+{
+	(void)ud;
+	(void)total;
+	(void)m;
+	(void)nm;
+	(void)partial;
+	return iter == 3 ? -42 : 0;
+}
+
+static void
+test_by_hand(void)
+{
+	struct ds tr;
+	struct rec r;
+	struct mlp_model *m = NULL;
+	struct mlp_err err;
+	struct mlp_params p = MLP_PARAMS_INIT;
+	struct mlp_train_job job;
+	float x;
+	double out;
+
+	/* y = 0 0 10 10 at x = 1 2 3 4: base 5, gradients 5 5 -5 -5,
+	 * hessians 1; the split at 2.5 gains 10^2/2 * 2 - 0 = 100 and its
+	 * leaves weigh -10/2 and 10/2 (lambda 0) */
+	ds_alloc(&tr, 4, 1);
+	for (int i = 0; i < 4; i++) {
+		tr.x[0][i] = (float)(i + 1);
+		tr.y[i] = i < 2 ? 0 : 10;
+	}
+	memset(&r, 0, sizeof(r));
+	ok(train(&tr, NULL, 1, NULL, 0, &r, &m, &err, "rounds=1",
+	    "max_depth=1", "learning_rate=1", "lambda=0",
+	    "min_child_weight=0", NULL) == 0, "trains on four rows");
+	ok(m->base_margin[0] == 5, "base margin: the mean label");
+	ok(m->nnodes == 3 && m->split_feat[0] == 0 &&
+	    m->split_value[0] == 2.5f && m->left[0] == 1,
+	    "one split at 2.5, children at 1 and 2");
+	ok(m->split_feat[1] == -1 && m->split_value[1] == -5 &&
+	    m->split_feat[2] == -1 && m->split_value[2] == 5,
+	    "leaf values -G/H: -5 and 5");
+	x = 2;
+	mlp_model_predict_row(m, &x, &out);
+	ok(out == 0, "predicts 0 left of the split");
+	x = 3.5f;
+	mlp_model_predict_row(m, &x, &out);
+	ok(out == 10, "and 10 right of it");
+	ok(metric_named(&r, "train_rmse") == 0, "train RMSE 0");
+	mlp_model_free(m);
+
+	/* a callback that returns an error stops training */
+	mlp_params_parse(&p, "rounds=10", &err);
+	memset(&job, 0, sizeof(job));
+	job.params = &p;
+	job.train = &tr.d;
+	job.nthreads = 0;	/* the online CPUs */
+	job.on_iter = stop_at_3;
+	m = NULL;
+	ok(mlp_learner_gbdt.train(&job, &m, &err) == -42 && m == NULL,
+	    "on_iter's error stops training and is returned");
+	mlp_params_release(&p);
 	ds_free(&tr);
 }
 
@@ -832,7 +932,9 @@ main(void)
 	test_missing_categorical();
 	test_early_stopping();
 	test_determinism_resume();
+	test_deep();
 	test_max_leaves();
+	test_by_hand();
 	test_errors();
 	return tap_done();
 }
