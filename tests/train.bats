@@ -352,6 +352,19 @@ SH
 	! pgrep -f 'sleep 300' >/dev/null
 }
 
+@test "the example specs train: gbdt with early stopping, ridge, three classes" {
+	for s in churn houses flowers; do
+		run mlp train "$EX/$s.yaml"
+		[ "$status" -eq 0 ]
+		r=$(run_of "$output")
+		[ -n "$r" ]
+		run mlp track show "$r" --json
+		[ "$status" -eq 0 ]
+		[[ "$output" == *'"status":"FINISHED"'* || "$output" == *'"status": "FINISHED"'* ]]
+	done
+	[ "$(mlp track runs -e churn --json | grep -o '"run_id"' | wc -l)" -eq 1 ]
+}
+
 @test "the Python example trainer" {
 	command -v python3 >/dev/null || skip "no python3"
 	run mlp train --cmd "python3 $EX/train.py --epochs 3 --data churn.csv"
