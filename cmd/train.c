@@ -205,7 +205,8 @@ print_result(struct mlp_ctx *ctx, const struct mlp_train_spec *s,
 		cJSON_AddStringToObject(o, "run_id", res->run_id);
 		cJSON_AddStringToObject(o, "status", "FINISHED");
 		cJSON_AddNumberToObject(o, "iterations", res->iterations);
-		if (res->best_iteration)
+		if (res->best_iteration &&
+		    res->best_iteration < res->iterations)
 			cJSON_AddNumberToObject(o, "best_iteration",
 			    res->best_iteration);
 		m = cJSON_AddObjectToObject(o, "metrics");
@@ -230,7 +231,8 @@ print_result(struct mlp_ctx *ctx, const struct mlp_train_spec *s,
 			    res->metric_names[i], res->metric_values[i]);
 		mlp_info(ctx, "run %.8s finished after %d iterations",
 		    res->run_id, res->iterations);
-		if (res->best_iteration)
+		if (res->best_iteration &&
+		    res->best_iteration < res->iterations)
 			mlp_info(ctx, "early stopping kept iteration %d",
 			    res->best_iteration);
 		if (b.len)

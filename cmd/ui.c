@@ -252,20 +252,35 @@ mlp_fmt_bytes(uint64_t n, char *out, size_t size)
 	snprintf(out, size, "%.1f %s", v, units[u]);
 }
 
+/* Like git's delayed progress: an operation draws nothing during its first
+ * half second, so quick ones leave no line behind; one that has drawn ends
+ * its line when done. An operation starts at the first call after the last
+ * one finished. */
 void
 mlp_progress(struct mlp_ctx *ctx, const char *what, uint64_t done,
     uint64_t total)
 {
-	static double last;
+	static double start, last;
+	static int running, shown;
 	char d[32], t[32];
 	double now = mlp_mono();
 	int pct = total ? (int)(done * 100 / total) : 100;
 
 	if (ctx->quiet || !ctx->color_err)
 		return;
+	if (!running) {
+		running = 1;
+		shown = 0;
+		start = now;
+	}
+	if (done >= total)
+		running = 0;
+	if (!shown && now - start < 0.5)
+		return;
 	if (done < total && now - last < 0.1)
 		return;
 	last = now;
+	shown = 1;
 	mlp_fmt_bytes(done, d, sizeof(d));
 	mlp_fmt_bytes(total, t, sizeof(t));
 	fprintf(stderr, "\r%s %3d%% %s / %s\033[K%s", what, pct, d, t,
