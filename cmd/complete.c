@@ -58,13 +58,17 @@ field_key(const char *key)
 }
 
 /* metrics.KEY, params.KEY, tags.KEY and attributes, for filters, order-by
- * and columns: completes the identifier at the end of word. */
+ * and columns, and datasets.* for filters: completes the identifier at the
+ * end of word. */
 static void
-field_names(struct mlp_ctx *ctx, const char *word, struct mlp_strv *out)
+field_names(struct mlp_ctx *ctx, const char *word, int filter,
+    struct mlp_strv *out)
 {
 	static const char *const attrs[] = { "run_id", "run_name", "status",
 		"user_id", "start_time", "end_time", "experiment_id",
 		"lifecycle_stage", "metrics.", "params.", "tags.", NULL };
+	static const char *const datasets[] = { "datasets.name",
+		"datasets.digest", "datasets.context", NULL };
 	static const struct {
 		const char *prefix;
 		enum mlp_names names;
@@ -104,6 +108,10 @@ field_names(struct mlp_ctx *ctx, const char *word, struct mlp_strv *out)
 			if (starts(attrs[i], start))
 				mlp_strv_push_owned(out, xasprintf("%s%s", lead,
 				    attrs[i]));
+	for (size_t i = 0; filter && datasets[i]; i++)
+		if (starts(datasets[i], start))
+			mlp_strv_push_owned(out, xasprintf("%s%s", lead,
+			    datasets[i]));
 	free(lead);
 }
 
@@ -250,7 +258,7 @@ mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
 		    out);
 	} else if (strcmp(name, "EXPR") == 0 || strcmp(name, "FIELD") == 0 ||
 	    strcmp(name, "LIST") == 0) {
-		field_names(ctx, prefix, out);
+		field_names(ctx, prefix, strcmp(name, "EXPR") == 0, out);
 	} else if (strcmp(name, "MODEL") == 0) {
 		model_names(ctx, NULL, prefix, "", out);
 	} else if (strcmp(name, "URI") == 0 || strcmp(name, "SOURCE") == 0) {

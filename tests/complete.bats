@@ -218,6 +218,10 @@ fish_complete() {
 	[ "$(values | tr '\n' ' ')" = "status start_time " ]
 	run mlp __complete track runs --columns run_id,metrics.a
 	[ "$output" = run_id,metrics.auc ]
+	run mlp __complete track runs --filter 'status = "x" AND datasets.d'
+	[ "$output" = 'status = "x" AND datasets.digest' ]
+	run mlp __complete track runs --order-by data
+	[ -z "$output" ]
 }
 
 @test "file names after --batch, --svg, -C and for init" {

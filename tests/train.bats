@@ -60,6 +60,23 @@ run_of() {
 	[ -f m/model.json ]
 }
 
+@test "runs are found by their datasets: name, digest, context" {
+	mlp train --data churn.csv --target churned -p rounds=3 -n c >/dev/null
+	mlp train --data houses.csv --target price --algo linear \
+	    --valid-fraction 0.2 -n h >/dev/null
+	names() { mlp track runs -f "$1" -c run_name | tail -n +2 | sort | tr '\n' ' '; }
+	[ "$(names "datasets.name = 'churn.csv'")" = "c " ]
+	[ "$(names "datasets.digest = '$(sha256sum houses.csv | cut -c1-64)'")" = "h " ]
+	[ "$(names "datasets.context = 'valid'")" = "h " ]
+	[ "$(names "datasets.name LIKE '%.csv' AND NOT datasets.context = 'valid'")" = "c " ]
+	run mlp track runs -f "datasets.rows = '3'"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown dataset field"*"datasets.context"* ]]
+	run mlp track runs -o datasets.name
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"only in a filter"* ]]
+}
+
 @test "the held-out AUC of gbdt on the example data is good" {
 	run mlp -q train --data churn.csv --target churned --valid-fraction 0.25 \
 	    -p rounds=40 -p max_depth=3 -p learning_rate=0.2 --json

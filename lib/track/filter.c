@@ -69,7 +69,17 @@ static const struct {
 	{ "attribute", MLP_FIELD_ATTR },
 	{ "attr", MLP_FIELD_ATTR },
 	{ "run", MLP_FIELD_ATTR },
+	{ "datasets", MLP_FIELD_DATASET },
+	{ "dataset", MLP_FIELD_DATASET },
 };
+
+/* A run's dataset inputs are its tags mlp.dataset.CONTEXT.FIELD (mlp train
+ * writes them); datasets.name, .digest and .context match when any one of
+ * the run's datasets does, as in MLflow. */
+#define DATASET_TAG "mlp.dataset."
+#define DATASET_KEY_AT "13"	/* 1 + strlen(DATASET_TAG) */
+#define DATASET_CUT "19"	/* strlen(DATASET_TAG) + strlen(".digest") */
+static const char *const dataset_fields[] = { "name", "digest", "context" };
 
 static const char *const keywords[] = {
 	"AND", "OR", "NOT", "IN", "LIKE", "ILIKE",
@@ -427,7 +437,8 @@ parse_ident(struct parser *p, struct mlp_field *f, const struct attr **attr,
 			snip(pre, sizeof(pre), w, plen);
 			snip(s, sizeof(s), w, p->tok.len);
 			return syntax(p, *start, "unknown prefix '%s' in '%s' "
-			    "(valid: metrics, params, tags, attributes)", pre, s);
+			    "(valid: metrics, params, tags, attributes, datasets)",
+			    pre, s);
 		}
 		f->kind = prefixes[i].kind;
 		if (rest > 0) {
@@ -456,6 +467,20 @@ got:
 	if (strlen(f->key) > MAX_KEY)
 		return syntax(p, *start, "key too long in '%s' (%zu bytes; "
 		    "at most %d)", s, strlen(f->key), MAX_KEY);
+	if (f->kind == MLP_FIELD_DATASET) {
+		size_t i;
+
+		for (i = 0; i < sizeof(dataset_fields) / sizeof(*dataset_fields);
+		    i++)
+			if (strcasecmp(f->key, dataset_fields[i]) == 0)
+				break;
+		if (i == sizeof(dataset_fields) / sizeof(*dataset_fields))
+			return syntax(p, *start, "unknown dataset field in '%s' "
+			    "(valid: datasets.name, datasets.digest, "
+			    "datasets.context)", s);
+		free(f->key);
+		f->key = xstrdup(dataset_fields[i]);
+	}
 	if (f->kind == MLP_FIELD_ATTR) {
 		if (!(*attr = attr_find(f->key))) {
 			snip(s, sizeof(s), f->key, (int)strlen(f->key));
@@ -1051,6 +1076,25 @@ emit_cmp(const struct node *n, struct mlp_buf *sql, struct mlp_sqlargs *args)
 		emit_test(n, "value", 1, sql, args);
 		mlp_buf_adds(sql, "))");
 		break;
+	case MLP_FIELD_DATASET:
+		/* the context is the middle of mlp.dataset.CONTEXT.digest;
+		 * every dataset has a digest */
+		mlp_buf_addf(sql, "(r.id %sIN (SELECT run FROM tag WHERE "
+		    "key GLOB ? AND ", n->neg ? "NOT " : "");
+		if (strcmp(n->field.key, "context") == 0) {
+			mlp_sqlargs_text(args, DATASET_TAG "*.digest");
+			emit_test(n, "substr(key, " DATASET_KEY_AT ", length(key) - "
+			    DATASET_CUT ")", 0, sql, args);
+		} else {
+			char *glob = xasprintf(DATASET_TAG "*.%s",
+			    n->field.key);
+
+			mlp_sqlargs_text(args, glob);
+			free(glob);
+			emit_test(n, "value", 0, sql, args);
+		}
+		mlp_buf_adds(sql, "))");
+		break;
 	case MLP_FIELD_ATTR:
 		/* a NULL column is a missing value: the test is false, not
 		 * NULL, so that NOT includes the run */
@@ -1109,6 +1153,14 @@ mlp_field_parse(const char *s, struct mlp_field *out, struct mlp_err *err)
 		goto out;
 	if ((rc = parse_ident(&p, out, &attr, &start, &end)) < 0)
 		goto out;
+	if (out->kind == MLP_FIELD_DATASET) {
+		char name[SNIP + 8];
+
+		snip(name, sizeof(name), s + start, end - start);
+		rc = syntax(&p, start, "'%s': datasets.* can be used only in "
+		    "a filter", name);
+		goto out;
+	}
 	if (p.tok.type != T_EOF) {
 		char name[SNIP + 8], found[SNIP + 16];
 
@@ -1150,6 +1202,8 @@ mlp_field_sql(const struct mlp_field *f, struct mlp_buf *sql,
 		mlp_buf_adds(sql, "(SELECT value FROM tag WHERE run = r.id "
 		    "AND key = ?)");
 		break;
+	case MLP_FIELD_DATASET:
+		return MLP_EINVAL;
 	case MLP_FIELD_ATTR:
 		if (!(attr = attr_find(f->key)))
 			return MLP_EINVAL;

@@ -12,6 +12,7 @@ enum mlp_field_kind {
 	MLP_FIELD_PARAM,
 	MLP_FIELD_TAG,
 	MLP_FIELD_ATTR,
+	MLP_FIELD_DATASET,	/* datasets.name|digest|context: filters only */
 };
 
 /* A parsed identifier such as metrics.auc, params.`max depth`, start_time. */
@@ -47,7 +48,8 @@ int mlp_filter_sql(const struct mlp_filter *f, struct mlp_buf *sql,
 
 /* Parses one identifier as used by --order-by and --columns
  * ("metrics.auc", "params.`a b`", "start_time", "run_name"). Returns 0,
- * or MLP_ESYNTAX with err->pos. The caller releases out with
+ * or MLP_ESYNTAX with err->pos (datasets.* too: as in MLflow, a run's
+ * datasets are a set, with no one value to sort or show). The caller releases out with
  * mlp_field_release(). */
 int mlp_field_parse(const char *s, struct mlp_field *out, struct mlp_err *err);
 void mlp_field_release(struct mlp_field *f);

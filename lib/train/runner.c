@@ -410,6 +410,16 @@ on_iter(void *ud, int iter, int total, const struct mlp_metric_val *m,
 	return 0;
 }
 
+/* A dataset's name, as MLflow's datasets.name: the file's name without
+ * its directory. */
+static const char *
+dataset_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash && slash[1] ? slash + 1 : path;
+}
+
 static int
 log_param(struct mlp_logger *lg, const char *k, const char *v,
     struct mlp_err *err)
@@ -445,6 +455,9 @@ log_inputs(struct run *r, const struct mlp_learner *l, const struct data *d,
 	if (rc == 0)
 		rc = mlp_logger_tag(lg, "mlp.dataset.train.source", s->data,
 		    err);
+	if (rc == 0)
+		rc = mlp_logger_tag(lg, "mlp.dataset.train.name",
+		    dataset_name(s->data), err);
 	snprintf(buf, sizeof(buf), "%zu", d->tr.n);
 	if (rc == 0)
 		rc = mlp_logger_tag(lg, "mlp.dataset.train.rows", buf, err);
@@ -454,6 +467,9 @@ log_inputs(struct run *r, const struct mlp_learner *l, const struct data *d,
 		if (rc == 0)
 			rc = mlp_logger_tag(lg, "mlp.dataset.valid.source",
 			    s->valid ? s->valid : s->data, err);
+		if (rc == 0)
+			rc = mlp_logger_tag(lg, "mlp.dataset.valid.name",
+			    dataset_name(s->valid ? s->valid : s->data), err);
 		if (rc == 0)
 			rc = mlp_logger_tag(lg, "mlp.dataset.valid.digest",
 			    s->valid ? d->valid_digest : d->train->digest, err);

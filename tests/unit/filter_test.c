@@ -329,6 +329,11 @@ test_errors(void)
 {
 	char *s, *want;
 
+	check_err("datasets.rows = '5'", 0, "unknown dataset field in "
+	    "'datasets.rows' (valid: datasets.name, datasets.digest, "
+	    "datasets.context)");
+	check_err("datasets.digest > 'a'", 16, NULL);
+	check_err("datasets.digest = 5", 18, NULL);
 	check_err("metrics.auc abc", 12, "expected a comparison operator "
 	    "after 'metrics.auc', found 'abc'");
 	check_err("metrics.auc", 11, "unexpected end of filter, expected a "
@@ -382,7 +387,7 @@ test_errors(void)
 	check_err("metrics.", 8,
 	    "unexpected end of filter, expected a key after 'metrics.'");
 	check_err("x.y = 1", 0, "unknown prefix 'x' in 'x.y' (valid: "
-	    "metrics, params, tags, attributes)");
+	    "metrics, params, tags, attributes, datasets)");
 	check_err("params.a = 'x' AND", 18,
 	    "unexpected end of filter, expected a field name");
 	check_err("status = 'a' AND AND", 17,
@@ -520,6 +525,8 @@ test_fields(void)
 	check_field("run_name", MLP_FIELD_ATTR, "run_name");
 	check_field("\"run name\"", MLP_FIELD_ATTR, "run_name");
 	check_field("attributes.status", MLP_FIELD_ATTR, "status");
+	check_field_err("datasets.digest", 0,
+	    "'datasets.digest': datasets.* can be used only in a filter");
 	check_field_err("metrics.auc DESC", 12,
 	    "trailing input after 'metrics.auc': 'DESC'");
 	check_field_err("metrics.auc,", 11, NULL);
@@ -747,7 +754,13 @@ test_db(void)
 	    "INSERT INTO param VALUES (1, 'depth', '6'), (1, 'lr', '0.1'),"
 	    " (2, 'depth', '8'), (4, 'depth', '6'), (4, 'lr', '0.01');"
 	    "INSERT INTO tag VALUES (1, 'team', 'Core'), (2, 'team', 'core'),"
-	    " (4, 'team', 'ops'), (4, 'mlp.source.git.commit', 'abc123');"
+	    " (4, 'team', 'ops'), (4, 'mlp.source.git.commit', 'abc123'),"
+	    " (1, 'mlp.dataset.train.digest', 'd1'),"
+	    " (1, 'mlp.dataset.train.name', 'a.csv'),"
+	    " (1, 'mlp.dataset.valid.digest', 'd2'),"
+	    " (1, 'mlp.dataset.valid.name', 'b.csv'),"
+	    " (2, 'mlp.dataset.train.digest', 'd2'),"
+	    " (2, 'mlp.dataset.train.name', 'b.csv');"
 	    "INSERT INTO metric_key VALUES (1, 'auc'), (2, 'loss'),"
 	    " (3, 'f1 score');"
 	    "INSERT INTO latest_metric VALUES (1, 1, 0, 0, 0.95, 0),"
@@ -785,6 +798,17 @@ test_db(void)
 	query(db, "tags.team NOT ILIKE 'c%'", "r4");
 	query(db, "tags.mlp.source.git.commit = 'abc123'", "r4");
 	query(db, "tags.\"mlp.source.git.commit\" LIKE 'abc%'", "r4");
+	query(db, "datasets.digest = 'd2'", "r1 r2");
+	query(db, "datasets.digest = 'd1'", "r1");
+	query(db, "datasets.digest != 'd1'", "r1 r2");	/* any dataset */
+	query(db, "NOT datasets.digest = 'd1'", "r2 r3 r4 r5");
+	query(db, "dataset.name IN ('a.csv', 'c.csv')", "r1");
+	query(db, "datasets.name LIKE '%.csv'", "r1 r2");
+	query(db, "datasets.context = 'valid'", "r1");
+	query(db, "datasets.CONTEXT ILIKE 'TR%'", "r1 r2");
+	query(db, "datasets.context NOT IN ('train')", "r1");
+	query(db, "datasets.context = 'valid' OR datasets.name = 'b.csv'",
+	    "r1 r2");
 	query(db, "run_name LIKE 'alpha%'", "r1");
 	query(db, "run_name ILIKE 'alpha%'", "r1 r2");
 	query(db, "run_name NOT LIKE 'alpha%'", "r2 r3 r4 r5");
