@@ -420,8 +420,8 @@ static const struct mlp_opt log_opts[] = {
 	    "(repeatable)" },
 	{ O_TAG, 't', "tag", "TAG=VALUE", "set a tag (repeatable)" },
 	{ O_DELTAG, 0, "delete-tag", "TAG", "delete a tag (repeatable)" },
-	{ O_BATCH, 'b', "batch", "FILE", "log JSON lines or an MLflow "
-	    "log-batch body from FILE (- for stdin)" },
+	{ O_BATCH, 'b', "batch", "FILE", "log JSON lines or MLflow "
+	    "log-batch/log-inputs bodies from FILE (- for stdin)" },
 	{ 0, 0, NULL, NULL, NULL },
 };
 

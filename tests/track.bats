@@ -297,6 +297,33 @@ fake_runs() {
 	[[ "$output" == *'"mlflow.note.content":"from mlflow"'* ]]
 }
 
+@test "--batch takes MLflow log-inputs bodies: datasets to filter on" {
+	id=$(mlp track start)
+	cat > inputs.json <<-EOF
+	{"run_id": "$id", "datasets": [
+	  {"dataset": {"name": "cc", "digest": "9a8b7c", "source_type": "local",
+	    "source": "/data/cc.parquet", "schema": "{}"},
+	   "tags": [{"key": "mlflow.data.context", "value": "training"}]},
+	  {"dataset": {"name": "holdout", "digest": "1f2e3d"}}]}
+	EOF
+	run mlp track log "$id" --batch inputs.json
+	[ "$status" -eq 0 ]
+	run mlp track show "$id" --json
+	[[ "$output" == *'"mlp.dataset.training.digest":"9a8b7c"'* ]]
+	[[ "$output" == *'"mlp.dataset.training.source":"/data/cc.parquet"'* ]]
+	[[ "$output" == *'"mlp.dataset.input.name":"holdout"'* ]]
+	run mlp track runs -f "datasets.context = 'training' AND datasets.name = 'holdout'" -c run_id
+	[[ "$output" == *"$id"* ]]
+	printf '{"datasets":[{"dataset":{"name":"x"}}]}\n' > nodigest.json
+	run mlp track log "$id" --batch nodigest.json
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"line 1: dataset needs a \"digest\" string"* ]]
+	printf '{"datasets":[{"dataset":{"name":"x","digest":"y"},"tags":[{"key":"mlflow.data.context","value":"a.b"}]}]}\n' > dot.json
+	run mlp track log "$id" --batch dot.json
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"dataset context 'a.b' must be"* ]]
+}
+
 @test "--batch errors name the line and write nothing" {
 	id=$(mlp track start)
 	printf '%s\n' '{"metric":"a","value":1}' '{"metric":"a","value":2}' \

@@ -158,19 +158,69 @@ log_kv(struct mlp_batch_reader *br, struct mlp_logger *lg, const cJSON *o,
 	return 0;
 }
 
-/* An MLflow log-batch body: {"run_id", "metrics", "params", "tags"}. */
+/* One entry of an MLflow log-inputs body, {"dataset": {"name", "digest",
+ * "source", ...}, "tags": [{"key": "mlflow.data.context", ...}]}, as the
+ * tags mlp.dataset.CONTEXT.name|digest|source that mlp train writes (and
+ * the datasets.* filters read). Without a context the context is
+ * "input". */
+static int
+log_dataset(struct mlp_batch_reader *br, struct mlp_logger *lg,
+    const cJSON *it, struct mlp_err *err)
+{
+	static const char *const fields[] = { "name", "digest", "source" };
+	const cJSON *ds = cJSON_GetObjectItemCaseSensitive(it, "dataset");
+	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(it, "tags");
+	const cJSON *t;
+	const char *context = "input";
+	int rc;
+
+	if (!cJSON_IsObject(ds))
+		return rec_error(br, err, MLP_EINVAL, "\"datasets\" entry needs "
+		    "a \"dataset\" object");
+	if (tags && !cJSON_IsArray(tags))
+		return rec_error(br, err, MLP_EINVAL, "dataset \"tags\" must be "
+		    "an array");
+	cJSON_ArrayForEach(t, tags) {
+		const char *k = json_str(t, "key"), *v = json_str(t, "value");
+
+		if (k && v && strcmp(k, "mlflow.data.context") == 0)
+			context = v;
+	}
+	if (!*context || strchr(context, '.') || strlen(context) > 64)
+		return rec_error(br, err, MLP_EINVAL, "dataset context '%.64s' "
+		    "must be 1 to 64 characters without '.'", context);
+	for (int f = 0; f < 3; f++) {
+		const char *v = json_str(ds, fields[f]);
+		char key[128];
+
+		if (!v && f < 2)
+			return rec_error(br, err, MLP_EINVAL, "dataset needs a "
+			    "\"%s\" string", fields[f]);
+		if (!v)
+			continue;
+		snprintf(key, sizeof(key), "mlp.dataset.%s.%s", context,
+		    fields[f]);
+		if ((rc = mlp_logger_tag(lg, key, v, err)) < 0)
+			return rec_error(br, err, rc, "%s", err->msg);
+	}
+	return 0;
+}
+
+/* An MLflow log-batch body, {"run_id", "metrics", "params", "tags"}, or
+ * log-inputs body, {"run_id", "datasets"}. */
 static int
 log_mlflow_body(struct mlp_batch_reader *br, struct mlp_logger *lg,
     const cJSON *o, const char *uuid, struct mlp_err *err)
 {
-	static const char *const lists[] = { "metrics", "params", "tags" };
+	static const char *const lists[] = { "metrics", "params", "tags",
+		"datasets" };
 	const char *run = json_str(o, "run_id");
 	int rc;
 
 	if (run && strcmp(run, uuid) != 0)
 		return rec_error(br, err, MLP_EINVAL, "\"run_id\" '%s' is not "
 		    "the run being logged to (%s)", run, uuid);
-	for (int l = 0; l < 3; l++) {
+	for (int l = 0; l < 4; l++) {
 		const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, lists[l]);
 		const cJSON *it;
 
@@ -184,6 +234,7 @@ log_mlflow_body(struct mlp_batch_reader *br, struct mlp_logger *lg,
 				return rec_error(br, err, MLP_EINVAL, "\"%s\" "
 				    "holds a non-object", lists[l]);
 			rc = l == 0 ? log_metric(br, lg, it, "key", err) :
+			    l == 3 ? log_dataset(br, lg, it, err) :
 			    log_kv(br, lg, it, "key", l == 1, err);
 			if (rc < 0)
 				return rc;
@@ -211,11 +262,13 @@ log_record(struct mlp_batch_reader *br, struct mlp_logger *lg,
 	else if (cJSON_GetObjectItemCaseSensitive(o, "metrics") ||
 	    cJSON_GetObjectItemCaseSensitive(o, "params") ||
 	    cJSON_GetObjectItemCaseSensitive(o, "tags") ||
+	    cJSON_GetObjectItemCaseSensitive(o, "datasets") ||
 	    cJSON_GetObjectItemCaseSensitive(o, "run_id"))
 		rc = log_mlflow_body(br, lg, o, uuid, err);
 	else
 		rc = rec_error(br, err, MLP_EINVAL, "expected a \"metric\", "
-		    "\"param\" or \"tag\" record, or an MLflow log-batch body");
+		    "\"param\" or \"tag\" record, or an MLflow log-batch or "
+		    "log-inputs body");
 	cJSON_Delete(o);
 	return rc;
 }
