@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "store/store.h"
 #include "track/track.h"
 #include "train/runner.h"
 
@@ -726,6 +727,66 @@ out:
 	return rc;
 }
 
+/* Copies artifact oid of the run to fp; a display, so not re-hashed. */
+static int
+copy_artifact(struct mlp_ctx *ctx, const char *hex, FILE *fp)
+{
+	struct mlp_store *st;
+	struct mlp_oid oid;
+	struct mlp_err err;
+	uint64_t size;
+	char buf[65536];
+	ssize_t n;
+	int fd, rc;
+
+	mlp_err_clear(&err);
+	if ((rc = mlp_ctx_store(ctx, &st)) != 0)
+		return rc;
+	if (mlp_oid_parse(hex, &oid, &err) < 0 ||
+	    mlp_store_open_object(st, &oid, &fd, &size, &err) < 0)
+		return mlp_fail(ctx, &err);
+	fflush(stdout);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)n, fp);
+	rc = n < 0 ? mlp_failf(ctx, 1, "cannot read object %.12s: %s", hex,
+	    strerror(errno)) : 0;
+	close(fd);
+	fflush(fp);
+	return rc;
+}
+
+/* A local run's output: what an external trainer wrote, kept as the
+ * artifacts stdout.txt and stderr.txt when it ended, each to its stream
+ * (complete, so --follow has nothing to wait for). */
+static int
+local_logs(struct mlp_ctx *ctx, const struct mlp_run_info *ri)
+{
+	struct mlp_artifact *a = NULL;
+	struct mlp_err err;
+	size_t n = 0, found = 0;
+	int rc = 0;
+
+	mlp_err_clear(&err);
+	if (mlp_track_artifacts(ctx->db, ri->uuid, &a, &n, &err) < 0)
+		return mlp_fail(ctx, &err);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		int out = strcmp(a[i].path, "stdout.txt") == 0;
+
+		if (a[i].is_tree || (!out && strcmp(a[i].path, "stderr.txt")))
+			continue;
+		found++;
+		rc = copy_artifact(ctx, a[i].oid, out ? stdout : stderr);
+	}
+	mlp_artifacts_free(a, n);
+	if (rc == 0 && !found)
+		rc = strcmp(ri->status, "RUNNING") == 0 ?
+		    mlp_failf(ctx, 1, "run %.8s is running here; its output "
+		    "goes to its terminal and is kept when it ends", ri->uuid) :
+		    mlp_failf(ctx, 1, "run %.8s kept no output (Slurm jobs "
+		    "and external trainers keep theirs)", ri->uuid);
+	return rc;
+}
+
 static int
 train_logs(struct mlp_ctx *ctx, int argc, char **argv)
 {
@@ -739,7 +800,8 @@ train_logs(struct mlp_ctx *ctx, int argc, char **argv)
 	if ((rc = slurm_verb(ctx, argc, argv, &ri, &env, &root, &follow)) != 0)
 		goto out;
 	if (mlp_slurm_log_path(&env, ri.uuid, &path, &err) < 0) {
-		rc = mlp_fail(ctx, &err);
+		rc = err.code == MLP_EINVAL ? local_logs(ctx, &ri) :
+		    mlp_fail(ctx, &err);
 		goto out;
 	}
 	for (;;) {
@@ -813,7 +875,8 @@ static const struct mlp_verb verbs[] = {
 	{ "status", train_status, none_opts, "RUN",
 	    "A Slurm run's status and its job's state" },
 	{ "logs", train_logs, logs_opts, "RUN",
-	    "Print the output of a Slurm run's job" },
+	    "Print a run's output: its Slurm job's, or an external "
+	    "trainer's" },
 	{ "cancel", train_cancel, none_opts, "RUN",
 	    "Cancel a Slurm run's job; the run ends KILLED" },
 	{ NULL, NULL, NULL, NULL, NULL },

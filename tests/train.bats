@@ -331,6 +331,21 @@ SH
 	[ "$(cat err.txt)" = "a warning" ]
 }
 
+@test "train logs prints an external trainer's kept output, each stream apart" {
+	run mlp train --shell --cmd 'echo to-out; echo to-err >&2'
+	[ "$status" -eq 0 ]
+	r=$(mlp track runs -c run_id | sed -n 2p)
+	[ "$(mlp train logs "$r" 2>/dev/null)" = to-out ]
+	[ "$(mlp train logs "$r" 2>&1 >/dev/null)" = to-err ]
+	run mlp train --data churn.csv --target churned -p rounds=2
+	r=$(run_of "$output")
+	run mlp train logs "$r"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"kept no output"* ]]
+	run mlp train logs
+	[ "$status" -eq 2 ]
+}
+
 @test "an external trainer that fails: FAILED, its exit status" {
 	run mlp train --cmd 'sh -c "echo partial >&$MLP_TRACK_FD; exit 3"'
 	[ "$status" -eq 3 ]
