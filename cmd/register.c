@@ -459,41 +459,62 @@ out:
 static int load_files(struct mlp_store *st, const struct mlp_model_version *mv,
     struct mlp_tree *t, struct mlp_err *err);
 
-/* Datasets a training run read, as mlp train records them: the tags
- * mlp.dataset.CONTEXT.digest, .source and .rows. */
-static const char *const dataset_contexts[] = { "train", "valid", NULL };
+/* Datasets a run read, as mlp train (or an MLflow log-inputs body) records
+ * them: the tags mlp.dataset.CONTEXT.digest, .name, .source and .rows. */
+#define DATASET_TAG "mlp.dataset."
+
+/* The context of tag i when it is a dataset's digest, else NULL; in buf. */
+static const char *
+dataset_context(const struct mlp_run *run, size_t i, char *buf, size_t n)
+{
+	const char *k = run->tags[i].key, *dot;
+	size_t len = strlen(k), pre = strlen(DATASET_TAG);
+
+	if (strncmp(k, DATASET_TAG, pre) != 0 || len <= pre + 7 ||
+	    strcmp(k + len - 7, ".digest") != 0)
+		return NULL;
+	dot = k + len - 7;
+	if ((size_t)(dot - (k + pre)) >= n)
+		return NULL;
+	memcpy(buf, k + pre, (size_t)(dot - (k + pre)));
+	buf[dot - (k + pre)] = '\0';
+	return buf;
+}
 
 static const char *
 run_tag(const struct mlp_run *run, const char *context, const char *field)
 {
-	char key[64];
+	char key[160];
 
-	snprintf(key, sizeof(key), "mlp.dataset.%s.%s", context, field);
+	snprintf(key, sizeof(key), DATASET_TAG "%s.%s", context, field);
 	for (size_t i = 0; i < run->ntags; i++)
 		if (strcmp(run->tags[i].key, key) == 0)
 			return run->tags[i].value;
 	return NULL;
 }
 
-/* "datasets": [{"context", "digest", "source", "rows"}], MLflow's dataset
- * inputs in spirit */
+/* "datasets": [{"context", "digest", "name", "source", "rows"}], MLflow's
+ * dataset inputs in spirit */
 static void
 datasets_json(cJSON *o, const struct mlp_run *run)
 {
 	cJSON *a = cJSON_AddArrayToObject(o, "datasets");
+	char buf[128];
 
-	for (const char *const *c = dataset_contexts; *c; c++) {
-		const char *dg = run_tag(run, *c, "digest"), *v;
+	for (size_t i = 0; i < run->ntags; i++) {
+		const char *c = dataset_context(run, i, buf, sizeof(buf)), *v;
 		cJSON *d;
 
-		if (!dg)
+		if (!c)
 			continue;
 		d = cJSON_CreateObject();
-		cJSON_AddStringToObject(d, "context", *c);
-		cJSON_AddStringToObject(d, "digest", dg);
-		if ((v = run_tag(run, *c, "source")))
+		cJSON_AddStringToObject(d, "context", c);
+		cJSON_AddStringToObject(d, "digest", run->tags[i].value);
+		if ((v = run_tag(run, c, "name")))
+			cJSON_AddStringToObject(d, "name", v);
+		if ((v = run_tag(run, c, "source")))
 			cJSON_AddStringToObject(d, "source", v);
-		if ((v = run_tag(run, *c, "rows")))
+		if ((v = run_tag(run, c, "rows")))
 			cJSON_AddNumberToObject(d, "rows", atof(v));
 		cJSON_AddItemToArray(a, d);
 	}
@@ -584,16 +605,21 @@ register_show(struct mlp_ctx *ctx, int argc, char **argv)
 	    mlp_color(ctx, C_RESET));
 	printf("  run:       %s\n", mv->run_uuid ? mv->run_uuid : "-");
 	printf("  code:      %s\n", mv->code_commit ? mv->code_commit : "-");
-	if (run)
-		for (const char *const *c = dataset_contexts; *c; c++) {
-			const char *dg = run_tag(run, *c, "digest");
+	for (size_t i = 0; run && i < run->ntags; i++) {
+		char buf[128];
+		const char *c = dataset_context(run, i, buf, sizeof(buf));
+		const char *src = c ? run_tag(run, c, "source") : NULL;
+		const char *rows = c ? run_tag(run, c, "rows") : NULL;
 
-			if (dg)
-				printf("  data:      %s %.12s %s (%s rows)\n", *c, dg,
-				    run_tag(run, *c, "source") ? run_tag(run, *c,
-				    "source") : "-", run_tag(run, *c, "rows") ?
-				    run_tag(run, *c, "rows") : "?");
-		}
+		if (!c)
+			continue;
+		printf("  data:      %s %.12s %s", c, run->tags[i].value,
+		    src ? src : run_tag(run, c, "name") ?
+		    run_tag(run, c, "name") : "-");
+		if (rows)
+			printf(" (%s rows)", rows);
+		printf("\n");
+	}
 	if (run) {
 		for (size_t i = 0; i < run->nparams; i++)
 			printf("  param      %-20s %s\n", run->params[i].key,

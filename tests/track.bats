@@ -314,6 +314,15 @@ fake_runs() {
 	[[ "$output" == *'"mlp.dataset.input.name":"holdout"'* ]]
 	run mlp track runs -f "datasets.context = 'training' AND datasets.name = 'holdout'" -c run_id
 	[[ "$output" == *"$id"* ]]
+	# the model registered from the run shows them as its lineage
+	echo w > w.bin
+	mlp track artifact "$id" w.bin --as model
+	mlp register "runs:/$id/model" -n withdata >/dev/null
+	run mlp register show models:/withdata/1
+	[[ "$output" == *"data:      training 9a8b7c /data/cc.parquet"* ]]
+	[[ "$output" == *"data:      input 1f2e3d holdout"* ]]
+	run mlp register show models:/withdata/1 --json
+	[[ "$output" == *'{"context":"training","digest":"9a8b7c","name":"cc","source":"/data/cc.parquet"}'* ]]
 	printf '{"datasets":[{"dataset":{"name":"x"}}]}\n' > nodigest.json
 	run mlp track log "$id" --batch nodigest.json
 	[ "$status" -eq 2 ]
