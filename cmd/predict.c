@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "data/data.h"
@@ -66,6 +67,31 @@ write_rows(FILE *fp, const struct mlp_model *m, const double *pred,
 	}
 }
 
+/* -o FILE: see mlp_output_open; a failure leaves a regular FILE as it was. */
+static int
+open_output(struct mlp_ctx *ctx, const char *path, FILE **out, char **tmp)
+{
+	struct mlp_err err;
+	int fd;
+
+	mlp_err_clear(&err);
+	if ((fd = mlp_output_open(path, tmp, &err)) < 0)
+		return mlp_fail(ctx, &err);
+	if (!(*out = fdopen(fd, "w"))) {
+		int rc = mlp_failf(ctx, 1, "cannot write '%s': %s", path,
+		    strerror(errno));
+
+		*out = stdout;
+		close(fd);
+		if (*tmp)
+			unlink(*tmp);
+		free(*tmp);
+		*tmp = NULL;
+		return rc;
+	}
+	return 0;
+}
+
 static int
 predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 {
@@ -77,6 +103,7 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 	struct mlp_store *st = NULL;
 	struct mlp_err err;
 	const char *in = "-", *outp = NULL;
+	char *tmp = NULL;
 	FILE *out = stdout;
 	double *pred = NULL;
 	long threads = 0, rows = 65536;
@@ -145,12 +172,8 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 		rc = mlp_failf(ctx, 1, "%s", err.msg);
 		goto out;
 	}
-	if (outp && !(out = fopen(outp, "w"))) {
-		out = stdout;
-		rc = mlp_failf(ctx, 1, "cannot create '%s': %s", outp,
-		    strerror(errno));
+	if (outp && (rc = open_output(ctx, outp, &out, &tmp)) != 0)
 		goto out;
-	}
 	if (ctx->json)
 		fputs("{\"predictions\":[", out);
 	else
@@ -175,12 +198,22 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 		    "the predictions", strerror(errno));
 		goto out;
 	}
+	if (tmp && (fsync(fileno(out)) < 0 || fclose(out) != 0 ||
+	    (out = stdout, rename(tmp, outp) < 0))) {
+		out = stdout;
+		rc = mlp_failf(ctx, 1, "cannot write '%s': %s", outp,
+		    strerror(errno));
+		goto out;
+	}
 	if (ctx->verbose)
 		mlp_info(ctx, "scored %llu rows", (unsigned long long)total);
 out:
 	if (out != stdout && fclose(out) != 0 && rc == 0)
 		rc = mlp_failf(ctx, 1, "cannot write '%s': %s", outp,
 		    strerror(errno));
+	if (tmp && rc != 0)
+		unlink(tmp);
+	free(tmp);
 	free(pred);
 	mlp_frame_free(chunk);
 	mlp_csv_stream_close(cs);

@@ -1027,12 +1027,17 @@ register_export(struct mlp_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (!to_stdout) {
+		/* --compression names the type of a file named otherwise
+		 * (/dev/stdout, a FIFO) */
 		if (mlp_registry_archive_compression(output, &comp, &err) < 0) {
-			rc = mlp_fail(ctx, &err);
-			goto out;
-		}
-		if (compression && strcmp(compression, comp == MLP_ARCHIVE_GZIP ?
-		    "gzip" : "zstd") != 0) {
+			if (!compression) {
+				rc = mlp_fail(ctx, &err);
+				goto out;
+			}
+			comp = strcmp(compression, "zstd") == 0 ?
+			    MLP_ARCHIVE_ZSTD : MLP_ARCHIVE_GZIP;
+		} else if (compression && strcmp(compression,
+		    comp == MLP_ARCHIVE_GZIP ? "gzip" : "zstd") != 0) {
 			rc = mlp_usage_error(ctx, "--compression %s contradicts "
 			    "the name '%s'", compression, output);
 			goto out;

@@ -1445,17 +1445,12 @@ track_plot(struct mlp_ctx *ctx, int argc, char **argv)
 		rc = mlp_fail(ctx, &err);
 		goto out;
 	}
-	if (svg) {
-		FILE *fp = strcmp(svg, "-") == 0 ? stdout : fopen(svg, "w");
-
-		if (!fp || fwrite(out.s, 1, out.len, fp) != out.len ||
-		    (fp != stdout && fclose(fp) != 0)) {
-			rc = mlp_failf(ctx, 1, "cannot write '%s': %s", svg,
-			    strerror(errno));
+	if (svg && strcmp(svg, "-") != 0) {
+		if (mlp_write_file(svg, out.s, out.len, &err) < 0) {
+			rc = mlp_fail(ctx, &err);
 			goto out;
 		}
-		if (fp != stdout)
-			mlp_info(ctx, "wrote %s", svg);
+		mlp_info(ctx, "wrote %s", svg);
 	} else {
 		fwrite(out.s, 1, out.len, stdout);
 	}

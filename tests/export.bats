@@ -235,6 +235,9 @@ import_fails() {
 	fixture
 	mlp register export models:/fraud/1 -o - > "$BATS_TEST_TMPDIR/s.tar.gz"
 	gzip -t "$BATS_TEST_TMPDIR/s.tar.gz"
+	# a symlink such as /dev/stdout is written through, not replaced
+	mlp register export models:/fraud/1 -o /dev/stdout --compression gzip | gzip -t
+	[ -L /dev/stdout ]
 	mlp register export models:/fraud/1 -o - --compression zstd \
 	    > "$BATS_TEST_TMPDIR/s.tar.zst"
 	cd "$OTHER"

@@ -84,6 +84,28 @@ train_churn() {
 	[[ "$output" == *"line 6 column 1 ('tenure')"* ]]
 }
 
+@test "-o: a failure leaves the file as it was; symlinks and pipes are written through" {
+	train_churn >/dev/null
+	head -n 5 churn.csv > good.csv
+	cp good.csv bad.csv
+	echo "x,1,1,basic,3,0" >> bad.csv
+	echo old > out.csv
+	run mlp predict models:/churn/1 -i bad.csv -o out.csv
+	[ "$status" -eq 1 ]
+	[ "$(cat out.csv)" = old ]
+	[ -z "$(ls | grep '\.tmp-')" ]
+	mlp predict models:/churn/1 -i good.csv -o out.csv
+	[ "$(wc -l < out.csv)" -eq 5 ]
+	ln -s out.csv link.csv
+	mlp predict models:/churn/1 -i good.csv -o link.csv
+	[ -L link.csv ]
+	[ "$(mlp predict models:/churn/1 -i good.csv -o /dev/stdout | wc -l)" -eq 5 ]
+	[ -L /dev/stdout ]
+	run mlp predict models:/churn/1 -i good.csv -o no/such/dir/x.csv
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot create"*"No such file or directory"* ]]
+}
+
 @test "bad input: no model, a missing model, not a model" {
 	run mlp predict
 	[ "$status" -eq 2 ]

@@ -627,6 +627,12 @@ names() {
 	[ "$status" -eq 0 ]
 	head -c 200 out.svg | grep -q '<svg'
 	[ "$(grep -c '<polyline' out.svg)" -eq 2 ]
+	mlp track plot "$a" -m loss --svg - | grep -q '<svg'
+	mlp track plot "$a" -m loss --svg /dev/stdout | grep -q '<svg'
+	[ -L /dev/stdout ]
+	run mlp track plot "$a" -m loss --svg no/such/dir/p.svg
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot create 'no/such/dir/p.svg.tmp-"* ]]
 	run mlp track plot "$a" -m nosuch
 	[ "$status" -eq 1 ]
 	run mlp track plot "$a"

@@ -99,6 +99,23 @@ void mlp_fmt_duration(int64_t ms, char *out, size_t n);
  * symlink is followed). A missing path is not an error. */
 int mlp_remove_tree(const char *path, struct mlp_err *err);
 
+/* Creates a new file beside path, named path.tmp-XXXXXXXXXXXX, for writing
+ * (mode 0666 less the umask), to be renamed over path when complete. Returns
+ * the descriptor and *tmp (the caller frees it), or MLP_EFAIL. */
+int mlp_create_beside(const char *path, char **tmp, struct mlp_err *err);
+
+/* Opens path to write new content into: a new or regular file through
+ * mlp_create_beside (*tmp set: rename it over path once complete, unlink it
+ * on failure), anything else (a symlink such as /dev/stdout, a FIFO, a
+ * device) in place, truncated (*tmp NULL), as renaming over it would
+ * replace it. Returns the descriptor or MLP_EFAIL. */
+int mlp_output_open(const char *path, char **tmp, struct mlp_err *err);
+
+/* Writes buf as the whole content of path through mlp_output_open: a
+ * failure leaves a regular file as it was. 0 or MLP_EFAIL. */
+int mlp_write_file(const char *path, const void *buf, size_t n,
+    struct mlp_err *err);
+
 /* Fills out with n random bytes from the kernel; 0 or MLP_EFAIL. */
 int mlp_random(void *out, size_t n, struct mlp_err *err);
 /* Writes a new random 32-hex-digit id and a NUL into out[33]. */

@@ -1,10 +1,12 @@
 /* Time, random ids, strict number parsing and the logging hook. */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -252,4 +254,79 @@ mlp_remove_tree(const char *path, struct mlp_err *err)
 		return mlp_err_set(err, MLP_EFAIL, "cannot remove '%s': %s",
 		    path, strerror(errno));
 	return 0;
+}
+
+int
+mlp_create_beside(const char *path, char **tmp, struct mlp_err *err)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned char r[6] = { 0 };
+		int fd;
+
+		(void)mlp_random(r, sizeof(r), NULL);
+		*tmp = xasprintf("%s.tmp-%02x%02x%02x%02x%02x%02x", path, r[0],
+		    r[1], r[2], r[3], r[4], r[5]);
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST) {
+			int rc = mlp_err_set(err, MLP_EFAIL, "cannot create "
+			    "'%s': %s", *tmp, strerror(errno));
+
+			free(*tmp);
+			*tmp = NULL;
+			return rc;
+		}
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return mlp_err_set(err, MLP_EFAIL, "cannot create a file beside '%s'",
+	    path);
+}
+
+int
+mlp_output_open(const char *path, char **tmp, struct mlp_err *err)
+{
+	struct stat sb;
+	int fd;
+
+	*tmp = NULL;
+	if (lstat(path, &sb) < 0 || S_ISREG(sb.st_mode))
+		return mlp_create_beside(path, tmp, err);
+	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0)
+		return mlp_err_set(err, MLP_EFAIL, "cannot open '%s': %s", path,
+		    strerror(errno));
+	return fd;
+}
+
+int
+mlp_write_file(const char *path, const void *buf, size_t n,
+    struct mlp_err *err)
+{
+	const char *p = buf;
+	char *tmp;
+	int fd, rc = 0;
+
+	if ((fd = mlp_output_open(path, &tmp, err)) < 0)
+		return fd;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		p += w;
+		n -= (size_t)w;
+	}
+	if (n > 0 || close(fd) < 0 || (tmp && rename(tmp, path) < 0)) {
+		rc = mlp_err_set(err, MLP_EFAIL, "cannot write '%s': %s", path,
+		    strerror(errno ? errno : ENOSPC));
+		if (n > 0)
+			close(fd);
+		if (tmp)
+			unlink(tmp);
+	}
+	free(tmp);
+	return rc;
 }

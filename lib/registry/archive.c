@@ -328,35 +328,6 @@ out:
 	return rc;
 }
 
-/* A new file beside path for writing (mode 0666 less the umask). */
-static int
-create_beside(const char *path, char **tmp, struct mlp_err *err)
-{
-	for (int tries = 0; tries < 100; tries++) {
-		unsigned char r[6] = { 0 };
-		int fd;
-
-		(void)mlp_random(r, sizeof(r), NULL);
-		*tmp = xasprintf("%s.tmp-%02x%02x%02x%02x%02x%02x", path, r[0],
-		    r[1], r[2], r[3], r[4], r[5]);
-		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd >= 0)
-			return fd;
-		if (errno != EEXIST) {
-			int rc = mlp_err_set(err, MLP_EFAIL, "cannot create "
-			    "'%s': %s", *tmp, strerror(errno));
-
-			free(*tmp);
-			*tmp = NULL;
-			return rc;
-		}
-		free(*tmp);
-		*tmp = NULL;
-	}
-	return mlp_err_set(err, MLP_EFAIL, "cannot create a file beside '%s'",
-	    path);
-}
-
 int
 mlp_registry_export(struct mlp_store *st,
     const struct mlp_model_version *mv, const char *file, int fd,
@@ -367,7 +338,7 @@ mlp_registry_export(struct mlp_store *st,
 	struct export_obj *v = NULL;
 	char *meta = NULL, *tmp = NULL;
 	size_t n = 0, mlen;
-	int rc, out = fd;
+	int rc, out = fd, owned = -1;	/* owned: out, when opened here */
 
 	if ((rc = load(err)) < 0)
 		return rc;
@@ -384,7 +355,7 @@ mlp_registry_export(struct mlp_store *st,
 	}
 	for (size_t i = 0; i < n; i++)
 		x.total += v[i].size;
-	if (out < 0 && (out = create_beside(file, &tmp, err)) < 0) {
+	if (out < 0 && (out = owned = mlp_output_open(file, &tmp, err)) < 0) {
 		rc = out;
 		goto out;
 	}
@@ -424,6 +395,7 @@ mlp_registry_export(struct mlp_store *st,
 		goto out;
 	}
 	if (tmp) {
+		owned = -1;	/* closed here, and renamed */
 		if (fsync(out) < 0 || close(out) < 0) {
 			rc = mlp_err_set(err, MLP_EFAIL, "cannot write '%s': %s",
 			    tmp, strerror(errno));
@@ -438,6 +410,13 @@ mlp_registry_export(struct mlp_store *st,
 		}
 		free(tmp);
 		tmp = NULL;
+	} else if (owned >= 0) {
+		owned = -1;
+		if (close(out) < 0) {
+			rc = mlp_err_set(err, MLP_EFAIL, "cannot write '%s': %s",
+			    file, strerror(errno));
+			goto out;
+		}
 	}
 	if (stats) {
 		stats->objects = n;
@@ -453,6 +432,8 @@ out:
 			close(out);
 		unlink(tmp);
 		free(tmp);
+	} else if (owned >= 0) {
+		close(owned);
 	}
 	free(x.buf);
 	free(meta);
