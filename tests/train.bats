@@ -346,6 +346,26 @@ SH
 	[ "$status" -eq 2 ]
 }
 
+@test "the fd protocol: extra fields, a line over 1 MiB, a last line without newline" {
+	cat > t.sh <<'SH'
+#!/bin/sh
+echo "metric m 1 2 3" >&3
+head -c 1100000 /dev/zero | tr '\0' a >&3
+echo " and its end" >&3
+echo "metric kept 2 1" >&3
+printf 'metric last 3' >&3
+SH
+	chmod +x t.sh
+	run mlp train --cmd ./t.sh
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"line 1: metric 'm': expected NAME VALUE [STEP], found more"* ]]
+	[[ "$output" == *"line 2: longer than 1 MiB, dropped"* ]]
+	[ "${#output}" -lt 2000 ]
+	r=$(printf '%s\n' "$output" | sed -n 's|^runs:/\([0-9a-f]*\)$|\1|p')
+	run mlp track show "$r" --json
+	[[ "$output" == *'"metrics":{"kept":2,"last":3}'* ]]
+}
+
 @test "an external trainer that fails: FAILED, its exit status" {
 	run mlp train --cmd 'sh -c "echo partial >&$MLP_TRACK_FD; exit 3"'
 	[ "$status" -eq 3 ]

@@ -84,6 +84,7 @@ struct pending {
 	double since;
 	uint64_t line;		/* lines read on the track fd */
 	struct mlp_buf part;	/* a line not yet ended */
+	int skipping;		/* dropping the rest of a line too long */
 };
 
 static int
@@ -156,18 +157,25 @@ record(const struct mlp_train_env *env, const char *uuid,
 
 		value = strtod(v, &end);
 		if (end == v || *end) {
-			say(ev, "MLP_TRACK_FD line %llu: metric '%s': '%s' is "
-			    "not a number", (unsigned long long)pd->line, name, v);
+			say(ev, "MLP_TRACK_FD line %llu: metric '%.64s': '%.64s' "
+			    "is not a number", (unsigned long long)pd->line, name,
+			    v);
 			return 0;
 		}
 		if ((s = strtok_r(NULL, " \t", &rest))) {
 			step = strtoll(s, &end, 10);
 			if (end == s || *end) {
-				say(ev, "MLP_TRACK_FD line %llu: metric '%s': "
-				    "step '%s' is not an integer",
+				say(ev, "MLP_TRACK_FD line %llu: metric '%.64s': "
+				    "step '%.64s' is not an integer",
 				    (unsigned long long)pd->line, name, s);
 				return 0;
 			}
+		}
+		if (strtok_r(NULL, " \t", &rest)) {
+			say(ev, "MLP_TRACK_FD line %llu: metric '%.64s': "
+			    "expected NAME VALUE [STEP], found more",
+			    (unsigned long long)pd->line, name);
+			return 0;
 		}
 		rc = mlp_logger_metric(pd->lg, name, value, step, 0, &e);
 	} else if (strcmp(kind, "param") == 0) {
@@ -175,7 +183,7 @@ record(const struct mlp_train_env *env, const char *uuid,
 	} else if (strcmp(kind, "tag") == 0) {
 		rc = mlp_logger_tag(pd->lg, name, rest, &e);
 	} else {
-		say(ev, "MLP_TRACK_FD line %llu: unknown kind '%s' (metric, "
+		say(ev, "MLP_TRACK_FD line %llu: unknown kind '%.64s' (metric, "
 		    "param, tag)", (unsigned long long)pd->line, kind);
 		return 0;
 	}
@@ -190,40 +198,51 @@ record(const struct mlp_train_env *env, const char *uuid,
 	return 0;
 }
 
+/* The longest protocol line; the rest of a longer one is dropped. */
+#define MAX_LINE (1 << 20)
+
+/* Records every complete line of what the trainer wrote, keeping a partial
+ * last line for the next call (all of it at eof). Linear in the input. */
 static int
 feed(const struct mlp_train_env *env, const char *uuid,
     const struct mlp_train_events *ev, struct pending *pd, const char *buf,
     size_t n, int eof, struct mlp_err *err)
 {
+	size_t at = 0;
 	int rc = 0;
 
 	mlp_buf_add(&pd->part, buf, n);
-	for (;;) {
-		char *nl = memchr(pd->part.s ? pd->part.s : "", '\n',
-		    pd->part.len);
-		size_t len;
+	while (rc == 0 && at < pd->part.len) {
+		char *s = pd->part.s + at;
+		size_t left = pd->part.len - at;
+		char *nl = memchr(s, '\n', left);
+		size_t len = nl ? (size_t)(nl - s) : left;
 
-		if (!nl && !(eof && pd->part.len))
+		if (!nl && !eof && !pd->skipping && left <= MAX_LINE)
 			break;
-		len = nl ? (size_t)(nl - pd->part.s) : pd->part.len;
-		{
-			char *line = xstrndup(pd->part.s, len);
-
-			rc = record(env, uuid, ev, pd, line, err);
-			free(line);
+		if (!nl && !pd->skipping && left > MAX_LINE) {
+			say(ev, "MLP_TRACK_FD line %llu: longer than 1 MiB, "
+			    "dropped", (unsigned long long)pd->line + 1);
+			pd->skipping = 1;
 		}
-		memmove(pd->part.s, pd->part.s + len + (nl != NULL),
-		    pd->part.len - len - (nl != NULL));
-		pd->part.len -= len + (nl != NULL);
-		pd->part.s[pd->part.len] = '\0';
-		if (rc < 0)
-			return rc;
-		if (pd->part.len > 1 << 20) {
-			say(ev, "MLP_TRACK_FD: a line longer than 1 MiB was "
-			    "dropped");
-			mlp_buf_reset(&pd->part);
+		if (pd->skipping) {
+			/* the rest of a dropped line */
+			at += len + (nl != NULL);
+			if (nl) {
+				pd->skipping = 0;
+				pd->line++;
+			}
+			continue;
 		}
+		s[len] = '\0';
+		rc = record(env, uuid, ev, pd, s, err);
+		at += len + (nl != NULL);
 	}
+	memmove(pd->part.s, pd->part.s + at, pd->part.len - at);
+	pd->part.len -= at;
+	pd->part.s[pd->part.len] = '\0';
+	if (rc < 0)
+		return rc;
 	if (pd->n >= 1000 || (pd->n && mlp_mono() - pd->since >= 0.5) || eof)
 		rc = flush(env, uuid, pd, err);
 	return rc;
