@@ -361,6 +361,11 @@ fake_runs() {
 	run mlp track log "$id" --batch missing.jsonl
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"cannot open 'missing.jsonl'"* ]]
+	{ printf '{"metric":"'; head -c 70000000 /dev/zero | tr '\0' a; } > big.json
+	run mlp track log "$id" -b big.json
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'big.json' line 1: a JSON object larger than 64 MiB"* ]]
+	rm big.json
 	printf '{"metric":"a","value":1} {"metric":"b","value":[1,{"x":"}"}]}\n' > nested.jsonl
 	run mlp track log "$id" --batch nested.jsonl
 	[ "$status" -eq 2 ]

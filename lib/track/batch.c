@@ -342,6 +342,11 @@ mlp_batch_feed(struct mlp_batch_reader *br, struct mlp_logger *lg,
 		    "inside a JSON object");
 		goto out;
 	}
+	if (br->depth > 0 && b->len - br->rec_start > MLP_BATCH_MAX_RECORD) {
+		rc = rec_error(br, err, MLP_EINVAL, "a JSON object larger than "
+		    "%d MiB", MLP_BATCH_MAX_RECORD >> 20);
+		goto out;
+	}
 out:
 	/* keep only the unfinished record */
 	if (br->depth == 0)

@@ -187,9 +187,11 @@ int mlp_track_check_key(const char *what, const char *key,
     struct mlp_err *err);
 
 /* Reads a batch from text (JSON lines of {"metric"|"param"|"tag": KEY,
- * "value": V, "step": N, "timestamp": MS} and MLflow log-batch bodies
- * {"metrics": [...], "params": [...], "tags": [...]}) and logs it through
- * lg. Errors name the line. */
+ * "value": V, "step": N, "timestamp": MS}, MLflow log-batch bodies
+ * {"metrics": [...], "params": [...], "tags": [...]} and log-inputs bodies
+ * {"datasets": [...]}) and logs it through lg. Errors name the line; an
+ * object larger than MLP_BATCH_MAX_RECORD is one. */
+#define MLP_BATCH_MAX_RECORD (64 << 20)
 struct mlp_batch_reader;
 int mlp_batch_new(struct mlp_batch_reader **out, const char *name);
 /* Feeds n bytes; eof marks the end of input. Complete records are logged
