@@ -133,6 +133,17 @@ setup() {
 	[ "$output" = "[]" ]
 }
 
+@test "a document over 64 MiB from the server is refused" {
+	mkdir -p "$NG/www/store/$P/models/big"
+	head -c 70000000 /dev/zero > "$NG/www/store/$P/models/big/1.json"
+	run mlp pull origin models:/big/1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"GET $URL/models/big/1.json: the response is larger than 64 MiB"* ]]
+	run mlp register list --json
+	[ "$output" = "[]" ]
+	rm "$NG/www/store/$P/models/big/1.json"
+}
+
 @test "https with a self-signed certificate needs caInfo" {
 	mlp config remote.origin.url "https://127.0.0.1:$HTTPS_PORT/store/$P"
 	echo a > a && mlp -q register a -n m >/dev/null

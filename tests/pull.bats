@@ -62,6 +62,17 @@ setup() {
 	[ -z "$(ls .mlp/tmp)" ]
 }
 
+@test "a remote document over 64 MiB is refused before it fills memory" {
+	f="$R/models/fraud/1.json"
+	chmod u+w "$f" "$R/models/fraud" 2>/dev/null || true
+	head -c 70000000 /dev/zero > "$f"
+	run mlp pull origin models:/fraud/1
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"1.json' is larger than 64 MiB: not a remote's document"* ]]
+	run mlp register list --json
+	[ "$output" = "[]" ]
+}
+
 @test "pull refuses a local version number holding another object" {
 	echo other > o && mlp -q register o -n fraud >/dev/null
 	run mlp pull origin models:/fraud/1

@@ -54,8 +54,17 @@ on_write(char *p, size_t size, size_t n, void *ud)
 		}
 		return len;
 	}
-	if (io->out.len < (64u << 20))
+	if (io->out.len + len > MLP_CURL_MAX_BODY) {
+		if (io->status == 0) {
+			io->too_large = 1;
+			return 0;
+		}
+		len = io->out.len < MLP_CURL_MAX_BODY ?
+		    MLP_CURL_MAX_BODY - io->out.len : 0;
 		mlp_buf_add(&io->out, p, len);
+		return size * n;
+	}
+	mlp_buf_add(&io->out, p, len);
 	return len;
 }
 

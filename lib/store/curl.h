@@ -40,9 +40,12 @@ int mlp_curl_load(struct mlp_err *err);
 
 /* A request's body and where its response goes. The body comes from in
  * (in_size bytes) or from data (len bytes); a successful response's body
- * is written to out_fd when it is not -1, else kept in out (up to 64 MiB),
- * as is an error response's body, so an error page never lands in a
- * file. status is 0 while the response is a success, else its HTTP code. */
+ * is written to out_fd when it is not -1, else kept in out (a larger one
+ * than MLP_CURL_MAX_BODY stops the transfer and sets too_large), as is an
+ * error response's body (cut at that size), so an error page never lands
+ * in a file. status is 0 while the response is a success, else its HTTP
+ * code. */
+#define MLP_CURL_MAX_BODY (64u << 20)
 struct mlp_curl_io {
 	FILE *in;
 	const char *data;
@@ -51,6 +54,7 @@ struct mlp_curl_io {
 	int out_fd;
 	struct mlp_buf out;
 	int write_failed;	/* errno of a failed write to out_fd */
+	int too_large;		/* a success body over MLP_CURL_MAX_BODY */
 	long status;
 	const char *trace;	/* prefix of traced request headers */
 };

@@ -342,6 +342,12 @@ file_get_doc(struct mlp_remote_conn *c, const char *key, char **out,
 			    path, strerror(errno));
 			break;
 		}
+		if (b.len + (size_t)got > MLP_REMOTE_MAX_DOC) {
+			rc = mlp_err_set(err, MLP_ECORRUPT, "'%s' is larger "
+			    "than %u MiB: not a remote's document", path,
+			    MLP_REMOTE_MAX_DOC >> 20);
+			break;
+		}
 		mlp_buf_add(&b, chunk, (size_t)got);
 	}
 	close(fd);

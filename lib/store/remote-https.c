@@ -186,6 +186,10 @@ perform(struct mlp_remote_conn *c, struct req *r, struct mlp_err *err)
 	if (r->io.write_failed) {
 		rc = mlp_err_set(err, MLP_EFAIL, "cannot write a download: %s",
 		    strerror(r->io.write_failed));
+	} else if (r->io.too_large) {
+		rc = mlp_err_set(err, MLP_ECORRUPT, "%s %s: the response is "
+		    "larger than %u MiB", r->method, url.s,
+		    MLP_CURL_MAX_BODY >> 20);
 	} else if (cc != CURLE_OK) {
 		rc = mlp_err_set(err, MLP_EFAIL, "%s %s: %s", r->method, url.s,
 		    ebuf[0] ? ebuf : (mlp_curl.curl_easy_strerror)(cc));

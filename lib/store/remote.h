@@ -105,7 +105,9 @@ int mlp_remote_read_object(struct mlp_remote *r, struct mlp_store *st,
 
 /* Metadata documents: small files under the root, named by relative keys
  * ("models/fraud/3.json"). put replaces atomically; get gives
- * MLP_ENOTFOUND when absent (*out is NUL-terminated; the caller frees it). */
+ * MLP_ENOTFOUND when absent and MLP_ECORRUPT when larger than
+ * MLP_REMOTE_MAX_DOC (*out is NUL-terminated; the caller frees it). */
+#define MLP_REMOTE_MAX_DOC (64u << 20)
 int mlp_remote_put_doc(struct mlp_remote *r, const char *key,
     const char *data, size_t n, struct mlp_err *err);
 int mlp_remote_get_doc(struct mlp_remote *r, const char *key, char **out,
