@@ -214,15 +214,19 @@ mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
 {
 	char name[64];
 	size_t len = strcspn(argname, "=[. ");
+	/* restore takes what was deleted */
+	int deleted = ctx->verb && strstr(ctx->verb->name, "restore");
 
 	if (len >= sizeof(name))
 		return;
 	memcpy(name, argname, len);
 	name[len] = '\0';
 	if (strcmp(name, "RUN") == 0) {
-		db_names(ctx, MLP_NAMES_RUNS, prefix, "", "", out);
+		db_names(ctx, deleted ? MLP_NAMES_DELETED_RUNS : MLP_NAMES_RUNS,
+		    prefix, "", "", out);
 	} else if (strcmp(name, "EXP") == 0) {
-		db_names(ctx, MLP_NAMES_EXPERIMENTS, prefix, "", "", out);
+		db_names(ctx, deleted ? MLP_NAMES_DELETED_EXPERIMENTS :
+		    MLP_NAMES_EXPERIMENTS, prefix, "", "", out);
 	} else if (strcmp(name, "PARAM") == 0 && ctx->command &&
 	    strcmp(ctx->command->name, "train") == 0) {
 		/* the learners' parameters, each once */
@@ -326,6 +330,28 @@ complete_opts(const struct mlp_opt *opts, const char *word,
 		}
 }
 
+/* --OPT=VALUE: the option's values, each as the whole word. */
+static void
+complete_opt_value(struct mlp_ctx *ctx, const struct mlp_opt *opts,
+    const char *word, struct mlp_strv *out)
+{
+	const char *eq = strchr(word, '=');
+	char *name = xstrndup(word, (size_t)(eq - word));
+	const struct mlp_opt *o = find_opt(opts, name);
+	struct mlp_strv vals = MLP_STRV_INIT;
+
+	if (o && o->arg)
+		mlp_complete_arg(ctx, o->arg, eq + 1, &vals);
+	for (size_t i = 0; i < vals.n; i++)
+		if (vals.v[i][0] == ':')	/* :files, for the shell */
+			mlp_strv_push(out, vals.v[i]);
+		else
+			mlp_strv_push_owned(out, xasprintf("%s=%s", name,
+			    vals.v[i]));
+	mlp_strv_release(&vals);
+	free(name);
+}
+
 /* The name of the n-th positional argument in a synopsis such as
  * "RUN METRIC" or "RUN..." (the last repeats). */
 static void
@@ -401,6 +427,7 @@ complete_words(struct mlp_ctx *ctx, int argc, char **argv,
 	c = mlp_command_find(argv[i++]);
 	if (!c)
 		return;
+	ctx->command = c;
 	opts = c->opts;
 	args = c->args;
 	if (c->verbs) {
@@ -414,6 +441,7 @@ complete_words(struct mlp_ctx *ctx, int argc, char **argv,
 		 * arguments when the word is not a verb */
 		if (dv && (argv[i][0] == '-' || (i < argc - 1 &&
 		    !find_verb(c, argv[i])))) {
+			ctx->verb = dv;
 			opts = dv->opts;
 			args = dv->args;
 			goto words;
@@ -462,6 +490,7 @@ complete_words(struct mlp_ctx *ctx, int argc, char **argv,
 		}
 		if (!v->name || i == argc - 1)
 			return;
+		ctx->verb = v;
 		opts = v->opts;
 		args = v->args;
 		i++;
@@ -480,6 +509,10 @@ words:
 		} else if (!o && argv[i][0] != '-') {
 			npos++;
 		}
+	}
+	if (word[0] == '-' && word[1] == '-' && strchr(word, '=')) {
+		complete_opt_value(ctx, opts, word, out);
+		return;
 	}
 	if (word[0] == '-') {
 		complete_opts(opts, word, out);

@@ -160,6 +160,36 @@ fish_complete() {
 	[ "$output" = "$RUN2	second" ]
 }
 
+@test "restore offers what was deleted; rm what was not" {
+	fixture
+	mlp track rm "$RUN2"
+	run mlp __complete track restore ''
+	[ "$output" = "$RUN2	second" ]
+	run mlp __complete track rm ''
+	[ "$output" = "$RUN1	first" ]
+	mlp track experiment rm churn
+	run mlp __complete track experiment restore ''
+	[ "$output" = churn ]
+	run mlp __complete track experiment rm ''
+	[ "$output" = Default ]
+}
+
+@test "--OPT=VALUE completes the value, and train's parameters need no runs" {
+	run mlp __complete train -p max_d
+	[ "$output" = max_depth= ]
+	run mlp __complete train --algo=l
+	has --algo=linear
+	has --algo=logistic
+	run mlp __complete track runs --filter=datasets.c
+	[ "$output" = --filter=datasets.context ]
+	run mlp __complete train --data=x
+	[ "$output" = :files ]
+	run mlp __complete train --nosuch=x
+	[ -z "$output" ]
+	LINE="mlp train --algo=lo" run bash_complete 4 mlp train --algo = lo
+	[ "$output" = logistic ]
+}
+
 @test "experiment names after -e and for experiment verbs" {
 	fixture
 	run mlp __complete track start -e ''

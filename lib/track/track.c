@@ -722,6 +722,12 @@ mlp_track_names(struct mlp_db *db, enum mlp_names what, const char *prefix,
 		[MLP_NAMES_RUNS] = "SELECT uuid, name FROM run WHERE "
 		    "lifecycle = 'active' AND substr(uuid, 1, length(?1)) = ?1 "
 		    "ORDER BY start_time DESC LIMIT 200",
+		[MLP_NAMES_DELETED_EXPERIMENTS] = "SELECT name, NULL FROM "
+		    "experiment WHERE lifecycle = 'deleted' AND substr(name, "
+		    "1, length(?1)) = ?1 ORDER BY name LIMIT 500",
+		[MLP_NAMES_DELETED_RUNS] = "SELECT uuid, name FROM run WHERE "
+		    "lifecycle = 'deleted' AND substr(uuid, 1, length(?1)) = "
+		    "?1 ORDER BY start_time DESC LIMIT 200",
 	};
 	sqlite3_stmt *st = NULL;
 	int rc;

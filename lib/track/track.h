@@ -263,9 +263,11 @@ int mlp_track_search(struct mlp_db *db, const struct mlp_search *q,
     mlp_search_fn fn, void *ud, struct mlp_err *err);
 
 /* Names for completion: metric keys, param keys, tag keys, experiment
- * names, and recent run ids ("id\tname"); each as a list. */
+ * names, and recent run ids ("id\tname"); the deleted experiments and
+ * runs (for restore); each as a list. */
 enum mlp_names { MLP_NAMES_METRICS, MLP_NAMES_PARAMS, MLP_NAMES_TAGS,
-	MLP_NAMES_EXPERIMENTS, MLP_NAMES_RUNS };
+	MLP_NAMES_EXPERIMENTS, MLP_NAMES_RUNS, MLP_NAMES_DELETED_EXPERIMENTS,
+	MLP_NAMES_DELETED_RUNS };
 int mlp_track_names(struct mlp_db *db, enum mlp_names what, const char *prefix,
     struct mlp_strv *out, struct mlp_err *err);
 
