@@ -106,6 +106,27 @@ train_churn() {
 	[[ "$output" == *"cannot create"*"No such file or directory"* ]]
 }
 
+@test "file:// URIs as MLflow writes them, escapes decoded; other hosts refused" {
+	train_churn >/dev/null
+	mlp register checkout models:/churn/1 "my model"
+	head -n 4 churn.csv > few.csv
+	run mlp predict "file://$PWD/my%20model" -i few.csv
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 4 ]
+	mlp -q register "file://localhost$PWD/my%20model" -n viauri
+	run mlp register show models:/viauri/1
+	[[ "$output" == *"source:      file://localhost$PWD/my%20model"* ]]
+	run mlp predict file://elsewhere/m -i few.csv
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"only local file URIs"* ]]
+	run mlp predict "file://$PWD/my%2" -i few.csv
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"bad %-escape"* ]]
+	run mlp register file:///no/such/dir -n x
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"source '/no/such/dir' does not exist"* ]]
+}
+
 @test "bad input: no model, a missing model, not a model" {
 	run mlp predict
 	[ "$status" -eq 2 ]

@@ -116,6 +116,13 @@ int mlp_output_open(const char *path, char **tmp, struct mlp_err *err);
 int mlp_write_file(const char *path, const void *buf, size_t n,
     struct mlp_err *err);
 
+/* A local file URI as MLflow accepts for a model source: for
+ * "file:///PATH" or "file://localhost/PATH" sets *path to PATH with %XX
+ * escapes decoded (the caller frees it) and returns 1; returns 0 for
+ * anything else; MLP_EINVAL for a file URI naming another host, a bad
+ * escape or an escaped NUL. */
+int mlp_file_uri(const char *s, char **path, struct mlp_err *err);
+
 /* Fills out with n random bytes from the kernel; 0 or MLP_EFAIL. */
 int mlp_random(void *out, size_t n, struct mlp_err *err);
 /* Writes a new random 32-hex-digit id and a NUL into out[33]. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/random.h>
 #include <time.h>
@@ -329,4 +330,50 @@ mlp_write_file(const char *path, const void *buf, size_t n,
 	}
 	free(tmp);
 	return rc;
+}
+
+static int
+hex_digit(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' :
+	    c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int
+mlp_file_uri(const char *s, char **path, struct mlp_err *err)
+{
+	const char *p;
+	char *out, *o;
+
+	*path = NULL;
+	if (strncasecmp(s, "file://", 7) != 0)
+		return 0;
+	p = s + 7;
+	if (strncasecmp(p, "localhost/", 10) == 0)
+		p += 9;
+	if (*p != '/')
+		return mlp_err_set(err, MLP_EINVAL, "'%s': only local file URIs "
+		    "(file:///PATH) are model sources", s);
+	o = out = xmalloc(strlen(p) + 1);
+	for (; *p; p++) {
+		int hi, lo;
+
+		if (*p != '%') {
+			*o++ = *p;
+			continue;
+		}
+		hi = hex_digit((unsigned char)p[1]);
+		lo = hi < 0 ? -1 : hex_digit((unsigned char)p[2]);
+		if (lo < 0 || (hi | lo) == 0) {
+			free(out);
+			return mlp_err_set(err, MLP_EINVAL, "'%s': bad %%-escape "
+			    "at '%.3s'", s, p);
+		}
+		*o++ = (char)(hi << 4 | lo);
+		p += 2;
+	}
+	*o = '\0';
+	*path = out;
+	return 1;
 }

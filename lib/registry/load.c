@@ -19,8 +19,14 @@ mlp_registry_load_model(struct mlp_db *db, struct mlp_store *st,
 
 	*out = NULL;
 	if (strncmp(source, "runs:/", 6) != 0 &&
-	    strncmp(source, "models:/", 8) != 0)
-		return mlp_model_load(source, out, err);
+	    strncmp(source, "models:/", 8) != 0) {
+		char *path = NULL;
+
+		if ((rc = mlp_file_uri(source, &path, err)) >= 0)
+			rc = mlp_model_load(path ? path : source, out, err);
+		free(path);
+		return rc;
+	}
 	if (!db || !st)
 		return mlp_err_set(err, MLP_ENOREPO, "'%s' needs a repository "
 		    "(no .mlp/ found)", source);
@@ -55,16 +61,20 @@ mlp_registry_import_flavor(struct mlp_store *st, const char *path,
 {
 	struct mlp_model_meta meta = { 0 };
 	struct mlp_model *m = NULL;
-	char *base = NULL;
+	char *base = NULL, *local = NULL;
 	int rc;
 
 	*dir = NULL;
 	if (strcmp(flavor, "xgboost") != 0)
 		return mlp_err_set(err, MLP_EINVAL, "unknown flavor '%s' "
 		    "(valid: xgboost)", flavor);
+	if ((rc = mlp_file_uri(path, &local, err)) < 0)
+		return rc;
+	if (local)
+		path = local;
 	/* converted and checked before anything is stored */
 	if ((rc = mlp_model_import_xgboost(path, &m, err)) < 0)
-		return rc;
+		goto out;
 	base = xasprintf("%s/flavor-XXXXXX", mlp_store_tmp_dir(st));
 	if (!mkdtemp(base)) {
 		rc = mlp_err_set(err, MLP_EFAIL, "cannot create '%s': %s", base,
@@ -81,6 +91,7 @@ mlp_registry_import_flavor(struct mlp_store *st, const char *path,
 	}
 out:
 	free(base);
+	free(local);
 	mlp_model_free(m);
 	return rc;
 }

@@ -249,10 +249,15 @@ mlp_registry_source(struct mlp_db *db, struct mlp_store *st,
 		mlp_model_version_free(mv);
 		return 0;
 	}
-	if (strncmp(source, "runs:/", 6) == 0)
+	if (strncmp(source, "runs:/", 6) == 0) {
 		rc = from_run(db, st, source, out, err);
-	else
-		rc = from_path(st, source, out, err);
+	} else {
+		char *path = NULL;
+
+		if ((rc = mlp_file_uri(source, &path, err)) >= 0)
+			rc = from_path(st, path ? path : source, out, err);
+		free(path);
+	}
 	if (rc < 0)
 		mlp_source_release(out);
 	return rc;
