@@ -137,6 +137,13 @@ train_churn() {
 	[ "$status" -eq 1 ]
 	run mlp predict models:/nope/1 -i churn.csv
 	[ "$status" -eq 1 ]
+	# a registered version that is no model: named as stored, not by
+	# where it was checked out
+	mlp -q register notmodel.json -n notmodel >/dev/null
+	run mlp predict models:/notmodel/1 -i churn.csv
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"models:/notmodel/1: 'model.json' is neither"* ]]
+	[[ "$output" != *".mlp/tmp"* ]]
 }
 
 # compare CSV predictions (header skipped) with XGBoost's, within 1e-6

@@ -44,8 +44,16 @@ mlp_registry_load_model(struct mlp_db *db, struct mlp_store *st,
 	if ((rc = mlp_oid_parse(src.oid, &oid, err)) < 0 ||
 	    (rc = mlp_store_checkout(st, &oid, src.is_tree, dest, 0, err)) < 0)
 		goto out;
-	if ((rc = mlp_model_load(dest, out, err)) < 0)
+	if ((rc = mlp_model_load(dest, out, err)) < 0) {
+		/* name the files as they are in the model, not where they
+		 * were checked out */
+		size_t n = strlen(dir);
+		char *at;
+
+		while (err && (at = strstr(err->msg, dir)) && at[n] == '/')
+			memmove(at, at + n + 1, strlen(at + n + 1) + 1);
 		mlp_err_prefix(err, "%s", source);
+	}
 out:
 	if (dir && dir[0])
 		mlp_remove_tree(dir, NULL);
