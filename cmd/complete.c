@@ -219,6 +219,18 @@ mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
 
 	if (len >= sizeof(name))
 		return;
+	/* a choice written "A|B|C" */
+	if (strchr(argname, '|') && !strpbrk(argname, "=[. ")) {
+		for (const char *a = argname; *a;) {
+			size_t n = strcspn(a, "|");
+			char *w = xstrndup(a, n);
+
+			add(out, prefix, w);
+			free(w);
+			a += n + (a[n] == '|');
+		}
+		return;
+	}
 	memcpy(name, argname, len);
 	name[len] = '\0';
 	if (strcmp(name, "RUN") == 0) {

@@ -10,11 +10,13 @@
 #include "model/model.h"
 #include "registry/registry.h"
 
-enum { O_INPUT = 1, O_OUTPUT, O_THREADS, O_ROWS };
+enum { O_INPUT = 1, O_OUTPUT, O_THREADS, O_ROWS, O_TYPE };
 
 static const struct mlp_opt opts[] = {
 	{ O_INPUT, 'i', "input", "FILE", "the rows to score, CSV with a "
-	    "header (default: standard input)" },
+	    "header or MLflow's JSON (default: standard input)" },
+	{ O_TYPE, 't', "content-type", "csv|json", "the input's format "
+	    "(default: json for a FILE.json, else csv)" },
 	{ O_OUTPUT, 'o', "output", "FILE", "where predictions go (default: "
 	    "standard output)" },
 	{ O_THREADS, 'j', "threads", "N", "threads (default: the CPUs)" },
@@ -67,6 +69,32 @@ write_rows(FILE *fp, const struct mlp_model *m, const double *pred,
 	}
 }
 
+/* The largest JSON input, read whole. */
+#define MAX_JSON ((size_t)1 << 30)
+
+/* The next chunk of at most max rows (*got, 0 at the end) as columns in
+ * *cols: from the CSV stream, or from the whole JSON frame's row done on
+ * (view holds its column pointers). */
+static int
+next_rows(struct mlp_csv_stream *cs, struct mlp_frame **chunk,
+    const struct mlp_frame *whole, const float **view, uint64_t done,
+    size_t max, const float *const **cols, size_t *got, struct mlp_err *err)
+{
+	int rc;
+
+	if (cs) {
+		if ((rc = mlp_csv_stream_next(cs, max, chunk, got, err)) == 0 &&
+		    *got)
+			*cols = (const float *const *)(*chunk)->cols;
+		return rc;
+	}
+	*got = whole->nrows - done < max ? whole->nrows - done : max;
+	for (size_t j = 0; j < whole->ncols; j++)
+		view[j] = whole->cols[j] + done;
+	*cols = view;
+	return 0;
+}
+
 /* -o FILE: see mlp_output_open; a failure leaves a regular FILE as it was. */
 static int
 open_output(struct mlp_ctx *ctx, const char *path, FILE **out, char **tmp)
@@ -98,12 +126,15 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 	struct mlp_optparse p;
 	struct mlp_model *m = NULL;
 	struct mlp_csv_stream *cs = NULL;
-	struct mlp_frame *chunk = NULL;
+	struct mlp_frame *chunk = NULL, *whole = NULL;
+	const float **view = NULL;
+	const float *const *cols = NULL;
 	struct mlp_csv_opts co = { 0 };
 	struct mlp_store *st = NULL;
 	struct mlp_err err;
-	const char *in = "-", *outp = NULL;
-	char *tmp = NULL;
+	const char *in = "-", *outp = NULL, *type = NULL;
+	char *tmp = NULL, *text = NULL;
+	size_t textlen;
 	FILE *out = stdout;
 	double *pred = NULL;
 	long threads = 0, rows = 65536;
@@ -122,6 +153,14 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 			break;
 		case O_OUTPUT:
 			outp = p.arg;
+			break;
+		case O_TYPE:
+			if (strcmp(p.arg, "csv") && strcmp(p.arg, "json")) {
+				rc = mlp_usage_error(ctx, "--content-type '%s': "
+				    "expected csv or json", p.arg);
+				goto out;
+			}
+			type = p.arg;
 			break;
 		case O_THREADS:
 		case O_ROWS: {
@@ -168,10 +207,24 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	co.nthreads = (int)threads;
-	if (mlp_csv_stream_open(&cs, in, m->feat, m->nfeat, &co, &err) < 0) {
+	if (!type) {
+		size_t n = strlen(in);
+
+		type = n > 5 && strcmp(in + n - 5, ".json") == 0 ? "json" :
+		    "csv";
+	}
+	/* JSON is read whole (MLflow's formats are not streams); CSV
+	 * streams in chunks */
+	if (strcmp(type, "json") == 0 ?
+	    mlp_read_file(in, MAX_JSON, &text, &textlen, &err) < 0 ||
+	    mlp_json_frame(text, textlen, strcmp(in, "-") ? in : "stdin",
+	    m->feat, m->nfeat, &whole, &err) < 0 :
+	    mlp_csv_stream_open(&cs, in, m->feat, m->nfeat, &co, &err) < 0) {
 		rc = mlp_failf(ctx, 1, "%s", err.msg);
 		goto out;
 	}
+	free(text);
+	text = NULL;
 	if (outp && (rc = open_output(ctx, outp, &out, &tmp)) != 0)
 		goto out;
 	if (ctx->json)
@@ -179,10 +232,11 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 	else
 		header(out, m);
 	pred = xmalloc((size_t)rows * (size_t)m->nout * sizeof(double));
-	while ((r = mlp_csv_stream_next(cs, (size_t)rows, &chunk, &got,
-	    &err)) == 0 && got > 0) {
-		if ((r = mlp_model_predict(m, (const float *const *)chunk->cols,
-		    got, pred, (int)threads, &err)) < 0)
+	view = xcalloc(m->nfeat + 1, sizeof(*view));
+	while ((r = next_rows(cs, &chunk, whole, view, total, (size_t)rows,
+	    &cols, &got, &err)) == 0 && got > 0) {
+		if ((r = mlp_model_predict(m, cols, got, pred, (int)threads,
+		    &err)) < 0)
 			break;
 		write_rows(out, m, pred, got, ctx->json, &first);
 		total += got;
@@ -215,7 +269,10 @@ out:
 		unlink(tmp);
 	free(tmp);
 	free(pred);
+	free(text);
+	free(view);
 	mlp_frame_free(chunk);
+	mlp_frame_free(whole);
 	mlp_csv_stream_close(cs);
 	mlp_model_free(m);
 	mlp_opt_release(&p);

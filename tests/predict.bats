@@ -49,6 +49,51 @@ train_churn() {
 	[[ "$output" =~ ^\{\"predictions\":\[[0-9.e-]+,[0-9.e-]+\]\}$ ]]
 }
 
+@test "MLflow's JSON input: the four formats score as the CSV does" {
+	train_churn >/dev/null
+	head -n 3 churn.csv > two.csv
+	want=$(mlp predict models:/churn/1 -i two.csv)
+	# tenure,monthly,support_calls,plan,age,churned
+	r1=$(sed -n 2p churn.csv) r2=$(sed -n 3p churn.csv)
+	row() { printf '%s' "$1" | awk -F, '{ printf "[%s, %s, %s, \"%s\", %s]", $1, $2, $3, $4, $5 }'; }
+	rec() { printf '%s' "$1" | awk -F, '{ printf "{\"age\": %s, \"plan\": \"%s\", \"tenure\": %s, \"monthly\": %s, \"support_calls\": %s}", $5, $4, $1, $2, $3 }'; }
+	printf '{"dataframe_split": {"columns": ["tenure", "monthly", "support_calls", "plan", "age"], "data": [%s, %s]}}' \
+	    "$(row "$r1")" "$(row "$r2")" > split.json
+	printf '{"dataframe_records": [%s, %s]}' "$(rec "$r1")" "$(rec "$r2")" > records.json
+	printf '{"instances": [%s, %s]}' "$(row "$r1")" "$(row "$r2")" > instances.txt
+	run mlp predict models:/churn/1 -i split.json
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+	run mlp predict models:/churn/1 -i records.json
+	[ "$output" = "$want" ]
+	run mlp predict models:/churn/1 -t json < instances.txt
+	[ "$output" = "$want" ]
+	run mlp predict models:/churn/1 -i instances.txt --content-type json --json
+	[[ "$output" =~ ^\{\"predictions\":\[[0-9.e-]+,[0-9.e-]+\]\}$ ]]
+}
+
+@test "bad JSON input names where; -t takes csv or json" {
+	train_churn >/dev/null
+	echo '{"columns": ["a"], "data": [[1]]}' > old.json
+	run mlp predict models:/churn/1 -i old.json
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'old.json': {\"columns\", \"data\"} is MLflow 1.x's format"* ]]
+	echo '{"dataframe_records": [{"tenure": "x"}]}' > bad.json
+	run mlp predict models:/churn/1 -i bad.json
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no record has the column 'monthly'"* ]]
+	echo '{"inputs": {"tenure": ["x"], "monthly": [1], "support_calls": [1], "plan": ["basic"], "age": [3]}}' > word.json
+	run mlp predict models:/churn/1 -i word.json
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'word.json': inputs.tenure[0] ('tenure'): \"x\" is not a number"* ]]
+	run mlp predict models:/churn/1 -i word.json -t xml
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--content-type 'xml': expected csv or json"* ]]
+	# a .json read as CSV when told so
+	run mlp predict models:/churn/1 -i word.json -t csv
+	[ "$status" -eq 1 ]
+}
+
 @test "multi-class: a column per class" {
 	r=$(mlp train --data flowers.csv --target species -p objective=multi:softprob \
 	    -p num_class=3 -p rounds=5 | sed -n 's|^runs:/\([0-9a-f]*\)/.*|\1|p')

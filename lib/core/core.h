@@ -123,6 +123,12 @@ int mlp_write_file(const char *path, const void *buf, size_t n,
  * escape or an escaped NUL. */
 int mlp_file_uri(const char *s, char **path, struct mlp_err *err);
 
+/* Reads the whole file at path ("-" for standard input) into *out,
+ * NUL-terminated (the caller frees it), its length in *len. MLP_ENOTFOUND,
+ * MLP_EINVAL for a directory or a file over max bytes, MLP_EFAIL. */
+int mlp_read_file(const char *path, size_t max, char **out, size_t *len,
+    struct mlp_err *err);
+
 /* Fills out with n random bytes from the kernel; 0 or MLP_EFAIL. */
 int mlp_random(void *out, size_t n, struct mlp_err *err);
 /* Writes a new random 32-hex-digit id and a NUL into out[33]. */

@@ -377,3 +377,55 @@ mlp_file_uri(const char *s, char **path, struct mlp_err *err)
 	*path = out;
 	return 1;
 }
+
+int
+mlp_read_file(const char *path, size_t max, char **out, size_t *len,
+    struct mlp_err *err)
+{
+	struct mlp_buf b = MLP_BUF_INIT;
+	int in = strcmp(path, "-") == 0;
+	const char *name = in ? "standard input" : path;
+	struct stat st;
+	int fd, rc = 0;
+
+	*out = NULL;
+	*len = 0;
+	if ((fd = in ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return mlp_err_set(err, errno == ENOENT ? MLP_ENOTFOUND :
+		    MLP_EFAIL, "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		rc = mlp_err_set(err, MLP_EINVAL, "'%s' is a directory", path);
+		goto out;
+	}
+	mlp_buf_grow(&b, S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uint64_t)st.st_size < max ? (size_t)st.st_size + 1 : 4096);
+	for (;;) {
+		ssize_t got;
+
+		mlp_buf_grow(&b, 4096);
+		got = read(fd, b.s + b.len, b.alloc - b.len - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = mlp_err_set(err, MLP_EFAIL, "cannot read '%s': %s",
+			    name, strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		b.len += (size_t)got;
+		b.s[b.len] = '\0';
+		if (b.len > max) {
+			rc = mlp_err_set(err, MLP_EINVAL, "'%s' is larger than "
+			    "%zu MiB", name, max >> 20);
+			goto out;
+		}
+	}
+	*len = b.len;
+	*out = mlp_buf_detach(&b);
+out:
+	if (!in)
+		close(fd);
+	mlp_buf_release(&b);
+	return rc;
+}

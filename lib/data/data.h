@@ -102,6 +102,25 @@ uint64_t mlp_csv_stream_line(const struct mlp_csv_stream *s);
 
 void mlp_csv_stream_close(struct mlp_csv_stream *s);
 
+/* Rows for prediction from MLflow's JSON scoring input, text[0..n), into
+ * a new frame of the ncols schema columns (in schema order; *out freed by
+ * the caller). The document is an object with exactly one of
+ *   "dataframe_split": {"columns": [...], "data": [[...], ...]} (pandas'
+ *       split orient; without "columns" the rows are in schema order)
+ *   "dataframe_records": [{"col": value, ...}, ...]
+ *   "instances": rows as objects or lists (schema order), or single values
+ *       for a one-column schema
+ *   "inputs": the same, or columns {"col": [values], ...}
+ * and other keys ("params") ignored. Values as the CSV reader takes them:
+ * numbers, or strings it would parse, for numeric columns (booleans are
+ * 1 and 0); level strings for categorical ones (an unseen level, and
+ * null anywhere, is missing). Columns are found by name; a missing one,
+ * a row of the wrong length or a value that is not a number is MLP_EINVAL
+ * naming name and where ("dataframe_split.data[3][2] ('age')"). */
+int mlp_json_frame(const char *text, size_t n, const char *name,
+    const struct mlp_column *schema, size_t ncols, struct mlp_frame **out,
+    struct mlp_err *err);
+
 /* The SHA-256 of the file at path as 64 hex digits (a dataset digest for a
  * file read another way). */
 int mlp_data_digest(const char *path, char out[65], struct mlp_err *err);

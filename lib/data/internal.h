@@ -60,6 +60,15 @@ void data_strset_rank(const struct data_strset *set, uint32_t *rank);
 /* Compares s[0..n) and t[0..m) bytewise, a shorter prefix first. */
 int data_bytes_cmp(const char *s, size_t n, const char *t, size_t m);
 
+/* The code of s[0..n) among n sorted levels (their lengths in len when
+ * not NULL), or -1. */
+int64_t data_level_find(char *const *levels, const size_t *len,
+    size_t nlevels, const char *s, size_t n);
+
+/* Deep copies of n column descriptions into dst. */
+void data_copy_columns(struct mlp_column *dst, const struct mlp_column *src,
+    size_t n);
+
 /* What the record parser does with each field of a file column. */
 enum data_kind {
 	KIND_SKIP,		/* ignore it */

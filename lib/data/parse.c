@@ -582,25 +582,10 @@ store(const struct data_parser *ps, struct data_worker *w, size_t j,
 		break;
 	}
 	case KIND_MAP: {
-		size_t lo = 0, hi = sp->nlevels;
+		int64_t code = data_is_missing(s, n) ? -1 :
+		    data_level_find(sp->levels, sp->levlen, sp->nlevels, s, n);
 
-		*dst = NAN;
-		if (data_is_missing(s, n))
-			break;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			int c = data_bytes_cmp(s, n, sp->levels[mid],
-			    sp->levlen[mid]);
-
-			if (c == 0) {
-				*dst = (float)mid;
-				break;
-			}
-			if (c < 0)
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
+		*dst = code < 0 ? NAN : (float)code;
 		break;
 	}
 	case KIND_INFER:
@@ -760,4 +745,43 @@ const char *
 data_source_name(const char *path)
 {
 	return strcmp(path, "-") == 0 ? "stdin" : path;
+}
+
+int64_t
+data_level_find(char *const *levels, const size_t *len, size_t nlevels,
+    const char *s, size_t n)
+{
+	size_t lo = 0, hi = nlevels;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = data_bytes_cmp(s, n, levels[mid], len ? len[mid] :
+		    strlen(levels[mid]));
+
+		if (c == 0)
+			return (int64_t)mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+void
+data_copy_columns(struct mlp_column *dst, const struct mlp_column *src,
+    size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		dst[k].name = xstrdup(src[k].name);
+		dst[k].type = src[k].type;
+		dst[k].nlevels = src[k].type == MLP_COL_CAT ? src[k].nlevels :
+		    0;
+		dst[k].levels = NULL;
+		if (dst[k].nlevels == 0)
+			continue;
+		dst[k].levels = xcalloc(dst[k].nlevels, sizeof(char *));
+		for (size_t i = 0; i < dst[k].nlevels; i++)
+			dst[k].levels[i] = xstrdup(src[k].levels[i]);
+	}
 }

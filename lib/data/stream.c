@@ -174,23 +174,6 @@ out:
 	return rc;
 }
 
-static void
-copy_columns(struct mlp_column *dst, const struct mlp_column *src, size_t n)
-{
-	for (size_t k = 0; k < n; k++) {
-		dst[k].name = xstrdup(src[k].name);
-		dst[k].type = src[k].type;
-		dst[k].nlevels = src[k].type == MLP_COL_CAT ? src[k].nlevels :
-		    0;
-		dst[k].levels = NULL;
-		if (dst[k].nlevels == 0)
-			continue;
-		dst[k].levels = xcalloc(dst[k].nlevels, sizeof(char *));
-		for (size_t i = 0; i < dst[k].nlevels; i++)
-			dst[k].levels[i] = xstrdup(src[k].levels[i]);
-	}
-}
-
 int
 mlp_csv_stream_open(struct mlp_csv_stream **out, const char *path,
     const struct mlp_column *schema, size_t ncols,
@@ -210,7 +193,7 @@ mlp_csv_stream_open(struct mlp_csv_stream **out, const char *path,
 	}
 	s->ncols = ncols;
 	s->schema = xcalloc(ncols + 1, sizeof(*s->schema));
-	copy_columns(s->schema, schema, ncols);
+	data_copy_columns(s->schema, schema, ncols);
 	s->levlen = xcalloc(ncols + 1, sizeof(*s->levlen));
 	for (size_t k = 0; k < ncols; k++) {
 		s->levlen[k] = xcalloc(s->schema[k].nlevels + 1,
@@ -250,7 +233,7 @@ setup_frame(struct mlp_csv_stream *s, struct mlp_frame **frame, size_t rows,
 		f->ncols = s->ncols;
 		f->col = xcalloc(s->ncols + 1, sizeof(*f->col));
 		f->cols = xcalloc(s->ncols + 1, sizeof(*f->cols));
-		copy_columns(f->col, s->schema, s->ncols);
+		data_copy_columns(f->col, s->schema, s->ncols);
 		f->source = xstrdup(s->path);
 		*frame = f;
 		s->frame = NULL;

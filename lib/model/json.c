@@ -18,41 +18,7 @@ int
 model_read_file(const char *path, char **out, size_t *len,
     struct mlp_err *err)
 {
-	struct mlp_buf b = MLP_BUF_INIT;
-	struct stat st;
-	int fd, rc = 0;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return mlp_err_set(err, errno == ENOENT ? MLP_ENOTFOUND :
-		    MLP_EFAIL, "cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		rc = mlp_err_set(err, MLP_EINVAL, "'%s' is a directory", path);
-		goto out;
-	}
-	mlp_buf_grow(&b, st.st_size > 0 ? (size_t)st.st_size + 1 : 4096);
-	for (;;) {
-		ssize_t got;
-
-		mlp_buf_grow(&b, 4096);
-		got = read(fd, b.s + b.len, b.alloc - b.len - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			rc = mlp_err_set(err, MLP_EFAIL, "cannot read '%s': %s",
-			    path, strerror(errno));
-			goto out;
-		}
-		if (got == 0)
-			break;
-		b.len += (size_t)got;
-		b.s[b.len] = '\0';
-	}
-	*len = b.len;
-	*out = mlp_buf_detach(&b);
-out:
-	close(fd);
-	mlp_buf_release(&b);
-	return rc;
+	return mlp_read_file(path, SIZE_MAX, out, len, err);
 }
 
 int

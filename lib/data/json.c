@@ -1,0 +1,387 @@
+/* Rows for prediction from MLflow's JSON scoring input (dataframe_split,
+ * dataframe_records, instances, inputs) into a frame of a known schema. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "internal.h"
+
+/* One conversion: the input's name and where the rows go. */
+struct reader {
+	const char *name;		/* the input, for messages */
+	const struct mlp_column *schema;
+	size_t ncols;
+	struct mlp_frame *f;
+	struct mlp_err *err;
+};
+
+static int
+fail(struct reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+fail(struct reader *r, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return mlp_err_set(r->err, MLP_EINVAL, "'%s': %s", r->name, msg);
+}
+
+/* A short rendering of a JSON value for a message. */
+static void
+show(const cJSON *v, char *out, size_t n)
+{
+	char *s = cJSON_PrintUnformatted(v);
+
+	if (!s) {
+		snprintf(out, n, "?");
+		return;
+	}
+	if (strlen(s) > DATA_TEXT_MAX)
+		snprintf(out, n, "%.*s...", DATA_TEXT_MAX, s);
+	else
+		snprintf(out, n, "%s", s);
+	free(s);
+}
+
+/* Stores v as row i of schema column j; where names it for messages. */
+static int
+put(struct reader *r, size_t j, size_t i, const cJSON *v, const char *where)
+{
+	const struct mlp_column *c = &r->schema[j];
+	float *dst = &r->f->cols[j][i];
+	char buf[DATA_TEXT_MAX + 8];
+
+	if (!v || cJSON_IsNull(v)) {
+		*dst = NAN;
+		return 0;
+	}
+	if (c->type == MLP_COL_NUM) {
+		if (cJSON_IsNumber(v)) {
+			*dst = (float)v->valuedouble;
+			return 0;
+		}
+		if (cJSON_IsBool(v)) {
+			*dst = cJSON_IsTrue(v) ? 1.0f : 0.0f;
+			return 0;
+		}
+		/* a string as CSV gives it: a number or a missing marker */
+		if (cJSON_IsString(v) && data_parse_float(v->valuestring,
+		    strlen(v->valuestring), dst) == 0)
+			return 0;
+		show(v, buf, sizeof(buf));
+		return fail(r, "%s ('%s'): %s is not a number", where, c->name,
+		    buf);
+	}
+	if (cJSON_IsString(v)) {
+		int64_t code = data_is_missing(v->valuestring,
+		    strlen(v->valuestring)) ? -1 : data_level_find(c->levels,
+		    NULL, c->nlevels, v->valuestring, strlen(v->valuestring));
+
+		*dst = code < 0 ? NAN : (float)code;
+		return 0;
+	}
+	if (cJSON_IsNumber(v) || cJSON_IsBool(v)) {
+		/* a level written as a number: its text as CSV would hold it */
+		int64_t code;
+
+		if (cJSON_IsBool(v))
+			snprintf(buf, sizeof(buf), "%s", cJSON_IsTrue(v) ?
+			    "True" : "False");
+		else
+			mlp_fmt_double(v->valuedouble, buf, sizeof(buf));
+		code = data_level_find(c->levels, NULL, c->nlevels, buf,
+		    strlen(buf));
+		*dst = code < 0 ? NAN : (float)code;
+		return 0;
+	}
+	show(v, buf, sizeof(buf));
+	return fail(r, "%s ('%s'): %s is not a value", where, c->name, buf);
+}
+
+static void
+alloc_rows(struct reader *r, size_t nrows)
+{
+	struct mlp_frame *f = xcalloc(1, sizeof(*f));
+
+	f->nrows = nrows;
+	f->ncols = r->ncols;
+	f->col = xcalloc(r->ncols + 1, sizeof(*f->col));
+	f->cols = xcalloc(r->ncols + 1, sizeof(*f->cols));
+	data_copy_columns(f->col, r->schema, r->ncols);
+	for (size_t j = 0; j < r->ncols; j++)
+		f->cols[j] = xmalloc((nrows ? nrows : 1) * sizeof(float));
+	f->source = xstrdup(r->name);
+	r->f = f;
+}
+
+/* Rows as lists: map[j] is the position of schema column j in each. */
+static int
+list_rows(struct reader *r, const cJSON *rows, const size_t *map,
+    size_t width, const char *what)
+{
+	size_t i = 0;
+	const cJSON *row;
+	char where[96];
+	int rc;
+
+	cJSON_ArrayForEach(row, rows) {
+		if (!cJSON_IsArray(row) ||
+		    (size_t)cJSON_GetArraySize(row) != width)
+			return fail(r, "%s[%zu]: expected a list of %zu values",
+			    what, i, width);
+		for (size_t j = 0; j < r->ncols; j++) {
+			snprintf(where, sizeof(where), "%s[%zu][%zu]", what, i,
+			    map[j]);
+			if ((rc = put(r, j, i, cJSON_GetArrayItem(row,
+			    (int)map[j]), where)) < 0)
+				return rc;
+		}
+		i++;
+	}
+	return 0;
+}
+
+/* Rows as objects keyed by column name. */
+static int
+record_rows(struct reader *r, const cJSON *rows, const char *what)
+{
+	size_t i = 0;
+	const cJSON *row;
+	char where[96];
+	int rc;
+
+	/* every column in some record (pandas makes the others NaN) */
+	for (size_t j = 0; j < r->ncols; j++) {
+		int seen = 0;
+
+		cJSON_ArrayForEach(row, rows) {
+			if (cJSON_GetObjectItemCaseSensitive(row,
+			    r->schema[j].name)) {
+				seen = 1;
+				break;
+			}
+		}
+		if (!seen)
+			return fail(r, "%s: no record has the column '%s'", what,
+			    r->schema[j].name);
+	}
+	cJSON_ArrayForEach(row, rows) {
+		if (!cJSON_IsObject(row))
+			return fail(r, "%s[%zu]: expected an object of column "
+			    "values", what, i);
+		for (size_t j = 0; j < r->ncols; j++) {
+			snprintf(where, sizeof(where), "%s[%zu]", what, i);
+			if ((rc = put(r, j, i, cJSON_GetObjectItemCaseSensitive(
+			    row, r->schema[j].name), where)) < 0)
+				return rc;
+		}
+		i++;
+	}
+	return 0;
+}
+
+/* Rows from a list: of objects (records) or of lists (the schema's
+ * column order), or of values for a one-column schema. */
+static int
+array_rows(struct reader *r, const cJSON *rows, const char *what)
+{
+	size_t n = (size_t)cJSON_GetArraySize(rows), *map;
+	const cJSON *first = rows->child;
+	int rc;
+
+	alloc_rows(r, n);
+	if (n == 0)
+		return 0;
+	if (cJSON_IsObject(first))
+		return record_rows(r, rows, what);
+	if (!cJSON_IsArray(first)) {
+		size_t i = 0;
+		const cJSON *v;
+		char where[96];
+
+		if (r->ncols != 1)
+			return fail(r, "%s: expected rows (lists or objects); "
+			    "single values fit a model of one column, this "
+			    "one has %zu", what, r->ncols);
+		cJSON_ArrayForEach(v, rows) {
+			snprintf(where, sizeof(where), "%s[%zu]", what, i);
+			if ((rc = put(r, 0, i++, v, where)) < 0)
+				return rc;
+		}
+		return 0;
+	}
+	map = xcalloc(r->ncols + 1, sizeof(*map));
+	for (size_t j = 0; j < r->ncols; j++)
+		map[j] = j;
+	rc = list_rows(r, rows, map, r->ncols, what);
+	free(map);
+	return rc;
+}
+
+/* {"columns": [...], "data": [[...], ...], "index": [...]} */
+static int
+split_rows(struct reader *r, const cJSON *o)
+{
+	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(o, "columns");
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(o, "data");
+	size_t width, *map;
+	int rc;
+
+	if (!cJSON_IsObject(o))
+		return fail(r, "dataframe_split must be an object with "
+		    "\"columns\" and \"data\"");
+	if (!cJSON_IsArray(data))
+		return fail(r, "dataframe_split.data must be a list of rows");
+	if (!cols)
+		return array_rows(r, data, "dataframe_split.data");
+	if (!cJSON_IsArray(cols))
+		return fail(r, "dataframe_split.columns must be a list of names");
+	width = (size_t)cJSON_GetArraySize(cols);
+	map = xcalloc(r->ncols + 1, sizeof(*map));
+	for (size_t j = 0; j < r->ncols; j++) {
+		const cJSON *c;
+		size_t k = 0;
+
+		cJSON_ArrayForEach(c, cols) {
+			if (cJSON_IsString(c) &&
+			    strcmp(c->valuestring, r->schema[j].name) == 0)
+				break;
+			k++;
+		}
+		if (!c) {
+			free(map);
+			return fail(r, "dataframe_split.columns has no '%s'",
+			    r->schema[j].name);
+		}
+		map[j] = k;
+	}
+	alloc_rows(r, (size_t)cJSON_GetArraySize(data));
+	rc = list_rows(r, data, map, width, "dataframe_split.data");
+	free(map);
+	return rc;
+}
+
+/* {"col": [v, ...], ...}: columns of equal length */
+static int
+column_rows(struct reader *r, const cJSON *o)
+{
+	size_t n = 0;
+	char where[96];
+	int rc;
+
+	for (size_t j = 0; j < r->ncols; j++) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(o,
+		    r->schema[j].name);
+
+		if (!c)
+			return fail(r, "inputs has no column '%s'",
+			    r->schema[j].name);
+		if (!cJSON_IsArray(c))
+			return fail(r, "inputs.%s must be a list of values",
+			    r->schema[j].name);
+		if (j == 0)
+			n = (size_t)cJSON_GetArraySize(c);
+		else if ((size_t)cJSON_GetArraySize(c) != n)
+			return fail(r, "inputs.%s has %d values, inputs.%s "
+			    "%zu", r->schema[j].name, cJSON_GetArraySize(c),
+			    r->schema[0].name, n);
+	}
+	alloc_rows(r, n);
+	for (size_t j = 0; j < r->ncols; j++) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(o,
+		    r->schema[j].name), *v;
+		size_t i = 0;
+
+		cJSON_ArrayForEach(v, c) {
+			snprintf(where, sizeof(where), "inputs.%.40s[%zu]",
+			    r->schema[j].name, i);
+			if ((rc = put(r, j, i++, v, where)) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int
+mlp_json_frame(const char *text, size_t n, const char *name,
+    const struct mlp_column *schema, size_t ncols, struct mlp_frame **out,
+    struct mlp_err *err)
+{
+	static const char *const keys[] = { "dataframe_split",
+		"dataframe_records", "instances", "inputs" };
+	struct reader r = { name, schema, ncols, NULL, err };
+	const cJSON *body = NULL, *it;
+	const char *key = NULL, *end = NULL;
+	cJSON *doc;
+	int rc;
+
+	*out = NULL;
+	doc = cJSON_ParseWithLengthOpts(text, n, &end, 0);
+	if (!doc) {
+		size_t at = end && end >= text ? (size_t)(end - text) : 0;
+		size_t line = 1;
+
+		for (size_t i = 0; i < at && i < n; i++)
+			line += text[i] == '\n';
+		return fail(&r, "invalid JSON at line %zu", line);
+	}
+	if (!cJSON_IsObject(doc)) {
+		rc = fail(&r, "expected an object with one of dataframe_split, "
+		    "dataframe_records, instances or inputs");
+		goto out;
+	}
+	cJSON_ArrayForEach(it, doc) {
+		int known = 0;
+
+		for (size_t k = 0; k < sizeof(keys) / sizeof(*keys); k++)
+			if (strcmp(it->string, keys[k]) == 0)
+				known = 1;
+		if (!known)
+			continue;
+		if (key) {
+			rc = fail(&r, "both %s and %s: give exactly one", key,
+			    it->string);
+			goto out;
+		}
+		key = it->string;
+		body = it;
+	}
+	if (!key) {
+		rc = cJSON_GetObjectItemCaseSensitive(doc, "columns") &&
+		    cJSON_GetObjectItemCaseSensitive(doc, "data") ?
+		    fail(&r, "{\"columns\", \"data\"} is MLflow 1.x's format: "
+		    "wrap it as {\"dataframe_split\": {\"columns\": ..., "
+		    "\"data\": ...}}") :
+		    fail(&r, "expected one of dataframe_split, "
+		    "dataframe_records, instances or inputs");
+		goto out;
+	}
+	if (strcmp(key, "dataframe_split") == 0) {
+		rc = split_rows(&r, body);
+	} else if (strcmp(key, "inputs") == 0 && cJSON_IsObject(body)) {
+		rc = column_rows(&r, body);
+	} else if (!cJSON_IsArray(body)) {
+		rc = fail(&r, "%s must be a list of rows", key);
+	} else if (strcmp(key, "dataframe_records") == 0 && body->child &&
+	    !cJSON_IsObject(body->child)) {
+		rc = fail(&r, "dataframe_records must be a list of objects");
+	} else {
+		rc = array_rows(&r, body, key);
+	}
+out:
+	cJSON_Delete(doc);
+	if (rc < 0)
+		mlp_frame_free(r.f);
+	else
+		*out = r.f;
+	return rc;
+}
