@@ -69,6 +69,14 @@ write_rows(FILE *fp, const struct mlp_model *m, const double *pred,
 	}
 }
 
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
 /* The largest JSON input, read whole. */
 #define MAX_JSON ((size_t)1 << 30)
 
@@ -140,7 +148,7 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 	long threads = 0, rows = 65536;
 	uint64_t total = 0;
 	size_t got;
-	int r, rc = 0, first = 1;
+	int r, rc = 0, first = 1, json;
 
 	mlp_err_clear(&err);
 	mlp_opt_init(&p, ctx, argc, argv);
@@ -207,12 +215,8 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	co.nthreads = (int)threads;
-	if (!type) {
-		size_t n = strlen(in);
-
-		type = n > 5 && strcmp(in + n - 5, ".json") == 0 ? "json" :
-		    "csv";
-	}
+	if (!type)
+		type = ends_with(in, ".json") ? "json" : "csv";
 	/* JSON is read whole (MLflow's formats are not streams); CSV
 	 * streams in chunks */
 	if (strcmp(type, "json") == 0 ?
@@ -227,7 +231,9 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 	text = NULL;
 	if (outp && (rc = open_output(ctx, outp, &out, &tmp)) != 0)
 		goto out;
-	if (ctx->json)
+	/* MLflow's response for --json or an output named FILE.json */
+	json = ctx->json || (outp && ends_with(outp, ".json"));
+	if (json)
 		fputs("{\"predictions\":[", out);
 	else
 		header(out, m);
@@ -238,14 +244,14 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 		if ((r = mlp_model_predict(m, cols, got, pred, (int)threads,
 		    &err)) < 0)
 			break;
-		write_rows(out, m, pred, got, ctx->json, &first);
+		write_rows(out, m, pred, got, json, &first);
 		total += got;
 	}
 	if (r < 0) {
 		rc = mlp_failf(ctx, 1, "%s", err.msg);
 		goto out;
 	}
-	if (ctx->json)
+	if (json)
 		fputs("]}\n", out);
 	if (fflush(out) != 0 || ferror(out)) {
 		rc = mlp_failf(ctx, 1, "cannot write %s: %s", outp ? outp :

@@ -70,6 +70,9 @@ train_churn() {
 	[ "$output" = "$want" ]
 	run mlp predict models:/churn/1 -i instances.txt --content-type json --json
 	[[ "$output" =~ ^\{\"predictions\":\[[0-9.e-]+,[0-9.e-]+\]\}$ ]]
+	# an output named .json gets MLflow's response, as --json
+	mlp predict models:/churn/1 -i split.json -o out.json
+	[ "$(cat out.json)" = "$(mlp predict models:/churn/1 -i split.json --json)" ]
 }
 
 @test "bad JSON input names where; -t takes csv or json" {
