@@ -652,11 +652,12 @@ static const struct mlp_opt logs_opts[] = {
 	{ 0, 0, NULL, NULL, NULL },
 };
 
-/* Parses the verb's options (follow for logs) and resolves RUN. */
+/* Parses the verb's options (follow for logs) and resolves RUN; with
+ * optional set, no RUN leaves ri->uuid empty. */
 static int
 slurm_verb(struct mlp_ctx *ctx, int argc, char **argv,
     struct mlp_run_info *ri, struct mlp_train_env *env, char **ckpt_root,
-    int *follow)
+    int *follow, int optional)
 {
 	struct mlp_optparse p;
 	struct mlp_err err;
@@ -672,11 +673,13 @@ slurm_verb(struct mlp_ctx *ctx, int argc, char **argv,
 		rc = OPT_EXIT(r);
 		goto out;
 	}
-	if (p.npos != 1) {
-		rc = mlp_usage_error(ctx, "give one RUN");
+	if (p.npos > 1 || (p.npos == 0 && !optional)) {
+		rc = mlp_usage_error(ctx, optional ? "give at most one RUN" :
+		    "give one RUN");
 		goto out;
 	}
-	if (mlp_track_run_resolve(ctx->db, p.pos[0], ri, &err) < 0) {
+	if (p.npos == 1 &&
+	    mlp_track_run_resolve(ctx->db, p.pos[0], ri, &err) < 0) {
 		rc = mlp_fail(ctx, &err);
 		goto out;
 	}
@@ -690,6 +693,78 @@ out:
 }
 
 static int
+collect_run(const struct mlp_run_info *ri, const struct mlp_value *cols,
+    void *ud)
+{
+	(void)cols;
+	mlp_strv_push(ud, ri->uuid);
+	return 0;
+}
+
+/* status without RUN: every Slurm run not ended, each reconciled with its
+ * job (as squeue lists the jobs). */
+static int
+slurm_runs(struct mlp_ctx *ctx, const struct mlp_train_env *env)
+{
+	static const char *const hdr[] = { "RUN", "STATUS", "JOB", "STATE" };
+	struct mlp_search q = { .filter = "tags.`mlp.slurm.job_id` LIKE '%' "
+	    "AND status IN ('SCHEDULED', 'RUNNING')", .limit = -1 };
+	struct mlp_strv ids = MLP_STRV_INIT;
+	struct mlp_table t;
+	struct mlp_err err;
+	cJSON *a = ctx->json ? cJSON_CreateArray() : NULL;
+	int rc = 0;
+
+	mlp_err_clear(&err);
+	mlp_table_init(&t, 4, hdr);
+	/* collected first: reconciling writes to the runs searched */
+	if (mlp_track_search(ctx->db, &q, collect_run, &ids, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
+	for (size_t i = 0; i < ids.n; i++) {
+		struct mlp_run_info now = { 0 };
+		char *job = NULL, *state = NULL, id[9];
+
+		if (mlp_slurm_status(env, ids.v[i], &job, &state, &err) < 0 ||
+		    mlp_track_run_resolve(ctx->db, ids.v[i], &now, &err) < 0) {
+			free(job);
+			free(state);
+			rc = mlp_fail(ctx, &err);
+			goto out;
+		}
+		if (a) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "run_id", ids.v[i]);
+			cJSON_AddStringToObject(o, "status", now.status);
+			cJSON_AddStringToObject(o, "job_id", job);
+			cJSON_AddStringToObject(o, "job_state", state);
+			cJSON_AddItemToArray(a, o);
+		} else {
+			const char *row[4] = { id, now.status, job, state };
+
+			snprintf(id, sizeof(id), "%.8s", ids.v[i]);
+			mlp_table_add(&t, row);
+		}
+		mlp_run_info_release(&now);
+		free(job);
+		free(state);
+	}
+	if (a) {
+		mlp_print_json(a);
+		a = NULL;
+	} else if (t.nrows) {
+		mlp_table_print(ctx, &t);
+	}
+out:
+	cJSON_Delete(a);
+	mlp_table_release(&t);
+	mlp_strv_release(&ids);
+	return rc;
+}
+
+static int
 train_status(struct mlp_ctx *ctx, int argc, char **argv)
 {
 	struct mlp_run_info ri = { 0 }, now = { 0 };
@@ -699,8 +774,12 @@ train_status(struct mlp_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	mlp_err_clear(&err);
-	if ((rc = slurm_verb(ctx, argc, argv, &ri, &env, &root, NULL)) != 0)
+	if ((rc = slurm_verb(ctx, argc, argv, &ri, &env, &root, NULL, 1)) != 0)
 		goto out;
+	if (!ri.uuid[0]) {
+		rc = slurm_runs(ctx, &env);
+		goto out;
+	}
 	if (mlp_slurm_status(&env, ri.uuid, &job, &state, &err) < 0 ||
 	    mlp_track_run_resolve(ctx->db, ri.uuid, &now, &err) < 0) {
 		rc = mlp_fail(ctx, &err);
@@ -797,7 +876,7 @@ train_logs(struct mlp_ctx *ctx, int argc, char **argv)
 	int rc, follow = 0, fd = -1;
 
 	mlp_err_clear(&err);
-	if ((rc = slurm_verb(ctx, argc, argv, &ri, &env, &root, &follow)) != 0)
+	if ((rc = slurm_verb(ctx, argc, argv, &ri, &env, &root, &follow, 0)) != 0)
 		goto out;
 	if (mlp_slurm_log_path(&env, ri.uuid, &path, &err) < 0) {
 		rc = err.code == MLP_EINVAL ? local_logs(ctx, &ri) :
@@ -856,7 +935,7 @@ train_cancel(struct mlp_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	mlp_err_clear(&err);
-	if ((rc = slurm_verb(ctx, argc, argv, &ri, &env, &root, NULL)) != 0)
+	if ((rc = slurm_verb(ctx, argc, argv, &ri, &env, &root, NULL, 0)) != 0)
 		goto out;
 	if (mlp_slurm_cancel(&env, ri.uuid, &err) < 0) {
 		rc = mlp_fail(ctx, &err);
@@ -872,8 +951,9 @@ out:
 static const struct mlp_verb verbs[] = {
 	{ "run", train_run, run_opts, "[SPEC.yaml]",
 	    "Train a built-in learner or a command as a tracked run" },
-	{ "status", train_status, none_opts, "RUN",
-	    "A Slurm run's status and its job's state" },
+	{ "status", train_status, none_opts, "[RUN]",
+	    "A Slurm run's status and its job's state (all unfinished "
+	    "ones without RUN)" },
 	{ "logs", train_logs, logs_opts, "RUN",
 	    "Print a run's output: its Slurm job's, or an external "
 	    "trainer's" },

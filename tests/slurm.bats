@@ -62,10 +62,20 @@ CONF
 
 teardown_file() {
 	S="$BATS_FILE_TMPDIR/slurm"
-	for f in d.pid ctld.pid; do
-		[ -f "$S/$f" ] && kill "$(cat "$S/$f")" 2>/dev/null
+	pids=
+	for f in d.pid ctld.pid munge/munged.pid; do
+		[ -f "$S/$f" ] || continue
+		pid=$(cat "$S/$f")
+		kill "$pid" 2>/dev/null && pids="$pids $pid"
 	done
-	[ -f "$S/munge/munged.pid" ] && kill "$(cat "$S/munge/munged.pid")" 2>/dev/null
+	# slurmctld saves its state as it stops: wait, so that bats can
+	# remove the directory after it
+	for pid in $pids; do
+		for _ in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+	done
 	true
 }
 
@@ -112,10 +122,19 @@ wait_run() {
 		mlp train status "$r" | grep -q RUNNING && break
 		sleep 0.1
 	done
+	# without RUN: every unfinished Slurm run
+	run mlp train status
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "RUN"*"STATUS"*"JOB"*"STATE"* ]]
+	[[ "${lines[1]}" == "${r:0:8}  "* ]]
+	run mlp train status --json
+	[[ "$output" == '[{"run_id":"'"$r"'","status":"'* ]]
 	run mlp train cancel "$r"
 	[ "$status" -eq 0 ]
 	run mlp track show "$r" --json
 	[[ "$output" == *'"status":"KILLED"'* ]]
+	run mlp train status --json
+	[ "$output" = "[]" ]
 }
 
 @test "a job that fails takes its run with it" {
