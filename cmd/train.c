@@ -806,6 +806,25 @@ out:
 	return rc;
 }
 
+/* Copies what fd has beyond what was read, to fp: 0, or -1 with errno
+ * on a read error. */
+static int
+drain(int fd, FILE *fp)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		fwrite(buf, 1, (size_t)n, fp);
+	}
+	fflush(fp);
+	return 0;
+}
+
 /* Copies artifact oid of the run to fp; a display, so not re-hashed. */
 static int
 copy_artifact(struct mlp_ctx *ctx, const char *hex, FILE *fp)
@@ -814,8 +833,6 @@ copy_artifact(struct mlp_ctx *ctx, const char *hex, FILE *fp)
 	struct mlp_oid oid;
 	struct mlp_err err;
 	uint64_t size;
-	char buf[65536];
-	ssize_t n;
 	int fd, rc;
 
 	mlp_err_clear(&err);
@@ -825,26 +842,92 @@ copy_artifact(struct mlp_ctx *ctx, const char *hex, FILE *fp)
 	    mlp_store_open_object(st, &oid, &fd, &size, &err) < 0)
 		return mlp_fail(ctx, &err);
 	fflush(stdout);
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, (size_t)n, fp);
-	rc = n < 0 ? mlp_failf(ctx, 1, "cannot read object %.12s: %s", hex,
-	    strerror(errno)) : 0;
+	rc = drain(fd, fp) < 0 ? mlp_failf(ctx, 1, "cannot read object "
+	    "%.12s: %s", hex, strerror(errno)) : 0;
 	close(fd);
-	fflush(fp);
+	return rc;
+}
+
+/* Prints what the n (at most 2) files at paths hold, each to its stream,
+ * and with follow what they gain until the run is no longer SCHEDULED or
+ * RUNNING; a file not there yet is opened when it appears, and one removed
+ * stays readable once open. Returns whether any file was found. */
+static int
+tail_files(struct mlp_ctx *ctx, const char *uuid, char *const *paths,
+    FILE *const *fps, int n, int follow)
+{
+	struct mlp_err err;
+	int fd[2] = { -1, -1 }, found = 0;
+
+	mlp_err_clear(&err);
+	for (;;) {
+		struct mlp_run_info now = { 0 };
+		int done;
+
+		for (int i = 0; i < n; i++) {
+			if (fd[i] < 0)
+				fd[i] = open(paths[i], O_RDONLY | O_CLOEXEC);
+			found |= fd[i] >= 0;
+			(void)drain(fd[i], fps[i]);
+		}
+		if (!follow)
+			break;
+		done = mlp_track_run_resolve(ctx->db, uuid, &now, &err) < 0 ||
+		    (strcmp(now.status, "RUNNING") != 0 &&
+		    strcmp(now.status, "SCHEDULED") != 0);
+		mlp_run_info_release(&now);
+		if (done) {
+			for (int i = 0; i < n; i++)
+				(void)drain(fd[i], fps[i]);
+			break;
+		}
+		usleep(200000);
+	}
+	for (int i = 0; i < n; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	return found;
+}
+
+/* An external trainer running here writes its output under the store's
+ * tmp/ until it ends: print it (following it with follow). 1 when there
+ * is no such output, else 0 or the exit status. */
+static int
+running_logs(struct mlp_ctx *ctx, const struct mlp_run_info *ri, int follow)
+{
+	FILE *const fps[2] = { stdout, stderr };
+	struct mlp_store *st;
+	char *dir, *paths[2];
+	int rc;
+
+	if ((rc = mlp_ctx_store(ctx, &st)) != 0)
+		return rc;
+	dir = mlp_train_exec_dir(mlp_store_tmp_dir(st), ri->uuid);
+	paths[0] = xasprintf("%s/stdout.txt", dir);
+	paths[1] = xasprintf("%s/stderr.txt", dir);
+	rc = access(dir, F_OK) == 0 &&
+	    tail_files(ctx, ri->uuid, paths, fps, 2, follow) ? 0 : 1;
+	free(paths[0]);
+	free(paths[1]);
+	free(dir);
 	return rc;
 }
 
 /* A local run's output: what an external trainer wrote, kept as the
- * artifacts stdout.txt and stderr.txt when it ended, each to its stream
- * (complete, so --follow has nothing to wait for). */
+ * artifacts stdout.txt and stderr.txt when it ended, each to its stream,
+ * or, while it runs, what it has written so far (followed with follow). */
 static int
-local_logs(struct mlp_ctx *ctx, const struct mlp_run_info *ri)
+local_logs(struct mlp_ctx *ctx, const struct mlp_run_info *ri, int follow)
 {
 	struct mlp_artifact *a = NULL;
 	struct mlp_err err;
 	size_t n = 0, found = 0;
 	int rc = 0;
 
+	if (strcmp(ri->status, "RUNNING") == 0 &&
+	    (rc = running_logs(ctx, ri, follow)) != 1)
+		return rc;
+	rc = 0;
 	mlp_err_clear(&err);
 	if (mlp_track_artifacts(ctx->db, ri->uuid, &a, &n, &err) < 0)
 		return mlp_fail(ctx, &err);
@@ -858,67 +941,35 @@ local_logs(struct mlp_ctx *ctx, const struct mlp_run_info *ri)
 	}
 	mlp_artifacts_free(a, n);
 	if (rc == 0 && !found)
-		rc = strcmp(ri->status, "RUNNING") == 0 ?
-		    mlp_failf(ctx, 1, "run %.8s is running here; its output "
-		    "goes to its terminal and is kept when it ends", ri->uuid) :
-		    mlp_failf(ctx, 1, "run %.8s kept no output (Slurm jobs "
-		    "and external trainers keep theirs)", ri->uuid);
+		rc = mlp_failf(ctx, 1, "run %.8s has no output to show (Slurm "
+		    "jobs and external trainers keep theirs)", ri->uuid);
 	return rc;
 }
 
 static int
 train_logs(struct mlp_ctx *ctx, int argc, char **argv)
 {
+	FILE *const out[1] = { stdout };
 	struct mlp_run_info ri = { 0 };
 	struct mlp_train_env env = { 0 };
 	struct mlp_err err;
-	char *root = NULL, *path = NULL, buf[65536];
-	int rc, follow = 0, fd = -1;
+	char *root = NULL, *path = NULL;
+	int rc, follow = 0;
 
 	mlp_err_clear(&err);
-	if ((rc = slurm_verb(ctx, argc, argv, &ri, &env, &root, &follow, 0)) != 0)
+	if ((rc = slurm_verb(ctx, argc, argv, &ri, &env, &root, &follow,
+	    0)) != 0)
 		goto out;
 	if (mlp_slurm_log_path(&env, ri.uuid, &path, &err) < 0) {
-		rc = err.code == MLP_EINVAL ? local_logs(ctx, &ri) :
+		rc = err.code == MLP_EINVAL ? local_logs(ctx, &ri, follow) :
 		    mlp_fail(ctx, &err);
 		goto out;
 	}
-	for (;;) {
-		ssize_t n;
-
-		if (fd < 0 && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 &&
-		    (errno != ENOENT || !follow)) {
-			rc = errno == ENOENT ?
-			    mlp_failf(ctx, 1, "the job of run %.8s has written "
-			    "nothing yet", ri.uuid) :
-			    mlp_failf(ctx, 1, "cannot open '%s': %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
-			fwrite(buf, 1, (size_t)n, stdout);
-		fflush(stdout);
-		if (!follow)
-			break;
-		{
-			struct mlp_run_info now = { 0 };
-			int done = mlp_track_run_resolve(ctx->db, ri.uuid, &now,
-			    &err) < 0 || (strcmp(now.status, "RUNNING") != 0 &&
-			    strcmp(now.status, "SCHEDULED") != 0);
-
-			mlp_run_info_release(&now);
-			if (done) {
-				while (fd >= 0 &&
-				    (n = read(fd, buf, sizeof(buf))) > 0)
-					fwrite(buf, 1, (size_t)n, stdout);
-				break;
-			}
-		}
-		usleep(200000);
-	}
+	/* the job's output file, once the job has started */
+	if (!tail_files(ctx, ri.uuid, &path, out, 1, follow))
+		rc = mlp_failf(ctx, 1, "the job of run %.8s has written nothing "
+		    "yet", ri.uuid);
 out:
-	if (fd >= 0)
-		close(fd);
 	mlp_run_info_release(&ri);
 	free(root);
 	free(path);

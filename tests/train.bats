@@ -341,7 +341,7 @@ SH
 	r=$(run_of "$output")
 	run mlp train logs "$r"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"kept no output"* ]]
+	[[ "$output" == *"has no output to show"* ]]
 	run mlp train logs
 	[ "$status" -eq 2 ]
 }
@@ -364,6 +364,36 @@ SH
 	r=$(printf '%s\n' "$output" | sed -n 's|^runs:/\([0-9a-f]*\)$|\1|p')
 	run mlp track show "$r" --json
 	[[ "$output" == *'"metrics":{"kept":2,"last":3}'* ]]
+}
+
+@test "train logs shows a running trainer's output so far; -f follows it to the end" {
+	cat > slow.sh <<'SH'
+#!/bin/sh
+echo first
+echo first-err >&2
+while [ ! -f go ]; do sleep 0.05; done
+echo last
+SH
+	chmod +x slow.sh
+	mlp train --cmd ./slow.sh >/dev/null 2>&1 &
+	pid=$!
+	r=
+	for _ in $(seq 1 100); do
+		r=$(mlp track runs -f "status = 'RUNNING'" -c run_id | sed -n 2p)
+		[ -n "$r" ] && [ -n "$(mlp train logs "$r" 2>/dev/null)" ] && break
+		sleep 0.05
+	done
+	[ -n "$r" ]
+	[ "$(mlp train logs "$r" 2>/dev/null)" = first ]
+	[ "$(mlp train logs "$r" 2>&1 >/dev/null)" = first-err ]
+	(sleep 0.5; touch go) &
+	run mlp train logs -f "$r"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *first*last* ]]
+	wait "$pid"
+	run mlp track show "$r" --json
+	[[ "$output" == *'"status":"FINISHED"'* ]]
+	[ "$(mlp train logs "$r" 2>/dev/null | tr '\n' ' ')" = "first last " ]
 }
 
 @test "an external trainer that fails: FAILED, its exit status" {

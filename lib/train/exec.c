@@ -353,7 +353,7 @@ mlp_train_exec(const struct mlp_train_env *env,
 		goto out;
 	started = 1;
 	memcpy(out->run_id, uuid, sizeof(uuid));
-	base = xasprintf("%s/exec-%s", mlp_store_tmp_dir(env->st), uuid);
+	base = mlp_train_exec_dir(mlp_store_tmp_dir(env->st), uuid);
 	art = xasprintf("%s/artifacts", base);
 	logs[0] = xasprintf("%s/stdout.txt", base);
 	logs[1] = xasprintf("%s/stderr.txt", base);
@@ -547,4 +547,10 @@ out:
 	free(mlp_dir);
 	mlp_strv_release(&argv);
 	return rc;
+}
+
+char *
+mlp_train_exec_dir(const char *tmp_dir, const char *run_id)
+{
+	return xasprintf("%s/exec-%s", tmp_dir, run_id);
 }

@@ -144,6 +144,11 @@ int mlp_train_exec(const struct mlp_train_env *env,
     const struct mlp_train_events *ev, struct mlp_train_result *out,
     int *child_status, struct mlp_err *err);
 
+/* Where a running external trainer's output is written until it ends
+ * (then kept as artifacts and removed): the directory under the store's
+ * tmp_dir holding stdout.txt and stderr.txt. The caller frees it. */
+char *mlp_train_exec_dir(const char *tmp_dir, const char *run_id);
+
 /* Splits a command line into words as sh does for quotes and
  * backslashes (no variables, globs or operators). MLP_EINVAL for an
  * unterminated quote or an empty command. */
