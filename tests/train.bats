@@ -53,6 +53,10 @@ run_of() {
 	[ "$(printf '%s' "$output" | grep -o '"step"' | wc -l)" -eq 21 ]
 	run mlp track artifacts "$r"
 	[[ "$output" == *"model"* ]]
+	# split counts per feature, as MLflow's XGBoost autologging logs them
+	mlp register checkout "runs:/$r/feature_importance_weight.json" fi.json
+	grep -Eq '^\{"[a-z_]+":[1-9][0-9]*(,"[a-z_]+":[1-9][0-9]*)*\}$' fi.json
+	grep -q '"tenure":' fi.json
 	mlp register checkout "runs:/$r/model" m
 	grep -q 'flavors:' m/MLmodel
 	grep -q 'run_id: '"$r" m/MLmodel
@@ -135,6 +139,12 @@ YAML
 	    --valid-fraction 0.2 --json
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"valid_auc"'* ]]
+	# no split counts for a linear model
+	r=$(printf '%s' "$output" | sed 's/.*"run_id":"\([0-9a-f]*\)".*/\1/')
+	run mlp track artifacts "$r"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *model* ]]
+	[[ "$output" != *feature_importance* ]]
 }
 
 @test "multi-class gbdt" {

@@ -285,3 +285,15 @@ mlp_model_check(const struct mlp_model *m, struct mlp_err *err)
 {
 	return model_err_oneline(err, check(m, err));
 }
+
+void
+mlp_model_split_counts(const struct mlp_model *m, double *counts)
+{
+	for (size_t j = 0; j < m->nfeat; j++)
+		counts[j] = 0;
+	if (m->kind != MLP_MODEL_GBDT)
+		return;
+	for (size_t n = 0; n < m->nnodes; n++)
+		if (m->split_feat[n] >= 0)
+			counts[m->split_feat[n]] += 1;
+}

@@ -108,6 +108,10 @@ void mlp_model_set_features(struct mlp_model *m, const struct mlp_column *cols,
  * loaded model can be walked without bounds checks. */
 int mlp_model_check(const struct mlp_model *m, struct mlp_err *err);
 
+/* XGBoost's "weight" importance: counts[j] is the number of splits on
+ * feature j in all trees (nfeat values; all 0 for a linear model). */
+void mlp_model_split_counts(const struct mlp_model *m, double *counts);
+
 /* Margins (ngroup values) of one row x (nfeat floats). No allocation. */
 void mlp_model_margin(const struct mlp_model *m, const float *x,
     double *margin);

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "../model/model.h"
 #include "../registry/registry.h"
 #include "../store/store.h"
@@ -526,6 +528,35 @@ final_metrics(struct run *r, const struct mlp_model *m, const struct data *d,
 	return rc;
 }
 
+/* Trees' split counts per feature as MLflow's XGBoost autologging logs
+ * them: the artifact feature_importance_weight.json, {"feature": count}
+ * for the features used, written into dir first. */
+static int
+store_importance(struct run *r, const struct mlp_model *m, const char *dir,
+    struct mlp_err *err)
+{
+	static const char name[] = "feature_importance_weight.json";
+	double *counts = xcalloc(m->nfeat + 1, sizeof(double));
+	cJSON *o = cJSON_CreateObject();
+	char *text, *path = xasprintf("%s/%s", dir, name);
+	int rc;
+
+	mlp_model_split_counts(m, counts);
+	for (size_t j = 0; j < m->nfeat; j++)
+		if (counts[j] > 0)
+			cJSON_AddNumberToObject(o, m->feat[j].name, counts[j]);
+	text = cJSON_PrintUnformatted(o);
+	if (!text)
+		abort();	/* out of memory */
+	if ((rc = mlp_write_file(path, text, strlen(text), err)) == 0)
+		rc = train_store_artifact(r->env, r->uuid, path, name, err);
+	free(text);
+	free(path);
+	free(counts);
+	cJSON_Delete(o);
+	return rc;
+}
+
 /* Writes the model directory into tmp/, stores it and records it as the
  * run's artifact. */
 static int
@@ -552,9 +583,11 @@ store_model(struct run *r, const struct mlp_model *m,
 		goto out;
 	}
 	if ((rc = mlp_track_check_artifact_path(name, err)) < 0 ||
-	    (rc = mlp_model_write_dir(m, &meta, dir, err)) < 0)
+	    (rc = mlp_model_write_dir(m, &meta, dir, err)) < 0 ||
+	    (rc = train_store_artifact(r->env, r->uuid, dir, name, err)) < 0)
 		goto out;
-	rc = train_store_artifact(r->env, r->uuid, dir, name, err);
+	if (m->kind == MLP_MODEL_GBDT)
+		rc = store_importance(r, m, base, err);
 out:
 	mlp_remove_tree(base, NULL);
 	free(base);

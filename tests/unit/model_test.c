@@ -1115,6 +1115,53 @@ find_data(void)
 	return xstrdup("tests/data/xgb");
 }
 
+/* Split counts equal XGBoost's get_score(importance_type="weight") on
+ * the fixtures (numbers from Debian's python3-xgboost 1.7.4). */
+static void
+test_split_counts(void)
+{
+	static const struct {
+		const char *file;
+		double want[6];
+	} cases[] = {
+		{ "binary.json", { 72, 74, 49, 46, 36, 56 } },
+		{ "reg.json", { 175, 158, 103, 84, 58, 105 } },
+		{ "softprob.json", { 110, 140, 61, 68, 51, 89 } },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *path = xasprintf("%s/%s", datadir, cases[i].file);
+		struct mlp_model *m = NULL;
+		struct mlp_err err;
+		double got[6];
+		int same;
+
+		if (mlp_model_import_xgboost(path, &m, &err) < 0 ||
+		    m->nfeat != 6) {
+			ok(0, "import %s: %s", path, err.msg);
+			free(path);
+			mlp_model_free(m);
+			continue;
+		}
+		mlp_model_split_counts(m, got);
+		same = memcmp(got, cases[i].want, sizeof(got)) == 0;
+		ok(same, "%s: split counts %g %g %g %g %g %g as XGBoost's",
+		    cases[i].file, got[0], got[1], got[2], got[3], got[4],
+		    got[5]);
+		mlp_model_free(m);
+		free(path);
+	}
+	{
+		struct mlp_model *m = small_model();
+		double c[8];
+
+		m->kind = MLP_MODEL_LINEAR;
+		mlp_model_split_counts(m, c);
+		ok(m->nfeat == 0 || c[0] == 0, "a linear model has none");
+		mlp_model_free(m);
+	}
+}
+
 int
 main(void)
 {
@@ -1137,6 +1184,7 @@ main(void)
 	test_load_errors();
 	test_xgboost_base_score();
 	test_xgboost();
+	test_split_counts();
 	rc = tap_done();
 	cmd = xasprintf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
