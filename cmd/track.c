@@ -1526,6 +1526,7 @@ static int
 track_gc(struct mlp_ctx *ctx, int argc, char **argv)
 {
 	struct mlp_optparse p;
+	struct mlp_strv purged = MLP_STRV_INIT;
 	struct mlp_err err;
 	int64_t older = 0, nruns, nexps;
 	int r, rc = 0;
@@ -1548,9 +1549,19 @@ track_gc(struct mlp_ctx *ctx, int argc, char **argv)
 		rc = mlp_usage_error(ctx, "unexpected argument '%s'", p.pos[0]);
 		goto out;
 	}
-	if (mlp_track_gc(ctx->db, older, &nruns, &nexps, &err) < 0) {
+	if (mlp_track_gc(ctx->db, older, &nruns, &nexps, &purged, &err) < 0) {
 		rc = mlp_fail(ctx, &err);
 		goto out;
+	}
+	/* what mlp train kept beside each run: checkpoints, its spec, a
+	 * Slurm job's output */
+	for (size_t i = 0; i < purged.n; i++) {
+		char *dir = xasprintf("%s/checkpoints/%s", ctx->repo->dir,
+		    purged.v[i]);
+
+		if (mlp_remove_tree(dir, &err) < 0)
+			rc = mlp_fail(ctx, &err);	/* said; go on */
+		free(dir);
 	}
 	if (ctx->json) {
 		cJSON *o = cJSON_CreateObject();
@@ -1563,6 +1574,7 @@ track_gc(struct mlp_ctx *ctx, int argc, char **argv)
 		    (long long)nruns, (long long)nexps);
 	}
 out:
+	mlp_strv_release(&purged);
 	mlp_opt_release(&p);
 	return rc;
 }

@@ -165,22 +165,44 @@ YAML
 	[ "$it" -lt 300 ]
 }
 
-@test "checkpoints: every N iterations, the newest K kept" {
-	run mlp train --data churn.csv --target churned -p rounds=12 \
-	    --checkpoint-every 3 --checkpoint-keep 2
-	[ "$status" -eq 0 ]
-	r=$(run_of "$output")
+@test "checkpoints: every N iterations, the newest K kept; none once finished" {
+	run env MLP_TEST_KILL_AT=11 "$MLP" train --data churn.csv \
+	    --target churned -p rounds=12 --checkpoint-every 3 \
+	    --checkpoint-keep 2
+	[ "$status" -eq 137 ]
+	r=$(mlp track runs -c run_id | sed -n 2p)
 	[ "$(ls .mlp/checkpoints/"$r" | grep -c '^[0-9]*\.json$')" -eq 2 ]
 	[ -f .mlp/checkpoints/"$r"/spec.json ]
-	[ -f .mlp/checkpoints/"$r"/00000012.json ]
 	[ -f .mlp/checkpoints/"$r"/00000009.json ]
+	[ -f .mlp/checkpoints/"$r"/00000006.json ]
+	# the model is stored when it finishes: nothing left to resume from
+	mlp train --resume "$r" >/dev/null 2>&1
+	[ "$(ls .mlp/checkpoints/"$r" | grep -c '^[0-9]*\.json$')" -eq 0 ]
+	[ -f .mlp/checkpoints/"$r"/spec.json ]
+}
+
+@test "track gc of a training run removes what train kept beside it" {
+	run env MLP_TEST_KILL_AT=3 "$MLP" train --data churn.csv \
+	    --target churned -p rounds=5 --checkpoint-every 1
+	r=$(mlp track runs -c run_id | sed -n 2p)
+	[ -f .mlp/checkpoints/"$r"/00000003.json ]
+	keep=$(mlp train --data churn.csv --target churned -p rounds=2 |
+	    sed -n 's|^runs:/\([0-9a-f]*\)/.*|\1|p')
+	mlp track rm "$r"
+	run mlp track gc --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"runs":1'* ]]
+	[ ! -e .mlp/checkpoints/"$r" ]
+	[ -d .mlp/checkpoints/"$keep" ]
 }
 
 @test "checkpoints from the repository's configuration" {
 	mlp config train.checkpointEvery 4
 	mlp config train.checkpointKeep 1
-	r=$(mlp train --data churn.csv --target churned -p rounds=8 |
-	    sed -n 's|^runs:/\([0-9a-f]*\)/.*|\1|p')
+	run env MLP_TEST_KILL_AT=8 "$MLP" train --data churn.csv \
+	    --target churned -p rounds=9
+	[ "$status" -eq 137 ]
+	r=$(mlp track runs -c run_id | sed -n 2p)
 	[ "$(ls .mlp/checkpoints/"$r" | grep -c '^[0-9]*\.json$')" -eq 1 ]
 	[ -f .mlp/checkpoints/"$r"/00000008.json ]
 	mlp config train.checkpointEvery often

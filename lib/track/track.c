@@ -517,10 +517,11 @@ mlp_track_run_restore(struct mlp_db *db, const char *uuid,
 
 int
 mlp_track_gc(struct mlp_db *db, int64_t older_than_ms, int64_t *nruns,
-    int64_t *nexps, struct mlp_err *err)
+    int64_t *nexps, struct mlp_strv *purged, struct mlp_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t cutoff = mlp_now_ms() - older_than_ms;
+	size_t before = purged ? purged->n : 0;
 	int rc;
 
 	*nruns = *nexps = 0;
@@ -529,12 +530,18 @@ mlp_track_gc(struct mlp_db *db, int64_t older_than_ms, int64_t *nruns,
 	if ((rc = mlp_db_prepare(db, &st, "DELETE FROM run WHERE "
 	    "(lifecycle = 'deleted' AND deleted_time <= ?1) OR experiment IN "
 	    "(SELECT id FROM experiment WHERE lifecycle = 'deleted' AND "
-	    "updated <= ?1)", err)) < 0)
+	    "updated <= ?1) RETURNING uuid", err)) < 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, cutoff);
-	if ((rc = mlp_db_step(db, st, "cannot remove runs", err)) < 0)
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (purged)
+			mlp_strv_push(purged, mlp_db_text(st, 0));
+		(*nruns)++;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = mlp_db_error(db, err, "cannot remove runs");
 		goto out;
-	*nruns = sqlite3_changes(db->h);
+	}
 	sqlite3_finalize(st);
 	if ((rc = mlp_db_prepare(db, &st, "DELETE FROM experiment WHERE "
 	    "lifecycle = 'deleted' AND updated <= ?1 AND id != 0", err)) < 0)
@@ -552,8 +559,11 @@ mlp_track_gc(struct mlp_db *db, int64_t older_than_ms, int64_t *nruns,
 	rc = mlp_db_commit(db, err);
 out:
 	sqlite3_finalize(st);
-	if (rc < 0)
+	if (rc < 0) {
 		mlp_db_rollback(db);
+		while (purged && purged->n > before)
+			free(purged->v[--purged->n]);
+	}
 	return rc;
 }
 

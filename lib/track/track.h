@@ -143,9 +143,10 @@ int mlp_track_run_restore(struct mlp_db *db, const char *uuid,
 
 /* Permanently removes runs deleted at least older_than_ms ago (and the
  * experiments deleted that long ago with all their runs); counts in *nruns
- * and *nexps. */
+ * and *nexps, and the ids of the runs removed appended to purged when it
+ * is not NULL (for the files kept beside them). */
 int mlp_track_gc(struct mlp_db *db, int64_t older_than_ms, int64_t *nruns,
-    int64_t *nexps, struct mlp_err *err);
+    int64_t *nexps, struct mlp_strv *purged, struct mlp_err *err);
 
 /* Every point of one metric of a run, ordered by step then timestamp. The
  * caller frees *out (keys are NULL in the returned points). */

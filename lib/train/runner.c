@@ -342,13 +342,14 @@ list_checkpoints(const char *dir, int **out)
 	return n;
 }
 
+/* Removes all but the newest keep checkpoints (all of them for 0). */
 static void
 prune_checkpoints(const char *dir, int keep)
 {
 	int *its;
 	size_t n = list_checkpoints(dir, &its);
 
-	for (size_t i = 0; i + (size_t)(keep > 0 ? keep : 1) < n; i++) {
+	for (size_t i = 0; i + (size_t)(keep > 0 ? keep : 0) < n; i++) {
 		char *p = xasprintf("%s/%08d.json", dir, its[i]);
 
 		unlink(p);
@@ -893,6 +894,9 @@ mlp_train_run(const struct mlp_train_env *env, const struct mlp_train_spec *s,
 	    s->output ? s->output : "model");
 	if ((rc = mlp_track_run_end(env->db, r.uuid, "FINISHED", 0, err)) < 0)
 		goto out;
+	/* the model is stored: a finished run has nothing to resume (its
+	 * spec.json and a Slurm job's output stay) */
+	prune_checkpoints(r.ckpt_dir, 0);
 	started = 0;
 	if (s->register_name && (rc = train_register(env, s, out, err)) < 0)
 		goto out;
