@@ -52,13 +52,29 @@ show(const cJSON *v, char *out, size_t n)
 	free(s);
 }
 
-/* Stores v as row i of schema column j; where names it for messages. */
+/* Where a value is, for messages: what[i1] or what[i1][i2]. */
+struct at {
+	const char *what;
+	size_t i1;
+	long long i2;		/* -1: none */
+};
+
+static void
+locate(struct at at, char *out, size_t n)
+{
+	if (at.i2 < 0)
+		snprintf(out, n, "%.100s[%zu]", at.what, at.i1);
+	else
+		snprintf(out, n, "%.100s[%zu][%lld]", at.what, at.i1, at.i2);
+}
+
+/* Stores v as row i of schema column j; at says where it is. */
 static int
-put(struct reader *r, size_t j, size_t i, const cJSON *v, const char *where)
+put(struct reader *r, size_t j, size_t i, const cJSON *v, struct at at)
 {
 	const struct mlp_column *c = &r->schema[j];
 	float *dst = &r->f->cols[j][i];
-	char buf[DATA_TEXT_MAX + 8];
+	char buf[DATA_TEXT_MAX + 8], where[160];
 
 	if (!v || cJSON_IsNull(v)) {
 		*dst = NAN;
@@ -78,6 +94,7 @@ put(struct reader *r, size_t j, size_t i, const cJSON *v, const char *where)
 		    strlen(v->valuestring), dst) == 0)
 			return 0;
 		show(v, buf, sizeof(buf));
+		locate(at, where, sizeof(where));
 		return fail(r, "%s ('%s'): %s is not a number", where, c->name,
 		    buf);
 	}
@@ -104,6 +121,7 @@ put(struct reader *r, size_t j, size_t i, const cJSON *v, const char *where)
 		return 0;
 	}
 	show(v, buf, sizeof(buf));
+	locate(at, where, sizeof(where));
 	return fail(r, "%s ('%s'): %s is not a value", where, c->name, buf);
 }
 
@@ -128,26 +146,32 @@ static int
 list_rows(struct reader *r, const cJSON *rows, const size_t *map,
     size_t width, const char *what)
 {
+	/* a row's values by position (cJSON's lists are linked) */
+	const cJSON **at = xcalloc(width + 1, sizeof(*at)), *row, *v;
 	size_t i = 0;
-	const cJSON *row;
-	char where[96];
-	int rc;
+	int rc = 0;
 
 	cJSON_ArrayForEach(row, rows) {
-		if (!cJSON_IsArray(row) ||
-		    (size_t)cJSON_GetArraySize(row) != width)
-			return fail(r, "%s[%zu]: expected a list of %zu values",
+		size_t k = 0;
+
+		if (cJSON_IsArray(row))
+			cJSON_ArrayForEach(v, row)
+				if (k++ < width)
+					at[k - 1] = v;
+		if (!cJSON_IsArray(row) || k != width) {
+			rc = fail(r, "%s[%zu]: expected a list of %zu values",
 			    what, i, width);
-		for (size_t j = 0; j < r->ncols; j++) {
-			snprintf(where, sizeof(where), "%s[%zu][%zu]", what, i,
-			    map[j]);
-			if ((rc = put(r, j, i, cJSON_GetArrayItem(row,
-			    (int)map[j]), where)) < 0)
-				return rc;
+			break;
 		}
+		for (size_t j = 0; j < r->ncols && rc == 0; j++)
+			rc = put(r, j, i, at[map[j]], (struct at){ what, i,
+			    (long long)map[j] });
+		if (rc < 0)
+			break;
 		i++;
 	}
-	return 0;
+	free(at);
+	return rc;
 }
 
 /* Rows as objects keyed by column name. */
@@ -156,7 +180,6 @@ record_rows(struct reader *r, const cJSON *rows, const char *what)
 {
 	size_t i = 0;
 	const cJSON *row;
-	char where[96];
 	int rc;
 
 	/* every column in some record (pandas makes the others NaN) */
@@ -178,12 +201,11 @@ record_rows(struct reader *r, const cJSON *rows, const char *what)
 		if (!cJSON_IsObject(row))
 			return fail(r, "%s[%zu]: expected an object of column "
 			    "values", what, i);
-		for (size_t j = 0; j < r->ncols; j++) {
-			snprintf(where, sizeof(where), "%s[%zu]", what, i);
+		for (size_t j = 0; j < r->ncols; j++)
 			if ((rc = put(r, j, i, cJSON_GetObjectItemCaseSensitive(
-			    row, r->schema[j].name), where)) < 0)
+			    row, r->schema[j].name), (struct at){ what, i,
+			    -1 })) < 0)
 				return rc;
-		}
 		i++;
 	}
 	return 0;
@@ -206,16 +228,15 @@ array_rows(struct reader *r, const cJSON *rows, const char *what)
 	if (!cJSON_IsArray(first)) {
 		size_t i = 0;
 		const cJSON *v;
-		char where[96];
 
 		if (r->ncols != 1)
 			return fail(r, "%s: expected rows (lists or objects); "
 			    "single values fit a model of one column, this "
 			    "one has %zu", what, r->ncols);
 		cJSON_ArrayForEach(v, rows) {
-			snprintf(where, sizeof(where), "%s[%zu]", what, i);
-			if ((rc = put(r, 0, i++, v, where)) < 0)
+			if ((rc = put(r, 0, i, v, (struct at){ what, i, -1 })) < 0)
 				return rc;
+			i++;
 		}
 		return 0;
 	}
@@ -275,7 +296,6 @@ static int
 column_rows(struct reader *r, const cJSON *o)
 {
 	size_t n = 0;
-	char where[96];
 	int rc;
 
 	for (size_t j = 0; j < r->ncols; j++) {
@@ -299,14 +319,19 @@ column_rows(struct reader *r, const cJSON *o)
 	for (size_t j = 0; j < r->ncols; j++) {
 		const cJSON *c = cJSON_GetObjectItemCaseSensitive(o,
 		    r->schema[j].name), *v;
+		char *what = xasprintf("inputs.%.60s", r->schema[j].name);
 		size_t i = 0;
 
+		rc = 0;
 		cJSON_ArrayForEach(v, c) {
-			snprintf(where, sizeof(where), "inputs.%.40s[%zu]",
-			    r->schema[j].name, i);
-			if ((rc = put(r, j, i++, v, where)) < 0)
-				return rc;
+			if ((rc = put(r, j, i, v, (struct at){ what, i,
+			    -1 })) < 0)
+				break;
+			i++;
 		}
+		free(what);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
