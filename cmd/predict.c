@@ -258,12 +258,20 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 		    "the predictions", strerror(errno));
 		goto out;
 	}
-	if (tmp && (fsync(fileno(out)) < 0 || fclose(out) != 0 ||
-	    (out = stdout, rename(tmp, outp) < 0))) {
+	if (tmp) {
+		/* durable, closed (whatever fsync said), then in place */
+		int e = fsync(fileno(out)) < 0 ? errno : 0;
+
+		if (fclose(out) != 0 && !e)
+			e = errno;
 		out = stdout;
-		rc = mlp_failf(ctx, 1, "cannot write '%s': %s", outp,
-		    strerror(errno));
-		goto out;
+		if (!e && rename(tmp, outp) < 0)
+			e = errno;
+		if (e) {
+			rc = mlp_failf(ctx, 1, "cannot write '%s': %s", outp,
+			    strerror(e));
+			goto out;
+		}
 	}
 	if (ctx->verbose)
 		mlp_info(ctx, "scored %llu rows", (unsigned long long)total);
