@@ -73,6 +73,9 @@ run_of() {
 	[ "$(names "datasets.digest = '$(sha256sum houses.csv | cut -c1-64)'")" = "h " ]
 	[ "$(names "datasets.context = 'valid'")" = "h " ]
 	[ "$(names "datasets.name LIKE '%.csv' AND NOT datasets.context = 'valid'")" = "c " ]
+	mlp train --data - --target churned -p rounds=2 -n s < churn.csv >/dev/null
+	[ "$(names "datasets.name = 'stdin'")" = "s " ]
+	[ "$(names "datasets.digest = '$(sha256sum churn.csv | cut -c1-64)'")" = "c s " ]
 	run mlp track runs -f "datasets.rows = '3'"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"unknown dataset field"*"datasets.context"* ]]

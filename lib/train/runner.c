@@ -414,12 +414,14 @@ on_iter(void *ud, int iter, int total, const struct mlp_metric_val *m,
 }
 
 /* A dataset's name, as MLflow's datasets.name: the file's name without
- * its directory. */
+ * its directory ("stdin" for standard input). */
 static const char *
 dataset_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 
+	if (strcmp(path, "-") == 0)
+		return "stdin";
 	return slash && slash[1] ? slash + 1 : path;
 }
 
