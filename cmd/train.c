@@ -848,21 +848,30 @@ copy_artifact(struct mlp_ctx *ctx, const char *hex, FILE *fp)
 	return rc;
 }
 
+/* Who writes the files train logs follows: a Slurm job (env, reconciled
+ * with the run now and then, so that a job that died outside mlp ends the
+ * follow) or an mlp process here (exec_dir's pid file). */
+struct writer {
+	const struct mlp_train_env *env;
+	const char *exec_dir;
+};
+
 /* Prints what the n (at most 2) files at paths hold, each to its stream,
  * and with follow what they gain until the run is no longer SCHEDULED or
- * RUNNING; a file not there yet is opened when it appears, and one removed
- * stays readable once open. Returns whether any file was found. */
+ * RUNNING or its writer is gone; a file not there yet is opened when it
+ * appears, and one removed stays readable once open. Returns whether any
+ * file was found. */
 static int
 tail_files(struct mlp_ctx *ctx, const char *uuid, char *const *paths,
-    FILE *const *fps, int n, int follow)
+    FILE *const *fps, int n, int follow, const struct writer *w)
 {
 	struct mlp_err err;
 	int fd[2] = { -1, -1 }, found = 0;
 
 	mlp_err_clear(&err);
-	for (;;) {
+	for (unsigned tick = 1;; tick++) {
 		struct mlp_run_info now = { 0 };
-		int done;
+		int done, gone = 0;
 
 		for (int i = 0; i < n; i++) {
 			if (fd[i] < 0)
@@ -872,13 +881,25 @@ tail_files(struct mlp_ctx *ctx, const char *uuid, char *const *paths,
 		}
 		if (!follow)
 			break;
-		done = mlp_track_run_resolve(ctx->db, uuid, &now, &err) < 0 ||
-		    (strcmp(now.status, "RUNNING") != 0 &&
+		if (w->env && tick % 25 == 0) {
+			char *job = NULL, *state = NULL;
+
+			(void)mlp_slurm_status(w->env, uuid, &job, &state, &err);
+			free(job);
+			free(state);
+		}
+		if (w->exec_dir && tick % 5 == 0)
+			gone = mlp_train_exec_gone(w->exec_dir);
+		done = gone || mlp_track_run_resolve(ctx->db, uuid, &now,
+		    &err) < 0 || (strcmp(now.status, "RUNNING") != 0 &&
 		    strcmp(now.status, "SCHEDULED") != 0);
 		mlp_run_info_release(&now);
 		if (done) {
 			for (int i = 0; i < n; i++)
 				(void)drain(fd[i], fps[i]);
+			if (gone)
+				mlp_info(ctx, "the mlp process running run %.8s "
+				    "is gone; the run stays RUNNING", uuid);
 			break;
 		}
 		usleep(200000);
@@ -896,6 +917,7 @@ static int
 running_logs(struct mlp_ctx *ctx, const struct mlp_run_info *ri, int follow)
 {
 	FILE *const fps[2] = { stdout, stderr };
+	struct writer w = { NULL, NULL };
 	struct mlp_store *st;
 	char *dir, *paths[2];
 	int rc;
@@ -905,8 +927,9 @@ running_logs(struct mlp_ctx *ctx, const struct mlp_run_info *ri, int follow)
 	dir = mlp_train_exec_dir(mlp_store_tmp_dir(st), ri->uuid);
 	paths[0] = xasprintf("%s/stdout.txt", dir);
 	paths[1] = xasprintf("%s/stderr.txt", dir);
+	w.exec_dir = dir;
 	rc = access(dir, F_OK) == 0 &&
-	    tail_files(ctx, ri->uuid, paths, fps, 2, follow) ? 0 : 1;
+	    tail_files(ctx, ri->uuid, paths, fps, 2, follow, &w) ? 0 : 1;
 	free(paths[0]);
 	free(paths[1]);
 	free(dir);
@@ -950,6 +973,7 @@ static int
 train_logs(struct mlp_ctx *ctx, int argc, char **argv)
 {
 	FILE *const out[1] = { stdout };
+	struct writer w = { NULL, NULL };
 	struct mlp_run_info ri = { 0 };
 	struct mlp_train_env env = { 0 };
 	struct mlp_err err;
@@ -966,7 +990,8 @@ train_logs(struct mlp_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	/* the job's output file, once the job has started */
-	if (!tail_files(ctx, ri.uuid, &path, out, 1, follow))
+	w.env = &env;
+	if (!tail_files(ctx, ri.uuid, &path, out, 1, follow, &w))
 		rc = mlp_failf(ctx, 1, "the job of run %.8s has written nothing "
 		    "yet", ri.uuid);
 out:

@@ -431,6 +431,25 @@ SH
 	[ "$(mlp train logs "$r" 2>/dev/null | tr '\n' ' ')" = "first last " ]
 }
 
+@test "train logs -f stops when the mlp process running the trainer is gone" {
+	"$MLP" train --shell --cmd 'echo started; echo $$ > child.pid; exec sleep 60' \
+	    >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 1 100); do
+		[ -s child.pid ] && break
+		sleep 0.05
+	done
+	r=$(mlp track runs -f "status = 'RUNNING'" -c run_id | sed -n 2p)
+	[ -n "$r" ]
+	kill -9 "$pid"
+	wait "$pid" || true
+	run timeout 20 "$MLP" train logs -f "$r"
+	kill "$(cat child.pid)" 2>/dev/null || true
+	[ "$status" -eq 0 ]
+	[[ "$output" == *started* ]]
+	[[ "$output" == *"the mlp process running run ${r:0:8} is gone"* ]]
+}
+
 @test "an external trainer that fails: FAILED, its exit status" {
 	run mlp train --cmd 'sh -c "echo partial >&$MLP_TRACK_FD; exit 3"'
 	[ "$status" -eq 3 ]

@@ -364,6 +364,18 @@ mlp_train_exec(const struct mlp_train_env *env,
 		    strerror(errno));
 		goto out;
 	}
+	{
+		/* who writes the output, for `mlp train logs -f` */
+		char host[256] = "", *who = xasprintf("%s/pid", base), *line;
+
+		(void)gethostname(host, sizeof(host) - 1);
+		line = xasprintf("%s %ld\n", host, (long)getpid());
+		rc = mlp_write_file(who, line, strlen(line), err);
+		free(line);
+		free(who);
+		if (rc < 0)
+			goto out;
+	}
 	for (int i = 0; i < 2; i++)
 		if ((logfd[i] = open(logs[i], O_WRONLY | O_CREAT | O_TRUNC |
 		    O_CLOEXEC, 0644)) < 0) {
@@ -553,4 +565,23 @@ char *
 mlp_train_exec_dir(const char *tmp_dir, const char *run_id)
 {
 	return xasprintf("%s/exec-%s", tmp_dir, run_id);
+}
+
+int
+mlp_train_exec_gone(const char *dir)
+{
+	char *path = xasprintf("%s/pid", dir), *text = NULL, host[256] = "";
+	char who[256];
+	size_t len;
+	long pid;
+	int gone = 0;
+
+	if (mlp_read_file(path, 4096, &text, &len, NULL) == 0 &&
+	    sscanf(text, "%255s %ld", who, &pid) == 2 && pid > 0 &&
+	    gethostname(host, sizeof(host) - 1) == 0 &&
+	    strcmp(who, host) == 0)
+		gone = kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+	free(text);
+	free(path);
+	return gone;
 }

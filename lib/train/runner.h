@@ -146,8 +146,13 @@ int mlp_train_exec(const struct mlp_train_env *env,
 
 /* Where a running external trainer's output is written until it ends
  * (then kept as artifacts and removed): the directory under the store's
- * tmp_dir holding stdout.txt and stderr.txt. The caller frees it. */
+ * tmp_dir holding stdout.txt, stderr.txt and "pid" ("HOST PID" of the mlp
+ * process writing them). The caller frees it. */
 char *mlp_train_exec_dir(const char *tmp_dir, const char *run_id);
+
+/* 1 when the mlp process named by the exec dir's pid file is known to be
+ * gone (it ran on this host and no longer exists), else 0. */
+int mlp_train_exec_gone(const char *dir);
 
 /* Splits a command line into words as sh does for quotes and
  * backslashes (no variables, globs or operators). MLP_EINVAL for an
