@@ -85,6 +85,7 @@ struct pending {
 	uint64_t line;		/* lines read on the track fd */
 	struct mlp_buf part;	/* a line not yet ended */
 	int skipping;		/* dropping the rest of a line too long */
+	size_t scanned;		/* bytes of part known to hold no newline */
 };
 
 static int
@@ -215,12 +216,15 @@ feed(const struct mlp_train_env *env, const char *uuid,
 	while (rc == 0 && at < pd->part.len) {
 		char *s = pd->part.s + at;
 		size_t left = pd->part.len - at;
-		char *nl = memchr(s, '\n', left);
+		/* the kept partial line was searched already */
+		size_t from = at == 0 ? pd->scanned : 0;
+		char *nl = memchr(s + from, '\n', left - from);
 		size_t len = nl ? (size_t)(nl - s) : left;
 
 		if (!nl && !eof && !pd->skipping && left <= MAX_LINE)
 			break;
-		if (!nl && !pd->skipping && left > MAX_LINE) {
+		/* too long, whether its end has come or not */
+		if (!pd->skipping && len > MAX_LINE) {
 			say(ev, "MLP_TRACK_FD line %llu: longer than 1 MiB, "
 			    "dropped", (unsigned long long)pd->line + 1);
 			pd->skipping = 1;
@@ -241,6 +245,9 @@ feed(const struct mlp_train_env *env, const char *uuid,
 	memmove(pd->part.s, pd->part.s + at, pd->part.len - at);
 	pd->part.len -= at;
 	pd->part.s[pd->part.len] = '\0';
+	/* what is left is a line without its end, unless an error cut the
+	 * loop short */
+	pd->scanned = rc == 0 ? pd->part.len : 0;
 	if (rc < 0)
 		return rc;
 	if (pd->n >= 1000 || (pd->n && mlp_mono() - pd->since >= 0.5) || eof)
