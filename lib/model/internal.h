@@ -6,16 +6,6 @@
 
 #include "model.h"
 
-/* Reads the whole file at path into a new NUL-terminated buffer (*len
- * bytes, the caller frees it). MLP_ENOTFOUND when there is no such file,
- * MLP_EFAIL on other errors, naming the file. */
-int model_read_file(const char *path, char **out, size_t *len,
-    struct mlp_err *err);
-
-/* Writes len bytes to path through a temporary file renamed into place. */
-int model_write_file(const char *path, const char *data, size_t len,
-    struct mlp_err *err);
-
 /* Appends s as a JSON string (quoted, escaped) to b. */
 void model_json_str(struct mlp_buf *b, const char *s);
 
@@ -32,6 +22,12 @@ int model_from_json(const cJSON *doc, const char *path,
  * "learner"); path is for messages. The model is checked. */
 int model_from_xgboost(const cJSON *doc, const char *path,
     struct mlp_model **out, struct mlp_err *err);
+
+/* Reads the JSON file at path and builds a model from it with from
+ * (model_from_json or model_from_xgboost); errors made one line. */
+int model_load_json(const char *path,
+    int (*from)(const cJSON *, const char *, struct mlp_model **,
+    struct mlp_err *), struct mlp_model **out, struct mlp_err *err);
 
 /* Makes err's message one line: control characters (from names and
  * strings a file holds) become '?'. Returns rc. */

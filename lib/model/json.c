@@ -15,13 +15,6 @@
 #define MODEL_FORMAT 1
 
 int
-model_read_file(const char *path, char **out, size_t *len,
-    struct mlp_err *err)
-{
-	return mlp_read_file(path, SIZE_MAX, out, len, err);
-}
-
-int
 model_parse_json(const char *path, const char *text, size_t len,
     cJSON **out, struct mlp_err *err)
 {
@@ -161,37 +154,6 @@ model_to_json(const struct mlp_model *m, struct mlp_buf *b)
 }
 
 int
-model_write_file(const char *path, const char *data, size_t len,
-    struct mlp_err *err)
-{
-	char *tmp = xasprintf("%s.tmp%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	int rc = 0;
-
-	if (!f) {
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot create '%s': %s",
-		    tmp, strerror(errno));
-		goto out;
-	}
-	if (fwrite(data, 1, len, f) != len || fflush(f) != 0 ||
-	    ferror(f)) {
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot write '%s': %s",
-		    tmp, strerror(errno));
-		fclose(f);
-		unlink(tmp);
-		goto out;
-	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot write '%s': %s",
-		    path, strerror(errno));
-		unlink(tmp);
-	}
-out:
-	free(tmp);
-	return rc;
-}
-
-int
 mlp_model_write_json(const struct mlp_model *m, const char *path,
     struct mlp_err *err)
 {
@@ -203,7 +165,7 @@ mlp_model_write_json(const struct mlp_model *m, const char *path,
 		return rc;
 	}
 	model_to_json(m, &b);
-	rc = model_write_file(path, b.s, b.len, err);
+	rc = mlp_write_file(path, b.s, b.len, err);
 	mlp_buf_release(&b);
 	return rc;
 }
@@ -510,8 +472,9 @@ out:
 }
 
 int
-mlp_model_read_json(const char *path, struct mlp_model **out,
-    struct mlp_err *err)
+model_load_json(const char *path,
+    int (*from)(const cJSON *, const char *, struct mlp_model **,
+    struct mlp_err *), struct mlp_model **out, struct mlp_err *err)
 {
 	cJSON *doc = NULL;
 	char *text = NULL;
@@ -519,12 +482,19 @@ mlp_model_read_json(const char *path, struct mlp_model **out,
 	int rc;
 
 	*out = NULL;
-	if ((rc = model_read_file(path, &text, &len, err)) < 0 ||
+	if ((rc = mlp_read_file(path, SIZE_MAX, &text, &len, err)) < 0 ||
 	    (rc = model_parse_json(path, text, len, &doc, err)) < 0)
 		goto out;
-	rc = model_from_json(doc, path, out, err);
+	rc = from(doc, path, out, err);
 out:
 	cJSON_Delete(doc);
 	free(text);
 	return model_err_oneline(err, rc);
+}
+
+int
+mlp_model_read_json(const char *path, struct mlp_model **out,
+    struct mlp_err *err)
+{
+	return model_load_json(path, model_from_json, out, err);
 }

@@ -319,12 +319,12 @@ mlp_model_write_dir(const struct mlp_model *m,
 	if ((rc = mlp_model_write_json(m, json, err)) < 0)
 		goto fail;
 	if (meta && meta->xgboost_file &&
-	    ((rc = model_read_file(meta->xgboost_file, &text, &len, err)) < 0 ||
-	    (rc = model_write_file(xgb, text, len, err)) < 0))
+	    ((rc = mlp_read_file(meta->xgboost_file, SIZE_MAX, &text, &len,
+	    err)) < 0 || (rc = mlp_write_file(xgb, text, len, err)) < 0))
 		goto fail;
 	/* MLmodel last: its presence says the directory is complete */
 	if ((rc = mlmodel_text(m, meta, &yaml, err)) < 0 ||
-	    (rc = model_write_file(mlmodel, yaml.s, yaml.len, err)) < 0)
+	    (rc = mlp_write_file(mlmodel, yaml.s, yaml.len, err)) < 0)
 		goto fail;
 	goto out;
 fail:
@@ -494,7 +494,7 @@ load_file(const char *path, struct mlp_model **out, struct mlp_err *err)
 	size_t len;
 	int rc;
 
-	if ((rc = model_read_file(path, &text, &len, err)) < 0)
+	if ((rc = mlp_read_file(path, SIZE_MAX, &text, &len, err)) < 0)
 		return rc;
 	p = strrchr(path, '/');
 	if (strcmp(p ? p + 1 : path, "MLmodel") == 0) {

@@ -503,18 +503,5 @@ int
 mlp_model_import_xgboost(const char *path, struct mlp_model **out,
     struct mlp_err *err)
 {
-	cJSON *doc = NULL;
-	char *text = NULL;
-	size_t len;
-	int rc;
-
-	*out = NULL;
-	if ((rc = model_read_file(path, &text, &len, err)) < 0 ||
-	    (rc = model_parse_json(path, text, len, &doc, err)) < 0)
-		goto out;
-	rc = model_from_xgboost(doc, path, out, err);
-out:
-	cJSON_Delete(doc);
-	free(text);
-	return model_err_oneline(err, rc);
+	return model_load_json(path, model_from_xgboost, out, err);
 }
