@@ -105,24 +105,6 @@ flush(const struct mlp_train_env *env, const char *uuid, struct pending *pd,
 	return rc;
 }
 
-static void
-say(const struct mlp_train_events *ev, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-say(const struct mlp_train_events *ev, const char *fmt, ...)
-{
-	char msg[600];
-	va_list ap;
-
-	if (!ev || !ev->note)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ev->note(ev->ud, msg);
-}
-
 /* One protocol line. A bad line is reported and skipped: a trainer's
  * typo must not kill an hour of training. */
 static int
@@ -143,7 +125,7 @@ record(const struct mlp_train_env *env, const char *uuid,
 	while (rest && (*rest == ' ' || *rest == '\t'))
 		rest++;
 	if (!name || !rest || !*rest) {
-		say(ev, "MLP_TRACK_FD line %llu: expected KIND NAME VALUE",
+		train_note(ev, "MLP_TRACK_FD line %llu: expected KIND NAME VALUE",
 		    (unsigned long long)pd->line);
 		return 0;
 	}
@@ -158,7 +140,7 @@ record(const struct mlp_train_env *env, const char *uuid,
 
 		value = strtod(v, &end);
 		if (end == v || *end) {
-			say(ev, "MLP_TRACK_FD line %llu: metric '%.64s': '%.64s' "
+			train_note(ev, "MLP_TRACK_FD line %llu: metric '%.64s': '%.64s' "
 			    "is not a number", (unsigned long long)pd->line, name,
 			    v);
 			return 0;
@@ -166,14 +148,14 @@ record(const struct mlp_train_env *env, const char *uuid,
 		if ((s = strtok_r(NULL, " \t", &rest))) {
 			step = strtoll(s, &end, 10);
 			if (end == s || *end) {
-				say(ev, "MLP_TRACK_FD line %llu: metric '%.64s': "
+				train_note(ev, "MLP_TRACK_FD line %llu: metric '%.64s': "
 				    "step '%.64s' is not an integer",
 				    (unsigned long long)pd->line, name, s);
 				return 0;
 			}
 		}
 		if (strtok_r(NULL, " \t", &rest)) {
-			say(ev, "MLP_TRACK_FD line %llu: metric '%.64s': "
+			train_note(ev, "MLP_TRACK_FD line %llu: metric '%.64s': "
 			    "expected NAME VALUE [STEP], found more",
 			    (unsigned long long)pd->line, name);
 			return 0;
@@ -184,14 +166,14 @@ record(const struct mlp_train_env *env, const char *uuid,
 	} else if (strcmp(kind, "tag") == 0) {
 		rc = mlp_logger_tag(pd->lg, name, rest, &e);
 	} else {
-		say(ev, "MLP_TRACK_FD line %llu: unknown kind '%.64s' (metric, "
+		train_note(ev, "MLP_TRACK_FD line %llu: unknown kind '%.64s' (metric, "
 		    "param, tag)", (unsigned long long)pd->line, kind);
 		return 0;
 	}
 	if (rc < 0) {
 		/* the logger's transaction is still usable for a rejected
 		 * key or value: report it and go on */
-		say(ev, "MLP_TRACK_FD line %llu: %s",
+		train_note(ev, "MLP_TRACK_FD line %llu: %s",
 		    (unsigned long long)pd->line, e.msg);
 		return 0;
 	}
@@ -225,7 +207,7 @@ feed(const struct mlp_train_env *env, const char *uuid,
 			break;
 		/* too long, whether its end has come or not */
 		if (!pd->skipping && len > MAX_LINE) {
-			say(ev, "MLP_TRACK_FD line %llu: longer than 1 MiB, "
+			train_note(ev, "MLP_TRACK_FD line %llu: longer than 1 MiB, "
 			    "dropped", (unsigned long long)pd->line + 1);
 			pd->skipping = 1;
 		}

@@ -14,6 +14,10 @@ int train_start_run(const struct mlp_train_env *env,
 void train_fail_run(const struct mlp_train_env *env, const char *uuid,
     int code, const struct mlp_err *why);
 
+/* Tells the user msg through ev->note (nothing without one). */
+void train_note(const struct mlp_train_events *ev, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Stores the file or directory at path and records it as the run's
  * artifact name. */
 int train_store_artifact(const struct mlp_train_env *env, const char *uuid,

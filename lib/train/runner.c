@@ -288,14 +288,10 @@ log_metrics(struct run *r, const struct mlp_metric_val *m, size_t nm,
 	return mlp_logger_commit(lg, err);
 }
 
-static void
-note(const struct mlp_train_events *ev, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-note(const struct mlp_train_events *ev, const char *fmt, ...)
+void
+train_note(const struct mlp_train_events *ev, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[600];
 	va_list ap;
 
 	if (!ev || !ev->note)
@@ -768,7 +764,7 @@ resume_from(struct run *r, const struct data *d, struct mlp_train_job *job,
 	}
 	n = list_checkpoints(r->ckpt_dir, &its);
 	if (n == 0) {
-		note(r->ev, "no checkpoint of run %.8s: training from the start",
+		train_note(r->ev, "no checkpoint of run %.8s: training from the start",
 		    r->uuid);
 		goto out;
 	}
@@ -783,7 +779,7 @@ resume_from(struct run *r, const struct data *d, struct mlp_train_job *job,
 	job->resume = *ckpt;
 	job->resume_iter = its[n - 1];
 	r->iter = its[n - 1];
-	note(r->ev, "resuming run %.8s from iteration %d", r->uuid,
+	train_note(r->ev, "resuming run %.8s from iteration %d", r->uuid,
 	    its[n - 1]);
 out:
 	free(its);
@@ -851,10 +847,10 @@ mlp_train_run(const struct mlp_train_env *env, const struct mlp_train_spec *s,
 		 * reg:squarederror stays the default otherwise (xgb.train's) */
 		mlp_params_set((struct mlp_params *)&s->params, "objective",
 		    "binary:logistic");
-		note(ev, "objective binary:logistic: the target holds only 0 "
+		train_note(ev, "objective binary:logistic: the target holds only 0 "
 		    "and 1 (-p objective=... to choose another)");
 	}
-	note(ev, "training %s on %zu rows x %zu features%s", l->name, d.tr.n,
+	train_note(ev, "training %s on %zu rows x %zu features%s", l->name, d.tr.n,
 	    d.nfeat, d.va.n ? "" : " (no validation set)");
 	if ((rc = log_inputs(&r, l, &d, err)) < 0)
 		goto out;
