@@ -69,14 +69,6 @@ write_rows(FILE *fp, const struct mlp_model *m, const double *pred,
 	}
 }
 
-static int
-ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-
-	return n > k && strcmp(s + n - k, suffix) == 0;
-}
-
 /* The largest JSON input, read whole. */
 #define MAX_JSON ((size_t)1 << 30)
 
@@ -216,7 +208,7 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 	}
 	co.nthreads = (int)threads;
 	if (!type)
-		type = ends_with(in, ".json") ? "json" : "csv";
+		type = mlp_ends_with(in, ".json") ? "json" : "csv";
 	/* JSON is read whole (MLflow's formats are not streams); CSV
 	 * streams in chunks */
 	if (strcmp(type, "json") == 0 ?
@@ -232,7 +224,7 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 	if (outp && (rc = open_output(ctx, outp, &out, &tmp)) != 0)
 		goto out;
 	/* MLflow's response for --json or an output named FILE.json */
-	json = ctx->json || (outp && ends_with(outp, ".json"));
+	json = ctx->json || (outp && mlp_ends_with(outp, ".json"));
 	if (json)
 		fputs("{\"predictions\":[", out);
 	else

@@ -129,6 +129,9 @@ int mlp_file_uri(const char *s, char **path, struct mlp_err *err);
 int mlp_read_file(const char *path, size_t max, char **out, size_t *len,
     struct mlp_err *err);
 
+/* 1 when s ends with suffix and has something before it, else 0. */
+int mlp_ends_with(const char *s, const char *suffix);
+
 /* Fills out with n random bytes from the kernel; 0 or MLP_EFAIL. */
 int mlp_random(void *out, size_t n, struct mlp_err *err);
 /* Writes a new random 32-hex-digit id and a NUL into out[33]. */

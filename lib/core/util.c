@@ -429,3 +429,11 @@ out:
 	mlp_buf_release(&b);
 	return rc;
 }
+
+int
+mlp_ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n > k && strcmp(s + n - k, suffix) == 0;
+}

@@ -93,13 +93,11 @@ int
 mlp_registry_archive_compression(const char *file,
     enum mlp_archive_compression *out, struct mlp_err *err)
 {
-	size_t n = strlen(file);
-
-	if (n > 7 && strcmp(file + n - 7, ".tar.gz") == 0) {
+	if (mlp_ends_with(file, ".tar.gz")) {
 		*out = MLP_ARCHIVE_GZIP;
 		return 0;
 	}
-	if (n > 8 && strcmp(file + n - 8, ".tar.zst") == 0) {
+	if (mlp_ends_with(file, ".tar.zst")) {
 		*out = MLP_ARCHIVE_ZSTD;
 		return 0;
 	}
