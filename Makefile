@@ -70,7 +70,7 @@ $(BUILD)/libmlp.a: $(LIB_OBJ)
 $(BUILD)/mlp: $(CMD_OBJ) $(BUILD)/libmlp.a
 	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libmlp.a $(LDLIBS)
 
-$(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libmlp.a
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h tests/unit/frames.h $(BUILD)/libmlp.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libmlp.a $(LDLIBS)
 

@@ -12,31 +12,7 @@
 
 #include "data/data.h"
 #include "data/internal.h"
-
-static int
-same_frame(const struct mlp_frame *a, const struct mlp_frame *b)
-{
-	if (a->nrows != b->nrows || a->ncols != b->ncols ||
-	    strcmp(a->digest, b->digest) != 0)
-		return 0;
-	for (size_t j = 0; j < a->ncols; j++) {
-		const struct mlp_column *x = &a->col[j], *y = &b->col[j];
-
-		if (strcmp(x->name, y->name) || x->type != y->type ||
-		    x->nlevels != y->nlevels)
-			return 0;
-		for (size_t k = 0; k < x->nlevels; k++)
-			if (strcmp(x->levels[k], y->levels[k]))
-				return 0;
-		if (memcmp(a->cols[j], b->cols[j], a->nrows * sizeof(float)))
-			for (size_t i = 0; i < a->nrows; i++)
-				if (!(isnan(a->cols[j][i]) &&
-				    isnan(b->cols[j][i])) &&
-				    memcmp(&a->cols[j][i], &b->cols[j][i], 4))
-					return 0;
-	}
-	return 1;
-}
+#include "../unit/frames.h"
 
 /* The invariants of a frame read without error. */
 static void
@@ -118,7 +94,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		opts.nthreads = n;
 		f = NULL;
 		r2 = mlp_csv_read(path, &opts, &f, &e2);
-		if (r1 != r2 || (r1 == 0 && !same_frame(one, f)) ||
+		if (r1 != r2 || (r1 == 0 && !frames_equal(one, f)) ||
 		    (r1 < 0 && strcmp(e1.msg, e2.msg) != 0))
 			abort();
 		mlp_frame_free(f);

@@ -13,6 +13,7 @@
 
 #include "data/data.h"
 #include "data/internal.h"
+#include "frames.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/mlp-csv-test.XXXXXX";
@@ -84,34 +85,6 @@ read_fail(const char *s, int *code)
 	}
 	strcat(out, m);
 	return out;
-}
-
-static int
-same_float(float a, float b)
-{
-	return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof(a)) == 0;
-}
-
-static int
-frames_equal(const struct mlp_frame *a, const struct mlp_frame *b)
-{
-	if (a->nrows != b->nrows || a->ncols != b->ncols ||
-	    strcmp(a->digest, b->digest) != 0)
-		return 0;
-	for (size_t j = 0; j < a->ncols; j++) {
-		const struct mlp_column *x = &a->col[j], *y = &b->col[j];
-
-		if (strcmp(x->name, y->name) || x->type != y->type ||
-		    x->nlevels != y->nlevels)
-			return 0;
-		for (size_t k = 0; k < x->nlevels; k++)
-			if (strcmp(x->levels[k], y->levels[k]))
-				return 0;
-		for (size_t i = 0; i < a->nrows; i++)
-			if (!same_float(a->cols[j][i], b->cols[j][i]))
-				return 0;
-	}
-	return 1;
 }
 
 static uint64_t rng_state = 88172645463325252ull;
