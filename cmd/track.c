@@ -7,7 +7,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "core/plot.h"
+#include "plot/plot.h"
 #include "store/store.h"
 #include "track/track.h"
 #include "cmd.h"

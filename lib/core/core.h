@@ -144,6 +144,16 @@ int mlp_parse_int64(const char *s, int64_t *out);
  * git's "2.weeks.ago" / "3.days" forms, or "now" (0). 0 or -1. */
 int mlp_parse_age_ms(const char *s, int64_t *ms);
 
+/* Text mlp stores and prints must be valid UTF-8 (JSON output carries it
+ * as is). Returns the byte offset of the first invalid sequence in s[0..n),
+ * or -1 when all of it is valid. Overlong forms, surrogates and code points
+ * past U+10FFFF are invalid, as RFC 3629 says. */
+long mlp_utf8_invalid(const char *s, size_t n);
+/* The rule applied: MLP_EINVAL with "WHAT 'S' is not valid UTF-8" (S cut
+ * and escaped) when s is not valid UTF-8, else 0. what names the field:
+ * "run name", "param 'lr'". */
+int mlp_check_utf8(const char *what, const char *s, struct mlp_err *err);
+
 /* Formats a double the shortest way that reads back exactly ("nan", "inf"). */
 void mlp_fmt_double(double v, char *out, size_t n);
 

@@ -437,3 +437,64 @@ mlp_ends_with(const char *s, const char *suffix)
 
 	return n > k && strcmp(s + n - k, suffix) == 0;
 }
+
+long
+mlp_utf8_invalid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = p[i], need;
+		uint32_t cp, min;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1, cp = c & 0x1f, min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			need = 2, cp = c & 0x0f, min = 0x800;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3, cp = c & 0x07, min = 0x10000;
+		} else {
+			return (long)i;
+		}
+		if (n - i <= need)
+			return (long)i;
+		for (unsigned k = 1; k <= need; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return (long)i;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return (long)i;
+		i += need + 1;
+	}
+	return -1;
+}
+
+int
+mlp_check_utf8(const char *what, const char *s, struct mlp_err *err)
+{
+	long at = mlp_utf8_invalid(s, strlen(s)), cut;
+	struct mlp_buf b;
+
+	if (at < 0)
+		return 0;
+	/* the valid text before the bad byte (its last 40 bytes at most, cut
+	 * at a character), then the byte itself, escaped */
+	cut = at > 40 ? at - 40 : 0;
+	while (cut > 0 && (s[cut] & 0xc0) == 0x80)
+		cut++;
+	mlp_buf_init(&b);
+	if (cut > 0)
+		mlp_buf_adds(&b, "...");
+	mlp_buf_add(&b, s + cut, (size_t)(at - cut));
+	mlp_buf_addf(&b, "\\x%02x", (unsigned char)s[at]);
+	mlp_err_set(err, MLP_EINVAL, "%s '%s' is not valid UTF-8 (byte %ld)",
+	    what, b.s, at + 1);
+	mlp_buf_release(&b);
+	return MLP_EINVAL;
+}

@@ -108,9 +108,39 @@ test_write_file(void)
 	free(missing);
 }
 
+static void
+test_utf8(void)
+{
+	static const struct { const char *s; long bad; } cases[] = {
+		{ "", -1 }, { "plain ascii", -1 }, { "caf\xc3\xa9", -1 },
+		{ "\xe2\x82\xac and \xf0\x9f\x98\x80", -1 },
+		{ "\xef\xbf\xbf", -1 }, { "\xf4\x8f\xbf\xbf", -1 },
+		{ "caf\xe9", 3 },		/* latin-1 */
+		{ "\xc0\xaf", 0 },		/* overlong '/' */
+		{ "\xe0\x80\xaf", 0 },	/* overlong, three bytes */
+		{ "\xed\xa0\x80", 0 },	/* a surrogate */
+		{ "\xf4\x90\x80\x80", 0 },	/* past U+10FFFF */
+		{ "ab\xe2\x82", 2 },	/* cut short */
+		{ "\x80", 0 }, { "x\xff", 1 },
+	};
+	struct mlp_err err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		is_int(mlp_utf8_invalid(cases[i].s, strlen(cases[i].s)),
+		    cases[i].bad, "utf8 case %zu", i);
+	mlp_err_clear(&err);
+	is_int(mlp_check_utf8("run name", "caf\xc3\xa9", &err), 0,
+	    "valid name passes");
+	is_int(mlp_check_utf8("run name", "caf\xe9", &err), MLP_EINVAL,
+	    "latin-1 name refused");
+	is_str(err.msg, "run name 'caf\\xe9' is not valid UTF-8 (byte 4)",
+	    "the error names the field and shows the byte");
+}
+
 int
 main(void)
 {
+	test_utf8();
 	test_file_uri();
 	test_write_file();
 	return tap_done();

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/plot.h"
+#include "plot/plot.h"
 #include "tap.h"
 
 static double xs5[5] = { 0, 1, 2, 3, 4 };

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "core.h"
+#include "core/core.h"
 
 /* One line of a plot. The arrays are borrowed for the length of the call. */
 struct mlp_series {
