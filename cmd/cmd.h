@@ -72,6 +72,12 @@ struct mlp_command {
 /* The table built from commands.def. */
 extern const struct mlp_command *const mlp_commands[];
 const struct mlp_command *mlp_command_find(const char *name);
+/* The verb of c that words[0] names, or words[0] and words[1] for a
+ * two-word verb (which wins over a one-word verb of the same first word:
+ * "alias rm" over "alias"); *used says how many words named it. NULL when
+ * no verb matches. */
+const struct mlp_verb *mlp_verb_find(const struct mlp_command *c, int n,
+    char **words, int *used);
 /* Options every command accepts (--json, -q, -v, --no-color, -h). */
 extern const struct mlp_opt mlp_global_opts[];
 
@@ -105,6 +111,12 @@ void mlp_opt_release(struct mlp_optparse *p);
 /* Peeks at the next raw argument without consuming it (NULL at the end). */
 const char *mlp_opt_peek(struct mlp_optparse *p);
 void mlp_opt_skip(struct mlp_optparse *p);
+/* Looks through argv[1..] as mlp_opt_next would parse it with opts (option
+ * values skipped, "--" ends the options), printing nothing: OPT_HELP when
+ * -h or --help comes first, OPT_CHDIR when a "-C" opts does not know comes
+ * first (its index in *at), else 0. The dispatcher answers -h with this
+ * before any setup. */
+int mlp_opt_scan(const struct mlp_opt *opts, int argc, char **argv, int *at);
 /* The exit code for a -1/-2 from mlp_opt_next. */
 #define OPT_EXIT(r) ((r) == -2 ? 0 : 2)
 
@@ -158,11 +170,6 @@ void mlp_table_release(struct mlp_table *t);
 
 /* Writes one CSV field (RFC 4180 quoting) followed by sep. */
 void mlp_csv_field(FILE *fp, const char *s, char sep);
-
-/* Completion sources by argument name (RUN, EXP, METRIC, ...): appends
- * candidates that start with prefix. Used by __complete. */
-void mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
-    const char *prefix, struct mlp_strv *out);
 
 /* The repository's object store, opened on first use with the store.link
  * policy from the config, and a progress bar on a terminal. Returns 0, or

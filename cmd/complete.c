@@ -208,7 +208,7 @@ remote_names(struct mlp_ctx *ctx, const char *prefix, struct mlp_strv *out)
 	mlp_strv_release(&names);
 }
 
-void
+static void
 mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
     const char *prefix, struct mlp_strv *out)
 {

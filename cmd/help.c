@@ -29,15 +29,30 @@ mlp_help_all(FILE *fp)
 void
 mlp_help_command(FILE *fp, const struct mlp_command *c)
 {
+	const struct mlp_verb *dv = NULL;
+
 	if (!c->verbs) {
 		mlp_usage(fp, c->name, c->opts, c->args, c->summary);
 		return;
 	}
-	fprintf(fp, "usage: mlp %s VERB [options] [ARGS]\n\n%s\n\nverbs:\n",
-	    c->name, c->summary);
+	for (const struct mlp_verb *v = c->verbs; c->default_verb && v->name;
+	    v++)
+		if (strcmp(v->name, c->default_verb) == 0)
+			dv = v;
+	fprintf(fp, "usage: mlp %s VERB [options] [ARGS]\n", c->name);
+	if (dv)
+		fprintf(fp, "   or: mlp %s%s%s%s\n", c->name,
+		    dv->opts && dv->opts->id ? " [options]" : "",
+		    dv->args && *dv->args ? " " : "", dv->args ? dv->args : "");
+	fprintf(fp, "\n%s\n\nverbs:\n", c->summary);
 	for (const struct mlp_verb *v = c->verbs; v->name; v++)
 		fprintf(fp, "  %-20s %s\n", v->name, v->summary);
-	fprintf(fp, "\nSee 'mlp %s VERB -h' for a verb's options.\n", c->name);
+	fputc('\n', fp);
+	if (dv)
+		fprintf(fp, "'%s' is the default verb: 'mlp %s ARGS' runs "
+		    "'mlp %s %s ARGS'.\n", dv->name, c->name, c->name,
+		    dv->name);
+	fprintf(fp, "See 'mlp %s VERB -h' for a verb's options.\n", c->name);
 }
 
 /* The man page when one is installed and a person is reading. */
@@ -98,24 +113,31 @@ help_run(struct mlp_ctx *ctx, int argc, char **argv)
 		mlp_opt_release(&p);
 		return r;
 	}
-	if (p.npos > 1 && c->verbs) {
-		for (const struct mlp_verb *v = c->verbs; v->name; v++) {
-			if (strcmp(v->name, p.pos[1]) == 0 ||
-			    (p.npos > 2 && strncmp(v->name, p.pos[1],
-			    strlen(p.pos[1])) == 0 &&
-			    v->name[strlen(p.pos[1])] == ' ' &&
-			    strcmp(v->name + strlen(p.pos[1]) + 1,
-			    p.pos[2]) == 0)) {
-				char *name = xasprintf("%s %s", c->name,
-				    v->name);
+	if (p.npos > 1) {
+		const struct mlp_verb *v;
+		int used;
+		char *name;
 
-				mlp_usage(stdout, name, v->opts, v->args,
-				    v->summary);
-				free(name);
-				mlp_opt_release(&p);
-				return 0;
-			}
+		v = mlp_verb_find(c, p.npos - 1, p.pos + 1, &used);
+		if (!v) {
+			r = mlp_failf(ctx, 2, c->verbs ? "'%s' has no verb "
+			    "'%s'" : "'%s' has no verbs, so no '%s'", c->name,
+			    p.pos[1]);
+			mlp_hint(ctx, "see 'mlp help %s'", c->name);
+			mlp_opt_release(&p);
+			return r;
 		}
+		if (p.npos - 1 > used) {
+			r = mlp_usage_error(ctx, "unexpected argument '%s'",
+			    p.pos[1 + used]);
+			mlp_opt_release(&p);
+			return r;
+		}
+		name = xasprintf("%s %s", c->name, v->name);
+		mlp_usage(stdout, name, v->opts, v->args, v->summary);
+		free(name);
+		mlp_opt_release(&p);
+		return 0;
 	}
 	{
 		char *page = xasprintf("mlp-%s", c->name);

@@ -120,73 +120,60 @@ run_external(struct mlp_ctx *ctx, const char *name, int argc, char **argv)
 	return 2;
 }
 
-/* The verb named by argv[1] (and argv[2] for a two-word verb, which wins
- * over a one-word verb of the same first word: "alias rm" over "alias"). */
-static const struct mlp_verb *
-find_verb(const struct mlp_command *c, int argc, char **argv, int *words)
+const struct mlp_verb *
+mlp_verb_find(const struct mlp_command *c, int n, char **words, int *used)
 {
 	const struct mlp_verb *v, *one = NULL;
 
+	*used = 0;
+	if (!c->verbs || n < 1)
+		return NULL;
 	for (v = c->verbs; v->name; v++) {
 		const char *sp = strchr(v->name, ' ');
 
-		if (!sp && strcmp(v->name, argv[1]) == 0)
+		if (!sp && strcmp(v->name, words[0]) == 0)
 			one = v;
-		if (sp && strncmp(v->name, argv[1], (size_t)(sp - v->name)) == 0 &&
-		    argv[1][sp - v->name] == '\0' && argc > 2 &&
-		    strcmp(sp + 1, argv[2]) == 0) {
-			*words = 2;
+		if (sp && n > 1 &&
+		    strncmp(v->name, words[0], (size_t)(sp - v->name)) == 0 &&
+		    words[0][sp - v->name] == '\0' &&
+		    strcmp(sp + 1, words[1]) == 0) {
+			*used = 2;
 			return v;
 		}
 	}
-	*words = 1;
+	if (one)
+		*used = 1;
 	return one;
 }
 
+/* "mlp track -C DIR runs": -C is a global option, given before the
+ * command; says so with the command line meant. argv is the whole command
+ * line and argv[at] the -C. */
 static int
-run_verb(struct mlp_ctx *ctx, const struct mlp_command *c, int argc,
-    char **argv)
+chdir_misplaced(struct mlp_ctx *ctx, int argc, char **argv, int at)
 {
-	const struct mlp_verb *v;
-	const char *names[64];
-	char *full;
-	int words = 0, rc;
-	size_t n = 0;
+	struct mlp_ctx line = { 0 };
+	const char *dir = argv[at][2] ? argv[at] + 2 :
+	    at + 1 < argc ? argv[at + 1] : "DIR";
+	char *s;
+	int n = 0;
 
-	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "--help") == 0) {
-		mlp_help_command(argc < 2 ? stderr : stdout, c);
-		return argc < 2 ? 2 : 0;
+	line.argv = xcalloc((size_t)argc + 3, sizeof(*line.argv));
+	line.argv[n++] = "mlp";
+	line.argv[n++] = "-C";
+	line.argv[n++] = (char *)dir;
+	for (int i = 1; i < argc; i++) {
+		if (i == at)
+			i += !argv[at][2];
+		else
+			line.argv[n++] = argv[i];
 	}
-	v = find_verb(c, argc, argv, &words);
-	if (!v && c->default_verb) {
-		for (v = c->verbs; v->name; v++)
-			if (strcmp(v->name, c->default_verb) == 0)
-				break;
-		words = 0;
-	}
-	if (!v || !v->name) {
-		const char *prev = NULL;
-
-		mlp_usage_error(ctx, "unknown verb '%s'", argv[1]);
-		for (v = c->verbs; v->name && n < 64; v++) {
-			size_t len = strcspn(v->name, " ");
-
-			if (prev && strncmp(prev, v->name, len) == 0)
-				continue;
-			names[n++] = prev = v->name;
-		}
-		did_you_mean(argv[1], names, n);
-		return 2;
-	}
-	full = xasprintf("%s %s", c->name, v->name);
-	ctx->cmd = full;
-	ctx->verb = v;
-	rc = v->fn(ctx, argc - words, argv + words);
-	ctx->cmd = c->name;
-	ctx->verb = NULL;
-	free(full);
-	return rc;
+	line.argc = n;
+	s = mlp_ctx_cmdline(&line);
+	mlp_failf(ctx, 2, "-C goes before the command: %s", s);
+	free(s);
+	free(line.argv);
+	return 2;
 }
 
 static int
@@ -207,6 +194,84 @@ setup_repo(struct mlp_ctx *ctx, const struct mlp_command *c)
 		return -1;
 	}
 	return 0;
+}
+
+/* mlp COMMAND [VERB] ARGS: resolves the verb (two words, or the default
+ * verb), answers -h/--help from the tables before any setup (git's rule:
+ * help works anywhere, and no command body runs for it), sets up the
+ * repository as the command asks and runs it. argv[0] is the command. */
+static int
+dispatch(struct mlp_ctx *ctx, const struct mlp_command *c, int argc,
+    char **argv, int cmd_at)
+{
+	const struct mlp_verb *v = NULL;
+	const struct mlp_opt *opts = c->opts;
+	const char *args = c->args, *summary = c->summary;
+	char *full = NULL;
+	int words = 0, at = 0, rc;
+
+	if (c->verbs) {
+		if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
+		    strcmp(argv[1], "--help") == 0) {
+			mlp_help_command(argc < 2 ? stderr : stdout, c);
+			return argc < 2 ? 2 : 0;
+		}
+		if (strncmp(argv[1], "-C", 2) == 0)
+			return chdir_misplaced(ctx, ctx->argc, ctx->argv,
+			    cmd_at + 1);
+		v = mlp_verb_find(c, argc - 1, argv + 1, &words);
+		if (!v && c->default_verb) {
+			for (v = c->verbs; v->name; v++)
+				if (strcmp(v->name, c->default_verb) == 0)
+					break;
+			words = 0;
+		}
+		if (!v || !v->name) {
+			const char *names[64], *prev = NULL;
+			size_t n = 0;
+
+			mlp_usage_error(ctx, "unknown verb '%s'", argv[1]);
+			for (v = c->verbs; v->name && n < 64; v++) {
+				size_t len = strcspn(v->name, " ");
+
+				if (prev && strncmp(prev, v->name, len) == 0)
+					continue;
+				names[n++] = prev = v->name;
+			}
+			did_you_mean(argv[1], names, n);
+			return 2;
+		}
+		full = xasprintf("%s %s", c->name, v->name);
+		ctx->verb = v;
+		opts = v->opts;
+		args = v->args;
+		summary = v->summary;
+		argc -= words;
+		argv += words;
+	}
+	/* setup's errors name the command, the verb's the verb */
+	switch (mlp_opt_scan(opts, argc, argv, &at)) {
+	case OPT_HELP:
+		mlp_usage(stdout, full ? full : c->name, opts, args, summary);
+		rc = 0;
+		break;
+	case OPT_CHDIR:
+		ctx->cmd = full ? full : c->name;
+		rc = chdir_misplaced(ctx, ctx->argc, ctx->argv,
+		    cmd_at + words + at);
+		break;
+	default:
+		if (setup_repo(ctx, c) < 0) {
+			rc = 1;
+			break;
+		}
+		ctx->cmd = full ? full : c->name;
+		rc = v ? v->fn(ctx, argc, argv) : c->run(ctx, argc, argv);
+	}
+	ctx->cmd = c->name;
+	ctx->verb = NULL;
+	free(full);
+	return rc;
 }
 
 static int
@@ -286,13 +351,7 @@ main(int argc, char **argv)
 		return run_external(&ctx, argv[i], argc - i, argv + i);
 	ctx.cmd = c->name;
 	ctx.command = c;
-	if (setup_repo(&ctx, c) < 0) {
-		rc = 1;
-	} else if (c->verbs) {
-		rc = run_verb(&ctx, c, argc - i, argv + i);
-	} else {
-		rc = c->run(&ctx, argc - i, argv + i);
-	}
+	rc = dispatch(&ctx, c, argc - i, argv + i, i);
 	mlp_store_free(ctx.store);
 	mlp_db_close(ctx.db);
 	mlp_repo_free(ctx.repo);

@@ -95,11 +95,13 @@ mlp_opt_skip(struct mlp_optparse *p)
 		p->i++;
 }
 
-int
-mlp_opt_next(struct mlp_optparse *p)
+/* The next option of p's table (or a global one), its value in p->arg:
+ * 1 with *op set, 0 when the options end (positionals are in p->pos), -1
+ * after a usage error, which is printed unless quiet. */
+static int
+next_opt(struct mlp_optparse *p, const struct mlp_opt **op, int quiet)
 {
 	const struct mlp_opt *o;
-	int r;
 
 	for (;;) {
 		if (p->shortp && *p->shortp) {
@@ -109,8 +111,10 @@ mlp_opt_next(struct mlp_optparse *p)
 			if (!o)
 				o = find_short(mlp_global_opts, c);
 			if (!o) {
-				mlp_usage_error(p->ctx, "unknown option '-%c'",
-				    c);
+				if (!quiet)
+					mlp_usage_error(p->ctx, "unknown option "
+					    "'-%c'", c);
+				p->shortp = NULL;
 				return -1;
 			}
 			if (o->arg) {
@@ -119,19 +123,18 @@ mlp_opt_next(struct mlp_optparse *p)
 				} else if (p->i < p->argc) {
 					p->arg = p->argv[p->i++];
 				} else {
-					mlp_usage_error(p->ctx, "option '-%c' "
-					    "needs a value (%s)", c, o->arg);
+					if (!quiet)
+						mlp_usage_error(p->ctx, "option "
+						    "'-%c' needs a value (%s)",
+						    c, o->arg);
 					return -1;
 				}
 				p->shortp = NULL;
 			} else {
 				p->arg = NULL;
 			}
-			if ((r = global_opt(p, o->id)) == 1)
-				continue;
-			if (r < 0)
-				return r;
-			return o->id;
+			*op = o;
+			return 1;
 		}
 		p->shortp = NULL;
 		if (p->i >= p->argc)
@@ -152,8 +155,10 @@ mlp_opt_next(struct mlp_optparse *p)
 				if (!o)
 					o = find_long(mlp_global_opts, name, len);
 				if (!o) {
-					mlp_usage_error(p->ctx, "unknown option "
-					    "'--%.*s'", (int)len, name);
+					if (!quiet)
+						mlp_usage_error(p->ctx, "unknown "
+						    "option '--%.*s'", (int)len,
+						    name);
 					return -1;
 				}
 				if (o->arg) {
@@ -162,23 +167,24 @@ mlp_opt_next(struct mlp_optparse *p)
 					} else if (p->i < p->argc) {
 						p->arg = p->argv[p->i++];
 					} else {
-						mlp_usage_error(p->ctx, "option "
-						    "'--%s' needs a value (%s)",
-						    o->lng, o->arg);
+						if (!quiet)
+							mlp_usage_error(p->ctx,
+							    "option '--%s' needs "
+							    "a value (%s)", o->lng,
+							    o->arg);
 						return -1;
 					}
 				} else if (eq) {
-					mlp_usage_error(p->ctx, "option '--%s' "
-					    "takes no value", o->lng);
+					if (!quiet)
+						mlp_usage_error(p->ctx, "option "
+						    "'--%s' takes no value",
+						    o->lng);
 					return -1;
 				} else {
 					p->arg = NULL;
 				}
-				if ((r = global_opt(p, o->id)) == 1)
-					continue;
-				if (r < 0)
-					return r;
-				return o->id;
+				*op = o;
+				return 1;
 			}
 			/* "-" alone is a positional (stdin); so is a negative
 			 * number */
@@ -189,6 +195,57 @@ mlp_opt_next(struct mlp_optparse *p)
 			p->pos[p->npos++] = a;
 		}
 	}
+}
+
+int
+mlp_opt_next(struct mlp_optparse *p)
+{
+	const struct mlp_opt *o;
+	int r;
+
+	while ((r = next_opt(p, &o, 0)) == 1) {
+		if ((r = global_opt(p, o->id)) == 1)
+			continue;
+		if (r < 0)
+			return r;
+		return o->id;
+	}
+	return r;
+}
+
+int
+mlp_opt_scan(const struct mlp_opt *opts, int argc, char **argv, int *at)
+{
+	struct mlp_optparse p;
+	const struct mlp_opt *o;
+	int r, found = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.opts = opts;
+	p.argc = argc;
+	p.argv = argv;
+	p.i = 1;
+	p.pos = xcalloc((size_t)argc + 1, sizeof(*p.pos));
+	for (;;) {
+		int i = p.i, fresh = !p.shortp || !*p.shortp;
+
+		r = next_opt(&p, &o, 1);
+		if (r == 0)
+			break;
+		if (r == 1 && o->id == OPT_HELP) {
+			found = OPT_HELP;
+			break;
+		}
+		/* a whole "-C" or "-CDIR" the table does not know */
+		if (r < 0 && fresh && i < argc &&
+		    strncmp(argv[i], "-C", 2) == 0) {
+			*at = i;
+			found = OPT_CHDIR;
+			break;
+		}
+	}
+	free(p.pos);
+	return found;
 }
 
 static void

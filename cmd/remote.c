@@ -410,7 +410,8 @@ out:
 
 static const struct mlp_verb remote_verbs[] = {
 	{ "add", remote_add, none_opts, "NAME URL",
-	    "Add a remote (file:///path or s3://bucket/prefix)" },
+	    "Add a remote: file:///path, s3://bucket/prefix or "
+	    "https://host/prefix" },
 	{ "rm", remote_rm, none_opts, "REMOTE",
 	    "Remove a remote and its settings" },
 	{ "list", remote_list, none_opts, "",

@@ -2,6 +2,7 @@
 # mlp help, -h, and the top-level dispatcher
 
 load helper
+bats_require_minimum_version 1.5.0
 
 setup() {
 	setup_home
@@ -169,4 +170,160 @@ setup() {
 	run sh -c "'$MLP' help > /dev/full"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"cannot write output"* ]]
+}
+
+# The commands and verbs of the table, one a line ("track",
+# "track runs", "register alias rm"): the commands as `mlp __complete`
+# reports them, the verbs as `mlp help COMMAND` lists them. The walks
+# below follow the table, not a list written here.
+targets() {
+	local c
+
+	for c in $("$MLP" __complete '' | cut -f1); do
+		echo "$c"
+		"$MLP" help "$c" | awk -v c="$c" '
+		    /^verbs:/ { on = 1; next }
+		    on && /^$/ { exit }
+		    on { v = substr($0, 3, 20); sub(/ +$/, "", v); print c " " v }'
+	done
+}
+
+# check_help WORD...: `mlp WORD...` exits 0 and prints a usage line on
+# stdout and nothing on stderr; says what failed otherwise.
+check_help() {
+	run --separate-stderr "$MLP" "$@"
+	if [ "$status" -ne 0 ] || [[ ${lines[0]-} != "usage: mlp "* ]] ||
+	    [ -n "$stderr" ]; then
+		echo "in $PWD: mlp $*: status $status"
+		echo "stdout: $output"
+		echo "stderr: $stderr"
+		return 1
+	fi
+}
+
+@test "-h and --help of every command and verb, inside and outside a repository" {
+	local t n=0
+
+	mapfile -t all < <(targets)
+	[ "${#all[@]}" -ge 40 ]
+	[[ " ${all[*]} " == *" register alias rm "* ]]
+	[[ " ${all[*]} " == *" track experiment create "* ]]
+	setup_repo
+	mkdir -p "$BATS_TEST_TMPDIR/out"
+	for dir in "$BATS_TEST_TMPDIR/repo" "$BATS_TEST_TMPDIR/out"; do
+		cd "$dir"
+		for t in "${all[@]}"; do
+			# shellcheck disable=SC2086 # a verb may be two words
+			set -- $t
+			check_help "$@" -h
+			check_help "$@" --help
+			# after a positional, and after a global option
+			if [ $# -gt 1 ] || "$MLP" help "$1" | head -n 1 |
+			    grep -qv ' VERB '; then
+				check_help "$@" x -h
+				check_help "$@" x --help
+				check_help "$@" --json -h
+			fi
+			# the usage names the verb, not the command alone
+			[[ ${lines[0]} == "usage: mlp $t"* ]] ||
+			    { echo "mlp $t -h: ${lines[0]}"; return 1; }
+			n=$((n + 1))
+		done
+	done
+	# the walk really ran outside a repository
+	run mlp track runs
+	[ "$status" -eq 1 ]
+	[[ $output == *"not an mlp repository"* ]]
+	[ "$n" -ge 80 ]
+}
+
+@test "-h never runs the command: train logs and cancel with and without RUN" {
+	setup_repo
+	for args in "logs -h" "logs --help" "logs RUN -h" "logs -f -h" \
+	    "cancel -h" "cancel RUN --help" "status -h"; do
+		# shellcheck disable=SC2086
+		check_help train $args
+		[[ ${lines[0]} == "usage: mlp train ${args%% *}"* ]]
+	done
+	# -h after "--" is an argument, not a request for help
+	run mlp track show -- -h
+	[ "$status" -ne 0 ]
+	[[ $output != *usage:* ]]
+	# an option's value is not -h
+	run mlp track start -n -h
+	[ "$status" -eq 0 ]
+	run mlp track runs -c run_name --csv
+	[[ $output == *"-h"* ]]
+}
+
+@test "the default verb: its options' -h, and help says which verb it is" {
+	cd "$BATS_TEST_TMPDIR"
+	check_help train --algo linear -h
+	[[ ${lines[0]} == "usage: mlp train run [options] [SPEC.yaml]" ]]
+	check_help register -n fraud -h
+	[[ ${lines[0]} == "usage: mlp register create [options] SOURCE" ]]
+	run mlp help train
+	[ "$status" -eq 0 ]
+	[[ $output == *"or: mlp train [options] [SPEC.yaml]"* ]]
+	[[ $output == *"'run' is the default verb"* ]]
+	run mlp help register
+	[[ $output == *"'create' is the default verb"* ]]
+	run mlp help track
+	[[ $output != *"default verb"* ]]
+}
+
+@test "help COMMAND VERB prints what COMMAND VERB -h prints, for every verb" {
+	local t
+
+	while read -r t; do
+		# shellcheck disable=SC2086
+		diff <("$MLP" help $t) <("$MLP" $t -h) ||
+		    { echo "mlp help $t differs from mlp $t -h"; return 1; }
+	done < <(targets | grep ' ')
+}
+
+@test "help of a two-word verb that shares its first word with a verb" {
+	run mlp help register alias rm
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == "usage: mlp register alias rm MODEL ALIAS" ]]
+	run mlp help register alias
+	[[ ${lines[0]} == "usage: mlp register alias MODEL ALIAS VERSION" ]]
+}
+
+@test "help of an unknown verb, or of too many words, is a usage error" {
+	run mlp help track nosuch
+	[ "$status" -eq 2 ]
+	[[ ${lines[0]} == "mlp: help: 'track' has no verb 'nosuch'" ]]
+	[[ $output != *usage:* ]]
+	run mlp help init nosuch
+	[ "$status" -eq 2 ]
+	run mlp help track runs extra
+	[ "$status" -eq 2 ]
+	[[ $output == *"unexpected argument 'extra'"* ]]
+	run mlp help track experiment nosuch
+	[ "$status" -eq 2 ]
+}
+
+@test "an unknown verb is reported outside a repository too" {
+	run mlp track rnus
+	[ "$status" -eq 2 ]
+	[[ $output == *"unknown verb 'rnus'"* ]]
+}
+
+@test "-C after the command says it goes before, with the command meant" {
+	setup_repo
+	run mlp track -C "$BATS_TEST_TMPDIR/repo" runs
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "mlp: track: -C goes before the command: mlp -C $BATS_TEST_TMPDIR/repo track runs" ]
+	run mlp --json track runs -C 'a b' -n 1
+	[ "$status" -eq 2 ]
+	[ "${lines[0]}" = "mlp: track runs: -C goes before the command: mlp -C 'a b' --json track runs -n 1" ]
+	run mlp train -d x.csv -Cdir
+	[ "$status" -eq 2 ]
+	[[ ${lines[0]} == *"-C goes before the command: mlp -C dir train -d x.csv" ]]
+	run mlp init -C dir
+	[ "$status" -eq 2 ]
+	[ ! -e dir ]
+	# nothing ran: no run was started
+	[ -z "$(mlp track runs -c run_id --csv | tail -n +2)" ]
 }
