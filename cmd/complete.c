@@ -1,14 +1,18 @@
 /* mlp __complete WORD...: completion candidates for the shell scripts in
  * completions/, from the command table and the repository's database.
  * Prints one candidate a line ("value" or "value<TAB>description"); the
- * line ":files" asks the shell to complete file names instead. */
+ * line ":files" asks the shell to complete file names as well. A candidate
+ * is always something the command accepts: the synopsis' placeholders
+ * (MODEL, URI, KEY=VALUE...) name what to offer and are never offered. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "registry/registry.h"
 #include "track/track.h"
 #include "cmd.h"
+#include "train/runner.h"
 #include "train/train.h"
 
 int mlp_complete_main(struct mlp_ctx *ctx, int argc, char **argv);
@@ -115,6 +119,32 @@ field_names(struct mlp_ctx *ctx, const char *word, int filter,
 	free(lead);
 }
 
+/* What the words before the one being completed said, for candidates
+ * that depend on them: the model named, the learner chosen... */
+struct comp {
+	struct mlp_ctx *ctx;
+	const char *model;	/* a MODEL given (option or positional) */
+	char *model_buf;	/* the model of a models:/ URI given */
+	const char *learner;	/* a LEARNER given (train --algo) */
+	const char *spec;	/* a SPEC file given (train) */
+	const char *command;	/* a COMMAND given (help) */
+	const char *key;	/* a config KEY given */
+	int global;		/* config --global */
+	char **pos;		/* positionals before the word */
+	int npos;
+};
+
+/* Appends s with suffix put in front of its description ("a<TAB>b"). */
+static void
+push_with(struct mlp_strv *out, const char *before, const char *s,
+    const char *suffix)
+{
+	size_t n = strcspn(s, "\t");
+
+	mlp_strv_push_owned(out, xasprintf("%s%.*s%s%s", before, (int)n, s,
+	    suffix, s + n));
+}
+
 static void
 model_names(struct mlp_ctx *ctx, const char *model, const char *prefix,
     const char *before, struct mlp_strv *out)
@@ -132,7 +162,26 @@ model_names(struct mlp_ctx *ctx, const char *model, const char *prefix,
 	mlp_strv_release(&names);
 }
 
-/* models:/NAME, then models:/NAME/VERSION or models:/NAME@ALIAS. */
+/* A model's versions (versions set) or aliases, from mlp_registry_names,
+ * which lists both. */
+static void
+model_versions(struct mlp_ctx *ctx, const char *model, const char *prefix,
+    int versions, struct mlp_strv *out)
+{
+	struct mlp_strv names = MLP_STRV_INIT;
+
+	if (!model)
+		return;
+	model_names(ctx, model, prefix, "", &names);
+	for (size_t i = 0; i < names.n; i++)
+		if ((names.v[i][0] >= '0' && names.v[i][0] <= '9') == versions)
+			mlp_strv_push(out, names.v[i]);
+	mlp_strv_release(&names);
+}
+
+/* models:/NAME/ for every model while the word is still shorter than
+ * "models:/"; then models:/NAME/ and models:/NAME@; then a version (or
+ * latest) after the '/' or an alias after the '@'. */
 static void
 model_uris(struct mlp_ctx *ctx, const char *word, struct mlp_strv *out)
 {
@@ -141,7 +190,13 @@ model_uris(struct mlp_ctx *ctx, const char *word, struct mlp_strv *out)
 	if (!starts("models:/", word) && !starts(word, "models:/"))
 		return;
 	if (strlen(word) < 8) {
-		mlp_strv_push(out, "models:/");
+		struct mlp_strv names = MLP_STRV_INIT;
+
+		model_names(ctx, NULL, "", "", &names);
+		for (size_t i = 0; i < names.n; i++)
+			mlp_strv_push_owned(out, xasprintf("models:/%s/",
+			    names.v[i]));
+		mlp_strv_release(&names);
 		return;
 	}
 	rest = word + 8;
@@ -164,21 +219,61 @@ model_uris(struct mlp_ctx *ctx, const char *word, struct mlp_strv *out)
 		char *before = xstrndup(word, (size_t)(sep + 1 - word));
 		struct mlp_strv names = MLP_STRV_INIT;
 
-		model_names(ctx, model, sep + 1, "", &names);
-		for (size_t i = 0; i < names.n; i++) {
-			int is_version = names.v[i][0] >= '0' &&
-			    names.v[i][0] <= '9';
-
-			/* versions after '/', aliases after '@' */
-			if ((*sep == '/') == is_version)
-				mlp_strv_push_owned(out, xasprintf("%s%s",
-				    before, names.v[i]));
-		}
+		/* versions after '/', aliases after '@' */
+		model_versions(ctx, model, sep + 1, *sep == '/', &names);
+		for (size_t i = 0; i < names.n; i++)
+			mlp_strv_push_owned(out, xasprintf("%s%s", before,
+			    names.v[i]));
 		if (*sep == '/' && starts("latest", sep + 1))
 			mlp_strv_push_owned(out, xasprintf("%slatest", before));
 		mlp_strv_release(&names);
 		free(model);
 		free(before);
+	}
+}
+
+/* runs:/ while the word is shorter; then runs:/RUN/ for each run; then
+ * runs:/RUN/PATH for the run's artifacts. */
+static void
+run_uris(struct mlp_ctx *ctx, const char *word, struct mlp_strv *out)
+{
+	const char *rest, *sep;
+
+	if (!starts("runs:/", word) && !starts(word, "runs:/"))
+		return;
+	if (strlen(word) < 6) {
+		mlp_strv_push(out, "runs:/");
+		return;
+	}
+	rest = word + 6;
+	sep = strchr(rest, '/');
+	if (!sep) {
+		struct mlp_strv runs = MLP_STRV_INIT;
+
+		db_names(ctx, MLP_NAMES_RUNS, rest, "", "", &runs);
+		for (size_t i = 0; i < runs.n; i++)
+			push_with(out, "runs:/", runs.v[i], "/");
+		mlp_strv_release(&runs);
+		return;
+	}
+	if (ctx->db) {
+		char *ref = xstrndup(rest, (size_t)(sep - rest));
+		struct mlp_run_info ri = { 0 };
+		struct mlp_artifact *arts = NULL;
+		struct mlp_err err;
+		size_t n = 0;
+
+		mlp_err_clear(&err);
+		if (mlp_track_run_resolve(ctx->db, ref, &ri, &err) == 0 &&
+		    mlp_track_artifacts(ctx->db, ri.uuid, &arts, &n,
+		    &err) == 0)
+			for (size_t i = 0; i < n; i++)
+				if (starts(arts[i].path, sep + 1))
+					mlp_strv_push_owned(out, xasprintf(
+					    "runs:/%s/%s", ref, arts[i].path));
+		mlp_artifacts_free(arts, n);
+		mlp_run_info_release(&ri);
+		free(ref);
 	}
 }
 
@@ -188,6 +283,7 @@ add_remote(const char *key, const char *value, void *ud)
 	struct mlp_strv *names = ud;
 	size_t len = strlen(key);
 
+	(void)value;
 	/* remote.NAME.url */
 	if (strncmp(key, "remote.", 7) == 0 && len > 11 &&
 	    strcmp(key + len - 4, ".url") == 0)
@@ -208,10 +304,165 @@ remote_names(struct mlp_ctx *ctx, const char *prefix, struct mlp_strv *out)
 	mlp_strv_release(&names);
 }
 
-static void
-mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
-    const char *prefix, struct mlp_strv *out)
+/* The configuration keys mlp reads (remote.NAME.* per remote). */
+static const struct {
+	const char *key, *help;
+} config_keys[] = {
+	{ "user.name", "your name, recorded in runs and registry events" },
+	{ "store.link", "how files enter the store: reflink, hardlink, copy" },
+	{ "train.checkpointEvery", "write a checkpoint every N iterations" },
+	{ "train.checkpointSeconds", "write a checkpoint every S seconds" },
+	{ "train.checkpointKeep", "checkpoints kept per run" },
+};
+static const char *const remote_keys[] = { "url", "jobs", "batch",
+	"endpoint", "region", "sslVerify", "caInfo", "user", "password",
+	"token", NULL };
+
+static int
+add_key(const char *key, const char *value, void *ud)
 {
+	(void)value;
+	mlp_strv_push(ud, key);
+	return 0;
+}
+
+/* Appends key when it starts with word (keys ignore case, as in git) and
+ * is not there yet; a three-part key the word has not reached the last
+ * part of comes as its "section.subsection." */
+static void
+add_config_key(struct mlp_strv *out, const char *word, const char *key,
+    const char *help)
+{
+	const char *dot = strchr(key, '.'), *last = strrchr(key, '.');
+	char *s;
+
+	if (strncasecmp(key, word, strlen(word)) != 0 &&
+	    strncasecmp(word, key, strlen(key)) != 0)
+		return;
+	if (dot != last && strncasecmp(word, key, (size_t)(last + 1 - key)))
+		s = xstrndup(key, (size_t)(last + 1 - key));
+	else
+		s = help ? xasprintf("%s\t%s", key, help) : xstrdup(key);
+	if (strncasecmp(s, word, strlen(word)) != 0) {
+		free(s);
+		return;
+	}
+	for (size_t i = 0; i < out->n; i++)
+		if (strncasecmp(out->v[i], s, strcspn(s, "\t")) == 0 &&
+		    strcspn(out->v[i], "\t") == strcspn(s, "\t")) {
+			free(s);
+			return;
+		}
+	mlp_strv_push_owned(out, s);
+}
+
+/* config KEY: the keys mlp reads and the keys already set. */
+static void
+config_key_names(struct comp *cc, const char *word, struct mlp_strv *out)
+{
+	struct mlp_strv set = MLP_STRV_INIT, remotes = MLP_STRV_INIT;
+	struct mlp_err err;
+
+	mlp_err_clear(&err);
+	for (size_t i = 0; i < sizeof(config_keys) / sizeof(*config_keys); i++)
+		add_config_key(out, word, config_keys[i].key,
+		    config_keys[i].help);
+	remote_names(cc->ctx, "", &remotes);
+	for (size_t i = 0; i < remotes.n; i++)
+		for (size_t k = 0; remote_keys[k]; k++) {
+			char *key = xasprintf("remote.%s.%s", remotes.v[i],
+			    remote_keys[k]);
+
+			add_config_key(out, word, key, NULL);
+			free(key);
+		}
+	if (mlp_config_list(cc->global ? NULL : cc->ctx->repo, NULL, add_key,
+	    &set, &err) == 0)
+		for (size_t i = 0; i < set.n; i++)
+			add_config_key(out, word, set.v[i], NULL);
+	mlp_strv_release(&set);
+	mlp_strv_release(&remotes);
+}
+
+/* The learner train will use: --algo, else the spec's, else the
+ * default (the first in the table). */
+static const struct mlp_learner *
+chosen_learner(struct comp *cc)
+{
+	const struct mlp_learner *l = NULL;
+
+	if (cc->learner)
+		return mlp_learner_find(cc->learner);
+	if (cc->spec) {
+		struct mlp_train_spec s;
+		struct mlp_err err;
+
+		mlp_err_clear(&err);
+		mlp_train_spec_init(&s);
+		/* a spec that cannot be read yet leaves the default */
+		l = mlp_train_spec_load(&s, cc->spec, &err) == 0 && s.algo ?
+		    mlp_learner_find(s.algo) : mlp_learners[0];
+		mlp_train_spec_release(&s);
+		return l;
+	}
+	return mlp_learners[0];
+}
+
+/* train -p: the chosen learner's parameters as "NAME=", and after the
+ * "=" an enum's choices. */
+static void
+learner_params(struct comp *cc, const char *word, struct mlp_strv *out)
+{
+	const struct mlp_learner *l = chosen_learner(cc);
+	const char *eq = strchr(word, '=');
+
+	for (size_t j = 0; l && j < l->nparams; j++) {
+		const struct mlp_param_def *d = &l->params[j];
+		size_t n = strlen(d->name);
+
+		if (!eq) {
+			if (starts(d->name, word))
+				mlp_strv_push_owned(out, d->help ?
+				    xasprintf("%s=\t%s", d->name, d->help) :
+				    xasprintf("%s=", d->name));
+			continue;
+		}
+		if ((size_t)(eq - word) != n || strncmp(word, d->name, n) != 0 ||
+		    !d->choices || (d->type != MLP_PARAM_ENUM &&
+		    d->type != MLP_PARAM_LIST))
+			continue;
+		for (const char *c = d->choices; *c;) {
+			size_t len = strcspn(c, ",");
+			char *w = xasprintf("%s=%.*s", d->name, (int)len, c);
+
+			add(out, word, w);
+			free(w);
+			c += len + (c[len] == ',');
+		}
+	}
+}
+
+static void complete_verbs(const struct mlp_command *c, const char *group,
+    const char *word, struct mlp_strv *out);
+
+/* Whether a choice's alternative is a placeholder (MODEL), not a word. */
+static int
+placeholder(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] >= 'a' && s[i] <= 'z')
+			return 0;
+	return n > 0;
+}
+
+/* Appends the candidates for an argument named argname (RUN, EXP,
+ * METRIC, "A|B"...) that start with word. */
+static void
+complete_arg(struct comp *cc, const char *argname, const char *word,
+    struct mlp_strv *out)
+{
+	struct mlp_ctx *ctx = cc->ctx;
+	const char *cmd = ctx->command ? ctx->command->name : "";
 	char name[64];
 	size_t len = strcspn(argname, "=[. ");
 	/* restore takes what was deleted */
@@ -219,13 +470,17 @@ mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
 
 	if (len >= sizeof(name))
 		return;
-	/* a choice written "A|B|C" */
+	/* a choice: "csv|json" offers its words, "MODEL|URI" what each
+	 * placeholder names */
 	if (strchr(argname, '|') && !strpbrk(argname, "=[. ")) {
 		for (const char *a = argname; *a;) {
 			size_t n = strcspn(a, "|");
 			char *w = xstrndup(a, n);
 
-			add(out, prefix, w);
+			if (placeholder(w, n))
+				complete_arg(cc, w, word, out);
+			else
+				add(out, word, w);
 			free(w);
 			a += n + (a[n] == '|');
 		}
@@ -235,77 +490,142 @@ mlp_complete_arg(struct mlp_ctx *ctx, const char *argname,
 	name[len] = '\0';
 	if (strcmp(name, "RUN") == 0) {
 		db_names(ctx, deleted ? MLP_NAMES_DELETED_RUNS : MLP_NAMES_RUNS,
-		    prefix, "", "", out);
+		    word, "", "", out);
 	} else if (strcmp(name, "EXP") == 0) {
 		db_names(ctx, deleted ? MLP_NAMES_DELETED_EXPERIMENTS :
-		    MLP_NAMES_EXPERIMENTS, prefix, "", "", out);
-	} else if (strcmp(name, "PARAM") == 0 && ctx->command &&
-	    strcmp(ctx->command->name, "train") == 0) {
-		/* the learners' parameters, each once */
-		for (size_t i = 0; mlp_learners[i]; i++)
-			for (size_t j = 0; j < mlp_learners[i]->nparams; j++) {
-				char *w = xasprintf("%s=",
-				    mlp_learners[i]->params[j].name);
-				int dup = 0;
-
-				for (size_t k = 0; k < out->n && !dup; k++)
-					dup = strcmp(out->v[k], w) == 0;
-				if (!dup && starts(w, prefix))
-					mlp_strv_push(out, w);
-				free(w);
-			}
+		    MLP_NAMES_EXPERIMENTS, word, "", "", out);
+	} else if (strcmp(name, "PARAM") == 0 && strcmp(cmd, "train") == 0) {
+		learner_params(cc, word, out);
 	} else if (strcmp(name, "LEARNER") == 0) {
 		for (size_t i = 0; mlp_learners[i]; i++)
-			add(out, prefix, mlp_learners[i]->name);
+			add(out, word, mlp_learners[i]->name);
 	} else if (strcmp(name, "FLAVOR") == 0) {
-		add(out, prefix, "xgboost");
+		add(out, word, "xgboost");
 	} else if (strcmp(name, "BACKEND") == 0) {
-		add(out, prefix, "local");
-		add(out, prefix, "slurm");
-	} else if (strcmp(name, "SPEC") == 0) {
-		mlp_strv_push(out, ":files");
+		add(out, word, "local");
+		add(out, word, "slurm");
 	} else if (strcmp(name, "METRIC") == 0 || strcmp(name, "PARAM") == 0 ||
 	    strcmp(name, "TAG") == 0) {
 		enum mlp_names w = name[0] == 'M' ? MLP_NAMES_METRICS :
 		    name[0] == 'P' ? MLP_NAMES_PARAMS : MLP_NAMES_TAGS;
 
 		/* KEY=VALUE forms complete the key and the "=" */
-		db_names(ctx, w, prefix, "", argname[len] == '=' ? "=" : "",
-		    out);
+		db_names(ctx, w, word, "", argname[len] == '=' ? "=" : "", out);
 	} else if (strcmp(name, "EXPR") == 0 || strcmp(name, "FIELD") == 0 ||
 	    strcmp(name, "LIST") == 0) {
-		field_names(ctx, prefix, strcmp(name, "EXPR") == 0, out);
+		field_names(ctx, word, strcmp(name, "EXPR") == 0, out);
 	} else if (strcmp(name, "MODEL") == 0) {
-		model_names(ctx, NULL, prefix, "", out);
-	} else if (strcmp(name, "URI") == 0 || strcmp(name, "SOURCE") == 0) {
-		model_uris(ctx, prefix, out);
-		if (strcmp(name, "SOURCE") == 0 && !starts(prefix, "models:/"))
+		model_names(ctx, NULL, word, "", out);
+	} else if (strcmp(name, "ALIAS") == 0) {
+		model_versions(ctx, cc->model, word, 0, out);
+	} else if (strcmp(name, "VERSION") == 0) {
+		model_versions(ctx, cc->model, word, 1, out);
+	} else if (strcmp(name, "STAGE") == 0) {
+		static const char *const stages[] = { "none", "staging",
+			"production", "archived", NULL };
+
+		for (size_t i = 0; stages[i]; i++)
+			add(out, word, stages[i]);
+	} else if (strcmp(name, "URI") == 0) {
+		model_uris(ctx, word, out);
+	} else if (strcmp(name, "SOURCE") == 0) {
+		/* a model source: models:/, runs:/ or a path */
+		model_uris(ctx, word, out);
+		run_uris(ctx, word, out);
+		if (!starts(word, "models:/") && !starts(word, "runs:/"))
 			mlp_strv_push(out, ":files");
 	} else if (strcmp(name, "REMOTE") == 0) {
-		remote_names(ctx, prefix, out);
+		remote_names(ctx, word, out);
+	} else if (strcmp(name, "URL") == 0) {
+		add(out, word, "file://");
+		add(out, word, "s3://");
+		add(out, word, "https://");
+		add(out, word, "http://");
 	} else if (strcmp(name, "STATUS") == 0) {
-		add(out, prefix, "finished");
-		add(out, prefix, "failed");
-		add(out, prefix, "killed");
-	} else if (strcmp(name, "FILE") == 0 || strcmp(name, "DIR") == 0) {
+		add(out, word, "finished");
+		add(out, word, "failed");
+		add(out, word, "killed");
+	} else if (strcmp(name, "FILE") == 0 || strcmp(name, "DIR") == 0 ||
+	    strcmp(name, "SPEC") == 0 || strcmp(name, "PATH") == 0) {
 		mlp_strv_push(out, ":files");
 	} else if (strcmp(name, "COMMAND") == 0) {
-		for (size_t i = 0; mlp_commands[i]; i++)
-			add(out, prefix, mlp_commands[i]->name);
+		for (size_t i = 0; mlp_commands[i]; i++) {
+			char *s = xasprintf("%s\t%s", mlp_commands[i]->name,
+			    mlp_commands[i]->summary);
+
+			if (starts(s, word))
+				mlp_strv_push_owned(out, s);
+			else
+				free(s);
+		}
+	} else if (strcmp(name, "VERB") == 0 && cc->command) {
+		const struct mlp_command *c = mlp_command_find(cc->command);
+
+		/* the verb's first word, or after it a group's second */
+		if (c && c->verbs)
+			complete_verbs(c, cc->npos > 1 ? cc->pos[1] : NULL,
+			    word, out);
+	} else if (strcmp(name, "KEY") == 0 && !argname[len] &&
+	    strcmp(cmd, "config") == 0) {
+		config_key_names(cc, word, out);
+	} else if (strcmp(name, "VALUE") == 0 && cc->key &&
+	    strcasecmp(cc->key, "store.link") == 0) {
+		add(out, word, "reflink");
+		add(out, word, "hardlink");
+		add(out, word, "copy");
 	}
 }
 
-/* 1 when word is a verb of c (or the first word of a two-word one) */
-static int
-find_verb(const struct mlp_command *c, const char *word)
+/* The verbs of c for the word being typed: a one-word verb with its
+ * summary, the first word of a two-word group once. After group, a
+ * group's first word, its second words. */
+static void
+complete_verbs(const struct mlp_command *c, const char *group,
+    const char *word, struct mlp_strv *out)
 {
+	const char *prev = NULL;
+
+	for (const struct mlp_verb *v = c->verbs; v->name; v++) {
+		size_t len = strcspn(v->name, " ");
+		char *s;
+
+		if (group) {
+			if (!v->name[len] || strncmp(v->name, group, len) != 0 ||
+			    group[len])
+				continue;
+			s = xasprintf("%s\t%s", v->name + len + 1, v->summary);
+		} else {
+			if (prev && strncmp(prev, v->name, len) == 0 &&
+			    (prev[len] == ' ' || prev[len] == '\0'))
+				continue;
+			prev = v->name;
+			s = v->name[len] ? xstrndup(v->name, len) :
+			    xasprintf("%s\t%s", v->name, v->summary);
+		}
+		if (starts(s, word))
+			mlp_strv_push_owned(out, s);
+		else
+			free(s);
+	}
+}
+
+/* 1 when word is the first word of a two-word verb of c and no one-word
+ * verb has that name ("track experiment") */
+static int
+group_only(const struct mlp_command *c, const char *word)
+{
+	int group = 0;
+
 	for (const struct mlp_verb *v = c->verbs; v->name; v++) {
 		size_t len = strcspn(v->name, " ");
 
-		if (strncmp(v->name, word, len) == 0 && word[len] == '\0')
-			return 1;
+		if (strncmp(v->name, word, len) != 0 || word[len] != '\0')
+			continue;
+		if (!v->name[len])
+			return 0;
+		group = 1;
 	}
-	return 0;
+	return group;
 }
 
 static const struct mlp_opt *
@@ -344,7 +664,7 @@ complete_opts(const struct mlp_opt *opts, const char *word,
 
 /* --OPT=VALUE: the option's values, each as the whole word. */
 static void
-complete_opt_value(struct mlp_ctx *ctx, const struct mlp_opt *opts,
+complete_opt_value(struct comp *cc, const struct mlp_opt *opts,
     const char *word, struct mlp_strv *out)
 {
 	const char *eq = strchr(word, '=');
@@ -353,7 +673,7 @@ complete_opt_value(struct mlp_ctx *ctx, const struct mlp_opt *opts,
 	struct mlp_strv vals = MLP_STRV_INIT;
 
 	if (o && o->arg)
-		mlp_complete_arg(ctx, o->arg, eq + 1, &vals);
+		complete_arg(cc, o->arg, eq + 1, &vals);
 	for (size_t i = 0; i < vals.n; i++)
 		if (vals.v[i][0] == ':')	/* :files, for the shell */
 			mlp_strv_push(out, vals.v[i]);
@@ -394,15 +714,42 @@ positional_name(const char *args, int n, char *out, size_t size)
 	}
 }
 
+/* Notes what a value given for an argument named argname says. */
 static void
-complete_words(struct mlp_ctx *ctx, int argc, char **argv,
-    struct mlp_strv *out)
+note_value(struct comp *cc, const char *argname, const char *value)
 {
+	size_t len = strcspn(argname, "=[. |");
+
+	if (strncmp(argname, "MODEL", len) == 0 && len == 5) {
+		/* MODEL, or MODEL|URI given a models:/ URI */
+		if (starts(value, "models:/")) {
+			free(cc->model_buf);
+			cc->model_buf = xstrndup(value + 8,
+			    strcspn(value + 8, "/@"));
+			cc->model = cc->model_buf;
+		} else {
+			cc->model = value;
+		}
+	} else if (strncmp(argname, "LEARNER", len) == 0 && len == 7) {
+		cc->learner = value;
+	} else if (strncmp(argname, "SPEC", len) == 0 && len == 4) {
+		cc->spec = value;
+	} else if (strncmp(argname, "COMMAND", len) == 0 && len == 7) {
+		cc->command = value;
+	} else if (strncmp(argname, "KEY", len) == 0 && len == 3) {
+		cc->key = value;
+	}
+}
+
+static void
+complete_words(struct comp *cc, int argc, char **argv, struct mlp_strv *out)
+{
+	struct mlp_ctx *ctx = cc->ctx;
 	const char *word = argc ? argv[argc - 1] : "";
 	const struct mlp_command *c = NULL;
 	const struct mlp_opt *opts = NULL;
 	const char *args = NULL;
-	int i = 0, npos = 0;
+	int i = 0, dashdash = 0;
 	char name[64];
 
 	if (argc == 0) {
@@ -425,15 +772,7 @@ complete_words(struct mlp_ctx *ctx, int argc, char **argv,
 			add(out, word, "-C");
 			return;
 		}
-		for (size_t k = 0; mlp_commands[k]; k++) {
-			char *s = xasprintf("%s\t%s", mlp_commands[k]->name,
-			    mlp_commands[k]->summary);
-
-			if (starts(s, word))
-				mlp_strv_push_owned(out, s);
-			else
-				free(s);
-		}
+		complete_arg(cc, "COMMAND", word, out);
 		return;
 	}
 	c = mlp_command_find(argv[i++]);
@@ -444,101 +783,96 @@ complete_words(struct mlp_ctx *ctx, int argc, char **argv,
 	args = c->args;
 	if (c->verbs) {
 		const struct mlp_verb *v, *dv = NULL;
-		const char *prev = NULL;
+		int used = 0;
 
 		for (v = c->verbs; c->default_verb && v->name; v++)
 			if (strcmp(v->name, c->default_verb) == 0)
 				dv = v;
-		/* `mlp register PATH -n ...`: the default verb's options and
-		 * arguments when the word is not a verb */
-		if (dv && (argv[i][0] == '-' || (i < argc - 1 &&
-		    !find_verb(c, argv[i])))) {
-			ctx->verb = dv;
-			opts = dv->opts;
-			args = dv->args;
-			goto words;
-		}
-		if (i == argc - 1) {
-			for (v = c->verbs; v->name; v++) {
-				size_t len = strcspn(v->name, " ");
-				char *s;
-
-				if (prev && strncmp(prev, v->name, len) == 0 &&
-				    (prev[len] == ' ' || prev[len] == '\0'))
-					continue;
-				prev = v->name;
-				s = v->name[len] ? xstrndup(v->name, len) :
-				    xasprintf("%s\t%s", v->name, v->summary);
-				if (starts(s, word))
-					mlp_strv_push_owned(out, s);
-				else
-					free(s);
+		if (i == argc - 1 && !(dv && word[0] == '-')) {
+			complete_verbs(c, NULL, word, out);
+			/* and what the default verb takes first, once the
+			 * word has begun ("register models:/f") */
+			if (dv && word[0]) {
+				ctx->verb = dv;
+				positional_name(dv->args, 0, name, sizeof(name));
+				if (name[0])
+					complete_arg(cc, name, word, out);
 			}
 			return;
 		}
-		for (v = c->verbs; v->name; v++) {
-			size_t len = strcspn(v->name, " ");
-
-			if (strncmp(v->name, argv[i], len) != 0 ||
-			    argv[i][len] != '\0')
-				continue;
-			if (!v->name[len])
-				break;
-			/* a two-word verb: complete or match the second */
-			if (i + 1 == argc - 1) {
-				char *s = xasprintf("%s\t%s", v->name + len + 1,
-				    v->summary);
-
-				if (starts(s, word))
-					mlp_strv_push_owned(out, s);
-				else
-					free(s);
-				continue;
-			}
-			if (strcmp(v->name + len + 1, argv[i + 1]) == 0) {
-				i++;
-				break;
-			}
+		if (i + 1 == argc - 1 && group_only(c, argv[i])) {
+			complete_verbs(c, argv[i], word, out);
+			return;
 		}
-		if (!v->name || i == argc - 1)
+		v = mlp_verb_find(c, argc - 1 - i, argv + i, &used);
+		/* `mlp register PATH -n ...`: the default verb's options and
+		 * arguments when the word is not a verb */
+		if (!v)
+			v = dv;
+		if (!v)
 			return;
 		ctx->verb = v;
 		opts = v->opts;
 		args = v->args;
-		i++;
+		i += used;
 	}
-words:
 	/* options and positionals of the command or verb */
+	cc->pos = xcalloc((size_t)argc + 1, sizeof(*cc->pos));
 	for (; i < argc - 1; i++) {
-		const struct mlp_opt *o = find_opt(opts, argv[i]);
+		const struct mlp_opt *o = dashdash ? NULL :
+		    find_opt(opts, argv[i]);
 
-		if (o && o->arg) {
+		if (!dashdash && strcmp(argv[i], "--") == 0) {
+			dashdash = 1;
+		} else if (o && o->arg) {
 			if (i + 1 == argc - 1) {
-				mlp_complete_arg(ctx, o->arg, word, out);
+				complete_arg(cc, o->arg, word, out);
 				return;
 			}
-			i++;
-		} else if (!o && argv[i][0] != '-') {
-			npos++;
+			note_value(cc, o->arg, argv[++i]);
+		} else if (o) {
+			if (o->lng && strcmp(o->lng, "global") == 0)
+				cc->global = 1;
+		} else if (dashdash || argv[i][0] != '-') {
+			positional_name(args, cc->npos, name, sizeof(name));
+			note_value(cc, name, argv[i]);
+			cc->pos[cc->npos++] = argv[i];
+		} else if (argv[i][1] == '-' && strchr(argv[i], '=')) {
+			/* --OPT=VALUE */
+			char *n = xstrndup(argv[i], strcspn(argv[i], "="));
+
+			o = find_opt(opts, n);
+			if (o && o->arg)
+				note_value(cc, o->arg, strchr(argv[i], '=') + 1);
+			free(n);
 		}
 	}
-	if (word[0] == '-' && word[1] == '-' && strchr(word, '=')) {
-		complete_opt_value(ctx, opts, word, out);
+	if (!dashdash && word[0] == '-' && word[1] == '-' &&
+	    strchr(word, '=')) {
+		complete_opt_value(cc, opts, word, out);
 		return;
 	}
-	if (word[0] == '-') {
+	if (!dashdash && word[0] == '-') {
 		complete_opts(opts, word, out);
 		return;
 	}
-	positional_name(args, npos, name, sizeof(name));
+	positional_name(args, cc->npos, name, sizeof(name));
+	/* a verb may be two words: "help track experiment create" */
+	if (!name[0] && cc->npos > 0) {
+		positional_name(args, cc->npos - 1, name, sizeof(name));
+		if (strcmp(name, "VERB") != 0 || cc->npos != 2 ||
+		    !c || !mlp_command_find(cc->pos[0]))
+			name[0] = '\0';
+	}
 	if (name[0])
-		mlp_complete_arg(ctx, name, word, out);
+		complete_arg(cc, name, word, out);
 }
 
 int
 mlp_complete_main(struct mlp_ctx *ctx, int argc, char **argv)
 {
 	struct mlp_strv out = MLP_STRV_INIT;
+	struct comp cc = { .ctx = ctx };
 	struct mlp_err err;
 
 	mlp_err_clear(&err);
@@ -550,10 +884,12 @@ mlp_complete_main(struct mlp_ctx *ctx, int argc, char **argv)
 			break;
 	if (mlp_repo_discover(&ctx->repo, ".", getenv("MLP_DIR"), &err) == 0)
 		mlp_repo_open_db(ctx->repo, &ctx->db, &err);
-	complete_words(ctx, argc, argv, &out);
+	complete_words(&cc, argc, argv, &out);
 	for (size_t i = 0; i < out.n; i++)
 		printf("%s\n", out.v[i]);
 	mlp_strv_release(&out);
+	free(cc.pos);
+	free(cc.model_buf);
 	mlp_db_close(ctx->db);
 	mlp_repo_free(ctx->repo);
 	ctx->db = NULL;

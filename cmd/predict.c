@@ -291,7 +291,7 @@ const struct mlp_command cmd_predict = {
 	.setup = OPT_REPO,
 	.summary = "Score rows with a model",
 	.opts = opts,
-	.args = "MODEL",
+	.args = "SOURCE",
 	.verbs = NULL,
 	.default_verb = NULL,
 };

@@ -1,7 +1,8 @@
 # bash completion for mlp(1). Every candidate comes from `mlp __complete
 # WORD...`, which gets the words after "mlp" up to the one being completed
-# and prints "value" or "value<TAB>description" lines, or ":files" for file
-# names. Install as /usr/share/bash-completion/completions/mlp, or source it.
+# and prints "value" or "value<TAB>description" lines; a ":files" line asks
+# for file names too. Install as /usr/share/bash-completion/completions/mlp,
+# or source it.
 
 # Removes shell quoting from $1 ('...', "...", backslashes); result in REPLY.
 _mlp_dequote()
@@ -36,7 +37,7 @@ _mlp_dequote()
 _mlp()
 {
 	local cword=${COMP_CWORD:-0} line=${COMP_LINE-} rest w gap i j=-1
-	local prog piece prefix='' cur c quoted='' brk=''
+	local prog piece prefix='' cur c quoted='' brk='' files
 	local -a words=() args=() out=()
 
 	COMPREPLY=()
@@ -95,14 +96,26 @@ _mlp()
 	[[ $prog == "~/"* ]] && prog=$HOME/${prog#"~/"}
 	mapfile -t out < <("$prog" __complete "${args[@]}" "$cur" 2>/dev/null)
 
-	if [[ ${out[0]-} == :files ]]; then
+	# ":files" alone: file names, as readline completes them; with other
+	# candidates (a path or a models:/ URI): both, directories with a "/"
+	files=
+	for c in "${out[@]}"; do
+		[[ $c == :files ]] && files=1
+	done
+	if [[ -n $files && ${#out[@]} -eq 1 ]]; then
 		compopt -o filenames 2>/dev/null
 		mapfile -t COMPREPLY < <(compgen -f -- "${cur#"$prefix"}")
 		return 0
 	fi
+	if [[ -n $files ]]; then
+		while IFS= read -r c; do
+			[[ -d $c ]] && c+=/
+			out+=("$prefix$c")
+		done < <(compgen -f -- "${cur#"$prefix"}")
+	fi
 	for c in "${out[@]}"; do
 		c=${c%%$'\t'*}
-		[[ -z $c ]] && continue
+		[[ -z $c || $c == :files ]] && continue
 		[[ -n $prefix && $c == "$prefix"* ]] && c=${c:${#prefix}}
 		# a candidate with blanks or quotes typed outside quotes must be
 		# escaped to stay one word
@@ -111,8 +124,9 @@ _mlp()
 		fi
 		COMPREPLY+=("$c")
 	done
-	# "loss=", "metrics." and "a," expect more to follow
-	if ((${#COMPREPLY[@]} == 1)) && [[ ${COMPREPLY[0]} == *[=.,] ]]; then
+	# "loss=", "metrics.", "a,", "models:/fraud/" and "models:/fraud@"
+	# expect more to follow
+	if ((${#COMPREPLY[@]} == 1)) && [[ ${COMPREPLY[0]} == *[=.,/@:] ]]; then
 		compopt -o nospace 2>/dev/null
 	fi
 	return 0

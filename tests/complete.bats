@@ -4,6 +4,7 @@
 # the bash, zsh and fish front ends.
 
 load helper
+bats_require_minimum_version 1.5.0
 
 setup() {
 	ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
@@ -13,9 +14,11 @@ setup() {
 	export PATH
 }
 
-# has LINE: $output holds LINE as a whole line
+# has LINE: $output holds LINE as a whole line, or as a value before its
+# description
 has() {
-	printf '%s\n' "$output" | grep -qxF -- "$1"
+	printf '%s\n' "$output" | grep -qxF -- "$1" ||
+	    printf '%s\n' "$output" | cut -f1 | grep -qxF -- "$1"
 }
 
 # values: the first column of $output
@@ -31,6 +34,59 @@ fixture() {
 	    -m auc=0.9 -t team=risk
 	RUN2=$(mlp track start -n second)
 	mlp track log "$RUN2" -m 'val loss=0.4'
+}
+
+# Two versions of model fraud (alias champion, a tag), model churn, a run
+# with an artifact and a remote.
+models() {
+	mkdir -p "$BATS_TEST_TMPDIR/m"
+	echo weights > "$BATS_TEST_TMPDIR/m/w.bin"
+	mlp -q register "$BATS_TEST_TMPDIR/m" -n fraud --alias champion \
+	    >/dev/null
+	mlp -q register "$BATS_TEST_TMPDIR/m" -n fraud >/dev/null
+	mlp -q register "$BATS_TEST_TMPDIR/m" -n churn >/dev/null
+	mlp register tag fraud team=risk
+	ARUN=$(mlp track start -n arts)
+	mlp -q track artifact "$ARUN" "$BATS_TEST_TMPDIR/m" >/dev/null
+	mlp remote add origin "file://$BATS_TEST_TMPDIR/remote"
+}
+
+# The commands and verbs of the table, one a line ("track runs",
+# "register alias rm"): commands from `mlp __complete`, verbs as `mlp help
+# COMMAND` lists them.
+targets() {
+	local c
+
+	for c in $("$MLP" __complete '' | cut -f1); do
+		echo "$c"
+		"$MLP" help "$c" | awk -v c="$c" '
+		    /^verbs:/ { on = 1; next }
+		    on && /^$/ { exit }
+		    on { v = substr($0, 3, 20); sub(/ +$/, "", v); print c " " v }'
+	done
+}
+
+# no_placeholder WORD...: no candidate of `mlp __complete WORD...` is a
+# placeholder (upper case, no lower case: MODEL, KEY=VALUE, RUN..., N) or
+# one of $PLACEHOLDERS, or a ":" line other than ":files".
+no_placeholder() {
+	local v
+
+	run mlp __complete "$@"
+	if [ "$status" -ne 0 ]; then
+		echo "mlp __complete $*: status $status: $output"
+		return 1
+	fi
+	while IFS= read -r v; do
+		v=${v%%$'\t'*}
+		[ -z "$v" ] && continue
+		if { [[ $v == *[A-Z]* && $v != *[a-z]* ]] ||
+		    [[ " $PLACEHOLDERS " == *" $v "* ]] ||
+		    [[ $v == :* && $v != :files ]]; }; then
+			echo "mlp __complete $* offers the placeholder '$v'"
+			return 1
+		fi
+	done <<< "$output"
 }
 
 # bash_complete CWORD WORD...: COMPREPLY from completions/mlp.bash, one a
@@ -176,7 +232,8 @@ fish_complete() {
 
 @test "--OPT=VALUE completes the value, and train's parameters need no runs" {
 	run mlp __complete train -p max_d
-	[ "$output" = max_depth= ]
+	[ "$(values)" = max_depth= ]
+	[[ $output == "max_depth=	depth of the trees" ]]
 	run mlp __complete train --algo=l
 	has --algo=linear
 	has --algo=logistic
@@ -292,11 +349,23 @@ fish_complete() {
 		"track gc --older-than ''" "config ''" "config --global ''"
 		"config --get ''" "help ''" "help track ''" "init ''"
 		"version ''" "nosuchcommand ''" "__complete ''"
+		"predict ''" "predict models:/" "predict models:/@" "predict runs:/"
+		"predict runs://" "predict runs:/zz/" "predict models:/x/y/z"
+		"register tag ''" "register alias rm ''" "register alias rm a ''"
+		"register stage a 1 ''" "register stage models:/a/1 ''"
+		"register -n ''" "register models:/" "train s" "train -p ''"
+		"train -p ="  "train -p objective=" "train --algo= -p ''"
+		"train bad.yaml -p ''" "train -- -p ''" "help track experiment ''"
+		"help nosuch ''" "help track nosuch ''" "config remote."
+		"config ..." "config store.link ''" "config --global ''"
+		"remote add x ''"
 	)
 	local long
 
 	long=$(printf 'metrics.%09000d' 0)
 	fixture
+	models
+	printf 'algo: [\n' > bad.yaml
 	for dir in "$BATS_TEST_TMPDIR/repo" "$BATS_TEST_TMPDIR"; do
 		cd "$dir"
 		for i in "${inputs[@]}"; do
@@ -516,4 +585,217 @@ fish_complete() {
 	[ "$output" = backup ]
 	run mlp __complete remote rm ''
 	[[ "$output" == *origin* && "$output" == *backup* ]]
+}
+
+@test "predict offers model sources as predict takes them, not bare names" {
+	models
+	run mlp __complete predict ''
+	has models:/fraud/
+	has models:/churn/
+	has runs:/
+	has :files
+	! has fraud
+	! has churn
+	run mlp __complete predict models:/
+	[ "$(values | tr '\n' ' ')" = "models:/churn/ models:/churn@ models:/fraud/ models:/fraud@ " ]
+	run mlp __complete predict models:/fraud/
+	[ "$(values | tr '\n' ' ')" = "models:/fraud/1 models:/fraud/2 models:/fraud/latest " ]
+	run mlp __complete predict models:/fraud@
+	[ "$output" = models:/fraud@champion ]
+	run mlp __complete predict runs:/
+	has "runs:/$ARUN/	arts"
+	run mlp __complete predict "runs:/${ARUN:0:6}/"
+	[ "$output" = "runs:/${ARUN:0:6}/m" ]
+	# register create takes the same sources
+	run mlp __complete register create models:/f
+	has models:/fraud/
+	run mlp __complete register models:/f
+	has models:/fraud/
+}
+
+@test "register: names and URIs for MODEL|URI, aliases, versions, stages" {
+	models
+	run mlp __complete register tag ''
+	[ "$(values | tr '\n' ' ')" = "churn fraud models:/churn/ models:/fraud/ " ]
+	run mlp __complete register tag f
+	[ "$output" = fraud ]
+	run mlp __complete register alias rm fraud ''
+	[ "$output" = champion ]
+	run mlp __complete register alias fraud ''
+	[ "$output" = champion ]
+	run mlp __complete register alias fraud champion ''
+	[ "$(values | tr '\n' ' ')" = "1 2 " ]
+	run mlp __complete register stage fraud ''
+	[ "$(values | tr '\n' ' ')" = "1 2 " ]
+	run mlp __complete register stage fraud 1 ''
+	[ "$(values | tr '\n' ' ')" = "none staging production archived " ]
+	run mlp __complete register stage --archive-existing fraud 1 p
+	[ "$output" = production ]
+	run mlp __complete register history fraud ''
+	[ "$output" = champion ]
+	run mlp __complete register create -n fraud --alias ''
+	[ "$output" = champion ]
+	run mlp __complete register create --alias ''
+	[ -z "$output" ]
+	# the second URI of diff, the URI after a remote
+	run mlp __complete register diff models:/fraud/1 models:/fraud/
+	has models:/fraud/2
+	run mlp __complete push origin models:/c
+	has models:/churn/
+	run mlp __complete remote add backup ''
+	[ "$(values | tr '\n' ' ')" = "file:// s3:// https:// http:// " ]
+}
+
+@test "train -p offers the chosen learner's parameters" {
+	run mlp __complete train --algo linear -p ''
+	[ "$(values | tr '\n' ' ')" = "lambda= fit_intercept= " ]
+	run mlp __complete train run -a logistic -p m
+	[ "$(values)" = max_iter= ]
+	run mlp __complete train --algo=linear --param ''
+	! has max_depth=
+	# the default learner: gbdt
+	run mlp __complete train -p ''
+	has max_depth=
+	! has fit_intercept=
+	# the spec's learner
+	printf 'algo: logistic\n' > spec.yaml
+	run mlp __complete train spec.yaml -p ''
+	has max_iter=
+	! has max_depth=
+	# the command line wins over the spec
+	run mlp __complete train spec.yaml --algo linear -p ''
+	! has max_iter=
+	has lambda=
+	# an unknown learner has none
+	run mlp __complete train --algo nosuch -p ''
+	[ -z "$output" ]
+	# a parameter's choices after its "="
+	run mlp __complete train -p objective=b
+	[ "$output" = objective=binary:logistic ]
+}
+
+@test "help offers commands, then verbs, then a group's second words" {
+	run mlp __complete help tr
+	[ "$(values | tr '\n' ' ')" = "train track " ]
+	run mlp __complete help track ''
+	has "runs	List and search runs"
+	[ "$(values | grep -cx experiment)" -eq 1 ]
+	run mlp __complete help track experiment ''
+	[ "$(values | tr '\n' ' ')" = "create rename rm restore " ]
+	run mlp __complete help register alias ''
+	[ "$(values)" = rm ]
+	run mlp __complete help track runs ''
+	[ -z "$output" ]
+	run mlp __complete help init ''
+	[ -z "$output" ]
+}
+
+@test "config offers keys, a remote's keys, and values it knows" {
+	run mlp __complete config ''
+	has "user.name	your name, recorded in runs and registry events"
+	has store.link
+	has train.checkpointEvery
+	mlp remote add origin "file://$BATS_TEST_TMPDIR/r"
+	mlp config my.key 1
+	run mlp __complete config r
+	[ "$(values)" = remote.origin. ]
+	run mlp __complete config remote.origin.
+	has remote.origin.url
+	has remote.origin.region
+	run mlp __complete config m
+	[ "$(values)" = my.key ]
+	run mlp __complete config train.checkpointe
+	[ "$(values)" = train.checkpointEvery ]
+	run mlp __complete config --global m
+	[ -z "$output" ]
+	run mlp __complete config store.link ''
+	[ "$(values | tr '\n' ' ')" = "reflink hardlink copy " ]
+	run mlp __complete config --unset s
+	has store.link
+	cd "$BATS_TEST_TMPDIR"
+	run mlp __complete config u
+	[ "$(values)" = user.name ]
+}
+
+@test "no completion offers a placeholder, for any argument of any command or verb" {
+	local t v o n=0 next
+	local -a w
+
+	fixture
+	models
+	touch data.csv
+	mapfile -t all < <(targets)
+	[ "${#all[@]}" -ge 40 ]
+	[[ " ${all[*]} " == *" register alias rm "* ]]
+	for t in "${all[@]}"; do
+		# the words of the usage line and the options' value names
+		PLACEHOLDERS=$(mlp $t -h | grep -oE '[A-Z][A-Z0-9_=.|@]*' |
+		    tr '\n' ' ')
+		# shellcheck disable=SC2086 # a verb may be two words
+		set -- $t
+		# every positional slot, each filled with what was offered
+		w=()
+		for _ in 1 2 3 4 5; do
+			no_placeholder "$@" "${w[@]}" ''
+			next=x
+			while IFS= read -r v; do
+				v=${v%%$'\t'*}
+				if [[ -n $v && $v != :files && $v != *[/@=] ]]; then
+					next=$v
+					break
+				fi
+			done <<< "$output"
+			w+=("$next")
+			n=$((n + 1))
+		done
+		# every option's value
+		for o in $(mlp __complete "$@" -- | cut -f1); do
+			no_placeholder "$@" "$o" ''
+			no_placeholder "$@" "$o="
+			n=$((n + 1))
+		done
+	done
+	[ "$n" -ge 300 ]
+}
+
+@test "bash: a source is a file name or a URI" {
+	models
+	mkdir -p sub
+	touch model.json
+	run bash_complete 2 mlp predict ''
+	has model.json
+	has sub/
+	has models:/fraud/
+	has runs:/
+	! has :files
+	run bash_complete 2 mlp predict mod
+	[ "$(printf '%s\n' "$output" | sort | tr '\n' ' ')" = "model.json models:/churn/ models:/fraud/ " ]
+	# bash splits "models:/f" at the ":"; readline replaces what follows
+	LINE="mlp predict models:/f" run bash_complete 4 mlp predict models : /f
+	[ "$(printf '%s\n' "$output" | tr '\n' ' ')" = "/fraud/ /fraud@ " ]
+	LINE="mlp predict models:/fraud@" \
+	    run bash_complete 5 mlp predict models : /fraud @
+	[ "$output" = champion ]
+	# only files: as readline completes them
+	run bash_complete 3 mlp predict -i mod
+	[ "$output" = model.json ]
+}
+
+@test "zsh: file names and values together" {
+	command -v zsh >/dev/null || skip "zsh is not installed"
+	models
+	run zsh_complete mlp predict ''
+	has :files
+	has "models\:/fraud/ (nospace)"
+	has "runs\:/ (nospace)"
+}
+
+@test "fish: file names and values together" {
+	command -v fish >/dev/null || skip "fish is not installed"
+	models
+	touch model.json
+	run fish_complete "mlp predict mod"
+	has model.json
+	has models:/fraud/
+	! has :files
 }
