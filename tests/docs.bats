@@ -137,6 +137,34 @@ names_opt() {
 	fi
 }
 
+# The SYNOPSIS section of man page $1 as one line of plain words: macros,
+# font escapes and brackets removed.
+synopsis() {
+	awk '/^\.SH / { on = ($2 == "SYNOPSIS"); next } on' "$1" |
+	    sed -e 's/^\.[A-Za-z]*//' -e 's/\\f[BIRP]//g' -e 's/\\-/-/g' \
+	    -e 's/[][|"]/ /g' | tr '\n' ' ' | tr -s ' '
+}
+
+@test "every command's SYNOPSIS names each of its verbs" {
+	local c v missing= n=0 text
+
+	for c in $(commands); do
+		text=" $(synopsis "$ROOT/man/mlp-$c.1") "
+		while read -r v; do
+			[ -n "$v" ] || continue
+			n=$((n + 1))
+			[[ $text == *" mlp $c $v "* ]] || missing+=" '$c $v'"
+		done < <("$MLP" help "$c" | awk '/^verbs:/ { on = 1; next }
+		    on && /^$/ { exit }
+		    on { v = substr($0, 3, 20); sub(/ +$/, "", v); print v }')
+	done
+	[ "$n" -ge 30 ]
+	if [ -n "$missing" ]; then
+		echo "not in SYNOPSIS:$missing"
+		return 1
+	fi
+}
+
 @test "every command's man page names its long options" {
 	local c o missing=
 
