@@ -162,11 +162,22 @@ struct mlp_table {
 	const char **color;	/* per-cell colour code or NULL */
 };
 void mlp_table_init(struct mlp_table *t, size_t ncols, const char *const *hdr);
+/* Cells are shown on one line each: mlp_table_add() escapes newlines,
+ * tabs and other control characters as \n, \t, \xNN (JSON and CSV keep
+ * the real text). */
 void mlp_table_add(struct mlp_table *t, const char *const *row);
 void mlp_table_set_color(struct mlp_table *t, size_t row, size_t col,
     const char *code);
 void mlp_table_print(struct mlp_ctx *ctx, struct mlp_table *t);
 void mlp_table_release(struct mlp_table *t);
+
+/* Text as a terminal line shows it: control characters escaped as the
+ * table does (newline as \n, tab as \t, others \xNN or \u00NN). The
+ * caller frees it. */
+char *mlp_display(const char *s);
+
+/* one or many after a count: "1 run", "2 runs". */
+const char *mlp_plural(int64_t n, const char *one, const char *many);
 
 /* Writes one CSV field (RFC 4180 quoting) followed by sep. */
 void mlp_csv_field(FILE *fp, const char *s, char sep);

@@ -33,15 +33,56 @@ resolve_run(struct mlp_ctx *ctx, const char *ref, struct mlp_run_info *ri)
 	return 0;
 }
 
-/* Prints a filter or order-by syntax error with a caret under the column. */
+/* Terminal columns of UTF-8 text: code points, as the table counts. */
+static int
+text_cols(const char *s)
+{
+	int w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+/* How much of a filter an error echoes before and after the column at
+ * fault: a 64 KB filter is not printed whole. */
+#define ECHO_BEFORE 60
+#define ECHO_AFTER 30
+
+/* Prints a filter or order-by syntax error with the text (the part of it
+ * around the column when it is long, control characters escaped) and a
+ * caret under the column. */
 static int
 syntax_error(struct mlp_ctx *ctx, const char *what, const char *text,
     const struct mlp_err *err)
 {
-	int pos = err->pos < 0 ? 0 : err->pos;
+	size_t len = strlen(text), pos = err->pos < 0 ? 0 : (size_t)err->pos;
+	size_t a, b;
+	char *pre, *part, *shown;
 
-	mlp_failf(ctx, 2, "%s: %s", what, err->msg);
-	fprintf(stderr, "  %s\n  %*s^\n", text, pos, "");
+	shown = mlp_display(err->msg);
+	mlp_failf(ctx, 2, "%s: %s", what, shown);
+	free(shown);
+	if (pos > len)
+		pos = len;
+	a = pos > ECHO_BEFORE ? pos - ECHO_BEFORE : 0;
+	b = len - pos > ECHO_AFTER ? pos + ECHO_AFTER : len;
+	/* cut at characters */
+	while (a < pos && ((unsigned char)text[a] & 0xc0) == 0x80)
+		a++;
+	while (b < len && ((unsigned char)text[b] & 0xc0) == 0x80)
+		b++;
+	part = xstrndup(text + a, pos - a);
+	pre = mlp_display(part);
+	free(part);
+	part = xstrndup(text + a, b - a);
+	shown = mlp_display(part);
+	free(part);
+	fprintf(stderr, "  %s%s%s\n  %*s^\n", a ? "..." : "", shown,
+	    b < len ? "..." : "", (a ? 3 : 0) + text_cols(pre), "");
+	free(pre);
+	free(shown);
 	return 2;
 }
 
@@ -518,9 +559,12 @@ track_log(struct mlp_ctx *ctx, int argc, char **argv)
 					goto out;
 				}
 			}
-			if (mlp_parse_double(v, &items[nitems - 1].num) < 0) {
-				rc = mlp_usage_error(ctx, "metric '%s': '%s' "
-				    "is not a number", k, v);
+			if ((r = mlp_parse_double(v,
+			    &items[nitems - 1].num)) < 0) {
+				rc = mlp_usage_error(ctx, r == -2 ? "metric "
+				    "'%s': '%s' is out of range for a 64-bit "
+				    "float (write inf for infinity)" :
+				    "metric '%s': '%s' is not a number", k, v);
 				free(v);
 				goto out;
 			}
@@ -586,9 +630,11 @@ track_log(struct mlp_ctx *ctx, int argc, char **argv)
 			cJSON_AddNumberToObject(o, "tags", (double)nt);
 			mlp_print_json(o);
 		} else if (ctx->verbose) {
-			mlp_info(ctx, "logged %lld metric points, %lld params, "
-			    "%lld tags to %s", (long long)nm, (long long)np,
-			    (long long)nt, ri.uuid);
+			mlp_info(ctx, "logged %lld metric %s, %lld %s, %lld "
+			    "%s to %s", (long long)nm, mlp_plural(nm, "point",
+			    "points"), (long long)np, mlp_plural(np, "param",
+			    "params"), (long long)nt, mlp_plural(nt, "tag",
+			    "tags"), ri.uuid);
 		}
 	}
 	goto out;
@@ -700,6 +746,7 @@ runs_row(const struct mlp_run_info *ri, const struct mlp_value *cols,
 	char **cells = xcalloc(n, sizeof(*cells));
 	struct mlp_err err;
 	char buf[64];
+	int64_t dur;
 	int rc = 0;
 
 	if (rs->json) {
@@ -725,11 +772,14 @@ runs_row(const struct mlp_run_info *ri, const struct mlp_value *cols,
 		else
 			mlp_fmt_time(ri->start_time, buf, sizeof(buf));
 		cells[k++] = xstrdup(buf);
-		mlp_fmt_duration((ri->end_time ? ri->end_time : rs->now) -
-		    ri->start_time, buf, sizeof(buf));
+		/* a run not ended has lasted until now, in CSV too */
+		dur = (ri->end_time ? ri->end_time : rs->now) - ri->start_time;
+		if (dur < 0)
+			dur = 0;
 		if (rs->csv)
-			snprintf(buf, sizeof(buf), "%lld", ri->end_time ?
-			    (long long)(ri->end_time - ri->start_time) : 0LL);
+			snprintf(buf, sizeof(buf), "%lld", (long long)dur);
+		else
+			mlp_fmt_duration(dur, buf, sizeof(buf));
 		cells[k++] = xstrdup(buf);
 	}
 	for (size_t i = 0; i < rs->ncols; i++) {
@@ -990,6 +1040,17 @@ free_runs(struct mlp_run **runs, int n)
 	free(runs);
 }
 
+/* Prints text on one line, control characters escaped as tables show
+ * them. */
+static void
+print_shown(const char *before, const char *text, const char *after)
+{
+	char *s = mlp_display(text);
+
+	printf("%s%s%s", before, s, after);
+	free(s);
+}
+
 static int
 track_show(struct mlp_ctx *ctx, int argc, char **argv)
 {
@@ -1026,12 +1087,12 @@ track_show(struct mlp_ctx *ctx, int argc, char **argv)
 	    r->info.start_time, dur, sizeof(dur));
 	printf("%srun %s%s\n", mlp_color(ctx, C_YELLOW), r->info.uuid,
 	    mlp_color(ctx, C_RESET));
-	printf("name:        %s\n", r->info.name);
-	printf("experiment:  %s (%lld)\n", r->info.experiment_name,
-	    (long long)r->info.experiment);
+	print_shown("name:        ", r->info.name, "\n");
+	print_shown("experiment:  ", r->info.experiment_name, "");
+	printf(" (%lld)\n", (long long)r->info.experiment);
 	printf("status:      %s%s\n", r->info.status,
 	    strcmp(r->info.lifecycle, "active") ? " (deleted)" : "");
-	printf("user:        %s\n", r->info.user);
+	print_shown("user:        ", r->info.user, "\n");
 	printf("started:     %s\n", t1);
 	if (r->info.end_time)
 		printf("ended:       %s (%s)\n", t2, dur);
@@ -1040,9 +1101,10 @@ track_show(struct mlp_ctx *ctx, int argc, char **argv)
 	if (r->nparams) {
 		printf("\n%sparams%s\n", mlp_color(ctx, C_BOLD),
 		    mlp_color(ctx, C_RESET));
-		for (size_t i = 0; i < r->nparams; i++)
-			printf("  %-24s %s\n", r->params[i].key,
-			    r->params[i].value);
+		for (size_t i = 0; i < r->nparams; i++) {
+			printf("  %-24s ", r->params[i].key);
+			print_shown("", r->params[i].value, "\n");
+		}
 	}
 	if (r->nmetrics) {
 		printf("\n%smetrics%s (latest)\n", mlp_color(ctx, C_BOLD),
@@ -1056,8 +1118,10 @@ track_show(struct mlp_ctx *ctx, int argc, char **argv)
 	if (r->ntags) {
 		printf("\n%stags%s\n", mlp_color(ctx, C_BOLD),
 		    mlp_color(ctx, C_RESET));
-		for (size_t i = 0; i < r->ntags; i++)
-			printf("  %-24s %s\n", r->tags[i].key, r->tags[i].value);
+		for (size_t i = 0; i < r->ntags; i++) {
+			printf("  %-24s ", r->tags[i].key);
+			print_shown("", r->tags[i].value, "\n");
+		}
 	}
 out:
 	free_runs(runs, 1);
@@ -1325,24 +1389,34 @@ track_history(struct mlp_ctx *ctx, int argc, char **argv)
 			cJSON_AddItemToArray(arr, o);
 		}
 		mlp_print_json(arr);
-	} else {
+	} else if (csv) {
 		char v[64];
 
-		printf(csv ? "step,value,timestamp\n" :
-		    "%10s  %-14s  %s\n", "STEP", "VALUE", "TIME");
+		printf("step,value,timestamp\n");
 		for (size_t i = 0; i < n; i++) {
 			fmt_num(pts[i].value, v, sizeof(v));
-			if (csv) {
-				printf("%lld,%s,%lld\n", (long long)pts[i].step,
-				    v, (long long)pts[i].ts);
-			} else {
-				char t[32];
-
-				mlp_fmt_time(pts[i].ts, t, sizeof(t));
-				printf("%10lld  %-14s  %s\n",
-				    (long long)pts[i].step, v, t);
-			}
+			printf("%lld,%s,%lld\n", (long long)pts[i].step, v,
+			    (long long)pts[i].ts);
 		}
+	} else {
+		static const char *const hdr[] = { "STEP", "VALUE", "TIME" };
+		struct mlp_table t;
+
+		/* columns as wide as their widest value (a 17-digit value
+		 * included) */
+		mlp_table_init(&t, 3, hdr);
+		t.right[0] = t.right[1] = 1;
+		for (size_t i = 0; i < n; i++) {
+			char st[32], v[64], ts[32];
+			const char *row[3] = { st, v, ts };
+
+			snprintf(st, sizeof(st), "%lld", (long long)pts[i].step);
+			fmt_num(pts[i].value, v, sizeof(v));
+			mlp_fmt_time(pts[i].ts, ts, sizeof(ts));
+			mlp_table_add(&t, row);
+		}
+		mlp_table_print(ctx, &t);
+		mlp_table_release(&t);
 	}
 out:
 	free(pts);
@@ -1426,7 +1500,12 @@ track_plot(struct mlp_ctx *ctx, int argc, char **argv)
 			y[i] = pts[i].value;
 		}
 		free(pts);
-		labels[n] = xasprintf("%.8s %s", ri.uuid, ri.name);
+		{
+			char *name = mlp_display(ri.name);
+
+			labels[n] = xasprintf("%.8s %s", ri.uuid, name);
+			free(name);
+		}
 		series[n].label = labels[n];
 		series[n].x = x;
 		series[n].y = y;
@@ -1570,8 +1649,10 @@ track_gc(struct mlp_ctx *ctx, int argc, char **argv)
 		cJSON_AddNumberToObject(o, "experiments", (double)nexps);
 		mlp_print_json(o);
 	} else {
-		mlp_info(ctx, "removed %lld runs and %lld experiments",
-		    (long long)nruns, (long long)nexps);
+		mlp_info(ctx, "removed %lld %s and %lld %s",
+		    (long long)nruns, mlp_plural(nruns, "run", "runs"),
+		    (long long)nexps, mlp_plural(nexps, "experiment",
+		    "experiments"));
 	}
 out:
 	mlp_strv_release(&purged);

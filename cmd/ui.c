@@ -127,6 +127,31 @@ table_grow(struct mlp_table *t, size_t need)
 	memset(t->color + old, 0, (t->alloc - old) * sizeof(*t->color));
 }
 
+char *
+mlp_display(const char *s)
+{
+	struct mlp_buf b = MLP_BUF_INIT;
+	const unsigned char *p = (const unsigned char *)s;
+
+	mlp_buf_adds(&b, "");
+	for (; *p; p++) {
+		if (*p == '\n')
+			mlp_buf_adds(&b, "\\n");
+		else if (*p == '\t')
+			mlp_buf_adds(&b, "\\t");
+		else if (*p == '\r')
+			mlp_buf_adds(&b, "\\r");
+		else if (*p < 0x20 || *p == 0x7f)
+			mlp_buf_addf(&b, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			/* C1 controls: U+0080 to U+009F (CSI among them) */
+			mlp_buf_addf(&b, "\\u%04x", *++p);
+		else
+			mlp_buf_addc(&b, (char)*p);
+	}
+	return mlp_buf_detach(&b);
+}
+
 void
 mlp_table_init(struct mlp_table *t, size_t ncols, const char *const *hdr)
 {
@@ -135,7 +160,7 @@ mlp_table_init(struct mlp_table *t, size_t ncols, const char *const *hdr)
 	t->right = xcalloc(ncols, sizeof(*t->right));
 	table_grow(t, ncols);
 	for (size_t i = 0; i < ncols; i++)
-		t->cells[i] = xstrdup(hdr[i]);
+		t->cells[i] = mlp_display(hdr[i]);
 }
 
 void
@@ -144,8 +169,9 @@ mlp_table_add(struct mlp_table *t, const char *const *row)
 	size_t base = (t->nrows + 1) * t->ncols;
 
 	table_grow(t, base + t->ncols);
+	/* a cell is one line: control characters are shown escaped */
 	for (size_t i = 0; i < t->ncols; i++)
-		t->cells[base + i] = xstrdup(row[i] ? row[i] : "");
+		t->cells[base + i] = mlp_display(row[i] ? row[i] : "");
 	t->nrows++;
 }
 
@@ -232,6 +258,12 @@ mlp_csv_field(FILE *fp, const char *s, char sep)
 		fputs(s, fp);
 	}
 	fputc(sep, fp);
+}
+
+const char *
+mlp_plural(int64_t n, const char *one, const char *many)
+{
+	return n == 1 || n == -1 ? one : many;
 }
 
 void

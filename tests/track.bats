@@ -730,3 +730,141 @@ names() {
 	run mlp track artifact ffff0000 a
 	[ "$status" -eq 1 ]
 }
+
+@test "integers print as integers in tables and CSV; NaN prints as show prints it" {
+	id=$(mlp track start -n t)
+	mlp track end "$id"
+	# times that end in 0 (%g would print 1.79629373156e+12)
+	sqlite3 .mlp/mlp.db "UPDATE run SET start_time = 1796293731560,
+		end_time = 1796293800000"
+	mlp track log "$id" -m n=nan -m big=1000000 -m t=1796293731560 -m x=0.25
+	run mlp track runs --csv -c start_time,end_time,metrics.big,metrics.t,metrics.n,metrics.none
+	[ "${lines[1]}" = "1796293731560,1796293800000,1000000,1796293731560,nan," ]
+	run mlp track runs -c start_time,end_time,metrics.big,metrics.n,metrics.none
+	[[ "${lines[1]}" =~ ^1796293731560\ +1796293800000\ +1000000\ +nan\ *$ ]]
+	run mlp track runs --csv
+	[[ "${lines[1]}" == *",1796293731560,68440" ]]
+	run mlp track show "$id"
+	[[ "$output" == *"big                      1000000 "* ]]
+	[[ "$output" == *"n                        nan "* ]]
+	run mlp track history "$id" t --csv
+	[[ "${lines[1]}" == "0,1796293731560,"* ]]
+	# JSON keeps numbers as numbers
+	run mlp track show "$id" --json
+	[[ "$output" == *'"start_time":1796293731560,"end_time":1796293800000'* ]]
+}
+
+@test "a subnormal metric is a float64; a literal past DBL_MAX is refused" {
+	id=$(mlp track start)
+	run mlp track log "$id" -m d=1e-320 -m z=1e-400
+	[ "$status" -eq 0 ]
+	run mlp track show "$id" --json
+	[[ "$output" == *'"d":9.9998'*'e-321'* ]]
+	[[ "$output" == *'"z":0'* ]]
+	run mlp track history "$id" d --csv
+	[[ "${lines[1]}" == "0,9.99989e-321,"* ]]
+	for v in 1e400 -1e400; do
+		run mlp track log "$id" -m "o=$v"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"metric 'o': '$v' is out of range for a 64-bit float (write inf for infinity)"* ]]
+	done
+	for body in '{"metric":"o","value":1e400}' '{"metric":"o","value":"-1e999"}' \
+	    '{"metrics":[{"key":"o","value":1e309}]}'; do
+		run mlp track log "$id" --batch - <<<"$body"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"'stdin' line 1: metric 'o': \"value\" is out of range"* ]]
+	done
+	mlp track log "$id" -m i=inf -m j=-Infinity -m k=NaN
+	mlp track log "$id" --batch - <<<'{"metric":"l","value":"inf"}'
+	run mlp track show "$id" --json
+	[[ "$output" == *'"i":"Infinity","j":"-Infinity","k":"NaN","l":"Infinity"'* ]]
+	[[ "$output" != *'"o"'* ]]
+}
+
+@test "control characters in names and values are escaped in tables, kept in CSV and JSON" {
+	a=$(mlp track start -n $'two\nlines\tand tab' -t $'note=a\nb')
+	b=$(mlp track start -n $'bell\a')
+	mlp track log "$a" -p $'p=x\ty'
+	mlp track log "$b" -p 'p=z'
+	run mlp track runs -c run_name,tags.note
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "$output" == *'two\nlines\tand tab  a\nb'* ]]
+	[[ "$output" == *'bell\x07'* ]]
+	run mlp track show "$a"
+	[[ "$output" == *'name:        two\nlines\tand tab'$'\n'* ]]
+	[[ "$output" == *'p                        x\ty'$'\n'* ]]
+	run mlp track compare "$a" "$b"
+	[[ "$output" == *'two\nlines\tand tab'* ]]
+	[[ "$output" == *'x\ty'* ]]
+	[ "${#lines[@]}" -eq 4 ]
+	mlp track log "$a" -m m=1
+	mlp track log "$b" -m m=2
+	run mlp track plot "$a" "$b" -m m
+	[[ "$output" == *'two\nlines\tand tab'* ]]
+	# CSV and JSON keep the real text
+	run mlp track runs --csv -c run_name --filter "run_name LIKE 'two%'"
+	[ "$output" = $'run_name\n"two\nlines\tand tab"' ]
+	run mlp track show "$a" --json
+	[[ "$output" == *'"run_name":"two\nlines\tand tab"'* ]]
+}
+
+@test "duration_ms of a running run is its time so far, as the table shows" {
+	id=$(mlp track start)
+	sqlite3 .mlp/mlp.db "UPDATE run SET start_time = start_time - 7200000"
+	run mlp track runs --csv
+	d=${lines[1]##*,}
+	[ "$d" -ge 7200000 ]
+	run mlp track runs
+	[[ "${lines[1]}" == *RUNNING*2h0* ]]
+}
+
+@test "history lines up values of every length" {
+	id=$(mlp track start)
+	mlp track log "$id" -m v=0.1@0 -m v=0.12345678901234568@1 \
+	    -m v=-1.2345678901234567e-300@2 -m v=12345678901234567890@3
+	run mlp track history "$id" v
+	[ "${#lines[@]}" -eq 5 ]
+	# every line as long as the header: the columns line up
+	for l in "${lines[@]:1}"; do
+		[ "${#l}" -eq "${#lines[1]}" ]
+	done
+	[[ "${lines[0]}" =~ ^STEP\ +VALUE\ +TIME$ ]]
+	[[ "${lines[4]}" == *" 1.2345678901234567e+19  "* ]]
+}
+
+@test "counts of one are singular" {
+	a=$(mlp track start)
+	run mlp track log -v "$a" -m m=1 -p p=1 -t t=1
+	[[ "$output" == "logged 1 metric point, 1 param, 1 tag to $a" ]]
+	run mlp track log -v "$a" -m m=2 -m m=3
+	[[ "$output" == "logged 2 metric points, 0 params, 0 tags to $a" ]]
+	mlp track rm "$a"
+	run mlp track gc
+	[ "$output" = "removed 1 run and 0 experiments" ]
+	mlp track experiment create e
+	mlp track experiment rm e
+	b=$(mlp track start); c=$(mlp track start)
+	mlp track rm "$b" "$c"
+	run mlp track gc
+	[ "$output" = "removed 2 runs and 1 experiment" ]
+}
+
+@test "a filter error echoes at most a line of a huge filter" {
+	big=$(head -c 70000 /dev/zero | tr '\0' 'x')
+	run mlp track runs --filter "$big"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"filter too long (at most 65536 bytes)"* ]]
+	[ "${#output}" -lt 400 ]
+	[ "${#lines[@]}" -eq 3 ]
+	long=$(printf 'metrics.a > 1 AND %.0s' $(seq 2000))
+	run mlp track runs --filter "${long}nosuch = 1"
+	[ "$status" -eq 2 ]
+	[ "${#output}" -lt 600 ]
+	[[ "${lines[1]}" == "  ..."*"AND nosuch = 1" ]]
+	# the caret stays under the column at fault
+	caret=${lines[2]%^}
+	[ "${lines[1]:${#caret}:6}" = nosuch ]
+	run mlp track runs --order-by "$(head -c 5000 /dev/zero | tr '\0' 'y') desc x"
+	[ "$status" -eq 2 ]
+	[ "${#output}" -lt 600 ]
+}

@@ -137,7 +137,9 @@ int mlp_random(void *out, size_t n, struct mlp_err *err);
 /* Writes a new random 32-hex-digit id and a NUL into out[33]. */
 int mlp_new_id(char out[33], struct mlp_err *err);
 
-/* Strict number parsing: the whole string must be consumed. 0 or -1. */
+/* Strict number parsing: the whole string must be consumed. 0 or -1;
+ * mlp_parse_double gives -2 for a literal too large for a double (1e400:
+ * out of range, not inf) and takes subnormals (1e-320). */
 int mlp_parse_double(const char *s, double *out);
 int mlp_parse_int64(const char *s, int64_t *out);
 /* Parses an age: "30d", "12h", "90m", "45s", "500ms", "2w", plain seconds,
@@ -154,7 +156,9 @@ long mlp_utf8_invalid(const char *s, size_t n);
  * "run name", "param 'lr'". */
 int mlp_check_utf8(const char *what, const char *s, struct mlp_err *err);
 
-/* Formats a double the shortest way that reads back exactly ("nan", "inf"). */
+/* Formats a double the shortest way that reads back exactly ("nan", "inf");
+ * a whole number below 1e16 as an integer ("1796293731560", not
+ * "1.79629373156e+12"). */
 void mlp_fmt_double(double v, char *out, size_t n);
 
 /* Logging to stderr through a callback that cmd/ installs. */

@@ -118,8 +118,11 @@ mlp_parse_double(const char *s, double *out)
 		end++;
 	if (*end)
 		return -1;
-	if (errno == ERANGE && !isinf(v) && v != 0)
-		return -1;
+	/* a subnormal or an underflow to 0 is a float64 still, as MLflow's
+	 * float() takes it; a literal past DBL_MAX is no number (inf and nan
+	 * are spelled out, and strtod sets no ERANGE for them) */
+	if (errno == ERANGE && isinf(v))
+		return -2;
 	*out = v;
 	return 0;
 }
@@ -202,6 +205,12 @@ mlp_fmt_double(double v, char *out, size_t n)
 	}
 	if (isinf(v)) {
 		snprintf(out, n, v > 0 ? "inf" : "-inf");
+		return;
+	}
+	/* a whole number prints whole (a timestamp in ms is not 1.7e+12),
+	 * up to where %g would switch to an exponent in Python and JS */
+	if (v == trunc(v) && fabs(v) < 1e16) {
+		snprintf(out, n, "%.0f", v);
 		return;
 	}
 	for (int prec = 6; prec <= 17; prec++) {

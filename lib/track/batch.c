@@ -112,9 +112,9 @@ log_metric(struct mlp_batch_reader *br, struct mlp_logger *lg,
 {
 	const char *key = json_str(o, keyfield);
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "value");
-	double value;
+	double value = 0;
 	int64_t step, ts;
-	int rc;
+	int rc = 0;
 
 	if (!key)
 		return rec_error(br, err, MLP_EINVAL, "metric needs a \"%s\" "
@@ -122,9 +122,14 @@ log_metric(struct mlp_batch_reader *br, struct mlp_logger *lg,
 	if (cJSON_IsNumber(v))
 		value = v->valuedouble;
 	else if (!cJSON_IsString(v) ||
-	    mlp_parse_double(v->valuestring, &value) < 0)
+	    (rc = mlp_parse_double(v->valuestring, &value)) == -1)
 		return rec_error(br, err, MLP_EINVAL, "metric '%s': \"value\" "
 		    "must be a number", key);
+	/* a JSON number has no inf: one that reads as inf overflowed */
+	if ((cJSON_IsNumber(v) && isinf(value)) || rc == -2)
+		return rec_error(br, err, MLP_EINVAL, "metric '%s': \"value\" "
+		    "is out of range for a 64-bit float (write \"inf\" for "
+		    "infinity)", key);
 	if (int_field(o, "step", 0, &step) < 0)
 		return rec_error(br, err, MLP_EINVAL, "metric '%s': \"step\" "
 		    "must be an integer", key);

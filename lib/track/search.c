@@ -1,4 +1,5 @@
 /* Run search: the filter language compiled to one SQL query. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,16 @@ mlp_track_search(struct mlp_db *db, const struct mlp_search *q,
 	mlp_buf_adds(&sql, "SELECT " SEARCH_COLS);
 	for (size_t i = 0; i < q->ncolumns; i++) {
 		mlp_buf_adds(&sql, ", ");
-		mlp_field_sql(&q->columns[i], &sql, &args);
+		if (q->columns[i].kind != MLP_FIELD_METRIC) {
+			mlp_field_sql(&q->columns[i], &sql, &args);
+			continue;
+		}
+		/* a NaN is stored as NULL with is_nan set: told apart here
+		 * from a metric the run lacks */
+		mlp_buf_adds(&sql, "(SELECT CASE WHEN is_nan THEN 'NaN' ELSE "
+		    "value END FROM latest_metric WHERE run = r.id AND key = "
+		    "(SELECT id FROM metric_key WHERE name = ?))");
+		mlp_sqlargs_text(&args, q->columns[i].key);
 	}
 	mlp_buf_adds(&sql, " FROM run r JOIN experiment e ON e.id = "
 	    "r.experiment WHERE ");
@@ -104,6 +114,10 @@ mlp_track_search(struct mlp_db *db, const struct mlp_search *q,
 			default:
 				vals[i].type = MLP_VAL_TEXT;
 				vals[i].s = mlp_db_text(st, c);
+				if (q->columns[i].kind == MLP_FIELD_METRIC) {
+					vals[i].type = MLP_VAL_NUM;
+					vals[i].d = NAN;
+				}
 				break;
 			}
 		}

@@ -248,7 +248,8 @@ struct mlp_search {
 	enum mlp_view view;
 };
 
-/* A column value: NULL (the run lacks it), a number or text. */
+/* A column value: NULL (the run lacks it), a number (NaN for a metric
+ * whose latest value is NaN) or text. */
 struct mlp_value {
 	enum { MLP_VAL_NULL, MLP_VAL_NUM, MLP_VAL_TEXT } type;
 	double d;
