@@ -203,7 +203,7 @@ register_alias(struct mlp_ctx *ctx, int argc, char **argv)
 	struct mlp_optparse p;
 	struct mlp_err err;
 	int64_t v;
-	char *user = mlp_track_user();
+	char *user = mlp_track_user(ctx->repo);
 	int r, rc = 0;
 
 	mlp_err_clear(&err);
@@ -232,7 +232,7 @@ register_alias_rm(struct mlp_ctx *ctx, int argc, char **argv)
 {
 	struct mlp_optparse p;
 	struct mlp_err err;
-	char *user = mlp_track_user();
+	char *user = mlp_track_user(ctx->repo);
 	int r, rc = 0;
 
 	mlp_err_clear(&err);
@@ -427,7 +427,7 @@ register_rm(struct mlp_ctx *ctx, int argc, char **argv)
 	struct mlp_model_version *mv = NULL;
 	struct mlp_model_uri u = { 0 };
 	struct mlp_err err;
-	char *user = mlp_track_user();
+	char *user = mlp_track_user(ctx->repo);
 	int r, rc = 0;
 
 	mlp_err_clear(&err);
@@ -679,7 +679,7 @@ register_create(struct mlp_ctx *ctx, int argc, char **argv)
 	struct mlp_store *st;
 	struct mlp_err err;
 	size_t ntags = 0, alloc = 0;
-	char *user = mlp_track_user(), *converted = NULL;
+	char *user = mlp_track_user(ctx->repo), *converted = NULL;
 	const char *flavor = NULL;
 	int64_t version = 0;
 	int r, rc = 0;
@@ -1110,7 +1110,7 @@ register_import(struct mlp_ctx *ctx, int argc, char **argv)
 	struct mlp_store *st;
 	struct mlp_err err;
 	const char *file;
-	char *user = mlp_track_user();
+	char *user = mlp_track_user(ctx->repo);
 	int r, rc = 0, from_stdin;
 
 	mlp_err_clear(&err);

@@ -500,7 +500,7 @@ sync_run(struct mlp_ctx *ctx, int argc, char **argv, int push)
 		name = NULL;
 		free(chosen);
 	}
-	user = mlp_track_user();
+	user = mlp_track_user(ctx->repo);
 	if ((push ? mlp_registry_push(ctx->db, st, rem, uris, nuris, flags, &s,
 	    &err) : mlp_registry_pull(ctx->db, st, rem, uris, nuris, flags,
 	    user, &s, &err)) < 0) {

@@ -340,8 +340,8 @@ track_start(struct mlp_ctx *ctx, int argc, char **argv)
 	struct mlp_kv *tags = NULL, *src = NULL;
 	size_t ntags = 0, nsrc = 0, alloc = 0;
 	struct mlp_err err;
-	char uuid[33], *cmdline, *user = mlp_track_user();
-	int r, rc = 0;
+	char uuid[33], *cmdline, *user = NULL;
+	int r, rc = 0, created = 0;
 
 	mlp_err_clear(&err);
 	mlp_opt_init(&p, ctx, argc, argv);
@@ -376,8 +376,9 @@ track_start(struct mlp_ctx *ctx, int argc, char **argv)
 		rc = mlp_usage_error(ctx, "unexpected argument '%s'", p.pos[0]);
 		goto out;
 	}
+	user = mlp_track_user(ctx->repo);
 	cmdline = mlp_ctx_cmdline(ctx);
-	mlp_track_source_tags(cmdline, &src, &nsrc);
+	mlp_track_source_tags(cmdline, user, &src, &nsrc);
 	free(cmdline);
 	/* user tags come after the system ones, so they may override */
 	src = xrealloc(src, (nsrc + ntags) * sizeof(*src));
@@ -388,10 +389,13 @@ track_start(struct mlp_ctx *ctx, int argc, char **argv)
 	rs.user = user;
 	rs.tags = src;
 	rs.ntags = nsrc;
+	rs.created_experiment = &created;
 	if (mlp_track_run_start(ctx->db, &rs, uuid, &err) < 0) {
 		rc = mlp_fail(ctx, &err);
 		goto out;
 	}
+	if (created)
+		mlp_info(ctx, "created experiment '%s'", rs.experiment);
 	if (ctx->json) {
 		cJSON *o = cJSON_CreateObject();
 
@@ -1741,6 +1745,9 @@ track_artifact(struct mlp_ctx *ctx, int argc, char **argv)
 		free(name);
 		if (r < 0) {
 			rc = mlp_fail(ctx, &err);
+			if (!as && strstr(err.msg, "artifact name"))
+				mlp_hint(ctx, "name it in the run with --as "
+				    "NAME");
 			goto out;
 		}
 	}

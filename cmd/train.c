@@ -532,7 +532,7 @@ train_run(struct mlp_ctx *ctx, int argc, char **argv)
 		goto out;
 	ckpt_root = xasprintf("%s/checkpoints", ctx->repo->dir);
 	cmdline = mlp_ctx_cmdline(ctx);
-	user = mlp_track_user();
+	user = mlp_track_user(ctx->repo);
 	env.db = ctx->db;
 	env.st = st;
 	env.mlp_dir = ctx->repo->dir;

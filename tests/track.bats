@@ -68,15 +68,47 @@ fake_runs() {
 	[ "${#lines[@]}" -eq 3 ]
 }
 
-@test "start into an unknown or deleted experiment fails" {
-	run mlp track start -e nope
+@test "start -e NEW creates the experiment, as train -e does (MLflow's set_experiment)" {
+	run --separate-stderr mlp track start -e vision -n a
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"created experiment 'vision'"* ]]
+	run --separate-stderr mlp track start -e vision -n b
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	run mlp track runs -e vision --csv -c run_name
+	[ "$(echo "$output" | tail -n +2 | sort | tr '\n' ' ')" = "a b " ]
+	cp "$BATS_TEST_DIRNAME/../share/examples/train/churn.csv" .
+	mlp train --data churn.csv --target churned -p rounds=2 -e churny \
+	    >/dev/null 2>&1
+	mlp train --data churn.csv --target churned -p rounds=2 -e vision \
+	    >/dev/null 2>&1
+	run mlp track runs -e churny --csv -c status
+	[ "${lines[1]}" = FINISHED ]
+	run mlp track runs -e vision --csv -c run_name
+	[ "${#lines[@]}" -eq 4 ]
+	[ "$(mlp track experiments --json | grep -o '"name"' | wc -l)" -eq 3 ]
+}
+
+@test "start and train refuse an unknown id and a deleted experiment alike" {
+	cp "$BATS_TEST_DIRNAME/../share/examples/train/churn.csv" .
+	# an all-digit EXP is an id, never made up
+	run mlp track start -e 42
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"no experiment named 'nope'"* ]]
+	[[ "$output" == *"no experiment named '42' and none with id 42"* ]]
+	run mlp train --data churn.csv --target churned -p rounds=2 -e 42
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no experiment named '42' and none with id 42"* ]]
 	mlp track experiment create old
 	mlp track experiment rm old
-	run mlp track start -e old
-	[ "$status" -eq 2 ]
-	[[ "$output" == *"experiment 'old' is deleted"* ]]
+	for cmd in "track start" "train --data churn.csv --target churned -p rounds=2"; do
+		run mlp $cmd -e old
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"experiment 'old' is deleted: restore it with 'mlp track experiment restore 1'"* ]]
+	done
+	[ "$(mlp track runs --all --csv -c run_id | wc -l)" -eq 1 ]
+	mlp track experiment restore 1
+	mlp track start -e old
+	[ "$(mlp track experiments --json | grep -o '"name"' | wc -l)" -eq 2 ]
 }
 
 @test "start --tag without = is a usage error" {
@@ -867,4 +899,133 @@ names() {
 	run mlp track runs --order-by "$(head -c 5000 /dev/zero | tr '\0' 'y') desc x"
 	[ "$status" -eq 2 ]
 	[ "${#output}" -lt 600 ]
+}
+
+# json_ok: stdin is one JSON document of valid UTF-8 (decoded strictly, not
+# as the locale would)
+json_ok() {
+	python3 -c 'import json, sys; json.loads(sys.stdin.buffer.read().decode("utf-8"))'
+}
+
+# json_ok_id: checks stdin as json_ok does and prints its "run_id"
+json_ok_id() {
+	python3 -c 'import json, sys; print(json.loads(sys.stdin.buffer.read().decode("utf-8"))["run_id"])'
+}
+
+@test "text that is not UTF-8 is refused wherever tracking stores it, naming the field" {
+	cp "$BATS_TEST_DIRNAME/../share/examples/train/churn.csv" .
+	bad=$'caf\xe9'
+	id=$(mlp track start -n good)
+	mlp track experiment create fine
+	# each: exit 2 and the field named, nothing stored
+	while IFS='|' read -r want cmd; do
+		eval "run $cmd"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"$want"*"is not valid UTF-8"* ]]
+	done <<-EOF2
+	experiment name|mlp track experiment create "\$bad"
+	experiment name|mlp track experiment rename fine "\$bad"
+	experiment name|mlp track start -e "\$bad"
+	run name|mlp track start -n "\$bad"
+	tag 't'|mlp track start -t "t=\$bad"
+	user|env MLP_USER="\$bad" "\$MLP" track start
+	param 'p'|mlp track log "\$id" -p "p=\$bad"
+	tag 't'|mlp track log "\$id" -t "t=\$bad"
+	run name|mlp train --data churn.csv --target churned -p rounds=2 -n "\$bad"
+	experiment name|mlp train --data churn.csv --target churned -p rounds=2 -e "\$bad"
+	EOF2
+	# keys are ASCII (MLflow's rule): a byte past it is an invalid character
+	run mlp track log "$id" -p "k$bad=1"
+	[ "$status" -eq 2 ]
+	run mlp track log "$id" -m "m$bad=1"
+	[ "$status" -eq 2 ]
+	# batch bodies: JSON lines, MLflow log-batch and log-inputs
+	for body in "{\"param\":\"p\",\"value\":\"$bad\"}" \
+	    "{\"tag\":\"t\",\"value\":\"$bad\"}" \
+	    "{\"metric\":\"m$bad\",\"value\":1}" \
+	    "{\"params\":[{\"key\":\"p\",\"value\":\"$bad\"}]}" \
+	    "{\"tags\":[{\"key\":\"t\",\"value\":\"$bad\"}]}" \
+	    "{\"datasets\":[{\"dataset\":{\"name\":\"$bad\",\"digest\":\"d\"}}]}"; do
+		run mlp track log "$id" --batch - <<<"$body"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"'stdin' line 1: "* ]]
+	done
+	run mlp track log "$id" --batch - <<<"{\"tag\":\"t\",\"value\":\"$bad\"}"
+	[[ "$output" == *"tag 't' value 'caf\\xe9' is not valid UTF-8"* ]]
+	# artifact names: --as, and a file's own name (the hint says --as)
+	echo x > "$bad"
+	run mlp track artifact "$id" x --as "d/$bad"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"artifact name"*"is not valid UTF-8"* ]]
+	run mlp track artifact "$id" "$bad"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"hint: name it in the run with --as NAME"* ]]
+	mlp track artifact "$id" "$bad" --as cafe
+	# nothing of the above was stored: one run, two experiments
+	[ "$(mlp track runs --all --csv -c run_id | wc -l)" -eq 2 ]
+	[ "$(mlp track experiments --json | grep -o '"name"' | wc -l)" -eq 2 ]
+	mlp track show "$id" --json | json_ok
+}
+
+@test "--json output of every track verb is valid UTF-8 JSON" {
+	mlp track experiment create 'café ☕' --json | json_ok
+	a=$(mlp track start -e 'café ☕' -n $'naïve\n"quoted"\tand\\back' \
+	    -t $'note=multi\nline é' --json | json_ok_id)
+	b=$(mlp track start -n 'β run' --json | json_ok_id)
+	mlp track log "$a" -p 'lr=0.1 ✓' -m loss=0.5@0 -m loss=nan@1 -m inf=inf --json | json_ok
+	mlp track log "$b" -p 'lr=0.2 ✗' -m loss=0.25 --json | json_ok
+	echo x > 'fichier é.txt'
+	mlp track artifact "$a" 'fichier é.txt' --json
+	# what is not UTF-8 never gets in to spoil the output
+	mlp track log "$b" -t $'bad=\xff' -p $'bad=\xfe' 2>/dev/null || :
+	mlp track start -n $'\xc3(' 2>/dev/null || :
+	mlp track end "$b" --json
+	for cmd in "runs" "runs --all" "runs -c run_name,params.lr,metrics.loss" \
+	    "show $a" "show $b" "compare $a $b" "history $a loss" \
+	    "artifacts $a" "experiments" "experiments --all" "gc"; do
+		run --separate-stderr mlp track $cmd --json
+		[ "$status" -eq 0 ]
+		[ -n "$output" ]
+		printf '%s' "$output" | json_ok
+	done
+	run mlp track show "$a" --json
+	[[ "$output" == *'"run_name":"naïve\n\"quoted\"\tand\\back"'* ]]
+	# the verbs that print nothing print nothing under --json either
+	for cmd in "end $a" "rm $b" "restore $b" "experiment rename 1 ok" \
+	    "experiment rm ok" "experiment restore ok"; do
+		run --separate-stderr mlp track $cmd --json
+		[ "$status" -eq 0 ]
+		[ -z "$output" ] || printf '%s' "$output" | json_ok
+	done
+}
+
+@test "runs and registry events record user.name, else the login name; MLP_USER first" {
+	cp "$BATS_TEST_DIRNAME/../share/examples/train/churn.csv" .
+	unset MLP_USER
+	export USER=login
+	run mlp track show "$(mlp track start)" --json
+	[[ "$output" == *'"user_id":"login"'* ]]
+	[[ "$output" == *'"mlp.user":"login"'* ]]
+	mlp config --global user.name 'Grace Hopper'
+	run mlp track show "$(mlp track start)" --json
+	[[ "$output" == *'"user_id":"Grace Hopper"'* ]]
+	# the repository's level wins over the global one, as git's does
+	mlp config user.name 'Ada Lovelace'
+	run mlp track show "$(mlp track start)" --json
+	[[ "$output" == *'"user_id":"Ada Lovelace"'* ]]
+	[[ "$output" == *'"mlp.user":"Ada Lovelace"'* ]]
+	mlp train --data churn.csv --target churned -p rounds=2 --register m \
+	    >/dev/null 2>&1
+	run mlp track runs --csv -c user_id --filter "status = 'FINISHED'"
+	[ "${lines[1]}" = "Ada Lovelace" ]
+	run mlp register show models:/m/1 --json
+	[[ "$output" == *'"user_id":"Ada Lovelace"'* ]]
+	mlp register alias m prod 1
+	run mlp register history m --json
+	[[ "$output" == *'"user":"Ada Lovelace"'* ]]
+	MLP_USER=ci mlp register alias m staging 1
+	run mlp register history m --json
+	[[ "$output" == *'"user":"ci"'* ]]
+	run env MLP_USER=ci "$MLP" track show "$(MLP_USER=ci mlp track start)" --json
+	[[ "$output" == *'"user_id":"ci"'* ]]
 }

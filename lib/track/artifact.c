@@ -9,10 +9,13 @@ int
 mlp_track_check_artifact_path(const char *path, struct mlp_err *err)
 {
 	const char *p = path;
+	int rc;
 
 	if (!*path || strlen(path) > 1024)
 		return mlp_err_set(err, MLP_EINVAL, "artifact name must be 1 to "
 		    "1024 characters");
+	if ((rc = mlp_check_utf8("artifact name", path, err)) < 0)
+		return rc;
 	if (path[0] == '/')
 		return mlp_err_set(err, MLP_EINVAL, "artifact name '%s' must be "
 		    "relative", path);
@@ -28,7 +31,7 @@ mlp_track_check_artifact_path(const char *path, struct mlp_err *err)
 		p += len + 1;
 	}
 	for (p = path; *p; p++)
-		if ((unsigned char)*p < 0x20)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return mlp_err_set(err, MLP_EINVAL, "artifact name '%s' "
 			    "has a control character", path);
 	return 0;

@@ -56,6 +56,36 @@ mlp_track_check_key(const char *what, const char *key, struct mlp_err *err)
 	return 0;
 }
 
+int
+mlp_track_check_param(const char *key, const char *value, struct mlp_err *err)
+{
+	char what[MLP_KEY_MAX + 32];
+	int rc;
+
+	if ((rc = mlp_track_check_key("param", key, err)) < 0)
+		return rc;
+	if (strlen(value) > MLP_PARAM_VALUE_MAX)
+		return mlp_err_set(err, MLP_EINVAL, "param '%s': value is "
+		    "longer than %d characters", key, MLP_PARAM_VALUE_MAX);
+	snprintf(what, sizeof(what), "param '%s' value", key);
+	return mlp_check_utf8(what, value, err);
+}
+
+int
+mlp_track_check_tag(const char *key, const char *value, struct mlp_err *err)
+{
+	char what[MLP_KEY_MAX + 32];
+	int rc;
+
+	if ((rc = mlp_track_check_key("tag", key, err)) < 0)
+		return rc;
+	if (strlen(value) > MLP_TAG_VALUE_MAX)
+		return mlp_err_set(err, MLP_EINVAL, "tag '%s': value is "
+		    "longer than %d characters", key, MLP_TAG_VALUE_MAX);
+	snprintf(what, sizeof(what), "tag '%s' value", key);
+	return mlp_check_utf8(what, value, err);
+}
+
 static uint64_t
 hash_str(const char *s)
 {
@@ -238,11 +268,8 @@ mlp_logger_param(struct mlp_logger *lg, const char *key, const char *value,
 {
 	int rc;
 
-	if ((rc = mlp_track_check_key("param", key, err)) < 0)
+	if ((rc = mlp_track_check_param(key, value, err)) < 0)
 		return rc;
-	if (strlen(value) > MLP_PARAM_VALUE_MAX)
-		return mlp_err_set(err, MLP_EINVAL, "param '%s': value is "
-		    "longer than %d characters", key, MLP_PARAM_VALUE_MAX);
 	sqlite3_bind_int64(lg->ins_param, 1, lg->run);
 	sqlite3_bind_text(lg->ins_param, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(lg->ins_param, 3, value, -1, SQLITE_STATIC);
@@ -272,11 +299,8 @@ mlp_logger_tag(struct mlp_logger *lg, const char *key, const char *value,
 {
 	int rc;
 
-	if ((rc = mlp_track_check_key("tag", key, err)) < 0)
+	if ((rc = mlp_track_check_tag(key, value, err)) < 0)
 		return rc;
-	if (strlen(value) > MLP_TAG_VALUE_MAX)
-		return mlp_err_set(err, MLP_EINVAL, "tag '%s': value is "
-		    "longer than %d characters", key, MLP_TAG_VALUE_MAX);
 	sqlite3_bind_int64(lg->set_tag, 1, lg->run);
 	sqlite3_bind_text(lg->set_tag, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(lg->set_tag, 3, value, -1, SQLITE_STATIC);

@@ -50,10 +50,13 @@ static int
 check_experiment_name(const char *name, struct mlp_err *err)
 {
 	size_t len = strlen(name);
+	int rc;
 
 	if (len == 0)
 		return mlp_err_set(err, MLP_EINVAL,
 		    "experiment name must not be empty");
+	if ((rc = mlp_check_utf8("experiment name", name, err)) < 0)
+		return rc;
 	if (len > 500)
 		return mlp_err_set(err, MLP_EINVAL,
 		    "experiment name is longer than 500 characters");
@@ -151,6 +154,41 @@ mlp_track_experiment_get(struct mlp_db *db, const char *ref,
 		rc = mlp_db_error(db, err, "cannot read experiments");
 	}
 	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+mlp_track_experiment_ensure(struct mlp_db *db, const char *ref,
+    struct mlp_experiment *out, int *created, struct mlp_err *err)
+{
+	int64_t id;
+	int rc;
+
+	if (created)
+		*created = 0;
+	rc = mlp_track_experiment_get(db, ref, out, err);
+	if (rc == MLP_ENOTFOUND && !all_digits(ref)) {
+		mlp_err_clear(err);
+		if ((rc = mlp_track_experiment_create(db, ref, &id, err)) < 0)
+			return rc;
+		if (created)
+			*created = 1;
+		rc = mlp_track_experiment_get(db, ref, out, err);
+	} else if (rc == MLP_ENOTFOUND) {
+		return mlp_err_set(err, MLP_ENOTFOUND, "no experiment named "
+		    "'%s' and none with id %s", ref, ref);
+	}
+	if (rc < 0)
+		return rc;
+	if (strcmp(out->lifecycle, "active") != 0) {
+		/* as MLflow's set_experiment: a deleted one is not made again
+		 * under the same name */
+		rc = mlp_err_set(err, MLP_EINVAL, "experiment '%s' is deleted: "
+		    "restore it with 'mlp track experiment restore %lld', or "
+		    "remove it for good with 'mlp track gc' to reuse the name",
+		    out->name, (long long)out->id);
+		mlp_experiment_release(out);
+	}
 	return rc;
 }
 
@@ -379,24 +417,27 @@ mlp_track_run_start(struct mlp_db *db, const struct mlp_run_start *rs,
 	int64_t run;
 	int rc;
 
+	if (rs->created_experiment)
+		*rs->created_experiment = 0;
+	if (name && *name && strlen(name) > 500)
+		return mlp_err_set(err, MLP_EINVAL,
+		    "run name is longer than 500 characters");
+	if ((name && (rc = mlp_check_utf8("run name", name, err)) < 0) ||
+	    (rs->user && (rc = mlp_check_utf8("user", rs->user, err)) < 0))
+		return rc;
+	for (size_t i = 0; i < rs->ntags; i++)
+		if ((rc = mlp_track_check_tag(rs->tags[i].key,
+		    rs->tags[i].value, err)) < 0)
+			return rc;
 	if ((rc = mlp_db_begin(db, err)) < 0)
 		return rc;
-	if ((rc = mlp_track_experiment_get(db, rs->experiment ?
-	    rs->experiment : "0", &e, err)) < 0)
+	if ((rc = mlp_track_experiment_ensure(db, rs->experiment ?
+	    rs->experiment : "0", &e, rs->created_experiment, err)) < 0)
 		goto out;
-	if (strcmp(e.lifecycle, "active") != 0) {
-		rc = mlp_err_set(err, MLP_EINVAL, "experiment '%s' is deleted",
-		    e.name);
-		goto out;
-	}
 	if (!name || !*name) {
 		if ((rc = generate_name(gen, sizeof(gen), err)) < 0)
 			goto out;
 		name = gen;
-	} else if (strlen(name) > 500) {
-		rc = mlp_err_set(err, MLP_EINVAL,
-		    "run name is longer than 500 characters");
-		goto out;
 	}
 	if ((rc = mlp_new_id(uuid, err)) < 0)
 		goto out;
@@ -420,8 +461,6 @@ mlp_track_run_start(struct mlp_db *db, const struct mlp_run_start *rs,
 	    "value = excluded.value", err)) < 0)
 		goto out;
 	for (size_t i = 0; i < rs->ntags; i++) {
-		if ((rc = mlp_track_check_key("tag", rs->tags[i].key, err)) < 0)
-			goto out;
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, run);
 		sqlite3_bind_text(st, 2, rs->tags[i].key, -1, SQLITE_STATIC);
@@ -434,8 +473,11 @@ mlp_track_run_start(struct mlp_db *db, const struct mlp_run_start *rs,
 	rc = mlp_db_commit(db, err);
 out:
 	sqlite3_finalize(st);
-	if (rc < 0)
+	if (rc < 0) {
 		mlp_db_rollback(db);
+		if (rs->created_experiment)
+			*rs->created_experiment = 0;
+	}
 	mlp_experiment_release(&e);
 	return rc;
 }

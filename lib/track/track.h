@@ -9,6 +9,8 @@
 #include "../db/db.h"
 #include "filter.h"
 
+struct mlp_repo;
+
 /* Which runs or experiments a listing shows (MLflow's run_view_type). */
 enum mlp_view { MLP_VIEW_ACTIVE, MLP_VIEW_DELETED, MLP_VIEW_ALL };
 
@@ -27,6 +29,11 @@ struct mlp_experiment {
 	int64_t nruns;		/* active runs */
 };
 
+/* Text that tracking stores (experiment and run names, the user, param
+ * and tag values, artifact names) must be valid UTF-8: anything else is
+ * refused with MLP_EINVAL naming the field (keys are ASCII by
+ * mlp_track_check_key). */
+
 /* Creates an experiment; MLP_EEXISTS when the name is taken (even by a
  * deleted one, as MLflow). *id may be NULL. */
 int mlp_track_experiment_create(struct mlp_db *db, const char *name,
@@ -38,6 +45,16 @@ int mlp_track_experiment_create(struct mlp_db *db, const char *name,
  * mlp_experiment_release(). */
 int mlp_track_experiment_get(struct mlp_db *db, const char *ref,
     struct mlp_experiment *out, struct mlp_err *err);
+
+/* The experiment runs go into, as MLflow's set_experiment: ref names an
+ * experiment by name or id, and a name no experiment has is created
+ * (*created set to 1; it may be NULL). An all-digit ref that is neither a
+ * name nor an id is MLP_ENOTFOUND (an id is never made up); a deleted
+ * experiment is MLP_EINVAL, saying how to restore it. Works inside the
+ * caller's transaction when there is one. Release out with
+ * mlp_experiment_release(). */
+int mlp_track_experiment_ensure(struct mlp_db *db, const char *ref,
+    struct mlp_experiment *out, int *created, struct mlp_err *err);
 
 int mlp_track_experiment_rename(struct mlp_db *db, const char *ref,
     const char *new_name, struct mlp_err *err);
@@ -97,24 +114,29 @@ int mlp_track_run_resolve(struct mlp_db *db, const char *ref,
 void mlp_run_info_release(struct mlp_run_info *ri);
 
 struct mlp_run_start {
-	const char *experiment;	/* name or id; NULL for Default */
+	const char *experiment;	/* name or id, created when new (see
+				 * mlp_track_experiment_ensure); NULL for
+				 * Default */
 	const char *name;	/* NULL: a generated name */
 	const char *user;
 	const struct mlp_kv *tags;	/* user and system tags */
 	size_t ntags;
 	int64_t start_time;	/* 0: now */
+	int *created_experiment;	/* optional: set to 1 when made */
 };
 
-/* The user a run is recorded for: $MLP_USER, $USER, or the login name
- * (caller frees). */
-char *mlp_track_user(void);
+/* The user runs and registry events are recorded for, as git picks an
+ * author: $MLP_USER, else user.name from the config (the repository's,
+ * else the global one; repo may be NULL), else the login name ($USER,
+ * then the password database). Never NULL; the caller frees. */
+char *mlp_track_user(const struct mlp_repo *repo);
 
-/* The system tags a run records at start: mlp.user, mlp.source.host,
+/* The system tags a run records at start: mlp.user (user), mlp.source.host,
  * mlp.source.cwd, mlp.source.cmdline, mlp.version and, inside a git work
  * tree, mlp.source.git.commit, .branch and .dirty. Free with
  * mlp_kvs_free(). */
-int mlp_track_source_tags(const char *cmdline, struct mlp_kv **out,
-    size_t *n);
+int mlp_track_source_tags(const char *cmdline, const char *user,
+    struct mlp_kv **out, size_t *n);
 void mlp_kvs_free(struct mlp_kv *v, size_t n);
 
 /* Starts a RUNNING run and writes its id to uuid. */
@@ -185,6 +207,12 @@ void mlp_logger_abort(struct mlp_logger *lg);
 
 /* Checks a metric, param or tag key as MLflow does; MLP_EINVAL. */
 int mlp_track_check_key(const char *what, const char *key,
+    struct mlp_err *err);
+/* Checks a tag or a param: its key, and a value of valid UTF-8 within
+ * MLflow's length limit; MLP_EINVAL. */
+int mlp_track_check_tag(const char *key, const char *value,
+    struct mlp_err *err);
+int mlp_track_check_param(const char *key, const char *value,
     struct mlp_err *err);
 
 /* Reads a batch from text (JSON lines of {"metric"|"param"|"tag": KEY,

@@ -681,26 +681,14 @@ train_start_run(const struct mlp_train_env *env,
 	size_t ntags = 0;
 	int rc;
 
-	mlp_track_source_tags(env->cmdline, &tags, &ntags);
+	mlp_track_source_tags(env->cmdline, env->user, &tags, &ntags);
+	/* a new experiment name is created, as mlflow.set_experiment does */
 	rs.experiment = s->experiment;
 	rs.name = s->name;
 	rs.user = env->user;
 	rs.tags = tags;
 	rs.ntags = ntags;
-	if ((rc = mlp_track_run_start(env->db, &rs, uuid, err)) < 0 &&
-	    rc == MLP_ENOTFOUND && s->experiment) {
-		/* a new experiment name is created, as mlflow.set_experiment
-		 * does */
-		struct mlp_err e2;
-		int64_t id;
-
-		mlp_err_clear(&e2);
-		if (mlp_track_experiment_create(env->db, s->experiment,
-		    &id, &e2) == 0) {
-			mlp_err_clear(err);
-			rc = mlp_track_run_start(env->db, &rs, uuid, err);
-		}
-	}
+	rc = mlp_track_run_start(env->db, &rs, uuid, err);
 	mlp_kvs_free(tags, ntags);
 	return rc;
 }
