@@ -14,6 +14,18 @@
 
 /* Shared helpers */
 
+/* Ends the runs (or the one run) whose mlp train process died: what a
+ * listing shows RUNNING is running. Best effort: a repository that cannot
+ * be written to (read-only, locked) is shown as it is. */
+static void
+reconcile(struct mlp_ctx *ctx, const char *uuid)
+{
+	struct mlp_err err;
+
+	mlp_err_clear(&err);
+	mlp_track_reconcile(ctx->db, uuid, NULL, &err);
+}
+
 /* Resolves RUN (or $MLP_RUN_ID when ref is NULL) to a run. Returns 0, or
  * the exit code after printing why. */
 static int
@@ -972,6 +984,7 @@ track_runs(struct mlp_ctx *ctx, int argc, char **argv)
 			free(hdr);
 		}
 	}
+	reconcile(ctx, NULL);
 	r = mlp_track_search(ctx->db, &q, runs_row, &rs, &err);
 	if (r == MLP_ESYNTAX) {
 		rc = syntax_error(ctx, "bad --filter", q.filter, &err);
@@ -1020,6 +1033,8 @@ load_runs(struct mlp_ctx *ctx, int n, char **refs, struct mlp_run ***out)
 
 		if ((rc = resolve_run(ctx, refs[i], &ri)) != 0)
 			goto fail;
+		if (strcmp(ri.status, "RUNNING") == 0)
+			reconcile(ctx, ri.uuid);
 		if (mlp_track_run_get(ctx->db, ri.uuid, &runs[i], &err) < 0) {
 			mlp_run_info_release(&ri);
 			rc = mlp_fail(ctx, &err);

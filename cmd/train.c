@@ -776,6 +776,9 @@ train_status(struct mlp_ctx *ctx, int argc, char **argv)
 	mlp_err_clear(&err);
 	if ((rc = slurm_verb(ctx, argc, argv, &ri, &env, &root, NULL, 1)) != 0)
 		goto out;
+	/* runs whose mlp train died here are not RUNNING (best effort) */
+	mlp_track_reconcile(ctx->db, ri.uuid[0] ? ri.uuid : NULL, NULL, &err);
+	mlp_err_clear(&err);
 	if (!ri.uuid[0]) {
 		rc = slurm_runs(ctx, &env);
 		goto out;

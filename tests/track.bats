@@ -1029,3 +1029,83 @@ json_ok_id() {
 	run env MLP_USER=ci "$MLP" track show "$(MLP_USER=ci mlp track start)" --json
 	[[ "$output" == *'"user_id":"ci"'* ]]
 }
+
+# the identity tags of the process pid as mlp records it
+proc_tags() {
+	local start boot
+	start=$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f20)
+	boot=$(cat /proc/sys/kernel/random/boot_id)
+	echo "$start $boot"
+}
+
+# fake_owner RUN HOST PID START: the run as recorded by a process
+fake_owner() {
+	sqlite3 .mlp/mlp.db "INSERT OR REPLACE INTO tag (run, key, value)
+		SELECT id, 'mlp.source.host', '$2' FROM run WHERE uuid = '$1';
+		INSERT OR REPLACE INTO tag (run, key, value)
+		SELECT id, 'mlp.source.pid', '$3' FROM run WHERE uuid = '$1';
+		INSERT OR REPLACE INTO tag (run, key, value)
+		SELECT id, 'mlp.source.pid.start', '$4' FROM run WHERE uuid = '$1'"
+}
+
+status_of() {
+	sqlite3 .mlp/mlp.db "SELECT status FROM run WHERE uuid = '$1'"
+}
+
+@test "a run whose mlp train was killed (kill -9) is KILLED, not RUNNING forever" {
+	cp "$BATS_TEST_DIRNAME/../share/examples/train/churn.csv" .
+	run env MLP_TEST_KILL_AT=3 "$MLP" train --data churn.csv \
+	    --target churned -p rounds=6 --checkpoint-every 1
+	[ "$status" -eq 137 ]
+	r=$(sqlite3 .mlp/mlp.db "SELECT uuid FROM run")
+	[ "$(status_of "$r")" = RUNNING ]
+	run mlp track show "$r" --json
+	[[ "$output" == *'"mlp.source.pid":"'[0-9]* ]]
+	[[ "$output" == *'"mlp.source.pid.start":"'[0-9]* ]]
+	[[ "$output" == *'"status":"KILLED"'* ]]
+	[[ "$output" == *'"mlp.error":"its process (pid '[0-9]*" on $(uname -n)) ended without ending the run"* ]]
+	[[ "$output" != *'"end_time":null'* ]]
+	run mlp track runs --csv -c run_id,status
+	[ "${lines[1]}" = "$r,KILLED" ]
+	# resumed, it runs (and is recorded) again, and finishes
+	run mlp train --resume "$r"
+	[ "$status" -eq 0 ]
+	run mlp track runs --csv -c status
+	[ "${lines[1]}" = FINISHED ]
+}
+
+@test "reconcile: runs, show and train status end only runs whose process on this host is gone" {
+	host=$(uname -n)
+	live=$(mlp track start -n live)
+	reused=$(mlp track start -n reused)
+	dead=$(mlp track start -n dead)
+	elsewhere=$(mlp track start -n elsewhere)
+	manual=$(mlp track start -n manual)
+	done_=$(mlp track start -n done)
+	mlp track end "$done_"
+	# a process that is gone
+	sh -c 'exit 0' & gone=$!
+	wait "$gone"
+	fake_owner "$live" "$host" $$ "$(proc_tags $$)"
+	fake_owner "$reused" "$host" $$ "1 $(cat /proc/sys/kernel/random/boot_id)"
+	fake_owner "$dead" "$host" "$gone" "$(proc_tags $$)"
+	fake_owner "$elsewhere" "other-host.example" "$gone" "1"
+	fake_owner "$done_" "$host" "$gone" "1"
+	run mlp track runs --csv -c run_name,status --order-by run_name
+	[ "$output" = "run_name,status
+dead,KILLED
+done,FINISHED
+elsewhere,RUNNING
+live,RUNNING
+manual,RUNNING
+reused,KILLED" ]
+	# show and train status reconcile too
+	again=$(mlp track start -n again)
+	fake_owner "$again" "$host" "$gone" "1"
+	mlp track show "$again" >/dev/null
+	[ "$(status_of "$again")" = KILLED ]
+	again=$(mlp track start -n again2)
+	fake_owner "$again" "$host" "$gone" "1"
+	mlp train status "$again" >/dev/null 2>&1 || :
+	[ "$(status_of "$again")" = KILLED ]
+}

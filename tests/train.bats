@@ -515,8 +515,9 @@ SH
 	# shellcheck disable=SC2086
 	run env MLP_TEST_KILL_AT=23 "$MLP" train $args --checkpoint-every 10
 	[ "$status" -eq 137 ]
+	# its process is gone: no longer RUNNING (mlp_track_reconcile)
 	run mlp track runs --json
-	[[ "$output" == *'"status":"RUNNING"'* ]]
+	[[ "$output" == *'"status":"KILLED"'* ]]
 	r=$(printf '%s' "$output" | sed 's/.*"run_id":"\([0-9a-f]*\)".*/\1/')
 	[ -f .mlp/checkpoints/"$r"/00000020.json ]
 	run mlp train --resume "${r:0:8}"

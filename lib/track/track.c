@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "track.h"
 
 /* Runs one write statement with text arguments in its own transaction. */
@@ -470,6 +471,8 @@ mlp_track_run_start(struct mlp_db *db, const struct mlp_run_start *rs,
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	if (rs->own && (rc = track_own_run(db, run, err)) < 0)
+		goto out;
 	rc = mlp_db_commit(db, err);
 out:
 	sqlite3_finalize(st);
@@ -505,19 +508,36 @@ mlp_track_run_end(struct mlp_db *db, const char *uuid, const char *status,
     int64_t end_time, struct mlp_err *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc;
+	int running = strcmp(status, "RUNNING") == 0, rc;
 
+	/* taking a run up again records who runs it, in one transaction */
+	if (running && (rc = mlp_db_begin(db, err)) < 0)
+		return rc;
 	if ((rc = mlp_db_prepare(db, &st, "UPDATE run SET status = ?1, "
 	    "end_time = CASE WHEN ?1 IN ('RUNNING', 'SCHEDULED') THEN NULL "
-	    "ELSE ?2 END WHERE uuid = ?3", err)) < 0)
-		return rc;
+	    "ELSE ?2 END WHERE uuid = ?3 RETURNING id", err)) < 0)
+		goto out;
 	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, end_time ? end_time : mlp_now_ms());
 	sqlite3_bind_text(st, 3, uuid, -1, SQLITE_STATIC);
-	rc = mlp_db_step(db, st, "cannot end run", err);
-	if (rc == 0 && sqlite3_changes(db->h) == 0)
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int64_t run = sqlite3_column_int64(st, 0);
+
+		sqlite3_finalize(st);
+		st = NULL;
+		rc = running ? track_own_run(db, run, err) : 0;
+	} else if (rc == SQLITE_DONE) {
 		rc = mlp_err_set(err, MLP_ENOTFOUND, "no run '%s'", uuid);
+	} else {
+		rc = mlp_db_error(db, err, "cannot end run");
+	}
+	if (running && rc == 0)
+		rc = mlp_db_commit(db, err);
+out:
 	sqlite3_finalize(st);
+	if (running && rc < 0)
+		mlp_db_rollback(db);
 	return rc;
 }
 

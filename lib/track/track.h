@@ -122,6 +122,9 @@ struct mlp_run_start {
 	const struct mlp_kv *tags;	/* user and system tags */
 	size_t ntags;
 	int64_t start_time;	/* 0: now */
+	/* the calling process runs the run (mlp train, not mlp track
+	 * start): record it for mlp_track_reconcile() */
+	int own;
 	int *created_experiment;	/* optional: set to 1 when made */
 };
 
@@ -139,15 +142,30 @@ int mlp_track_source_tags(const char *cmdline, const char *user,
     struct mlp_kv **out, size_t *n);
 void mlp_kvs_free(struct mlp_kv *v, size_t n);
 
-/* Starts a RUNNING run and writes its id to uuid. */
+/* Starts a RUNNING run and writes its id to uuid. With rs->own the run
+ * also records the calling process (tags mlp.source.host, mlp.source.pid
+ * and mlp.source.pid.start, its start time, so a reused pid is told
+ * apart). */
 int mlp_track_run_start(struct mlp_db *db, const struct mlp_run_start *rs,
     char uuid[33], struct mlp_err *err);
+
+/* Ends as KILLED the RUNNING runs recorded on this host by a process that
+ * is gone (a killed mlp train), with the time of their last logged point
+ * as end time and the tag mlp.error saying why. A run without a recorded
+ * process (mlp track start), recorded on another host, or whose process
+ * lives is left alone. uuid limits it to that run (NULL: every run). It
+ * reads a few rows and writes only when a run is to be ended, so listing
+ * commands run it first. *nkilled (may be NULL) gets how many. */
+int mlp_track_reconcile(struct mlp_db *db, const char *uuid,
+    int64_t *nkilled, struct mlp_err *err);
 
 /* Parses "finished" / "FAILED" ...; 0 or MLP_EINVAL. */
 int mlp_track_status_parse(const char *s, const char **canonical,
     struct mlp_err *err);
 
-/* Sets the run's terminal status and end time. */
+/* Sets the run's terminal status and end time. RUNNING is a run taken up
+ * again (resumed, or a submitted run starting on its node): the calling
+ * process is recorded as running it, as rs->own does at start. */
 int mlp_track_run_end(struct mlp_db *db, const char *uuid, const char *status,
     int64_t end_time, struct mlp_err *err);
 

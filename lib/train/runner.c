@@ -682,12 +682,15 @@ train_start_run(const struct mlp_train_env *env,
 	int rc;
 
 	mlp_track_source_tags(env->cmdline, env->user, &tags, &ntags);
-	/* a new experiment name is created, as mlflow.set_experiment does */
+	/* a new experiment name is created, as mlflow.set_experiment does;
+	 * this process is recorded, so a run it leaves behind when killed
+	 * is found (mlp_track_reconcile) */
 	rs.experiment = s->experiment;
 	rs.name = s->name;
 	rs.user = env->user;
 	rs.tags = tags;
 	rs.ntags = ntags;
+	rs.own = 1;
 	rc = mlp_track_run_start(env->db, &rs, uuid, err);
 	mlp_kvs_free(tags, ntags);
 	return rc;
