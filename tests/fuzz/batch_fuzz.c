@@ -1,6 +1,7 @@
 /* libFuzzer target for the --batch reader (JSON lines and MLflow log-batch
  * bodies): every input is fed in two pieces into a real run and rolled
- * back. */
+ * back; whatever it wrote must be valid UTF-8 (the rule for stored
+ * text), which is checked before the rollback. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,32 @@ setup(void)
 	free(path);
 }
 
+/* Aborts when a key or value the batch wrote is not valid UTF-8. */
+static void
+check_stored(void)
+{
+	static const char *const sql[] = {
+		"SELECT key || value FROM param",
+		"SELECT key || value FROM tag",
+		"SELECT name FROM metric_key",
+	};
+
+	for (size_t i = 0; i < sizeof(sql) / sizeof(*sql); i++) {
+		sqlite3_stmt *st;
+
+		if (sqlite3_prepare_v2(db->h, sql[i], -1, &st, NULL) != SQLITE_OK)
+			abort();
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *t = (const char *)sqlite3_column_text(st, 0);
+			int n = sqlite3_column_bytes(st, 0);
+
+			if (t && mlp_utf8_invalid(t, (size_t)n) >= 0)
+				abort();
+		}
+		sqlite3_finalize(st);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -54,6 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc = mlp_batch_feed(br, lg, "", 0, 1, &err);
 	if (rc < 0 && (err.msg[0] == '\0' || strlen(err.msg) >= sizeof(err.msg)))
 		abort();
+	check_stored();
 	mlp_batch_free(br);
 	mlp_logger_abort(lg);
 	return 0;
