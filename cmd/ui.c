@@ -47,6 +47,12 @@ mlp_fail(struct mlp_ctx *ctx, const struct mlp_err *err)
 	else if (err->code == MLP_ELOCKED)
 		mlp_hint(ctx, "another mlp process holds the database; try "
 		    "again");
+	else if (err->code == MLP_EREADONLY)
+		mlp_hint(ctx, "commands that only read still work; writing "
+		    "needs a writable mount and write permission on .mlp/");
+	else if (err->code == MLP_ENOSPACE)
+		mlp_hint(ctx, "free some space and try again ('mlp gc' "
+		    "removes objects nothing references)");
 	return code;
 }
 

@@ -23,6 +23,8 @@ enum {
 	MLP_ECORRUPT = -9,	/* data on disk is damaged or not ours */
 	MLP_ESYNTAX = -10,	/* a parse error; err->pos holds the column */
 	MLP_EINTR = -11,	/* stopped by the user (Ctrl-C) */
+	MLP_EREADONLY = -12,	/* the repository cannot be written */
+	MLP_ENOSPACE = -13,	/* the disk (or the user's quota) is full */
 };
 
 struct mlp_err {
@@ -41,6 +43,14 @@ int mlp_err_prefix(struct mlp_err *err, const char *fmt, ...)
 
 /* Clears err to success. */
 void mlp_err_clear(struct mlp_err *err);
+
+/* Sets err for a write that failed with errno e, as "WHAT: strerror(e)"
+ * with WHAT from fmt: ENOSPC and EDQUOT give MLP_ENOSPACE and "disk is
+ * full: " in front; when in_repo is set (the file is inside .mlp/), EROFS,
+ * EACCES and EPERM give MLP_EREADONLY and "repository is read-only: " in
+ * front; anything else MLP_EFAIL. Returns the code. */
+int mlp_err_write(struct mlp_err *err, int e, int in_repo, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
 
 /* Allocation that aborts on out-of-memory, so call sites stay short. */
 void *xmalloc(size_t n);

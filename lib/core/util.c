@@ -267,6 +267,27 @@ mlp_remove_tree(const char *path, struct mlp_err *err)
 }
 
 int
+mlp_err_write(struct mlp_err *err, int e, int in_repo, const char *fmt, ...)
+{
+	const char *why = "";
+	int code = MLP_EFAIL;
+	char what[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (e == ENOSPC || e == EDQUOT) {
+		code = MLP_ENOSPACE;
+		why = "disk is full: ";
+	} else if (in_repo && (e == EROFS || e == EACCES || e == EPERM)) {
+		code = MLP_EREADONLY;
+		why = "repository is read-only: ";
+	}
+	return mlp_err_set(err, code, "%s%s: %s", why, what, strerror(e));
+}
+
+int
 mlp_create_beside(const char *path, char **tmp, struct mlp_err *err)
 {
 	for (int tries = 0; tries < 100; tries++) {
@@ -280,8 +301,8 @@ mlp_create_beside(const char *path, char **tmp, struct mlp_err *err)
 		if (fd >= 0)
 			return fd;
 		if (errno != EEXIST) {
-			int rc = mlp_err_set(err, MLP_EFAIL, "cannot create "
-			    "'%s': %s", *tmp, strerror(errno));
+			int rc = mlp_err_write(err, errno, 0, "cannot create "
+			    "'%s'", *tmp);
 
 			free(*tmp);
 			*tmp = NULL;
@@ -330,8 +351,8 @@ mlp_write_file(const char *path, const void *buf, size_t n,
 		n -= (size_t)w;
 	}
 	if (n > 0 || close(fd) < 0 || (tmp && rename(tmp, path) < 0)) {
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot write '%s': %s", path,
-		    strerror(errno ? errno : ENOSPC));
+		rc = mlp_err_write(err, errno ? errno : ENOSPC, 0,
+		    "cannot write '%s'", path);
 		if (n > 0)
 			close(fd);
 		if (tmp)

@@ -1,8 +1,10 @@
 /* SQLite handle, pragmas, schema migrations and query helpers. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -10,6 +12,9 @@
 /* 'mlp' and a format number: marks the file as ours (PRAGMA application_id) */
 #define MLP_APPLICATION_ID 0x6d6c7001
 #define BUSY_TIMEOUT_MS 60000
+/* the write-ahead log is cut back to this after a checkpoint, and emptied
+ * when the last connection closes */
+#define WAL_SIZE_LIMIT (64 << 20)
 
 /* Migration i takes the schema from user_version i to i + 1. Never edit a
  * released entry; append a new one. */
@@ -169,10 +174,71 @@ mlp_db_schema_version(void)
 	return NMIGRATIONS;
 }
 
+/* The directory holding the database, for messages (the caller frees it). */
+static char *
+db_dir(const struct mlp_db *db)
+{
+	const char *slash = strrchr(db->path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	return slash == db->path ? xstrdup("/") :
+	    xstrndup(db->path, (size_t)(slash - db->path));
+}
+
+static int
+fs_readonly(const char *path)
+{
+	struct statvfs vfs;
+
+	return statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY);
+}
+
+static int
+no_space(const char *path)
+{
+	struct statvfs vfs;
+
+	if (statvfs(path, &vfs) < 0)
+		return 0;
+	/* root may use the blocks reserved for it */
+	return (geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail) == 0;
+}
+
+/* Why the database cannot be written, from the errno e that said so (0
+ * when none did), as a message (the caller frees it) and *code. */
+static char *
+readonly_why(const struct mlp_db *db, int e, int *code)
+{
+	char *dir = db_dir(db), *shm = xasprintf("%s-shm", db->path), *why;
+	const char *which = db->path;
+
+	*code = MLP_EREADONLY;
+	if (e == EROFS || fs_readonly(db->path)) {
+		why = xasprintf("repository is read-only: '%s' is on a "
+		    "read-only file system", dir);
+	} else if (e == ENOSPC || e == EDQUOT || no_space(db->path)) {
+		*code = MLP_ENOSPACE;
+		why = xasprintf("disk is full: no space left to write '%s'",
+		    db->path);
+	} else {
+		if (access(db->path, W_OK) == 0)
+			which = access(dir, W_OK) < 0 ? dir :
+			    access(shm, F_OK) == 0 && access(shm, W_OK) < 0 ?
+			    shm : db->path;
+		why = xasprintf("repository is read-only: no permission to "
+		    "write '%s'", which);
+	}
+	free(shm);
+	free(dir);
+	return why;
+}
+
 int
 mlp_db_error(struct mlp_db *db, struct mlp_err *err, const char *what)
 {
 	int ec = sqlite3_extended_errcode(db->h);
+	int sys = sqlite3_system_errno(db->h);
 	int code = MLP_EFAIL;
 
 	switch (ec & 0xff) {
@@ -184,9 +250,36 @@ mlp_db_error(struct mlp_db *db, struct mlp_err *err, const char *what)
 	case SQLITE_NOTADB:
 		code = MLP_ECORRUPT;
 		break;
+	case SQLITE_FULL:
+		sys = ENOSPC;
+		/* fall through */
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+		if (sys != ENOSPC && sys != EDQUOT && sys != EROFS)
+			break;
+		/* fall through */
+	case SQLITE_READONLY:
+		/* a connection opened read-only knows why; a full disk is
+		 * news to it, and passes on a writable one */
+		if (db->readonly && sys != ENOSPC && sys != EDQUOT)
+			return mlp_err_set(err, db->readonly_code, "%s: %s",
+			    what, db->readonly);
+		{
+			char *why = readonly_why(db, sys, &code);
+
+			mlp_err_set(err, code, "%s: %s", what, why);
+			free(why);
+			return code;
+		}
 	}
 	return mlp_err_set(err, code, "%s: '%s': %s", what, db->path,
 	    sqlite3_errmsg(db->h));
+}
+
+const char *
+mlp_db_readonly(const struct mlp_db *db)
+{
+	return db ? db->readonly : NULL;
 }
 
 int
@@ -211,6 +304,9 @@ mlp_db_prepare(struct mlp_db *db, sqlite3_stmt **st, const char *sql,
 int
 mlp_db_begin(struct mlp_db *db, struct mlp_err *err)
 {
+	if (db->readonly)
+		return mlp_err_set(err, db->readonly_code, "cannot start a "
+		    "transaction: %s", db->readonly);
 	if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return mlp_db_error(db, err, "cannot start a transaction");
 	db->in_tx = 1;
@@ -277,6 +373,13 @@ migrate(struct mlp_db *db, int create, struct mlp_err *err)
 		return mlp_err_set(err, MLP_ECORRUPT,
 		    "'%s' has schema version %d; this mlp knows up to %d: "
 		    "upgrade mlp", db->path, version, NMIGRATIONS);
+	if (db->readonly && appid == 0 && version == 0)
+		return mlp_err_set(err, MLP_ECORRUPT, "'%s' is not an mlp "
+		    "database", db->path);
+	if (db->readonly)
+		return mlp_err_set(err, db->readonly_code, "'%s' has schema "
+		    "version %d and this mlp needs %d: upgrading it needs a "
+		    "write: %s", db->path, version, NMIGRATIONS, db->readonly);
 
 	/* Take the write lock, then look again: another process may have
 	 * migrated while we waited. */
@@ -327,13 +430,146 @@ fail:
 	return rc;
 }
 
+/* How a connection opens the file: read-write; read-only, the -shm opened
+ * read-only too (SQLite's rules for read-only WAL databases); immutable. */
+enum db_mode { DB_RW, DB_RO, DB_IMMUTABLE };
+
+/* path as a URI filename with query, so '?', '#' and '%' in it stay path
+ * (the caller frees it) */
+static char *
+db_uri(const char *path, const char *query)
+{
+	struct mlp_buf b = MLP_BUF_INIT;
+
+	mlp_buf_adds(&b, path[0] == '/' ? "file://" : "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#' || *p <= ' ' ||
+		    *p >= 0x7f)
+			mlp_buf_addf(&b, "%%%02X", *p);
+		else
+			mlp_buf_addc(&b, (char)*p);
+	}
+	mlp_buf_addf(&b, "?%s", query);
+	return mlp_buf_detach(&b);
+}
+
+/* Opens db->h in mode and reads the header, which opens the write-ahead
+ * log and its index (-shm) when the database uses one; returns SQLite's
+ * code (db->h may be set on failure too). */
+static int
+db_connect(struct mlp_db *db, enum db_mode mode, int create)
+{
+	int flags = SQLITE_OPEN_NOMUTEX, rc;
+	char *uri = NULL;
+
+	if (mode == DB_RW)
+		flags |= SQLITE_OPEN_READWRITE |
+		    (create ? SQLITE_OPEN_CREATE : 0);
+	else
+		flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+	if (mode != DB_RW)
+		uri = db_uri(db->path, mode == DB_RO ? "readonly_shm=1" :
+		    "immutable=1");
+	rc = sqlite3_open_v2(uri ? uri : db->path, &db->h, flags, NULL);
+	free(uri);
+	if (rc != SQLITE_OK)
+		return db->h ? sqlite3_extended_errcode(db->h) : rc;
+	sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(db->h, 1);
+	if (mode == DB_RW) {
+		int persist = 1;
+
+		/* a reader that cannot create -wal and -shm (no write
+		 * permission, a read-only mount) can use them when they
+		 * exist: keep them, the log emptied, when closing */
+		sqlite3_file_control(db->h, "main", SQLITE_FCNTL_PERSIST_WAL,
+		    &persist);
+	}
+	return sqlite3_exec(db->h, "PRAGMA user_version", NULL, NULL, NULL);
+}
+
+/* 1 when rc, an extended SQLite code, says the file or its -wal or -shm
+ * cannot be written or created here, so a read-only open may still read
+ * it. */
+static int
+cannot_write(int rc, int sys)
+{
+	switch (rc & 0xff) {
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_FULL:
+		return 1;
+	case SQLITE_IOERR:
+		return sys == ENOSPC || sys == EDQUOT || sys == EROFS ||
+		    sys == EACCES || sys == EPERM;
+	}
+	return 0;
+}
+
+/* 1 when path's write-ahead log is missing or empty: then the file alone
+ * holds every committed transaction. */
+static int
+wal_empty(const char *path)
+{
+	char *wal = xasprintf("%s-wal", path);
+	struct stat sb;
+	int r = stat(wal, &sb) < 0 ? errno == ENOENT : sb.st_size == 0;
+
+	free(wal);
+	return r;
+}
+
+/* Opens the database read-only after db_connect(DB_RW) failed for want of
+ * write access or space. */
+static int
+reconnect_readonly(struct mlp_db *db, struct mlp_err *err)
+{
+	const char *base = strrchr(db->path, '/');
+	char *dir;
+	int rc;
+
+	db->readonly = readonly_why(db, sqlite3_system_errno(db->h),
+	    &db->readonly_code);
+	sqlite3_close_v2(db->h);
+	db->h = NULL;
+	if ((rc = db_connect(db, DB_RO, 0)) == SQLITE_OK)
+		return 0;
+	/* nobody can write a read-only mount, so with no log to apply the
+	 * file is what every reader sees; elsewhere a writer may come and
+	 * go, and only the shared-memory index keeps readers safe */
+	if (fs_readonly(db->path) && wal_empty(db->path)) {
+		sqlite3_close_v2(db->h);
+		db->h = NULL;
+		if ((rc = db_connect(db, DB_IMMUTABLE, 0)) == SQLITE_OK)
+			return 0;
+	}
+	if (!db->h || ((rc & 0xff) != SQLITE_CANTOPEN &&
+	    rc != SQLITE_READONLY_DIRECTORY))
+		return db->h ? mlp_db_error(db, err, "cannot read database") :
+		    mlp_err_set(err, MLP_EFAIL, "cannot read '%s': %s",
+		    db->path, sqlite3_errstr(rc));
+	/* SQLite reads a WAL database only with its -shm beside it */
+	if (db->readonly_code == MLP_EREADONLY && !fs_readonly(db->path)) {
+		dir = db_dir(db);
+		base = base ? base + 1 : db->path;
+		rc = mlp_err_set(err, MLP_EFAIL, "cannot read '%s' without "
+		    "write permission on '%s': SQLite needs %s-shm and %s-wal "
+		    "there, which any mlp command run by a user who can write "
+		    "it leaves in place", db->path, dir, base, base);
+		free(dir);
+		return rc;
+	}
+	return mlp_err_set(err, db->readonly_code == MLP_ENOSPACE ?
+	    MLP_ENOSPACE : MLP_EFAIL, "cannot read '%s': %s, and SQLite "
+	    "cannot open its '%s-shm'", db->path, db->readonly, db->path);
+}
+
 int
 mlp_db_open(struct mlp_db **out, const char *path, int create,
     struct mlp_err *err)
 {
 	struct mlp_db *db;
 	struct stat sb;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	int rc;
 
 	static int configured;
@@ -348,29 +584,39 @@ mlp_db_open(struct mlp_db **out, const char *path, int create,
 	if (!create && stat(path, &sb) < 0)
 		return mlp_err_set(err, MLP_ENOTFOUND,
 		    "metadata database '%s' is missing", path);
-	if (create)
-		flags |= SQLITE_OPEN_CREATE;
 	db = xcalloc(1, sizeof(*db));
 	db->path = xstrdup(path);
-	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+	rc = db_connect(db, DB_RW, create);
+	if (rc != SQLITE_OK && db->h && !(create && stat(path, &sb) < 0) &&
+	    cannot_write(rc, sqlite3_system_errno(db->h))) {
+		if ((rc = reconnect_readonly(db, err)) < 0)
+			goto fail;
+	} else if (rc != SQLITE_OK) {
 		rc = db->h ? mlp_db_error(db, err, "cannot open database")
 			   : mlp_err_set(err, MLP_EFAIL,
 			       "cannot open database '%s'", path);
 		goto fail;
+	} else if (sqlite3_db_readonly(db->h, "main") == 1) {
+		/* the system refused write access and SQLite opened the
+		 * file read-only */
+		db->readonly = readonly_why(db, 0, &db->readonly_code);
 	}
-	sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
-	sqlite3_extended_result_codes(db->h, 1);
-	/* journal_mode=WAL persists in the file; setting it needs no lock
-	 * once it is already WAL, so only a new database pays for it */
 	if ((rc = mlp_db_exec(db, "PRAGMA foreign_keys = ON;"
 	    "PRAGMA synchronous = NORMAL;"
 	    "PRAGMA cache_size = -32768;"
 	    "PRAGMA temp_store = MEMORY;", err)) < 0)
 		goto fail;
-	{
+	/* journal_mode=WAL persists in the file; setting it needs no lock
+	 * once it is already WAL, so only a new database pays for it */
+	if (!db->readonly) {
 		sqlite3_stmt *st;
 		const char *mode = "";
+		char sql[64];
 
+		snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit = %d",
+		    WAL_SIZE_LIMIT);
+		if ((rc = mlp_db_exec(db, sql, err)) < 0)
+			goto fail;
 		if ((rc = mlp_db_prepare(db, &st, "PRAGMA journal_mode", err)) < 0)
 			goto fail;
 		if (sqlite3_step(st) == SQLITE_ROW)
@@ -409,6 +655,7 @@ mlp_db_close(struct mlp_db *db)
 		return;
 	mlp_db_rollback(db->h ? db : NULL);
 	sqlite3_close_v2(db->h);
+	free(db->readonly);
 	free(db->path);
 	free(db);
 }

@@ -12,18 +12,36 @@ struct mlp_db {
 	sqlite3 *h;
 	char *path;
 	int in_tx;
+	/* NULL while the database can be written; else why not, as the
+	 * message every write gives ("repository is read-only: ..." or "disk
+	 * is full: ..."), with its code (MLP_EREADONLY or MLP_ENOSPACE) */
+	char *readonly;
+	int readonly_code;
 };
 
 /* Opens (creating when create is set) the database at path, sets WAL, foreign
  * keys and the busy timeout, and applies pending migrations once under BEGIN
  * IMMEDIATE. A file that is not SQLite, or a database that is not ours (an
  * application_id other than mlp's), gives MLP_ECORRUPT. The caller frees *out
- * with mlp_db_close(). */
+ * with mlp_db_close().
+ *
+ * A database this process cannot write (a read-only file system, no write
+ * permission, a full disk) is opened read-only so that reading works:
+ * SQLite's read-only WAL rules first, then, only on a read-only file system
+ * with no write-ahead log to apply, as an immutable file. Then db->readonly
+ * says why, every write fails with that message and code, and a schema older
+ * than this build is MLP_EREADONLY (upgrading it needs a write). Writable
+ * connections keep mlp.db-wal (emptied) and mlp.db-shm when they close, so
+ * that readers without write access find them. */
 int mlp_db_open(struct mlp_db **out, const char *path, int create,
     struct mlp_err *err);
 
 /* Closes the handle and frees it; accepts NULL. */
 void mlp_db_close(struct mlp_db *db);
+
+/* NULL when db (which may be NULL) can be written; else the message a write
+ * gets, for commands that write only by the way (a cache) to skip it. */
+const char *mlp_db_readonly(const struct mlp_db *db);
 
 /* The schema version this build writes. */
 int mlp_db_schema_version(void);
@@ -43,7 +61,9 @@ int mlp_db_prepare(struct mlp_db *db, sqlite3_stmt **st, const char *sql,
 
 /* Sets err from the handle's last SQLite error, with what was being done in
  * front; returns MLP_ELOCKED for SQLITE_BUSY, MLP_ECORRUPT for a damaged file,
- * else MLP_EFAIL. */
+ * MLP_EREADONLY ("repository is read-only: ...") for a write the database
+ * refuses, MLP_ENOSPACE ("disk is full: ...") for a full disk or quota, else
+ * MLP_EFAIL. */
 int mlp_db_error(struct mlp_db *db, struct mlp_err *err, const char *what);
 
 /* Bound query arguments collected while SQL text is built, so user values are

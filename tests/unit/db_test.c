@@ -1,10 +1,12 @@
 /* Unit tests of lib/db and the tracking layer on a real SQLite file:
  * migrations, refusal of foreign or damaged databases, bound arguments,
- * the logger's MLflow semantics and the batch reader. */
+ * the logger's MLflow semantics, the batch reader, and databases that
+ * cannot be written. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -304,6 +306,203 @@ test_batch(void)
 	free(p);
 }
 
+/* Runs fn in a child process that cannot write the test directory: as
+ * user nobody when root (whom permissions do not stop), else with the
+ * directory and its files made read-only. The child's TAP lines go on with
+ * the parent's numbering. */
+static void
+as_reader(void (*fn)(void))
+{
+	int fds[2], status, counts[2] = { -1, -1 };
+	char *cmd;
+	pid_t pid;
+
+	cmd = geteuid() == 0 ? xasprintf("chmod -R a+rX '%s'", dir) :
+	    xasprintf("chmod -R a-w '%s'", dir);
+	if (system(cmd) != 0 || pipe(fds) < 0) {
+		ok(0, "cannot prepare a reader: %s", cmd);
+		free(cmd);
+		return;
+	}
+	free(cmd);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		close(fds[0]);
+		if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
+			_exit(99);
+		fn();
+		fflush(stdout);
+		counts[0] = tap_n;
+		counts[1] = tap_failed;
+		if (write(fds[1], counts, sizeof(counts)) != sizeof(counts))
+			_exit(98);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	if (pid < 0 || read(fds[0], counts, sizeof(counts)) !=
+	    sizeof(counts)) {
+		ok(0, "the reader process ended early");
+	} else {
+		tap_n = counts[0];
+		tap_failed = counts[1];
+	}
+	close(fds[0]);
+	cmd = xasprintf("chmod -R u+w '%s'", dir);
+	if (system(cmd) != 0)
+		ok(0, "cannot make %s writable again", dir);
+	free(cmd);
+}
+
+static void
+read_only_reader(void)
+{
+	struct mlp_db *db = NULL;
+	struct mlp_err err;
+	struct mlp_run_start rs = { 0 };
+	char uuid[33], *p = path("ro.db");
+
+	ok(mlp_db_open(&db, p, 0, &err) == 0,
+	    "a database this process cannot write opens%s%s", db ? "" : ": ",
+	    db ? "" : err.msg);
+	if (!db) {
+		free(p);
+		return;
+	}
+	ok(mlp_db_readonly(db) &&
+	    strstr(mlp_db_readonly(db), "repository is read-only"),
+	    "read-only, and says why: %s", mlp_db_readonly(db));
+	is_int(query_int(db, "SELECT count(*) FROM run"), 1, "and reads");
+	ok(mlp_db_begin(db, &err) == MLP_EREADONLY &&
+	    strstr(err.msg, "repository is read-only"),
+	    "a transaction is MLP_EREADONLY: %s", err.msg);
+	rs.user = "u";
+	ok(mlp_track_run_start(db, &rs, uuid, &err) == MLP_EREADONLY,
+	    "so is starting a run: %s", err.msg);
+	ok(mlp_db_exec(db, "DELETE FROM run", &err) == MLP_EREADONLY &&
+	    strstr(err.msg, "repository is read-only") &&
+	    !strstr(err.msg, "attempt to write"),
+	    "and a write outside a transaction: %s", err.msg);
+	mlp_db_close(db);
+	free(p);
+}
+
+static void
+live_log_reader(void)
+{
+	struct mlp_db *db = NULL;
+	struct mlp_err err;
+	char *p = path("ro.db");
+
+	ok(mlp_db_open(&db, p, 0, &err) == 0, "open beside a live writer");
+	is_int(query_int(db, "SELECT count(*) FROM run"), 2,
+	    "a transaction still in the writer's log is seen");
+	mlp_db_close(db);
+	free(p);
+}
+
+static void
+old_schema_reader(void)
+{
+	struct mlp_db *db = NULL;
+	struct mlp_err err;
+	char *p = path("old.db");
+
+	ok(mlp_db_open(&db, p, 0, &err) == MLP_EREADONLY &&
+	    strstr(err.msg, "upgrading it needs a write") &&
+	    strstr(err.msg, "repository is read-only"),
+	    "an older schema is not migrated by a reader: %s", err.msg);
+	mlp_db_close(db);
+	free(p);
+}
+
+static void
+no_log_files_reader(void)
+{
+	struct mlp_db *db = NULL;
+	struct mlp_err err;
+	char *p = path("bare.db");
+
+	ok(mlp_db_open(&db, p, 0, &err) < 0 && strstr(err.msg, "-shm") &&
+	    !strstr(err.msg, "attempt to write"),
+	    "without -wal and -shm and the right to make them, the error "
+	    "says what is missing: %s", err.msg);
+	mlp_db_close(db);
+	free(p);
+}
+
+static void
+test_read_only(void)
+{
+	struct mlp_db *db = NULL, *w = NULL;
+	struct mlp_err err;
+	struct mlp_run_start rs = { 0 };
+	struct stat sb;
+	char uuid[33], *p = path("ro.db"), *q = path("old.db");
+	char *b = path("bare.db"), *f;
+
+	rs.user = "u";
+	mlp_db_open(&db, p, 1, &err);
+	mlp_track_run_start(db, &rs, uuid, &err);
+	mlp_db_close(db);
+	f = xasprintf("%s-wal", p);
+	ok(stat(f, &sb) == 0 && sb.st_size == 0,
+	    "closing keeps the write-ahead log, empty");
+	free(f);
+	f = xasprintf("%s-shm", p);
+	ok(stat(f, &sb) == 0, "and its index");
+	free(f);
+	as_reader(read_only_reader);
+
+	/* a writer's committed transaction, not yet checkpointed */
+	ok(mlp_db_open(&w, p, 0, &err) == 0 && !mlp_db_readonly(w) &&
+	    mlp_track_run_start(w, &rs, uuid, &err) == 0,
+	    "a writer commits and stays open");
+	as_reader(live_log_reader);
+	mlp_db_close(w);
+
+	mlp_db_open(&db, q, 1, &err);
+	mlp_db_exec(db, "PRAGMA user_version = 1", &err);
+	mlp_db_close(db);
+	as_reader(old_schema_reader);
+
+	mlp_db_open(&db, b, 1, &err);
+	mlp_db_close(db);
+	f = xasprintf("rm -f '%s-wal' '%s-shm'", b, b);
+	ok(system(f) == 0, "a database closed by an older mlp: no -wal, -shm");
+	free(f);
+	as_reader(no_log_files_reader);
+	free(p);
+	free(q);
+	free(b);
+}
+
+static void
+test_full(void)
+{
+	struct mlp_db *db = NULL;
+	struct mlp_err err;
+	char *p = path("full.db"), sql[96];
+	int pages;
+
+	mlp_db_open(&db, p, 1, &err);
+	pages = query_int(db, "PRAGMA page_count");
+	/* SQLite's own limit gives the error a full disk gives */
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %d", pages);
+	mlp_db_exec(db, sql, &err);
+	ok(mlp_db_exec(db, "INSERT INTO metric_key (name) VALUES "
+	    "(hex(randomblob(100000)))", &err) == MLP_ENOSPACE &&
+	    strstr(err.msg, "disk is full"), "SQLITE_FULL is MLP_ENOSPACE: %s",
+	    err.msg);
+	ok(!mlp_db_readonly(db), "and the connection stays writable");
+	mlp_db_exec(db, "PRAGMA max_page_count = 1073741823", &err);
+	ok(mlp_db_exec(db, "INSERT INTO metric_key (name) VALUES ('x')",
+	    &err) == 0, "once there is room, writes work");
+	mlp_db_close(db);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -319,6 +518,8 @@ main(void)
 	test_sqlargs();
 	test_logger();
 	test_batch();
+	test_read_only();
+	test_full();
 	cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
