@@ -1261,7 +1261,8 @@ out:
 		/* the archive's fault, not the user's (exit 1), and one line
 		 * whatever its names hold */
 		if (rc != MLP_EUNSUPPORTED && rc != MLP_ENOTFOUND &&
-		    rc != MLP_ELOCKED)
+		    rc != MLP_ELOCKED && rc != MLP_EREADONLY &&
+		    rc != MLP_ENOSPACE)
 			rc = err->code = MLP_EFAIL;
 		for (char *p = err->msg; *p; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)

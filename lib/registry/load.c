@@ -32,18 +32,13 @@ mlp_registry_load_model(struct mlp_db *db, struct mlp_store *st,
 		    "(no .mlp/ found)", source);
 	if ((rc = mlp_registry_source(db, st, source, &src, err)) < 0)
 		return rc;
-	dir = xasprintf("%s/load-XXXXXX", mlp_store_tmp_dir(st));
-	if (!mkdtemp(dir)) {
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot create '%s': %s", dir,
-		    strerror(errno));
-		goto out;
-	}
 	/* a single file keeps its own name's meaning: an XGBoost JSON or a
 	 * model.json is recognised by content */
-	dest = xasprintf("%s/%s", dir, src.is_tree ? "model" : "model.json");
 	if ((rc = mlp_oid_parse(src.oid, &oid, err)) < 0 ||
-	    (rc = mlp_store_checkout(st, &oid, src.is_tree, dest, 0, err)) < 0)
+	    (rc = mlp_store_checkout_scratch(st, &oid, src.is_tree, "load",
+	    src.is_tree ? "model" : "model.json", &dir, err)) < 0)
 		goto out;
+	dest = xasprintf("%s/%s", dir, src.is_tree ? "model" : "model.json");
 	if ((rc = mlp_model_load(dest, out, err)) < 0) {
 		/* name the files as they are in the model, not where they
 		 * were checked out */

@@ -33,8 +33,8 @@ mkdir_p(const char *dir, struct mlp_err *err)
 
 		*s = '\0';
 		if (mkdir(p, 0777) < 0 && errno != EEXIST) {
-			rc = mlp_err_set(err, MLP_EFAIL, "cannot create "
-			    "'%s': %s", p, strerror(errno));
+			rc = mlp_err_write(err, errno, 0, "cannot create "
+			    "'%s'", p);
 			break;
 		}
 		*s = c;
@@ -63,8 +63,8 @@ tmp_beside(struct co *c, int dfd, unsigned mode, char tmp[64],
 		if (fd >= 0)
 			return fd;
 		if (errno != EEXIST)
-			return mlp_err_set(err, MLP_EFAIL, "cannot create a file "
-			    "beside it: %s", strerror(errno));
+			return mlp_err_write(err, errno, 0, "cannot create a "
+			    "file beside it");
 	}
 	return mlp_err_set(err, MLP_EFAIL, "cannot create a file beside it");
 }
@@ -97,8 +97,7 @@ finish(struct co *c, int dfd, const char *tmp, const char *name,
 	if (errno == EEXIST)
 		return mlp_err_set(err, MLP_EEXISTS, "cannot check out '%s': it "
 		    "exists", shown);
-	return mlp_err_set(err, MLP_EFAIL, "cannot check out '%s': %s", shown,
-	    strerror(errno));
+	return mlp_err_write(err, errno, 0, "cannot check out '%s'", shown);
 }
 
 /* Hashes the open file fd from its start and compares with oid. */
@@ -239,8 +238,8 @@ try_method(struct co *c, enum store_link how, int dfd, const char *name,
 				rc = 1;
 				goto fail;
 			}
-			rc = mlp_err_set(err, MLP_EFAIL, "cannot link object %s "
-			    "to '%s': %s", hex, shown, strerror(errno));
+			rc = mlp_err_write(err, errno, 0, "cannot link object "
+			    "%s to '%s'", hex, shown);
 			goto fail;
 		}
 		made = 1;
@@ -258,8 +257,7 @@ try_method(struct co *c, enum store_link how, int dfd, const char *name,
 	}
 	if (tfd >= 0 && close(tfd) < 0) {
 		tfd = -1;
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot write '%s': %s", shown,
-		    strerror(errno));
+		rc = mlp_err_write(err, errno, 0, "cannot write '%s'", shown);
 		goto fail;
 	}
 	tfd = -1;
@@ -379,9 +377,8 @@ open_parent(int dfd, const char *dest, const char *rel, int *out,
 			free(comp);
 			if (cur != dfd)
 				close(cur);
-			return mlp_err_set(err, MLP_EFAIL, "cannot create "
-			    "'%s/%.*s': %s", dest, (int)(slash - rel), rel,
-			    strerror(e));
+			return mlp_err_write(err, e, 0, "cannot create "
+			    "'%s/%.*s'", dest, (int)(slash - rel), rel);
 		}
 		nfd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
@@ -490,4 +487,38 @@ mlp_store_checkout(struct mlp_store *st, const struct mlp_oid *oid,
 		    "destination");
 	return is_tree ? checkout_tree(&c, oid, dest, err) :
 	    checkout_blob(&c, oid, dest, err);
+}
+
+int
+mlp_store_checkout_scratch(struct mlp_store *st, const struct mlp_oid *oid,
+    int is_tree, const char *prefix, const char *name, char **dir,
+    struct mlp_err *err)
+{
+	const char *sys = getenv("TMPDIR");
+	char *dest;
+	int rc;
+
+	for (int outside = 0;; outside = 1) {
+		*dir = outside ? xasprintf("%s/mlp-%s-XXXXXX", sys && *sys ?
+		    sys : "/tmp", prefix) : xasprintf("%s/%s-XXXXXX",
+		    st->tmp, prefix);
+		if (!mkdtemp(*dir)) {
+			rc = mlp_err_write(err, errno, !outside, "cannot "
+			    "create '%s'", *dir);
+		} else {
+			dest = xasprintf("%s/%s", *dir, name);
+			rc = mlp_store_checkout(st, oid, is_tree, dest, 0, err);
+			free(dest);
+			if (rc < 0)
+				mlp_remove_tree(*dir, NULL);
+		}
+		if (rc == 0)
+			return 0;
+		free(*dir);
+		*dir = NULL;
+		/* a read-only or full repository can still be read: only its
+		 * scratch space moves */
+		if (outside || (rc != MLP_EREADONLY && rc != MLP_ENOSPACE))
+			return rc;
+	}
 }

@@ -309,7 +309,8 @@ store_cache_flush(struct mlp_store *st)
 	sqlite3_stmt *q = NULL;
 	int started = 0;
 
-	if (!st->db || st->npending == 0)
+	/* a cache: a database that cannot be written goes without */
+	if (!st->db || st->npending == 0 || st->db->readonly)
 		goto out;
 	if (!st->db->in_tx) {
 		struct mlp_err e;
@@ -377,8 +378,7 @@ fsync_dir(const char *path, struct mlp_err *err)
 
 		if (fd >= 0)
 			close(fd);
-		return mlp_err_set(err, MLP_EFAIL, "cannot sync '%s': %s",
-		    path, strerror(e));
+		return mlp_err_write(err, e, 1, "cannot sync '%s'", path);
 	}
 	close(fd);
 	return 0;
@@ -407,8 +407,8 @@ tmp_create(struct mlp_store *st, int *direct, char **path,
 		if (fd >= 0)
 			return fd;
 		if (errno != EEXIST) {
-			int rc = mlp_err_set(err, MLP_EFAIL, "cannot create "
-			    "'%s': %s", *path, strerror(errno));
+			int rc = mlp_err_write(err, errno, 1, "cannot create "
+			    "'%s'", *path);
 
 			free(*path);
 			*path = NULL;
@@ -443,15 +443,14 @@ install(struct mlp_store *st, const char *tmp, const struct mlp_oid *oid,
 	}
 	new_dir = mkdir(dir, 0777) == 0;
 	if (!new_dir && errno != EEXIST) {
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot create '%s': %s", dir,
-		    strerror(errno));
+		rc = mlp_err_write(err, errno, 1, "cannot create '%s'", dir);
 		goto out;
 	}
 	if (new_dir && (rc = fsync_dir(st->objects, err)) < 0)
 		goto out;
 	if (rename(tmp, path) < 0) {
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot rename '%s' to '%s': "
-		    "%s", tmp, path, strerror(errno));
+		rc = mlp_err_write(err, errno, 1, "cannot rename '%s' to '%s'",
+		    tmp, path);
 		goto out;
 	}
 	*created = 1;
@@ -482,8 +481,7 @@ put_bytes(struct mlp_store *st, const void *buf, size_t n,
 	if ((rc = store_write_all(fd, buf, n, tmp, err)) < 0)
 		goto fail;
 	if (fsync(fd) < 0) {
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot sync '%s': %s", tmp,
-		    strerror(errno));
+		rc = mlp_err_write(err, errno, 1, "cannot sync '%s'", tmp);
 		goto fail;
 	}
 	close(fd);
@@ -560,8 +558,7 @@ put_large(struct mlp_store *st, int fd, const char *name, struct mlp_oid *out,
 	    err)) < 0)
 		goto fail;
 	if (fsync(tfd) < 0) {
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot sync '%s': %s", tmp,
-		    strerror(errno));
+		rc = mlp_err_write(err, errno, 1, "cannot sync '%s'", tmp);
 		goto fail;
 	}
 	close(tfd);

@@ -279,4 +279,13 @@ int mlp_store_read_tree(struct mlp_store *st, const struct mlp_oid *oid,
 int mlp_store_checkout(struct mlp_store *st, const struct mlp_oid *oid,
     int is_tree, const char *dest, int overwrite, struct mlp_err *err);
 
+/* Checks the object out as *dir/name for reading, into a new directory
+ * tmp/PREFIX-XXXXXX, or in $TMPDIR (default /tmp) when the repository is
+ * read-only or its disk full, so that reading still works. The caller
+ * removes *dir (mlp_remove_tree) and frees it; NULL on failure. Errors as
+ * mlp_store_checkout, and MLP_EREADONLY or MLP_ENOSPACE. */
+int mlp_store_checkout_scratch(struct mlp_store *st,
+    const struct mlp_oid *oid, int is_tree, const char *prefix,
+    const char *name, char **dir, struct mlp_err *err);
+
 #endif

@@ -249,8 +249,8 @@ store_stream(struct mlp_store *st, int in, const char *in_name, int out,
 		rc = mlp_err_set(err, MLP_EFAIL, "cannot read '%s': %s",
 		    in_name, strerror(p.rd_errno));
 	else if (p.wr_errno)
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot write '%s': %s",
-		    out_name, strerror(p.wr_errno));
+		rc = mlp_err_write(err, p.wr_errno, 0, "cannot write '%s'",
+		    out_name);
 out_sync:
 	pthread_cond_destroy(&p.cond);
 	pthread_mutex_destroy(&p.mu);
@@ -275,9 +275,8 @@ store_write_all(int fd, const void *p, size_t n, const char *name,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			return mlp_err_set(err, MLP_EFAIL, "cannot write "
-			    "'%s': %s", name, r < 0 ? strerror(errno) :
-			    "no progress");
+			return mlp_err_write(err, r < 0 ? errno : ENOSPC, 0,
+			    "cannot write '%s'", name);
 		c += r;
 		n -= (size_t)r;
 	}
