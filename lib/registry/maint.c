@@ -333,6 +333,11 @@ mlp_registry_gc(struct mlp_db *db, struct mlp_store *st, int64_t cutoff_ms,
 	int rc;
 
 	memset(stats, 0, sizeof(*stats));
+	/* a full disk is what gc is for; a read-only repository keeps all */
+	if (!dry_run && mlp_db_readonly(db) &&
+	    db->readonly_code == MLP_EREADONLY)
+		return mlp_err_set(err, MLP_EREADONLY, "cannot remove "
+		    "objects: %s", mlp_db_readonly(db));
 	if ((rc = mlp_store_lock_exclusive(st, 10000, err)) < 0)
 		return rc;
 	if ((rc = collect(db, st, &rs, 1, NULL, NULL, &problems, &refs,

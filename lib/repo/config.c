@@ -124,6 +124,33 @@ open_file(const struct mlp_git *g, const char *path, git_config **cfg,
 	return 0;
 }
 
+/* A failed write of the config file at path. libgit2 words an OS error as
+ * "...: strerror(errno)" and clears errno, so a read-only repository or a
+ * full disk is recognised from the words. */
+static int
+write_error(const struct mlp_git *g, const char *path, const char *what,
+    struct mlp_err *err)
+{
+	static const int causes[] = { EROFS, EACCES, EPERM, ENOSPC, EDQUOT };
+	const git_error *ge = g->git_error_last();
+	char *global;
+
+	for (size_t i = 0; ge && ge->klass == GIT_ERROR_OS && ge->message &&
+	    i < sizeof(causes) / sizeof(causes[0]); i++) {
+		const char *why = strerror(causes[i]);
+		size_t n = strlen(ge->message), k = strlen(why);
+
+		if (n <= k || strcmp(ge->message + n - k, why) != 0)
+			continue;
+		global = mlp_config_global_path();
+		mlp_err_write(err, causes[i], strcmp(path, global) != 0,
+		    "cannot write '%s'", path);
+		free(global);
+		return mlp_err_prefix(err, "%s", what);
+	}
+	return mlp_git_error(g, err, MLP_EINVAL, what);
+}
+
 int
 mlp_config_set(const char *path, const char *key, const char *value,
     struct mlp_err *err)
@@ -137,7 +164,7 @@ mlp_config_set(const char *path, const char *key, const char *value,
 	if ((rc = open_file(g, path, &cfg, err)) < 0)
 		return rc;
 	if (g->git_config_set_string(cfg, key, value) < 0)
-		rc = mlp_git_error(g, err, MLP_EINVAL, "cannot set config");
+		rc = write_error(g, path, "cannot set config", err);
 	g->git_config_free(cfg);
 	return rc;
 }
@@ -157,7 +184,7 @@ mlp_config_unset(const char *path, const char *key, struct mlp_err *err)
 	if (rc == GIT_ENOTFOUND)
 		rc = mlp_err_set(err, MLP_ENOTFOUND, "'%s' is not set", key);
 	else if (rc < 0)
-		rc = mlp_git_error(g, err, MLP_EINVAL, "cannot unset config");
+		rc = write_error(g, path, "cannot unset config", err);
 	g->git_config_free(cfg);
 	return rc;
 }

@@ -267,7 +267,8 @@ mlp_slurm_status(const struct mlp_train_env *env, const char *run_id,
 		    strcmp(st, "COMPLETED") == 0)
 			end = "FAILED";
 	}
-	if (end)
+	/* a read-only repository is still read: the run follows later */
+	if (end && !mlp_db_readonly(env->db))
 		rc = mlp_track_run_end(env->db, run_id, end, 0, err);
 out:
 	free(status);
@@ -284,6 +285,13 @@ mlp_slurm_cancel(const struct mlp_train_env *env, const char *run_id,
 
 	if ((rc = run_job(env, run_id, &job_id, NULL, err)) < 0)
 		return rc;
+	/* a job cancelled whose run cannot then end KILLED would leave the
+	 * run RUNNING */
+	if (mlp_db_readonly(env->db)) {
+		rc = mlp_err_set(err, env->db->readonly_code, "cannot cancel "
+		    "run %.8s: %s", run_id, mlp_db_readonly(env->db));
+		goto out;
+	}
 	{
 		char *argv[] = { "scancel", job_id, NULL };
 
@@ -291,6 +299,7 @@ mlp_slurm_cancel(const struct mlp_train_env *env, const char *run_id,
 	}
 	if (rc == 0)
 		rc = mlp_track_run_end(env->db, run_id, "KILLED", 0, err);
+out:
 	mlp_buf_release(&out);
 	free(job_id);
 	return rc;
