@@ -137,8 +137,8 @@ copy_fd(int in, const char *in_name, int out, const char *out_name,
 	}
 	if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
 	    errno != EOPNOTSUPP)
-		return mlp_err_set(err, MLP_EFAIL, "cannot copy '%s' to '%s': %s",
-		    in_name, out_name, strerror(errno));
+		return mlp_err_write(err, errno, 0, "cannot copy '%s' to '%s'",
+		    in_name, out_name);
 	while ((got = read(in, buf, sizeof(buf))) != 0) {
 		if (got < 0) {
 			if (errno == EINTR)
@@ -152,8 +152,8 @@ copy_fd(int in, const char *in_name, int out, const char *out_name,
 			if (w < 0) {
 				if (errno == EINTR)
 					continue;
-				return mlp_err_set(err, MLP_EFAIL, "cannot write "
-				    "'%s': %s", out_name, strerror(errno));
+				return mlp_err_write(err, errno, 0, "cannot "
+				    "write '%s'", out_name);
 			}
 			off += w;
 		}

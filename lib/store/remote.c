@@ -492,8 +492,8 @@ tmp_file(struct xfer *x, char **path, struct mlp_err *err)
 		if (fd >= 0)
 			return fd;
 		if (errno != EEXIST) {
-			int rc = mlp_err_set(err, MLP_EFAIL, "cannot create "
-			    "'%s': %s", *path, strerror(errno));
+			int rc = mlp_err_write(err, errno, 1, "cannot create "
+			    "'%s'", *path);
 
 			free(*path);
 			*path = NULL;
