@@ -1,4 +1,5 @@
 /* Output for humans and scripts: errors, colour, tables, CSV and JSON. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,14 +20,53 @@ vmsg(struct mlp_ctx *ctx, const char *prefix, const char *color,
 	fprintf(stderr, "%s\n", ctx->color_err ? "\033[0m" : "");
 }
 
-int
-mlp_failf(struct mlp_ctx *ctx, int code, const char *fmt, ...)
+static void
+msg(struct mlp_ctx *ctx, const char *prefix, const char *color,
+    const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg(ctx, "mlp: ", C_RED, fmt, ap);
+	vmsg(ctx, prefix, color, fmt, ap);
 	va_end(ap);
+}
+
+/* Whether s ends in the words of ENOSPC or EDQUOT without saying "disk is
+ * full": messages end with strerror(errno), whoever worded them. */
+static int
+full_unsaid(const char *s)
+{
+	static const int causes[] = { ENOSPC, EDQUOT };
+	size_t n = strlen(s);
+
+	if (strstr(s, "disk is full"))
+		return 0;
+	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++) {
+		const char *why = strerror(causes[i]);
+		size_t k = strlen(why);
+
+		if (n > k && strcmp(s + n - k, why) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+mlp_failf(struct mlp_ctx *ctx, int code, const char *fmt, ...)
+{
+	struct mlp_buf b = MLP_BUF_INIT;
+	va_list ap;
+	int full;
+
+	va_start(ap, fmt);
+	mlp_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	full = full_unsaid(mlp_buf_str(&b));
+	msg(ctx, "mlp: ", C_RED, "%s%s", full ? "disk is full: " : "",
+	    mlp_buf_str(&b));
+	if (full)
+		mlp_hint(ctx, "free some space and try again");
+	mlp_buf_release(&b);
 	return code;
 }
 

@@ -412,6 +412,14 @@ as_nobody() {
 	cd "$SRC"
 	run mlp gc
 	[ "$status" -eq 0 ]
+	# output to the full disk: said so, wherever the words came from
+	run mlp predict models:/churn/1 -i churn.csv -o "$BASE/full/p.csv"
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == "mlp: predict: disk is full: "* ]]
+	run sh -c "'$MLP' track runs --csv > '$BASE/full/runs.csv'"
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == "mlp: track: disk is full: "* ]]
+	rm -f "$BASE/full/p.csv" "$BASE/full/runs.csv"
 	rm "$BASE/full/fill"
 	[ "$(snapshot "$SRC")" = "$before" ]
 	run mlp fsck
