@@ -205,13 +205,33 @@ no_space(const char *path)
 	return (geteuid() == 0 ? vfs.f_bfree : vfs.f_bavail) == 0;
 }
 
+/* The first of the database, its directory, -shm and -wal that this
+ * process may not write, or NULL. */
+static const char *
+unwritable(const char *path, const char *dir, const char *shm,
+    const char *wal)
+{
+	if (access(path, W_OK) < 0)
+		return path;
+	if (access(dir, W_OK) < 0)
+		return dir;
+	if (access(shm, F_OK) == 0 && access(shm, W_OK) < 0)
+		return shm;
+	if (access(wal, F_OK) == 0 && access(wal, W_OK) < 0)
+		return wal;
+	return NULL;
+}
+
 /* Why the database cannot be written, from the errno e that said so (0
- * when none did), as a message (the caller frees it) and *code. */
+ * when none did), as a message (the caller frees it) and *code; NULL when
+ * no reason is found. */
 static char *
 readonly_why(const struct mlp_db *db, int e, int *code)
 {
-	char *dir = db_dir(db), *shm = xasprintf("%s-shm", db->path), *why;
-	const char *which = db->path;
+	char *dir = db_dir(db), *why = NULL;
+	char *shm = xasprintf("%s-shm", db->path);
+	char *wal = xasprintf("%s-wal", db->path);
+	const char *which;
 
 	*code = MLP_EREADONLY;
 	if (e == EROFS || fs_readonly(db->path)) {
@@ -221,14 +241,12 @@ readonly_why(const struct mlp_db *db, int e, int *code)
 		*code = MLP_ENOSPACE;
 		why = xasprintf("disk is full: no space left to write '%s'",
 		    db->path);
-	} else {
-		if (access(db->path, W_OK) == 0)
-			which = access(dir, W_OK) < 0 ? dir :
-			    access(shm, F_OK) == 0 && access(shm, W_OK) < 0 ?
-			    shm : db->path;
+	} else if ((which = unwritable(db->path, dir, shm, wal)) ||
+	    e == EACCES || e == EPERM) {
 		why = xasprintf("repository is read-only: no permission to "
-		    "write '%s'", which);
+		    "write '%s'", which ? which : db->path);
 	}
+	free(wal);
 	free(shm);
 	free(dir);
 	return why;
@@ -267,9 +285,12 @@ mlp_db_error(struct mlp_db *db, struct mlp_err *err, const char *what)
 		{
 			char *why = readonly_why(db, sys, &code);
 
-			mlp_err_set(err, code, "%s: %s", what, why);
-			free(why);
-			return code;
+			if (why) {
+				mlp_err_set(err, code, "%s: %s", what, why);
+				free(why);
+				return code;
+			}
+			code = MLP_EFAIL;
 		}
 	}
 	return mlp_err_set(err, code, "%s: '%s': %s", what, db->path,
@@ -520,7 +541,7 @@ wal_empty(const char *path)
 }
 
 /* Opens the database read-only after db_connect(DB_RW) failed for want of
- * write access or space. */
+ * write access or space, which db->readonly says. */
 static int
 reconnect_readonly(struct mlp_db *db, struct mlp_err *err)
 {
@@ -528,8 +549,6 @@ reconnect_readonly(struct mlp_db *db, struct mlp_err *err)
 	char *dir;
 	int rc;
 
-	db->readonly = readonly_why(db, sqlite3_system_errno(db->h),
-	    &db->readonly_code);
 	sqlite3_close_v2(db->h);
 	db->h = NULL;
 	if ((rc = db_connect(db, DB_RO, 0)) == SQLITE_OK)
@@ -587,8 +606,11 @@ mlp_db_open(struct mlp_db **out, const char *path, int create,
 	db = xcalloc(1, sizeof(*db));
 	db->path = xstrdup(path);
 	rc = db_connect(db, DB_RW, create);
-	if (rc != SQLITE_OK && db->h && !(create && stat(path, &sb) < 0) &&
-	    cannot_write(rc, sqlite3_system_errno(db->h))) {
+	if (rc != SQLITE_OK && db->h && stat(path, &sb) == 0 &&
+	    S_ISREG(sb.st_mode) &&
+	    cannot_write(rc, sqlite3_system_errno(db->h)) &&
+	    (db->readonly = readonly_why(db, sqlite3_system_errno(db->h),
+	    &db->readonly_code))) {
 		if ((rc = reconnect_readonly(db, err)) < 0)
 			goto fail;
 	} else if (rc != SQLITE_OK) {
@@ -599,7 +621,7 @@ mlp_db_open(struct mlp_db **out, const char *path, int create,
 	} else if (sqlite3_db_readonly(db->h, "main") == 1) {
 		/* the system refused write access and SQLite opened the
 		 * file read-only */
-		db->readonly = readonly_why(db, 0, &db->readonly_code);
+		db->readonly = readonly_why(db, EACCES, &db->readonly_code);
 	}
 	if ((rc = mlp_db_exec(db, "PRAGMA foreign_keys = ON;"
 	    "PRAGMA synchronous = NORMAL;"

@@ -96,6 +96,12 @@ test_refusals(void)
 	    "an empty file is not silently made a database");
 	ok(db == NULL, "no handle is returned on failure");
 	free(p);
+	p = path("dir.db");
+	mkdir(p, 0777);
+	ok(mlp_db_open(&db, p, 0, &err) < 0 && !strstr(err.msg, "read-only"),
+	    "a directory in its place is not a read-only database: %s",
+	    err.msg);
+	free(p);
 	free(q);
 	free(e);
 }
