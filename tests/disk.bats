@@ -419,7 +419,14 @@ as_nobody() {
 	run sh -c "'$MLP' track runs --csv > '$BASE/full/runs.csv'"
 	[ "$status" -eq 1 ]
 	[[ "${lines[0]}" == "mlp: track: disk is full: "* ]]
-	rm -f "$BASE/full/p.csv" "$BASE/full/runs.csv"
+	run mlp register export models:/churn/1 -o "$BASE/full/e.tar.gz"
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == "mlp: register export: disk is full: "* ]]
+	run mlp register checkout models:/churn/1 "$BASE/full/co"
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == *"disk is full: "* ]]
+	rm -rf "$BASE/full/p.csv" "$BASE/full/runs.csv" "$BASE/full/e.tar.gz" \
+	    "$BASE/full/co"
 	rm "$BASE/full/fill"
 	[ "$(snapshot "$SRC")" = "$before" ]
 	run mlp fsck

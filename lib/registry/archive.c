@@ -84,7 +84,11 @@ static const char *
 archive_msg(struct archive *a)
 {
 	const char *s = a ? la.archive_error_string(a) : NULL;
+	int e = a ? la.archive_errno(a) : 0;
 
+	/* a full disk is a "Write error" in libarchive's words */
+	if (e == ENOSPC || e == EDQUOT)
+		return strerror(e);
 	/* libarchive gives no reason for some damage (a cut gzip trailer) */
 	return s ? s : "damaged or truncated archive";
 }
