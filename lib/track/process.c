@@ -136,7 +136,8 @@ mlp_track_reconcile(struct mlp_db *db, const char *uuid, int64_t *nkilled,
 
 	if (nkilled)
 		*nkilled = 0;
-	if (hostname(host, sizeof(host)) < 0)
+	/* a repository this process cannot write is only read */
+	if (mlp_db_readonly(db) || hostname(host, sizeof(host)) < 0)
 		return 0;
 	q = xasprintf(sql, uuid ? "AND r.uuid = ?2" : "");
 	rc = mlp_db_prepare(db, &st, q, err);
