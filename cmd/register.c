@@ -57,10 +57,21 @@ parse_version(struct mlp_ctx *ctx, const char *s, int64_t *v)
 	return 0;
 }
 
+/* Tags as one JSON object. */
+static cJSON *
+tags_json(const struct mlp_kv *tags, size_t n)
+{
+	cJSON *t = cJSON_CreateObject();
+
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddStringToObject(t, tags[i].key, tags[i].value);
+	return t;
+}
+
 static cJSON *
 version_json(const struct mlp_model_version *mv)
 {
-	cJSON *o = cJSON_CreateObject(), *a, *t;
+	cJSON *o = cJSON_CreateObject(), *a;
 	char v[32];
 
 	cJSON_AddStringToObject(o, "name", mv->name);
@@ -87,9 +98,7 @@ version_json(const struct mlp_model_version *mv)
 	a = cJSON_AddArrayToObject(o, "aliases");
 	for (size_t i = 0; i < mv->aliases.n; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(mv->aliases.v[i]));
-	t = cJSON_AddObjectToObject(o, "tags");
-	for (size_t i = 0; i < mv->ntags; i++)
-		cJSON_AddStringToObject(t, mv->tags[i].key, mv->tags[i].value);
+	cJSON_AddItemToObject(o, "tags", tags_json(mv->tags, mv->ntags));
 	return o;
 }
 
@@ -145,6 +154,8 @@ register_list(struct mlp_ctx *ctx, int argc, char **argv)
 			    (double)mi[i].created);
 			cJSON_AddNumberToObject(o, "last_updated_timestamp",
 			    (double)mi[i].updated);
+			cJSON_AddItemToObject(o, "tags", tags_json(mi[i].tags,
+			    mi[i].ntags));
 			a = cJSON_AddObjectToObject(o, "aliases");
 			for (size_t j = 0; j < mi[i].aliases.n; j++) {
 				char *eq = strrchr(mi[i].aliases.v[j], '=');
@@ -159,15 +170,16 @@ register_list(struct mlp_ctx *ctx, int argc, char **argv)
 		mlp_print_json(arr);
 	} else {
 		static const char *const hdr[] = { "NAME", "LATEST", "VERSIONS",
-			"ALIASES", "UPDATED" };
+			"ALIASES", "TAGS", "UPDATED" };
 		struct mlp_table t;
 
-		mlp_table_init(&t, 5, hdr);
+		mlp_table_init(&t, 6, hdr);
 		t.right[1] = t.right[2] = 1;
 		for (size_t i = 0; i < n; i++) {
 			char latest[32], nv[32], upd[32];
-			struct mlp_buf al = MLP_BUF_INIT;
-			const char *row[5] = { mi[i].name, latest, nv, NULL, upd };
+			struct mlp_buf al = MLP_BUF_INIT, tg = MLP_BUF_INIT;
+			const char *row[6] = { mi[i].name, latest, nv, NULL, NULL,
+				upd };
 
 			snprintf(latest, sizeof(latest), "%lld",
 			    (long long)mi[i].latest);
@@ -177,9 +189,14 @@ register_list(struct mlp_ctx *ctx, int argc, char **argv)
 			for (size_t j = 0; j < mi[i].aliases.n; j++)
 				mlp_buf_addf(&al, "%s%s", j ? " " : "",
 				    mi[i].aliases.v[j]);
+			for (size_t j = 0; j < mi[i].ntags; j++)
+				mlp_buf_addf(&tg, "%s%s=%s", j ? " " : "",
+				    mi[i].tags[j].key, mi[i].tags[j].value);
 			row[3] = mlp_buf_str(&al);
+			row[4] = mlp_buf_str(&tg);
 			mlp_table_add(&t, row);
 			mlp_buf_release(&al);
+			mlp_buf_release(&tg);
 		}
 		mlp_table_print(ctx, &t);
 		mlp_table_release(&t);
@@ -530,8 +547,10 @@ register_show(struct mlp_ctx *ctx, int argc, char **argv)
 	struct mlp_tree files = MLP_TREE_INIT;
 	struct mlp_store *st;
 	struct mlp_run *run = NULL;
+	struct mlp_kv *mtags = NULL;
 	struct mlp_err err, ferr;
 	char when[32], v[64];
+	size_t nmtags = 0;
 	int r, rc = 0;
 
 	mlp_err_clear(&err);
@@ -543,6 +562,11 @@ register_show(struct mlp_ctx *ctx, int argc, char **argv)
 	if ((rc = usage_args(ctx, &p, 1, 1)) != 0 ||
 	    (rc = resolve(ctx, p.pos[0], &mv)) != 0)
 		goto out;
+	if (mlp_registry_model_tags(ctx->db, mv->name, &mtags, &nmtags,
+	    &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
 	/* the run may have been collected since; the version stands alone */
 	if (mv->run_uuid)
 		mlp_track_run_get(ctx->db, mv->run_uuid, &run, &err);
@@ -554,6 +578,9 @@ register_show(struct mlp_ctx *ctx, int argc, char **argv)
 		mlp_tree_release(&files);
 	if (ctx->json) {
 		cJSON *o = version_json(mv), *fa;
+
+		cJSON_AddItemToObject(o, "model_tags", tags_json(mtags,
+		    nmtags));
 
 		fa = cJSON_AddArrayToObject(o, "files");
 		for (size_t i = 0; i < files.n; i++) {
@@ -636,6 +663,12 @@ register_show(struct mlp_ctx *ctx, int argc, char **argv)
 			printf("  %-24s %s\n", mv->tags[i].key,
 			    mv->tags[i].value);
 	}
+	if (nmtags) {
+		printf("\n%smodel tags%s\n", mlp_color(ctx, C_BOLD),
+		    mlp_color(ctx, C_RESET));
+		for (size_t i = 0; i < nmtags; i++)
+			printf("  %-24s %s\n", mtags[i].key, mtags[i].value);
+	}
 	printf("\n%sfiles%s\n", mlp_color(ctx, C_BOLD),
 	    mlp_color(ctx, C_RESET));
 	if (ferr.code)
@@ -647,6 +680,7 @@ register_show(struct mlp_ctx *ctx, int argc, char **argv)
 		printf("  %10s  %s\n", size, files.v[i].path);
 	}
 out:
+	mlp_kvs_free(mtags, nmtags);
 	mlp_tree_release(&files);
 	mlp_run_free(run);
 	mlp_model_version_free(mv);

@@ -82,8 +82,21 @@ fixture() {
 	fixture
 	mlp register tag models:/fraud/2 team=risk
 	mlp register tag fraud owner=ann
+	mlp register tag fraud area=payments
 	run mlp register show models:/fraud/2 --json
 	[[ "$output" == *'"tags":{"team":"risk"}'* ]]
+	# the model's own tags, as MLflow returns them with the model
+	[[ "$output" == *'"model_tags":{"area":"payments","owner":"ann"}'* ]]
+	run mlp register show models:/fraud/2
+	[[ "$output" == *"model tags"*"area"*"payments"*"owner"*"ann"* ]]
+	run mlp register list --json
+	[[ "$output" == *'"tags":{"area":"payments","owner":"ann"},"aliases":{}'* ]]
+	run mlp register list
+	[[ "${lines[0]}" == *"ALIASES"*"TAGS"*"UPDATED" ]]
+	[[ "${lines[1]}" == "fraud"*"area=payments owner=ann"* ]]
+	mlp register tag --delete fraud area
+	run mlp register list --json
+	[[ "$output" == *'"tags":{"owner":"ann"}'* ]]
 	mlp register tag --delete models:/fraud/2 team
 	run mlp register show models:/fraud/2 --json
 	[[ "$output" == *'"tags":{}'* ]]

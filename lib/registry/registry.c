@@ -761,11 +761,58 @@ out:
 	return finish(db, rc, err);
 }
 
+/* Appends the tags of model id through the prepared query q (bound to
+ * the model's id as ?1). */
+static int
+read_model_tags(struct mlp_db *db, sqlite3_stmt *q, int64_t model,
+    struct mlp_kv **out, size_t *n, struct mlp_err *err)
+{
+	size_t alloc = 0;
+	int rc;
+
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, model);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		mlp_grow(out, &alloc, *n + 1, sizeof(**out));
+		(*out)[*n].key = xstrdup(mlp_db_text(q, 0));
+		(*out)[(*n)++].value = xstrdup(mlp_db_text(q, 1));
+	}
+	return rc == SQLITE_DONE ? 0 : mlp_db_error(db, err,
+	    "cannot read model tags");
+}
+
+#define MODEL_TAGS_SQL "SELECT key, value FROM model_tag WHERE model = ?1 " \
+	"ORDER BY key"
+
+int
+mlp_registry_model_tags(struct mlp_db *db, const char *name,
+    struct mlp_kv **out, size_t *n, struct mlp_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t model;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = model_id(db, name, 0, &model, err)) < 0)
+		return rc;
+	if ((rc = mlp_db_prepare(db, &q, MODEL_TAGS_SQL, err)) < 0)
+		return rc;
+	rc = read_model_tags(db, q, model, out, n, err);
+	sqlite3_finalize(q);
+	if (rc < 0) {
+		mlp_kvs_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
 int
 mlp_registry_list(struct mlp_db *db, const char *like,
     struct mlp_model_info **out, size_t *n, struct mlp_err *err)
 {
-	sqlite3_stmt *st = NULL, *q = NULL;
+	sqlite3_stmt *st = NULL, *q = NULL, *tq = NULL;
 	size_t alloc = 0;
 	int rc;
 
@@ -781,7 +828,8 @@ mlp_registry_list(struct mlp_db *db, const char *like,
 	if (like)
 		sqlite3_bind_text(st, 1, like, -1, SQLITE_STATIC);
 	if ((rc = mlp_db_prepare(db, &q, "SELECT name || '=' || version FROM "
-	    "alias WHERE model = ? ORDER BY name", err)) < 0)
+	    "alias WHERE model = ? ORDER BY name", err)) < 0 ||
+	    (rc = mlp_db_prepare(db, &tq, MODEL_TAGS_SQL, err)) < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct mlp_model_info *mi;
@@ -799,10 +847,14 @@ mlp_registry_list(struct mlp_db *db, const char *like,
 		sqlite3_bind_int64(q, 1, sqlite3_column_int64(st, 0));
 		while (sqlite3_step(q) == SQLITE_ROW)
 			mlp_strv_push(&mi->aliases, mlp_db_text(q, 0));
+		if ((rc = read_model_tags(db, tq, sqlite3_column_int64(st, 0),
+		    &mi->tags, &mi->ntags, err)) < 0)
+			goto out;
 	}
 	rc = rc == SQLITE_DONE ? 0 : mlp_db_error(db, err,
 	    "cannot list models");
 out:
+	sqlite3_finalize(tq);
 	sqlite3_finalize(q);
 	sqlite3_finalize(st);
 	if (rc < 0) {
@@ -820,6 +872,7 @@ mlp_model_infos_free(struct mlp_model_info *v, size_t n)
 		free(v[i].name);
 		free(v[i].description);
 		mlp_strv_release(&v[i].aliases);
+		mlp_kvs_free(v[i].tags, v[i].ntags);
 	}
 	free(v);
 }

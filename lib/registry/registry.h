@@ -135,11 +135,18 @@ struct mlp_model_info {
 	int64_t latest;		/* highest active version, 0 when none */
 	int64_t nversions;	/* active versions */
 	struct mlp_strv aliases;	/* "alias=version", sorted */
+	struct mlp_kv *tags;	/* the model's tags, sorted by key */
+	size_t ntags;
 };
 /* Models whose name matches the SQL LIKE pattern (NULL: all), by name. */
 int mlp_registry_list(struct mlp_db *db, const char *like,
     struct mlp_model_info **out, size_t *n, struct mlp_err *err);
 void mlp_model_infos_free(struct mlp_model_info *v, size_t n);
+
+/* The tags of the model name (not of its versions), sorted by key; free
+ * them with mlp_kvs_free(). MLP_ENOTFOUND when there is no such model. */
+int mlp_registry_model_tags(struct mlp_db *db, const char *name,
+    struct mlp_kv **out, size_t *n, struct mlp_err *err);
 
 /* Active versions of a model (all when with_deleted), oldest first; free
  * each with mlp_model_version_free() and the array with free(). */
