@@ -1207,10 +1207,11 @@ register_import(struct mlp_ctx *ctx, int argc, char **argv)
 		mlp_fmt_bytes(res.size, size, sizeof(size));
 		mlp_fmt_bytes(res.bytes_written, written, sizeof(written));
 		printf("models:/%s/%lld\n", res.name, (long long)res.version);
-		mlp_info(ctx, "imported models:/%s/%lld from %s (%s, %s new in "
-		    "the store)", res.exported_name,
-		    (long long)res.exported_version, from_stdin ?
-		    "standard input" : file, size, written);
+		mlp_info(ctx, "imported models:/%s/%lld from %s (exported as "
+		    "models:/%s/%lld; %s, %s new in the store)", res.name,
+		    (long long)res.version, from_stdin ? "standard input" :
+		    file, res.exported_name, (long long)res.exported_version,
+		    size, written);
 	}
 out:
 	mlp_import_result_release(&res);

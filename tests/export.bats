@@ -3,6 +3,7 @@
 # archives built to break in: each is refused with one line, creates no
 # version and writes nothing outside the repository.
 
+bats_require_minimum_version 1.5.0
 load helper
 
 PY=/usr/bin/python3
@@ -134,8 +135,13 @@ import_fails() {
 	cd "$OTHER"
 	run mlp register import "$BATS_TEST_TMPDIR/f.tar.gz"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"imported models:/fraud/2 from "* ]]
+	# stdout and stderr name the same, new version
+	[[ "$output" == *"imported models:/fraud/1 from "*"(exported as models:/fraud/2; "* ]]
 	[[ "$output" == *"models:/fraud/1" ]]
+	run --separate-stderr mlp register import "$BATS_TEST_TMPDIR/f.tar.gz" -n other
+	[ "$status" -eq 0 ]
+	[ "$output" = "models:/other/1" ]
+	[[ "$stderr" == "imported models:/other/1 from $BATS_TEST_TMPDIR/f.tar.gz (exported as models:/fraud/2; "* ]]
 	run mlp fsck
 	[ "$status" -eq 0 ]
 	mlp -q register checkout models:/fraud/1 "$BATS_TEST_TMPDIR/co"
