@@ -786,7 +786,7 @@ register_create(struct mlp_ctx *ctx, int argc, char **argv)
 	vn.oid = src.oid;
 	vn.is_tree = src.is_tree;
 	vn.size = src.size;
-	vn.source = p.pos[0];
+	vn.source = converted ? p.pos[0] : src.source;
 	vn.run_uuid = src.run_uuid;
 	vn.code_commit = src.code_commit;
 	vn.user = user;

@@ -252,6 +252,10 @@ fixture() {
 	run mlp register show models:/fraud/1 --json
 	[[ "$output" == *"\"run_id\":\"$id\""* ]]
 	[[ "$output" == *'"run":{"run_id":'*'"params":{"depth":"6"}'* ]]
+	# the source records the run's full id: a prefix may grow ambiguous
+	[[ "$output" == *"\"source\":\"runs:/$id/model\""* ]]
+	run mlp register show models:/fraud/1
+	[[ "$output" == *"source:      runs:/$id/model"* ]]
 	run mlp register "runs:/$id/model/w" -n weights
 	[ "$status" -eq 0 ]
 	run mlp register models:/fraud/1 -n fraud-prod --alias live

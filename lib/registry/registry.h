@@ -167,6 +167,8 @@ struct mlp_source {
 	char *code_commit;	/* NULL when unknown */
 	uint64_t bytes_written;	/* object bytes this call wrote */
 	uint64_t files;		/* files read or named */
+	char *source;		/* the source to record: as given, but with
+				 * the run's full id in a runs:/ URI */
 };
 
 /* Resolves a model source into the store: a filesystem path (a file or a

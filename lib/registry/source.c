@@ -14,6 +14,7 @@ mlp_source_release(struct mlp_source *s)
 {
 	free(s->run_uuid);
 	free(s->code_commit);
+	free(s->source);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -214,6 +215,8 @@ from_run(struct mlp_db *db, struct mlp_store *st, const char *source,
 	}
 	out->run_uuid = xstrdup(ri.uuid);
 	out->code_commit = run_commit(db, ri.uuid);
+	/* a prefix may name another run once more runs exist */
+	out->source = xasprintf("runs:/%s%s", ri.uuid, slash ? slash : "");
 	rc = 0;
 out:
 	mlp_tree_release(&t);
@@ -246,6 +249,7 @@ mlp_registry_source(struct mlp_db *db, struct mlp_store *st,
 		out->run_uuid = mv->run_uuid ? xstrdup(mv->run_uuid) : NULL;
 		out->code_commit = mv->code_commit ? xstrdup(mv->code_commit) :
 		    NULL;
+		out->source = xstrdup(source);
 		mlp_model_version_free(mv);
 		return 0;
 	}
@@ -257,6 +261,8 @@ mlp_registry_source(struct mlp_db *db, struct mlp_store *st,
 		if ((rc = mlp_file_uri(source, &path, err)) >= 0)
 			rc = from_path(st, path ? path : source, out, err);
 		free(path);
+		if (rc == 0)
+			out->source = xstrdup(source);
 	}
 	if (rc < 0)
 		mlp_source_release(out);
