@@ -1008,7 +1008,7 @@ enum { O_OUTPUT = 100, O_COMPRESSION, O_WITH_ALIASES };
 
 static const struct mlp_opt export_opts[] = {
 	{ O_OUTPUT, 'o', "output", "FILE", "the archive to write: "
-	    "FILE.tar.gz or FILE.tar.zst, or - for standard output" },
+	    "FILE.tar.gz (or .tgz) or FILE.tar.zst, or - for standard output" },
 	{ O_COMPRESSION, 0, "compression", "gzip|zstd", "the compression "
 	    "with -o - (default gzip)" },
 	{ 0, 0, NULL, NULL, NULL },

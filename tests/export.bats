@@ -237,6 +237,18 @@ import_fails() {
 	[ "$status" -eq 0 ]
 }
 
+@test "-o FILE.tgz is a gzip'ed tar, as FILE.tar.gz" {
+	fixture
+	run mlp register export models:/fraud/1 -o "$BATS_TEST_TMPDIR/f.tgz"
+	[ "$status" -eq 0 ]
+	gzip -t "$BATS_TEST_TMPDIR/f.tgz"
+	[ "$(tar tzf "$BATS_TEST_TMPDIR/f.tgz" | head -1)" = mlp-export.json ]
+	cd "$OTHER"
+	run mlp -q register import "$BATS_TEST_TMPDIR/f.tgz"
+	[ "$status" -eq 0 ]
+	[ "$output" = "models:/fraud/1" ]
+}
+
 @test "-o - writes to stdout; import reads a file or -" {
 	fixture
 	mlp register export models:/fraud/1 -o - > "$BATS_TEST_TMPDIR/s.tar.gz"
@@ -266,7 +278,7 @@ import_fails() {
 	[[ "$output" == *"-o FILE.tar.gz"* ]]
 	run mlp register export models:/fraud/1 -o f.zip
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"'f.zip': unknown archive type"*".tar.gz"*".tar.zst"* ]]
+	[[ "$output" == *"'f.zip': unknown archive type"*".tar.gz"*".tgz"*".tar.zst"* ]]
 	[ ! -e f.zip ]
 	run mlp register export models:/fraud/1 -o f.tar.gz --compression zstd
 	[ "$status" -eq 2 ]

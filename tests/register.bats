@@ -38,6 +38,19 @@ fixture() {
 	[[ "${lines[2]}" == *"champion"*"1"*"2"*"tester" ]]
 	run mlp register history fraud champion --json
 	[[ "$output" == '[{"alias":"champion","from_version":null,"to_version":1,"user":"tester",'* ]]
+	# an alias never set is an error, as alias rm says; a removed one
+	# keeps its history
+	run mlp register history fraud nosuch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"model 'fraud' has never had an alias 'nosuch'"* ]]
+	run mlp register alias rm fraud nosuch
+	[ "$status" -eq 1 ]
+	run mlp register history nomodel
+	[ "$status" -eq 1 ]
+	mlp register alias rm fraud champion
+	run mlp register history fraud champion
+	[ "$status" -eq 0 ]
+	[[ "${lines[3]}" == *"champion"*"2"*"(removed)"* ]]
 }
 
 @test "show --json uses MLflow's field names" {

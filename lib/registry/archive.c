@@ -97,7 +97,7 @@ int
 mlp_registry_archive_compression(const char *file,
     enum mlp_archive_compression *out, struct mlp_err *err)
 {
-	if (mlp_ends_with(file, ".tar.gz")) {
+	if (mlp_ends_with(file, ".tar.gz") || mlp_ends_with(file, ".tgz")) {
 		*out = MLP_ARCHIVE_GZIP;
 		return 0;
 	}
@@ -106,7 +106,7 @@ mlp_registry_archive_compression(const char *file,
 		return 0;
 	}
 	return mlp_err_set(err, MLP_EINVAL, "'%s': unknown archive type (name "
-	    "it FILE.tar.gz or FILE.tar.zst)", file);
+	    "it FILE.tar.gz, FILE.tgz or FILE.tar.zst)", file);
 }
 
 /* The object path of an id in an archive: objects/ab/cdef... */

@@ -653,6 +653,10 @@ mlp_registry_alias_history(struct mlp_db *db, const char *name,
 	rc = rc == SQLITE_DONE ? 0 : mlp_db_error(db, err,
 	    "cannot read alias history");
 	sqlite3_finalize(st);
+	/* as alias rm does: a typo is not an empty history */
+	if (rc == 0 && alias && *n == 0)
+		rc = mlp_err_set(err, MLP_ENOTFOUND, "model '%s' has never had "
+		    "an alias '%s'", name, alias);
 	return rc;
 }
 

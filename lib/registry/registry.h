@@ -105,7 +105,8 @@ struct mlp_alias_event {
 	int64_t ts;
 };
 /* Every alias move of a model (or of one alias when alias is not NULL),
- * oldest first. Free with mlp_alias_events_free(). */
+ * oldest first. MLP_ENOTFOUND when the model does not exist, or when the
+ * alias given was never set. Free with mlp_alias_events_free(). */
 int mlp_registry_alias_history(struct mlp_db *db, const char *name,
     const char *alias, struct mlp_alias_event **out, size_t *n,
     struct mlp_err *err);
@@ -336,8 +337,9 @@ enum mlp_archive_compression {
 	MLP_ARCHIVE_ZSTD,
 };
 
-/* The compression an archive named file has by its suffix: .tar.gz or
- * .tar.zst. MLP_EINVAL naming the valid suffixes for any other name. */
+/* The compression an archive named file has by its suffix: .tar.gz (or
+ * .tgz) or .tar.zst. MLP_EINVAL naming the valid suffixes for any other
+ * name. */
 int mlp_registry_archive_compression(const char *file,
     enum mlp_archive_compression *out, struct mlp_err *err);
 
