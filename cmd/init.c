@@ -31,8 +31,12 @@ init_run(struct mlp_ctx *ctx, int argc, char **argv)
 	}
 	dir = p.npos ? p.pos[0] : ".";
 	if (mlp_repo_init(&repo, dir, &existed, &err) < 0) {
+		r = mlp_fail(ctx, &err);
+		if (err.code == MLP_EEXISTS)
+			mlp_hint(ctx, "run 'mlp init' in the directory that "
+			    "holds .mlp, not inside it");
 		mlp_opt_release(&p);
-		return mlp_fail(ctx, &err);
+		return r;
 	}
 	if (ctx->json) {
 		cJSON *o = cJSON_CreateObject();

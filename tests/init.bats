@@ -89,3 +89,24 @@ setup() {
 	[ "$(sqlite3 .mlp/mlp.db 'PRAGMA user_version')" -ge 1 ]
 	[ "$(sqlite3 .mlp/mlp.db 'SELECT count(*) FROM experiment')" -eq 1 ]
 }
+
+@test "init inside .mlp/ says it is already a repository and creates nothing" {
+	mlp -q init proj
+	for where in proj/.mlp proj/.mlp/objects proj/.mlp/new/dir; do
+		run mlp -C "$BATS_TEST_TMPDIR" init "$where"
+		[ "$status" -eq 1 ]
+		[[ "${lines[0]}" == "mlp: init: '$where' is already inside the mlp repository '$BATS_TEST_TMPDIR/proj/.mlp'" ]]
+		[[ "${lines[1]}" == "hint: "* ]]
+	done
+	cd proj/.mlp/objects
+	run mlp init
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'.' is already inside the mlp repository '$BATS_TEST_TMPDIR/proj/.mlp'"* ]]
+	cd "$BATS_TEST_TMPDIR"
+	[ ! -e proj/.mlp/.mlp ] && [ ! -e proj/.mlp/objects/.mlp ] && [ ! -e proj/.mlp/new ]
+	# a directory merely called .mlp elsewhere is no repository
+	mkdir -p x/.mlp/y
+	run mlp init x/.mlp/y
+	[ "$status" -eq 0 ]
+	[ -d x/.mlp/y/.mlp ]
+}

@@ -147,6 +147,68 @@ write_new_file(const char *path, const char *text, struct mlp_err *err)
 	return 0;
 }
 
+/* 1 when path is a .mlp directory holding a repository. */
+static int
+is_repo_dir(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *db, *cfg;
+	struct stat sb;
+	int r;
+
+	if (strcmp(base ? base + 1 : path, ".mlp") != 0)
+		return 0;
+	db = xasprintf("%s/mlp.db", path);
+	cfg = xasprintf("%s/config", path);
+	r = stat(db, &sb) == 0 || stat(cfg, &sb) == 0;
+	free(db);
+	free(cfg);
+	return r;
+}
+
+/* MLP_EEXISTS when dir is, or would be created, inside a repository's
+ * .mlp directory (git init refuses the inside of .git likewise): the
+ * nearest existing ancestor is resolved and each of its prefixes
+ * checked. */
+static int
+check_not_inside(const char *dir, struct mlp_err *err)
+{
+	char real[PATH_MAX], *p = xstrdup(dir), *slash;
+	int rc = 0;
+
+	while (!realpath(*p ? p : ".", real)) {
+		if (!*p || strcmp(p, ".") == 0) {
+			free(p);
+			return 0;	/* init itself will say what is wrong */
+		}
+		if (!(slash = strrchr(p, '/'))) {
+			strcpy(p, ".");
+		} else if (slash == p) {
+			strcpy(p, "/");
+		} else {
+			*slash = '\0';
+		}
+	}
+	for (char *s = real + 1;; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+
+			*s = '\0';
+			if (is_repo_dir(real)) {
+				rc = mlp_err_set(err, MLP_EEXISTS, "'%s' is "
+				    "already inside the mlp repository '%s'",
+				    dir, real);
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return rc;
+}
+
 int
 mlp_repo_init(struct mlp_repo **out, const char *dir, int *existed,
     struct mlp_err *err)
@@ -156,7 +218,8 @@ mlp_repo_init(struct mlp_repo **out, const char *dir, int *existed,
 	int rc;
 
 	*out = NULL;
-	if ((rc = make_dirs(dir, err)) < 0)
+	if ((rc = check_not_inside(dir, err)) < 0 ||
+	    (rc = make_dirs(dir, err)) < 0)
 		return rc;
 	if (!realpath(dir, abs))
 		return mlp_err_set(err, MLP_EFAIL, "cannot resolve '%s': %s",

@@ -20,7 +20,8 @@ int mlp_repo_discover(struct mlp_repo **out, const char *start,
 
 /* Creates DIR/.mlp with config, mlp.db, objects/ and tmp/, making DIR when
  * missing. Safe to run again: *existed is set to 1 and anything missing is
- * added. The caller frees *out. */
+ * added. MLP_EEXISTS when DIR is inside a repository's .mlp directory.
+ * The caller frees *out. */
 int mlp_repo_init(struct mlp_repo **out, const char *dir, int *existed,
     struct mlp_err *err);
 
