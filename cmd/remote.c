@@ -30,6 +30,25 @@ bad:
 	    "digits, '-', '_' and '.')", name);
 }
 
+/* Prints a failure of a transfer with the remote called name. Damage the
+ * remote holds (MLP_ECORRUPT; lib/ names the remote in such messages) is
+ * not this repository's: 'mlp fsck' would find nothing here. */
+static int
+remote_fail(struct mlp_ctx *ctx, const struct mlp_err *err, const char *name,
+    const struct mlp_remote *r)
+{
+	int code;
+
+	if (err->code != MLP_ECORRUPT || !strstr(err->msg, "remote") ||
+	    strstr(err->msg, "mlp.db"))
+		return mlp_fail(ctx, err);
+	code = mlp_failf(ctx, 1, "%s", err->msg);
+	mlp_hint(ctx, "the damage is on remote '%s' (%s), not in this "
+	    "repository: remove what is damaged there and push it again from "
+	    "a repository that holds it intact", name, mlp_remote_url(r));
+	return code;
+}
+
 /* Remote names from the config, in the order found. */
 struct names {
 	struct mlp_strv names, urls;
@@ -361,7 +380,7 @@ remote_status(struct mlp_ctx *ctx, int argc, char **argv)
 	    &name)) != 0)
 		goto out;
 	if (mlp_registry_remote_status(ctx->db, st, rem, &s, &err) < 0) {
-		rc = mlp_fail(ctx, &err);
+		rc = remote_fail(ctx, &err, name, rem);
 		goto out;
 	}
 	if (ctx->json) {
@@ -450,7 +469,7 @@ sync_run(struct mlp_ctx *ctx, int argc, char **argv, int push)
 	struct mlp_remote *rem = NULL;
 	struct mlp_store *st;
 	struct mlp_err err;
-	char *name = NULL, *user = NULL;
+	char *name = NULL, *user = NULL, *chosen = NULL;
 	char *const *uris;
 	size_t nuris;
 	int64_t jobs = 0;
@@ -492,19 +511,13 @@ sync_run(struct mlp_ctx *ctx, int argc, char **argv, int push)
 		}
 	if ((rc = mlp_ctx_store(ctx, &st)) != 0)
 		goto out;
-	{
-		char *chosen = NULL;
-
-		if ((rc = open_remote(ctx, name, (int)jobs, &rem, &chosen)) != 0)
-			goto out;
-		name = NULL;
-		free(chosen);
-	}
+	if ((rc = open_remote(ctx, name, (int)jobs, &rem, &chosen)) != 0)
+		goto out;
 	user = mlp_track_user(ctx->repo);
 	if ((push ? mlp_registry_push(ctx->db, st, rem, uris, nuris, flags, &s,
 	    &err) : mlp_registry_pull(ctx->db, st, rem, uris, nuris, flags,
 	    user, &s, &err)) < 0) {
-		rc = mlp_fail(ctx, &err);
+		rc = remote_fail(ctx, &err, chosen, rem);
 		goto out;
 	}
 	if (ctx->json) {
@@ -539,6 +552,7 @@ sync_run(struct mlp_ctx *ctx, int argc, char **argv, int push)
 	}
 out:
 	mlp_remote_close(rem);
+	free(chosen);
 	free(user);
 	mlp_opt_release(&p);
 	return rc;

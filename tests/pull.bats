@@ -56,6 +56,11 @@ setup() {
 	run mlp pull origin models:/fraud@champion
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"object $oid on the remote is damaged"* ]]
+	# the hint names the remote: fsck here would find nothing
+	[[ "${lines[1]}" == "hint: the damage is on remote 'origin' (file://$R), not in this repository"* ]]
+	[[ "$output" != *"mlp fsck"* ]]
+	run mlp fsck
+	[ "$status" -eq 0 ]
 	run mlp register list --json
 	[ "$output" = "[]" ]
 	[ -z "$(find .mlp/objects -type f)" ]

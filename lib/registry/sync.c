@@ -866,8 +866,11 @@ mlp_registry_pull(struct mlp_db *db, struct mlp_store *st,
 		    &v->manifest, &v->manifest_len, err)) < 0)
 			goto out;
 		if ((rc = mlp_tree_parse(v->manifest, v->manifest_len, &t,
-		    err)) < 0)
+		    err)) < 0) {
+			mlp_err_prefix(err, "the tree of version %lld of '%s' on "
+			    "the remote", (long long)v->version, v->name);
 			goto out;
+		}
 		for (size_t j = 0; j < t.n; j++)
 			oids_add(&blobs, &t.v[j].oid);
 		mlp_tree_release(&t);
