@@ -104,10 +104,17 @@ with tarfile.open(dst, "w:gz", format=tarfile.PAX_FORMAT) as t:
 EOF
 }
 
+# The store's objects with their sizes, one a line.
+store_list() {
+	(cd "${1:-.}/.mlp/objects" && find . -type f -printf '%p %s\n' | sort)
+}
+
 # import_fails FILE TEXT: importing FILE into $OTHER fails with exit 1 and
-# one line containing TEXT, leaving no version and no staging files.
+# one line containing TEXT, leaving no version, no staging files and the
+# store as it was: not one byte of a refused import stays.
 import_fails() {
 	cd "$OTHER"
+	before=$(store_list)
 	run "$MLP" register import "$1"
 	echo "$output"
 	[ "$status" -eq 1 ]
@@ -115,6 +122,7 @@ import_fails() {
 	[[ "$output" == "mlp: register import: "*"$2"* ]]
 	[ "$(versions)" -eq 0 ]
 	[ -z "$(ls .mlp/tmp)" ]
+	[ "$(store_list)" = "$before" ]
 	[ ! -e "$BATS_TEST_TMPDIR/evil" ]
 	[ ! -e "$BATS_TEST_TMPDIR/other/evil" ]
 	cd "$BATS_TEST_TMPDIR/repo"
@@ -363,6 +371,9 @@ import_fails() {
 	craft "$G" "$BATS_TEST_TMPDIR/a.tar.gz" tamper
 	import_fails "$BATS_TEST_TMPDIR/a.tar.gz" "content hashes to "
 	[[ "$output" =~ entry\ \'objects/[0-9a-f]{2}/[0-9a-f]{62}\':\ content\ hashes\ to\ [0-9a-f]{64}\ not\ [0-9a-f]{64}$ ]]
+	# neither the wrongly named object nor the good ones before it stay
+	[ -z "$(store_list "$OTHER")" ]
+	[ "$(du -sk "$OTHER/.mlp/objects" | cut -f1)" -lt 100 ]
 	craft "$G" "$BATS_TEST_TMPDIR/a.tar.gz" drop
 	import_fails "$BATS_TEST_TMPDIR/a.tar.gz" "listed in mlp-export.json is missing from the archive"
 	craft "$G" "$BATS_TEST_TMPDIR/a.tar.gz" unlisted

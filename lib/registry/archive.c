@@ -64,10 +64,8 @@ static struct {
 	ARCHIVE_FUNCS(MLP_DL_MEMBER)
 } la;
 
-/* Bytes read or written at a time, and the largest object an import
- * hashes in memory (larger ones are staged in tmp/). */
+/* Bytes read or written at a time. */
 #define CHUNK (256u << 10)
-#define IMPORT_SMALL (4u << 20)
 
 static int
 load(struct mlp_err *err)
@@ -454,8 +452,7 @@ struct import_obj {
 struct importer {
 	struct mlp_db *db;
 	struct mlp_store *st;
-	struct mlp_store *plain;	/* without a stat cache, for staging
-					 * files (opened when needed) */
+	struct mlp_store_stage *stage;	/* the objects until all is checked */
 	const char *file;
 	const struct mlp_import_opts *o;
 	struct archive *a;
@@ -861,35 +858,6 @@ to_buf(struct importer *im, const void *p, size_t n, void *ud,
 	return 0;
 }
 
-struct staging {
-	int fd;
-	const char *path;
-};
-
-static int
-to_staging(struct importer *im, const void *p, size_t n, void *ud,
-    struct mlp_err *err)
-{
-	struct staging *s = ud;
-
-	while (n > 0) {
-		ssize_t w = write(s->fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return mlp_err_set(err, MLP_EFAIL, "cannot write '%s': %s",
-			    s->path, strerror(errno));
-		p = (const char *)p + w;
-		n -= (size_t)w;
-		im->done += (uint64_t)w;
-		if (im->o->progress)
-			im->o->progress(im->done, im->total,
-			    im->o->progress_ud);
-	}
-	return 0;
-}
-
 static int
 read_meta(struct importer *im, const char *name, uint64_t size,
     struct mlp_err *err)
@@ -911,103 +879,38 @@ read_meta(struct importer *im, const char *name, uint64_t size,
 	return rc;
 }
 
-/* The store without a stat cache: a staging file put through the caller's
- * store would leave a cache row for a path that is about to vanish. Its
- * .mlp directory is the parent of tmp/. */
+/* Hands a chunk of an object entry to the stage. */
 static int
-plain_store(struct importer *im, struct mlp_err *err)
+to_stage(struct importer *im, const void *p, size_t n, void *ud,
+    struct mlp_err *err)
 {
-	const char *tmp = mlp_store_tmp_dir(im->st);
-	const char *slash = strrchr(tmp, '/');
-	char *dir;
 	int rc;
 
-	if (im->plain)
-		return 0;
-	dir = slash ? xstrndup(tmp, (size_t)(slash - tmp)) : xstrdup(".");
-	rc = mlp_store_open(&im->plain, dir, NULL, NULL, err);
-	free(dir);
-	return rc;
+	(void)ud;
+	if ((rc = mlp_store_stage_write(im->stage, p, n, err)) < 0)
+		return rc;
+	im->done += n;
+	if (im->o->progress)
+		im->o->progress(im->done, im->total, im->o->progress_ud);
+	return 0;
 }
 
-/* Streams a large entry into a file in tmp/ and stores that. */
-static int
-store_staged(struct importer *im, const char *name, uint64_t size,
-    struct mlp_oid *got, struct mlp_err *err)
-{
-	struct staging s = { -1, NULL };
-	char *path = NULL;
-	int rc;
-
-	if ((rc = plain_store(im, err)) < 0)
-		return rc;
-	for (int tries = 0; tries < 100 && s.fd < 0; tries++) {
-		unsigned char r[6] = { 0 };
-
-		(void)mlp_random(r, sizeof(r), NULL);
-		free(path);
-		path = xasprintf("%s/import-%ld-%02x%02x%02x%02x%02x%02x",
-		    mlp_store_tmp_dir(im->st), (long)getpid(), r[0], r[1], r[2],
-		    r[3], r[4], r[5]);
-		s.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (s.fd < 0 && errno != EEXIST)
-			break;
-	}
-	if (s.fd < 0) {
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot create '%s': %s", path,
-		    strerror(errno));
-		free(path);
-		return rc;
-	}
-	s.path = path;
-	rc = read_entry(im, name, size, to_staging, &s, err);
-	if (close(s.fd) < 0 && rc == 0)
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot write '%s': %s", path,
-		    strerror(errno));
-	if (rc == 0)
-		rc = mlp_store_put_file(im->plain, path, got, &im->stats, err);
-	unlink(path);
-	free(path);
-	return rc;
-}
-
+/* Streams an object entry into the stage, hashing it on the way: content
+ * that is not the object its name gives is refused and never stored. */
 static int
 read_object(struct importer *im, const char *name, struct import_obj *obj,
     struct mlp_err *err)
 {
-	char want[MLP_OID_HEXSZ + 1], found[MLP_OID_HEXSZ + 1];
 	struct mlp_oid got;
+	char shown[256];
 	int rc;
 
-	if (obj->size <= IMPORT_SMALL) {
-		struct mlp_buf b = MLP_BUF_INIT;
-
-		mlp_buf_grow(&b, (size_t)obj->size);
-		/* hashed before it is stored: a tampered entry leaves
-		 * nothing behind */
-		if ((rc = read_entry(im, name, obj->size, to_buf, &b,
-		    err)) == 0 && (rc = mlp_oid_hash(b.s ? b.s : "", b.len,
-		    &got, err)) == 0 && mlp_oid_cmp(&got, &obj->oid) == 0)
-			rc = mlp_store_put_buf(im->st, b.s ? b.s : "", b.len,
-			    &got, &im->stats, err);
-		mlp_buf_release(&b);
-		im->done += obj->size;
-		if (rc == 0 && im->o->progress)
-			im->o->progress(im->done, im->total,
-			    im->o->progress_ud);
-	} else {
-		rc = store_staged(im, name, obj->size, &got, err);
-	}
-	if (rc < 0)
+	if ((rc = mlp_store_stage_begin(im->stage, &obj->oid, err)) < 0 ||
+	    (rc = read_entry(im, name, obj->size, to_stage, NULL, err)) < 0)
 		return rc;
-	if (mlp_oid_cmp(&got, &obj->oid) != 0) {
-		char shown[256];
-
-		mlp_oid_fmt(&got, found);
-		mlp_oid_fmt(&obj->oid, want);
+	if ((rc = mlp_store_stage_end(im->stage, &got, err)) < 0) {
 		shown_name(name, shown, sizeof(shown));
-		return mlp_err_set(err, MLP_EFAIL, "'%s': entry '%s': content "
-		    "hashes to %s not %s", im->file, shown, found, want);
+		return mlp_err_prefix(err, "'%s': entry '%s'", im->file, shown);
 	}
 	obj->seen = 1;
 	return 0;
@@ -1114,7 +1017,8 @@ check_version(struct importer *im, struct mlp_err *err)
 		}
 	if (!im->is_tree)
 		return 0;
-	if ((rc = mlp_store_read_tree(im->st, &im->oid, &t, err)) < 0) {
+	if ((rc = mlp_store_stage_read_tree(im->stage, &im->oid, &t,
+	    err)) < 0) {
 		mlp_err_prefix(err, "'%s': the version's tree", im->file);
 		goto out;
 	}
@@ -1226,7 +1130,9 @@ import_run(struct importer *im, struct mlp_import_result *out,
 		if ((rc = import_entry(im, e, err)) < 0)
 			return rc;
 	}
-	if ((rc = check_version(im, err)) < 0)
+	/* objects first, durable; then the one transaction */
+	if ((rc = check_version(im, err)) < 0 ||
+	    (rc = mlp_store_stage_commit(im->stage, &im->stats, err)) < 0)
 		return rc;
 	return create_version(im, out, err);
 }
@@ -1259,6 +1165,7 @@ import(struct mlp_db *db, struct mlp_store *st, const char *file, int fd,
 		goto out;
 	}
 	im.buf = xmalloc(CHUNK);
+	im.stage = mlp_store_stage_new(st);
 	rc = import_run(&im, out, err);
 out:
 	if (rc < 0) {
@@ -1274,7 +1181,7 @@ out:
 		mlp_import_result_release(out);
 	}
 	la.archive_read_free(im.a);
-	mlp_store_free(im.plain);
+	mlp_store_stage_free(im.stage);
 	cJSON_Delete(im.meta);
 	mlp_strv_release(&im.aliases);
 	mlp_kvs_free(im.tags, im.ntags);

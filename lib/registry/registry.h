@@ -407,12 +407,12 @@ void mlp_import_result_release(struct mlp_import_result *r);
  * archive (and no listed object may be left over), and then one
  * transaction creates the version: numbered anew, with the exported
  * description, tags, source, run id and code commit as recorded values,
- * stage None, and user o->user; aliases only with o->with_aliases. A
- * failed import creates no version (objects already stored are
- * unreferenced; gc removes them). An object of up to 4 MiB is hashed in
- * memory and stored only when it matches; a larger one is staged in the
- * store's tmp/ and stored from there (without stat cache rows), its
- * staging file removed whatever happens.
+ * stage None, and user o->user; aliases only with o->with_aliases. Each
+ * object is written to the store's tmp/ while it is hashed
+ * (mlp_store_stage) and becomes an object only after the whole archive
+ * has been checked, just before that transaction: a refused import
+ * creates no version and leaves nothing in the store, its staging files
+ * removed whatever happens.
  *
  * When fd >= 0 the archive is read from fd and file only names it in
  * messages; else the file at path file is opened. Messages name the file

@@ -253,6 +253,50 @@ int mlp_store_put_tree(struct mlp_store *st, struct mlp_tree *t,
 int mlp_store_read_tree(struct mlp_store *st, const struct mlp_oid *oid,
     struct mlp_tree *out, struct mlp_err *err);
 
+/* Staging: objects that arrive piece by piece from outside (the entries
+ * of an archive being imported) are written to files in tmp/ while they
+ * are hashed, and become objects only when the caller commits them, all
+ * together, after checking the whole: content that does not hash to the
+ * id it claims never appears in objects/, and a stage freed without a
+ * commit leaves nothing behind. */
+struct mlp_store_stage;
+
+/* A new, empty stage of st (which must outlive it). */
+struct mlp_store_stage *mlp_store_stage_new(struct mlp_store *st);
+
+/* Starts the next object. want, when not NULL, is the id it must have;
+ * when the store holds that object already, what is written is only
+ * hashed. An object left unfinished is dropped. */
+int mlp_store_stage_begin(struct mlp_store_stage *sg,
+    const struct mlp_oid *want, struct mlp_err *err);
+
+/* Hashes n more bytes of the object and writes them to its file. */
+int mlp_store_stage_write(struct mlp_store_stage *sg, const void *p,
+    size_t n, struct mlp_err *err);
+
+/* Ends the object: *got gets its id. MLP_ECORRUPT ("content hashes to
+ * GOT not WANT") when it is not the id begin wanted; its file is removed
+ * then. Otherwise the file waits for the commit (unless the store holds
+ * the object already). */
+int mlp_store_stage_end(struct mlp_store_stage *sg, struct mlp_oid *got,
+    struct mlp_err *err);
+
+/* Reads and parses the tree oid from the stage, or from the store when it
+ * was not staged (as mlp_store_read_tree). */
+int mlp_store_stage_read_tree(struct mlp_store_stage *sg,
+    const struct mlp_oid *oid, struct mlp_tree *out, struct mlp_err *err);
+
+/* Makes the staged objects durable (one syncfs), renames each into place
+ * and syncs again, so the objects exist when this returns. Counts
+ * objects_written and bytes_written in stats when not NULL. On failure the
+ * objects not yet renamed stay staged (freeing the stage removes them). */
+int mlp_store_stage_commit(struct mlp_store_stage *sg,
+    struct mlp_put_stats *stats, struct mlp_err *err);
+
+/* Removes every file of the stage not committed and frees it; accepts
+ * NULL. */
+void mlp_store_stage_free(struct mlp_store_stage *sg);
+
 /* Checkout. */
 
 /* Writes the object oid to dest: a file (mode 0644) when is_tree is 0,

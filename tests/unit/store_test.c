@@ -1118,6 +1118,94 @@ test_foreach(void)
 	mlp_store_free(st);
 }
 
+/* Staging: nothing reaches objects/ before a commit, a wrong id is
+ * refused, freeing removes every staged file. */
+static void
+test_stage(void)
+{
+	struct mlp_store *st = open_store(NULL, NULL);
+	struct mlp_store_stage *sg;
+	struct mlp_put_stats s = { 0 };
+	struct mlp_tree t = MLP_TREE_INIT;
+	struct mlp_oid abc, bad, got, tree;
+	struct mlp_err err;
+	char *tmp = path(".mlp/tmp"), *man;
+	int before = count_objects(st);
+
+	mlp_oid_hash("stage-abc", 9, &abc, &err);
+	memset(&bad, 0x11, sizeof(bad));
+	sg = mlp_store_stage_new(st);
+	ok(mlp_store_stage_begin(sg, &abc, &err) == 0 &&
+	    mlp_store_stage_write(sg, "stage-", 6, &err) == 0 &&
+	    mlp_store_stage_write(sg, "abc", 3, &err) == 0 &&
+	    mlp_store_stage_end(sg, &got, &err) == 0 &&
+	    mlp_oid_cmp(&got, &abc) == 0, "stage an object in two pieces");
+	is_int(count_objects(st), before, "not an object before the commit");
+	is_int(count_dir(tmp), 1, "its file waits in tmp/");
+	ok(mlp_store_stage_begin(sg, &bad, &err) == 0 &&
+	    mlp_store_stage_write(sg, "other", 5, &err) == 0,
+	    "stage content under a wrong id");
+	is_int(mlp_store_stage_end(sg, &got, &err), MLP_ECORRUPT,
+	    "its end is refused");
+	ok(strstr(err.msg, "content hashes to ") && strstr(err.msg, " not "
+	    "1111"), "naming both ids: %s", err.msg);
+	is_int(count_dir(tmp), 1, "and its file is gone at once");
+	ok(mlp_store_stage_begin(sg, NULL, &err) == 0 &&
+	    mlp_store_stage_write(sg, "unfinished", 10, &err) == 0,
+	    "start another object");
+	mlp_store_stage_free(sg);
+	is_int(count_dir(tmp), 0, "free removes every staged file");
+	is_int(count_objects(st), before, "and the store is as it was");
+
+	/* a tree read from the stage, then a commit */
+	sg = mlp_store_stage_new(st);
+	mlp_tree_add(&t, "a.txt", 0644, 9, &abc);
+	{
+		struct mlp_buf b = MLP_BUF_INIT;
+
+		mlp_tree_format(&t, &b, &err);
+		mlp_oid_hash(b.s, b.len, &tree, &err);
+		ok(mlp_store_stage_begin(sg, &tree, &err) == 0 &&
+		    mlp_store_stage_write(sg, b.s, b.len, &err) == 0 &&
+		    mlp_store_stage_end(sg, &got, &err) == 0, "stage a tree");
+		mlp_buf_release(&b);
+	}
+	mlp_tree_release(&t);
+	ok(mlp_store_stage_begin(sg, &abc, &err) == 0 &&
+	    mlp_store_stage_write(sg, "stage-abc", 9, &err) == 0 &&
+	    mlp_store_stage_end(sg, &got, &err) == 0, "and its file");
+	ok(mlp_store_stage_read_tree(sg, &tree, &t, &err) == 0 && t.n == 1 &&
+	    strcmp(t.v[0].path, "a.txt") == 0, "read the staged tree");
+	mlp_tree_release(&t);
+	ok(mlp_store_stage_commit(sg, &s, &err) == 0, "commit");
+	is_int(s.objects_written, 2, "two objects written");
+	is_int(s.bytes_written, (long long)(9 + strlen("644 9 ") + 64 +
+	    strlen(" a.txt\n")), "their bytes counted");
+	ok(mlp_store_has(st, &abc) && mlp_store_has(st, &tree),
+	    "both are objects now");
+	man = mlp_store_object_path(st, &abc);
+	is_int(mode_of(man), 0444, "read-only, as every object");
+	ok(mlp_store_verify(st, &abc, &err) == 0, "and intact");
+	free(man);
+	mlp_store_stage_free(sg);
+	ok(mlp_store_has(st, &abc), "free after a commit removes nothing");
+	is_int(count_dir(tmp), 0, "tmp/ is empty");
+
+	/* an object the store holds is only hashed, and still checked */
+	sg = mlp_store_stage_new(st);
+	ok(mlp_store_stage_begin(sg, &abc, &err) == 0, "stage it again");
+	is_int(count_dir(tmp), 0, "nothing is written for it");
+	mlp_store_stage_write(sg, "stage-abX", 9, &err);
+	is_int(mlp_store_stage_end(sg, &got, &err), MLP_ECORRUPT,
+	    "wrong content is refused all the same");
+	s.objects_written = 0;
+	ok(mlp_store_stage_commit(sg, &s, &err) == 0 && s.objects_written == 0,
+	    "an empty commit writes nothing");
+	mlp_store_stage_free(sg);
+	free(tmp);
+	mlp_store_free(st);
+}
+
 int
 main(void)
 {
@@ -1148,6 +1236,7 @@ main(void)
 	test_malformed_and_escape();
 	test_resolve();
 	test_foreach();
+	test_stage();
 
 	mlp_db_close(db);
 	p = xasprintf("rm -rf '%s'", dir);
