@@ -125,9 +125,10 @@ progress(uint64_t done, uint64_t total, void *ud)
 }
 
 /* Opens the remote called name, or with name NULL the only one, or
- * origin. Returns 0 or the exit code after printing why. */
+ * origin; create: a push, which may make a new file:// remote. Returns 0
+ * or the exit code after printing why. */
 static int
-open_remote(struct mlp_ctx *ctx, const char *name, int jobs,
+open_remote(struct mlp_ctx *ctx, const char *name, int jobs, int create,
     struct mlp_remote **out, char **chosen)
 {
 	struct mlp_remote_cfg cfg;
@@ -188,8 +189,12 @@ open_remote(struct mlp_ctx *ctx, const char *name, int jobs,
 	cfg.batch = !(batch && (strcmp(batch, "false") == 0 ||
 	    strcmp(batch, "0") == 0 || strcmp(batch, "no") == 0 ||
 	    strcmp(batch, "off") == 0));
+	cfg.create = create;
 	if (mlp_remote_open(out, &cfg, &err) < 0) {
 		rc = mlp_fail(ctx, &err);
+		if (err.code == MLP_ENOTFOUND)
+			mlp_hint(ctx, "check the URL ('mlp remote list'); the "
+			    "first 'mlp push' to a new path creates the remote");
 		goto out;
 	}
 	mlp_remote_set_progress(*out, progress, ctx);
@@ -376,7 +381,7 @@ remote_status(struct mlp_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if ((rc = mlp_ctx_store(ctx, &st)) != 0 ||
-	    (rc = open_remote(ctx, p.npos ? p.pos[0] : NULL, 0, &rem,
+	    (rc = open_remote(ctx, p.npos ? p.pos[0] : NULL, 0, 0, &rem,
 	    &name)) != 0)
 		goto out;
 	if (mlp_registry_remote_status(ctx->db, st, rem, &s, &err) < 0) {
@@ -511,7 +516,7 @@ sync_run(struct mlp_ctx *ctx, int argc, char **argv, int push)
 		}
 	if ((rc = mlp_ctx_store(ctx, &st)) != 0)
 		goto out;
-	if ((rc = open_remote(ctx, name, (int)jobs, &rem, &chosen)) != 0)
+	if ((rc = open_remote(ctx, name, (int)jobs, push, &rem, &chosen)) != 0)
 		goto out;
 	user = mlp_track_user(ctx->repo);
 	if ((push ? mlp_registry_push(ctx->db, st, rem, uris, nuris, flags, &s,

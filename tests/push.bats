@@ -18,7 +18,7 @@ count_remote() {
 	mlp -q register d -n fraud -a champion -t team=risk >/dev/null
 	run mlp push --json
 	[ "$status" -eq 0 ]
-	[ "$output" = '{"versions":1,"versions_skipped":0,"objects":3,"bytes":'$(find .mlp/objects -type f -exec stat -c %s {} + | paste -sd+ | bc)',"objects_skipped":0,"aliases":1,"aliases_removed":0}' ]
+	[ "$output" = '{"versions":1,"versions_skipped":0,"objects":3,"bytes":'$(( $(find .mlp/objects -type f -exec stat -c %s {} + | paste -sd+) ))',"objects_skipped":0,"aliases":1,"aliases_removed":0}' ]
 	[ "$(count_remote)" -eq 3 ]
 	[ -f "$R/models/fraud/1.json" ]
 	grep -q '"object":"'"$(mlp register show models:/fraud/1 --json | sed 's/.*"object":"\([0-9a-f]*\)".*/\1/')"'"' "$R/models/fraud/1.json"

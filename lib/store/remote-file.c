@@ -67,6 +67,69 @@ file_close(struct mlp_remote_conn *c)
 }
 
 static int
+is_dir(const char *root, const char *sub)
+{
+	char *p = xasprintf("%s/%s", root, sub);
+	struct stat sb;
+	int r = stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+
+	free(p);
+	return r;
+}
+
+/* 1 when the directory at path holds nothing; -1 when it cannot be read */
+static int
+is_empty_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int empty = 1;
+
+	if (!d)
+		return -1;
+	while (empty && (de = readdir(d)))
+		empty = strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0;
+	closedir(d);
+	return empty;
+}
+
+/* What is at root, when it is not a remote that can be opened: as git,
+ * only a push may make a new one, where nothing (or an empty directory)
+ * is; anything else would scatter objects into a stranger's directory or
+ * read a typo as an empty remote. */
+static int
+check_root(const char *root, const struct mlp_remote_cfg *cfg,
+    struct mlp_err *err)
+{
+	struct stat sb;
+	int empty;
+
+	if (stat(root, &sb) < 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			return mlp_err_set(err, MLP_EFAIL, "cannot open '%s': %s",
+			    root, strerror(errno));
+		if (cfg->create)
+			return 0;
+		return mlp_err_set(err, MLP_ENOTFOUND, "'%.200s' is not an mlp "
+		    "remote: '%s' does not exist", cfg->url, root);
+	}
+	if (!S_ISDIR(sb.st_mode))
+		return mlp_err_set(err, MLP_ENOTFOUND, "'%.200s' is not an mlp "
+		    "remote: '%s' is not a directory", cfg->url, root);
+	if (is_dir(root, "objects") || is_dir(root, "models"))
+		return 0;
+	if ((empty = is_empty_dir(root)) < 0)
+		return mlp_err_set(err, MLP_EFAIL, "cannot read '%s': %s", root,
+		    strerror(errno));
+	if (empty && cfg->create)
+		return 0;
+	return mlp_err_set(err, MLP_ENOTFOUND, "'%.200s' is not an mlp remote: "
+	    "'%s' %s", cfg->url, root, empty ? "is an empty directory" :
+	    "holds neither objects/ nor models/");
+}
+
+static int
 file_open(struct mlp_remote_conn **out, const struct mlp_remote_cfg *cfg,
     struct mlp_err *err)
 {
@@ -80,6 +143,10 @@ file_open(struct mlp_remote_conn **out, const struct mlp_remote_cfg *cfg,
 	while (n > 1 && c->root[n - 1] == '/')
 		c->root[--n] = '\0';
 	atomic_init(&c->seq, 0);
+	if ((rc = check_root(c->root, cfg, err)) < 0) {
+		file_close(c);
+		return rc;
+	}
 	for (int i = 0; i < 3 && rc == 0; i++) {
 		static const char *const sub[] = { "objects", "models", "tmp" };
 		char *d = xasprintf("%s/%s", c->root, sub[i]);

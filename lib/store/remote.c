@@ -63,12 +63,32 @@ find_backend(const char *url, struct mlp_err *err)
 	return NULL;
 }
 
+/* A URL is one line of text: no control characters (a newline would
+ * break the config and every message naming it), valid UTF-8. */
+static int
+check_text(const char *url, struct mlp_err *err)
+{
+	int rc;
+
+	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return mlp_err_set(err, MLP_EINVAL, "remote URL '%.*s\\x%02x"
+			    "...' holds a control character", (int)((const char *)
+			    p - url > 200 ? 200 : (const char *)p - url), url, *p);
+	if ((rc = mlp_check_utf8("remote URL", url, err)) < 0)
+		return rc;
+	return 0;
+}
+
 int
 mlp_remote_check_url(const char *url, struct mlp_err *err)
 {
-	const struct mlp_remote_backend *be = find_backend(url, err);
+	const struct mlp_remote_backend *be;
+	int rc;
 
-	if (!be)
+	if ((rc = check_text(url, err)) < 0)
+		return rc;
+	if (!(be = find_backend(url, err)))
 		return MLP_EINVAL;
 	return be->check(url, err);
 }
@@ -84,7 +104,8 @@ mlp_remote_open(struct mlp_remote **out, const struct mlp_remote_cfg *cfg,
 	*out = NULL;
 	if (!be)
 		return MLP_EINVAL;
-	if ((rc = be->check(cfg->url, err)) < 0)
+	if ((rc = check_text(cfg->url, err)) < 0 ||
+	    (rc = be->check(cfg->url, err)) < 0)
 		return rc;
 	r = xcalloc(1, sizeof(*r));
 	r->be = be;

@@ -43,6 +43,9 @@ struct mlp_remote_cfg {
 	int jobs;		/* transfers at once; <= 0 for the default */
 	int batch;		/* 0: check existence one object at a time
 				 * (for comparisons); else batched */
+	int create;		/* a push: file:// may create a remote where
+				 * nothing is (or an empty directory); else
+				 * a path that is not a remote is refused */
 };
 
 #define MLP_REMOTE_JOBS 16
@@ -52,11 +55,16 @@ struct mlp_remote;
 /* The known schemes, comma-separated ("file, s3"), for messages. */
 const char *mlp_remote_schemes(void);
 
-/* Checks that url has a known scheme and the form its backend wants,
- * without opening anything. MLP_EINVAL naming the known schemes. */
+/* Checks that url is one line of valid UTF-8 without control characters,
+ * has a known scheme and the form its backend wants, without opening
+ * anything. MLP_EINVAL naming what is wrong (the known schemes for an
+ * unknown one). */
 int mlp_remote_check_url(const char *url, struct mlp_err *err);
 
-/* Opens the remote; the caller closes it with mlp_remote_close(). */
+/* Opens the remote; the caller closes it with mlp_remote_close().
+ * MLP_ENOTFOUND ("'URL' is not an mlp remote: why") when a file:// URL
+ * names no remote and cfg->create is not set, or names something else
+ * (a file, a directory with other content) whatever cfg->create says. */
 int mlp_remote_open(struct mlp_remote **out, const struct mlp_remote_cfg *cfg,
     struct mlp_err *err);
 void mlp_remote_close(struct mlp_remote *r);
