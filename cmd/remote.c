@@ -30,6 +30,13 @@ bad:
 	    "digits, '-', '_' and '.')", name);
 }
 
+/* The plural ending for n things. */
+static const char *
+plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 /* Prints a failure of a transfer with the remote called name. Damage the
  * remote holds (MLP_ECORRUPT; lib/ names the remote in such messages) is
  * not this repository's: 'mlp fsck' would find nothing here. */
@@ -410,14 +417,16 @@ remote_status(struct mlp_ctx *ctx, int argc, char **argv)
 		mlp_fmt_bytes(s.bytes_here, b1, sizeof(b1));
 		mlp_fmt_bytes(s.bytes_there, b2, sizeof(b2));
 		printf("remote %s (%s)\n", name, mlp_remote_url(rem));
-		printf("only here:  %llu objects (%s), %zu versions\n",
-		    (unsigned long long)s.objects_here, b1,
-		    s.versions_here.n);
+		printf("only here:  %llu object%s (%s), %zu version%s\n",
+		    (unsigned long long)s.objects_here,
+		    plural(s.objects_here), b1, s.versions_here.n,
+		    plural(s.versions_here.n));
 		for (size_t i = 0; i < s.versions_here.n; i++)
 			printf("  %s\n", s.versions_here.v[i]);
-		printf("only there: %llu objects (%s), %zu versions\n",
-		    (unsigned long long)s.objects_there, b2,
-		    s.versions_there.n);
+		printf("only there: %llu object%s (%s), %zu version%s\n",
+		    (unsigned long long)s.objects_there,
+		    plural(s.objects_there), b2, s.versions_there.n,
+		    plural(s.versions_there.n));
 		for (size_t i = 0; i < s.versions_there.n; i++)
 			printf("  %s\n", s.versions_there.v[i]);
 		if (!s.objects_here && !s.objects_there &&
@@ -519,14 +528,15 @@ sync_run(struct mlp_ctx *ctx, int argc, char **argv, int push)
 	if ((rc = open_remote(ctx, name, (int)jobs, push, &rem, &chosen)) != 0)
 		goto out;
 	user = mlp_track_user(ctx->repo);
+	/* conflicts (MLP_EEXISTS) leave the rest transferred: report both */
 	if ((push ? mlp_registry_push(ctx->db, st, rem, uris, nuris, flags, &s,
 	    &err) : mlp_registry_pull(ctx->db, st, rem, uris, nuris, flags,
-	    user, &s, &err)) < 0) {
+	    user, &s, &err)) < 0 && err.code != MLP_EEXISTS) {
 		rc = remote_fail(ctx, &err, chosen, rem);
 		goto out;
 	}
 	if (ctx->json) {
-		cJSON *o = cJSON_CreateObject();
+		cJSON *o = cJSON_CreateObject(), *ca;
 
 		cJSON_AddNumberToObject(o, "versions", (double)s.versions);
 		cJSON_AddNumberToObject(o, "versions_skipped",
@@ -538,24 +548,62 @@ sync_run(struct mlp_ctx *ctx, int argc, char **argv, int push)
 		cJSON_AddNumberToObject(o, "aliases", (double)s.aliases);
 		cJSON_AddNumberToObject(o, "aliases_removed",
 		    (double)s.aliases_removed);
+		ca = cJSON_AddArrayToObject(o, "conflicts");
+		for (size_t i = 0; i < s.nconflicts; i++) {
+			cJSON *c = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(c, "name", s.conflicts[i].name);
+			cJSON_AddNumberToObject(c, "version",
+			    (double)s.conflicts[i].version);
+			cJSON_AddStringToObject(c, "here", s.conflicts[i].here);
+			cJSON_AddStringToObject(c, "there",
+			    s.conflicts[i].there);
+			cJSON_AddItemToArray(ca, c);
+		}
 		mlp_print_json(o);
 	} else {
 		char b[32];
 
 		mlp_fmt_bytes(s.bytes, b, sizeof(b));
-		mlp_info(ctx, "%s %llu versions (%llu up to date), %llu objects "
-		    "(%s; %llu already there), %llu aliases",
+		mlp_info(ctx, "%s %llu version%s (%llu up to date), %llu "
+		    "object%s (%s; %llu already there), %llu alias%s",
 		    push ? "pushed" : "pulled", (unsigned long long)s.versions,
-		    (unsigned long long)s.versions_skipped,
-		    (unsigned long long)s.objects, b,
+		    plural(s.versions), (unsigned long long)s.versions_skipped,
+		    (unsigned long long)s.objects, plural(s.objects), b,
 		    (unsigned long long)s.objects_skipped,
-		    (unsigned long long)s.aliases);
+		    (unsigned long long)s.aliases, s.aliases == 1 ? "" : "es");
 		if (s.aliases_removed)
-			mlp_info(ctx, "removed %llu aliases %s",
+			mlp_info(ctx, "removed %llu alias%s %s",
 			    (unsigned long long)s.aliases_removed,
+			    s.aliases_removed == 1 ? "" : "es",
 			    push ? "from the remote" : "here");
 	}
+	if (s.nconflicts) {
+		const struct mlp_sync_conflict *c = &s.conflicts[0];
+
+		/* diagnostics, also with --json (whose document lists them) */
+		for (size_t i = 0; i < s.nconflicts; i++)
+			fprintf(stderr, "conflict: %s/%lld differs on both sides "
+			    "(here %.12s, on the remote %.12s)\n",
+			    s.conflicts[i].name,
+			    (long long)s.conflicts[i].version,
+			    s.conflicts[i].here, s.conflicts[i].there);
+		rc = mlp_failf(ctx, 1, "%s", err.msg);
+		if (push)
+			mlp_hint(ctx, "versions keep their numbers on both sides: "
+			    "register the local one again as the next version "
+			    "('mlp register models:/%s/%lld -n %s') and push "
+			    "that", c->name, (long long)c->version, c->name);
+		else
+			mlp_hint(ctx, "versions keep their numbers on both sides: "
+			    "the local models:/%s/%lld stays; to keep both, pull "
+			    "into another repository and move the remote's "
+			    "version here with 'mlp register export' and 'mlp "
+			    "register import -n MODEL'", c->name,
+			    (long long)c->version);
+	}
 out:
+	mlp_sync_stats_release(&s);
 	mlp_remote_close(rem);
 	free(chosen);
 	free(user);

@@ -84,7 +84,7 @@ setup() {
 	# a second push sends nothing
 	run mlp push --json
 	[ "$status" -eq 0 ]
-	[ "$output" = '{"versions":0,"versions_skipped":1,"objects":0,"bytes":0,"objects_skipped":0,"aliases":0,"aliases_removed":0}' ]
+	[ "$output" = '{"versions":0,"versions_skipped":1,"objects":0,"bytes":0,"objects_skipped":0,"aliases":0,"aliases_removed":0,"conflicts":[]}' ]
 	mkdir ../b && cd ../b && mlp -q init
 	mlp remote add origin "$URL"
 	run mlp pull origin models:/fraud/1 --json

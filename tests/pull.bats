@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # mlp pull: model versions from a file:// remote into another repository
 
+bats_require_minimum_version 1.5.0
 load helper
 
 setup() {
@@ -19,7 +20,7 @@ setup() {
 @test "pull by alias gives that version, its number and its alias" {
 	run mlp pull origin models:/fraud@champion --json
 	[ "$status" -eq 0 ]
-	[ "$output" = '{"versions":1,"versions_skipped":0,"objects":1,"bytes":2,"objects_skipped":0,"aliases":1,"aliases_removed":0}' ]
+	[ "$output" = '{"versions":1,"versions_skipped":0,"objects":1,"bytes":2,"objects_skipped":0,"aliases":1,"aliases_removed":0,"conflicts":[]}' ]
 	run mlp register show models:/fraud@champion --json
 	[[ "$output" == *'"version":"2"'* ]]
 	run mlp register history fraud --json
@@ -37,9 +38,9 @@ setup() {
 	run mlp register show models:/fraud/1 --json
 	[[ "$output" == *'"team":"risk"'* ]]
 	run mlp pull --json
-	[ "$output" = '{"versions":1,"versions_skipped":1,"objects":1,"bytes":2,"objects_skipped":0,"aliases":1,"aliases_removed":0}' ]
+	[ "$output" = '{"versions":1,"versions_skipped":1,"objects":1,"bytes":2,"objects_skipped":0,"aliases":1,"aliases_removed":0,"conflicts":[]}' ]
 	run mlp pull --json
-	[ "$output" = '{"versions":0,"versions_skipped":2,"objects":0,"bytes":0,"objects_skipped":0,"aliases":0,"aliases_removed":0}' ]
+	[ "$output" = '{"versions":0,"versions_skipped":2,"objects":0,"bytes":0,"objects_skipped":0,"aliases":0,"aliases_removed":0,"conflicts":[]}' ]
 	run mlp remote status --json
 	[[ "$output" == *'"only_here":{"objects":0,"bytes":0,"versions":[]},"only_there":{"objects":0,"bytes":0,"versions":[]}'* ]]
 	run mlp fsck
@@ -78,12 +79,27 @@ setup() {
 	[ "$output" = "[]" ]
 }
 
-@test "pull refuses a local version number holding another object" {
+@test "a conflicting version is left out; the rest is pulled; exit 1" {
 	echo other > o && mlp -q register o -n fraud >/dev/null
-	run mlp pull origin models:/fraud/1
+	run --separate-stderr mlp pull --json
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"version 1 of 'fraud' exists here with another object"* ]]
+	here=$(printf 'other\n' | sha256sum | cut -d' ' -f1)
+	there=$(cd "$BATS_TEST_TMPDIR/repo" && mlp register show models:/fraud/1 --json | sed 's/.*"object":"\([0-9a-f]*\)".*/\1/')
+	[ "$output" = '{"versions":1,"versions_skipped":0,"objects":1,"bytes":2,"objects_skipped":0,"aliases":1,"aliases_removed":0,"conflicts":[{"name":"fraud","version":1,"here":"'$here'","there":"'$there'"}]}' ]
+	[[ "$stderr" == *"conflict: fraud/1 differs on both sides (here ${here:0:12}, on the remote ${there:0:12})"* ]]
+	[[ "$stderr" == *"mlp: pull: 1 version differs on both sides and was not transferred"* ]]
+	[[ "$stderr" == *"hint: "* ]]
+	# version 2 and its alias came; version 1 is still ours
+	run mlp register show models:/fraud@champion --json
+	[[ "$output" == *'"version":"2"'* ]]
+	run mlp register show models:/fraud/1 --json
+	[[ "$output" == *"\"object\":\"$here\""* ]]
+	# the tree of the remote's version 1 was not fetched
+	[ "$(find .mlp/objects -type f | wc -l)" -eq 2 ]
 	run mlp pull origin models:/fraud/2
+	[ "$status" -eq 0 ]
+	[[ "$output" == "pulled 0 versions (1 up to date), 0 objects (0 B; 0 already there), 0 aliases" ]]
+	run mlp fsck
 	[ "$status" -eq 0 ]
 }
 
@@ -102,12 +118,12 @@ setup() {
 	mlp -q pull
 	mlp register alias fraud staging 1
 	run mlp pull --json
-	[[ "$output" == *'"aliases_removed":0}' ]]
+	[[ "$output" == *'"aliases_removed":0,"conflicts":[]}' ]]
 	run mlp register show models:/fraud@staging
 	[ "$status" -eq 0 ]
 	run mlp pull --prune --json
 	[ "$status" -eq 0 ]
-	[[ "$output" == *'"aliases_removed":1}' ]]
+	[[ "$output" == *'"aliases_removed":1,"conflicts":[]}' ]]
 	run mlp register show models:/fraud@staging
 	[ "$status" -ne 0 ]
 	run mlp register show models:/fraud@champion

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # mlp push: model versions and their objects to a file:// remote
 
+bats_require_minimum_version 1.5.0
 load helper
 
 setup() {
@@ -18,7 +19,7 @@ count_remote() {
 	mlp -q register d -n fraud -a champion -t team=risk >/dev/null
 	run mlp push --json
 	[ "$status" -eq 0 ]
-	[ "$output" = '{"versions":1,"versions_skipped":0,"objects":3,"bytes":'$(( $(find .mlp/objects -type f -exec stat -c %s {} + | paste -sd+) ))',"objects_skipped":0,"aliases":1,"aliases_removed":0}' ]
+	[ "$output" = '{"versions":1,"versions_skipped":0,"objects":3,"bytes":'$(( $(find .mlp/objects -type f -exec stat -c %s {} + | paste -sd+) ))',"objects_skipped":0,"aliases":1,"aliases_removed":0,"conflicts":[]}' ]
 	[ "$(count_remote)" -eq 3 ]
 	[ -f "$R/models/fraud/1.json" ]
 	grep -q '"object":"'"$(mlp register show models:/fraud/1 --json | sed 's/.*"object":"\([0-9a-f]*\)".*/\1/')"'"' "$R/models/fraud/1.json"
@@ -34,10 +35,10 @@ count_remote() {
 	mlp -q push
 	run mlp push --json
 	[ "$status" -eq 0 ]
-	[ "$output" = '{"versions":0,"versions_skipped":1,"objects":0,"bytes":0,"objects_skipped":0,"aliases":0,"aliases_removed":0}' ]
+	[ "$output" = '{"versions":0,"versions_skipped":1,"objects":0,"bytes":0,"objects_skipped":0,"aliases":0,"aliases_removed":0,"conflicts":[]}' ]
 	echo b > b && mlp -q register b -n m >/dev/null
 	run mlp push --json
-	[ "$output" = '{"versions":1,"versions_skipped":1,"objects":1,"bytes":2,"objects_skipped":0,"aliases":0,"aliases_removed":0}' ]
+	[ "$output" = '{"versions":1,"versions_skipped":1,"objects":1,"bytes":2,"objects_skipped":0,"aliases":0,"aliases_removed":0,"conflicts":[]}' ]
 }
 
 @test "push by URI: one version, an alias, a whole model" {
@@ -58,17 +59,41 @@ count_remote() {
 	[ "$status" -eq 2 ]
 }
 
-@test "push refuses a version number the remote holds with another object" {
-	echo a > a && mlp -q register a -n m >/dev/null
+@test "a conflicting version is left out; the rest is pushed; exit 1" {
+	echo a > a && mlp -q register a -n churn >/dev/null
+	echo b > b && mlp -q register b -n churn >/dev/null
 	mlp -q push
 	other="$BATS_TEST_TMPDIR/other"
 	mkdir "$other" && cd "$other" && mlp -q init
-	echo different > x && mlp -q register x -n m >/dev/null
 	mlp remote add origin "file://$R"
+	# churn/1 as on the remote, churn/2 different, churn/3 and m/1 new
+	echo a > a && mlp -q register a -n churn >/dev/null
+	echo different > x && mlp -q register x -n churn -a champion >/dev/null
+	echo c > c && mlp -q register c -n churn -a canary >/dev/null
+	echo m > m && mlp -q register m -n m >/dev/null
+	run --separate-stderr mlp push --json
+	[ "$status" -eq 1 ]
+	here=$(printf 'different\n' | sha256sum | cut -d' ' -f1)
+	there=$(printf 'b\n' | sha256sum | cut -d' ' -f1)
+	[ "$output" = '{"versions":2,"versions_skipped":1,"objects":2,"bytes":4,"objects_skipped":0,"aliases":1,"aliases_removed":0,"conflicts":[{"name":"churn","version":2,"here":"'$here'","there":"'$there'"}]}' ]
+	[[ "$stderr" == *"conflict: churn/2 differs on both sides (here ${here:0:12}, on the remote ${there:0:12})"* ]]
+	[[ "$stderr" == *"mlp: push: 1 version differs on both sides and was not transferred"* ]]
+	[[ "$stderr" == *"hint: "*"mlp register models:/churn/2 -n churn"* ]]
+	[ -f "$R/models/churn/3.json" ] && [ -f "$R/models/m/1.json" ]
+	grep -q "\"object\":\"$there\"" "$R/models/churn/2.json"
+	# the alias naming the conflicting version stays as the remote had it
+	[ "$(cat "$R/models/churn/aliases.json")" = '{"canary":3}' ]
+	[ ! -e "$R/objects/${here:0:2}/${here:2}" ]
 	run mlp push
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"version 1 of 'm' exists on the remote with another object"* ]]
-	[ "$(count_remote)" -eq 1 ]
+	[[ "$output" == *"pushed 0 versions (3 up to date), 0 objects (0 B; 0 already there), 0 aliases"* ]]
+	# pushing what does not conflict alone succeeds
+	run mlp push origin models:/churn/3
+	[ "$status" -eq 0 ]
+	[[ "$output" == "pushed 0 versions (1 up to date), 0 objects (0 B; 0 already there), 0 aliases" ]]
+	echo d > d && mlp -q register d -n solo >/dev/null
+	run mlp push origin models:/solo
+	[[ "$output" == "pushed 1 version (0 up to date), 1 object (2 B; 0 already there), 0 aliases" ]]
 }
 
 @test "an interrupted push is resumed by the next one" {
@@ -116,15 +141,15 @@ count_remote() {
 	mlp register alias rm m canary
 	run mlp push --json
 	[ "$status" -eq 0 ]
-	[[ "$output" == *'"aliases_removed":0}' ]]
+	[[ "$output" == *'"aliases_removed":0,"conflicts":[]}' ]]
 	[ "$(cat "$R/models/m/aliases.json")" = '{"canary":1,"champion":1}' ]
 	run mlp push --prune
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"removed 1 aliases from the remote"* ]]
+	[[ "$output" == *"removed 1 alias from the remote"* ]]
 	[ "$(cat "$R/models/m/aliases.json")" = '{"champion":1}' ]
 	# an alias only the remote had goes as well
 	echo '{"champion":1,"stray":1}' > "$R/models/m/aliases.json"
 	run mlp push --prune --json
-	[[ "$output" == *'"aliases_removed":1}' ]]
+	[[ "$output" == *'"aliases_removed":1,"conflicts":[]}' ]]
 	[ "$(cat "$R/models/m/aliases.json")" = '{"champion":1}' ]
 }

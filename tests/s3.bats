@@ -51,7 +51,7 @@ setup() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == '{"versions":2,"versions_skipped":0,"objects":152,'* ]]
 	run mlp push --json
-	[ "$output" = '{"versions":0,"versions_skipped":2,"objects":0,"bytes":0,"objects_skipped":0,"aliases":0,"aliases_removed":0}' ]
+	[ "$output" = '{"versions":0,"versions_skipped":2,"objects":0,"bytes":0,"objects_skipped":0,"aliases":0,"aliases_removed":0,"conflicts":[]}' ]
 	# the batched existence check lists prefixes (over 64 objects)
 	echo new > n && mlp -q register n -n fraud >/dev/null
 	run mlp push --json
@@ -63,7 +63,7 @@ setup() {
 	mlp config remote.origin.endpoint "http://127.0.0.1:$S3_PORT"
 	run mlp pull origin models:/fraud@champion --json
 	[ "$status" -eq 0 ]
-	[ "$output" = '{"versions":1,"versions_skipped":0,"objects":1,"bytes":2,"objects_skipped":0,"aliases":1,"aliases_removed":0}' ]
+	[ "$output" = '{"versions":1,"versions_skipped":0,"objects":1,"bytes":2,"objects_skipped":0,"aliases":1,"aliases_removed":0,"conflicts":[]}' ]
 	run mlp pull --json
 	[[ "$output" == '{"versions":2,"versions_skipped":1,"objects":152,'* ]]
 	mlp register checkout models:/fraud/1 out

@@ -235,16 +235,26 @@ int mlp_registry_names(struct mlp_db *db, const char *model,
  * letters, digits, '.', '_' and '-'), so a document never names missing
  * objects. Versions keep their numbers on both sides: models:/fraud/3 is
  * the same version everywhere. A version whose number exists on the other
- * side with another object is refused (MLP_EEXISTS) before anything is
- * transferred; one with the same object is skipped. Pulled aliases move
- * the local ones (recorded in the alias history with the puller as user);
- * only aliases naming the versions selected are carried. With
+ * side with the same object is skipped; one whose number holds another
+ * object there is a conflict: it is left out (its aliases too), everything
+ * else is transferred, and the call returns MLP_EEXISTS ("N versions
+ * differ on both sides") with the conflicts listed in the stats. Pulled
+ * aliases move the local ones (recorded in the alias history with the
+ * puller as user); only aliases naming the versions selected (and not in
+ * conflict) are carried. With
  * MLP_SYNC_PRUNE (git's --prune), an alias of a model pushed (pulled) that
  * the other side set and this side no longer has is removed there (here),
  * so an `alias rm` travels too; without it, aliases are only set and
  * moved. */
 
 struct mlp_remote;
+
+/* A version whose number holds different objects on the two sides. */
+struct mlp_sync_conflict {
+	char *name;
+	int64_t version;
+	char here[65], there[65];	/* the object ids */
+};
 
 struct mlp_sync_stats {
 	uint64_t versions;		/* versions created on the other side */
@@ -253,14 +263,23 @@ struct mlp_sync_stats {
 	uint64_t objects_skipped;	/* already on the other side */
 	uint64_t aliases;		/* aliases set or moved there */
 	uint64_t aliases_removed;	/* removed there (MLP_SYNC_PRUNE) */
+	struct mlp_sync_conflict *conflicts;	/* left out, in order */
+	size_t nconflicts, aconflicts;
 };
+/* Frees the conflicts of s (after a push or a pull, whatever it
+ * returned). */
+void mlp_sync_stats_release(struct mlp_sync_stats *s);
 
 enum {
 	MLP_SYNC_PRUNE = 1 << 0,	/* remove aliases the source lacks */
 };
 
 /* uris: models:/NAME/VERSION, models:/NAME@ALIAS, models:/NAME (all its
- * versions), models:/NAME/latest; none: every active version. */
+ * versions), models:/NAME/latest; none: every active version. stats is
+ * filled also when the call returns MLP_EEXISTS for conflicts; release it
+ * with mlp_sync_stats_release(). A remote document that is not valid (not
+ * JSON, a field of the wrong type or not valid UTF-8) stops a pull with
+ * MLP_ECORRUPT naming it and the field, before anything is fetched. */
 int mlp_registry_push(struct mlp_db *db, struct mlp_store *st,
     struct mlp_remote *r, char *const *uris, size_t nuris, unsigned flags,
     struct mlp_sync_stats *stats, struct mlp_err *err);

@@ -340,6 +340,43 @@ doc_object(const cJSON *doc, const char *key, struct mlp_oid *oid,
 	return 0;
 }
 
+static void
+add_conflict(struct mlp_sync_stats *stats, const char *name, int64_t version,
+    const char *here, const char *there)
+{
+	struct mlp_sync_conflict *c;
+
+	mlp_grow(&stats->conflicts, &stats->aconflicts, stats->nconflicts + 1,
+	    sizeof(*stats->conflicts));
+	c = &stats->conflicts[stats->nconflicts++];
+	c->name = xstrdup(name);
+	c->version = version;
+	snprintf(c->here, sizeof(c->here), "%s", here ? here : "");
+	snprintf(c->there, sizeof(c->there), "%s", there ? there : "");
+}
+
+void
+mlp_sync_stats_release(struct mlp_sync_stats *s)
+{
+	for (size_t i = 0; i < s->nconflicts; i++)
+		free(s->conflicts[i].name);
+	free(s->conflicts);
+	s->conflicts = NULL;
+	s->nconflicts = s->aconflicts = 0;
+}
+
+/* The result of a transfer that left conflicts out. */
+static int
+conflicts_error(const struct mlp_sync_stats *stats, struct mlp_err *err)
+{
+	if (stats->nconflicts == 0)
+		return 0;
+	return mlp_err_set(err, MLP_EEXISTS, "%zu version%s differ%s on both "
+	    "sides and %s not transferred", stats->nconflicts,
+	    stats->nconflicts == 1 ? "" : "s", stats->nconflicts == 1 ? "s" :
+	    "", stats->nconflicts == 1 ? "was" : "were");
+}
+
 /* 1 when the local registry has alias set on model name */
 static int
 has_alias(struct mlp_db *db, const char *name, const char *alias)
@@ -355,10 +392,11 @@ has_alias(struct mlp_db *db, const char *name, const char *alias)
 	return rc == 0;
 }
 
+/* left[i] is set for the versions in conflict: their aliases stay. */
 static int
 push_aliases(struct mlp_db *db, struct mlp_remote *r, const char *name,
-    const struct versions *vs, unsigned flags, struct mlp_sync_stats *stats,
-    struct mlp_err *err)
+    const struct versions *vs, const unsigned char *left, unsigned flags,
+    struct mlp_sync_stats *stats, struct mlp_err *err)
 {
 	char *key = doc_key(name, 0), *s;
 	cJSON *doc = NULL, *e, *next;
@@ -381,7 +419,7 @@ push_aliases(struct mlp_db *db, struct mlp_remote *r, const char *name,
 	for (size_t i = 0; i < vs->n; i++) {
 		const struct mlp_model_version *mv = vs->v[i];
 
-		if (strcmp(mv->name, name) != 0)
+		if (strcmp(mv->name, name) != 0 || left[i])
 			continue;
 		for (size_t j = 0; j < mv->aliases.n; j++) {
 			const char *a = mv->aliases.v[j];
@@ -412,7 +450,7 @@ mlp_registry_push(struct mlp_db *db, struct mlp_store *st,
 {
 	struct versions vs = { 0 };
 	struct oids blobs = { 0 }, trees = { 0 }, missing = { 0 };
-	unsigned char *todo = NULL, *have = NULL;
+	unsigned char *todo = NULL, *have = NULL, *left = NULL;
 	struct mlp_xfer_stats xs = { 0 };
 	int rc;
 
@@ -420,8 +458,9 @@ mlp_registry_push(struct mlp_db *db, struct mlp_store *st,
 	if ((rc = select_local(db, uris, nuris, &vs, err)) < 0)
 		goto out;
 	todo = xcalloc(vs.n + 1, 1);
+	left = xcalloc(vs.n + 1, 1);
 	/* versions already there: the same object is skipped, another one
-	 * stops the push before anything is sent */
+	 * is a conflict left out while the rest goes */
 	for (size_t i = 0; i < vs.n; i++) {
 		char *key = doc_key(vs.v[i]->name, vs.v[i]->version);
 		struct mlp_oid there, here;
@@ -430,16 +469,14 @@ mlp_registry_push(struct mlp_db *db, struct mlp_store *st,
 		rc = get_json(r, key, &doc, err);
 		if (rc == 0 && doc && (rc = doc_object(doc, key, &there,
 		    err)) == 0 && (rc = mlp_oid_parse(vs.v[i]->oid, &here,
-		    err)) == 0 && mlp_oid_cmp(&there, &here) != 0)
-			rc = mlp_err_set(err, MLP_EEXISTS, "version %lld of '%s' "
-			    "exists on the remote with another object (%.12s, "
-			    "here %.12s): versions keep their numbers on both "
-			    "sides; nothing was pushed",
-			    (long long)vs.v[i]->version, vs.v[i]->name,
-			    json_str(doc, "object"), vs.v[i]->oid);
-		todo[i] = rc == 0 && !doc;
-		if (rc == 0 && doc)
+		    err)) == 0 && mlp_oid_cmp(&there, &here) != 0) {
+			add_conflict(stats, vs.v[i]->name, vs.v[i]->version,
+			    vs.v[i]->oid, json_str(doc, "object"));
+			left[i] = 1;
+		} else if (rc == 0 && doc) {
 			stats->versions_skipped++;
+		}
+		todo[i] = rc == 0 && !doc;
 		cJSON_Delete(doc);
 		free(key);
 		if (rc < 0)
@@ -492,11 +529,13 @@ mlp_registry_push(struct mlp_db *db, struct mlp_store *st,
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = strcmp(vs.v[j]->name, vs.v[i]->name) == 0;
 		if (!seen && (rc = push_aliases(db, r, vs.v[i]->name, &vs,
-		    flags, stats, err)) < 0)
+		    left, flags, stats, err)) < 0)
 			goto out;
 	}
+	rc = conflicts_error(stats, err);
 out:
 	free(todo);
+	free(left);
 	free(have);
 	free(blobs.v);
 	free(trees.v);
@@ -514,6 +553,7 @@ struct remote_version {
 	struct mlp_oid oid;
 	int is_tree;
 	int skip;		/* here already with the same object */
+	int conflict;		/* here with another object: left out */
 	char *manifest;		/* a tree's, fetched before its entries */
 	size_t manifest_len;
 };
@@ -773,7 +813,7 @@ pull_aliases(struct mlp_db *db, struct mlp_remote *r,
 			continue;
 		for (size_t i = 0; i < rv->n && !selected; i++)
 			selected = rv->v[i].version == (int64_t)a->valuedouble &&
-			    strcmp(rv->v[i].name, name) == 0;
+			    !rv->v[i].conflict && strcmp(rv->v[i].name, name) == 0;
 		if (!selected)
 			continue;
 		/* already there: no move, nothing recorded */
@@ -837,17 +877,15 @@ mlp_registry_pull(struct mlp_db *db, struct mlp_store *st,
 			char hex[MLP_OID_HEXSZ + 1];
 
 			mlp_oid_fmt(&v->oid, hex);
-			if (strcmp(hex, mv->oid) != 0)
-				rc = mlp_err_set(err, MLP_EEXISTS, "version %lld "
-				    "of '%s' exists here with another object "
-				    "(%.12s, remote %.12s): versions keep their "
-				    "numbers on both sides; nothing was pulled",
-				    (long long)v->version, v->name, mv->oid, hex);
+			if (strcmp(hex, mv->oid) != 0) {
+				add_conflict(stats, v->name, v->version,
+				    mv->oid, hex);
+				v->conflict = 1;
+			} else {
+				stats->versions_skipped++;
+			}
 			v->skip = 1;
-			stats->versions_skipped++;
 			mlp_model_version_free(mv);
-			if (rc < 0)
-				goto out;
 		}
 	}
 	/* the objects: a tree's manifest first (verified, kept in memory),
@@ -896,11 +934,24 @@ mlp_registry_pull(struct mlp_db *db, struct mlp_store *st,
 	stats->objects_skipped = xs.skipped;
 	/* then the registry: each version in one transaction */
 	for (size_t i = 0; i < rv.n; i++) {
+		struct mlp_model_version *mv = NULL;
+		char hex[MLP_OID_HEXSZ + 1];
+
 		if (rv.v[i].skip)
 			continue;
-		if ((rc = import_one(db, &rv.v[i], err)) < 0)
+		if ((rc = import_one(db, &rv.v[i], err)) == 0) {
+			stats->versions++;
+			continue;
+		}
+		/* registered here meanwhile with another object */
+		if (rc != MLP_EEXISTS || local_version(db, rv.v[i].name,
+		    rv.v[i].version, &mv, NULL) < 0 || !mv)
 			goto out;
-		stats->versions++;
+		mlp_oid_fmt(&rv.v[i].oid, hex);
+		add_conflict(stats, rv.v[i].name, rv.v[i].version, mv->oid, hex);
+		rv.v[i].conflict = 1;
+		mlp_model_version_free(mv);
+		rc = 0;
 	}
 	for (size_t i = 0; i < rv.n; i++) {
 		int seen = 0;
@@ -911,6 +962,7 @@ mlp_registry_pull(struct mlp_db *db, struct mlp_store *st,
 		    user, stats, err)) < 0)
 			goto out;
 	}
+	rc = conflicts_error(stats, err);
 out:
 	free(blobs.v);
 	rv_release(&rv);
