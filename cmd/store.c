@@ -14,6 +14,13 @@ static const struct mlp_opt fsck_opts[] = {
 	{ 0, 0, NULL, NULL, NULL },
 };
 
+/* The plural ending for n things. */
+static const char *
+plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 static void
 print_problem(const char *problem, void *ud)
 {
@@ -75,10 +82,11 @@ fsck_run(struct mlp_ctx *ctx, int argc, char **argv)
 		char b[32];
 
 		mlp_fmt_bytes(stats.bytes, b, sizeof(b));
-		mlp_info(ctx, "checked %llu objects (%s) reached from %llu "
-		    "references%s: %llu problem%s",
-		    (unsigned long long)stats.objects, b,
-		    (unsigned long long)stats.references, full ?
+		mlp_info(ctx, "checked %llu object%s (%s) reached from %llu "
+		    "reference%s%s: %llu problem%s",
+		    (unsigned long long)stats.objects, plural(stats.objects), b,
+		    (unsigned long long)stats.references,
+		    plural(stats.references), full ?
 		    " and every other object" : "",
 		    (unsigned long long)stats.problems,
 		    stats.problems == 1 ? "" : "s");
@@ -169,12 +177,14 @@ gc_run(struct mlp_ctx *ctx, int argc, char **argv)
 		char b[32];
 
 		mlp_fmt_bytes(stats.bytes, b, sizeof(b));
-		mlp_info(ctx, "%s %llu objects (%s) and %llu temporary files; "
-		    "kept %llu unreferenced objects younger than the grace "
+		mlp_info(ctx, "%s %llu object%s (%s) and %llu temporary file%s; "
+		    "kept %llu unreferenced object%s younger than the grace "
 		    "period", dry ? "would remove" : "removed",
-		    (unsigned long long)stats.objects, b,
+		    (unsigned long long)stats.objects, plural(stats.objects), b,
 		    (unsigned long long)stats.tmp_files,
-		    (unsigned long long)stats.kept_young);
+		    plural(stats.tmp_files),
+		    (unsigned long long)stats.kept_young,
+		    plural(stats.kept_young));
 	}
 out:
 	mlp_opt_release(&p);

@@ -91,3 +91,19 @@ object_file() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"not an mlp repository"* ]]
 }
+
+@test "one of a kind is singular: 1 object, 1 reference, 1 problem" {
+	mlp -C "$BATS_TEST_TMPDIR" -q init one
+	cd "$BATS_TEST_TMPDIR/one"
+	echo w > w && mlp -q register w -n solo >/dev/null
+	run mlp fsck
+	[ "$status" -eq 0 ]
+	[[ "$output" == "checked 1 object (2 B) reached from 1 reference: 0 problems" ]]
+	oid=$(printf 'w\n' | sha256sum | cut -d' ' -f1)
+	f=$(object_file "$oid")
+	chmod u+w "$f" && printf 'x' > "$f"
+	run mlp fsck
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"object $oid has 1 byte, models:/solo/1 expects 2"* ]]
+	[[ "$output" == *"from 1 reference: 1 problem"* && "$output" != *"1 problems"* ]]
+}

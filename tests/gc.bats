@@ -95,3 +95,15 @@ count_objects() {
 		[ "$status" -eq 0 ]
 	done
 }
+
+@test "one of a kind is singular: 1 object, 1 temporary file" {
+	id=$(mlp track start)
+	echo a > a && mlp track artifact "$id" a
+	echo b > b && mlp -q register b -n m >/dev/null
+	mlp track rm "$id" && mlp track gc
+	touch -d '30 days ago' .mlp/tmp/put-1-1-abc
+	run mlp gc --dry-run
+	[[ "$output" == "would remove 0 objects (0 B) and 1 temporary file; kept 1 unreferenced object younger than the grace period" ]]
+	run mlp gc --prune=now
+	[[ "$output" == "removed 1 object (2 B) and 1 temporary file; kept 0 unreferenced objects younger than the grace period" ]]
+}

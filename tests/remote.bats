@@ -89,6 +89,9 @@ setup() {
 	echo 3 > c && mlp -q register c -n other >/dev/null
 	run mlp remote status --json
 	[[ "$output" == *'"only_here":{"objects":1,"bytes":2,"versions":["models:/other/1"]}'* ]]
+	run mlp remote status
+	[ "${lines[1]}" = "only here:  1 object (2 B), 1 version" ]
+	[ "${lines[3]}" = "only there: 0 objects (0 B), 0 versions" ]
 }
 
 @test "a file:// path that is not a remote is refused; only the first push creates one" {

@@ -258,9 +258,9 @@ mlp_registry_fsck(struct mlp_db *db, struct mlp_store *st, int full,
 		close(fd);
 		if (r->size != UINT64_MAX && size != r->size) {
 			problem(fn, ud, &stats->problems, "object %s has %llu "
-			    "bytes, %s expects %llu", hex,
-			    (unsigned long long)size, r->by,
-			    (unsigned long long)r->size);
+			    "byte%s, %s expects %llu", hex,
+			    (unsigned long long)size, size == 1 ? "" : "s",
+			    r->by, (unsigned long long)r->size);
 			continue;
 		}
 		if (mlp_store_verify(st, &r->oid, &e) < 0)
