@@ -624,8 +624,9 @@ register_show(struct mlp_ctx *ctx, int argc, char **argv)
 	printf("stage:       %s\n", mv->stage);
 	printf("registered:  %s by %s\n", when, mv->user);
 	printf("source:      %s\n", mv->source);
-	printf("object:      %s (%s, %llu bytes)\n", mv->oid,
-	    mv->is_tree ? "tree" : "file", (unsigned long long)mv->size);
+	printf("object:      %s (%s, %llu byte%s)\n", mv->oid,
+	    mv->is_tree ? "tree" : "file", (unsigned long long)mv->size,
+	    mv->size == 1 ? "" : "s");
 	if (*mv->description)
 		printf("description: %s\n", mv->description);
 	printf("\n%slineage%s\n", mlp_color(ctx, C_BOLD),
@@ -757,16 +758,17 @@ register_create(struct mlp_ctx *ctx, int argc, char **argv)
 		rc = mlp_usage_error(ctx, "give the model's name with -n NAME");
 		goto out;
 	}
-	/* refuse bad names before storing anything */
-	if (mlp_registry_check_name(vn.name, &err) < 0) {
+	/* refuse bad names and text before storing anything */
+	vn.source = p.pos[0];
+	vn.user = user;
+	vn.aliases = (const char *const *)aliases.v;
+	vn.naliases = aliases.n;
+	vn.tags = tags;
+	vn.ntags = ntags;
+	if (mlp_registry_check_version(&vn, &err) < 0) {
 		rc = mlp_fail(ctx, &err);
 		goto out;
 	}
-	for (size_t i = 0; i < aliases.n; i++)
-		if (mlp_registry_check_alias(aliases.v[i], &err) < 0) {
-			rc = mlp_fail(ctx, &err);
-			goto out;
-		}
 	if ((rc = mlp_ctx_store(ctx, &st)) != 0)
 		goto out;
 	/* objects first, durable; then the one transaction that makes the
@@ -789,11 +791,6 @@ register_create(struct mlp_ctx *ctx, int argc, char **argv)
 	vn.source = converted ? p.pos[0] : src.source;
 	vn.run_uuid = src.run_uuid;
 	vn.code_commit = src.code_commit;
-	vn.user = user;
-	vn.aliases = (const char *const *)aliases.v;
-	vn.naliases = aliases.n;
-	vn.tags = tags;
-	vn.ntags = ntags;
 	if (mlp_registry_create_version(ctx->db, &vn, &version, &err) < 0) {
 		rc = mlp_fail(ctx, &err);
 		goto out;

@@ -447,3 +447,56 @@ import_fails() {
 	run mlp register import "$BATS_TEST_TMPDIR/re.tar.gz"
 	[ "$status" -eq 0 ]
 }
+
+@test "refused: metadata or tree paths that are not valid UTF-8, naming the field" {
+	fixture
+	mlp register export models:/fraud/1 -o "$BATS_TEST_TMPDIR/f.tar.gz"
+	x=$BATS_TEST_TMPDIR/x
+	mkdir "$x" && tar xzf "$BATS_TEST_TMPDIR/f.tar.gz" -C "$x"
+	cp "$x/mlp-export.json" "$BATS_TEST_TMPDIR/meta.json"
+	# rebuilt by tar with one field spoilt by a raw \xff
+	spoil() {
+		sed "$1" "$BATS_TEST_TMPDIR/meta.json" > "$x/mlp-export.json"
+		tar czf "$BATS_TEST_TMPDIR/a.tar.gz" -C "$x" mlp-export.json objects
+	}
+	spoil 's/"description":"first cut"/"description":"first\xffcut"/'
+	import_fails "$BATS_TEST_TMPDIR/a.tar.gz" "mlp-export.json: \"description\" 'first\\xff' is not valid UTF-8"
+	spoil 's/"source":"/"source":"\xfe/'
+	import_fails "$BATS_TEST_TMPDIR/a.tar.gz" "mlp-export.json: \"source\" '\\xfe' is not valid UTF-8"
+	spoil 's/"team":"risk"/"team":"ri\xffsk"/'
+	import_fails "$BATS_TEST_TMPDIR/a.tar.gz" "mlp-export.json: \"tags\" 'team' 'ri\\xff' is not valid UTF-8"
+	spoil 's/"team":"risk"/"t\xffam":"risk"/'
+	import_fails "$BATS_TEST_TMPDIR/a.tar.gz" "mlp-export.json: a key of \"tags\" 't\\xff' is not valid UTF-8"
+	spoil 's/"name":"fraud"/"name":"fr\xe9ud"/'
+	import_fails "$BATS_TEST_TMPDIR/a.tar.gz" "mlp-export.json: \"name\" 'fr\\xe9' is not valid UTF-8"
+	# -n does not make the exported name, shown in the output, acceptable
+	cd "$OTHER"
+	run mlp register import "$BATS_TEST_TMPDIR/a.tar.gz" -n fine
+	[ "$status" -eq 1 ]
+	cd "$BATS_TEST_TMPDIR/repo"
+	# a tree whose path is not UTF-8, with the right ids throughout
+	t=$BATS_TEST_TMPDIR/t
+	mkdir -p "$t"
+	printf 'w\n' > "$t/blob"
+	b=$(sha256sum < "$t/blob" | cut -d' ' -f1)
+	printf '644 2 %s a\377b\n' "$b" > "$t/man"
+	m=$(sha256sum < "$t/man" | cut -d' ' -f1)
+	msize=$(stat -c %s "$t/man")
+	mkdir -p "$t/objects/${b:0:2}" "$t/objects/${m:0:2}"
+	mv "$t/blob" "$t/objects/${b:0:2}/${b:2}"
+	mv "$t/man" "$t/objects/${m:0:2}/${m:2}"
+	printf '{"format":"mlp-export","format_version":1,"name":"t","version":1,"object":"%s","is_tree":true,"size":2,"objects":[{"id":"%s","size":%d},{"id":"%s","size":2}]}' \
+	    "$m" "$m" "$msize" "$b" > "$t/mlp-export.json"
+	tar czf "$BATS_TEST_TMPDIR/t.tar.gz" -C "$t" mlp-export.json objects
+	import_fails "$BATS_TEST_TMPDIR/t.tar.gz" "the version's tree: the path 'a\\xff' is not valid UTF-8"
+	# the same archive with a valid name is accepted
+	printf '644 2 %s ab\n' "$b" > "$t/man"
+	m2=$(sha256sum < "$t/man" | cut -d' ' -f1)
+	rm -rf "$t/objects/${m:0:2}" && mkdir -p "$t/objects/${m2:0:2}"
+	mv "$t/man" "$t/objects/${m2:0:2}/${m2:2}"
+	sed -i "s/$m/$m2/g; s/\"size\":$msize/\"size\":$((msize - 1))/" "$t/mlp-export.json"
+	tar czf "$BATS_TEST_TMPDIR/t.tar.gz" -C "$t" mlp-export.json objects
+	cd "$OTHER"
+	run mlp register import "$BATS_TEST_TMPDIR/t.tar.gz"
+	[ "$status" -eq 0 ]
+}

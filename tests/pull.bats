@@ -132,3 +132,42 @@ setup() {
 	run mlp register history fraud staging --json
 	[[ "$output" == *'"to":null'* || "$output" == *'"to_version":null'* ]]
 }
+
+@test "a remote document with text that is not valid UTF-8 is refused, naming it and the field" {
+	f="$R/models/fraud/1.json"
+	cp "$f" "$BATS_TEST_TMPDIR/doc"
+	spoil() {
+		chmod u+w "$f" 2>/dev/null || true
+		sed "$1" "$BATS_TEST_TMPDIR/doc" > "$f"
+	}
+	spoil 's/"description":""/"description":"d\xffx"/'
+	run mlp pull
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == "mlp: pull: 'models/fraud/1.json' on the remote: description 'd\\xff' is not valid UTF-8 (byte 2)" ]]
+	[[ "${lines[1]}" == "hint: the damage is on remote 'origin'"* ]]
+	spoil 's/"team":"risk"/"team":"r\xc3"/'
+	run mlp pull origin models:/fraud/1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'models/fraud/1.json' on the remote: tag 'team' value 'r\\xc3' is not valid UTF-8"* ]]
+	spoil 's/"source":"d"/"source":"\xff"/'
+	run mlp pull
+	[[ "$output" == *"on the remote: source '\\xff' is not valid UTF-8"* ]]
+	spoil 's/"user":"tester"/"user":7/'
+	run mlp pull
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"on the remote: \"user\" is not a string"* ]]
+	# nothing was fetched or registered
+	run mlp register list --json
+	[ "$output" = "[]" ]
+	[ -z "$(find .mlp/objects -type f)" ]
+	# a model whose name in the key is not UTF-8 is no version of ours
+	cp "$BATS_TEST_TMPDIR/doc" "$f"
+	mkdir "$R/models/%FF" && cp "$f" "$R/models/%FF/1.json"
+	run mlp remote status --json
+	[ "$status" -eq 0 ]
+	python3 -c 'import json, sys; json.loads(sys.argv[1])' "$output"
+	[[ "$output" == *'"versions":["models:/fraud/1","models:/fraud/2"]'* ]]
+	run mlp pull --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == '{"versions":2,'* ]]
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # mlp register: list, show, alias, history, tag, stage, rm
 
+bats_require_minimum_version 1.5.0
 load helper
 
 setup() {
@@ -343,4 +344,109 @@ fixture() {
 	run mlp register show models:/files/1
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"(cannot list: "* ]]
+}
+
+# utf8_refused FIELD ARGS...: mlp ARGS fails with one line naming FIELD as
+# not valid UTF-8 (the bad byte escaped), and stores nothing.
+utf8_refused() {
+	local field=$1
+	shift
+	run "$MLP" "$@"
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "mlp: "*"$field '"*"\\xff"*"' is not valid UTF-8 (byte "* ]]
+	[ "$(sqlite3 .mlp/mlp.db "SELECT (SELECT count(*) FROM model) || ' ' || (SELECT count(*) FROM model_version) || ' ' || (SELECT count(*) FROM model_tag) || ' ' || (SELECT count(*) FROM model_version_tag) || ' ' || (SELECT count(*) FROM alias_event)")" = "1 1 0 0 0" ]
+	[ "$(find .mlp/objects -type f | wc -l)" -eq 1 ]
+}
+
+@test "text that is not valid UTF-8 is refused where it enters, naming the field" {
+	bad=$(printf 'a\377b')
+	echo x > f
+	mlp -q register f -n good >/dev/null
+	utf8_refused "model name" register f -n "$bad"
+	utf8_refused "alias" register f -n good -a "$bad"
+	utf8_refused "tag name" register f -n good -t "$bad=1"
+	utf8_refused "tag 'k' value" register f -n good -t "k=$bad"
+	utf8_refused "description" register f -n good -d "$bad"
+	echo y > "$bad"
+	utf8_refused "source" register "$bad" -n good
+	mkdir d && echo 1 > d/ok && echo 2 > "d/$bad"
+	utf8_refused "the name" register d -n good
+	utf8_refused "model name" register alias "$bad" champion 1
+	utf8_refused "alias" register alias good "$bad" 1
+	utf8_refused "alias" register alias rm good "$bad"
+	utf8_refused "model name" register alias rm "$bad" champion
+	utf8_refused "model name" register history "$bad"
+	utf8_refused "alias" register history good "$bad"
+	utf8_refused "model name" register tag "$bad" k=v
+	utf8_refused "tag name" register tag good "$bad=v"
+	utf8_refused "tag 'k' value" register tag good "k=$bad"
+	utf8_refused "tag 'k' value" register tag models:/good/1 "k=$bad"
+	utf8_refused "model name" register stage "$bad" 1 production
+	utf8_refused "model name" register show "models:/$bad/1"
+	utf8_refused "model name" register rm "models:/$bad/1"
+	utf8_refused "model name" register checkout "models:/$bad/1" out
+	utf8_refused "model name" register export "models:/$bad/1" -o x.tar.gz
+	utf8_refused "source" register "models:/$bad/1" -n other
+	utf8_refused "model name" register import x.tar.gz -n "$bad"
+	utf8_refused "remote URL" remote add o "file:///tmp/$bad"
+	mlp remote add origin "file://$BATS_TEST_TMPDIR/remote"
+	utf8_refused "model name" push "models:/$bad/1"
+	utf8_refused "model name" pull "models:/$bad/1"
+	# the user recorded (MLP_USER or user.name) is text too
+	MLP_USER=$bad utf8_refused "user" register f -n good
+	MLP_USER=$bad utf8_refused "user" register alias good champion 1
+	# valid UTF-8 beyond ASCII is welcome
+	run mlp -q register f -n modèle -d "données d'entraînement" -t "note=über"
+	[ "$status" -eq 0 ]
+	[ "$output" = "models:/modèle/1" ]
+	run mlp register show models:/modèle/1
+	[[ "$output" == *"description: données d'entraînement"* ]]
+}
+
+@test "--json output of every register, remote and store command parses" {
+	valid() {
+		echo "$*: $output"
+		[ "$status" -eq 0 ]
+		python3 -c 'import json, sys; json.loads(sys.argv[1])' "$output"
+	}
+	mkdir -p model/sub && echo w > model/w.bin && echo é > "model/sub/é.txt"
+	id=$(mlp track start -n trainer)
+	mlp track log "$id" -p depth=6 -m auc=0.9
+	mlp track artifact "$id" model >/dev/null
+	run mlp --json register "runs:/$id/model" -n modèle -d "première" -t "team=risque" -a champion
+	valid create
+	mlp register tag modèle "owner=Zoë"
+	echo 2 > two && mlp -q register two -n modèle -t "k=ü" >/dev/null
+	mlp register alias modèle challenger 2
+	for args in "register list" "register show models:/modèle/1" \
+	    "register show models:/modèle@challenger" "register history modèle" \
+	    "register history modèle champion" \
+	    "register diff models:/modèle/1 models:/modèle/2" \
+	    "fsck" "gc --dry-run" "remote list"; do
+		run mlp --json $args
+		valid "$args"
+	done
+	run mlp --json register export models:/modèle/1 -o "$BATS_TEST_TMPDIR/m.tar.gz"
+	valid export
+	run mlp --json register import "$BATS_TEST_TMPDIR/m.tar.gz" -n copié
+	valid import
+	mlp remote add origin "file://$BATS_TEST_TMPDIR/remote"
+	for args in "push" "remote status" "pull"; do
+		run mlp --json $args
+		valid "$args"
+	done
+	mlp -C "$BATS_TEST_TMPDIR" -q init other
+	cd "$BATS_TEST_TMPDIR/other"
+	mlp remote add origin "file://$BATS_TEST_TMPDIR/remote"
+	run mlp --json pull
+	valid "pull into another"
+	bytes=$(cd "$BATS_TEST_TMPDIR/repo" && mlp --json fsck | sed 's/.*"bytes":\([0-9]*\).*/\1/')
+	[[ "$output" == *"\"objects\":4,\"bytes\":$bytes,"* ]]
+	run mlp --json register show models:/modèle/1
+	valid "show pulled"
+	[[ "$output" == *'"description":"première"'* ]]
+	# the one-file versions' and the commands' without data print nothing
+	run --separate-stderr mlp --json register alias modèle champion 2
+	[ "$status" -eq 0 ] && [ -z "$output" ]
 }

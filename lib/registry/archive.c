@@ -297,9 +297,10 @@ write_object(struct exporter *x, struct mlp_store *st,
 	if ((rc = mlp_store_open_object(st, &o->oid, &fd, &size, err)) < 0)
 		return rc;
 	if (size != o->size) {
-		rc = mlp_err_set(err, MLP_ECORRUPT, "object %s is %llu bytes, "
+		rc = mlp_err_set(err, MLP_ECORRUPT, "object %s is %llu byte%s, "
 		    "not the %llu its version records", hex,
-		    (unsigned long long)size, (unsigned long long)o->size);
+		    (unsigned long long)size, size == 1 ? "" : "s",
+		    (unsigned long long)o->size);
 		goto out;
 	}
 	object_name(&o->oid, name);
@@ -597,6 +598,19 @@ meta_error(struct importer *im, struct mlp_err *err, const char *what)
 	    MLP_EXPORT_META, what);
 }
 
+/* A text field of the metadata that will be stored or shown: valid
+ * UTF-8, as everything mlp stores. */
+static int
+meta_text(struct importer *im, const char *field, const char *value,
+    struct mlp_err *err)
+{
+	int rc;
+
+	if (!value || (rc = mlp_check_utf8(field, value, err)) == 0)
+		return 0;
+	return mlp_err_prefix(err, "'%s': %s", im->file, MLP_EXPORT_META);
+}
+
 /* A whole number 0 <= v <= max from a JSON number. */
 static int
 json_uint(const cJSON *j, uint64_t max, uint64_t *out)
@@ -726,6 +740,8 @@ parse_meta(struct importer *im, const char *buf, size_t n,
 		    im->file, (unsigned long long)u, MLP_EXPORT_FORMAT);
 	if (json_opt_str(o, "name", &im->name) < 0 || !im->name)
 		return meta_error(im, err, "\"name\" must be a string");
+	if ((rc = meta_text(im, "\"name\"", im->name, err)) < 0)
+		return rc;
 	if (!im->o->name && (rc = mlp_registry_check_name(im->name, err)) < 0)
 		return mlp_err_prefix(err, "'%s': %s", im->file,
 		    MLP_EXPORT_META);
@@ -753,6 +769,10 @@ parse_meta(struct importer *im, const char *buf, size_t n,
 	    json_opt_str(o, "user", &s) < 0)
 		return meta_error(im, err, "\"description\", \"source\", "
 		    "\"stage\" and \"user\" must be strings");
+	if ((rc = meta_text(im, "\"description\"", im->description,
+	    err)) < 0 || (rc = meta_text(im, "\"source\"", im->source,
+	    err)) < 0)
+		return rc;
 	if (json_opt_str(o, "run_id", &im->run_id) < 0 || (im->run_id &&
 	    (strlen(im->run_id) != 32 || !is_hex(im->run_id, 32))))
 		return meta_error(im, err, "\"run_id\" must be a run id (32 "
@@ -791,9 +811,22 @@ parse_meta(struct importer *im, const char *buf, size_t n,
 			return meta_error(im, err, "\"tags\" must be an object "
 			    "of strings");
 		cJSON_ArrayForEach(t, j) {
+			char what[64];
+
 			if (!cJSON_IsString(t) || !t->string)
 				return meta_error(im, err, "\"tags\" must be an "
 				    "object of strings");
+			if ((rc = meta_text(im, "a key of \"tags\"", t->string,
+			    err)) < 0)
+				return rc;
+			if ((rc = mlp_track_check_key("tag", t->string,
+			    err)) < 0)
+				return mlp_err_prefix(err, "'%s': %s", im->file,
+				    MLP_EXPORT_META);
+			snprintf(what, sizeof(what), "\"tags\" '%.40s'",
+			    t->string);
+			if ((rc = meta_text(im, what, t->valuestring, err)) < 0)
+				return rc;
 			mlp_grow(&im->tags, &alloc, im->ntags + 1,
 			    sizeof(*im->tags));
 			im->tags[im->ntags].key = xstrdup(t->string);
@@ -987,9 +1020,9 @@ import_entry(struct importer *im, struct archive_entry *e,
 	if (obj->seen)
 		return refuse(im, name, "a second copy of the object", err);
 	if ((uint64_t)size != obj->size) {
-		snprintf(why, sizeof(why), "%lld bytes, not the %llu listed in "
-		    "%s", (long long)size, (unsigned long long)obj->size,
-		    MLP_EXPORT_META);
+		snprintf(why, sizeof(why), "%lld byte%s, not the %llu listed in "
+		    "%s", (long long)size, size == 1 ? "" : "s",
+		    (unsigned long long)obj->size, MLP_EXPORT_META);
 		return refuse(im, name, why, err);
 	}
 	return read_object(im, name, obj, err);
@@ -1023,6 +1056,10 @@ check_version(struct importer *im, struct mlp_err *err)
 		goto out;
 	}
 	find_obj(im, &im->oid)->used = 1;
+	if ((rc = mlp_tree_check_utf8(&t, err)) < 0) {
+		mlp_err_prefix(err, "'%s': the version's tree", im->file);
+		goto out;
+	}
 	for (size_t i = 0; i < t.n; i++) {
 		struct import_obj *obj = find_obj(im, &t.v[i].oid);
 		char shown[256];
@@ -1037,8 +1074,9 @@ check_version(struct importer *im, struct mlp_err *err)
 		}
 		if (obj->size != t.v[i].size) {
 			rc = mlp_err_set(err, MLP_EFAIL, "'%s': the tree gives "
-			    "'%s' %llu bytes, but its object has %llu",
+			    "'%s' %llu byte%s, but its object has %llu",
 			    im->file, shown, (unsigned long long)t.v[i].size,
+			    t.v[i].size == 1 ? "" : "s",
 			    (unsigned long long)obj->size);
 			goto out;
 		}
@@ -1054,9 +1092,9 @@ check_version(struct importer *im, struct mlp_err *err)
 		}
 	if (sum != im->size)
 		rc = mlp_err_set(err, MLP_EFAIL, "'%s': %s gives the size %llu, "
-		    "but the tree's files hold %llu bytes", im->file,
+		    "but the tree's files hold %llu byte%s", im->file,
 		    MLP_EXPORT_META, (unsigned long long)im->size,
-		    (unsigned long long)sum);
+		    (unsigned long long)sum, sum == 1 ? "" : "s");
 out:
 	mlp_tree_release(&t);
 	return rc;

@@ -29,8 +29,10 @@ int
 mlp_registry_check_name(const char *name, struct mlp_err *err)
 {
 	size_t len = strlen(name);
-	int digits = 1;
+	int digits = 1, rc;
 
+	if ((rc = mlp_check_utf8("model name", name, err)) < 0)
+		return rc;
 	if (len == 0)
 		return mlp_err_set(err, MLP_EINVAL,
 		    "model name must not be empty");
@@ -59,8 +61,10 @@ int
 mlp_registry_check_alias(const char *alias, struct mlp_err *err)
 {
 	size_t len = strlen(alias);
-	int vdigits = len > 1 && (alias[0] == 'v' || alias[0] == 'V');
+	int vdigits = len > 1 && (alias[0] == 'v' || alias[0] == 'V'), rc;
 
+	if ((rc = mlp_check_utf8("alias", alias, err)) < 0)
+		return rc;
 	if (len == 0 || len > 255)
 		return mlp_err_set(err, MLP_EINVAL, "alias must be 1 to 255 "
 		    "characters");
@@ -224,6 +228,8 @@ alias_move(struct mlp_db *db, int64_t model, const char *alias,
 	sqlite3_finalize(st);
 	if (from == version && version != 0)
 		return 0;
+	if (user && (rc = mlp_check_utf8("user", user, err)) < 0)
+		return rc;
 	if (version == 0) {
 		if (from == 0)
 			return mlp_err_set(err, MLP_ENOTFOUND, "alias '%s' is "
@@ -262,6 +268,28 @@ alias_move(struct mlp_db *db, int64_t model, const char *alias,
 	return rc;
 }
 
+/* A tag's key and value as stored: a tracking key (MLflow's rule), a
+ * value of at most MLP_TAG_VALUE_MAX bytes, both valid UTF-8. */
+static int
+check_tag(const char *key, const char *value, struct mlp_err *err)
+{
+	char what[MLP_KEY_MAX + 32];
+	int rc;
+
+	if ((rc = mlp_check_utf8("tag name", key, err)) < 0 ||
+	    (rc = mlp_track_check_key("tag", key, err)) < 0)
+		return rc;
+	if (!value)
+		return 0;
+	snprintf(what, sizeof(what), "tag '%s' value", key);
+	if ((rc = mlp_check_utf8(what, value, err)) < 0)
+		return rc;
+	if (strlen(value) > MLP_TAG_VALUE_MAX)
+		return mlp_err_set(err, MLP_EINVAL, "tag '%s': value is longer "
+		    "than %d characters", key, MLP_TAG_VALUE_MAX);
+	return 0;
+}
+
 static int
 put_tag(struct mlp_db *db, int64_t model, int64_t version, const char *key,
     const char *value, struct mlp_err *err)
@@ -269,11 +297,8 @@ put_tag(struct mlp_db *db, int64_t model, int64_t version, const char *key,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if ((rc = mlp_track_check_key("tag", key, err)) < 0)
+	if ((rc = check_tag(key, value, err)) < 0)
 		return rc;
-	if (value && strlen(value) > MLP_TAG_VALUE_MAX)
-		return mlp_err_set(err, MLP_EINVAL, "tag '%s': value is longer "
-		    "than %d characters", key, MLP_TAG_VALUE_MAX);
 	if (version > 0)
 		rc = mlp_db_prepare(db, &st, value ? "INSERT INTO "
 		    "model_version_tag (model, version, key, value) VALUES (?1, "
@@ -300,6 +325,41 @@ put_tag(struct mlp_db *db, int64_t model, int64_t version, const char *key,
 	return rc;
 }
 
+/* The text of a version as it will be stored: valid UTF-8 (the rule for
+ * everything mlp stores, so --json output always parses). */
+static int
+check_version_text(const char *source, const char *description,
+    const char *user, const struct mlp_kv *tags, size_t ntags,
+    struct mlp_err *err)
+{
+	int rc;
+
+	if ((source && (rc = mlp_check_utf8("source", source, err)) < 0) ||
+	    (description && (rc = mlp_check_utf8("description", description,
+	    err)) < 0) ||
+	    (user && (rc = mlp_check_utf8("user", user, err)) < 0))
+		return rc;
+	for (size_t i = 0; i < ntags; i++)
+		if ((rc = check_tag(tags[i].key, tags[i].value, err)) < 0)
+			return rc;
+	return 0;
+}
+
+int
+mlp_registry_check_version(const struct mlp_version_new *vn,
+    struct mlp_err *err)
+{
+	int rc;
+
+	if ((rc = mlp_registry_check_name(vn->name, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < vn->naliases; i++)
+		if ((rc = mlp_registry_check_alias(vn->aliases[i], err)) < 0)
+			return rc;
+	return check_version_text(vn->source, vn->description, vn->user,
+	    vn->tags, vn->ntags, err);
+}
+
 int
 registry_insert_version(struct mlp_db *db, int64_t model,
     const struct mlp_version_import *vi, struct mlp_err *err)
@@ -307,6 +367,10 @@ registry_insert_version(struct mlp_db *db, int64_t model,
 	sqlite3_stmt *st = NULL;
 	int64_t run = 0, now = mlp_now_ms();
 	int rc;
+
+	if ((rc = check_version_text(vi->source, vi->description, vi->user,
+	    vi->tags, vi->ntags, err)) < 0)
+		return rc;
 
 	if (vi->run_uuid) {
 		if ((rc = mlp_db_prepare(db, &st, "SELECT id FROM run WHERE "
@@ -370,11 +434,8 @@ mlp_registry_create_version(struct mlp_db *db,
 	int64_t now = mlp_now_ms();
 	int rc;
 
-	if ((rc = mlp_registry_check_name(vn->name, err)) < 0)
+	if ((rc = mlp_registry_check_version(vn, err)) < 0)
 		return rc;
-	for (size_t i = 0; i < vn->naliases; i++)
-		if ((rc = mlp_registry_check_alias(vn->aliases[i], err)) < 0)
-			return rc;
 	if ((rc = mlp_db_begin(db, err)) < 0)
 		return rc;
 	if ((rc = model_id(db, vn->name, 1, &model, err)) < 0)
@@ -568,6 +629,9 @@ with_model(struct mlp_db *db, const char *name, int64_t *model,
 {
 	int rc;
 
+	/* a name no model can have gets the rule it breaks, not "no model" */
+	if ((rc = mlp_registry_check_name(name, err)) < 0)
+		return rc;
 	if ((rc = mlp_db_begin(db, err)) < 0)
 		return rc;
 	if ((rc = model_id(db, name, 0, model, err)) < 0)
@@ -609,7 +673,8 @@ mlp_registry_delete_alias(struct mlp_db *db, const char *name,
 	int64_t model;
 	int rc;
 
-	if ((rc = with_model(db, name, &model, err)) < 0)
+	if ((rc = mlp_check_utf8("alias", alias, err)) < 0 ||
+	    (rc = with_model(db, name, &model, err)) < 0)
 		return rc;
 	rc = alias_move(db, model, alias, 0, user, err);
 	if (rc == MLP_ENOTFOUND)
@@ -630,7 +695,9 @@ mlp_registry_alias_history(struct mlp_db *db, const char *name,
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = model_id(db, name, 0, &model, err)) < 0)
+	if ((rc = mlp_registry_check_name(name, err)) < 0 ||
+	    (alias && (rc = mlp_check_utf8("alias", alias, err)) < 0) ||
+	    (rc = model_id(db, name, 0, &model, err)) < 0)
 		return rc;
 	if ((rc = mlp_db_prepare(db, &st, "SELECT alias, coalesce(from_version, "
 	    "0), coalesce(to_version, 0), user, ts FROM alias_event WHERE "

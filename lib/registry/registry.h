@@ -28,10 +28,10 @@ int mlp_model_uri_parse(const char *uri, struct mlp_model_uri *out,
     struct mlp_err *err);
 void mlp_model_uri_release(struct mlp_model_uri *u);
 
-/* Name rules. A model name: 1-250 characters, no '/', '@', ':' or control
- * characters, not all digits. An alias: letters, digits, '_' and '-', at
- * most 255; "latest" (any case) and "v<digits>" are reserved, as MLflow.
- * MLP_EINVAL. */
+/* Name rules. A model name: 1-250 bytes of valid UTF-8, no '/', '@', ':'
+ * or control characters, not all digits. An alias: letters, digits, '_'
+ * and '-', at most 255; "latest" (any case) and "v<digits>" are reserved,
+ * as MLflow. MLP_EINVAL. */
 int mlp_registry_check_name(const char *name, struct mlp_err *err);
 int mlp_registry_check_alias(const char *alias, struct mlp_err *err);
 
@@ -57,9 +57,17 @@ struct mlp_version_new {
 	size_t ntags;
 };
 
+/* Checks what a new version would store, before any object is written:
+ * the name and aliases by the rules above, tags (a tracking key, a value
+ * of at most MLP_TAG_VALUE_MAX bytes) and the source, description, user
+ * and tags as valid UTF-8. MLP_EINVAL naming the field. */
+int mlp_registry_check_version(const struct mlp_version_new *vn,
+    struct mlp_err *err);
+
 /* Creates the next version of the model in one transaction (model row,
  * version row, tags, aliases and their history), so the version appears
- * whole or not at all. *version gets its number. */
+ * whole or not at all; vn is checked first as above. *version gets its
+ * number. */
 int mlp_registry_create_version(struct mlp_db *db,
     const struct mlp_version_new *vn, int64_t *version, struct mlp_err *err);
 
@@ -421,9 +429,11 @@ void mlp_import_result_release(struct mlp_import_result *r);
  * MLP_IMPORT_MAX_META / 16 JSON values), an object not listed in it or
  * whose size differs from the listed size, duplicates, listed objects
  * totalling more than MLP_IMPORT_MAX_BYTES or more entries than
- * MLP_IMPORT_MAX_ENTRIES. At the end every listed object must have
- * arrived, a tree's manifest must parse and name only objects of the
- * archive (and no listed object may be left over), and then one
+ * MLP_IMPORT_MAX_ENTRIES, and metadata text that is not valid UTF-8 (the
+ * name, description, source, tags), naming the field. At the end every
+ * listed object must have arrived, a tree's manifest must parse, hold
+ * only UTF-8 paths and name only objects of the archive (and no listed
+ * object may be left over), and then one
  * transaction creates the version: numbered anew, with the exported
  * description, tags, source, run id and code commit as recorded values,
  * stage None, and user o->user; aliases only with o->with_aliases. Each

@@ -377,6 +377,61 @@ conflicts_error(const struct mlp_sync_stats *stats, struct mlp_err *err)
 	    "", stats->nconflicts == 1 ? "was" : "were");
 }
 
+/* A pulled version document's text, checked before anything is fetched:
+ * what would be stored must be valid UTF-8 (and a string), the tags
+ * tracking keys. MLP_ECORRUPT naming the document and the field. */
+static int
+check_doc(const cJSON *doc, const char *key, const char *name,
+    struct mlp_err *err)
+{
+	static const char *const fields[] = { "source", "description",
+		"user", "run_id", "code_commit", "stage" };
+	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(doc, "tags");
+	const cJSON *t;
+	int rc = 0;
+
+	if ((rc = mlp_registry_check_name(name, err)) < 0)
+		goto bad;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
+		const cJSON *j = cJSON_GetObjectItemCaseSensitive(doc,
+		    fields[i]);
+
+		if (!j || cJSON_IsNull(j))
+			continue;
+		if (!cJSON_IsString(j)) {
+			rc = mlp_err_set(err, MLP_ECORRUPT, "\"%s\" is not a "
+			    "string", fields[i]);
+			goto bad;
+		}
+		if ((rc = mlp_check_utf8(fields[i], j->valuestring, err)) < 0)
+			goto bad;
+	}
+	if (tags && !cJSON_IsNull(tags) && !cJSON_IsObject(tags)) {
+		rc = mlp_err_set(err, MLP_ECORRUPT, "\"tags\" is not an "
+		    "object");
+		goto bad;
+	}
+	cJSON_ArrayForEach(t, tags) {
+		char what[MLP_KEY_MAX + 32];
+
+		if ((rc = mlp_check_utf8("tag name", t->string, err)) < 0 ||
+		    (rc = mlp_track_check_key("tag", t->string, err)) < 0)
+			goto bad;
+		if (!cJSON_IsString(t)) {
+			rc = mlp_err_set(err, MLP_ECORRUPT, "tag '%s' is not a "
+			    "string", t->string);
+			goto bad;
+		}
+		snprintf(what, sizeof(what), "tag '%s' value", t->string);
+		if ((rc = mlp_check_utf8(what, t->valuestring, err)) < 0)
+			goto bad;
+	}
+	return 0;
+bad:
+	err->code = MLP_ECORRUPT;
+	return mlp_err_prefix(err, "'%s' on the remote", key);
+}
+
 /* 1 when the local registry has alias set on model name */
 static int
 has_alias(struct mlp_db *db, const char *name, const char *alias)
@@ -588,6 +643,23 @@ rv_release(struct remote_versions *rv)
 	memset(rv, 0, sizeof(*rv));
 }
 
+static int
+cmp_rv(const void *a, const void *b)
+{
+	const struct remote_version *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->version > y->version) - (x->version < y->version);
+}
+
+/* Listings come in no particular order: by name, then number. */
+static void
+rv_sort(struct remote_versions *rv)
+{
+	if (rv->n > 1)
+		qsort(rv->v, rv->n, sizeof(*rv->v), cmp_rv);
+}
+
 struct list_ctx {
 	struct remote_versions *rv;
 	const char *only;	/* a model name, or NULL */
@@ -601,15 +673,17 @@ list_version(const char *key, uint64_t size, void *ud)
 	char *name = NULL;
 	int64_t v;
 
-	if (parse_doc_key(key, &name, &v) == 0) {
+	/* a name mlp would refuse (not UTF-8, say) is no version of ours */
+	if (parse_doc_key(key, &name, &v) == 0 &&
+	    mlp_registry_check_name(name, NULL) == 0) {
 		if (!lc->only || strcmp(lc->only, name) == 0) {
 			if (lc->rv)
 				rv_add(lc->rv, name, v);
 			if (v > lc->latest)
 				lc->latest = v;
 		}
-		free(name);
 	}
+	free(name);
 	return 0;
 }
 
@@ -637,8 +711,11 @@ select_remote(struct mlp_remote *r, char *const *uris, size_t nuris,
 	struct list_ctx lc = { rv, NULL, 0 };
 	int rc;
 
-	if (nuris == 0)
-		return list_model(r, NULL, &lc, err);
+	if (nuris == 0) {
+		rc = list_model(r, NULL, &lc, err);
+		rv_sort(rv);
+		return rc;
+	}
 	for (size_t i = 0; i < nuris; i++) {
 		struct mlp_model_uri u;
 
@@ -684,6 +761,7 @@ select_remote(struct mlp_remote *r, char *const *uris, size_t nuris,
 		if (rc < 0)
 			return rc;
 	}
+	rv_sort(rv);
 	return 0;
 }
 
@@ -866,6 +944,8 @@ mlp_registry_pull(struct mlp_db *db, struct mlp_store *st,
 			    v->name);
 		if (rc == 0)
 			rc = doc_object(v->doc, key, &v->oid, err);
+		if (rc == 0)
+			rc = check_doc(v->doc, key, v->name, err);
 		free(key);
 		if (rc < 0)
 			goto out;
@@ -894,19 +974,29 @@ mlp_registry_pull(struct mlp_db *db, struct mlp_store *st,
 		struct remote_version *v = &rv.v[i];
 		struct mlp_tree t = MLP_TREE_INIT;
 
+		int dup = 0;
+
 		if (v->skip || mlp_store_has(st, &v->oid))
 			continue;
 		if (!v->is_tree) {
 			oids_add(&blobs, &v->oid);
 			continue;
 		}
+		/* versions sharing a tree (a copy in another model): once */
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = rv.v[j].manifest && mlp_oid_cmp(&rv.v[j].oid,
+			    &v->oid) == 0;
+		if (dup)
+			continue;
 		if ((rc = mlp_remote_read_object(r, st, &v->oid, MAX_MANIFEST,
 		    &v->manifest, &v->manifest_len, err)) < 0)
 			goto out;
 		if ((rc = mlp_tree_parse(v->manifest, v->manifest_len, &t,
-		    err)) < 0) {
+		    err)) < 0 || (rc = mlp_tree_check_utf8(&t, err)) < 0) {
+			err->code = rc = MLP_ECORRUPT;
 			mlp_err_prefix(err, "the tree of version %lld of '%s' on "
 			    "the remote", (long long)v->version, v->name);
+			mlp_tree_release(&t);
 			goto out;
 		}
 		for (size_t j = 0; j < t.n; j++)
@@ -1015,6 +1105,7 @@ mlp_registry_remote_status(struct mlp_db *db, struct mlp_store *st,
 	    (rc = list_model(r, NULL, &lc, err)) < 0 ||
 	    (rc = mlp_remote_list(r, "objects/", list_object, &ro, err)) < 0)
 		goto out;
+	rv_sort(&rv);
 	for (size_t i = 0; i < vs.n; i++) {
 		int there = 0;
 

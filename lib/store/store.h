@@ -164,8 +164,9 @@ int mlp_store_put_buf(struct mlp_store *st, const void *buf, size_t n,
  * a directory as a tree (*is_tree = 1): every regular file beneath it is
  * stored and the manifest is stored last, so a tree object never names a
  * missing object. The directory is walked first; a path holding a newline
- * (MLP_EINVAL), a symbolic link or another special file (MLP_EUNSUPPORTED)
- * is refused before anything is written, naming the path. A file replaced
+ * or not valid UTF-8 (MLP_EINVAL), a symbolic link or another special file
+ * (MLP_EUNSUPPORTED) is refused before anything is written, naming the
+ * path. A file replaced
  * during the walk is MLP_EFAIL. Stat cache entries are recorded in one
  * transaction at the end (also after a failure, for the files stored).
  * is_tree and stats may be NULL. */
@@ -235,6 +236,11 @@ void mlp_tree_add(struct mlp_tree *t, const char *path, unsigned mode,
  * line number and what is wrong; out is released on failure. */
 int mlp_tree_parse(const char *buf, size_t n, struct mlp_tree *out,
     struct mlp_err *err);
+
+/* MLP_EINVAL ("the path '...' is not valid UTF-8") when a path of t is not
+ * valid UTF-8: the manifest format allows such bytes, but mlp stores only
+ * text, so trees from outside (imports, pulls) are checked with this. */
+int mlp_tree_check_utf8(const struct mlp_tree *t, struct mlp_err *err);
 
 /* Sorts t and appends its canonical manifest to b. MLP_EINVAL naming the
  * path for an invalid path or mode, a duplicate, or a path that is both a

@@ -312,6 +312,15 @@ cmp_scan(const void *a, const void *b)
 	    ((const struct scan_ent *)b)->rel);
 }
 
+int
+mlp_tree_check_utf8(const struct mlp_tree *t, struct mlp_err *err)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (mlp_utf8_invalid(t->v[i].path, strlen(t->v[i].path)) >= 0)
+			return mlp_check_utf8("the path", t->v[i].path, err);
+	return 0;
+}
+
 /* s with each newline shown as \n, for a message (the caller frees it). */
 static char *
 escape_nl(const char *s)
@@ -366,6 +375,15 @@ scan_dir(struct scan *s, int dfd, const char *rel, struct mlp_err *err)
 			    "'%s/%s': its name holds a newline", s->root,
 			    shown);
 			free(shown);
+			break;
+		}
+		/* paths are shown in --json output: text, as all mlp keeps */
+		if (mlp_utf8_invalid(child, strlen(child)) >= 0) {
+			char *path = xasprintf("%s/%s", s->root, child);
+
+			mlp_check_utf8("cannot store: the name", path, err);
+			free(path);
+			rc = MLP_EINVAL;
 			break;
 		}
 		if (fstatat(dirfd(d), name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
