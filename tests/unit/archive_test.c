@@ -24,10 +24,13 @@ test_suffixes(void)
 
 	ok(mlp_registry_archive_compression("m.tar.gz", &c, &err) == 0 &&
 	    c == MLP_ARCHIVE_GZIP, ".tar.gz is gzip");
+	ok(mlp_registry_archive_compression("m.tgz", &c, &err) == 0 &&
+	    c == MLP_ARCHIVE_GZIP, ".tgz is gzip too");
 	ok(mlp_registry_archive_compression("a/m.tar.zst", &c, &err) == 0 &&
 	    c == MLP_ARCHIVE_ZSTD, ".tar.zst is zstd");
 	ok(mlp_registry_archive_compression("m.zip", &c, &err) == MLP_EINVAL &&
-	    strstr(err.msg, ".tar.gz") && strstr(err.msg, ".tar.zst"),
+	    strstr(err.msg, ".tar.gz") && strstr(err.msg, ".tgz") &&
+	    strstr(err.msg, ".tar.zst"),
 	    "others name the valid ones: %s", err.msg);
 	ok(mlp_registry_archive_compression(".tar.gz", &c, &err) == MLP_EINVAL,
 	    "a bare suffix is not a name");

@@ -57,6 +57,12 @@ test_names(void)
 	ok(mlp_registry_check_name("a@b", &err) == MLP_EINVAL, "no @");
 	ok(mlp_registry_check_name("123", &err) == MLP_EINVAL, "not digits");
 	ok(mlp_registry_check_name("", &err) == MLP_EINVAL, "not empty");
+	ok(mlp_registry_check_name("mod\xe8le", &err) == MLP_EINVAL &&
+	    strstr(err.msg, "model name 'mod\\xe8' is not valid UTF-8"),
+	    "not UTF-8: %s", err.msg);
+	ok(mlp_registry_check_name("modèle", &err) == 0, "UTF-8 is fine");
+	ok(mlp_registry_check_alias("a\xff", &err) == MLP_EINVAL &&
+	    strstr(err.msg, "not valid UTF-8"), "an alias not UTF-8");
 }
 
 static struct mlp_model_version *
@@ -155,9 +161,38 @@ test_versions(void)
 	    mlp_registry_set_tag(db, "fraud", 1, "k", NULL, &err) == 0 &&
 	    mlp_registry_set_tag(db, "fraud", 1, "k", NULL, &err) ==
 	    MLP_ENOTFOUND, "version tags set and delete");
+	ok(mlp_registry_set_tag(db, "fraud", 0, "owner", "ann", &err) == 0 &&
+	    mlp_registry_set_tag(db, "fraud", 0, "area", "pay", &err) == 0,
+	    "model tags set");
 	ok(mlp_registry_list(db, NULL, &mi, &n, &err) == 0 && n == 1 &&
 	    mi[0].latest == 1 && mi[0].nversions == 1, "list");
+	ok(n == 1 && mi[0].ntags == 2 && strcmp(mi[0].tags[0].key, "area") ==
+	    0 && strcmp(mi[0].tags[1].value, "ann") == 0,
+	    "list gives the model's tags, by key");
 	mlp_model_infos_free(mi, n);
+	{
+		struct mlp_kv *mt = NULL;
+		size_t nt = 0;
+
+		ok(mlp_registry_model_tags(db, "fraud", &mt, &nt, &err) == 0 &&
+		    nt == 2 && strcmp(mt[1].key, "owner") == 0,
+		    "model_tags gives them too");
+		mlp_kvs_free(mt, nt);
+		ok(mlp_registry_model_tags(db, "nope", &mt, &nt, &err) ==
+		    MLP_ENOTFOUND, "of a missing model: %s", err.msg);
+	}
+	ok(mlp_registry_alias_history(db, "fraud", "nosuch", &ev, &n, &err) ==
+	    MLP_ENOTFOUND && n == 0, "history of an alias never set: %s",
+	    err.msg);
+	ok(mlp_registry_set_tag(db, "fraud", 1, "k", "a\xff", &err) ==
+	    MLP_EINVAL && strstr(err.msg, "not valid UTF-8"),
+	    "a tag value not UTF-8: %s", err.msg);
+	vn.description = "caf\xc3";
+	ok(mlp_registry_create_version(db, &vn, &v, &err) == MLP_EINVAL &&
+	    strstr(err.msg, "description"), "a description not UTF-8: %s",
+	    err.msg);
+	vn.description = "café";
+	ok(mlp_registry_check_version(&vn, &err) == 0, "UTF-8 is fine");
 	mlp_db_close(db);
 	cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
