@@ -891,6 +891,26 @@ to_buf(struct importer *im, const void *p, size_t n, void *ud,
 	return 0;
 }
 
+/* The version the import will create, from the metadata. */
+static void
+version_new(const struct importer *im, struct mlp_version_new *vn)
+{
+	memset(vn, 0, sizeof(*vn));
+	vn->name = im->o->name ? im->o->name : im->name;
+	vn->oid = im->hex;
+	vn->is_tree = im->is_tree;
+	vn->size = im->size;
+	vn->source = im->source ? im->source : im->file;
+	vn->run_uuid = im->run_id;
+	vn->code_commit = im->code_commit;
+	vn->description = im->description;
+	vn->user = im->o->user;
+	vn->aliases = (const char *const *)im->aliases.v;
+	vn->naliases = im->aliases.n;
+	vn->tags = im->tags;
+	vn->ntags = im->ntags;
+}
+
 static int
 read_meta(struct importer *im, const char *name, uint64_t size,
     struct mlp_err *err)
@@ -909,6 +929,15 @@ read_meta(struct importer *im, const char *name, uint64_t size,
 	if ((rc = read_entry(im, name, size, to_buf, &b, err)) == 0)
 		rc = parse_meta(im, b.s ? b.s : "", b.len, err);
 	mlp_buf_release(&b);
+	if (rc == 0) {
+		struct mlp_version_new vn;
+
+		/* what the version would store, before any object is read */
+		version_new(im, &vn);
+		if ((rc = mlp_registry_check_version(&vn, err)) < 0)
+			mlp_err_prefix(err, "'%s': %s", im->file,
+			    MLP_EXPORT_META);
+	}
 	return rc;
 }
 
@@ -1104,23 +1133,11 @@ static int
 create_version(struct importer *im, struct mlp_import_result *out,
     struct mlp_err *err)
 {
-	struct mlp_version_new vn = { 0 };
+	struct mlp_version_new vn;
 	int64_t version = 0;
 	int rc;
 
-	vn.name = im->o->name ? im->o->name : im->name;
-	vn.oid = im->hex;
-	vn.is_tree = im->is_tree;
-	vn.size = im->size;
-	vn.source = im->source ? im->source : im->file;
-	vn.run_uuid = im->run_id;
-	vn.code_commit = im->code_commit;
-	vn.description = im->description;
-	vn.user = im->o->user;
-	vn.aliases = (const char *const *)im->aliases.v;
-	vn.naliases = im->aliases.n;
-	vn.tags = im->tags;
-	vn.ntags = im->ntags;
+	version_new(im, &vn);
 	if ((rc = mlp_registry_create_version(im->db, &vn, &version, err)) < 0)
 		return mlp_err_prefix(err, "'%s'", im->file);
 	out->name = xstrdup(vn.name);

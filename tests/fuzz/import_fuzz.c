@@ -1,7 +1,7 @@
 /* libFuzzer target for `mlp register import`: every input is read from
  * memory as an export archive into a real repository. An import either
- * creates a version or fails with one line and leaves no version and no
- * staging file behind. The seeds are small exports (make fuzz runs this
+ * creates a version or fails with one line and leaves no version, no
+ * staging file and no new object behind. The seeds are small exports (make fuzz runs this
  * target with a larger input limit; fuzz: max_len=8192). */
 #include <dirent.h>
 #include <stdint.h>
@@ -86,6 +86,26 @@ tmp_empty(void)
 	return empty;
 }
 
+static int
+count_one(const struct mlp_oid *oid, const char *path, void *ud)
+{
+	(void)oid;
+	(void)path;
+	(*(uint64_t *)ud)++;
+	return 0;
+}
+
+static uint64_t
+objects(void)
+{
+	struct mlp_err err;
+	uint64_t n = 0;
+
+	if (mlp_store_foreach(st, count_one, &n, &err) < 0)
+		abort();
+	return n;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -95,11 +115,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mlp_import_result res;
 	struct mlp_err err;
 	int64_t before;
+	uint64_t nobj;
 	int rc;
 
 	if (!db)
 		setup();
 	before = versions();
+	nobj = objects();
 	o.user = "fuzz";
 	o.with_aliases = size & 1;
 	mlp_err_clear(&err);
@@ -112,7 +134,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* one line, naming the archive, and nothing created */
 		if (rc != err.code || !err.msg[0] || strchr(err.msg, '\n') ||
 		    strncmp(err.msg, "'fuzz.tar.gz'", 13) != 0 ||
-		    versions() != before || res.name)
+		    versions() != before || res.name || objects() != nobj)
 			abort();
 	}
 	if (!tmp_empty())
