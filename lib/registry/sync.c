@@ -973,7 +973,6 @@ mlp_registry_pull(struct mlp_db *db, struct mlp_store *st,
 	for (size_t i = 0; i < rv.n; i++) {
 		struct remote_version *v = &rv.v[i];
 		struct mlp_tree t = MLP_TREE_INIT;
-
 		int dup = 0;
 
 		if (v->skip || mlp_store_has(st, &v->oid))
@@ -1026,6 +1025,7 @@ mlp_registry_pull(struct mlp_db *db, struct mlp_store *st,
 	for (size_t i = 0; i < rv.n; i++) {
 		struct mlp_model_version *mv = NULL;
 		char hex[MLP_OID_HEXSZ + 1];
+		struct mlp_err e;
 
 		if (rv.v[i].skip)
 			continue;
@@ -1035,7 +1035,7 @@ mlp_registry_pull(struct mlp_db *db, struct mlp_store *st,
 		}
 		/* registered here meanwhile with another object */
 		if (rc != MLP_EEXISTS || local_version(db, rv.v[i].name,
-		    rv.v[i].version, &mv, NULL) < 0 || !mv)
+		    rv.v[i].version, &mv, &e) < 0 || !mv)
 			goto out;
 		mlp_oid_fmt(&rv.v[i].oid, hex);
 		add_conflict(stats, rv.v[i].name, rv.v[i].version, mv->oid, hex);
