@@ -101,9 +101,15 @@ mlp_store_stage_begin(struct mlp_store_stage *sg, const struct mlp_oid *want,
 	if ((rc = mlp_sha256_begin(&sg->h, err)) < 0)
 		return rc;
 	sg->active = 1;
-	/* content the store holds already is only hashed */
-	if (want && mlp_store_has(sg->st, want))
+	/* content the store holds already is only hashed; the object is
+	 * freshened, as a put does, since it is about to be used again */
+	if (want && mlp_store_has(sg->st, want)) {
+		char *p = mlp_store_object_path(sg->st, want);
+
+		(void)utimensat(AT_FDCWD, p, NULL, 0);
+		free(p);
 		return 0;
+	}
 	if ((rc = create_tmp(sg, err)) < 0)
 		drop_current(sg);
 	return rc;
