@@ -178,6 +178,8 @@ char *mlp_display(const char *s);
 
 /* one or many after a count: "1 run", "2 runs". */
 const char *mlp_plural(int64_t n, const char *one, const char *many);
+/* The ending of a regular plural: "s", or "" when n is 1 ("%d object%s"). */
+const char *mlp_plural_s(uint64_t n);
 
 /* Writes one CSV field (RFC 4180 quoting) followed by sep. */
 void mlp_csv_field(FILE *fp, const char *s, char sep);

@@ -30,13 +30,6 @@ bad:
 	    "digits, '-', '_' and '.')", name);
 }
 
-/* The plural ending for n things. */
-static const char *
-plural(uint64_t n)
-{
-	return n == 1 ? "" : "s";
-}
-
 /* Prints a failure of a transfer with the remote called name. Damage the
  * remote holds (MLP_ECORRUPT; lib/ names the remote in such messages) is
  * not this repository's: 'mlp fsck' would find nothing here. */
@@ -419,14 +412,14 @@ remote_status(struct mlp_ctx *ctx, int argc, char **argv)
 		printf("remote %s (%s)\n", name, mlp_remote_url(rem));
 		printf("only here:  %llu object%s (%s), %zu version%s\n",
 		    (unsigned long long)s.objects_here,
-		    plural(s.objects_here), b1, s.versions_here.n,
-		    plural(s.versions_here.n));
+		    mlp_plural_s(s.objects_here), b1, s.versions_here.n,
+		    mlp_plural_s(s.versions_here.n));
 		for (size_t i = 0; i < s.versions_here.n; i++)
 			printf("  %s\n", s.versions_here.v[i]);
 		printf("only there: %llu object%s (%s), %zu version%s\n",
 		    (unsigned long long)s.objects_there,
-		    plural(s.objects_there), b2, s.versions_there.n,
-		    plural(s.versions_there.n));
+		    mlp_plural_s(s.objects_there), b2, s.versions_there.n,
+		    mlp_plural_s(s.versions_there.n));
 		for (size_t i = 0; i < s.versions_there.n; i++)
 			printf("  %s\n", s.versions_there.v[i]);
 		if (!s.objects_here && !s.objects_there &&
@@ -568,8 +561,8 @@ sync_run(struct mlp_ctx *ctx, int argc, char **argv, int push)
 		mlp_info(ctx, "%s %llu version%s (%llu up to date), %llu "
 		    "object%s (%s; %llu already there), %llu alias%s",
 		    push ? "pushed" : "pulled", (unsigned long long)s.versions,
-		    plural(s.versions), (unsigned long long)s.versions_skipped,
-		    (unsigned long long)s.objects, plural(s.objects), b,
+		    mlp_plural_s(s.versions), (unsigned long long)s.versions_skipped,
+		    (unsigned long long)s.objects, mlp_plural_s(s.objects), b,
 		    (unsigned long long)s.objects_skipped,
 		    (unsigned long long)s.aliases, s.aliases == 1 ? "" : "es");
 		if (s.aliases_removed)

@@ -14,13 +14,6 @@ static const struct mlp_opt fsck_opts[] = {
 	{ 0, 0, NULL, NULL, NULL },
 };
 
-/* The plural ending for n things. */
-static const char *
-plural(uint64_t n)
-{
-	return n == 1 ? "" : "s";
-}
-
 static void
 print_problem(const char *problem, void *ud)
 {
@@ -84,9 +77,9 @@ fsck_run(struct mlp_ctx *ctx, int argc, char **argv)
 		mlp_fmt_bytes(stats.bytes, b, sizeof(b));
 		mlp_info(ctx, "checked %llu object%s (%s) reached from %llu "
 		    "reference%s%s: %llu problem%s",
-		    (unsigned long long)stats.objects, plural(stats.objects), b,
+		    (unsigned long long)stats.objects, mlp_plural_s(stats.objects), b,
 		    (unsigned long long)stats.references,
-		    plural(stats.references), full ?
+		    mlp_plural_s(stats.references), full ?
 		    " and every other object" : "",
 		    (unsigned long long)stats.problems,
 		    stats.problems == 1 ? "" : "s");
@@ -180,11 +173,11 @@ gc_run(struct mlp_ctx *ctx, int argc, char **argv)
 		mlp_info(ctx, "%s %llu object%s (%s) and %llu temporary file%s; "
 		    "kept %llu unreferenced object%s younger than the grace "
 		    "period", dry ? "would remove" : "removed",
-		    (unsigned long long)stats.objects, plural(stats.objects), b,
+		    (unsigned long long)stats.objects, mlp_plural_s(stats.objects), b,
 		    (unsigned long long)stats.tmp_files,
-		    plural(stats.tmp_files),
+		    mlp_plural_s(stats.tmp_files),
 		    (unsigned long long)stats.kept_young,
-		    plural(stats.kept_young));
+		    mlp_plural_s(stats.kept_young));
 	}
 out:
 	mlp_opt_release(&p);

@@ -312,6 +312,12 @@ mlp_plural(int64_t n, const char *one, const char *many)
 	return n == 1 || n == -1 ? one : many;
 }
 
+const char *
+mlp_plural_s(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
 void
 mlp_fmt_bytes(uint64_t n, char *out, size_t size)
 {
