@@ -51,21 +51,6 @@ models() {
 	mlp remote add origin "file://$BATS_TEST_TMPDIR/remote"
 }
 
-# The commands and verbs of the table, one a line ("track runs",
-# "register alias rm"): commands from `mlp __complete`, verbs as `mlp help
-# COMMAND` lists them.
-targets() {
-	local c
-
-	for c in $("$MLP" __complete '' | cut -f1); do
-		echo "$c"
-		"$MLP" help "$c" | awk -v c="$c" '
-		    /^verbs:/ { on = 1; next }
-		    on && /^$/ { exit }
-		    on { v = substr($0, 3, 20); sub(/ +$/, "", v); print c " " v }'
-	done
-}
-
 # no_placeholder WORD...: no candidate of `mlp __complete WORD...` is a
 # placeholder (upper case, no lower case: MODEL, KEY=VALUE, RUN..., N) or
 # one of $PLACEHOLDERS, or a ":" line other than ":files".
@@ -724,7 +709,7 @@ fish_complete() {
 	fixture
 	models
 	touch data.csv
-	mapfile -t all < <(targets)
+	mapfile -t all < <(mlp_targets)
 	[ "${#all[@]}" -ge 40 ]
 	[[ " ${all[*]} " == *" register alias rm "* ]]
 	for t in "${all[@]}"; do

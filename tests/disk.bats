@@ -276,21 +276,6 @@ as_nobody() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
 }
 
-# The commands and verbs of the table, one a line ("track", "track runs"):
-# the commands as `mlp __complete` reports them, the verbs as `mlp help
-# COMMAND` lists them (as tests/help.bats walks them).
-targets() {
-	local c
-
-	for c in $("$MLP" __complete '' | cut -f1); do
-		echo "$c"
-		"$MLP" help "$c" | awk -v c="$c" '
-		    /^verbs:/ { on = 1; next }
-		    on && /^$/ { exit }
-		    on { v = substr($0, 3, 20); sub(/ +$/, "", v); print c " " v }'
-	done
-}
-
 @test "every command and verb is here as a read or a write" {
 	local t all missing=
 
@@ -301,7 +286,7 @@ targets() {
 		[[ $t == *" "* ]] || ! "$MLP" help "$t" | grep -q '^verbs:' ||
 		    continue
 		grep -q "^$t\( \|\$\)" <<<"$all" || missing+=" '$t'"
-	done < <(targets)
+	done < <(mlp_targets)
 	[ -z "$missing" ] || { echo "not classified:$missing"; false; }
 }
 

@@ -172,22 +172,6 @@ setup() {
 	[[ "$output" == *"cannot write output"* ]]
 }
 
-# The commands and verbs of the table, one a line ("track",
-# "track runs", "register alias rm"): the commands as `mlp __complete`
-# reports them, the verbs as `mlp help COMMAND` lists them. The walks
-# below follow the table, not a list written here.
-targets() {
-	local c
-
-	for c in $("$MLP" __complete '' | cut -f1); do
-		echo "$c"
-		"$MLP" help "$c" | awk -v c="$c" '
-		    /^verbs:/ { on = 1; next }
-		    on && /^$/ { exit }
-		    on { v = substr($0, 3, 20); sub(/ +$/, "", v); print c " " v }'
-	done
-}
-
 # check_help WORD...: `mlp WORD...` exits 0 and prints a usage line on
 # stdout and nothing on stderr; says what failed otherwise.
 check_help() {
@@ -204,7 +188,7 @@ check_help() {
 @test "-h and --help of every command and verb, inside and outside a repository" {
 	local t n=0
 
-	mapfile -t all < <(targets)
+	mapfile -t all < <(mlp_targets)
 	[ "${#all[@]}" -ge 40 ]
 	[[ " ${all[*]} " == *" register alias rm "* ]]
 	[[ " ${all[*]} " == *" track experiment create "* ]]
@@ -279,7 +263,7 @@ check_help() {
 		# shellcheck disable=SC2086
 		diff <("$MLP" help $t) <("$MLP" $t -h) ||
 		    { echo "mlp help $t differs from mlp $t -h"; return 1; }
-	done < <(targets | grep ' ')
+	done < <(mlp_targets | grep ' ')
 }
 
 @test "help of a two-word verb that shares its first word with a verb" {

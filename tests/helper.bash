@@ -28,3 +28,19 @@ mlp() {
 new_run() {
 	"$MLP" track start -n "$1"
 }
+
+# The commands and verbs of the table, one a line ("track", "track runs",
+# "register alias rm"): the commands as `mlp __complete` reports them, the
+# verbs as `mlp help COMMAND` lists them. Tests that hold a rule for every
+# command walk this, not a list written in the test.
+mlp_targets() {
+	local c
+
+	for c in $("$MLP" __complete '' | cut -f1); do
+		echo "$c"
+		"$MLP" help "$c" | awk -v c="$c" '
+		    /^verbs:/ { on = 1; next }
+		    on && /^$/ { exit }
+		    on { v = substr($0, 3, 20); sub(/ +$/, "", v); print c " " v }'
+	done
+}

@@ -119,4 +119,8 @@ void s3_list_query(struct mlp_buf *q, const char *token, const char *prefix);
 int s3_parse_list(const char *xml, const char *prefix, mlp_remote_list_fn fn,
     void *ud, struct mlp_buf *token, int *truncated);
 
+/* syncfs() of the file system holding dir: data and metadata of every file
+ * written there, in one journal commit. 0, or MLP_EFAIL naming dir. */
+int store_sync_fs(const char *dir, struct mlp_err *err);
+
 #endif

@@ -335,10 +335,8 @@ mlp_renames_add(struct mlp_renames *rn, char *tmp, char *dest)
 	pthread_mutex_unlock(&rn->lock);
 }
 
-/* syncfs() of the filesystem holding dir: data and metadata of every file
- * written there, in one journal commit. */
-static int
-sync_fs(const char *dir, struct mlp_err *err)
+int
+store_sync_fs(const char *dir, struct mlp_err *err)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -365,7 +363,7 @@ mlp_renames_commit(struct mlp_renames *rn, const char *sync_dir,
 		return 0;
 	/* the data first, so no object appears before its content is
 	 * durable; then the renames (and new directories) */
-	if ((rc = sync_fs(sync_dir, err)) < 0)
+	if ((rc = store_sync_fs(sync_dir, err)) < 0)
 		goto out;
 	for (; i < rn->n; i++) {
 		char *dir = xstrdup(rn->dest[i]);
@@ -382,7 +380,7 @@ mlp_renames_commit(struct mlp_renames *rn, const char *sync_dir,
 		}
 		free(dir);
 	}
-	rc = sync_fs(sync_dir, err);
+	rc = store_sync_fs(sync_dir, err);
 out:
 	for (size_t j = i; j < rn->n; j++)
 		unlink(rn->tmp[j]);

@@ -203,24 +203,6 @@ mlp_store_stage_read_tree(struct mlp_store_stage *sg,
 	return mlp_store_read_tree(sg->st, oid, out, err);
 }
 
-/* syncfs() of the filesystem holding dir. */
-static int
-sync_fs(const char *dir, struct mlp_err *err)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || syncfs(fd) < 0) {
-		int e = errno;
-
-		if (fd >= 0)
-			close(fd);
-		return mlp_err_set(err, MLP_EFAIL, "cannot sync '%s': %s", dir,
-		    strerror(e));
-	}
-	close(fd);
-	return 0;
-}
-
 int
 mlp_store_stage_commit(struct mlp_store_stage *sg,
     struct mlp_put_stats *stats, struct mlp_err *err)
@@ -234,7 +216,7 @@ mlp_store_stage_commit(struct mlp_store_stage *sg,
 		return 0;
 	/* the data first, in one journal commit, so no object appears
 	 * before its content is durable; then the renames */
-	if ((rc = sync_fs(mlp_store_tmp_dir(sg->st), err)) < 0)
+	if ((rc = store_sync_fs(mlp_store_tmp_dir(sg->st), err)) < 0)
 		return rc;
 	for (size_t i = 0; i < sg->n; i++) {
 		struct staged *s = &sg->v[i];
@@ -262,7 +244,7 @@ mlp_store_stage_commit(struct mlp_store_stage *sg,
 		free(s->tmp);
 		s->tmp = NULL;
 	}
-	return sync_fs(mlp_store_objects_dir(sg->st), err);
+	return store_sync_fs(mlp_store_objects_dir(sg->st), err);
 }
 
 void
