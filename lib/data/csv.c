@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -43,8 +44,15 @@ mlp_frame_free(struct mlp_frame *f)
 	}
 	free(f->col);
 	free(f->cols);
+	free(f->marks);
 	free(f->source);
 	free(f);
+}
+
+uint64_t
+mlp_frame_line(const struct mlp_frame *f, size_t row)
+{
+	return data_mark_line(f->marks, f->nmarks, row);
 }
 
 int
@@ -302,13 +310,23 @@ read_header(struct reader *r, const char **pp, uint64_t *line,
 	w.names.v = NULL;
 	w.names.n = 0;
 	for (size_t j = 0; j < r->ncols; j++) {
-		if ((size_t)data_strset_add(&set, r->names[j],
-		    strlen(r->names[j])) != j) {
+		char what[DATA_TEXT_MAX + 64];
+
+		snprintf(what, sizeof(what), "'%.*s' line %" PRIu64
+		    " column %zu: name", DATA_TEXT_MAX, r->name, 1 + start,
+		    j + 1);
+		if ((rc = mlp_check_utf8(what, r->names[j], err)) < 0)
+			goto out;
+		/* unnamed columns (a trailing comma, pandas' index) may repeat:
+		 * no one can ask for them by name */
+		if (r->names[j][0] && data_strset_find(&set, r->names[j],
+		    strlen(r->names[j])) >= 0) {
 			rc = mlp_err_set(err, MLP_EINVAL,
 			    "'%s' line %" PRIu64 ": duplicate column '%s'",
 			    r->name, 1 + start, r->names[j]);
 			goto out;
 		}
+		data_strset_add(&set, r->names[j], strlen(r->names[j]));
 	}
 	*line = 1 + w.lines;
 out:
@@ -485,6 +503,7 @@ worker_reset(struct reader *r, struct data_worker *w)
 {
 	w->nrows = 0;
 	w->lines = 0;
+	w->nmarks = 0;
 	memset(&w->err, 0, sizeof(w->err));
 	for (size_t j = 0; j < r->ncols; j++)
 		data_strset_reset(&w->sets[j]);
@@ -552,6 +571,35 @@ copy_job(struct reader *r, struct data_worker *w)
 	}
 }
 
+/* Levels go into models and JSON output: each must be valid UTF-8. The
+ * message names the first line holding a bad one. */
+static int
+check_levels(const struct reader *r, const struct mlp_frame *f,
+    struct mlp_err *err)
+{
+	for (size_t j = 0; j < f->ncols; j++) {
+		const struct mlp_column *c = &f->col[j];
+
+		for (size_t k = 0; k < c->nlevels; k++) {
+			char what[2 * DATA_TEXT_MAX + 96], name[DATA_TEXT_MAX + 4];
+			size_t i = 0;
+
+			if (mlp_utf8_invalid(c->levels[k],
+			    strlen(c->levels[k])) < 0)
+				continue;
+			while (i < f->nrows && f->cols[j][i] != (float)k)
+				i++;
+			snprintf(name, sizeof(name), "%.*s", DATA_TEXT_MAX,
+			    c->name);
+			snprintf(what, sizeof(what), "'%.*s' line %" PRIu64
+			    " column %zu ('%s'): value", DATA_TEXT_MAX, r->name,
+			    mlp_frame_line(f, i), j + 1, name);
+			return mlp_check_utf8(what, c->levels[k], err);
+		}
+	}
+	return 0;
+}
+
 int
 mlp_csv_read(const char *path, const struct mlp_csv_opts *opts,
     struct mlp_frame **out, struct mlp_err *err)
@@ -559,7 +607,7 @@ mlp_csv_read(const char *path, const struct mlp_csv_opts *opts,
 	struct reader r = { 0 };
 	struct mlp_frame *f = NULL;
 	const char *p, *expect;
-	size_t avg_row = 1, total = 0;
+	size_t avg_row = 1, total = 0, amarks = 0;
 	uint64_t line = 1;
 	struct mlp_oid oid;
 	int rc;
@@ -586,6 +634,7 @@ mlp_csv_read(const char *path, const struct mlp_csv_opts *opts,
 	/* a worker whose start was inside a record (in a quoted field) is
 	 * parsed again from where the one before it stopped */
 	expect = p;
+	f = xcalloc(1, sizeof(*f));
 	for (size_t i = 0; i < r.nw; i++) {
 		struct data_worker *w = &r.w[i];
 
@@ -600,6 +649,12 @@ mlp_csv_read(const char *path, const struct mlp_csv_opts *opts,
 			goto out;
 		}
 		w->off = total;
+		mlp_grow(&f->marks, &amarks, f->nmarks + w->nmarks + 1,
+		    sizeof(*f->marks));
+		for (size_t k = 0; k < w->nmarks; k++)
+			f->marks[f->nmarks++] = (struct mlp_line_mark){
+				total + w->marks[k].row, line + w->marks[k].line
+			};
 		total += w->nrows;
 		line += w->lines;
 		expect = w->stop;
@@ -609,7 +664,6 @@ mlp_csv_read(const char *path, const struct mlp_csv_opts *opts,
 		goto out;
 	}
 
-	f = xcalloc(1, sizeof(*f));
 	f->nrows = total;
 	f->ncols = r.ncols;
 	f->col = xcalloc(r.ncols, sizeof(*f->col));
@@ -628,6 +682,8 @@ mlp_csv_read(const char *path, const struct mlp_csv_opts *opts,
 	}
 	r.frame = f;
 	run_all(&r, copy_job);
+	if ((rc = check_levels(&r, f, err)) < 0)
+		goto out;
 
 	sha_join(&r);
 	mlp_sha256_end(&r.sha, &oid);

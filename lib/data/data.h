@@ -23,10 +23,12 @@
  *
  * The CSV dialect is RFC 4180 as pandas reads it: a header line, comma
  * separated (opts.sep), fields optionally double-quoted with "" for a
- * quote, quoted fields may hold separators and newlines, LF or CRLF line
- * ends, a final line with or without its newline, a UTF-8 BOM skipped.
- * Every row must have as many fields as the header (else an error naming
- * the line and both counts). Blank lines are skipped. */
+ * quote, quoted fields may hold separators and newlines, LF, CRLF or CR
+ * (classic Mac) line ends, a final line with or without its newline, a
+ * UTF-8 BOM skipped. Every row must have as many fields as the header
+ * (else an error naming the line and both counts). Blank lines are
+ * skipped. Errors name lines of the file (1-based, the header is line 1
+ * when nothing precedes it), never row numbers. */
 #ifndef MLP_DATA_H
 #define MLP_DATA_H
 
@@ -48,10 +50,21 @@ struct mlp_column {
 	size_t nlevels;
 };
 
+/* Where rows came from: from row `row` on, row r is on line
+ * line + (r - row) of the file, up to the next mark. */
+struct mlp_line_mark {
+	size_t row;
+	uint64_t line;
+};
+
 struct mlp_frame {
 	size_t nrows, ncols;
 	struct mlp_column *col;	/* ncols descriptions */
 	float **cols;		/* ncols arrays of nrows values */
+	/* the lines of the rows (a mark where blank lines or records of
+	 * several lines shift them), NULL when not read from a file */
+	struct mlp_line_mark *marks;
+	size_t nmarks;
 	/* SHA-256 of the file's bytes, as 64 hex digits, "" when the frame
 	 * did not come from one whole file (a streamed chunk) */
 	char digest[65];
@@ -64,6 +77,9 @@ void mlp_frame_free(struct mlp_frame *f);
 /* The index of the column named name, or -1. */
 int mlp_frame_find(const struct mlp_frame *f, const char *name);
 
+/* The file line (1-based) row of f was read from, 0 when not known. */
+uint64_t mlp_frame_line(const struct mlp_frame *f, size_t row);
+
 struct mlp_csv_opts {
 	char sep;			/* 0 for ',' */
 	int nthreads;			/* 0 for the online CPUs */
@@ -72,8 +88,11 @@ struct mlp_csv_opts {
 
 /* Reads the whole CSV file at path ("-" for stdin) into a new frame, with
  * the file's digest computed in the same pass; uses nthreads threads for
- * parsing. The caller frees *out with mlp_frame_free(). Errors: MLP_ENOTFOUND
- * (no file), MLP_EINVAL for bad content, with a message such as
+ * parsing. This is the reader of training sets, whose names and levels
+ * end up in models and JSON output: a column name or a categorical level
+ * that is not valid UTF-8 is refused, naming line and column. The caller
+ * frees *out with mlp_frame_free(). Errors: MLP_ENOTFOUND (no file),
+ * MLP_EINVAL for bad content, with a message such as
  * "'train.csv' line 812 column 4 ('age'): 'abc' is not a number" or
  * "'train.csv' line 812: expected 29 fields, found 28" or
  * "'train.csv' is empty" (no header) / "'train.csv' has no rows". */
@@ -85,15 +104,17 @@ struct mlp_csv_stream;
 
 /* Opens path ("-" for stdin) and matches its header against the ncols
  * columns of schema (by name; MLP_EINVAL "'x.csv' has no column 'age'").
+ * The header may be of any length and arrive in reads of any size.
  * The caller closes it with mlp_csv_stream_close(). */
 int mlp_csv_stream_open(struct mlp_csv_stream **out, const char *path,
     const struct mlp_column *schema, size_t ncols,
     const struct mlp_csv_opts *opts, struct mlp_err *err);
 
 /* Reads up to max_rows rows into *frame (allocated on the first call and
- * reused: its columns are the schema's, in schema order). Sets *nrows to
- * the rows read, 0 at the end of the file. mlp_csv_stream_line() gives
- * the line of the chunk's first row. Errors as mlp_csv_read(). */
+ * reused: its columns are the schema's, in schema order; its marks give
+ * the lines of its rows). Sets *nrows to the rows read, 0 at the end of
+ * the file. mlp_csv_stream_line() gives the line of the chunk's first
+ * row. Errors as mlp_csv_read(). */
 int mlp_csv_stream_next(struct mlp_csv_stream *s, size_t max_rows,
     struct mlp_frame **frame, size_t *nrows, struct mlp_err *err);
 

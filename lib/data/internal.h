@@ -116,11 +116,15 @@ struct data_worker {
 	float **cols;		/* nout arrays of cap rows */
 	size_t nrows, cap;
 	struct data_strset *sets;	/* nout sets (KIND_CAT columns) */
-	uint64_t lines;		/* '\n's consumed */
+	uint64_t lines;		/* line ends consumed */
 	unsigned char *nonnum;	/* KIND_INFER: nfields flags */
 	struct mlp_strv names;	/* KIND_NAME */
 	struct mlp_buf scratch;	/* a quoted field, unescaped */
 	struct data_rec_err err;
+	/* the line (in lines) each row starts on, where it shifts: a mark
+	 * per run of rows one line apart (worker-relative rows and lines) */
+	struct mlp_line_mark *marks;
+	size_t nmarks, amarks;
 	/* the whole-file reader's chunk (csv.c) */
 	const char *start, *limit, *stop;
 	uint32_t **map;		/* per KIND_CAT column: set id -> code */
@@ -139,10 +143,11 @@ int data_parser_init(struct data_parser *ps, char sep);
 /* Parses one record at *pp of the data ending at end (followed by
  * DATA_PAD readable bytes, a NUL first), storing its fields as ps says in
  * row w->nrows of w, and advances *pp past its line end. REC_ROW
- * (w->nrows was incremented), REC_BLANK (an empty line), REC_MORE (the
- * record runs past end and eof is 0: nothing was consumed), REC_ERR
- * (w->err says what; *pp is left alone). Adds the '\n's consumed to
- * w->lines. *pp must be before end. */
+ * (w->nrows was incremented, a mark added when its line shifted),
+ * REC_BLANK (an empty line), REC_MORE (the record runs past end and eof
+ * is 0: nothing was consumed, no header name kept), REC_ERR (w->err says
+ * what; *pp is left alone). Adds the line ends consumed ('\n', "\r\n" or
+ * a lone '\r') to w->lines. *pp must be before end. */
 int data_parse_record(const struct data_parser *ps, struct data_worker *w,
     const char **pp, const char *end, int eof);
 
@@ -155,6 +160,11 @@ void data_worker_release(struct data_worker *w, size_t nout);
  * into err, naming columns from names. Returns MLP_EINVAL. */
 int data_rec_error(struct mlp_err *err, const char *src,
     char *const *names, const struct data_rec_err *re, uint64_t base);
+
+/* The line of row from n marks sorted by row (the line the marks count
+ * from: a worker's lines, or a frame's file lines); 0 when n is 0. */
+uint64_t data_mark_line(const struct mlp_line_mark *marks, size_t n,
+    size_t row);
 
 /* The name of a source for messages: "stdin" for "-". */
 const char *data_source_name(const char *path);

@@ -445,14 +445,16 @@ data_worker_release(struct data_worker *w, size_t nout)
 	free(w->sets);
 	free(w->map);
 	free(w->nonnum);
+	free(w->marks);
 	mlp_strv_release(&w->names);
 	mlp_buf_release(&w->scratch);
 	memset(w, 0, sizeof(*w));
 }
 
 /* The end of the plain (unquoted) field text at p: a separator, a line
- * end ('\n', "\r\n", or a '\r' ending the data), or the end of the data;
- * NULL when the data ends first and more may follow. */
+ * end ('\n', "\r\n" or a lone '\r'), or the end of the data; NULL when
+ * the data ends first and more may follow (or a '\r' ends what is read,
+ * which a '\n' may follow). */
 static inline const unsigned char *
 plain_end(const struct data_parser *ps, const unsigned char *p,
     const unsigned char *e, int eof)
@@ -464,13 +466,9 @@ plain_end(const struct data_parser *ps, const unsigned char *p,
 			return p;
 		if (p == e)
 			return eof ? p : NULL;
-		if (*p == '\r') {
-			if (p[1] == '\n')
-				return p;
-			if (p + 1 == e)
-				return eof ? p : NULL;
-		}
-		p++;		/* a '\r' or a NUL byte inside the field */
+		if (*p == '\r')
+			return p + 1 == e && !eof ? NULL : p;
+		p++;		/* a NUL byte inside the field */
 	}
 }
 
@@ -482,7 +480,7 @@ ends_field(const struct data_parser *ps, const unsigned char *q,
 	if (*q == (unsigned char)ps->sep || *q == '\n')
 		return 1;
 	if (*q == '\r')
-		return q[1] == '\n' || (q + 1 == e && eof);
+		return q + 1 < e || eof;
 	return q == e && eof;
 }
 
@@ -596,6 +594,30 @@ store(const struct data_parser *ps, struct data_worker *w, size_t j,
 	return 0;
 }
 
+/* Drops the header names a record that needs more data pushed: it is
+ * parsed again from its start. */
+static int
+more(struct data_worker *w, size_t names)
+{
+	while (w->names.n > names)
+		free(w->names.v[--w->names.n]);
+	return REC_MORE;
+}
+
+/* Notes the line row starts on when rows no longer follow lines one to
+ * one (after blank lines or a record of several lines). */
+static void
+mark(struct data_worker *w, size_t row, uint64_t line)
+{
+	const struct mlp_line_mark *last = w->nmarks ?
+	    &w->marks[w->nmarks - 1] : NULL;
+
+	if (last && line - last->line == row - last->row)
+		return;
+	mlp_grow(&w->marks, &w->amarks, w->nmarks + 1, sizeof(*w->marks));
+	w->marks[w->nmarks++] = (struct mlp_line_mark){ row, line };
+}
+
 int
 data_parse_record(const struct data_parser *ps, struct data_worker *w,
     const char **pp, const char *end, int eof)
@@ -603,7 +625,7 @@ data_parse_record(const struct data_parser *ps, struct data_worker *w,
 	const unsigned char *p = (const unsigned char *)*pp;
 	const unsigned char *e = (const unsigned char *)end;
 	const unsigned char sep = (unsigned char)ps->sep;
-	size_t j = 0, row = w->nrows;
+	size_t j = 0, row = w->nrows, names = w->names.n;
 	uint64_t nl = 0;
 	int bad = 0;
 
@@ -614,11 +636,9 @@ data_parse_record(const struct data_parser *ps, struct data_worker *w,
 		while ((*q == ' ' || *q == '\t') && *q != sep)
 			q++;
 		if (*q == '\n' || *q == '\r' || q == e) {
-			if (q == e && !eof)
+			if ((q == e || (*q == '\r' && q + 1 == e)) && !eof)
 				return REC_MORE;
-			if (*q == '\n' || (*q == '\r' && (q[1] == '\n' ||
-			    q + 1 == e)) || q == e)
-				p = q;
+			p = q;
 		}
 	}
 	/* an empty line */
@@ -626,13 +646,13 @@ data_parse_record(const struct data_parser *ps, struct data_worker *w,
 		*pp = (const char *)p;
 		return REC_BLANK;
 	}
-	if (*p == '\n' || (*p == '\r' && (p[1] == '\n' || p + 1 == e))) {
+	if (*p == '\n' || *p == '\r') {
 		if (*p == '\r' && p + 1 == e && !eof)
 			return REC_MORE;
-		if (*p == '\r')
+		if (*p == '\r' && p[1] == '\n')
 			p++;
-		if (p < e)
-			p++, w->lines++;
+		p++;
+		w->lines++;
 		*pp = (const char *)p;
 		return REC_BLANK;
 	}
@@ -650,7 +670,7 @@ data_parse_record(const struct data_parser *ps, struct data_worker *w,
 		if (*p == '"' && p < e) {
 			if ((rc = quoted(ps, w, &p, e, eof, &nl)) != 0) {
 				if (rc == REC_MORE)
-					return rc;
+					return more(w, names);
 				w->err.kind = REC_EQUOTE;
 				w->err.line = w->lines + fline;
 				return REC_ERR;
@@ -669,7 +689,7 @@ data_parse_record(const struct data_parser *ps, struct data_worker *w,
 				}
 			}
 			if (!(q = plain_end(ps, p, e, eof)))
-				return REC_MORE;
+				return more(w, names);
 			s = (const char *)p;
 			n = (size_t)(q - p);
 			p = q;
@@ -687,11 +707,13 @@ next:
 		p++;
 	}
 	j++;
-	/* p is at the line's end: '\n', "\r\n", a last '\r', or the data's */
-	if (p < e && *p == '\r')
+	/* p is at the line's end: '\n', "\r\n", '\r', or the data's */
+	if (p < e) {
+		if (*p == '\r' && p[1] == '\n')
+			p++;
 		p++;
-	if (p < e)
-		p++, nl++;
+		nl++;
+	}
 	if (ps->nfields && j != ps->nfields) {
 		w->err.kind = REC_EFIELDS;
 		w->err.line = w->lines;
@@ -701,10 +723,31 @@ next:
 	}
 	if (bad)
 		return REC_ERR;
+	if (ps->nfields)
+		mark(w, row, w->lines);
 	w->lines += nl;
 	w->nrows++;
 	*pp = (const char *)p;
 	return REC_ROW;
+}
+
+uint64_t
+data_mark_line(const struct mlp_line_mark *marks, size_t n, size_t row)
+{
+	size_t lo = 0, hi = n;
+
+	if (n == 0)
+		return 0;
+	/* the last mark at or before row */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (marks[mid].row <= row)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return marks[lo].line + (row - marks[lo].row);
 }
 
 int

@@ -271,6 +271,7 @@ mlp_csv_stream_next(struct mlp_csv_stream *s, size_t max_rows,
 	s->w.cols = (*frame)->cols;
 	s->w.cap = s->frame_cap;
 	s->w.nrows = 0;
+	s->w.nmarks = 0;
 	while (s->w.nrows < max_rows) {
 		before = s->w.lines;
 		rc = next_record(s, err);
@@ -290,6 +291,13 @@ mlp_csv_stream_next(struct mlp_csv_stream *s, size_t max_rows,
 			s->chunk_line = 1 + before;
 	}
 	(*frame)->nrows = *nrows = s->w.nrows;
+	(*frame)->marks = xrealloc((*frame)->marks, (s->w.nmarks + 1) *
+	    sizeof(*(*frame)->marks));
+	(*frame)->nmarks = s->w.nmarks;
+	for (size_t k = 0; k < s->w.nmarks; k++)
+		(*frame)->marks[k] = (struct mlp_line_mark){
+			s->w.marks[k].row, 1 + s->w.marks[k].line
+		};
 	s->w.cols = NULL;
 	return 0;
 }

@@ -678,6 +678,130 @@ out:
 	mlp_buf_release(&b);
 }
 
+/* CR line ends (classic Mac) as pandas reads them, and the line of every
+ * row through blank lines and records of several lines. */
+static void
+test_lines(void)
+{
+	struct mlp_frame *f;
+	int rc;
+
+	f = read_str("a,b\r1,x\r\r3,y\r");
+	ok(f && f->nrows == 2 && f->ncols == 2, "CR line ends: 2 rows of 2");
+	if (f) {
+		is_str(f->col[1].name, "b", "no CR in a name");
+		ok(f->cols[0][1] == 3 && f->col[1].nlevels == 2 &&
+		    strcmp(f->col[1].levels[1], "y") == 0, "values");
+		ok(mlp_frame_line(f, 0) == 2 && mlp_frame_line(f, 1) == 4,
+		    "lines counted at CRs");
+	}
+	mlp_frame_free(f);
+	is_str(read_fail("a,b\r1,2\r3,4,5\r", &rc),
+	    "'P' line 3: expected 2 fields, found 3", "CR lines in errors");
+	f = read_str("a,b\r\n1,x\r2,y\n3,z");
+	ok(f && f->nrows == 3, "CRLF, CR and LF mixed");
+	mlp_frame_free(f);
+
+	f = read_str("\na,b\n1,2\n\n3,4\n\"x\ny\",5\n6,7\n8,9\n");
+	ok(f && f->nrows == 5, "5 rows");
+	if (f)
+		ok(mlp_frame_line(f, 0) == 3 && mlp_frame_line(f, 1) == 5 &&
+		    mlp_frame_line(f, 2) == 6 && mlp_frame_line(f, 3) == 8 &&
+		    mlp_frame_line(f, 4) == 9 && f->nmarks == 3,
+		    "rows' lines through blank and long lines, in 3 marks");
+	mlp_frame_free(f);
+}
+
+/* Names and levels go into models and JSON: not valid UTF-8 is refused,
+ * naming line and column; unnamed columns are read. */
+static void
+test_names(void)
+{
+	struct mlp_frame *f;
+	int rc;
+
+	is_str(read_fail("a,caf\xe9\n1,2\n", &rc),
+	    "'P' line 1 column 2: name 'caf\\xe9' is not valid UTF-8 "
+	    "(byte 4)", "a name not in UTF-8");
+	is_int(rc, MLP_EINVAL, "MLP_EINVAL");
+	is_str(read_fail("a,city\n1,Paris\n\n2,S\xe3o Paulo\n3,x\n", &rc),
+	    "'P' line 4 column 2 ('city'): value 'S\\xe3' is not valid "
+	    "UTF-8 (byte 2)", "a level not in UTF-8, on its line");
+	f = read_str("a,b\n1,S\xc3\xa3o\n");
+	ok(f && f->col[1].nlevels == 1, "UTF-8 levels are read");
+	mlp_frame_free(f);
+	f = read_str(",a,\n0,1,\n1,2,\n");
+	ok(f && f->ncols == 3 && f->col[0].name[0] == '\0' &&
+	    f->col[2].name[0] == '\0', "unnamed columns (an index, a "
+	    "trailing comma) are read");
+	mlp_frame_free(f);
+}
+
+/* The stream's header read in pieces: a file whose header has no line
+ * end (read, then the end seen), a header longer than the stream's
+ * buffer, and one arriving through a pipe in small writes. */
+static void
+test_stream_header(void)
+{
+	struct mlp_buf b = MLP_BUF_INIT;
+	struct mlp_column schema[2] = {
+		{ "b", MLP_COL_NUM, NULL, 0 },
+		{ "a", MLP_COL_NUM, NULL, 0 },
+	};
+	struct mlp_csv_stream *s;
+	struct mlp_frame *f = NULL;
+	struct mlp_err err;
+	size_t n;
+	int rc, saved;
+	pid_t pid;
+
+	write_bytes(tpath, "a,b", 3);
+	rc = mlp_csv_stream_open(&s, tpath, schema, 2, NULL, &err);
+	ok(rc == 0, "a header without a line end: %s", rc ? err.msg : "");
+	if (rc == 0) {
+		rc = mlp_csv_stream_next(s, 10, &f, &n, &err);
+		ok(rc == 0 && n == 0, "and no rows");
+		mlp_csv_stream_close(s);
+	}
+	write_bytes(tpath, "a,b\r1,2\r", 8);
+	rc = mlp_csv_stream_open(&s, tpath, schema, 2, NULL, &err);
+	ok(rc == 0, "CR line ends: %s", rc ? err.msg : "");
+	if (rc == 0) {
+		rc = mlp_csv_stream_next(s, 10, &f, &n, &err);
+		ok(rc == 0 && n == 1 && f->cols[0][0] == 2 &&
+		    f->cols[1][0] == 1, "a row");
+		mlp_csv_stream_close(s);
+	}
+
+	/* 50,000 columns: a header of 600 KB */
+	for (int j = 0; j < 50000; j++)
+		mlp_buf_addf(&b, "%scolumn_%05d", j ? "," : "", j);
+	mlp_buf_adds(&b, ",a,b\n");
+	for (int j = 0; j < 50000; j++)
+		mlp_buf_adds(&b, "0,");
+	mlp_buf_adds(&b, "1,2\n");
+	write_bytes(tpath, b.s, b.len);
+	rc = mlp_csv_stream_open(&s, tpath, schema, 2, NULL, &err);
+	ok(rc == 0, "a header longer than the buffer: %s", rc ? err.msg : "");
+	if (rc == 0) {
+		rc = mlp_csv_stream_next(s, 10, &f, &n, &err);
+		ok(rc == 0 && n == 1 && f->cols[0][0] == 2 &&
+		    f->cols[1][0] == 1, "its row");
+		mlp_csv_stream_close(s);
+	}
+	pid = stdin_from(b.s, b.len, &saved);
+	rc = mlp_csv_stream_open(&s, "-", schema, 2, NULL, &err);
+	ok(rc == 0, "the same through a pipe: %s", rc ? err.msg : "");
+	if (rc == 0) {
+		rc = mlp_csv_stream_next(s, 10, &f, &n, &err);
+		ok(rc == 0 && n == 1 && f->cols[0][0] == 2, "its row");
+		mlp_csv_stream_close(s);
+	}
+	stdin_restore(pid, saved);
+	mlp_frame_free(f);
+	mlp_buf_release(&b);
+}
+
 #define KNOWN "a,b\n1,x\n2,y\n"
 #define KNOWN_SHA \
 	"15920f3fb7c051cc15fceee84432e8803a139a9b53a4ea832c37bf1109e200cf"
@@ -881,6 +1005,9 @@ main(void)
 	test_split_random();
 	test_stream();
 	test_stream_large();
+	test_stream_header();
+	test_lines();
+	test_names();
 	test_digest();
 	test_numbers();
 	cmd = xasprintf("rm -rf '%s'", dir);

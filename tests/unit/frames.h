@@ -14,7 +14,7 @@ same_float(float a, float b)
 	return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof(a)) == 0;
 }
 
-/* The same rows, columns, levels, values and digest. */
+/* The same rows, columns, levels, values, lines and digest. */
 static inline int
 frames_equal(const struct mlp_frame *a, const struct mlp_frame *b)
 {
@@ -34,6 +34,9 @@ frames_equal(const struct mlp_frame *a, const struct mlp_frame *b)
 			if (!same_float(a->cols[j][i], b->cols[j][i]))
 				return 0;
 	}
+	for (size_t i = 0; i < a->nrows; i++)
+		if (mlp_frame_line(a, i) != mlp_frame_line(b, i))
+			return 0;
 	return 1;
 }
 
