@@ -316,6 +316,28 @@ YAML
 	[[ "$output" == *"cannot open 'missing.yaml'"* ]]
 }
 
+@test "spec files: a key given twice names both lines; deep or large specs are refused" {
+	printf 'data: churn.csv\ntarget: churned\nparams:\n  rounds: 3\n  rounds: 5\n' > dup.yaml
+	run mlp train dup.yaml
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'dup.yaml' line 5: duplicate key 'rounds' (first at line 4)"* ]]
+	printf 'data: churn.csv\ntarget: x\ntarget: churned\n' > dup2.yaml
+	run mlp train dup2.yaml
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"line 3: duplicate key 'target' (first at line 2)"* ]]
+	# 100,000 levels took libyaml 50 s: refused at the 65th
+	{ printf 'params: '; head -c 100000 /dev/zero | tr '\0' '['; } > deep.yaml
+	run mlp train deep.yaml
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'deep.yaml' line 1: nested more than 64 levels deep"* ]]
+	head -c 5000000 /dev/zero | tr '\0' '\n' > big.yaml
+	run mlp train big.yaml
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'big.yaml' is larger than 4 MiB"* ]]
+	run mlp track runs --json
+	[ "$output" = "[]" ]
+}
+
 @test "bad input: usage errors" {
 	run mlp train --target churned
 	[ "$status" -eq 2 ]

@@ -142,6 +142,32 @@ int mlp_json_frame(const char *text, size_t n, const char *name,
     const struct mlp_column *schema, size_t ncols, struct mlp_frame **out,
     struct mlp_err *err);
 
+/* YAML documents mlp reads from users (training specs, MLmodel files,
+ * feature specs), with limits: libyaml's scanner takes time quadratic in
+ * the nesting depth (100,000 levels of '[' took 50 s), and a spec or an
+ * MLmodel is a few KiB, so a document may be at most MLP_YAML_MAX_BYTES
+ * and nest at most MLP_YAML_MAX_DEPTH levels, checked before it is
+ * built. */
+#define MLP_YAML_MAX_BYTES ((size_t)4 << 20)
+#define MLP_YAML_MAX_DEPTH 64
+
+struct yaml_document_s;		/* libyaml's yaml_document_t */
+
+/* Parses the YAML text[0..len) (path names it in messages) into *doc,
+ * which the caller deletes with yaml_document_delete() (an empty text
+ * gives a document without a root node). MLP_EINVAL naming path and line
+ * for: more than MLP_YAML_MAX_BYTES, nesting deeper than
+ * MLP_YAML_MAX_DEPTH, more than one document, a key repeated in a mapping
+ * ("'spec.yaml' line 7: duplicate key 'data' (first at line 3)"), a
+ * syntax error. On failure *doc needs no deleting. */
+int mlp_yaml_parse(const char *path, const char *text, size_t len,
+    struct yaml_document_s *doc, struct mlp_err *err);
+
+/* Reads the file at path and parses it as mlp_yaml_parse() does; also
+ * MLP_ENOTFOUND and MLP_EFAIL from reading it. */
+int mlp_yaml_load(const char *path, struct yaml_document_s *doc,
+    struct mlp_err *err);
+
 /* The SHA-256 of the file at path as 64 hex digits (a dataset digest for a
  * file read another way). */
 int mlp_data_digest(const char *path, char out[65], struct mlp_err *err);

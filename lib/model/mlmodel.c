@@ -415,22 +415,14 @@ static int
 load_mlmodel(const char *path, const char *text, size_t len,
     struct mlp_model **out, struct mlp_err *err)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root, *flavors, *fl;
 	const char *data, *fmt, *slash = strrchr(path, '/');
 	char *payload = NULL, names[160];
-	int rc = 0, xgb = 0;
+	int rc, xgb = 0;
 
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		rc = mlp_err_set(err, MLP_EINVAL, "'%s' is not valid YAML "
-		    "(line %zu: %s)", path, parser.problem_mark.line + 1,
-		    parser.problem ? parser.problem : "parse error");
-		yaml_parser_delete(&parser);
+	if ((rc = mlp_yaml_parse(path, text, len, &doc, err)) < 0)
 		return rc;
-	}
 	root = yaml_document_get_root_node(&doc);
 	if (!root || root->type != YAML_MAPPING_NODE) {
 		rc = mlp_err_set(err, MLP_EINVAL, "'%s' is not a model (not "
@@ -480,7 +472,6 @@ load_mlmodel(const char *path, const char *text, size_t len,
 out:
 	free(payload);
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <yaml.h>
 
+#include "../data/data.h"
 #include "runner.h"
 
 void
@@ -323,27 +324,15 @@ int
 mlp_train_spec_load(struct mlp_train_spec *s, const char *path,
     struct mlp_err *err)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
 	const yaml_node_t *root;
 	struct ctx c;
-	FILE *f;
 	char *dir = NULL;
 	const char *slash;
-	int rc = 0, have_doc = 0;
+	int rc;
 
-	if (!(f = fopen(path, "rb")))
-		return mlp_err_set(err, errno == ENOENT ? MLP_ENOTFOUND :
-		    MLP_EFAIL, "cannot open '%s': %s", path, strerror(errno));
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		rc = mlp_err_set(err, MLP_EINVAL, "'%s' line %lu: %s", path,
-		    (unsigned long)parser.problem_mark.line + 1,
-		    parser.problem ? parser.problem : "not valid YAML");
-		goto out;
-	}
-	have_doc = 1;
+	if ((rc = mlp_yaml_load(path, &doc, err)) < 0)
+		return rc;
 	slash = strrchr(path, '/');
 	dir = slash ? xstrndup(path, (size_t)(slash - path + (slash == path)))
 	    : xstrdup("");
@@ -377,10 +366,7 @@ mlp_train_spec_load(struct mlp_train_spec *s, const char *path,
 		s->path = xstrdup(path);
 	}
 out:
-	if (have_doc)
-		yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	fclose(f);
+	yaml_document_delete(&doc);
 	free(dir);
 	return rc;
 }
