@@ -21,7 +21,7 @@ static const struct mlp_opt opts[] = {
 	    "standard output)" },
 	{ O_THREADS, 'j', "threads", "N", "threads (default: the CPUs)" },
 	{ O_ROWS, 0, "chunk-rows", "N", "rows read and scored at a time "
-	    "(default 65536)" },
+	    "(default 65536; fewer when they would take over 64 MiB)" },
 	{ 0, 0, NULL, NULL, NULL },
 };
 
@@ -71,6 +71,10 @@ write_rows(FILE *fp, const struct mlp_model *m, const double *pred,
 
 /* The largest JSON input, read whole. */
 #define MAX_JSON ((size_t)1 << 30)
+
+/* The input and output values of a chunk stay under this, whatever the
+ * model's features and classes: fewer rows for wide models. */
+#define CHUNK_BYTES ((size_t)64 << 20)
 
 /* The next chunk of at most max rows (*got, 0 at the end) as columns in
  * *cols: from the CSV stream, or from the whole JSON frame's row done on
@@ -205,6 +209,13 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 		rc = err.code == MLP_ENOREPO ? mlp_fail(ctx, &err) :
 		    mlp_failf(ctx, 1, "%s", err.msg);
 		goto out;
+	}
+	{
+		size_t row = m->nfeat * sizeof(float) + (size_t)m->nout *
+		    sizeof(double), fit = CHUNK_BYTES / (row ? row : 1);
+
+		if ((size_t)rows > fit)
+			rows = fit ? (long)fit : 1;
 	}
 	co.nthreads = (int)threads;
 	if (!type)

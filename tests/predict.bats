@@ -240,6 +240,47 @@ same_as_xgboost() {
 	[[ "$output" == *"softprob.json"* ]]
 }
 
+@test "a model declaring more classes than its trees hold is refused, by predict and register" {
+	# 940 bytes that made predict allocate 512 GiB (1048576 classes)
+	for nc in 1048576 4000; do
+		printf '{"learner": {"gradient_booster": {"name": "gbtree", "model": {"trees": [{"tree_param": {"num_nodes": "1"}, "left_children": [-1], "right_children": [-1], "split_indices": [0], "split_conditions": [0.5], "default_left": [0]}], "tree_info": [0]}}, "learner_model_param": {"base_score": "0.5", "num_class": "%s", "num_feature": "1"}, "objective": {"name": "multi:softprob"}}}' "$nc" > classes.json
+		printf 'f0\n1\n' > one.csv
+		run mlp predict classes.json -i one.csv
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"'classes.json'"*"num_class"* ]]
+		run mlp register classes.json -n big --flavor xgboost
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"num_class"* ]]
+	done
+	run mlp register list --json
+	[ "$output" = "[]" ]
+}
+
+@test "chunks are sized by memory: 10,000 classes score within 2 GB of address space" {
+	# 65536 rows x 10000 classes x 8 bytes would be 5 GB at once
+	awk 'BEGIN {
+		printf "{\"learner\": {\"gradient_booster\": {\"name\": \"gbtree\", \"model\": {\"trees\": ["
+		for (t = 0; t < 10000; t++)
+			printf "%s{\"tree_param\": {\"num_nodes\": \"1\"}, \"left_children\": [-1], \"right_children\": [-1], \"split_indices\": [0], \"split_conditions\": [0.5], \"default_left\": [0]}", t ? "," : ""
+		printf "], \"tree_info\": ["
+		for (t = 0; t < 10000; t++)
+			printf "%s%d", t ? "," : "", t
+		printf "]}}, \"learner_model_param\": {\"base_score\": \"0.5\", \"num_class\": \"10000\", \"num_feature\": \"1\"}, \"objective\": {\"name\": \"multi:softprob\"}}}"
+	}' > wide.json
+	printf 'f0\n1\n2\n' > rows.csv
+	run bash -c 'ulimit -v 2000000; "$MLP" predict wide.json -i rows.csv -j 1 | tail -n 1 | tr , "\n" | sort -u'
+	[ "$status" -eq 0 ]
+	[ "$output" = 0.0001 ]
+}
+
+@test "model files over 128 MiB are refused before they are parsed" {
+	{ printf '{"format": 1, "origin": "'; head -c 140000000 /dev/zero | tr '\0' 'x'; printf '"}'; } > huge.json
+	run mlp predict huge.json -i churn.csv
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'huge.json' is larger than 128 MiB"* ]]
+	rm huge.json
+}
+
 @test "register --flavor: an unknown flavor, a file that is not that flavor" {
 	run mlp register "$XGB/reg.json" -n x --flavor pytorch
 	[ "$status" -eq 2 ]

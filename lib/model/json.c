@@ -482,7 +482,8 @@ model_load_json(const char *path,
 	int rc;
 
 	*out = NULL;
-	if ((rc = mlp_read_file(path, SIZE_MAX, &text, &len, err)) < 0 ||
+	if ((rc = mlp_read_file(path, MLP_MODEL_MAX_BYTES, &text, &len,
+	    err)) < 0 ||
 	    (rc = model_parse_json(path, text, len, &doc, err)) < 0)
 		goto out;
 	rc = from(doc, path, out, err);

@@ -310,17 +310,27 @@ mlp_model_write_dir(const struct mlp_model *m,
 	size_t len;
 	int rc, created = 0;
 
-	if ((rc = mlp_model_check(m, err)) < 0) {
+	if ((rc = mlp_model_check(m, err)) < 0 ||
+	    (meta && meta->artifact_path && (rc = mlp_check_utf8("MLmodel "
+	    "field 'artifact_path'", meta->artifact_path, err)) < 0) ||
+	    (meta && meta->run_id && (rc = mlp_check_utf8("MLmodel field "
+	    "'run_id'", meta->run_id, err)) < 0)) {
 		mlp_err_prefix(err, "cannot write '%s'", dir);
 		goto out;
 	}
+	for (size_t i = 0; meta && i < meta->nmetrics; i++)
+		if ((rc = mlp_check_utf8("MLmodel metric name",
+		    meta->metric_names[i], err)) < 0) {
+			mlp_err_prefix(err, "cannot write '%s'", dir);
+			goto out;
+		}
 	if ((rc = make_dir(dir, &created, err)) < 0)
 		goto out;
 	if ((rc = mlp_model_write_json(m, json, err)) < 0)
 		goto fail;
 	if (meta && meta->xgboost_file &&
-	    ((rc = mlp_read_file(meta->xgboost_file, SIZE_MAX, &text, &len,
-	    err)) < 0 || (rc = mlp_write_file(xgb, text, len, err)) < 0))
+	    ((rc = mlp_read_file(meta->xgboost_file, MLP_MODEL_MAX_BYTES,
+	    &text, &len, err)) < 0 || (rc = mlp_write_file(xgb, text, len, err)) < 0))
 		goto fail;
 	/* MLmodel last: its presence says the directory is complete */
 	if ((rc = mlmodel_text(m, meta, &yaml, err)) < 0 ||
@@ -485,7 +495,8 @@ load_file(const char *path, struct mlp_model **out, struct mlp_err *err)
 	size_t len;
 	int rc;
 
-	if ((rc = mlp_read_file(path, SIZE_MAX, &text, &len, err)) < 0)
+	if ((rc = mlp_read_file(path, MLP_MODEL_MAX_BYTES, &text, &len,
+	    err)) < 0)
 		return rc;
 	p = strrchr(path, '/');
 	if (strcmp(p ? p + 1 : path, "MLmodel") == 0) {

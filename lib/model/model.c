@@ -115,6 +115,12 @@ check_features(const struct mlp_model *m, struct mlp_err *err)
 		if (!c->name)
 			return mlp_err_set(err, MLP_ECORRUPT,
 			    "feature %zu has no name", j);
+		if (mlp_utf8_invalid(c->name, strlen(c->name)) >= 0) {
+			char what[40];
+
+			snprintf(what, sizeof(what), "feature %zu name", j);
+			return mlp_check_utf8(what, c->name, err);
+		}
 		if (c->type != MLP_COL_NUM && c->type != MLP_COL_CAT)
 			return mlp_err_set(err, MLP_ECORRUPT,
 			    "feature '%s' has an unknown type", c->name);
@@ -124,11 +130,18 @@ check_features(const struct mlp_model *m, struct mlp_err *err)
 		if (c->nlevels && !c->levels)
 			return mlp_err_set(err, MLP_ECORRUPT,
 			    "feature '%s' has no levels", c->name);
-		for (size_t k = 0; k < c->nlevels; k++)
+		for (size_t k = 0; k < c->nlevels; k++) {
+			char what[120];
+
 			if (!c->levels[k])
 				return mlp_err_set(err, MLP_ECORRUPT,
 				    "feature '%s' level %zu is missing",
 				    c->name, k);
+			snprintf(what, sizeof(what), "feature '%.60s' level",
+			    c->name);
+			if (mlp_check_utf8(what, c->levels[k], err) < 0)
+				return MLP_EINVAL;
+		}
 	}
 	return 0;
 }
@@ -143,6 +156,24 @@ check_trees(const struct mlp_model *m, struct mlp_err *err)
 		return mlp_err_set(err, MLP_ECORRUPT, "node arrays missing");
 	if (m->nnodes > UINT32_MAX)
 		return mlp_err_set(err, MLP_ECORRUPT, "too many nodes");
+	if (m->ntrees) {
+		/* every class has a tree: num_class is backed by the file */
+		unsigned char *seen = xcalloc((size_t)m->ngroup, 1);
+		int missing = -1;
+
+		for (size_t t = 0; t < m->ntrees; t++)
+			if (m->tree_group[t] >= 0 &&
+			    m->tree_group[t] < m->ngroup)
+				seen[m->tree_group[t]] = 1;
+		for (int g = 0; g < m->ngroup && missing < 0; g++)
+			if (!seen[g])
+				missing = g;
+		free(seen);
+		if (missing >= 0)
+			return mlp_err_set(err, MLP_ECORRUPT,
+			    "num_class %d, but no tree for class %d",
+			    m->num_class, missing);
+	}
 	for (size_t t = 0; t < m->ntrees; t++) {
 		if (m->tree_root[t] >= m->nnodes)
 			return mlp_err_set(err, MLP_ECORRUPT,
@@ -250,6 +281,10 @@ check(const struct mlp_model *m, struct mlp_err *err)
 		    (int)m->objective);
 	multi = m->objective == MLP_OBJ_SOFTMAX ||
 	    m->objective == MLP_OBJ_SOFTPROB;
+	if (m->num_class > MLP_MODEL_MAX_CLASSES)
+		return mlp_err_set(err, MLP_ECORRUPT,
+		    "num_class %d is more than %d", m->num_class,
+		    MLP_MODEL_MAX_CLASSES);
 	if (m->num_class < 1 || (!multi && m->num_class != 1))
 		return mlp_err_set(err, MLP_ECORRUPT,
 		    "num_class %d does not suit objective %s", m->num_class,
@@ -275,6 +310,8 @@ check(const struct mlp_model *m, struct mlp_err *err)
 	if (m->best_iteration < 0)
 		return mlp_err_set(err, MLP_ECORRUPT,
 		    "best_iteration %d is negative", m->best_iteration);
+	if (m->origin && mlp_check_utf8("origin", m->origin, err) < 0)
+		return MLP_EINVAL;
 	if (m->kind == MLP_MODEL_GBDT)
 		return check_trees(m, err);
 	return check_linear(m, err);

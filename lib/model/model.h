@@ -102,10 +102,17 @@ void mlp_model_free(struct mlp_model *m);
 void mlp_model_set_features(struct mlp_model *m, const struct mlp_column *cols,
     size_t n);
 
+/* The most classes a model may have (what training allows). */
+#define MLP_MODEL_MAX_CLASSES (1 << 16)
+
 /* Checks that the model is well formed: child indices in range, no cycles
  * (children after parents), feature indices < nfeat, finite values, sizes
- * consistent. MLP_ECORRUPT saying what is wrong. Loaders call it, so a
- * loaded model can be walked without bounds checks. */
+ * consistent, names and levels valid UTF-8, and what it declares backed
+ * by what it holds: at most MLP_MODEL_MAX_CLASSES classes and, for trees,
+ * a tree for every class (so a small file cannot make predictions
+ * allocate for a million classes). MLP_ECORRUPT saying what is wrong
+ * (MLP_EINVAL for text that is not UTF-8). Loaders call it, so a loaded
+ * model can be walked without bounds checks. */
 int mlp_model_check(const struct mlp_model *m, struct mlp_err *err);
 
 /* XGBoost's "weight" importance: counts[j] is the number of splits on
@@ -129,6 +136,13 @@ void mlp_model_predict_row(const struct mlp_model *m, const float *x,
  * the online CPUs), fewer for small batches. */
 int mlp_model_predict(const struct mlp_model *m, const float *const *cols,
     size_t nrows, double *out, int nthreads, struct mlp_err *err);
+
+/* The largest model file read (model.json, an XGBoost JSON model, an
+ * MLmodel): a JSON document takes about 25 times its size in memory
+ * while it is parsed, so 128 MiB bounds a load to about 3 GiB. XGBoost
+ * writes about 150 bytes per tree node, so this holds some 800,000 nodes
+ * (1,500 trees of depth 8); mlp's model.json is a quarter of that. */
+#define MLP_MODEL_MAX_BYTES ((size_t)128 << 20)
 
 /* Reads and writes the payload model.json (a JSON document holding every
  * field above). Loading checks the model (mlp_model_check). */

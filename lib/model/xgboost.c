@@ -11,9 +11,10 @@
 #include "internal.h"
 
 /* Limits that keep a damaged file from asking for gigabytes: features
- * (each gets a name) and classes. */
+ * (each gets a name) and classes (mlp_model_check also wants a tree for
+ * each). */
 #define XGB_MAX_FEATURES (1L << 20)
-#define XGB_MAX_CLASSES (1L << 20)
+#define XGB_MAX_CLASSES ((long)MLP_MODEL_MAX_CLASSES)
 
 struct xrd {
 	const char *path;

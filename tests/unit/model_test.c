@@ -862,6 +862,68 @@ test_load_errors(void)
 	    MLP_EUNSUPPORTED, "no mlp or xgboost flavor (flavors: sklearn)");
 	load_fails("notyaml", "flavors: [\n", MLP_EINVAL, "not valid YAML");
 	load_fails("scalar", "hello\n", MLP_EINVAL, "is not a model");
+	/* what a model declares is backed by what it holds */
+	load_fails("xgbclasses.json", "{\"learner\": {\"gradient_booster\": "
+	    "{\"name\": \"gbtree\", \"model\": {\"trees\": [{\"tree_param\": "
+	    "{\"num_nodes\": \"1\"}, \"left_children\": [-1], "
+	    "\"right_children\": [-1], \"split_indices\": [0], "
+	    "\"split_conditions\": [0.5], \"default_left\": [0]}],"
+	    " \"tree_info\": [0]}}, \"learner_model_param\": {\"base_score\": "
+	    "\"0.5\", \"num_class\": \"1048576\", \"num_feature\": \"1\"}, "
+	    "\"objective\": {\"name\": \"multi:softprob\"}}}", MLP_EINVAL,
+	    "num_class");
+	load_fails("xgbclasses2.json", "{\"learner\": {\"gradient_booster\": "
+	    "{\"name\": \"gbtree\", \"model\": {\"trees\": [{\"tree_param\": "
+	    "{\"num_nodes\": \"1\"}, \"left_children\": [-1], "
+	    "\"right_children\": [-1], \"split_indices\": [0], "
+	    "\"split_conditions\": [0.5], \"default_left\": [0]}],"
+	    " \"tree_info\": [0]}}, \"learner_model_param\": {\"base_score\": "
+	    "\"0.5\", \"num_class\": \"4000\", \"num_feature\": \"1\"}, "
+	    "\"objective\": {\"name\": \"multi:softprob\"}}}", MLP_ECORRUPT,
+	    "num_class 4000, but no tree for class 1");
+	load_fails("latin1.json", "{\"format\": 1, \"kind\": \"gbdt\", "
+	    "\"objective\": \"reg:squarederror\", \"num_class\": 1, "
+	    "\"ngroup\": 1, \"nout\": 1, \"feat\": [{\"name\": \"caf\xe9\", "
+	    "\"type\": \"numeric\"}], \"base_margin\": [0], "
+	    "\"best_iteration\": 0, \"best_score\": 0, \"ntrees\": 0, "
+	    "\"nnodes\": 0, \"nslots\": 0}", MLP_EINVAL,
+	    "feature 0 name 'caf\\xe9' is not valid UTF-8");
+	load_fails("latin1-levels.json", "{\"format\": 1, \"kind\": \"gbdt\", "
+	    "\"objective\": \"reg:squarederror\", \"num_class\": 1, "
+	    "\"ngroup\": 1, \"nout\": 1, \"feat\": [{\"name\": \"city\", "
+	    "\"type\": \"categorical\", \"levels\": [\"S\xe3o\"]}], "
+	    "\"base_margin\": [0], \"best_iteration\": 0, \"best_score\": 0, "
+	    "\"ntrees\": 0, \"nnodes\": 0, \"nslots\": 0}", MLP_EINVAL,
+	    "feature 'city' level 'S\\xe3' is not valid UTF-8");
+	load_fails("xgbnames.json", "{\"learner\": {\"feature_names\": "
+	    "[\"\xff\"], \"gradient_booster\": "
+	    "{\"name\": \"gbtree\", \"model\": {\"trees\": [], "
+	    "\"tree_info\": []}}, \"learner_model_param\": {\"base_score\": "
+	    "\"0.5\", \"num_class\": \"0\", \"num_feature\": \"1\"}, "
+	    "\"objective\": {\"name\": \"reg:squarederror\"}}}", MLP_EINVAL,
+	    "not valid UTF-8");
+	/* MLmodel is YAML read with limits */
+	{
+		struct mlp_buf b = MLP_BUF_INIT;
+		char *d3 = tmp("deep");
+
+		mlp_buf_adds(&b, "flavors: ");
+		for (int i = 0; i < 100000; i++)
+			mlp_buf_addc(&b, '[');
+		mkdir(d3, 0777);
+		free(d3);
+		load_fails("deep/MLmodel", b.s, MLP_EINVAL,
+		    "line 1: nested more than 64 levels deep");
+		mlp_buf_reset(&b);
+		for (int i = 0; i < 300000; i++)
+			mlp_buf_adds(&b, "# a comment line\n");
+		load_fails("deep/MLmodel", b.s, MLP_EINVAL,
+		    "is larger than 4 MiB");
+		mlp_buf_release(&b);
+	}
+	load_fails("deep/MLmodel", "flavors:\n  mlp:\n    data: model.json\n"
+	    "    data: other.json\n", MLP_EINVAL,
+	    "line 4: duplicate key 'data' (first at line 3)");
 	mkdir(d, 0777);
 	mkdir(d2, 0777);
 	load_fails("emptydir", NULL, MLP_EINVAL, "has no MLmodel");
