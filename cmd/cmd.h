@@ -189,8 +189,13 @@ void mlp_csv_field(FILE *fp, const char *s, char sep);
  * the exit code after printing why. */
 int mlp_ctx_store(struct mlp_ctx *ctx, struct mlp_store **out);
 
+/* The width of the terminal on stderr (TIOCGWINSZ), else $COLUMNS, else
+ * 80: a progress line longer than this would wrap. */
+int mlp_term_width(void);
+
 /* A progress line on stderr when it is a terminal and not -q: "what  45%
- * 450.0 MiB / 1.0 GiB"; done == total ends the line. */
+ * 450.0 MiB / 1.0 GiB", cut to the terminal's width; done == total ends
+ * the line. */
 void mlp_progress(struct mlp_ctx *ctx, const char *what, uint64_t done,
     uint64_t total);
 

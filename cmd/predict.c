@@ -1,5 +1,6 @@
 /* mlp predict: score a CSV file with a model, streaming. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,38 @@ next_rows(struct mlp_csv_stream *cs, struct mlp_frame **chunk,
 	return 0;
 }
 
+/* The temporary output (-o FILE) while it is written: a signal that ends
+ * predict removes it, and predict then dies of that signal (the shell
+ * sees 130 for Ctrl-C), so nothing is left beside FILE. */
+static char *volatile tmp_out;
+
+static void
+on_signal(int sig)
+{
+	char *t = tmp_out;
+
+	if (t)
+		unlink(t);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+#define NSTOP (sizeof(stop_signals) / sizeof(*stop_signals))
+
+/* Blocks (block set) or unblocks the signals that end predict, so that
+ * the temporary output and tmp_out change together. */
+static void
+hold_signals(int block)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < NSTOP; i++)
+		sigaddset(&set, stop_signals[i]);
+	sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
 /* -o FILE: see mlp_output_open; a failure leaves a regular FILE as it was. */
 static int
 open_output(struct mlp_ctx *ctx, const char *path, FILE **out, char **tmp)
@@ -107,7 +140,11 @@ open_output(struct mlp_ctx *ctx, const char *path, FILE **out, char **tmp)
 	int fd;
 
 	mlp_err_clear(&err);
-	if ((fd = mlp_output_open(path, tmp, &err)) < 0)
+	hold_signals(1);
+	fd = mlp_output_open(path, tmp, &err);
+	tmp_out = *tmp;
+	hold_signals(0);
+	if (fd < 0)
 		return mlp_fail(ctx, &err);
 	if (!(*out = fdopen(fd, "w"))) {
 		int rc = mlp_failf(ctx, 1, "cannot write '%s': %s", path,
@@ -115,8 +152,11 @@ open_output(struct mlp_ctx *ctx, const char *path, FILE **out, char **tmp)
 
 		*out = stdout;
 		close(fd);
+		hold_signals(1);
 		if (*tmp)
 			unlink(*tmp);
+		tmp_out = NULL;
+		hold_signals(0);
 		free(*tmp);
 		*tmp = NULL;
 		return rc;
@@ -144,7 +184,8 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 	long threads = 0, rows = 65536;
 	uint64_t total = 0;
 	size_t got;
-	int r, rc = 0, first = 1, json;
+	int r, rc = 0, first = 1, json, handlers = 0, type_given;
+	struct sigaction old_sa[NSTOP];
 
 	mlp_err_clear(&err);
 	mlp_opt_init(&p, ctx, argc, argv);
@@ -218,6 +259,7 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 			rows = fit ? (long)fit : 1;
 	}
 	co.nthreads = (int)threads;
+	type_given = type != NULL;
 	if (!type)
 		type = mlp_ends_with(in, ".json") ? "json" : "csv";
 	/* JSON is read whole (MLflow's formats are not streams); CSV
@@ -228,12 +270,25 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 	    m->feat, m->nfeat, &whole, &err) < 0 :
 	    mlp_csv_stream_open(&cs, in, m->feat, m->nfeat, &co, &err) < 0) {
 		rc = mlp_failf(ctx, 1, "%s", err.msg);
+		if (err.code == MLP_EUNSUPPORTED && !type_given)
+			mlp_hint(ctx, "for MLflow's JSON scoring input, give "
+			    "-t json");
 		goto out;
 	}
 	free(text);
 	text = NULL;
-	if (outp && (rc = open_output(ctx, outp, &out, &tmp)) != 0)
-		goto out;
+	if (outp) {
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		for (size_t i = 0; i < NSTOP; i++)
+			sigaction(stop_signals[i], &sa, &old_sa[i]);
+		handlers = 1;
+		if ((rc = open_output(ctx, outp, &out, &tmp)) != 0)
+			goto out;
+	}
 	/* MLflow's response for --json or an output named FILE.json */
 	json = ctx->json || (outp && mlp_ends_with(outp, ".json"));
 	if (json)
@@ -268,8 +323,12 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 		if (fclose(out) != 0 && !e)
 			e = errno;
 		out = stdout;
+		hold_signals(1);
 		if (!e && rename(tmp, outp) < 0)
 			e = errno;
+		if (!e)
+			tmp_out = NULL;	/* renamed: nothing to remove */
+		hold_signals(0);
 		if (e) {
 			rc = mlp_failf(ctx, 1, "cannot write '%s': %s", outp,
 			    strerror(e));
@@ -282,8 +341,14 @@ out:
 	if (out != stdout && fclose(out) != 0 && rc == 0)
 		rc = mlp_failf(ctx, 1, "cannot write '%s': %s", outp,
 		    strerror(errno));
+	hold_signals(1);
 	if (tmp && rc != 0)
 		unlink(tmp);
+	tmp_out = NULL;
+	hold_signals(0);
+	if (handlers)
+		for (size_t i = 0; i < NSTOP; i++)
+			sigaction(stop_signals[i], &old_sa[i], NULL);
 	free(tmp);
 	free(pred);
 	free(text);

@@ -112,9 +112,9 @@ progress(void *ud, int iter, int total, const struct mlp_metric_val *m,
 	mlp_buf_addf(&b, "  %s", elapsed);
 	if (iter < total)
 		mlp_buf_addf(&b, " eta %s", eta);
-	if (u->bar)
-		fprintf(stderr, "\r%s\033[K%s", mlp_buf_str(&b),
-		    iter >= total ? "\n" : "");
+	if (u->bar)	/* cut to one line: a wrapped one cannot be redrawn */
+		fprintf(stderr, "\r%.*s\033[K%s", mlp_term_width() - 1,
+		    mlp_buf_str(&b), iter >= total ? "\n" : "");
 	else
 		fprintf(stderr, "%s\n", mlp_buf_str(&b));
 	mlp_buf_release(&b);

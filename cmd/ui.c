@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "store/store.h"
 #include "cmd.h"
@@ -340,13 +342,26 @@ mlp_fmt_bytes(uint64_t n, char *out, size_t size)
  * half second, so quick ones leave no line behind; one that has drawn ends
  * its line when done. An operation starts at the first call after the last
  * one finished. */
+int
+mlp_term_width(void)
+{
+	struct winsize ws;
+	const char *c = getenv("COLUMNS");
+	long n;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	n = c ? strtol(c, NULL, 10) : 0;
+	return n > 0 && n < 10000 ? (int)n : 80;
+}
+
 void
 mlp_progress(struct mlp_ctx *ctx, const char *what, uint64_t done,
     uint64_t total)
 {
 	static double start, last;
 	static int running, shown;
-	char d[32], t[32];
+	char d[32], t[32], line[256];
 	double now = mlp_mono();
 	int pct = total ? (int)(done * 100 / total) : 100;
 
@@ -367,7 +382,9 @@ mlp_progress(struct mlp_ctx *ctx, const char *what, uint64_t done,
 	shown = 1;
 	mlp_fmt_bytes(done, d, sizeof(d));
 	mlp_fmt_bytes(total, t, sizeof(t));
-	fprintf(stderr, "\r%s %3d%% %s / %s\033[K%s", what, pct, d, t,
+	/* one line: a line that wraps cannot be redrawn with \r */
+	snprintf(line, sizeof(line), "%s %3d%% %s / %s", what, pct, d, t);
+	fprintf(stderr, "\r%.*s\033[K%s", mlp_term_width() - 1, line,
 	    done >= total ? "\n" : "");
 }
 

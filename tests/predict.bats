@@ -154,6 +154,68 @@ train_churn() {
 	[[ "$output" == *"cannot create"*"No such file or directory"* ]]
 }
 
+@test "Ctrl-C during -o FILE leaves nothing beside FILE; errors name FILE, not its temporary" {
+	train_churn >/dev/null
+	echo old > out.csv
+	mkfifo in.fifo
+	{ head -n 100 churn.csv; sleep 60; } > in.fifo &
+	writer=$!
+	"$MLP" predict models:/churn/1 -i in.fifo -o out.csv &
+	pid=$!
+	for _ in $(seq 1 100); do
+		ls out.csv.tmp-* >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	ls out.csv.tmp-*
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	kill "$writer" 2>/dev/null || :
+	[ "$status" -eq 130 ]
+	[ "$(cat out.csv)" = old ]
+	[ -z "$(ls out.csv.tmp-* 2>/dev/null)" ]
+	# a directory that is not there: FILE is named
+	run mlp predict models:/churn/1 -i churn.csv -o nodir/p.csv
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot create 'nodir/p.csv': No such file or directory"* ]]
+	[[ "$output" != *"tmp-"* ]]
+}
+
+@test "JSON piped without -t json is refused with a hint" {
+	train_churn >/dev/null
+	run mlp predict models:/churn/1 <<< '{"inputs": [[1, 2, 3, "basic", 40]]}'
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == *"'stdin' is JSON, not CSV"* ]]
+	[[ "${lines[1]}" == "hint: "*"-t json"* ]]
+	run mlp predict models:/churn/1 -t json <<< '{"inputs": [[1, 2, 3, "basic", 40]]}'
+	[ "$status" -eq 0 ]
+}
+
+@test "the CSV header may arrive in pieces: a pause in a pipe, no final newline, CR line ends, 50,000 columns" {
+	train_churn >/dev/null
+	want=$(mlp predict models:/churn/1 -i churn.csv | sed -n 2p)
+	# a pause inside the header
+	run bash -c '{ head -c 10 churn.csv; sleep 0.5; tail -c +11 churn.csv | head -n 2; } | "$MLP" predict models:/churn/1 | sed -n 2p'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+	# a header alone, without its newline
+	run bash -c 'head -n 1 churn.csv | tr -d "\n" | "$MLP" predict models:/churn/1'
+	[ "$status" -eq 0 ]
+	[ "$output" = prediction ]
+	# classic Mac line ends
+	head -n 2 churn.csv | tr '\n' '\r' > cr.csv
+	run mlp predict models:/churn/1 -i cr.csv
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "$want" ]
+	# 50,000 columns: a header of 600 KB, trained on and scored
+	awk 'BEGIN { OFS = ","; for (i = 0; i < 50000; i++) printf "%sc%05d", i ? "," : "", i; print ",y"
+		for (r = 0; r < 40; r++) { for (i = 0; i < 50000; i++) printf "%s%d", i ? "," : "", (r * 7 + i) % 5; print "," r % 2 } }' > wide.csv
+	out=$(mlp train -d wide.csv -t y -p rounds=2 -p max_bin=4 -j 1)
+	run mlp predict "$(printf '%s\n' "$out" | grep '^runs:/')" -i wide.csv
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 41 ]
+}
+
 @test "file:// URIs as MLflow writes them, escapes decoded; other hosts refused" {
 	train_churn >/dev/null
 	mlp register checkout models:/churn/1 "my model"

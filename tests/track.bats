@@ -669,7 +669,7 @@ names() {
 	[ -L /dev/stdout ]
 	run mlp track plot "$a" -m loss --svg no/such/dir/p.svg
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"cannot create 'no/such/dir/p.svg.tmp-"* ]]
+	[[ "$output" == *"cannot create 'no/such/dir/p.svg': No such file or directory"* ]]
 	run mlp track plot "$a" -m nosuch
 	[ "$status" -eq 1 ]
 	run mlp track plot "$a"

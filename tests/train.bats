@@ -224,6 +224,14 @@ YAML
 	cmp a/model.json b/model.json
 }
 
+@test "the progress bar fits the terminal's width" {
+	COLUMNS=40 script -qec "$MLP train -d churn.csv -t churned -p rounds=30" /dev/null > out.txt
+	grep -qa '30/30' out.txt
+	# every redraw (\r BAR ESC[K) stays within 39 columns
+	tr '\r' '\n' < out.txt | grep -a $'\033\\[K' | sed 's/\x1b\[K.*//' |
+	    awk '{ n++ } length > 39 { bad = 1 } END { exit bad || !n }'
+}
+
 @test "Ctrl-C ends the run KILLED" {
 	"$MLP" train --data churn.csv --target churned -p rounds=1000000 \
 	    -p max_depth=2 > out.txt 2> err.txt &

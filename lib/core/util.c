@@ -301,8 +301,10 @@ mlp_create_beside(const char *path, char **tmp, struct mlp_err *err)
 		if (fd >= 0)
 			return fd;
 		if (errno != EEXIST) {
+			/* the user named path: the temporary name would only
+			 * puzzle them */
 			int rc = mlp_err_write(err, errno, 0, "cannot create "
-			    "'%s'", *tmp);
+			    "'%s'", path);
 
 			free(*tmp);
 			*tmp = NULL;

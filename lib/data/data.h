@@ -105,6 +105,7 @@ struct mlp_csv_stream;
 /* Opens path ("-" for stdin) and matches its header against the ncols
  * columns of schema (by name; MLP_EINVAL "'x.csv' has no column 'age'").
  * The header may be of any length and arrive in reads of any size.
+ * MLP_EUNSUPPORTED when the data begins with '{' or '[' (JSON, not CSV).
  * The caller closes it with mlp_csv_stream_close(). */
 int mlp_csv_stream_open(struct mlp_csv_stream **out, const char *path,
     const struct mlp_column *schema, size_t ncols,

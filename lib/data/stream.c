@@ -132,6 +132,13 @@ read_header(struct mlp_csv_stream *s, struct mlp_err *err)
 	s->header = s->w.names;
 	memset(&s->w.names, 0, sizeof(s->w.names));
 	nf = s->header.n;
+	if (nf && strchr("{[", s->header.v[0][strspn(s->header.v[0],
+	    " \t")]) && s->header.v[0][strspn(s->header.v[0], " \t")]) {
+		rc = mlp_err_set(err, MLP_EUNSUPPORTED, "'%s' is JSON, not "
+		    "CSV (it begins with '%c')", s->name,
+		    s->header.v[0][strspn(s->header.v[0], " \t")]);
+		goto out;
+	}
 	for (size_t j = 0; j < nf; j++)
 		data_strset_add(&set, s->header.v[j], strlen(s->header.v[j]));
 	s->ps.nfields = nf;
