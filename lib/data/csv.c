@@ -52,7 +52,7 @@ mlp_frame_free(struct mlp_frame *f)
 uint64_t
 mlp_frame_line(const struct mlp_frame *f, size_t row)
 {
-	return data_mark_line(f->marks, f->nmarks, row);
+	return mlp_marks_line(f->marks, f->nmarks, row);
 }
 
 int

@@ -80,6 +80,11 @@ int mlp_frame_find(const struct mlp_frame *f, const char *name);
 /* The file line (1-based) row of f was read from, 0 when not known. */
 uint64_t mlp_frame_line(const struct mlp_frame *f, size_t row);
 
+/* The same from n marks sorted by row (rows gathered from several
+ * frames); 0 when n is 0. */
+uint64_t mlp_marks_line(const struct mlp_line_mark *marks, size_t n,
+    size_t row);
+
 struct mlp_csv_opts {
 	char sep;			/* 0 for ',' */
 	int nthreads;			/* 0 for the online CPUs */
@@ -118,6 +123,12 @@ int mlp_csv_stream_open(struct mlp_csv_stream **out, const char *path,
  * row. Errors as mlp_csv_read(). */
 int mlp_csv_stream_next(struct mlp_csv_stream *s, size_t max_rows,
     struct mlp_frame **frame, size_t *nrows, struct mlp_err *err);
+
+/* Reads the header of the CSV file at path and appends its column names
+ * to names: what a check needs before the data is read (not for "-",
+ * whose data it would consume). Errors as mlp_csv_stream_open(). */
+int mlp_csv_header(const char *path, const struct mlp_csv_opts *opts,
+    struct mlp_strv *names, struct mlp_err *err);
 
 /* The file line number of the first row of the last chunk read. */
 uint64_t mlp_csv_stream_line(const struct mlp_csv_stream *s);

@@ -161,11 +161,6 @@ void data_worker_release(struct data_worker *w, size_t nout);
 int data_rec_error(struct mlp_err *err, const char *src,
     char *const *names, const struct data_rec_err *re, uint64_t base);
 
-/* The line of row from n marks sorted by row (the line the marks count
- * from: a worker's lines, or a frame's file lines); 0 when n is 0. */
-uint64_t data_mark_line(const struct mlp_line_mark *marks, size_t n,
-    size_t row);
-
 /* The name of a source for messages: "stdin" for "-". */
 const char *data_source_name(const char *path);
 

@@ -732,7 +732,8 @@ next:
 }
 
 uint64_t
-data_mark_line(const struct mlp_line_mark *marks, size_t n, size_t row)
+mlp_marks_line(const struct mlp_line_mark *marks, size_t n,
+    size_t row)
 {
 	size_t lo = 0, hi = n;
 

@@ -309,6 +309,21 @@ mlp_csv_stream_next(struct mlp_csv_stream *s, size_t max_rows,
 	return 0;
 }
 
+int
+mlp_csv_header(const char *path, const struct mlp_csv_opts *opts,
+    struct mlp_strv *names, struct mlp_err *err)
+{
+	struct mlp_csv_stream *s;
+	int rc;
+
+	if ((rc = mlp_csv_stream_open(&s, path, NULL, 0, opts, err)) < 0)
+		return rc;
+	for (size_t j = 0; j < s->header.n; j++)
+		mlp_strv_push(names, s->header.v[j]);
+	mlp_csv_stream_close(s);
+	return 0;
+}
+
 uint64_t
 mlp_csv_stream_line(const struct mlp_csv_stream *s)
 {

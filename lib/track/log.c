@@ -402,6 +402,45 @@ out:
 	return rc;
 }
 
+int
+mlp_logger_truncate_metrics(struct mlp_logger *lg, int64_t after,
+    struct mlp_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	/* the latest points again, in point_greater()'s order */
+	if ((rc = prep(lg, &st, "DELETE FROM metric WHERE run = ?1 AND "
+	    "step > ?2", err)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, lg->run);
+	sqlite3_bind_int64(st, 2, after);
+	if ((rc = step_reset(lg, st, "cannot remove metrics", err)) < 0)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((rc = prep(lg, &st, "DELETE FROM latest_metric WHERE run = ?1",
+	    err)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, lg->run);
+	if ((rc = step_reset(lg, st, "cannot remove metrics", err)) < 0)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((rc = prep(lg, &st, "INSERT INTO latest_metric (run, key, step, "
+	    "ts, value, is_nan) SELECT run, key, step, ts, CASE WHEN is_nan "
+	    "THEN NULL ELSE value END, is_nan FROM (SELECT *, row_number() "
+	    "OVER (PARTITION BY key ORDER BY step DESC, ts DESC, is_nan, "
+	    "value DESC) AS n FROM metric WHERE run = ?1) WHERE n = 1",
+	    err)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, lg->run);
+	rc = step_reset(lg, st, "cannot remove metrics", err);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
 void
 mlp_logger_abort(struct mlp_logger *lg)
 {

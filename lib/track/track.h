@@ -218,6 +218,10 @@ const char *mlp_logger_uuid(const struct mlp_logger *lg);
 /* Counts of what was written so far. */
 void mlp_logger_counts(const struct mlp_logger *lg, int64_t *metrics,
     int64_t *params, int64_t *tags);
+/* Removes the run's metric points past step after (what a run resumed
+ * from a checkpoint at that step logs again), latest values included. */
+int mlp_logger_truncate_metrics(struct mlp_logger *lg, int64_t after,
+    struct mlp_err *err);
 /* Updates the latest-metric table, commits and frees lg. */
 int mlp_logger_commit(struct mlp_logger *lg, struct mlp_err *err);
 /* Rolls back and frees; accepts NULL. */
