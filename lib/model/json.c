@@ -248,8 +248,8 @@ get_array(struct rd *rd, const char *name, size_t n, enum numtype t,
 	if (!cJSON_IsArray(a))
 		return bad(rd, name, "expected an array");
 	if ((size_t)cJSON_GetArraySize(a) != n) {
-		snprintf(what, sizeof(what), "expected %zu values, found %d",
-		    n, cJSON_GetArraySize(a));
+		snprintf(what, sizeof(what), "expected %zu value%s, found %d",
+		    n, n == 1 ? "" : "s", cJSON_GetArraySize(a));
 		return bad(rd, name, what);
 	}
 	if (!n)

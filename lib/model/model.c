@@ -177,12 +177,14 @@ check_trees(const struct mlp_model *m, struct mlp_err *err)
 	for (size_t t = 0; t < m->ntrees; t++) {
 		if (m->tree_root[t] >= m->nnodes)
 			return mlp_err_set(err, MLP_ECORRUPT,
-			    "tree %zu: root %u out of range (%zu nodes)", t,
-			    m->tree_root[t], m->nnodes);
+			    "tree %zu: root %u out of range (%zu node%s)", t,
+			    m->tree_root[t], m->nnodes, m->nnodes == 1 ? "" :
+			    "s");
 		if (m->tree_group[t] < 0 || m->tree_group[t] >= m->ngroup)
 			return mlp_err_set(err, MLP_ECORRUPT,
-			    "tree %zu: group %d out of range (%d groups)", t,
-			    (int)m->tree_group[t], m->ngroup);
+			    "tree %zu: group %d out of range (%d group%s)", t,
+			    (int)m->tree_group[t], m->ngroup, m->ngroup == 1 ?
+			    "" : "s");
 	}
 	for (size_t n = 0; n < m->nnodes; n++) {
 		int32_t f = m->split_feat[n];
@@ -199,15 +201,15 @@ check_trees(const struct mlp_model *m, struct mlp_err *err)
 		}
 		if ((size_t)f >= m->nfeat)
 			return mlp_err_set(err, MLP_ECORRUPT,
-			    "node %zu: feature %d out of range (%zu features)",
-			    n, (int)f, m->nfeat);
+			    "node %zu: feature %d out of range (%zu feature%s)",
+			    n, (int)f, m->nfeat, m->nfeat == 1 ? "" : "s");
 		/* children after their parent: a walk only goes forward, so
 		 * it cannot loop */
 		if (m->left[n] <= n || (size_t)m->left[n] + 1 >= m->nnodes)
 			return mlp_err_set(err, MLP_ECORRUPT,
 			    "node %zu: child %u out of range (children must "
-			    "follow their parent, %zu nodes)", n, m->left[n],
-			    m->nnodes);
+			    "follow their parent, %zu node%s)", n, m->left[n],
+			    m->nnodes, m->nnodes == 1 ? "" : "s");
 		if (m->default_left[n] > 1)
 			return mlp_err_set(err, MLP_ECORRUPT,
 			    "node %zu: default_left is %u, not 0 or 1", n,

@@ -143,8 +143,8 @@ tree_array(struct xrd *x, const cJSON *tree, const char *name, size_t t,
 	if (!cJSON_IsArray(a))
 		return xbad(x, field, a ? "expected an array" : "missing");
 	if ((size_t)cJSON_GetArraySize(a) != n)
-		return xbad(x, field, "expected %zu values (num_nodes), found "
-		    "%d", n, cJSON_GetArraySize(a));
+		return xbad(x, field, "expected %zu value%s (num_nodes), found "
+		    "%d", n, n == 1 ? "" : "s", cJSON_GetArraySize(a));
 	d = xmalloc((n ? n : 1) * sizeof(double));
 	cJSON_ArrayForEach(v, a) {
 		if (cJSON_IsNumber(v))
@@ -307,8 +307,10 @@ read_features(struct xrd *x, const cJSON *learner, struct mlp_model *m,
 		return xbad(x, "learner.feature_types", "expected an array");
 	if (cJSON_GetArraySize(names) > 0 &&
 	    cJSON_GetArraySize(names) != nfeat)
-		return xbad(x, "learner.feature_names", "%d names for %ld "
-		    "features", cJSON_GetArraySize(names), nfeat);
+		return xbad(x, "learner.feature_names", "%d name%s for %ld "
+		    "feature%s", cJSON_GetArraySize(names),
+		    cJSON_GetArraySize(names) == 1 ? "" : "s", nfeat,
+		    nfeat == 1 ? "" : "s");
 	cJSON_ArrayForEach(v, types)
 		if (!cJSON_IsString(v) || strcmp(v->valuestring, "c") == 0)
 			return mlp_err_set(x->err, MLP_EUNSUPPORTED, "'%s': "
@@ -453,7 +455,7 @@ model_from_xgboost(const cJSON *doc, const char *path,
 	if (!cJSON_IsArray(info) ||
 	    cJSON_GetArraySize(info) != cJSON_GetArraySize(trees)) {
 		rc = xbad(&x, "learner.gradient_booster.model.tree_info",
-		    "expected an array with a group for each of the %d trees",
+		    "expected an array with a group for each tree (%d)",
 		    cJSON_GetArraySize(trees));
 		goto out;
 	}
@@ -467,8 +469,8 @@ model_from_xgboost(const cJSON *doc, const char *path,
 		if (g != floor(g) || g < 0 || g >= m->ngroup) {
 			rc = xbad(&x,
 			    "learner.gradient_booster.model.tree_info",
-			    "tree %zu: group out of range (%d groups)", t,
-			    m->ngroup);
+			    "tree %zu: group out of range (%d group%s)", t,
+			    m->ngroup, m->ngroup == 1 ? "" : "s");
 			goto out;
 		}
 		if ((rc = read_tree(&x, tree, t, &xt)) < 0)

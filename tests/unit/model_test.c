@@ -816,7 +816,7 @@ test_load_errors(void)
 	    "\"objective\": \"reg:squarederror\", \"num_class\": 1, "
 	    "\"ngroup\": 1, \"nout\": 1, \"feat\": [], \"base_margin\": [], "
 	    "\"best_iteration\": 0, \"best_score\": 0}", MLP_EINVAL,
-	    "field 'base_margin': expected 1 values, found 0");
+	    "field 'base_margin': expected 1 value, found 0");
 	load_fails("badnode.json", "{\"format\": 1, \"kind\": \"gbdt\", "
 	    "\"objective\": \"reg:squarederror\", \"num_class\": 1, "
 	    "\"ngroup\": 1, \"nout\": 1, \"feat\": [{\"name\": \"a\", "
