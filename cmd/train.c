@@ -22,8 +22,8 @@ enum {
 };
 
 static const struct mlp_opt run_opts[] = {
-	{ O_PARAM, 'p', "param", "PARAM=VALUE", "a learner parameter (repeat; "
-	    "wins over the spec's)" },
+	{ O_PARAM, 'p', "param", "PARAM=VALUE", "a learner parameter, "
+	    "XGBoost's names too (repeat; wins over the spec's)" },
 	{ O_DATA, 'd', "data", "FILE", "the training data (CSV)" },
 	{ O_TARGET, 't', "target", "COL", "the column to predict" },
 	{ O_VALID, 0, "valid", "FILE", "validation data (CSV)" },
@@ -53,7 +53,8 @@ static const struct mlp_opt run_opts[] = {
 	{ O_ALIAS, 0, "alias", "ALIAS", "with --register: point this alias "
 	    "at the new version (repeat)" },
 	{ O_CMD, 'c', "cmd", "CMD", "run this external trainer instead "
-	    "(metrics on MLP_TRACK_FD)" },
+	    "(metrics on MLP_TRACK_FD; -d, -t, -p as MLP_DATA, MLP_TARGET, "
+	    "MLP_PARAM_*)" },
 	{ O_SHELL, 0, "shell", NULL, "run --cmd through /bin/sh -c" },
 	{ O_RESUME, 0, "resume", "RUN", "continue a killed or failed run "
 	    "from its last checkpoint" },
@@ -230,8 +231,9 @@ print_result(struct mlp_ctx *ctx, const struct mlp_train_spec *s,
 		for (size_t i = 0; i < res->nmetrics; i++)
 			mlp_buf_addf(&b, "%s%s %.5g", i ? ", " : "",
 			    res->metric_names[i], res->metric_values[i]);
-		mlp_info(ctx, "run %.8s finished after %d iterations",
-		    res->run_id, res->iterations);
+		mlp_info(ctx, "run %.8s finished after %d iteration%s",
+		    res->run_id, res->iterations, res->iterations == 1 ? "" :
+		    "s");
 		if (res->best_iteration &&
 		    res->best_iteration < res->iterations)
 			mlp_info(ctx, "early stopping kept iteration %d",
@@ -441,7 +443,7 @@ train_run(struct mlp_ctx *ctx, int argc, char **argv)
 	}
 	/* checkpoints the spec and flags leave unset: the repository's
 	 * train.checkpointEvery, train.checkpointSeconds, train.checkpointKeep */
-	if (!resume && !run_id && !s.ckpt_every && !s.ckpt_seconds) {
+	if (!resume && !run_id && !cmd && !s.ckpt_every && !s.ckpt_seconds) {
 		long ce = 0, cs = 0;
 
 		if ((rc = config_long(ctx, "train.checkpointEvery", 0, 1000000,
@@ -514,8 +516,17 @@ train_run(struct mlp_ctx *ctx, int argc, char **argv)
 		rc = mlp_usage_error(ctx, "--shell goes with --cmd COMMAND");
 		goto out;
 	}
-	if (!cmd && mlp_train_spec_check(&s, &err) < 0) {
-		rc = mlp_usage_error(ctx, "%s", err.msg);
+	/* everything that can be checked before a run exists: a mistake
+	 * leaves no run behind */
+	if ((cmd ? mlp_train_spec_check_cmd(&s, &err) :
+	    mlp_train_prepare(&s, &err)) < 0) {
+		rc = err.code == MLP_EINVAL ? mlp_usage_error(ctx, "%s",
+		    err.msg) : mlp_failf(ctx, 1, "%s", err.msg);
+		goto out;
+	}
+	if (!cmd && strcmp(backend, "slurm") == 0 &&
+	    mlp_train_check_header(&s, &err) < 0) {
+		rc = mlp_failf(ctx, 1, "%s", err.msg);
 		goto out;
 	}
 	if (cmd && !shell) {
@@ -585,10 +596,10 @@ train_run(struct mlp_ctx *ctx, int argc, char **argv)
 	if (r < 0) {
 		if (u.bar && u.last > 0)
 			fputc('\n', stderr);
-		/* once a run exists the failure is the run's: exit 1 */
-		rc = !res.run_id[0] ? (r == MLP_EINVAL ?
-		    mlp_usage_error(ctx, "%s", err.msg) : mlp_fail(ctx, &err)) :
-		    mlp_failf(ctx, 1, "%s", err.msg);
+		/* the spec was checked: what fails now is the data (no run
+		 * yet) or the run's, 1 either way */
+		rc = !res.run_id[0] && err.code != MLP_EINVAL ?
+		    mlp_fail(ctx, &err) : mlp_failf(ctx, 1, "%s", err.msg);
 		if (res.run_id[0])
 			mlp_hint(ctx, "the run is %s (%s): mlp track show %.8s",
 			    res.run_id, r == MLP_EINTR ? "KILLED" : "FAILED",

@@ -178,10 +178,14 @@ YAML
 	[ -f .mlp/checkpoints/"$r"/spec.json ]
 	[ -f .mlp/checkpoints/"$r"/00000009.json ]
 	[ -f .mlp/checkpoints/"$r"/00000006.json ]
-	# the model is stored when it finishes: nothing left to resume from
+	# the model is stored when it finishes: nothing is left beside it
 	mlp train --resume "$r" >/dev/null 2>&1
-	[ "$(ls .mlp/checkpoints/"$r" | grep -c '^[0-9]*\.json$')" -eq 0 ]
-	[ -f .mlp/checkpoints/"$r"/spec.json ]
+	[ ! -e .mlp/checkpoints/"$r" ]
+	r=$(mlp train --data churn.csv --target churned -p rounds=2 \
+	    --checkpoint-every 1 | sed -n 's|^runs:/\([0-9a-f]*\)/.*|\1|p')
+	[ -n "$r" ]
+	[ ! -e .mlp/checkpoints/"$r" ]
+	[ -z "$(ls .mlp/checkpoints)" ]
 }
 
 @test "track gc of a training run removes what train kept beside it" {
@@ -189,8 +193,10 @@ YAML
 	    --target churned -p rounds=5 --checkpoint-every 1
 	r=$(mlp track runs -c run_id | sed -n 2p)
 	[ -f .mlp/checkpoints/"$r"/00000003.json ]
-	keep=$(mlp train --data churn.csv --target churned -p rounds=2 |
-	    sed -n 's|^runs:/\([0-9a-f]*\)/.*|\1|p')
+	run env MLP_TEST_KILL_AT=2 "$MLP" train --data churn.csv \
+	    --target churned -p rounds=5 --checkpoint-every 1
+	keep=$(mlp track runs -c run_id | sed -n 2p)
+	[ "$keep" != "$r" ]
 	mlp track rm "$r"
 	run mlp track gc --json
 	[ "$status" -eq 0 ]
@@ -250,7 +256,7 @@ YAML
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"'churn.csv' has no target column 'nope'"* ]]
 	run mlp track runs --json
-	[[ "$output" == *'"status":"FAILED"'* ]]
+	[ "$output" = "[]" ]
 }
 
 @test "bad input: a word in a numeric column names file, line and column" {
@@ -273,15 +279,17 @@ YAML
 	[[ "$output" == *"'header.csv' has no rows"* ]]
 }
 
-@test "bad input: NaN, missing or infinite targets name the row" {
+@test "bad input: NaN, missing or infinite targets name the line" {
 	printf 'a,y\n1,0\n2,NaN\n' > nan.csv
 	run mlp train --data nan.csv --target y
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"row 2: the target 'y' is missing or NaN"* ]]
-	printf 'a,y\n1,0\n2,inf\n' > inf.csv
+	[[ "$output" == *"'nan.csv' line 3: the target 'y' is missing or NaN"* ]]
+	printf 'a,y\n1,0\n\n"x\ny",1\n2,inf\n' > inf.csv
 	run mlp train --data inf.csv --target y
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"row 2: the target 'y' is infinite"* ]]
+	[[ "$output" == *"'inf.csv' line 6: the target 'y' is infinite"* ]]
+	run mlp track runs --json
+	[ "$output" = "[]" ]
 }
 
 @test "constant features train without error" {
@@ -299,7 +307,7 @@ YAML
 	[[ "$output" == *"unknown learner 'forest' (valid: gbdt, linear, logistic)"* ]]
 	run mlp train --data churn.csv --target churned -p depth=3
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"unknown parameter 'depth' for gbdt (valid: "*"max_depth"* ]]
+	[[ "$output" == *"unknown parameter 'depth' for gbdt, did you mean 'max_depth'? (valid: "* ]]
 	run mlp train --data churn.csv --target churned -p learning_rate=7
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"parameter 'learning_rate': 7 is out of range"* ]]
@@ -308,6 +316,131 @@ YAML
 	# nothing was recorded for usage errors
 	run mlp track runs --json
 	[ "$output" = "[]" ]
+}
+
+@test "input mistakes leave no run: every check is made before the run exists" {
+	no_runs() {
+		run mlp track runs --json
+		[ "$output" = "[]" ]
+	}
+	run mlp train -d nosuch.csv -t churned
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot open 'nosuch.csv'"* ]]
+	no_runs
+	run mlp train -d churn.csv -t nosuch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'churn.csv' has no target column 'nosuch' (columns: tenure, "* ]]
+	no_runs
+	run mlp train -d churn.csv -t churned --features tenure,nosuch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'churn.csv' has no feature column 'nosuch'"* ]]
+	no_runs
+	run mlp train -d churn.csv -t churned --categorical nosuch
+	[ "$status" -eq 1 ]
+	no_runs
+	run mlp train -d churn.csv -t churned -p early_stopping_rounds=5
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"early_stopping_rounds needs validation data"* ]]
+	no_runs
+	run mlp train -d flowers.csv -t species -p objective=multi:softprob
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"multi:softprob needs num_class"* ]]
+	no_runs
+	run mlp train -d flowers.csv -t species -p objective=multi:softprob -p num_class=2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'flowers.csv' line "*": label 2 is not a class of multi:softprob (num_class=2: 0 to 1)"* ]]
+	no_runs
+	run mlp train -d flowers.csv -t species -p objective=binary:logistic
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'flowers.csv' line "*": label 2 is not a class of binary:logistic"* ]]
+	no_runs
+	run mlp train -d flowers.csv -t species --algo logistic
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'flowers.csv' line "*": label 2 is not 0 or 1"* ]]
+	no_runs
+	printf 'a,y\n1,0\n2,1\n' > v.csv
+	run mlp train -d churn.csv -t churned --valid v.csv
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'v.csv' has no column 'tenure'"* ]]
+	no_runs
+	run mlp train -d churn.csv -t churned -p eval_metric=mlogloss
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"eval_metric 'mlogloss' does not apply to binary:logistic"* ]]
+	no_runs
+	# a trailing comma in the header: a column without a name
+	sed 's/$/,/' churn.csv > comma.csv
+	run mlp train -d comma.csv -t churned
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'comma.csv': column 7 has no name (a trailing comma in the header?)"* ]]
+	no_runs
+	run mlp train -d comma.csv -t churned --features tenure,monthly -p rounds=2
+	[ "$status" -eq 0 ]
+}
+
+@test "CSV names and levels that are not UTF-8 are refused when a training set is read" {
+	{ head -n 3 churn.csv; printf '5,20,1,b\xe9sic,40,0\n'; tail -n +4 churn.csv; } > latin1.csv
+	run mlp train -d latin1.csv -t churned
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'latin1.csv' line 4 column 4 ('plan'): value 'b\\xe9' is not valid UTF-8"* ]]
+	{ printf 'tenure,\xe2ge,churned\n'; tail -n +2 churn.csv | cut -d, -f1,5,6; } > name.csv
+	run mlp train -d name.csv -t churned
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'name.csv' line 1 column 2: name '\\xe2' is not valid UTF-8"* ]]
+	run mlp track runs --json
+	[ "$output" = "[]" ]
+}
+
+@test "XGBoost's parameter names are taken, recorded under mlp's; unknown ones get a suggestion" {
+	run mlp train -d churn.csv -t churned --valid-fraction 0.2 -p eta=0.2 \
+	    -p colsample_bytree=0.8 -p gamma=0.1 -p reg_lambda=2 -p reg_alpha=0.5 \
+	    -p num_boost_round=4 -p nthread=1 -p random_state=3
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"finished after 4 iterations"* ]]
+	r=$(run_of "$output")
+	run mlp track show "$r" --json
+	[[ "$output" == *'"learning_rate":"0.2"'* ]]
+	[[ "$output" == *'"colsample":"0.8"'* ]]
+	[[ "$output" == *'"min_split_gain":"0.1"'* ]]
+	[[ "$output" == *'"lambda":"2"'* ]]
+	[[ "$output" == *'"alpha":"0.5"'* ]]
+	[[ "$output" == *'"rounds":"4"'* ]]
+	[[ "$output" == *'"seed":"3"'* ]]
+	[[ "$output" != *'"eta"'* ]]
+	[[ "$output" != *'"nthread"'* ]]
+	run mlp train -d churn.csv -t churned -p min_split_loss=0.1 -p gamma=0.2
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"parameter 'min_split_gain' is given twice, as 'gamma' too"* ]]
+	run mlp train -d churn.csv -t churned -p max_dept=3
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown parameter 'max_dept' for gbdt, did you mean 'max_depth'?"* ]]
+	run mlp train -d churn.csv -t churned -p n_estimator=3
+	[[ "$output" == *"did you mean 'n_estimators'?"* ]]
+	printf 'data: churn.csv\ntarget: churned\nparams: {eta: 0.5, n_estimators: 1}\n' > s.yaml
+	run mlp train s.yaml
+	[ "$status" -eq 0 ]
+	# one iteration, said in the singular
+	[[ "$output" == *"finished after 1 iteration"$'\n'* ]]
+	r=$(run_of "$output")
+	run mlp track show "$r" --json
+	[[ "$output" == *'"learning_rate":"0.5"'* ]]
+	[[ "$output" == *'"rounds":"1"'* ]]
+	run mlp track runs --json
+	[ "$(printf '%s' "$output" | grep -o '"run_id"' | wc -l)" -eq 2 ]
+}
+
+@test "eval_metric's metrics are in the final step with the defaults" {
+	out=$(mlp train -d churn.csv -t churned --valid-fraction 0.2 -p rounds=3 \
+	    -p eval_metric=auc,mae --json 2>/dev/null)
+	[[ "$out" == *'"valid_mae":'* ]]
+	[[ "$out" == *'"valid_logloss":'* ]]
+	r=$(printf '%s' "$out" | sed 's/.*"run_id":"\([0-9a-f]*\)".*/\1/')
+	for m in train_auc valid_auc train_mae valid_mae valid_logloss valid_accuracy; do
+		run mlp track history "$r" "$m" --json
+		[[ "$output" == *'"step":4'* ]]
+	done
+	# every iteration logs what eval_metric names, and only that
+	run mlp track history "$r" valid_logloss --json
+	[ "$(printf '%s' "$output" | grep -o '"step"' | wc -l)" -eq 1 ]
 }
 
 @test "bad input: spec errors name file and line" {
@@ -394,6 +527,41 @@ SH
 	[[ "$output" == *"stderr.txt"* ]]
 	mlp register checkout "runs:/$r/stderr.txt" err.txt
 	[ "$(cat err.txt)" = "a warning" ]
+}
+
+@test "an external trainer gets -d, --valid, -t and -p as MLP_DATA, MLP_VALID, MLP_TARGET, MLP_PARAM_*, recorded" {
+	cat > trainer.sh <<'SH'
+#!/bin/sh
+echo "data=$MLP_DATA valid=$MLP_VALID target=$MLP_TARGET depth=$MLP_PARAM_MAX_DEPTH lr=$MLP_PARAM_LEARNING_RATE"
+SH
+	chmod +x trainer.sh
+	cp churn.csv v.csv
+	run mlp train --cmd ./trainer.sh -d churn.csv --valid v.csv -t churned \
+	    -p max_depth=4 -p learning-rate=0.1
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"data=churn.csv valid=v.csv target=churned depth=4 lr=0.1"* ]]
+	r=$(printf '%s\n' "$output" | sed -n 's|^runs:/\([0-9a-f]*\)$|\1|p')
+	run mlp track show "$r" --json
+	[[ "$output" == *'"max_depth":"4"'* ]]
+	[[ "$output" == *'"learning-rate":"0.1"'* ]]
+	[[ "$output" == *'"target":"churned"'* ]]
+	[[ "$output" == *'"mlp.dataset.train.digest":"'$(sha256sum churn.csv | cut -c1-64)'"'* ]]
+	[[ "$output" == *'"mlp.dataset.valid.name":"v.csv"'* ]]
+	# what does not apply to an external trainer is refused, before a run
+	n=$(mlp track runs -c run_id | tail -n +2 | wc -l)
+	for opt in "--algo linear" "--features a" "--valid-fraction 0.2" \
+	    "--seed 3" "-j 2" "--checkpoint-every 5" "--categorical a"; do
+		# shellcheck disable=SC2086
+		run mlp train --cmd ./trainer.sh $opt
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"is for the built-in learners"* ]]
+	done
+	run mlp train --cmd ./trainer.sh -d nosuch.csv
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot open 'nosuch.csv'"* ]]
+	run mlp train --cmd ./trainer.sh -p 'a b=1'
+	[ "$status" -eq 2 ]
+	[ "$(mlp track runs -c run_id | tail -n +2 | wc -l)" -eq "$n" ]
 }
 
 @test "train logs prints an external trainer's kept output, each stream apart" {
@@ -554,6 +722,10 @@ SH
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"resuming run ${r:0:8} from iteration 20"* ]]
 	[[ "$output" == *"runs:/$r/model"* ]]
+	# one uninterrupted history: 21 and 22 were logged before the kill
+	# and again after the resume, once each in the end
+	run mlp track history "$r" valid_auc --csv
+	[ "$(printf '%s\n' "$output" | tail -n +2 | cut -d, -f1 | tr '\n' ' ')" = "$(seq 1 41 | tr '\n' ' ')" ]
 	# shellcheck disable=SC2086
 	b=$(mlp train $args | sed -n 's|^runs:/\([0-9a-f]*\)/.*|\1|p')
 	mlp register checkout "runs:/$r/model" a

@@ -1,5 +1,6 @@
 /* External trainers: any command as a tracked run, with a line protocol
  * on an inherited pipe for its metrics, params and tags. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../data/data.h"
 #include "../store/store.h"
 #include "../track/track.h"
 #include "internal.h"
@@ -277,10 +279,42 @@ collect(const struct mlp_train_env *env, const char *uuid, const char *dir,
 	return rc;
 }
 
+/* The environment variable that carries parameter key: MLP_PARAM_ and
+ * the key in capitals, other characters than letters and digits as '_'
+ * (max_depth: MLP_PARAM_MAX_DEPTH). The caller frees it. */
+static char *
+param_var(const char *key)
+{
+	char *v = xasprintf("MLP_PARAM_%s", key);
+
+	for (char *p = v + 10; *p; p++)
+		*p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p)
+		    : '_';
+	return v;
+}
+
+/* What the spec gives the trainer: its data, target and parameters. */
+static void
+child_inputs(const struct mlp_train_spec *s)
+{
+	if (s->data)
+		setenv("MLP_DATA", s->data, 1);
+	if (s->valid)
+		setenv("MLP_VALID", s->valid, 1);
+	if (s->target)
+		setenv("MLP_TARGET", s->target, 1);
+	for (size_t i = 0; i < s->params.n; i++) {
+		char *v = param_var(s->params.key[i]);
+
+		setenv(v, s->params.val[i], 1);
+		free(v);
+	}
+}
+
 static void
 child(const struct mlp_strv *argv, const char *cmd, int shell, int out_w,
     int err_w, int track_w, const char *uuid, const char *mlp_dir,
-    const char *art)
+    const char *art, const struct mlp_train_spec *s)
 {
 	char fdnum[16];
 
@@ -300,6 +334,7 @@ child(const struct mlp_strv *argv, const char *cmd, int shell, int out_w,
 	setenv("MLP_DIR", mlp_dir, 1);
 	setenv("MLP_ARTIFACT_DIR", art, 1);
 	setenv("MLP_TRACK_FD", fdnum, 1);
+	child_inputs(s);
 	if (shell)
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 	else
@@ -307,6 +342,56 @@ child(const struct mlp_strv *argv, const char *cmd, int shell, int out_w,
 	fprintf(stderr, "mlp: train: cannot run '%s': %s\n",
 	    shell ? "/bin/sh" : argv->v[0], strerror(errno));
 	_exit(127);
+}
+
+/* The trainer's inputs as the run's: -p parameters and the target as
+ * params, the data as the run's datasets (as a built-in learner records
+ * them). */
+static int
+log_inputs(const struct mlp_train_env *env, const struct mlp_train_spec *s,
+    const char *uuid, struct mlp_err *err)
+{
+	const char *file[2] = { s->data, s->valid }, *ctx[2] = { "train",
+	    "valid" };
+	struct mlp_logger *lg = NULL;
+	int rc;
+
+	if (!s->params.n && !s->target && !s->data && !s->valid)
+		return 0;
+	if ((rc = mlp_logger_begin(env->db, uuid, &lg, err)) < 0)
+		return rc;
+	for (size_t i = 0; i < s->params.n && rc == 0; i++)
+		rc = mlp_logger_param(lg, s->params.key[i], s->params.val[i],
+		    err);
+	if (rc == 0 && s->target)
+		rc = mlp_logger_param(lg, "target", s->target, err);
+	for (int i = 0; i < 2 && rc == 0; i++) {
+		const char *slash;
+		char key[64], digest[65];
+
+		if (!file[i])
+			continue;
+		slash = strrchr(file[i], '/');
+		snprintf(key, sizeof(key), "mlp.dataset.%s.source", ctx[i]);
+		rc = mlp_logger_tag(lg, key, file[i], err);
+		snprintf(key, sizeof(key), "mlp.dataset.%s.name", ctx[i]);
+		if (rc == 0)
+			rc = mlp_logger_tag(lg, key, strcmp(file[i], "-") == 0 ?
+			    "stdin" : slash && slash[1] ? slash + 1 : file[i],
+			    err);
+		/* standard input is the trainer's to read */
+		if (rc == 0 && strcmp(file[i], "-") != 0 &&
+		    (rc = mlp_data_digest(file[i], digest, err)) == 0) {
+			snprintf(key, sizeof(key), "mlp.dataset.%s.digest",
+			    ctx[i]);
+			rc = mlp_logger_tag(lg, key, digest, err);
+		}
+	}
+	if (rc < 0) {
+		mlp_logger_abort(lg);
+		return rc;
+	}
+	return mlp_logger_commit(lg, err);
 }
 
 int
@@ -342,6 +427,8 @@ mlp_train_exec(const struct mlp_train_env *env,
 		goto out;
 	started = 1;
 	memcpy(out->run_id, uuid, sizeof(uuid));
+	if ((rc = log_inputs(env, s, uuid, err)) < 0)
+		goto out;
 	base = mlp_train_exec_dir(mlp_store_tmp_dir(env->st), uuid);
 	art = xasprintf("%s/artifacts", base);
 	logs[0] = xasprintf("%s/stdout.txt", base);
@@ -386,7 +473,7 @@ mlp_train_exec(const struct mlp_train_env *env,
 	}
 	if (pid == 0)
 		child(&argv, cmd, shell, pout[1], perr[1], ptrack[1], uuid,
-		    mlp_dir, art);
+		    mlp_dir, art, s);
 	setpgid(pid, pid);	/* also in the child: whichever runs first */
 	close(pout[1]);
 	close(perr[1]);
@@ -506,6 +593,7 @@ mlp_train_exec(const struct mlp_train_env *env,
 	if ((rc = mlp_track_run_end(env->db, uuid, "FINISHED", 0, err)) < 0)
 		goto out;
 	started = 0;
+	train_finished(env, uuid);
 	if (s->register_name) {
 		char *model = xasprintf("%s/%s", art, s->output ? s->output :
 		    "model");

@@ -29,40 +29,41 @@
 
 static const struct mlp_param_def gbdt_params[] = {
 	{ "alpha", MLP_PARAM_FLOAT, 0, INFINITY, 0, 0, "0", NULL,
-	    "L1 regularisation of leaf weights" },
+	    "L1 regularisation of leaf weights", "reg_alpha" },
 	{ "colsample", MLP_PARAM_FLOAT, 0, 1, 1, 0, "1", NULL,
-	    "fraction of the features each tree may use" },
+	    "fraction of the features each tree may use", "colsample_bytree" },
 	{ "early_stopping_rounds", MLP_PARAM_INT, 0, 1e6, 0, 0, "0", NULL,
 	    "stop when the validation metric has not improved for this many "
-	    "iterations (0: never)" },
+	    "iterations (0: never)", NULL },
 	{ "eval_metric", MLP_PARAM_LIST, 0, 0, 0, 0, NULL,
 	    "logloss,auc,accuracy,rmse,mae,r2,mlogloss,maccuracy",
-	    "metrics to compute (the first one drives early stopping)" },
+	    "metrics to compute (the first one drives early stopping)", NULL },
 	{ "lambda", MLP_PARAM_FLOAT, 0, INFINITY, 0, 0, "1", NULL,
-	    "L2 regularisation of leaf weights" },
+	    "L2 regularisation of leaf weights", "reg_lambda" },
 	{ "learning_rate", MLP_PARAM_FLOAT, 0, 1, 1, 0, "0.3", NULL,
-	    "shrinkage of each tree's leaf values (eta)" },
+	    "shrinkage of each tree's leaf values (eta)", "eta" },
 	{ "max_bin", MLP_PARAM_INT, 2, GB_MAX_BIN, 0, 0, "256", NULL,
-	    "most histogram bins per feature" },
+	    "most histogram bins per feature", NULL },
 	{ "max_depth", MLP_PARAM_INT, 1, 63, 0, 0, "6", NULL,
-	    "depth of the trees" },
+	    "depth of the trees", NULL },
 	{ "max_leaves", MLP_PARAM_INT, 0, 1 << 30, 0, 0, "0", NULL,
-	    "most leaves per tree, best-gain nodes split first (0: no limit)" },
+	    "most leaves per tree, best-gain nodes split first (0: no limit)",
+	    NULL },
 	{ "min_child_weight", MLP_PARAM_FLOAT, 0, INFINITY, 0, 0, "1", NULL,
-	    "least hessian sum in a child" },
+	    "least hessian sum in a child", NULL },
 	{ "min_split_gain", MLP_PARAM_FLOAT, 0, INFINITY, 0, 0, "0", NULL,
-	    "least loss reduction of a split (gamma)" },
+	    "least loss reduction of a split (gamma)", "gamma,min_split_loss" },
 	{ "num_class", MLP_PARAM_INT, 1, 1 << 16, 0, 0, NULL, NULL,
-	    "classes of multi:softmax and multi:softprob" },
+	    "classes of multi:softmax and multi:softprob", NULL },
 	{ "objective", MLP_PARAM_ENUM, 0, 0, 0, 0, "reg:squarederror",
 	    "reg:squarederror,binary:logistic,multi:softmax,multi:softprob",
-	    "learning objective" },
+	    "learning objective", NULL },
 	{ "rounds", MLP_PARAM_INT, 1, 1e6, 0, 0, "100", NULL,
-	    "boosting iterations" },
+	    "boosting iterations", "num_boost_round,n_estimators" },
 	{ "seed", MLP_PARAM_INT, 0, 4294967295.0, 0, 0, "0", NULL,
-	    "seed of row and feature sampling" },
+	    "seed of row and feature sampling", "random_state" },
 	{ "subsample", MLP_PARAM_FLOAT, 0, 1, 1, 0, "1", NULL,
-	    "fraction of the rows each tree is grown on" },
+	    "fraction of the rows each tree is grown on", NULL },
 };
 #define NPARAMS (sizeof(gbdt_params) / sizeof(*gbdt_params))
 
@@ -688,25 +689,28 @@ truncate_model(struct mlp_model *m, size_t ntrees)
 
 static int
 check_labels(const struct mlp_train_data *d, int obj, int K,
-    const char *what, struct mlp_err *err)
+    struct mlp_err *err)
 {
+	char at[200];
+
 	for (size_t i = 0; i < d->nrows; i++) {
 		float y = d->y[i];
 
 		if (!isfinite(y))
 			return mlp_err_set(err, MLP_EINVAL,
-			    "%slabel %g in row %zu is not a number", what,
-			    (double)y, i + 1);
+			    "%s: label %g is not a number",
+			    mlp_train_where(d, i, at, sizeof(at)), (double)y);
 		if (obj == MLP_OBJ_LOGISTIC && y != 0 && y != 1)
 			return mlp_err_set(err, MLP_EINVAL,
-			    "%slabel %g in row %zu is not a class of "
-			    "binary:logistic (0 or 1)", what, (double)y, i + 1);
+			    "%s: label %g is not a class of binary:logistic "
+			    "(0 or 1)", mlp_train_where(d, i, at, sizeof(at)),
+			    (double)y);
 		if ((obj == MLP_OBJ_SOFTMAX || obj == MLP_OBJ_SOFTPROB) &&
 		    (y < 0 || y >= (float)K || y != floorf(y)))
 			return mlp_err_set(err, MLP_EINVAL,
-			    "%slabel %g in row %zu is not a class of %s "
-			    "(num_class=%d)", what, (double)y, i + 1,
-			    obj_names[obj], K);
+			    "%s: label %g is not a class of %s (num_class=%d: "
+			    "0 to %d)", mlp_train_where(d, i, at, sizeof(at)),
+			    (double)y, obj_names[obj], K, K - 1);
 	}
 	return 0;
 }
@@ -738,8 +742,11 @@ metric_needs(struct gbdt *s)
 	}
 }
 
+/* The metrics to log; with lenient, one that does not apply to the
+ * objective is let through (checked again once the objective is known:
+ * the runner makes a 0/1 target binary:logistic). */
 static int
-setup_metrics(struct gbdt *s, struct mlp_err *err)
+setup_metrics(struct gbdt *s, int lenient, struct mlp_err *err)
 {
 	const char *list = mlp_params_str(s->job->params, gbdt_params,
 	    NPARAMS, "eval_metric");
@@ -757,7 +764,8 @@ setup_metrics(struct gbdt *s, struct mlp_err *err)
 
 		snprintf(name, sizeof(name), "%.*s", (int)l, w);
 		m = mlp_metric_parse(name);
-		if (m < 0 || !metric_applies(s->obj, (enum mlp_metric_id)m))
+		if (m < 0 || (!lenient &&
+		    !metric_applies(s->obj, (enum mlp_metric_id)m)))
 			return mlp_err_set(err, MLP_EINVAL,
 			    "eval_metric '%s' does not apply to %s", name,
 			    obj_names[s->obj]);
@@ -771,8 +779,11 @@ setup_metrics(struct gbdt *s, struct mlp_err *err)
 	return 0;
 }
 
+/* Reads and checks the parameters (has_valid: validation data will be
+ * given) and, when the job has them, the data. */
 static int
-setup(struct gbdt *s, const struct mlp_train_job *job, struct mlp_err *err)
+setup(struct gbdt *s, const struct mlp_train_job *job, int has_valid,
+    struct mlp_err *err)
 {
 	const struct mlp_params *pr = job->params;
 	const struct mlp_train_data *tr = job->train, *va = job->valid;
@@ -791,7 +802,8 @@ setup(struct gbdt *s, const struct mlp_train_job *job, struct mlp_err *err)
 	if (s->obj == MLP_OBJ_SOFTMAX || s->obj == MLP_OBJ_SOFTPROB) {
 		if (ncls < 2)
 			return mlp_err_set(err, MLP_EINVAL,
-			    "%s needs num_class (2 or more)", objs);
+			    "%s needs num_class, 2 or more (-p num_class=K)",
+			    objs);
 		s->K = ncls;
 	} else {
 		if (ncls > 1)
@@ -814,11 +826,15 @@ setup(struct gbdt *s, const struct mlp_train_job *job, struct mlp_err *err)
 	s->p.max_leaves = (int)PI("max_leaves");
 #undef PI
 #undef PF
-	if ((rc = setup_metrics(s, err)) < 0)
+	if ((rc = setup_metrics(s, !tr && !mlp_params_get(pr, "objective"),
+	    err)) < 0)
 		return rc;
-	if (s->esr > 0 && !va)
+	if (s->esr > 0 && !has_valid)
 		return mlp_err_set(err, MLP_EINVAL,
-		    "early_stopping_rounds needs validation data");
+		    "early_stopping_rounds needs validation data (--valid "
+		    "FILE or --valid-fraction F)");
+	if (!tr)
+		return 0;
 
 	if (tr->nrows == 0)
 		return mlp_err_set(err, MLP_EINVAL, "no training rows");
@@ -827,14 +843,24 @@ setup(struct gbdt *s, const struct mlp_train_job *job, struct mlp_err *err)
 		    "too many training rows (%zu)", tr->nrows);
 	if (va && va->nfeat != tr->nfeat)
 		return mlp_err_set(err, MLP_EINVAL,
-		    "validation data has %zu features, training data %zu",
-		    va->nfeat, tr->nfeat);
-	if ((rc = check_labels(tr, s->obj, s->K, "", err)) < 0)
+		    "validation and training data differ in their number of "
+		    "features (%zu, %zu)", va->nfeat, tr->nfeat);
+	if ((rc = check_labels(tr, s->obj, s->K, err)) < 0)
 		return rc;
-	if (va && (rc = check_labels(va, s->obj, s->K, "validation ",
-	    err)) < 0)
+	if (va && (rc = check_labels(va, s->obj, s->K, err)) < 0)
 		return rc;
 	return 0;
+}
+
+static int
+gbdt_check(const struct mlp_train_job *job, int has_valid,
+    struct mlp_err *err)
+{
+	struct gbdt s;
+
+	memset(&s, 0, sizeof(s));
+	s.job = job;
+	return setup(&s, job, has_valid, err);
 }
 
 /* ---- resume ---- */
@@ -1006,7 +1032,7 @@ gbdt_train(const struct mlp_train_job *job, struct mlp_model **out,
 	memset(s, 0, sizeof(*s));
 	s->job = job;
 	*out = NULL;
-	if ((rc = setup(s, job, err)) < 0)
+	if ((rc = setup(s, job, job->valid != NULL, err)) < 0)
 		return rc;
 	s->T = mlp_train_threads(job->nthreads);
 	if (s->T > 256)
@@ -1128,4 +1154,5 @@ const struct mlp_learner mlp_learner_gbdt = {
 	gbdt_params,
 	NPARAMS,
 	gbdt_train,
+	gbdt_check,
 };

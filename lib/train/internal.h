@@ -18,6 +18,10 @@ void train_fail_run(const struct mlp_train_env *env, const char *uuid,
 void train_note(const struct mlp_train_events *ev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Removes what train kept beside a finished run (its checkpoints and
+ * spec.json; a Slurm job's output stays). */
+void train_finished(const struct mlp_train_env *env, const char *uuid);
+
 /* Stores the file or directory at path and records it as the run's
  * artifact name. */
 int train_store_artifact(const struct mlp_train_env *env, const char *uuid,

@@ -58,23 +58,23 @@
 
 static const struct mlp_param_def linear_params[] = {
 	{ "lambda", MLP_PARAM_FLOAT, 0, INFINITY, 0, 0, "1e-4", NULL,
-	  "L2 penalty on the standardised weights (Ridge's alpha / n)" },
+	  "L2 penalty on the standardised weights (Ridge's alpha / n)", NULL },
 	{ "fit_intercept", MLP_PARAM_INT, 0, 1, 0, 0, "1", NULL,
-	  "1: fit an unpenalised bias; 0: the margin is w.z alone" },
+	  "1: fit an unpenalised bias; 0: the margin is w.z alone", NULL },
 };
 #define NLINEAR (sizeof(linear_params) / sizeof(*linear_params))
 
 static const struct mlp_param_def logistic_params[] = {
 	{ "lambda", MLP_PARAM_FLOAT, 0, INFINITY, 1, 0, "1e-4", NULL,
 	  "L2 penalty on the standardised weights (1 / (C n) in "
-	  "scikit-learn's terms)" },
+	  "scikit-learn's terms)", NULL },
 	{ "max_iter", MLP_PARAM_INT, 1, 10000, 0, 0, "100", NULL,
-	  "most Newton iterations" },
+	  "most Newton iterations", NULL },
 	{ "tol", MLP_PARAM_FLOAT, 0, 1, 0, 1, "1e-8", NULL,
 	  "stop when the Newton step would change no weight by more than "
-	  "tol times the largest (at least 1)" },
+	  "tol times the largest (at least 1)", NULL },
 	{ "fit_intercept", MLP_PARAM_INT, 0, 1, 0, 0, "1", NULL,
-	  "1: fit an unpenalised bias; 0: the margin is w.z alone" },
+	  "1: fit an unpenalised bias; 0: the margin is w.z alone", NULL },
 };
 #define NLOGISTIC (sizeof(logistic_params) / sizeof(*logistic_params))
 
@@ -585,6 +585,7 @@ standardise(struct fit *f, struct mlp_err *err)
 	pthread_t *tid;
 	int *started;
 	size_t *count;
+	char at[200];
 	int rc = 0;
 
 	m->slot = xcalloc(d->nfeat + 1, sizeof(*m->slot));
@@ -626,9 +627,9 @@ standardise(struct fit *f, struct mlp_err *err)
 			continue;
 		bad = z[t].bad_feat;
 		rc = mlp_err_set(err, MLP_EINVAL,
-		    "feature '%s' row %zu: %g is not a finite number",
-		    d->feat[bad].name, z[t].bad_row + 1,
-		    (double)d->x[bad][z[t].bad_row]);
+		    "%s: feature '%s' is %g, not a finite number",
+		    mlp_train_where(d, z[t].bad_row, at, sizeof(at)),
+		    d->feat[bad].name, (double)d->x[bad][z[t].bad_row]);
 	}
 
 	/* positions: numeric, bias, categorical */
@@ -672,20 +673,39 @@ standardise(struct fit *f, struct mlp_err *err)
 /* The labels of data are finite, and 0 or 1 for binary:logistic. */
 static int
 check_labels(const struct fit *f, const struct mlp_train_data *d,
-    const char *what, struct mlp_err *err)
+    struct mlp_err *err)
 {
+	char at[200];
+
 	for (size_t i = 0; i < d->nrows; i++) {
 		float y = d->y[i];
 
 		if (!isfinite(y))
 			return mlp_err_set(err, MLP_EINVAL,
-			    "%slabel %g in row %zu is not a finite number",
-			    what, (double)y, i + 1);
+			    "%s: label %g is not a finite number",
+			    mlp_train_where(d, i, at, sizeof(at)), (double)y);
 		if (f->objective == MLP_OBJ_LOGISTIC && y != 0 && y != 1)
 			return mlp_err_set(err, MLP_EINVAL,
-			    "%slabel %g in row %zu is not 0 or 1 "
-			    "(binary:logistic)", what, (double)y, i + 1);
+			    "%s: label %g is not 0 or 1 (binary:logistic)",
+			    mlp_train_where(d, i, at, sizeof(at)), (double)y);
 	}
+	return 0;
+}
+
+/* No feature value is infinite (missing is NaN). */
+static int
+check_finite(const struct mlp_train_data *d, struct mlp_err *err)
+{
+	char at[200];
+
+	for (size_t j = 0; j < d->nfeat; j++)
+		for (size_t i = 0; i < d->nrows; i++)
+			if (isinf(d->x[j][i]))
+				return mlp_err_set(err, MLP_EINVAL,
+				    "%s: feature '%s' is %g, not a finite "
+				    "number", mlp_train_where(d, i, at,
+				    sizeof(at)), d->feat[j].name,
+				    (double)d->x[j][i]);
 	return 0;
 }
 
@@ -697,7 +717,7 @@ check_data(struct fit *f, struct mlp_err *err)
 
 	if (t->nrows == 0)
 		return mlp_err_set(err, MLP_EINVAL, "no training rows");
-	if ((rc = check_labels(f, t, "", err)) < 0)
+	if ((rc = check_labels(f, t, err)) < 0)
 		return rc;
 	if (f->objective == MLP_OBJ_LOGISTIC) {
 		size_t pos = 0;
@@ -713,8 +733,8 @@ check_data(struct fit *f, struct mlp_err *err)
 		return 0;
 	if (v->nfeat != t->nfeat)
 		return mlp_err_set(err, MLP_EINVAL,
-		    "the validation data have %zu features, the training "
-		    "data %zu", v->nfeat, t->nfeat);
+		    "validation and training data differ in their number of "
+		    "features (%zu, %zu)", v->nfeat, t->nfeat);
 	for (size_t j = 0; j < t->nfeat; j++)
 		if (v->feat[j].type != t->feat[j].type)
 			return mlp_err_set(err, MLP_EINVAL,
@@ -723,7 +743,7 @@ check_data(struct fit *f, struct mlp_err *err)
 			    t->feat[j].type == MLP_COL_NUM ? "numeric" :
 			    "categorical", v->feat[j].type == MLP_COL_NUM ?
 			    "numeric" : "categorical");
-	return check_labels(f, v, "validation ", err);
+	return check_labels(f, v, err);
 }
 
 /* Evaluates the default metrics on the training and validation data and
@@ -1037,6 +1057,43 @@ out:
 	return 0;
 }
 
+/* What train refuses, without training. */
+static int
+check(const struct mlp_train_job *job, int objective, const char *name,
+    const struct mlp_param_def *defs, size_t ndefs, struct mlp_err *err)
+{
+	struct fit f = { 0 };
+	int rc;
+
+	if ((rc = mlp_params_check(job->params, name, defs, ndefs, err)) < 0 ||
+	    !job->train)
+		return rc;
+	f.job = job;
+	f.objective = objective;
+	if ((rc = check_data(&f, err)) < 0 ||
+	    (rc = check_finite(job->train, err)) < 0)
+		return rc;
+	return job->valid ? check_finite(job->valid, err) : 0;
+}
+
+static int
+check_linear(const struct mlp_train_job *job, int has_valid,
+    struct mlp_err *err)
+{
+	(void)has_valid;
+	return check(job, MLP_OBJ_SQUARED, "linear", linear_params, NLINEAR,
+	    err);
+}
+
+static int
+check_logistic(const struct mlp_train_job *job, int has_valid,
+    struct mlp_err *err)
+{
+	(void)has_valid;
+	return check(job, MLP_OBJ_LOGISTIC, "logistic", logistic_params,
+	    NLOGISTIC, err);
+}
+
 static int
 train_linear(const struct mlp_train_job *job, struct mlp_model **out,
     struct mlp_err *err)
@@ -1056,12 +1113,12 @@ train_logistic(const struct mlp_train_job *job, struct mlp_model **out,
 const struct mlp_learner mlp_learner_linear = {
 	"linear",
 	"ridge regression (reg:squarederror), solved in closed form",
-	linear_params, NLINEAR, train_linear,
+	linear_params, NLINEAR, train_linear, check_linear,
 };
 
 const struct mlp_learner mlp_learner_logistic = {
 	"logistic",
 	"L2-regularised logistic regression (binary:logistic) by Newton's "
 	"method",
-	logistic_params, NLOGISTIC, train_logistic,
+	logistic_params, NLOGISTIC, train_logistic, check_logistic,
 };

@@ -1,5 +1,7 @@
 /* Learner parameters: key=value text checked against a learner's table. */
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,24 @@ mlp_params_parse(struct mlp_params *p, const char *kv, struct mlp_err *err)
 	return 0;
 }
 
+int
+mlp_params_unset(struct mlp_params *p, const char *key)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		if (strcmp(p->key[i], key) != 0)
+			continue;
+		free(p->key[i]);
+		free(p->val[i]);
+		memmove(&p->key[i], &p->key[i + 1], (p->n - i - 1) *
+		    sizeof(*p->key));
+		memmove(&p->val[i], &p->val[i + 1], (p->n - i - 1) *
+		    sizeof(*p->val));
+		p->n--;
+		return 1;
+	}
+	return 0;
+}
+
 const char *
 mlp_params_get(const struct mlp_params *p, const char *key)
 {
@@ -79,7 +99,7 @@ in_choices(const char *choices, const char *word, size_t len)
 {
 	const char *c = choices;
 
-	while (*c) {
+	while (c && *c) {
 		size_t l = strcspn(c, ",");
 
 		if (l == len && strncmp(c, word, len) == 0)
@@ -87,6 +107,119 @@ in_choices(const char *choices, const char *word, size_t len)
 		c += l;
 		if (*c == ',')
 			c++;
+	}
+	return 0;
+}
+
+/* The parameter key names, by its name or one of its aliases. */
+static const struct mlp_param_def *
+find_alias(const struct mlp_param_def *defs, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (in_choices(defs[i].aliases, key, strlen(key)))
+			return &defs[i];
+	return NULL;
+}
+
+/* The edit distance (insertions, deletions, substitutions) of a and
+ * b[0..nb), ignoring case; short names only. */
+static size_t
+distance(const char *a, const char *b, size_t nb)
+{
+	size_t na = strlen(a), row[64], prev;
+
+	if (na >= 64 || nb >= 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= nb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= na; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= nb; j++) {
+			size_t sub = prev + (tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[j - 1]));
+			size_t best = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 :
+			    row[j - 1] + 1;
+
+			prev = row[j];
+			row[j] = sub < best ? sub : best;
+		}
+	}
+	return row[nb];
+}
+
+/* How near a candidate name (c[0..n)) is to key: its edit distance, at
+ * most 2 when one holds the other ("depth" in "max_depth"); SIZE_MAX when
+ * it is too far to suggest. */
+static size_t
+nearness(const char *key, const char *c, size_t n)
+{
+	size_t kl = strlen(key), d = distance(key, c, n);
+	char *cs = xstrndup(c, n);
+	int inside = kl >= 3 && n >= 3 && (strstr(cs, key) ||
+	    strstr(key, cs));
+
+	free(cs);
+	if (inside && d > 2)
+		d = 2;
+	return d <= 2 && d < kl ? d : SIZE_MAX;
+}
+
+/* MLP_EINVAL for an unknown key: the nearest name or alias when one is
+ * near, and the valid names. */
+static int
+unknown(const char *key, const char *learner,
+    const struct mlp_param_def *defs, size_t n, struct mlp_err *err)
+{
+	struct mlp_buf b = MLP_BUF_INIT;
+	const char *best = NULL;
+	size_t best_n = 0, best_d = SIZE_MAX;
+	int rc;
+
+	for (size_t j = 0; j < n; j++) {
+		const char *c = defs[j].name;
+		size_t d = nearness(key, c, strlen(c));
+
+		if (d < best_d)
+			best = c, best_n = strlen(c), best_d = d;
+		for (c = defs[j].aliases; c && *c;) {
+			size_t l = strcspn(c, ",");
+
+			if ((d = nearness(key, c, l)) < best_d)
+				best = c, best_n = l, best_d = d;
+			c += l;
+			if (*c == ',')
+				c++;
+		}
+		mlp_buf_addf(&b, "%s%s", j ? ", " : "", defs[j].name);
+	}
+	if (best)
+		rc = mlp_err_set(err, MLP_EINVAL, "unknown parameter '%s' for "
+		    "%s, did you mean '%.*s'? (valid: %s)", key, learner,
+		    (int)best_n, best, mlp_buf_str(&b));
+	else
+		rc = mlp_err_set(err, MLP_EINVAL, "unknown parameter '%s' for "
+		    "%s (valid: %s)", key, learner, mlp_buf_str(&b));
+	mlp_buf_release(&b);
+	return rc;
+}
+
+int
+mlp_params_canonical(struct mlp_params *p, const char *learner,
+    const struct mlp_param_def *defs, size_t n, struct mlp_err *err)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct mlp_param_def *d;
+
+		if (find_def(defs, n, p->key[i]))
+			continue;
+		if (!(d = find_alias(defs, n, p->key[i])))
+			return unknown(p->key[i], learner, defs, n, err);
+		if (mlp_params_get(p, d->name))
+			return mlp_err_set(err, MLP_EINVAL, "parameter '%s' is "
+			    "given twice, as '%s' too", d->name, p->key[i]);
+		free(p->key[i]);
+		p->key[i] = xstrdup(d->name);
 	}
 	return 0;
 }
@@ -182,18 +315,8 @@ mlp_params_check(const struct mlp_params *p, const char *learner,
 		const struct mlp_param_def *d = find_def(defs, n, p->key[i]);
 		int rc;
 
-		if (!d) {
-			struct mlp_buf b = MLP_BUF_INIT;
-
-			for (size_t j = 0; j < n; j++)
-				mlp_buf_addf(&b, "%s%s", j ? ", " : "",
-				    defs[j].name);
-			rc = mlp_err_set(err, MLP_EINVAL,
-			    "unknown parameter '%s' for %s (valid: %s)",
-			    p->key[i], learner, mlp_buf_str(&b));
-			mlp_buf_release(&b);
-			return rc;
-		}
+		if (!d)
+			return unknown(p->key[i], learner, defs, n, err);
 		if ((rc = check_one(d, p->val[i], err)) < 0)
 			return rc;
 	}
@@ -229,6 +352,17 @@ mlp_params_float(const struct mlp_params *p, const struct mlp_param_def *defs,
 	const char *v = mlp_params_str(p, defs, n, key);
 
 	return v ? strtod(v, NULL) : 0;
+}
+
+const char *
+mlp_train_where(const struct mlp_train_data *d, size_t i, char *buf,
+    size_t n)
+{
+	if (d->where)
+		d->where(d, i, buf, n);
+	else
+		snprintf(buf, n, "row %zu", i + 1);
+	return buf;
 }
 
 int

@@ -1,6 +1,7 @@
 /* The training runner: data, a tracked run, the learner, the model. */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,12 +28,28 @@ struct split {
 	int owned;		/* x[j] and y are ours */
 };
 
+/* Where the rows of one side (training or validation) came from, so that
+ * messages name lines of files. */
+struct origin {
+	const char *file;	/* as named ("stdin" for "-") */
+	const struct mlp_line_mark *marks;
+	size_t nmarks;
+	/* a valid_fraction split: row i is the i-th row r of the file (of
+	 * nrows) with held_out(r) == held */
+	int split, held;
+	uint64_t seed, cut;
+	size_t nrows;
+};
+
 struct data {
-	struct mlp_frame *train, *valid;
+	struct mlp_frame *train;
 	size_t nfeat;
 	int *fidx;		/* feature j is column fidx[j] of train */
 	struct mlp_column *feat;	/* nfeat descriptions (borrowed) */
 	struct split tr, va;
+	struct origin otr, ova;
+	struct mlp_line_mark *vmarks;	/* the validation file's lines */
+	size_t nvmarks, avmarks;
 	char valid_digest[65];
 };
 
@@ -54,40 +71,66 @@ data_release(struct data *d)
 	split_release(&d->tr, d->nfeat);
 	split_release(&d->va, d->nfeat);
 	mlp_frame_free(d->train);
-	mlp_frame_free(d->valid);
 	free(d->fidx);
 	free(d->feat);
+	free(d->vmarks);
 	memset(d, 0, sizeof(*d));
 }
 
 static int
-no_column(const struct mlp_frame *f, const char *what, const char *name,
-    struct mlp_err *err)
+no_column(const char *file, char *const *names, size_t n, const char *what,
+    const char *name, struct mlp_err *err)
 {
 	struct mlp_buf b = MLP_BUF_INIT;
 	int rc;
 
-	for (size_t j = 0; j < f->ncols && j < 20; j++)
-		mlp_buf_addf(&b, "%s%s", j ? ", " : "", f->col[j].name);
-	if (f->ncols > 20)
+	for (size_t j = 0; j < n && j < 20; j++)
+		mlp_buf_addf(&b, "%s%s", j ? ", " : "", names[j]);
+	if (n > 20)
 		mlp_buf_adds(&b, ", ...");
 	rc = mlp_err_set(err, MLP_EINVAL, "'%s' has no %s column '%s' "
-	    "(columns: %s)", f->source ? f->source : "data", what, name,
-	    mlp_buf_str(&b));
+	    "(columns: %s)", file, what, name, mlp_buf_str(&b));
 	mlp_buf_release(&b);
 	return rc;
 }
 
-/* A target must be a finite number in every row. */
+/* The columns a spec names (target, features, categorical) are among
+ * names[0..n) of file, and a feature has a name. */
 static int
-check_target(const char *file, const char *target, const float *y, size_t n,
-    struct mlp_err *err)
+check_columns(const struct mlp_train_spec *s, const char *file,
+    char *const *names, size_t n, struct mlp_err *err)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!isfinite(y[i]))
-			return mlp_err_set(err, MLP_EINVAL, "'%s' row %zu: the "
-			    "target '%s' is %s", file, i + 1, target,
-			    isnan(y[i]) ? "missing or NaN" : "infinite");
+	const struct {
+		const char *what;
+		const struct mlp_strv *v;
+	} lists[] = {
+		{ "feature", &s->features }, { "categorical", &s->categorical },
+	};
+	size_t j;
+
+	for (j = 0; j < n && strcmp(names[j], s->target) != 0; j++)
+		;
+	if (j == n)
+		return no_column(file, names, n, "target", s->target, err);
+	for (size_t l = 0; l < 2; l++) {
+		for (size_t i = 0; i < lists[l].v->n; i++) {
+			const char *c = lists[l].v->v[i];
+
+			for (j = 0; j < n && strcmp(names[j], c) != 0; j++)
+				;
+			if (j == n || !*c)
+				return no_column(file, names, n, lists[l].what,
+				    c, err);
+		}
+	}
+	if (s->features.n)
+		return 0;
+	for (j = 0; j < n; j++)
+		if (!names[j][0])
+			return mlp_err_set(err, MLP_EINVAL, "'%s': column %zu "
+			    "has no name (a trailing comma in the header?); "
+			    "name it, or choose the features with --features",
+			    file, j + 1);
 	return 0;
 }
 
@@ -101,6 +144,66 @@ mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
+static int
+held_out(uint64_t seed, uint64_t cut, size_t row)
+{
+	return mix(seed * 0x100000001b3ULL + row) < cut;
+}
+
+/* where() of struct mlp_train_data: the file and line of row i. */
+static void
+where(const struct mlp_train_data *td, size_t i, char *buf, size_t n)
+{
+	const struct origin *o = td->where_ud;
+	uint64_t line;
+	size_t r = i;
+
+	if (o->split)
+		for (size_t k = 0, seen = 0; k < o->nrows; k++)
+			if (held_out(o->seed, o->cut, k) == o->held &&
+			    seen++ == i) {
+				r = k;
+				break;
+			}
+	line = mlp_marks_line(o->marks, o->nmarks, r);
+	if (line)
+		snprintf(buf, n, "'%.100s' line %" PRIu64, o->file, line);
+	else
+		snprintf(buf, n, "'%.100s' row %zu", o->file, r + 1);
+}
+
+/* The learner's view of one side. */
+static void
+view(struct data *d, int valid, struct mlp_train_data *td)
+{
+	const struct split *sp = valid ? &d->va : &d->tr;
+
+	memset(td, 0, sizeof(*td));
+	td->nrows = sp->n;
+	td->nfeat = d->nfeat;
+	td->x = (const float *const *)sp->x;
+	td->feat = d->feat;
+	td->y = sp->y;
+	td->where = where;
+	td->where_ud = valid ? &d->ova : &d->otr;
+}
+
+/* A target must be a finite number in every row. */
+static int
+check_target(const struct mlp_train_data *td, const char *target,
+    struct mlp_err *err)
+{
+	char at[200];
+
+	for (size_t i = 0; i < td->nrows; i++)
+		if (!isfinite(td->y[i]))
+			return mlp_err_set(err, MLP_EINVAL, "%s: the target '%s' "
+			    "is %s", mlp_train_where(td, i, at, sizeof(at)),
+			    target, isnan(td->y[i]) ? "missing or NaN" :
+			    "infinite");
+	return 0;
+}
+
 static void
 split_fraction(struct data *d, int ti, double frac, long seed)
 {
@@ -110,7 +213,7 @@ split_fraction(struct data *d, int ti, double frac, long seed)
 	uint64_t cut = (uint64_t)(frac * 18446744073709551615.0);
 
 	for (size_t i = 0; i < f->nrows; i++) {
-		in_valid[i] = mix((uint64_t)seed * 0x100000001b3ULL + i) < cut;
+		in_valid[i] = (unsigned char)held_out((uint64_t)seed, cut, i);
 		nv += in_valid[i];
 	}
 	d->tr.n = f->nrows - nv;
@@ -138,6 +241,14 @@ split_fraction(struct data *d, int ti, double frac, long seed)
 			d->va.y = v;
 		}
 	}
+	d->otr.split = d->ova.split = 1;
+	d->ova.held = 1;
+	d->otr.seed = d->ova.seed = (uint64_t)seed;
+	d->otr.cut = d->ova.cut = cut;
+	d->otr.nrows = d->ova.nrows = f->nrows;
+	d->ova.file = d->otr.file;
+	d->ova.marks = d->otr.marks;
+	d->ova.nmarks = d->otr.nmarks;
 	free(in_valid);
 }
 
@@ -150,6 +261,7 @@ read_valid(struct data *d, const char *path, const char *target, int ti,
 	struct mlp_column *schema = xcalloc(d->nfeat + 1, sizeof(*schema));
 	struct mlp_csv_stream *cs = NULL;
 	struct mlp_frame *chunk = NULL;
+	struct mlp_train_data td;
 	size_t alloc = 0, got;
 	int rc;
 
@@ -157,6 +269,7 @@ read_valid(struct data *d, const char *path, const char *target, int ti,
 	schema[d->nfeat] = d->train->col[ti];
 	d->va.owned = 1;
 	d->va.x = xcalloc(d->nfeat + 1, sizeof(float *));
+	d->ova.file = strcmp(path, "-") == 0 ? "stdin" : path;
 	if ((rc = mlp_csv_stream_open(&cs, path, schema, d->nfeat + 1, NULL,
 	    err)) < 0)
 		goto out;
@@ -174,15 +287,25 @@ read_valid(struct data *d, const char *path, const char *target, int ti,
 			    got * sizeof(float));
 		memcpy(d->va.y + d->va.n, chunk->cols[d->nfeat],
 		    got * sizeof(float));
+		mlp_grow(&d->vmarks, &d->avmarks, d->nvmarks + chunk->nmarks +
+		    1, sizeof(*d->vmarks));
+		for (size_t k = 0; k < chunk->nmarks; k++)
+			d->vmarks[d->nvmarks++] = (struct mlp_line_mark){
+				d->va.n + chunk->marks[k].row,
+				chunk->marks[k].line
+			};
 		d->va.n += got;
 	}
+	d->ova.marks = d->vmarks;
+	d->ova.nmarks = d->nvmarks;
 	if (rc < 0)
 		goto out;
 	if (d->va.n == 0) {
 		rc = mlp_err_set(err, MLP_EINVAL, "'%s' has no rows", path);
 		goto out;
 	}
-	rc = check_target(path, target, d->va.y, d->va.n, err);
+	view(d, 1, &td);
+	rc = check_target(&td, target, err);
 	if (rc == 0)
 		rc = mlp_data_digest(path, d->valid_digest, err);
 out:
@@ -198,7 +321,9 @@ load_data(const struct mlp_train_spec *s, int threads, struct data *d,
 {
 	struct mlp_csv_opts o = { 0 };
 	const char **cat = xcalloc(s->categorical.n + 1, sizeof(*cat));
+	struct mlp_train_data td;
 	const struct mlp_frame *f;
+	char **names;
 	int ti, rc;
 
 	for (size_t i = 0; i < s->categorical.n; i++)
@@ -210,8 +335,17 @@ load_data(const struct mlp_train_spec *s, int threads, struct data *d,
 	if (rc < 0)
 		return rc;
 	f = d->train;
-	if ((ti = mlp_frame_find(f, s->target)) < 0)
-		return no_column(f, "target", s->target, err);
+	d->otr.file = strcmp(s->data, "-") == 0 ? "stdin" : s->data;
+	d->otr.marks = f->marks;
+	d->otr.nmarks = f->nmarks;
+	names = xcalloc(f->ncols + 1, sizeof(*names));
+	for (size_t j = 0; j < f->ncols; j++)
+		names[j] = f->col[j].name;
+	rc = check_columns(s, d->otr.file, names, f->ncols, err);
+	free(names);
+	if (rc < 0)
+		return rc;
+	ti = mlp_frame_find(f, s->target);
 	if (f->col[ti].type != MLP_COL_NUM)
 		return mlp_err_set(err, MLP_EINVAL, "'%s': the target '%s' is "
 		    "not numeric (found '%s'); encode its classes as 0, 1, ...",
@@ -226,9 +360,7 @@ load_data(const struct mlp_train_spec *s, int threads, struct data *d,
 		int c;
 
 		if (s->features.n) {
-			if ((c = mlp_frame_find(f, s->features.v[j])) < 0)
-				return no_column(f, "feature", s->features.v[j],
-				    err);
+			c = mlp_frame_find(f, s->features.v[j]);
 		} else {
 			if ((int)k == ti)
 				k++;
@@ -237,25 +369,75 @@ load_data(const struct mlp_train_spec *s, int threads, struct data *d,
 		d->fidx[j] = c;
 		d->feat[j] = f->col[c];
 	}
-	if ((rc = check_target(s->data, s->target, f->cols[ti], f->nrows,
-	    err)) < 0)
-		return rc;
 	if (s->valid_fraction > 0) {
 		split_fraction(d, ti, s->valid_fraction, s->seed);
 		if (d->tr.n == 0 || d->va.n == 0)
-			return mlp_err_set(err, MLP_EINVAL, "'%s': %zu rows are "
-			    "too few to hold out %g of them", s->data, f->nrows,
+			return mlp_err_set(err, MLP_EINVAL, "'%s': %zu row%s "
+			    "cannot be split to hold out %g of them", s->data,
+			    f->nrows, f->nrows == 1 ? "" : "s",
 			    s->valid_fraction);
-		return 0;
+	} else {
+		d->tr.n = f->nrows;
+		d->tr.x = xcalloc(d->nfeat, sizeof(float *));
+		for (size_t j = 0; j < d->nfeat; j++)
+			d->tr.x[j] = f->cols[d->fidx[j]];
+		d->tr.y = f->cols[ti];
 	}
-	d->tr.n = f->nrows;
-	d->tr.x = xcalloc(d->nfeat, sizeof(float *));
-	for (size_t j = 0; j < d->nfeat; j++)
-		d->tr.x[j] = f->cols[d->fidx[j]];
-	d->tr.y = f->cols[ti];
+	view(d, 0, &td);
+	if ((rc = check_target(&td, s->target, err)) < 0)
+		return rc;
+	if (d->va.n) {
+		view(d, 1, &td);
+		return check_target(&td, s->target, err);
+	}
 	if (s->valid)
 		return read_valid(d, s->valid, s->target, ti, err);
 	return 0;
+}
+
+static int
+has_name(const struct mlp_strv *names, const char *c)
+{
+	for (size_t j = 0; j < names->n; j++)
+		if (strcmp(names->v[j], c) == 0)
+			return 1;
+	return 0;
+}
+
+int
+mlp_train_check_header(const struct mlp_train_spec *s, struct mlp_err *err)
+{
+	struct mlp_strv names = MLP_STRV_INIT, vnames = MLP_STRV_INIT;
+	const struct mlp_strv *need = &s->features;
+	int rc = 0;
+
+	if (strcmp(s->data, "-") != 0 &&
+	    ((rc = mlp_csv_header(s->data, NULL, &names, err)) < 0 ||
+	    (rc = check_columns(s, s->data, names.v, names.n, err)) < 0))
+		goto out;
+	if (!s->valid || strcmp(s->valid, "-") == 0)
+		goto out;
+	if ((rc = mlp_csv_header(s->valid, NULL, &vnames, err)) < 0)
+		goto out;
+	if (!has_name(&vnames, s->target)) {
+		rc = no_column(s->valid, vnames.v, vnames.n, "target",
+		    s->target, err);
+		goto out;
+	}
+	/* the features: those named, else the training file's */
+	if (!need->n)
+		need = &names;
+	for (size_t i = 0; i < need->n; i++)
+		if (strcmp(need->v[i], s->target) != 0 &&
+		    !has_name(&vnames, need->v[i])) {
+			rc = no_column(s->valid, vnames.v, vnames.n, "feature",
+			    need->v[i], err);
+			goto out;
+		}
+out:
+	mlp_strv_release(&names);
+	mlp_strv_release(&vnames);
+	return rc;
 }
 
 /* The run's bookkeeping while the learner runs. */
@@ -482,6 +664,45 @@ log_inputs(struct run *r, const struct mlp_learner *l, const struct data *d,
 	return mlp_logger_commit(lg, err);
 }
 
+/* The metrics of the final step: those eval_metric asks for (what every
+ * iteration logged), then the objective's defaults not among them. */
+static size_t
+final_which(const struct mlp_train_spec *s, int objective,
+    enum mlp_metric_id *which, size_t max)
+{
+	enum mlp_metric_id def[4];
+	size_t nd = mlp_metric_defaults(objective, def), n = 0;
+	const char *w = mlp_params_get(&s->params, "eval_metric");
+
+	for (; w && *w && n < max;) {
+		size_t l = strcspn(w, ",");
+		char name[32];
+		int m;
+
+		snprintf(name, sizeof(name), "%.*s", (int)l, w);
+		if ((m = mlp_metric_parse(name)) >= 0) {
+			size_t i = 0;
+
+			while (i < n && which[i] != (enum mlp_metric_id)m)
+				i++;
+			if (i == n)
+				which[n++] = (enum mlp_metric_id)m;
+		}
+		w += l;
+		if (*w == ',')
+			w++;
+	}
+	for (size_t j = 0; j < nd && n < max; j++) {
+		size_t i = 0;
+
+		while (i < n && which[i] != def[j])
+			i++;
+		if (i == n)
+			which[n++] = def[j];
+	}
+	return n;
+}
+
 /* Final metrics: the model's own outputs on train and valid, logged one
  * step after the last iteration (as MLflow's XGBoost autologging logs the
  * best iteration's metrics), so that they are the run's latest. */
@@ -490,9 +711,10 @@ final_metrics(struct run *r, const struct mlp_model *m, const struct data *d,
     struct mlp_train_result *out, struct mlp_err *err)
 {
 	struct mlp_model probs = *m;
-	enum mlp_metric_id which[4];
-	size_t nw = mlp_metric_defaults(m->objective, which), k = 0;
-	struct mlp_metric_val vals[10];
+	enum mlp_metric_id which[MLP_METRIC_COUNT];
+	size_t nw = final_which(r->spec, (int)m->objective, which,
+	    MLP_METRIC_COUNT), k = 0;
+	struct mlp_metric_val vals[2 * MLP_METRIC_COUNT];
 	int rc = 0;
 
 	if (m->objective == MLP_OBJ_SOFTMAX) {
@@ -640,20 +862,55 @@ out:
 	return rc;
 }
 
-/* Checks what can be checked before a run is started. */
+/* Checks what can be checked of a spec before a run is started. */
 static int
 precheck(const struct mlp_train_spec *s, const struct mlp_learner **l,
     struct mlp_err *err)
 {
+	struct mlp_train_job job = { 0 };
 	int rc;
 
 	if ((rc = mlp_train_spec_check(s, err)) < 0)
 		return rc;
 	*l = mlp_learner_find(s->algo ? s->algo : "gbdt");
-	if ((rc = mlp_params_check(&s->params, (*l)->name, (*l)->params,
-	    (*l)->nparams, err)) < 0)
+	job.params = &s->params;
+	if ((rc = (*l)->check(&job, s->valid || s->valid_fraction > 0,
+	    err)) < 0)
 		return rc;
 	return train_check_register(s, err);
+}
+
+int
+mlp_train_prepare(struct mlp_train_spec *s, struct mlp_err *err)
+{
+	static const char *const threads[] = { "nthread", "n_jobs" };
+	const struct mlp_learner *l;
+	int rc;
+
+	/* XGBoost's nthread and scikit-learn's n_jobs are the run's threads,
+	 * not the learner's */
+	for (size_t i = 0; i < 2; i++) {
+		const char *v = mlp_params_get(&s->params, threads[i]);
+		char *end;
+		long n;
+
+		if (!v)
+			continue;
+		n = strtol(v, &end, 10);
+		if (end == v || *end || n < 0 || n > 256)
+			return mlp_err_set(err, MLP_EINVAL, "parameter '%s': "
+			    "'%s' is not a number of threads from 0 to 256",
+			    threads[i], v);
+		s->threads = (int)n;
+		mlp_params_unset(&s->params, threads[i]);
+	}
+	if ((rc = mlp_train_spec_check(s, err)) < 0)
+		return rc;
+	l = mlp_learner_find(s->algo ? s->algo : "gbdt");
+	if ((rc = mlp_params_canonical(&s->params, l->name, l->params,
+	    l->nparams, err)) < 0)
+		return rc;
+	return precheck(s, &l, err);
 }
 
 int
@@ -778,13 +1035,55 @@ out:
 	return rc;
 }
 
+/* The run continued (resumed, or a submitted one on its node) is RUNNING
+ * again, and what it logged past iteration from, which it logs again, is
+ * removed in the same transaction: its history reads as one run. */
+static int
+continue_run(struct run *r, int from, struct mlp_err *err)
+{
+	struct mlp_logger *lg = NULL;
+	int rc;
+
+	if ((rc = mlp_logger_begin(r->env->db, r->uuid, &lg, err)) < 0)
+		return rc;
+	if ((rc = mlp_logger_truncate_metrics(lg, from, err)) < 0 ||
+	    (rc = mlp_track_run_end(r->env->db, r->uuid, "RUNNING", 0,
+	    err)) < 0) {
+		mlp_logger_abort(lg);
+		return rc;
+	}
+	return mlp_logger_commit(lg, err);
+}
+
+/* What train kept beside a finished run: its checkpoints and spec.json
+ * go; the directory stays only while it holds a Slurm job's output. */
+static void
+remove_ckpt_dir(const char *dir)
+{
+	char *spec = xasprintf("%s/spec.json", dir);
+
+	prune_checkpoints(dir, 0);
+	unlink(spec);
+	rmdir(dir);
+	free(spec);
+}
+
+void
+train_finished(const struct mlp_train_env *env, const char *uuid)
+{
+	char *dir = xasprintf("%s/%s", env->ckpt_root, uuid);
+
+	remove_ckpt_dir(dir);
+	free(dir);
+}
+
 int
 mlp_train_run(const struct mlp_train_env *env, const struct mlp_train_spec *s,
     const struct mlp_train_events *ev, struct mlp_train_result *out,
     struct mlp_err *err)
 {
 	const struct mlp_learner *l = NULL;
-	struct mlp_train_data tr = { 0 }, va = { 0 };
+	struct mlp_train_data tr, va;
 	struct mlp_train_job job = { 0 };
 	struct mlp_model *model = NULL;
 	struct data d = { 0 };
@@ -800,37 +1099,13 @@ mlp_train_run(const struct mlp_train_env *env, const struct mlp_train_spec *s,
 		return rc;
 	if (env->run_id) {
 		/* a run started elsewhere (a Slurm submission) or one to
-		 * continue: running again */
+		 * continue: its failures are its own from here */
 		snprintf(r.uuid, sizeof(r.uuid), "%s", env->run_id);
-		if ((rc = mlp_track_run_end(env->db, r.uuid, "RUNNING", 0,
-		    err)) < 0)
-			return rc;
-	} else if ((rc = train_start_run(env, s, r.uuid, err)) < 0) {
-		return rc;
+		memcpy(out->run_id, r.uuid, sizeof(r.uuid));
+		started = 1;
 	}
-	started = 1;
-	memcpy(out->run_id, r.uuid, sizeof(r.uuid));
-	r.ckpt_dir = xasprintf("%s/%s", env->ckpt_root, r.uuid);
-	if ((mkdir(env->ckpt_root, 0777) < 0 && errno != EEXIST) ||
-	    (mkdir(r.ckpt_dir, 0777) < 0 && errno != EEXIST)) {
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot create '%s': %s",
-		    r.ckpt_dir, strerror(errno));
-		goto out;
-	}
-	if (!env->resume) {
-		char *sp = xasprintf("%s/spec.json", r.ckpt_dir);
-
-		rc = mlp_train_spec_write_json(s, sp, err);
-		free(sp);
-		if (rc < 0)
-			goto out;
-		if (s->path && (rc = train_store_artifact(env, r.uuid, s->path,
-		    "spec.yaml", err)) < 0)
-			goto out;
-	}
+	/* the data before a new run exists: a mistake in it leaves none */
 	if ((rc = load_data(s, s->threads, &d, err)) < 0)
-		goto out;
-	if (env->resume && (rc = resume_from(&r, &d, &job, &model, err)) < 0)
 		goto out;
 	if (l == &mlp_learner_gbdt && !mlp_params_get(&s->params, "objective")
 	    && binary_target(d.tr.y, d.tr.n)) {
@@ -841,25 +1116,48 @@ mlp_train_run(const struct mlp_train_env *env, const struct mlp_train_spec *s,
 		train_note(ev, "objective binary:logistic: the target holds only 0 "
 		    "and 1 (-p objective=... to choose another)");
 	}
-	train_note(ev, "training %s on %zu rows x %zu features%s", l->name, d.tr.n,
-	    d.nfeat, d.va.n ? "" : " (no validation set)");
-	if ((rc = log_inputs(&r, l, &d, err)) < 0)
-		goto out;
-	tr.nrows = d.tr.n;
-	tr.nfeat = d.nfeat;
-	tr.x = (const float *const *)d.tr.x;
-	tr.feat = d.feat;
-	tr.y = d.tr.y;
-	va = tr;
-	va.nrows = d.va.n;
-	va.x = (const float *const *)d.va.x;
-	va.y = d.va.y;
+	view(&d, 0, &tr);
+	view(&d, 1, &va);
 	job.params = &s->params;
 	job.train = &tr;
 	job.valid = d.va.n ? &va : NULL;
 	job.nthreads = s->threads;
 	job.on_iter = on_iter;
 	job.ud = &r;
+	if ((rc = l->check(&job, job.valid != NULL, err)) < 0)
+		goto out;
+	if (!env->run_id && (rc = train_start_run(env, s, r.uuid, err)) < 0)
+		goto out;
+	started = 1;
+	memcpy(out->run_id, r.uuid, sizeof(r.uuid));
+	r.ckpt_dir = xasprintf("%s/%s", env->ckpt_root, r.uuid);
+	if ((mkdir(env->ckpt_root, 0777) < 0 && errno != EEXIST) ||
+	    (mkdir(r.ckpt_dir, 0777) < 0 && errno != EEXIST)) {
+		rc = mlp_err_set(err, MLP_EFAIL, "cannot create '%s': %s",
+		    r.ckpt_dir, strerror(errno));
+		goto out;
+	}
+	if (env->run_id) {
+		if ((env->resume && (rc = resume_from(&r, &d, &job, &model,
+		    err)) < 0) || (rc = continue_run(&r, job.resume_iter,
+		    err)) < 0)
+			goto out;
+	} else {
+		char *sp = xasprintf("%s/spec.json", r.ckpt_dir);
+
+		rc = mlp_train_spec_write_json(s, sp, err);
+		free(sp);
+		if (rc < 0)
+			goto out;
+		if (s->path && (rc = train_store_artifact(env, r.uuid, s->path,
+		    "spec.yaml", err)) < 0)
+			goto out;
+	}
+	train_note(ev, "training %s on %zu row%s x %zu feature%s%s", l->name,
+	    d.tr.n, d.tr.n == 1 ? "" : "s", d.nfeat, d.nfeat == 1 ? "" : "s",
+	    d.va.n ? "" : " (no validation set)");
+	if ((rc = log_inputs(&r, l, &d, err)) < 0)
+		goto out;
 	r.last_ckpt = mlp_mono();
 	{
 		struct mlp_model *ckpt = model;	/* the checkpoint, if any */
@@ -883,9 +1181,8 @@ mlp_train_run(const struct mlp_train_env *env, const struct mlp_train_spec *s,
 	    s->output ? s->output : "model");
 	if ((rc = mlp_track_run_end(env->db, r.uuid, "FINISHED", 0, err)) < 0)
 		goto out;
-	/* the model is stored: a finished run has nothing to resume (its
-	 * spec.json and a Slurm job's output stay) */
-	prune_checkpoints(r.ckpt_dir, 0);
+	/* the model is stored: a finished run has nothing to resume */
+	remove_ckpt_dir(r.ckpt_dir);
 	started = 0;
 	if (s->register_name && (rc = train_register(env, s, out, err)) < 0)
 		goto out;

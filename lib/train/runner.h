@@ -68,6 +68,30 @@ int mlp_train_spec_read_json(struct mlp_train_spec *s, const char *path,
  * valid_fraction not both, ranges. MLP_EINVAL saying what is missing. */
 int mlp_train_spec_check(const struct mlp_train_spec *s, struct mlp_err *err);
 
+/* Makes s ready to train and checks everything that can be checked
+ * without its data: the spec (mlp_train_spec_check), the parameters,
+ * their XGBoost names renamed to the learner's (eta: learning_rate;
+ * nthread and n_jobs set s->threads), their values and combinations
+ * (early_stopping_rounds needs validation data, multi:softprob needs
+ * num_class), the register name and aliases. MLP_EINVAL saying what is
+ * wrong; nothing is recorded. */
+int mlp_train_prepare(struct mlp_train_spec *s, struct mlp_err *err);
+
+/* Checks a spec for an external trainer (cmd): only data, valid, target
+ * and params apply (MLP_EINVAL naming another), parameter names must
+ * make environment variables, and the data files must open (MLP_ENOTFOUND,
+ * MLP_EFAIL). */
+int mlp_train_spec_check_cmd(const struct mlp_train_spec *s,
+    struct mlp_err *err);
+
+/* Checks the data files' headers without reading their rows: they can be
+ * read, and hold the target and the features (what a Slurm submission
+ * checks before the run exists; mlp_train_run reads it all first).
+ * Skips standard input. MLP_ENOTFOUND, MLP_EINVAL naming file and
+ * column. */
+int mlp_train_check_header(const struct mlp_train_spec *s,
+    struct mlp_err *err);
+
 /* What a run reports while it trains (cmd/ draws progress from it). */
 struct mlp_train_events {
 	/* after each iteration: metrics of that iteration */
@@ -109,12 +133,18 @@ struct mlp_train_result {
 
 void mlp_train_result_release(struct mlp_train_result *r);
 
-/* Trains per spec s as a tracked run. The run is started before the data
- * is read, so a failure is recorded (FAILED, with the error as the tag
- * mlp.error); Ctrl-C through ev->stop ends it KILLED (MLP_EINTR). On
- * success the run is FINISHED with the model stored as the artifact
- * s->output ("model"), and registered when s->register_name is set.
- * out->run_id is set as soon as the run exists, failure or not. */
+/* Trains per spec s (made ready by mlp_train_prepare) as a tracked run.
+ * The data is read and checked (by the learner too) before a new run is
+ * started, so that a mistake in the input records nothing; a failure
+ * after that is recorded (FAILED, with the error as the tag mlp.error),
+ * and so is any failure of a run continued (env->run_id). Ctrl-C through
+ * ev->stop ends it KILLED (MLP_EINTR). A run resumed from a checkpoint at
+ * iteration K loses the metric points it logged past K before it died,
+ * in the transaction that makes it RUNNING again, so its history reads
+ * as one run. On success the run is FINISHED with the model stored as
+ * the artifact s->output ("model"), what was kept beside it for a resume
+ * removed, and registered when s->register_name is set. out->run_id is
+ * set as soon as the run exists, failure or not. */
 int mlp_train_run(const struct mlp_train_env *env,
     const struct mlp_train_spec *s, const struct mlp_train_events *ev,
     struct mlp_train_result *out, struct mlp_err *err);
@@ -123,8 +153,11 @@ int mlp_train_run(const struct mlp_train_env *env,
  * shell would (quotes and backslashes; no expansion) and executed, or run
  * by /bin/sh -c when shell is set. The child gets MLP_RUN_ID, MLP_DIR,
  * MLP_ARTIFACT_DIR (an empty directory whose entries are stored as the
- * run's artifacts when the child exits) and MLP_TRACK_FD, the write end
- * of a pipe on which it writes lines
+ * run's artifacts when the child exits), the spec's inputs as MLP_DATA,
+ * MLP_VALID, MLP_TARGET and MLP_PARAM_NAME for each parameter (NAME in
+ * capitals, other characters than letters and digits as '_'; the run
+ * records them as params, and the data as its datasets), and
+ * MLP_TRACK_FD, the write end of a pipe on which it writes lines
  *
  *	metric NAME VALUE [STEP]
  *	param NAME VALUE

@@ -1,9 +1,11 @@
 /* Training specs: the YAML file `mlp train SPEC.yaml` reads (libyaml). */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <yaml.h>
@@ -401,6 +403,42 @@ mlp_train_spec_check(const struct mlp_train_spec *s, struct mlp_err *err)
 		if (strcmp(s->features.v[i], s->target) == 0)
 			return mlp_err_set(err, MLP_EINVAL, "the target '%s' is "
 			    "also listed as a feature", s->target);
+	return 0;
+}
+
+int
+mlp_train_spec_check_cmd(const struct mlp_train_spec *s, struct mlp_err *err)
+{
+	const char *files[2] = { s->data, s->valid };
+	const char *bad = s->algo ? "algo" : s->features.n ? "features" :
+	    s->categorical.n ? "categorical" : s->valid_fraction > 0 ?
+	    "valid_fraction" : s->seed ? "seed" : s->threads ? "threads" :
+	    s->ckpt_every || s->ckpt_seconds ? "checkpoint" : NULL;
+
+	if (bad)
+		return mlp_err_set(err, MLP_EINVAL, "'%s' is for the built-in "
+		    "learners: an external trainer (--cmd) is given data, "
+		    "valid, target and params only", bad);
+	for (size_t i = 0; i < s->params.n; i++) {
+		const char *k = s->params.key[i];
+
+		if (strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789_.-") != strlen(k))
+			return mlp_err_set(err, MLP_EINVAL, "parameter name '%s' "
+			    "for an external trainer: use letters, digits, "
+			    "'_', '.' and '-'", k);
+	}
+	for (int i = 0; i < 2; i++) {
+		int fd;
+
+		if (!files[i] || strcmp(files[i], "-") == 0)
+			continue;
+		if ((fd = open(files[i], O_RDONLY | O_CLOEXEC)) < 0)
+			return mlp_err_set(err, errno == ENOENT ?
+			    MLP_ENOTFOUND : MLP_EFAIL, "cannot open '%s': %s",
+			    files[i], strerror(errno));
+		close(fd);
+	}
 	return 0;
 }
 

@@ -38,6 +38,9 @@ struct mlp_param_def {
 	const char *def;	/* NULL: no default (unset unless given) */
 	const char *choices;	/* ENUM, LIST */
 	const char *help;
+	/* other names taken for it, comma-separated: XGBoost's and
+	 * scikit-learn's ("eta" for learning_rate), or NULL */
+	const char *aliases;
 };
 
 /* Parameters as given (key=value text, in order; a later key wins). */
@@ -56,11 +59,22 @@ int mlp_params_parse(struct mlp_params *p, const char *kv, struct mlp_err *err);
 const char *mlp_params_get(const struct mlp_params *p, const char *key);
 
 /* Checks every given parameter against defs[0..n): an unknown name is
- * MLP_EINVAL listing the valid ones ("unknown parameter 'depth' for gbdt
- * (valid: alpha, colsample, ...)"); a value that does not parse or is out
- * of range is MLP_EINVAL naming parameter, value and range. */
+ * MLP_EINVAL offering the nearest name and listing the valid ones
+ * ("unknown parameter 'depth' for gbdt, did you mean 'max_depth'? (valid:
+ * alpha, colsample, ...)"); a value that does not parse or is out of
+ * range is MLP_EINVAL naming parameter, value and range. */
 int mlp_params_check(const struct mlp_params *p, const char *learner,
     const struct mlp_param_def *defs, size_t n, struct mlp_err *err);
+
+/* Renames the parameters given by an alias (XGBoost's "eta") to their
+ * names in defs ("learning_rate"), keeping their order, so that they are
+ * recorded under the one name. MLP_EINVAL when a parameter is given under
+ * two of its names, or a name is unknown (as mlp_params_check says). */
+int mlp_params_canonical(struct mlp_params *p, const char *learner,
+    const struct mlp_param_def *defs, size_t n, struct mlp_err *err);
+
+/* Removes key; 1 when it was there, else 0. */
+int mlp_params_unset(struct mlp_params *p, const char *key);
 
 /* Typed values of a checked parameter: the given value, else its default
  * (0 / NULL when it has neither). */
@@ -118,7 +132,17 @@ struct mlp_train_data {
 	const float *const *x;		/* x[j][i]; NaN is missing */
 	const struct mlp_column *feat;	/* names, types, levels (signature) */
 	const float *y;			/* labels (finite) */
+	/* Writes where row i came from into buf (n bytes), for messages:
+	 * "'train.csv' line 4"; NULL when not known. */
+	void (*where)(const struct mlp_train_data *d, size_t i, char *buf,
+	    size_t n);
+	const void *where_ud;		/* for where */
 };
+
+/* Where row i of d came from, for a message: d->where's text, or
+ * "row I" (1-based); returns buf. */
+const char *mlp_train_where(const struct mlp_train_data *d, size_t i,
+    char *buf, size_t n);
 
 /* A metric value at one iteration: name is "train_auc", "valid_rmse"... */
 struct mlp_metric_val {
@@ -154,6 +178,14 @@ struct mlp_learner {
 	 * learner cannot use (a constant target for logistic...), naming
 	 * what is wrong. */
 	int (*train)(const struct mlp_train_job *job, struct mlp_model **out,
+	    struct mlp_err *err);
+	/* Checks, without training, what train would refuse: the parameters
+	 * and how they combine (has_valid: validation data will be given,
+	 * for early stopping) and, when job->train is not NULL, the data
+	 * (labels the objective cannot take...: rows named through
+	 * mlp_train_where). MLP_EINVAL. The runner calls it before a run
+	 * exists, so that mistakes in the input leave no run behind. */
+	int (*check)(const struct mlp_train_job *job, int has_valid,
 	    struct mlp_err *err);
 };
 

@@ -876,9 +876,11 @@ test_errors(void)
 	ds_make(&tr, 100, 2, 0, 61);
 	memset(&r, 0, sizeof(r));
 	ok(train(&tr, NULL, 1, NULL, 0, &r, &m, &err, "depth=3", NULL) ==
-	    MLP_EINVAL && strncmp(err.msg, "unknown parameter 'depth' for gbdt "
-	    "(valid: alpha, colsample, early_stopping_rounds,", 70) == 0,
-	    "an unknown parameter lists the valid ones: %s", err.msg);
+	    MLP_EINVAL && strncmp(err.msg, "unknown parameter 'depth' for gbdt, "
+	    "did you mean 'max_depth'? (valid: alpha, colsample, "
+	    "early_stopping_rounds,", 100) == 0,
+	    "an unknown parameter offers the nearest and lists the valid "
+	    "ones: %s", err.msg);
 	ok(train(&tr, NULL, 1, NULL, 0, &r, &m, &err, "max_bin=300", NULL) ==
 	    MLP_EINVAL, "max_bin out of range: %s", err.msg);
 	ok(train(&tr, NULL, 1, NULL, 0, &r, &m, &err, "subsample=0", NULL) ==
@@ -902,13 +904,13 @@ test_errors(void)
 	ok(train(&tr, NULL, 1, NULL, 0, &r, &m, &err,
 	    "objective=multi:softprob", "num_class=3", NULL) == MLP_EINVAL,
 	    "a fractional class is refused");
-	is_str(err.msg, "label 2.5 in row 17 is not a class of multi:softprob "
-	    "(num_class=3)", "naming label, row and objective");
+	is_str(err.msg, "row 17: label 2.5 is not a class of multi:softprob "
+	    "(num_class=3: 0 to 2)", "naming label, row and objective");
 	tr.y[16] = 2;
 	ok(train(&tr, NULL, 1, NULL, 0, &r, &m, &err,
 	    "objective=binary:logistic", NULL) == MLP_EINVAL,
 	    "a label 2 for binary is refused");
-	is_str(err.msg, "label 2 in row 17 is not a class of binary:logistic "
+	is_str(err.msg, "row 17: label 2 is not a class of binary:logistic "
 	    "(0 or 1)", "naming label and row");
 	tr.y[16] = NAN;
 	ok(train(&tr, NULL, 1, NULL, 0, &r, &m, &err, NULL) == MLP_EINVAL,

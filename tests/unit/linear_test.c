@@ -459,7 +459,7 @@ test_missing_constant(void)
 	x[4] = INFINITY;
 	ok(train(&mlp_learner_linear, ds_data(&s), NULL, "", 1, NULL, 0, &r,
 	    &m, &err) == MLP_EINVAL, "an infinite input is an error");
-	is_str(err.msg, "feature 'x' row 5: inf is not a finite number",
+	is_str(err.msg, "row 5: feature 'x' is inf, not a finite number",
 	    "naming feature and row");
 	ds_free(&s);
 }
@@ -879,18 +879,18 @@ test_errors(void)
 
 	v.y[3] = 0.5f;
 	ok(fails(&mlp_learner_logistic, &s.d, &v.d, "",
-	    "validation label 0.5 in row 4 is not 0 or 1 (binary:logistic)"),
+	    "row 4: label 0.5 is not 0 or 1 (binary:logistic)"),
 	    "a validation label that is not 0 or 1");
 	ok(train(&mlp_learner_linear, &s.d, &v.d, "", 1, NULL, 0, &r, &m,
 	    &err) == 0, "any finite label does for linear");
 	mlp_model_free(m);
 	s.y[4] = 2;
 	ok(fails(&mlp_learner_logistic, &s.d, NULL, "",
-	    "label 2 in row 5 is not 0 or 1 (binary:logistic)"),
+	    "row 5: label 2 is not 0 or 1 (binary:logistic)"),
 	    "a label that is not 0 or 1");
 	s.y[4] = NAN;
 	ok(fails(&mlp_learner_linear, &s.d, NULL, "",
-	    "label nan in row 5 is not a finite number"), "a NaN label");
+	    "row 5: label nan is not a finite number"), "a NaN label");
 	for (size_t i = 0; i < s.n; i++)
 		s.y[i] = 1;
 	ok(fails(&mlp_learner_logistic, &s.d, NULL, "",

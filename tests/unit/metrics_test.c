@@ -10,10 +10,13 @@
 #define near(got, want, ...) ok(fabs((got) - (want)) < 1e-12, __VA_ARGS__)
 
 static const struct mlp_param_def defs[] = {
-	{ "rounds", MLP_PARAM_INT, 1, 1e6, 0, 0, "100", NULL, "boosting rounds" },
-	{ "eta", MLP_PARAM_FLOAT, 0, 1, 1, 0, "0.3", NULL, "learning rate" },
-	{ "obj", MLP_PARAM_ENUM, 0, 0, 0, 0, "a", "a,b,c", "objective" },
-	{ "metrics", MLP_PARAM_LIST, 0, 0, 0, 0, NULL, "auc,rmse", "metrics" },
+	{ "rounds", MLP_PARAM_INT, 1, 1e6, 0, 0, "100", NULL, "boosting rounds",
+	  "num_boost_round,n_estimators" },
+	{ "eta", MLP_PARAM_FLOAT, 0, 1, 1, 0, "0.3", NULL, "learning rate",
+	  "learning_rate" },
+	{ "obj", MLP_PARAM_ENUM, 0, 0, 0, 0, "a", "a,b,c", "objective", NULL },
+	{ "metrics", MLP_PARAM_LIST, 0, 0, 0, 0, NULL, "auc,rmse", "metrics",
+	  NULL },
 };
 #define NDEFS (sizeof(defs) / sizeof(*defs))
 
@@ -46,6 +49,12 @@ test_params(void)
 	ok(check("metrics=auc,rmse", NULL), "a list of choices");
 	ok(check("depth=3", "unknown parameter 'depth' for gbdt (valid: rounds, eta, obj, metrics)"),
 	    "an unknown name lists the valid ones");
+	ok(check("roundz=3", "unknown parameter 'roundz' for gbdt, did you mean 'rounds'? (valid: rounds, eta, obj, metrics)"),
+	    "a near name is offered");
+	ok(check("num_boost_rounds=3", "unknown parameter 'num_boost_rounds' for gbdt, did you mean 'num_boost_round'? (valid: rounds, eta, obj, metrics)"),
+	    "a near alias is offered");
+	ok(check("metric=auc", "unknown parameter 'metric' for gbdt, did you mean 'metrics'? (valid: rounds, eta, obj, metrics)"),
+	    "one name inside the other is near");
 	ok(check("rounds=0", "parameter 'rounds': 0 is out of range [1, 1e+06]"),
 	    "below the range");
 	ok(check("eta=0", "parameter 'eta': 0 is out of range (0, 1]"),
@@ -64,6 +73,27 @@ test_params(void)
 	    "no name");
 	ok(check("rounds", "invalid parameter 'rounds': expected NAME=VALUE"),
 	    "no value");
+
+	/* aliases: recorded under the one name, in place */
+	mlp_params_set(&p, "obj", "b");
+	mlp_params_set(&p, "n_estimators", "50");
+	mlp_params_set(&p, "learning_rate", "0.1");
+	ok(mlp_params_canonical(&p, "gbdt", defs, NDEFS, &err) == 0 &&
+	    p.n == 3 && strcmp(p.key[1], "rounds") == 0 &&
+	    strcmp(p.val[1], "50") == 0 && strcmp(p.key[2], "eta") == 0,
+	    "aliases renamed in place");
+	mlp_params_set(&p, "num_boost_round", "60");
+	ok(mlp_params_canonical(&p, "gbdt", defs, NDEFS, &err) == MLP_EINVAL,
+	    "a parameter under two names is refused");
+	is_str(err.msg, "parameter 'rounds' is given twice, as "
+	    "'num_boost_round' too", "naming both");
+	ok(mlp_params_unset(&p, "num_boost_round") == 1 && p.n == 3 &&
+	    mlp_params_unset(&p, "nope") == 0, "unset");
+	mlp_params_set(&p, "nthread", "4");
+	ok(mlp_params_canonical(&p, "gbdt", defs, NDEFS, &err) == MLP_EINVAL &&
+	    strstr(err.msg, "unknown parameter 'nthread'"),
+	    "an unknown name: %s", err.msg);
+	mlp_params_release(&p);
 
 	mlp_params_set(&p, "rounds", "5");
 	mlp_params_parse(&p, "rounds=7", &err);
