@@ -367,6 +367,16 @@ YAML
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"eval_metric 'mlogloss' does not apply to binary:logistic"* ]]
 	no_runs
+	# a Slurm submission reads the files' headers first (no sbatch needed)
+	run mlp train --backend slurm -d churn.csv -t nosuch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'churn.csv' has no target column 'nosuch'"* ]]
+	run mlp train --backend slurm -d churn.csv -t churned --valid v.csv
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'v.csv' has no target column 'churned'"* ]]
+	run mlp train --backend slurm -d nosuch.csv -t churned
+	[ "$status" -eq 1 ]
+	no_runs
 	# a trailing comma in the header: a column without a name
 	sed 's/$/,/' churn.csv > comma.csv
 	run mlp train -d comma.csv -t churned
