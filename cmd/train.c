@@ -524,6 +524,10 @@ train_run(struct mlp_ctx *ctx, int argc, char **argv)
 		    err.msg) : mlp_failf(ctx, 1, "%s", err.msg);
 		goto out;
 	}
+	if (!resume && mlp_train_check_start(ctx->db, &s, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
 	if (!cmd && strcmp(backend, "slurm") == 0 &&
 	    mlp_train_check_header(&s, &err) < 0) {
 		rc = mlp_failf(ctx, 1, "%s", err.msg);

@@ -930,6 +930,27 @@ train_check_register(const struct mlp_train_spec *s, struct mlp_err *err)
 }
 
 int
+mlp_train_check_start(struct mlp_db *db, const struct mlp_train_spec *s,
+    struct mlp_err *err)
+{
+	struct mlp_experiment e = { 0 };
+	int rc;
+
+	if (s->name && (rc = mlp_check_utf8("run name", s->name, err)) < 0)
+		return rc;
+	if (!s->experiment)
+		return 0;
+	/* what starting the run would find, undone: a new name is created
+	 * only with the run */
+	if ((rc = mlp_db_begin(db, err)) < 0)
+		return rc;
+	rc = mlp_track_experiment_ensure(db, s->experiment, &e, NULL, err);
+	mlp_db_rollback(db);
+	mlp_experiment_release(&e);
+	return rc;
+}
+
+int
 train_start_run(const struct mlp_train_env *env,
     const struct mlp_train_spec *s, char uuid[33], struct mlp_err *err)
 {
@@ -1035,9 +1056,12 @@ out:
 	return rc;
 }
 
-/* The run continued (resumed, or a submitted one on its node) is RUNNING
- * again, and what it logged past iteration from, which it logs again, is
- * removed in the same transaction: its history reads as one run. */
+/* The run continued (resumed, or a submitted one on its node) loses what
+ * it logged past iteration from, which it logs again, so that its history
+ * reads as one run; then it is RUNNING again, owned by this process. Two
+ * transactions (taking a run up records its owner in one of its own): a
+ * crash between them leaves the run as it was, short of points the next
+ * resume would remove anyway. */
 static int
 continue_run(struct run *r, int from, struct mlp_err *err)
 {
@@ -1046,13 +1070,13 @@ continue_run(struct run *r, int from, struct mlp_err *err)
 
 	if ((rc = mlp_logger_begin(r->env->db, r->uuid, &lg, err)) < 0)
 		return rc;
-	if ((rc = mlp_logger_truncate_metrics(lg, from, err)) < 0 ||
-	    (rc = mlp_track_run_end(r->env->db, r->uuid, "RUNNING", 0,
-	    err)) < 0) {
+	if ((rc = mlp_logger_truncate_metrics(lg, from, err)) < 0) {
 		mlp_logger_abort(lg);
 		return rc;
 	}
-	return mlp_logger_commit(lg, err);
+	if ((rc = mlp_logger_commit(lg, err)) < 0)
+		return rc;
+	return mlp_track_run_end(r->env->db, r->uuid, "RUNNING", 0, err);
 }
 
 /* What train kept beside a finished run: its checkpoints and spec.json

@@ -32,6 +32,8 @@
 #include "../core/core.h"
 #include "train.h"
 
+struct mlp_db;
+
 struct mlp_train_spec {
 	char *path;		/* the spec file, NULL from flags */
 	char *experiment, *name, *data, *target, *valid, *algo, *output;
@@ -84,6 +86,13 @@ int mlp_train_prepare(struct mlp_train_spec *s, struct mlp_err *err);
 int mlp_train_spec_check_cmd(const struct mlp_train_spec *s,
     struct mlp_err *err);
 
+/* Checks what starting a new run per s would refuse, without starting it:
+ * a run name that is not UTF-8, an experiment that is deleted or an id no
+ * experiment has (MLP_EINVAL, MLP_ENOTFOUND, as mlp_track_run_start
+ * says). */
+int mlp_train_check_start(struct mlp_db *db, const struct mlp_train_spec *s,
+    struct mlp_err *err);
+
 /* Checks the data files' headers without reading their rows: they can be
  * read, and hold the target and the features (what a Slurm submission
  * checks before the run exists; mlp_train_run reads it all first).
@@ -104,7 +113,6 @@ struct mlp_train_events {
 	volatile int *stop;
 };
 
-struct mlp_db;
 struct mlp_store;
 
 /* Where the run goes and what it records. */
@@ -140,8 +148,7 @@ void mlp_train_result_release(struct mlp_train_result *r);
  * and so is any failure of a run continued (env->run_id). Ctrl-C through
  * ev->stop ends it KILLED (MLP_EINTR). A run resumed from a checkpoint at
  * iteration K loses the metric points it logged past K before it died,
- * in the transaction that makes it RUNNING again, so its history reads
- * as one run. On success the run is FINISHED with the model stored as
+ * before it is RUNNING again, so its history reads as one run. On success the run is FINISHED with the model stored as
  * the artifact s->output ("model"), what was kept beside it for a resume
  * removed, and registered when s->register_name is set. out->run_id is
  * set as soon as the run exists, failure or not. */
