@@ -684,7 +684,9 @@ SH
 }
 
 @test "Ctrl-C stops an external trainer: KILLED, the child gone" {
-	"$MLP" train --cmd 'sleep 300' > out.txt 2> err.txt &
+	# a duration of its own: other tests on the machine may sleep too
+	secs=$((300 + $$ % 1000))
+	"$MLP" train --cmd "sleep $secs" > out.txt 2> err.txt &
 	pid=$!
 	sleep 1.5
 	kill -INT "$pid"
@@ -693,7 +695,7 @@ SH
 	[ "$status" -eq 130 ]
 	run mlp track runs --json
 	[[ "$output" == *'"status":"KILLED"'* ]]
-	! pgrep -f 'sleep 300' >/dev/null
+	! pgrep -fx "sleep $secs" >/dev/null
 }
 
 @test "the example specs train: gbdt with early stopping, ridge, three classes" {
