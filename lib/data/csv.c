@@ -286,6 +286,7 @@ read_header(struct reader *r, const char **pp, uint64_t *line,
 	struct data_worker w = { 0 };
 	struct data_strset set;
 	uint64_t start = 0;
+	const char *first;
 	int rc = 0;
 
 	data_strset_init(&set);
@@ -309,6 +310,12 @@ read_header(struct reader *r, const char **pp, uint64_t *line,
 	r->names = w.names.v;
 	w.names.v = NULL;
 	w.names.n = 0;
+	first = r->ncols ? r->names[0] + strspn(r->names[0], " \t\r\n") : "";
+	if (*first == '{' || *first == '[') {
+		rc = mlp_err_set(err, MLP_EUNSUPPORTED, "'%s' is JSON, not CSV "
+		    "(it begins with '%c')", r->name, *first);
+		goto out;
+	}
 	for (size_t j = 0; j < r->ncols; j++) {
 		char what[DATA_TEXT_MAX + 64];
 

@@ -100,7 +100,8 @@ struct mlp_csv_opts {
  * MLP_EINVAL for bad content, with a message such as
  * "'train.csv' line 812 column 4 ('age'): 'abc' is not a number" or
  * "'train.csv' line 812: expected 29 fields, found 28" or
- * "'train.csv' is empty" (no header) / "'train.csv' has no rows". */
+ * "'train.csv' is empty" (no header) / "'train.csv' has no rows";
+ * MLP_EUNSUPPORTED for data that begins with '{' or '[' (JSON). */
 int mlp_csv_read(const char *path, const struct mlp_csv_opts *opts,
     struct mlp_frame **out, struct mlp_err *err);
 

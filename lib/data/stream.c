@@ -107,6 +107,7 @@ read_header(struct mlp_csv_stream *s, struct mlp_err *err)
 {
 	struct data_strset set;
 	uint64_t start = 0;
+	const char *first;
 	size_t nf;
 	int rc;
 
@@ -132,11 +133,10 @@ read_header(struct mlp_csv_stream *s, struct mlp_err *err)
 	s->header = s->w.names;
 	memset(&s->w.names, 0, sizeof(s->w.names));
 	nf = s->header.n;
-	if (nf && strchr("{[", s->header.v[0][strspn(s->header.v[0],
-	    " \t")]) && s->header.v[0][strspn(s->header.v[0], " \t")]) {
+	first = nf ? s->header.v[0] + strspn(s->header.v[0], " \t\r\n") : "";
+	if (*first == '{' || *first == '[') {
 		rc = mlp_err_set(err, MLP_EUNSUPPORTED, "'%s' is JSON, not "
-		    "CSV (it begins with '%c')", s->name,
-		    s->header.v[0][strspn(s->header.v[0], " \t")]);
+		    "CSV (it begins with '%c')", s->name, *first);
 		goto out;
 	}
 	for (size_t j = 0; j < nf; j++)

@@ -340,6 +340,9 @@ test_errors(void)
 	    "a header without newline");
 	is_str(read_fail("a,b\n\n\n", &rc), "'P' has no rows",
 	    "a header and blank lines");
+	is_str(read_fail("  {\"inputs\": [1]}", &rc),
+	    "'P' is JSON, not CSV (it begins with '{')", "JSON");
+	is_int(rc, MLP_EUNSUPPORTED, "MLP_EUNSUPPORTED");
 	is_str(read_fail("a,b,a\n1,2,3\n", &rc),
 	    "'P' line 1: duplicate column 'a'", "duplicate column");
 	is_str(read_fail("\na,b,\"b\"\n1,2,3\n", &rc),
