@@ -336,8 +336,8 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (ctx->verbose)
-		mlp_info(ctx, "scored %llu row%s", (unsigned long long)total,
-		    total == 1 ? "" : "s");
+		mlp_info(ctx, "scored %llu %s", (unsigned long long)total,
+		    mlp_plural((int64_t)total, "row", "rows"));
 out:
 	if (out != stdout && fclose(out) != 0 && rc == 0)
 		rc = mlp_failf(ctx, 1, "cannot write '%s': %s", outp,

@@ -231,9 +231,9 @@ print_result(struct mlp_ctx *ctx, const struct mlp_train_spec *s,
 		for (size_t i = 0; i < res->nmetrics; i++)
 			mlp_buf_addf(&b, "%s%s %.5g", i ? ", " : "",
 			    res->metric_names[i], res->metric_values[i]);
-		mlp_info(ctx, "run %.8s finished after %d iteration%s",
-		    res->run_id, res->iterations, res->iterations == 1 ? "" :
-		    "s");
+		mlp_info(ctx, "run %.8s finished after %d %s", res->run_id,
+		    res->iterations, mlp_plural(res->iterations, "iteration",
+		    "iterations"));
 		if (res->best_iteration &&
 		    res->best_iteration < res->iterations)
 			mlp_info(ctx, "early stopping kept iteration %d",
