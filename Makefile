@@ -6,11 +6,22 @@ BUILD   ?= build
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 
-# Debian packages the build and the tests need (make deps installs them).
+# The one list of Debian packages the build (DEB_BUILD) and the tests
+# (DEB_TEST) need; make deps installs them. The tests call python3 (to
+# craft archives), zsh and fish (completions), mandoc and groff (man
+# pages), openssl (the https test's certificate) and zstd.
+# DEB_OPTIONAL: the servers some tests start, as PACKAGE:COMMAND (present
+# when the package or the command is there: node may be NodeSource's).
+# make deps installs them only as root (`make deps DEB_OPTIONAL=` leaves
+# them out; Debian starts their services on install), then, wherever npm
+# is, s3rver into build/s3rver, where tests/s3.bats looks for it. Their
+# tests skip without them.
 DEB_BUILD = make gcc pkg-config libsqlite3-dev libcjson-dev libgit2-dev libssl-dev libcurl4-openssl-dev libarchive-dev libyaml-dev
-DEB_TEST  = bats sqlite3 git
+DEB_TEST  = bats sqlite3 git python3 zsh fish mandoc groff-base openssl zstd
+DEB_OPTIONAL = nginx-light:nginx slurm-wlm:slurmctld munge:munged nodejs:node npm:npm
 DEB_FUZZ  = clang libclang-rt-dev
 DEB_PKGS  = $(DEB_BUILD) $(DEB_TEST)
+S3RVER_DIR = build/s3rver
 
 # Linked at build time. libgit2, libcrypto, libcurl and libarchive are
 # loaded on first use instead (lib/core/dl.h): together they drag in over 30
@@ -112,18 +123,40 @@ perf: all perf-bins
 	@set -e; for f in tests/perf/*.sh; do echo "== $$f"; sh $$f $(BUILD); done
 
 # Installs the missing Debian packages when run as root, else prints the
-# apt-get line to run.
+# apt-get line to run and fails; the optional servers are installed when
+# root and only named otherwise. Then s3rver, when npm is there; a failure
+# there fails nothing (the S3 tests skip).
 deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+	@missing=; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then \
+	optional=; for pc in $(DEB_OPTIONAL); do \
+		p=$${pc%%:*}; \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || \
+		command -v $${pc#*:} >/dev/null 2>&1 || optional="$$optional $$p"; \
+	done; \
+	if [ "$$(id -u)" = 0 ]; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		[ -z "$$missing$$optional" ] || apt-get update -qq || exit 1; \
+		if [ -n "$$missing" ]; then \
 			echo "installing:$$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-		else \
+			apt-get install -y -qq $$missing >/dev/null || exit 1; \
+		fi; \
+		for p in $$optional; do \
+			echo "installing $$p (optional: the tests that need it skip without it)"; \
+			apt-get install -y -qq $$p >/dev/null || echo "$$p not installed"; \
+		done; \
+	else \
+		[ -z "$$optional" ] || echo "optional, for the tests that start servers (they skip without them):$$optional"; \
+		if [ -n "$$missing" ]; then \
 			echo "missing packages; run: sudo apt-get install$$missing"; exit 1; \
 		fi; \
+	fi; \
+	if command -v npm >/dev/null 2>&1 && [ ! -x $(S3RVER_DIR)/node_modules/.bin/s3rver ]; then \
+		echo "installing s3rver into $(S3RVER_DIR) (npm)"; \
+		mkdir -p $(S3RVER_DIR) && echo '{"private": true}' > $(S3RVER_DIR)/package.json && \
+		(cd $(S3RVER_DIR) && npm install --silent --no-audit --no-fund --fetch-retries=1 \
+			s3rver@3 >/dev/null 2>&1) || echo "s3rver not installed: the S3 tests skip"; \
 	fi
 
 demo: deps all
