@@ -67,6 +67,39 @@ names_opt() {
 	fi
 }
 
+@test "mlp(1)'s SEE ALSO names every man page" {
+	local f r missing=
+
+	for f in "$ROOT"/man/mlp-*.1; do
+		f=${f##*/}
+		r=".BR $(roff "${f%.1}") (1)"
+		sed -n '/^\.SH SEE ALSO/,/^\.SH/p' "$ROOT/man/mlp.1" |
+		    grep -Fqx -e "$r" -e "$r," || missing+=" ${f%.1}"
+	done
+	if [ -n "$missing" ]; then
+		echo "not in mlp(1)'s SEE ALSO:$missing"
+		return 1
+	fi
+}
+
+@test "README.md names only files of the project, and every lib/ room" {
+	local p d bad=
+
+	grep -q '\.\./' "$ROOT/README.md" && bad+=" (a path outside the project)"
+	for p in $(grep -o '`[a-z.]*/[^` ]*`' "$ROOT/README.md" | tr -d '`' |
+	    grep -E '^(cmd|lib|man|tests|share|completions|\.ci)/'); do
+		[ -e "$ROOT/$p" ] || bad+=" $p"
+	done
+	for d in "$ROOT"/lib/*/; do
+		d=${d%/}
+		grep -q "\`${d##*/}\`" "$ROOT/README.md" || bad+=" lib/${d##*/} unnamed"
+	done
+	if [ -n "$bad" ]; then
+		echo "README.md:$bad"
+		return 1
+	fi
+}
+
 @test "every command has a test file tests/NAME.bats" {
 	local c missing=
 
