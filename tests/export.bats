@@ -34,8 +34,10 @@ versions() {
 }
 
 # craft IN OUT OP [ARGS]: rewrites the export IN (a .tar.gz) into OUT with
-# one change, using python's tarfile so that nothing is extracted.
+# one change, using python's tarfile so that nothing is extracted
+# (python3 is in the Makefile's DEB_TEST: make deps installs it).
 craft() {
+	[ -x "$PY" ] || { echo "craft needs $PY: run make deps" >&2; return 1; }
 	"$PY" - "$@" <<'EOF'
 import io, json, sys, tarfile
 
