@@ -94,10 +94,15 @@ setup() {
 	cp "$BATS_TEST_DIRNAME/../share/examples/train/churn.csv" .
 }
 
+# the run's own status (not its Slurm job's)
+run_status() {
+	mlp track show "$1" --json | sed 's/.*"status":"\([A-Z]*\)".*/\1/'
+}
+
 # waits until the run is no longer SCHEDULED or RUNNING
 wait_run() {
 	for _ in $(seq 1 300); do
-		s=$(mlp track show "$1" --json | sed 's/.*"status":"\([A-Z]*\)".*/\1/')
+		s=$(run_status "$1")
 		case $s in RUNNING|SCHEDULED) sleep 0.1 ;; *) echo "$s"; return 0 ;; esac
 	done
 	echo TIMEOUT
@@ -126,11 +131,13 @@ wait_run() {
 	run mlp train --backend slurm --cmd 'sleep 120'
 	[ "$status" -eq 0 ]
 	r=${lines[${#lines[@]}-1]}
-	# wait for it to start
-	for _ in $(seq 1 50); do
-		mlp train status "$r" | grep -q RUNNING && break
+	# wait for the run itself to start on the node (the job is RUNNING
+	# a moment before the mlp inside it has marked the run RUNNING)
+	for _ in $(seq 1 600); do
+		[ "$(run_status "$r")" = SCHEDULED ] || break
 		sleep 0.1
 	done
+	[ "$(run_status "$r")" = RUNNING ]
 	# without RUN: every unfinished Slurm run
 	run mlp train status
 	[ "$status" -eq 0 ]
@@ -140,8 +147,7 @@ wait_run() {
 	[[ "$output" == '[{"run_id":"'"$r"'","status":"'* ]]
 	run mlp train cancel "$r"
 	[ "$status" -eq 0 ]
-	run mlp track show "$r" --json
-	[[ "$output" == *'"status":"KILLED"'* ]]
+	[ "$(run_status "$r")" = KILLED ]
 	run mlp train status --json
 	[ "$output" = "[]" ]
 }
