@@ -71,6 +71,14 @@ CONF
 teardown_file() {
 	S="$BATS_FILE_TMPDIR/slurm"
 	pids=
+	# no job left behind: its slurmstepd outlives slurmd otherwise
+	if [ -f "$S/d.pid" ]; then
+		scancel --user=root 2>/dev/null
+		for _ in $(seq 1 100); do
+			[ -z "$(squeue -h 2>/dev/null)" ] && break
+			sleep 0.1
+		done
+	fi
 	for f in d.pid ctld.pid munge/munged.pid; do
 		[ -f "$S/$f" ] || continue
 		pid=$(cat "$S/$f")
