@@ -9,7 +9,7 @@ PKG_CONFIG ?= pkg-config
 # The one list of Debian packages the build (DEB_BUILD) and the tests
 # (DEB_TEST) need; make deps installs them. The tests call python3 (to
 # craft archives), zsh and fish (completions), mandoc and groff (man
-# pages), openssl (the https test's certificate) and zstd.
+# pages), openssl (the https test's certificate), zstd and pgrep.
 # DEB_OPTIONAL: the servers some tests start, as PACKAGE:COMMAND (present
 # when the package or the command is there: node may be NodeSource's).
 # make deps installs them only as root (`make deps DEB_OPTIONAL=` leaves
@@ -17,7 +17,7 @@ PKG_CONFIG ?= pkg-config
 # is, s3rver into build/s3rver, where tests/s3.bats looks for it. Their
 # tests skip without them.
 DEB_BUILD = make gcc pkg-config libsqlite3-dev libcjson-dev libgit2-dev libssl-dev libcurl4-openssl-dev libarchive-dev libyaml-dev
-DEB_TEST  = bats sqlite3 git python3 zsh fish mandoc groff-base openssl zstd
+DEB_TEST  = bats sqlite3 git python3 zsh fish mandoc groff-base openssl zstd procps
 DEB_OPTIONAL = nginx-light:nginx slurm-wlm:slurmctld munge:munged nodejs:node npm:npm
 DEB_FUZZ  = clang libclang-rt-dev
 DEB_PKGS  = $(DEB_BUILD) $(DEB_TEST)
