@@ -136,13 +136,14 @@ deps:
 		command -v $${pc#*:} >/dev/null 2>&1 || optional="$$optional $$p"; \
 	done; \
 	if [ "$$(id -u)" = 0 ]; then \
-		export DEBIAN_FRONTEND=noninteractive; \
+		export DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes; \
 		[ -z "$$missing$$optional" ] || apt-get update -qq || exit 1; \
 		if [ -n "$$missing" ]; then \
 			echo "installing:$$missing"; \
 			apt-get install -y -qq $$missing >/dev/null || exit 1; \
 		fi; \
 		for p in $$optional; do \
+			dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" && continue; \
 			echo "installing $$p (optional: the tests that need it skip without it)"; \
 			apt-get install -y -qq $$p >/dev/null || echo "$$p not installed"; \
 		done; \
