@@ -487,6 +487,30 @@ train_run(struct mlp_ctx *ctx, int argc, char **argv)
 			    ri.uuid);
 			goto out;
 		}
+		/* a run whose process on this host is gone is KILLED now;
+		 * one still running is not taken from its process */
+		if (!run_id && strcmp(ri.status, "RUNNING") == 0) {
+			struct mlp_run_info now = { 0 };
+			char id[33];
+
+			memcpy(id, ri.uuid, sizeof(id));
+			if (mlp_track_reconcile(ctx->db, id, NULL, &err) < 0 ||
+			    mlp_track_run_resolve(ctx->db, id, &now,
+			    &err) < 0) {
+				rc = mlp_fail(ctx, &err);
+				goto out;
+			}
+			mlp_run_info_release(&ri);
+			ri = now;
+		}
+		if (!run_id && strcmp(ri.status, "RUNNING") == 0) {
+			rc = mlp_failf(ctx, 1, "run %.8s is still running",
+			    ri.uuid);
+			mlp_hint(ctx, "stop its mlp train first; if it ran on "
+			    "another machine and is gone, end it with 'mlp "
+			    "track end %.8s --status killed'", ri.uuid);
+			goto out;
+		}
 		sp = xasprintf("%s/checkpoints/%s/spec.json", ctx->repo->dir,
 		    ri.uuid);
 		mlp_train_spec_release(&s);
@@ -500,6 +524,7 @@ train_run(struct mlp_ctx *ctx, int argc, char **argv)
 		}
 		env.run_id = ri.uuid;
 		env.resume = 1;
+		env.submitted = run_id != NULL;
 		cmd = s.cmd;
 		shell = s.shell;
 	}
@@ -604,10 +629,20 @@ train_run(struct mlp_ctx *ctx, int argc, char **argv)
 		 * yet) or the run's, 1 either way */
 		rc = !res.run_id[0] && err.code != MLP_EINVAL ?
 		    mlp_fail(ctx, &err) : mlp_failf(ctx, 1, "%s", err.msg);
-		if (res.run_id[0])
-			mlp_hint(ctx, "the run is %s (%s): mlp track show %.8s",
-			    res.run_id, r == MLP_EINTR ? "KILLED" : "FAILED",
-			    res.run_id);
+		if (res.run_id[0]) {
+			struct mlp_run_info now = { 0 };
+			struct mlp_err e2;
+
+			/* as it was left: FAILED, KILLED, or as a cancel
+			 * left a submitted run this job did not take up */
+			mlp_err_clear(&e2);
+			if (mlp_track_run_resolve(ctx->db, res.run_id, &now,
+			    &e2) == 0)
+				mlp_hint(ctx, "the run is %s (%s): mlp track "
+				    "show %.8s", res.run_id, now.status,
+				    res.run_id);
+			mlp_run_info_release(&now);
+		}
 		if (r == MLP_EINTR)
 			rc = 130;
 		else if (child_status > 0 && child_status < 126)

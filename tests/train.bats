@@ -699,6 +699,46 @@ SH
 	! pgrep -fx "sleep $secs" >/dev/null
 }
 
+@test "--resume of a run whose mlp train still runs is refused" {
+	secs=$((300 + $$ % 1000))
+	"$MLP" train --cmd "sleep $secs" > out.txt 2> err.txt &
+	pid=$!
+	for _ in $(seq 50); do
+		r=$(mlp track runs --json | grep -o '"run_id":"[0-9a-f]*"' |
+		    cut -d'"' -f4)
+		[ -n "$r" ] && break
+		sleep 0.1
+	done
+	[ -n "$r" ]
+	run mlp train --resume "$r"
+	kill -INT "$pid"
+	wait "$pid" || true
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == "mlp: train run: run ${r:0:8} is still running" ]]
+	[[ "${lines[1]}" == "hint: stop its mlp train first"* ]]
+}
+
+@test "a submitted job whose run was cancelled before it started leaves the run cancelled" {
+	# an sbatch that only queues: the job would run 'mlp train --run-id'
+	mkdir -p bin
+	printf '#!/bin/sh\necho 42\n' > bin/sbatch
+	chmod 755 bin/sbatch
+	run env PATH="$PWD/bin:$PATH" "$MLP" train --backend slurm \
+	    -d churn.csv -t churned -p rounds=2
+	[ "$status" -eq 0 ]
+	r=$(mlp track runs --json | grep -o '"run_id":"[0-9a-f]*"' | cut -d'"' -f4)
+	run mlp track show "$r" --json
+	[[ "$output" == *'"status":"SCHEDULED"'* ]]
+	# cancelled (train cancel ends it KILLED), then the job starts
+	mlp track end "$r" --status killed
+	run mlp train --run-id "$r"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"run ${r:0:8} is KILLED: it was ended before this job could take it up"* ]]
+	run mlp track show "$r" --json
+	[[ "$output" == *'"status":"KILLED"'* ]]
+	[[ "$output" != *'"mlp.error"'* ]]
+}
+
 @test "the example specs train: gbdt with early stopping, ridge, three classes" {
 	for s in churn houses flowers; do
 		run mlp train "$EX/$s.yaml"

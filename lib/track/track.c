@@ -503,9 +503,31 @@ mlp_track_status_parse(const char *s, const char **canonical,
 	    "(valid: finished, failed, killed, running, scheduled)", s);
 }
 
-int
-mlp_track_run_end(struct mlp_db *db, const char *uuid, const char *status,
-    int64_t end_time, struct mlp_err *err)
+/* Why a run could not be taken up: its status, or that it is gone. */
+static int
+run_status_error(struct mlp_db *db, const char *uuid, struct mlp_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = mlp_db_prepare(db, &st, "SELECT status FROM run WHERE "
+	    "uuid = ?1", err)) < 0)
+		return rc;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rc = mlp_err_set(err, MLP_EINVAL, "run %.8s is %s: it was "
+		    "ended before this job could take it up", uuid,
+		    mlp_db_text(st, 0));
+	else
+		rc = mlp_err_set(err, MLP_ENOTFOUND, "no run '%s'", uuid);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* mlp_track_run_end, and with scheduled_only mlp_track_run_take. */
+static int
+set_run_status(struct mlp_db *db, const char *uuid, const char *status,
+    int64_t end_time, int scheduled_only, struct mlp_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	int running = strcmp(status, "RUNNING") == 0, rc;
@@ -515,8 +537,10 @@ mlp_track_run_end(struct mlp_db *db, const char *uuid, const char *status,
 		return rc;
 	if ((rc = mlp_db_prepare(db, &st, "UPDATE run SET status = ?1, "
 	    "end_time = CASE WHEN ?1 IN ('RUNNING', 'SCHEDULED') THEN NULL "
-	    "ELSE ?2 END WHERE uuid = ?3 RETURNING id", err)) < 0)
+	    "ELSE ?2 END WHERE uuid = ?3 AND (NOT ?4 OR status IN "
+	    "('SCHEDULED', 'RUNNING')) RETURNING id", err)) < 0)
 		goto out;
+	sqlite3_bind_int(st, 4, scheduled_only);
 	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, end_time ? end_time : mlp_now_ms());
 	sqlite3_bind_text(st, 3, uuid, -1, SQLITE_STATIC);
@@ -527,6 +551,10 @@ mlp_track_run_end(struct mlp_db *db, const char *uuid, const char *status,
 		sqlite3_finalize(st);
 		st = NULL;
 		rc = running ? track_own_run(db, run, err) : 0;
+	} else if (rc == SQLITE_DONE && scheduled_only) {
+		sqlite3_finalize(st);
+		st = NULL;
+		rc = run_status_error(db, uuid, err);
 	} else if (rc == SQLITE_DONE) {
 		rc = mlp_err_set(err, MLP_ENOTFOUND, "no run '%s'", uuid);
 	} else {
@@ -539,6 +567,19 @@ out:
 	if (running && rc < 0)
 		mlp_db_rollback(db);
 	return rc;
+}
+
+int
+mlp_track_run_end(struct mlp_db *db, const char *uuid, const char *status,
+    int64_t end_time, struct mlp_err *err)
+{
+	return set_run_status(db, uuid, status, end_time, 0, err);
+}
+
+int
+mlp_track_run_take(struct mlp_db *db, const char *uuid, struct mlp_err *err)
+{
+	return set_run_status(db, uuid, "RUNNING", 0, 1, err);
 }
 
 static int

@@ -169,6 +169,14 @@ int mlp_track_status_parse(const char *s, const char **canonical,
 int mlp_track_run_end(struct mlp_db *db, const char *uuid, const char *status,
     int64_t end_time, struct mlp_err *err);
 
+/* Takes up a run as RUNNING, recording the calling process as its owner,
+ * as mlp_track_run_end(..., "RUNNING") does, but only a run that is
+ * SCHEDULED or RUNNING (a submitted job starting on its node, or started
+ * again by its scheduler): one cancelled or ended meanwhile is left as it
+ * is, MLP_EINVAL saying its status. MLP_ENOTFOUND for no such run. */
+int mlp_track_run_take(struct mlp_db *db, const char *uuid,
+    struct mlp_err *err);
+
 /* Loads a run with its params, tags and latest metrics; free with
  * mlp_run_free(). */
 int mlp_track_run_get(struct mlp_db *db, const char *uuid,

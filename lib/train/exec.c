@@ -419,7 +419,8 @@ mlp_train_exec(const struct mlp_train_env *env,
 	if (env->run_id) {
 		/* a submitted run, now on its node */
 		snprintf(uuid, sizeof(uuid), "%s", env->run_id);
-		rc = mlp_track_run_end(env->db, uuid, "RUNNING", 0, err);
+		rc = env->submitted ? mlp_track_run_take(env->db, uuid, err) :
+		    mlp_track_run_end(env->db, uuid, "RUNNING", 0, err);
 	} else {
 		rc = train_start_run(env, s, uuid, err);
 	}

@@ -449,6 +449,7 @@ struct run {
 	char *ckpt_dir;
 	double last_ckpt;
 	int iter;
+	int not_taken;		/* a submitted run ended before its job */
 	struct mlp_err err;	/* a failure inside the callback */
 };
 
@@ -1061,20 +1062,27 @@ out:
  * reads as one run; then it is RUNNING again, owned by this process. Two
  * transactions (taking a run up records its owner in one of its own): a
  * crash between them leaves the run as it was, short of points the next
- * resume would remove anyway. */
+ * resume would remove anyway. A submitted job's run is taken up first, so
+ * that a cancel which came before the job started holds. */
 static int
 continue_run(struct run *r, int from, struct mlp_err *err)
 {
 	struct mlp_logger *lg = NULL;
 	int rc;
 
+	/* a submitted job's run cancelled before it started stays so */
+	if (r->env->submitted &&
+	    (rc = mlp_track_run_take(r->env->db, r->uuid, err)) < 0) {
+		r->not_taken = 1;
+		return rc;
+	}
 	if ((rc = mlp_logger_begin(r->env->db, r->uuid, &lg, err)) < 0)
 		return rc;
 	if ((rc = mlp_logger_truncate_metrics(lg, from, err)) < 0) {
 		mlp_logger_abort(lg);
 		return rc;
 	}
-	if ((rc = mlp_logger_commit(lg, err)) < 0)
+	if ((rc = mlp_logger_commit(lg, err)) < 0 || r->env->submitted)
 		return rc;
 	return mlp_track_run_end(r->env->db, r->uuid, "RUNNING", 0, err);
 }
@@ -1211,7 +1219,7 @@ mlp_train_run(const struct mlp_train_env *env, const struct mlp_train_spec *s,
 	if (s->register_name && (rc = train_register(env, s, out, err)) < 0)
 		goto out;
 out:
-	if (rc < 0 && started)
+	if (rc < 0 && started && !r.not_taken)
 		train_fail_run(env, r.uuid, rc, err);
 	mlp_model_free(model);
 	data_release(&d);

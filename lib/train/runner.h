@@ -126,6 +126,9 @@ struct mlp_train_env {
 	const char *run_id;	/* continue this run (--resume, a Slurm job),
 				 * or NULL for a new one */
 	int resume;		/* continue run_id from its last checkpoint */
+	int submitted;		/* run_id is a submitted job's run: taken up
+				 * only while SCHEDULED or RUNNING, so that
+				 * a cancel before the job starts holds */
 };
 
 struct mlp_train_result {
