@@ -699,6 +699,25 @@ SH
 	! pgrep -fx "sleep $secs" >/dev/null
 }
 
+@test "a stop that reaches the trainer too (as scancel's does) ends the run KILLED" {
+	secs=$((1300 + $$ % 1000))
+	"$MLP" train --cmd "sleep $secs" > out.txt 2> err.txt &
+	pid=$!
+	for _ in $(seq 50); do
+		child=$(pgrep -fx "sleep $secs") && break
+		sleep 0.1
+	done
+	[ -n "$child" ]
+	# the trainer first, then mlp: the trainer is gone when mlp acts
+	kill -TERM "$child"
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 130 ]
+	run mlp track runs --json
+	[[ "$output" == *'"status":"KILLED"'* ]]
+}
+
 @test "--resume of a run whose mlp train still runs is refused" {
 	secs=$((300 + $$ % 1000))
 	"$MLP" train --cmd "sleep $secs" > out.txt 2> err.txt &

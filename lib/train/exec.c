@@ -576,7 +576,9 @@ mlp_train_exec(const struct mlp_train_env *env,
 		rc = train_store_artifact(env, uuid, logs[1], "stderr.txt", err);
 	if (rc < 0)
 		goto out;
-	if (killed && ev && ev->stop && *ev->stop) {
+	/* stopped: also when the signal reached the trainer (scancel
+	 * signals the whole job) before this process acted on it */
+	if (*child_status != 0 && ev && ev->stop && *ev->stop) {
 		rc = mlp_err_set(err, MLP_EINTR, "interrupted: the command was "
 		    "stopped");
 		goto out;
