@@ -164,6 +164,9 @@ static const char *const migrations[] = {
 	"  user TEXT NOT NULL,"
 	"  ts INTEGER NOT NULL);"
 	"CREATE INDEX alias_event_model ON alias_event(model, alias, id);",
+	/* 3: the running runs, found without a scan for the reconcile of
+	 * runs whose process is gone */
+	"CREATE INDEX run_running ON run(id) WHERE status = 'RUNNING';",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
