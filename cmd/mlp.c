@@ -27,36 +27,6 @@ mlp_command_find(const char *name)
 	return NULL;
 }
 
-/* Edit distance, for "did you mean". */
-static size_t
-distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), *row, prev, r;
-
-	if (la > 64 || lb > 64)
-		return 99;
-	row = xcalloc(lb + 1, sizeof(*row));
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cur = row[j];
-			size_t sub = prev + (a[i - 1] != b[j - 1]);
-
-			row[j] = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 :
-			    row[j - 1] + 1;
-			if (sub < row[j])
-				row[j] = sub;
-			prev = cur;
-		}
-	}
-	r = row[lb];
-	free(row);
-	return r;
-}
-
 /* Lists the names close to word, as git does. */
 static void
 did_you_mean(const char *word, const char *const *names, size_t n)
@@ -74,7 +44,8 @@ did_you_mean(const char *word, const char *const *names, size_t n)
 		size_t best = 3;
 
 		for (size_t i = 0; i < n; i++) {
-			size_t d = distance(word, names[i]);
+			size_t d = mlp_edit_distance(word, strlen(word),
+			    names[i], strlen(names[i]));
 
 			if (d < best) {
 				best = d;

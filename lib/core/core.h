@@ -156,6 +156,11 @@ int mlp_parse_int64(const char *s, int64_t *out);
  * git's "2.weeks.ago" / "3.days" forms, or "now" (0). 0 or -1. */
 int mlp_parse_age_ms(const char *s, int64_t *ms);
 
+/* The edit distance (insertions, deletions, substitutions) of a[0..na)
+ * and b[0..nb), ignoring ASCII case, for "did you mean"; SIZE_MAX when
+ * either is 64 bytes or longer (names only). */
+size_t mlp_edit_distance(const char *a, size_t na, const char *b, size_t nb);
+
 /* Text mlp stores and prints must be valid UTF-8 (JSON output carries it
  * as is). Returns the byte offset of the first invalid sequence in s[0..n),
  * or -1 when all of it is valid. Overlong forms, surrogates and code points

@@ -1,4 +1,5 @@
 /* Time, random ids, strict number parsing and the logging hook. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -529,4 +530,29 @@ mlp_check_utf8(const char *what, const char *s, struct mlp_err *err)
 	    what, b.s, at + 1);
 	mlp_buf_release(&b);
 	return MLP_EINVAL;
+}
+
+size_t
+mlp_edit_distance(const char *a, size_t na, const char *b, size_t nb)
+{
+	size_t row[64], prev;
+
+	if (na >= 64 || nb >= 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= nb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= na; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= nb; j++) {
+			size_t sub = prev + (tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[j - 1]));
+			size_t best = (row[j] < row[j - 1] ? row[j] :
+			    row[j - 1]) + 1;
+
+			prev = row[j];
+			row[j] = sub < best ? sub : best;
+		}
+	}
+	return row[nb];
 }

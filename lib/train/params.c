@@ -1,5 +1,4 @@
 /* Learner parameters: key=value text checked against a learner's table. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <math.h>
@@ -121,40 +120,13 @@ find_alias(const struct mlp_param_def *defs, size_t n, const char *key)
 	return NULL;
 }
 
-/* The edit distance (insertions, deletions, substitutions) of a and
- * b[0..nb), ignoring case; short names only. */
-static size_t
-distance(const char *a, const char *b, size_t nb)
-{
-	size_t na = strlen(a), row[64], prev;
-
-	if (na >= 64 || nb >= 64)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= nb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= na; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= nb; j++) {
-			size_t sub = prev + (tolower((unsigned char)a[i - 1]) !=
-			    tolower((unsigned char)b[j - 1]));
-			size_t best = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 :
-			    row[j - 1] + 1;
-
-			prev = row[j];
-			row[j] = sub < best ? sub : best;
-		}
-	}
-	return row[nb];
-}
-
 /* How near a candidate name (c[0..n)) is to key: its edit distance, at
  * most 2 when one holds the other ("depth" in "max_depth"); SIZE_MAX when
  * it is too far to suggest. */
 static size_t
 nearness(const char *key, const char *c, size_t n)
 {
-	size_t kl = strlen(key), d = distance(key, c, n);
+	size_t kl = strlen(key), d = mlp_edit_distance(key, strlen(key), c, n);
 	char *cs = xstrndup(c, n);
 	int inside = kl >= 3 && n >= 3 && (strstr(cs, key) ||
 	    strstr(key, cs));
