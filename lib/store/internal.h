@@ -123,4 +123,11 @@ int s3_parse_list(const char *xml, const char *prefix, mlp_remote_list_fn fn,
  * written there, in one journal commit. 0, or MLP_EFAIL naming dir. */
 int store_sync_fs(const char *dir, struct mlp_err *err);
 
+/* The largest tree object read whole. */
+#define STORE_TREE_MAX ((size_t)1 << 30)
+/* Parses the tree object oid read into buf (which it frees); the error
+ * names the tree when it is malformed. */
+int store_tree_parse(char *buf, size_t len, const struct mlp_oid *oid,
+    struct mlp_tree *out, struct mlp_err *err);
+
 #endif

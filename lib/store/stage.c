@@ -180,7 +180,6 @@ int
 mlp_store_stage_read_tree(struct mlp_store_stage *sg,
     const struct mlp_oid *oid, struct mlp_tree *out, struct mlp_err *err)
 {
-	char hex[MLP_OID_HEXSZ + 1];
 	char *buf = NULL;
 	size_t len = 0;
 	int rc;
@@ -190,15 +189,10 @@ mlp_store_stage_read_tree(struct mlp_store_stage *sg,
 			continue;
 		mlp_tree_init(out);
 		/* hashed as it was staged; no one else writes there */
-		if ((rc = mlp_read_file(sg->v[i].tmp, SIZE_MAX, &buf, &len,
-		    err)) < 0)
+		if ((rc = mlp_read_file(sg->v[i].tmp, STORE_TREE_MAX, &buf,
+		    &len, err)) < 0)
 			return rc;
-		if ((rc = mlp_tree_parse(buf, len, out, err)) < 0) {
-			mlp_oid_fmt(oid, hex);
-			mlp_err_prefix(err, "malformed tree %s", hex);
-		}
-		free(buf);
-		return rc;
+		return store_tree_parse(buf, len, oid, out, err);
 	}
 	return mlp_store_read_tree(sg->st, oid, out, err);
 }

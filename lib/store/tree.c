@@ -12,7 +12,6 @@
 
 /* Manifests above this size are refused when read (a million files take
  * about 100 MiB). */
-#define TREE_MAX ((size_t)1 << 30)
 
 void
 mlp_tree_init(struct mlp_tree *t)
@@ -273,23 +272,33 @@ mlp_store_put_tree(struct mlp_store *st, struct mlp_tree *t,
 }
 
 int
-mlp_store_read_tree(struct mlp_store *st, const struct mlp_oid *oid,
+store_tree_parse(char *buf, size_t len, const struct mlp_oid *oid,
     struct mlp_tree *out, struct mlp_err *err)
 {
 	char hex[MLP_OID_HEXSZ + 1];
-	char *buf;
-	size_t len;
 	int rc;
 
-	mlp_tree_init(out);
-	if ((rc = mlp_store_read_object(st, oid, TREE_MAX, &buf, &len, err)) < 0)
-		return rc;
 	if ((rc = mlp_tree_parse(buf, len, out, err)) < 0) {
 		mlp_oid_fmt(oid, hex);
 		mlp_err_prefix(err, "malformed tree %s", hex);
 	}
 	free(buf);
 	return rc;
+}
+
+int
+mlp_store_read_tree(struct mlp_store *st, const struct mlp_oid *oid,
+    struct mlp_tree *out, struct mlp_err *err)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	mlp_tree_init(out);
+	if ((rc = mlp_store_read_object(st, oid, STORE_TREE_MAX, &buf, &len,
+	    err)) < 0)
+		return rc;
+	return store_tree_parse(buf, len, oid, out, err);
 }
 
 /* Storing a directory. */
