@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define MLP_VERSION "0.1.0"
 
@@ -175,6 +176,18 @@ int mlp_check_utf8(const char *what, const char *s, struct mlp_err *err);
  * a whole number below 1e16 as an integer ("1796293731560", not
  * "1.79629373156e+12"). */
 void mlp_fmt_double(double v, char *out, size_t n);
+
+/* Processes, told apart from later ones that reuse their pid (track's
+ * killed runs, deploy's locks, the servers' heartbeats). mlp_proc_start
+ * writes what identifies process pid, its start time in clock ticks since
+ * boot and the boot's id, into out: 0, or -1 when there is no such
+ * process to read. mlp_proc_alive says whether the process recorded as
+ * pid_s with start time start lives (1) or not (0); a pid it cannot judge
+ * (not a number, hidden by hidepid) counts as alive. mlp_hostname: the
+ * host name, 0 or -1. */
+int mlp_proc_start(pid_t pid, char *out, size_t n);
+int mlp_proc_alive(const char *pid_s, const char *start);
+int mlp_hostname(char *out, size_t n);
 
 /* Logging to stderr through a callback that cmd/ installs. */
 enum mlp_log_level { MLP_LOG_ERROR, MLP_LOG_WARN, MLP_LOG_INFO, MLP_LOG_DEBUG };

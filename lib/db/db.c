@@ -167,6 +167,63 @@ static const char *const migrations[] = {
 	/* 3: the running runs, found without a scan for the reconcile of
 	 * runs whose process is gone */
 	"CREATE INDEX run_running ON run(id) WHERE status = 'RUNNING';",
+	/* 4: deployments, their history and locks, and the servers' heartbeats.
+	 * A deployment is one row (a change is one UPDATE, as an alias move);
+	 * generation counts its changes, so a server tells a new state from
+	 * the one it routes */
+	"CREATE TABLE deployment ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  target TEXT NOT NULL DEFAULT 'local',"
+	"  model INTEGER NOT NULL REFERENCES model(id),"
+	"  stable INTEGER NOT NULL,"
+	"  canary INTEGER,"
+	"  canary_pct REAL NOT NULL DEFAULT 0"
+	"    CHECK (canary_pct >= 0 AND canary_pct <= 100),"
+	"  previous INTEGER,"
+	"  generation INTEGER NOT NULL DEFAULT 1,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  FOREIGN KEY (model, stable) REFERENCES model_version(model, version),"
+	"  FOREIGN KEY (model, canary) REFERENCES model_version(model, version));"
+	/* append-only: every change, with the state it left (who, when,
+	 * what), kept after the deployment is removed */
+	"CREATE TABLE deployment_event ("
+	"  id INTEGER PRIMARY KEY,"
+	"  deployment TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  model TEXT NOT NULL,"
+	"  stable INTEGER,"
+	"  canary INTEGER,"
+	"  canary_pct REAL,"
+	"  previous INTEGER,"
+	"  user TEXT NOT NULL,"
+	"  host TEXT NOT NULL DEFAULT '',"
+	"  ts INTEGER NOT NULL,"
+	"  detail TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX deployment_event_name ON deployment_event(deployment, id);"
+	/* who changes a deployment now: held across a deploy --wait, taken
+	 * over when its process is gone (mlp_proc_alive) */
+	"CREATE TABLE deployment_lock ("
+	"  deployment TEXT PRIMARY KEY,"
+	"  user TEXT NOT NULL,"
+	"  host TEXT NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  pid_start TEXT NOT NULL,"
+	"  since INTEGER NOT NULL) WITHOUT ROWID;"
+	/* one row per running mlp serve, rewritten about every second; state
+	 * is JSON (lib/deploy/deploy.h says its shape); a row not seen for a
+	 * few seconds, or whose process is gone, is not live */
+	"CREATE TABLE server ("
+	"  id INTEGER PRIMARY KEY,"
+	"  host TEXT NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  pid_start TEXT NOT NULL,"
+	"  url TEXT NOT NULL,"
+	"  deployments INTEGER NOT NULL,"
+	"  started INTEGER NOT NULL,"
+	"  seen INTEGER NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT '{}');",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

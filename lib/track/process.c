@@ -15,51 +15,6 @@
 #define TAG_PID "mlp.source.pid"
 #define TAG_START "mlp.source.pid.start"
 
-/* What tells process pid apart from a later one with the same pid: its
- * start time in clock ticks since boot (field 22 of /proc/PID/stat) and
- * the boot's id. 0, or -1 when there is no such process to read. */
-static int
-process_start(pid_t pid, char *out, size_t n)
-{
-	char path[64], buf[1024], boot[64] = "";
-	unsigned long long ticks;
-	const char *p;
-	FILE *fp;
-	size_t len;
-	int field;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!(fp = fopen(path, "r")))
-		return -1;
-	len = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[len] = '\0';
-	/* the command name (field 2) may hold spaces and parentheses: count
-	 * from the last ')' */
-	if (!(p = strrchr(buf, ')')))
-		return -1;
-	for (field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
-		return -1;
-	if ((fp = fopen("/proc/sys/kernel/random/boot_id", "r"))) {
-		if (fgets(boot, sizeof(boot), fp))
-			boot[strcspn(boot, "\n")] = '\0';
-		fclose(fp);
-	}
-	snprintf(out, n, "%llu%s%s", ticks, boot[0] ? " " : "", boot);
-	return 0;
-}
-
-static int
-hostname(char *out, size_t n)
-{
-	if (gethostname(out, n) < 0)
-		return -1;
-	out[n - 1] = '\0';
-	return 0;
-}
-
 static int
 set_tag(sqlite3_stmt *st, int64_t run, const char *key, const char *value,
     struct mlp_db *db, struct mlp_err *err)
@@ -78,8 +33,8 @@ track_own_run(struct mlp_db *db, int64_t run, struct mlp_err *err)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (hostname(host, sizeof(host)) < 0 ||
-	    process_start(getpid(), start, sizeof(start)) < 0)
+	if (mlp_hostname(host, sizeof(host)) < 0 ||
+	    mlp_proc_start(getpid(), start, sizeof(start)) < 0)
 		return 0;
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	if ((rc = mlp_db_prepare(db, &st, "INSERT INTO tag (run, key, value) "
@@ -91,24 +46,6 @@ track_own_run(struct mlp_db *db, int64_t run, struct mlp_err *err)
 		rc = set_tag(st, run, TAG_START, start, db, err);
 	sqlite3_finalize(st);
 	return rc;
-}
-
-/* Whether the process recorded as pid with start time start lives. When
- * /proc does not show it, kill(pid, 0) still tells a process of another
- * user (hidden by hidepid) from none: such a one is taken as alive. */
-static int
-process_alive(const char *pid_s, const char *start)
-{
-	char now[128], *end;
-	long pid;
-
-	errno = 0;
-	pid = strtol(pid_s, &end, 10);
-	if (errno || *end || pid <= 0 || pid > 0x7fffffffL)
-		return 1;	/* not ours to judge */
-	if (process_start((pid_t)pid, now, sizeof(now)) == 0)
-		return strcmp(now, start) == 0;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
 struct gone {
@@ -137,7 +74,7 @@ mlp_track_reconcile(struct mlp_db *db, const char *uuid, int64_t *nkilled,
 	if (nkilled)
 		*nkilled = 0;
 	/* a repository this process cannot write is only read */
-	if (mlp_db_readonly(db) || hostname(host, sizeof(host)) < 0)
+	if (mlp_db_readonly(db) || mlp_hostname(host, sizeof(host)) < 0)
 		return 0;
 	q = xasprintf(sql, uuid ? "AND r.uuid = ?2" : "");
 	rc = mlp_db_prepare(db, &st, q, err);
@@ -148,7 +85,7 @@ mlp_track_reconcile(struct mlp_db *db, const char *uuid, int64_t *nkilled,
 	if (uuid)
 		sqlite3_bind_text(st, 2, uuid, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (process_alive(mlp_db_text(st, 1), mlp_db_text(st, 2)))
+		if (mlp_proc_alive(mlp_db_text(st, 1), mlp_db_text(st, 2)))
 			continue;
 		mlp_grow(&g, &alloc, n + 1, sizeof(*g));
 		g[n].run = sqlite3_column_int64(st, 0);
