@@ -9,26 +9,31 @@ PKG_CONFIG ?= pkg-config
 # The one list of Debian packages the build (DEB_BUILD) and the tests
 # (DEB_TEST) need; make deps installs them. The tests call python3 (to
 # craft archives), zsh and fish (completions), mandoc and groff (man
-# pages), openssl (the https test's certificate), zstd and pgrep.
+# pages), openssl (the https test's certificate), zstd and pgrep; the
+# server's tests curl, python3-jsonschema (the OIP schema), wrk (load
+# during hot swaps), slowhttptest (slow clients) and zzuf (mutated
+# requests).
 # DEB_OPTIONAL: the servers some tests start, as PACKAGE:COMMAND (present
 # when the package or the command is there: node may be NodeSource's).
 # make deps installs them only as root (`make deps DEB_OPTIONAL=` leaves
 # them out; Debian starts their services on install), then, wherever npm
 # is, s3rver into build/s3rver, where tests/s3.bats looks for it. Their
 # tests skip without them.
-DEB_BUILD = make gcc pkg-config libsqlite3-dev libcjson-dev libgit2-dev libssl-dev libcurl4-openssl-dev libarchive-dev libyaml-dev
-DEB_TEST  = bats sqlite3 git python3 zsh fish mandoc groff-base openssl zstd procps
-DEB_OPTIONAL = nginx-light:nginx slurm-wlm:slurmctld munge:munged nodejs:node npm:npm
+DEB_BUILD = make gcc pkg-config libsqlite3-dev libcjson-dev libgit2-dev libssl-dev libcurl4-openssl-dev libarchive-dev libyaml-dev libmicrohttpd-dev
+DEB_TEST  = bats sqlite3 git python3 zsh fish mandoc groff-base openssl zstd procps \
+	    curl python3-jsonschema wrk slowhttptest zzuf
+DEB_OPTIONAL = nginx-light:nginx slurm-wlm:slurmctld munge:munged nodejs:node npm:npm \
+	       prometheus:promtool
 DEB_FUZZ  = clang libclang-rt-dev
 DEB_PKGS  = $(DEB_BUILD) $(DEB_TEST)
 S3RVER_DIR = build/s3rver
 
-# Linked at build time. libgit2, libcrypto, libcurl and libarchive are
-# loaded on first use instead (lib/core/dl.h): together they drag in over 30
+# Linked at build time. libgit2, libcrypto, libcurl, libarchive and
+# libmicrohttpd are loaded on first use instead (lib/core/dl.h): together they drag in over 30
 # shared libraries whose loading would triple the start-up time of every
 # command.
 PKGS      = sqlite3 libcjson yaml-0.1
-LAZY_PKGS = libgit2 libcrypto libcurl libarchive
+LAZY_PKGS = libgit2 libcrypto libcurl libarchive libmicrohttpd
 
 OPT     ?= -O2
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -48,6 +53,7 @@ CPPFLAGS += -D_GNU_SOURCE -Ilib \
 	    -DMLP_LIBCRYPTO_SONAME='"$(call soname,libcrypto,libcrypto)"' \
 	    -DMLP_LIBARCHIVE_SONAME='"$(call soname,libarchive,libarchive)"' \
 	    -DMLP_LIBCURL_SONAME='"$(call soname,libcurl,libcurl)"' \
+	    -DMLP_LIBMICROHTTPD_SONAME='"$(call soname,libmicrohttpd,libmicrohttpd)"' \
 	    $(shell $(PKG_CONFIG) --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 CFLAGS  ?= -g
 CFLAGS  += -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -MMD -MP
