@@ -1,0 +1,257 @@
+/* mlp serve: the prediction server (lib/serve). */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "serve/serve.h"
+
+enum { O_HOST = 1, O_PORT, O_MODEL, O_THREADS, O_MAX_BODY, O_TIMEOUT,
+	O_BUDGET, O_PIN };
+
+static const struct mlp_opt opts[] = {
+	{ O_HOST, 0, "host", "HOST", "the address to listen on (default "
+	    "127.0.0.1: this machine only)" },
+	{ O_PORT, 'p', "port", "PORT", "the port (default 8080; 0: any free "
+	    "port)" },
+	{ O_MODEL, 'm', "model", "MODEL[=NAME]", "serve this model (a path, "
+	    "runs:/ or models:/ URI) as NAME; repeatable (default: the "
+	    "repository's deployments)" },
+	{ O_THREADS, 0, "threads", "N", "worker threads (default: the CPUs)" },
+	{ O_MAX_BODY, 0, "max-body", "SIZE", "the largest request body "
+	    "(default 64M)" },
+	{ O_TIMEOUT, 0, "timeout", "S", "close connections idle this long, "
+	    "and wait at most this long for requests on stop (default 30)" },
+	{ O_BUDGET, 0, "memory-budget", "SIZE", "memory for loaded models; "
+	    "the least recently used are unloaded beyond it (default: no "
+	    "limit)" },
+	{ O_PIN, 0, "pin", "NAME", "load this model or deployment at start "
+	    "and never unload it; repeatable" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+/* "64M", "512k", "2G", "1000": bytes (binary multiples). */
+static int
+parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v, mul = 1;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ULL << 10; end++; break;
+	case 'm': case 'M': mul = 1ULL << 20; end++; break;
+	case 'g': case 'G': mul = 1ULL << 30; end++; break;
+	case 't': case 'T': mul = 1ULL << 40; end++; break;
+	}
+	if (*end == 'i' && mul > 1)
+		end++;
+	if ((*end == 'b' || *end == 'B') && end[1] == '\0')
+		end++;
+	if (*end || v > SIZE_MAX / mul)
+		return -1;
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+static int
+parse_int(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void
+on_stop(int sig)
+{
+	mlp_serve_stop();
+}
+
+static void
+on_ready(const char *url, void *ud)
+{
+	struct mlp_ctx *ctx = ud;
+
+	if (ctx->json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "url", url);
+		cJSON_AddNumberToObject(o, "pid", (double)getpid());
+		mlp_print_json(o);
+	} else if (!ctx->quiet)
+		fprintf(stderr, "mlp serve: listening on %s\n", url);
+	fflush(stdout);
+}
+
+static int
+serve_run(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_serve_opts o = {
+		.host = "127.0.0.1", .port = 8080, .max_body = 64 << 20,
+		.timeout_s = 30,
+	};
+	struct mlp_serve_model *models = NULL;
+	const char **pins = NULL;
+	size_t nmodels = 0, amodels = 0, npins = 0, apins = 0;
+	struct mlp_store *st = NULL;
+	struct mlp_err err;
+	struct sigaction sa, old_int, old_term;
+	long v;
+	int r, rc = 0;
+
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((r = mlp_opt_next(&p)) != 0) {
+		switch (r) {
+		case O_HOST:
+			o.host = p.arg;
+			break;
+		case O_PORT:
+			if (parse_int(p.arg, 0, 65535, &v) < 0) {
+				rc = mlp_usage_error(ctx, "--port '%s': not a "
+				    "port (0 to 65535)", p.arg);
+				goto out;
+			}
+			o.port = (int)v;
+			break;
+		case O_MODEL: {
+			char *eq = strrchr(p.arg, '=');
+
+			mlp_grow(&models, &amodels, nmodels + 1,
+			    sizeof(*models));
+			models[nmodels].uri = p.arg;
+			models[nmodels].name = NULL;
+			if (eq) {
+				if (!eq[1]) {
+					rc = mlp_usage_error(ctx, "-m '%s': no "
+					    "name after '='", p.arg);
+					goto out;
+				}
+				*eq = '\0';
+				models[nmodels].name = eq + 1;
+			}
+			nmodels++;
+			break;
+		}
+		case O_THREADS:
+			if (parse_int(p.arg, 1, 1024, &v) < 0) {
+				rc = mlp_usage_error(ctx, "--threads '%s': not "
+				    "a number from 1 to 1024", p.arg);
+				goto out;
+			}
+			o.threads = (int)v;
+			break;
+		case O_MAX_BODY:
+			if (parse_size(p.arg, &o.max_body) < 0 ||
+			    o.max_body == 0) {
+				rc = mlp_usage_error(ctx, "--max-body '%s': "
+				    "not a size (such as 1000, 64K, 16M)",
+				    p.arg);
+				goto out;
+			}
+			break;
+		case O_TIMEOUT:
+			if (parse_int(p.arg, 1, 86400, &v) < 0) {
+				rc = mlp_usage_error(ctx, "--timeout '%s': not "
+				    "a number of seconds from 1 to 86400",
+				    p.arg);
+				goto out;
+			}
+			o.timeout_s = (int)v;
+			break;
+		case O_BUDGET:
+			if (parse_size(p.arg, &o.memory_budget) < 0 ||
+			    o.memory_budget == 0) {
+				rc = mlp_usage_error(ctx, "--memory-budget "
+				    "'%s': not a size (such as 512M, 2G)",
+				    p.arg);
+				goto out;
+			}
+			break;
+		case O_PIN:
+			mlp_grow(&pins, &apins, npins + 1, sizeof(*pins));
+			pins[npins++] = p.arg;
+			break;
+		default:
+			rc = OPT_EXIT(r);
+			goto out;
+		}
+	}
+	if (p.npos) {
+		rc = mlp_usage_error(ctx, "unexpected argument '%s' (models "
+		    "are given with -m)", p.pos[0]);
+		goto out;
+	}
+	if (ctx->repo) {
+		if (!ctx->db && mlp_repo_open_db(ctx->repo, &ctx->db,
+		    &err) < 0) {
+			rc = mlp_fail(ctx, &err);
+			goto out;
+		}
+		if ((rc = mlp_ctx_store(ctx, &st)) != 0)
+			goto out;
+	} else if (!nmodels) {
+		rc = mlp_failf(ctx, 1, "nothing to serve: not in an mlp "
+		    "repository, and no -m MODEL given");
+		mlp_hint(ctx, "serve a model file with 'mlp serve -m "
+		    "model.json', or run it where 'mlp deploy' deployed");
+		goto out;
+	}
+	o.models = models;
+	o.nmodels = nmodels;
+	o.pins = pins;
+	o.npins = npins;
+	o.ready = on_ready;
+	o.ud = ctx;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	signal(SIGPIPE, SIG_IGN);
+	r = mlp_serve_run(ctx->db, st, &o, &err);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (r < 0) {
+		rc = mlp_fail(ctx, &err);
+		if (err.code == MLP_EUNSUPPORTED)
+			mlp_hint(ctx, "install libmicrohttpd: apt-get install "
+			    "libmicrohttpd12");
+		goto out;
+	}
+	if (!ctx->quiet && !ctx->json)
+		fprintf(stderr, "mlp serve: stopped\n");
+out:
+	free(models);
+	free(pins);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+const struct mlp_command cmd_serve = {
+	.name = "serve",
+	.run = serve_run,
+	.setup = OPT_REPO,
+	.summary = "Serve predictions over HTTP",
+	.opts = opts,
+	.args = "",
+	.verbs = NULL,
+	.default_verb = NULL,
+};

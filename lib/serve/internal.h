@@ -1,0 +1,99 @@
+/* What the server's files share: model versions and their cache, routing
+ * tables, metrics. */
+#ifndef MLP_SERVE_INTERNAL_H
+#define MLP_SERVE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "../model/model.h"
+#include "serve.h"
+
+/* A loaded model, immutable and reference-counted: the cache holds one
+ * reference while it is resident, each request one while it predicts, so
+ * an eviction or a swap frees it only after the last request is done. */
+struct sv_loaded {
+	atomic_int refs;
+	struct mlp_model *m;
+	size_t bytes;
+};
+
+enum sv_state { SV_UNLOADED, SV_LOADING, SV_READY, SV_FAILED };
+
+/* A model version the server knows: from a -m argument or a deployment.
+ * It lives as long as the server; its model is loaded and evicted. */
+struct sv_version {
+	char *key;		/* "MODEL/VERSION" or the path */
+	char *model;		/* the model's name, for labels */
+	char *label;		/* the version as a string: "3" */
+	int64_t number;
+	char *path;		/* a file or directory, or NULL */
+	char oid[65];		/* else the stored object or tree */
+	int is_tree;
+	/* guarded by the cache's lock */
+	enum sv_state state;
+	struct sv_loaded *loaded;
+	int pinned;
+	uint64_t last_used;
+	char *error;		/* why the last load failed */
+	struct sv_version *next;	/* the cache's list */
+	atomic_uint_fast64_t requests;	/* answered, for heartbeats */
+};
+
+/* One name the server answers to: a deployment or a -m model. */
+struct sv_route {
+	char *name;
+	char *model;
+	int64_t generation;
+	struct sv_version *stable, *canary;
+	double canary_pct;
+};
+
+/* The routing table: immutable once published, swapped whole. */
+struct sv_table {
+	atomic_int refs;
+	size_t n;
+	struct sv_route *routes;	/* sorted by name */
+	const struct sv_route *deflt;	/* /invocations without ?model= */
+};
+
+struct sv_cache;
+
+struct sv_cache *sv_cache_new(struct mlp_store *st, size_t budget);
+void sv_cache_free(struct sv_cache *c);
+/* The version known by key, created from the arguments when new. */
+struct sv_version *sv_cache_version(struct sv_cache *c, const char *key,
+    const char *model, int64_t number, const char *path, const char *oid,
+    int is_tree);
+/* A reference to v's model, loading it first when needed (one load for
+ * concurrent callers; others wait), evicting the least recently used
+ * unpinned models beyond the budget. MLP_E* with the load's error. */
+int sv_acquire(struct sv_cache *c, struct sv_version *v,
+    struct sv_loaded **out, struct mlp_err *err);
+void sv_release(struct sv_loaded *l);
+/* Marks v pinned and loads it. */
+int sv_pin(struct sv_cache *c, struct sv_version *v, struct mlp_err *err);
+/* Models resident, their bytes, loads, evictions. */
+void sv_cache_stats(struct sv_cache *c, uint64_t *loaded, uint64_t *bytes,
+    uint64_t *loads, uint64_t *evictions);
+/* Whether v is resident (for heartbeats). */
+int sv_cache_resident(struct sv_cache *c, const struct sv_version *v);
+
+void sv_table_release(struct sv_table *t);
+/* The route named name[0..n), or NULL. */
+const struct sv_route *sv_table_find(const struct sv_table *t,
+    const char *name, size_t n);
+
+/* Metrics (Prometheus text format 0.0.4). */
+enum sv_proto { SV_OIP, SV_V1, SV_MLFLOW, SV_OTHER, SV_NPROTO };
+struct sv_metrics;
+struct sv_metrics *sv_metrics_new(void);
+void sv_metrics_free(struct sv_metrics *mt);
+void sv_metrics_request(struct sv_metrics *mt, const char *model,
+    const char *version, enum sv_proto proto, int code, double seconds);
+void sv_metrics_swap(struct sv_metrics *mt);
+void sv_metrics_render(struct sv_metrics *mt, struct sv_cache *c,
+    struct mlp_buf *out);
+
+#endif

@@ -1,0 +1,459 @@
+#!/usr/bin/env bats
+# mlp serve: the prediction server's endpoints, both inference protocols
+# and MLflow's, errors, metrics, the model cache, stopping. Servers listen on
+# a free port of 127.0.0.1 and are stopped by PID.
+
+load helper
+
+setup() {
+	setup_repo
+	EX="$BATS_TEST_DIRNAME/../share/examples/train"
+	XGB="$BATS_TEST_DIRNAME/data/xgb"
+	cp "$EX"/churn.csv "$EX"/flowers.csv .
+	SERVERS=()
+}
+
+teardown() {
+	local pid
+
+	for pid in "${SERVERS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${SERVERS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+}
+
+# serve ARGS...: starts mlp serve on a free port, sets URL and PID, and
+# waits until it answers.
+serve() {
+	local i
+
+	"$MLP" serve --json -p 0 "$@" > "$BATS_TEST_TMPDIR/serve.out" \
+	    2> "$BATS_TEST_TMPDIR/serve.err" &
+	PID=$!
+	SERVERS+=("$PID")
+	for i in $(seq 100); do
+		URL=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' \
+		    "$BATS_TEST_TMPDIR/serve.out")
+		[ -n "$URL" ] && return 0
+		kill -0 "$PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$BATS_TEST_TMPDIR/serve.err"
+	return 1
+}
+
+# stop: SIGTERM, and the exit status in STOPPED.
+stop() {
+	kill -TERM "$PID"
+	STOPPED=0
+	wait "$PID" || STOPPED=$?
+}
+
+# req METHOD PATH [curl args...]: the status in CODE, the body in BODY.
+req() {
+	local method=$1 path=$2 out
+
+	shift 2
+	out=$(curl -s -o "$BATS_TEST_TMPDIR/body" -w '%{http_code}' \
+	    -X "$method" "$@" "$URL$path")
+	CODE=$out
+	BODY=$(cat "$BATS_TEST_TMPDIR/body")
+}
+
+json() {
+	/usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin)
+for k in sys.argv[1:]:
+    d = d[int(k)] if isinstance(d, list) else d[k]
+print(json.dumps(d, separators=(",", ":")) if not isinstance(d, str) else d)' "$@"
+}
+
+train_churn() {
+	mlp train --data churn.csv --target churned -p rounds=10 \
+	    --register churn --alias champion >/dev/null
+}
+
+# one row of churn.csv's features as a JSON list, in the model's order
+churn_row() {
+	/usr/bin/python3 - "$@" <<'EOF'
+import csv, json, sys
+rows = list(csv.DictReader(open("churn.csv")))
+print(json.dumps([rows[int(sys.argv[1])][c] for c in sys.argv[2:]]))
+EOF
+}
+
+@test "serve -h works anywhere" {
+	cd "$BATS_TEST_TMPDIR"
+	run mlp serve -h
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--memory-budget"* ]]
+}
+
+@test "bad options and models are refused before listening" {
+	run mlp serve -p abc
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--port 'abc'"* ]]
+	run mlp serve -p 70000
+	[ "$status" -eq 2 ]
+	run mlp serve --max-body 0 -m x.json
+	[ "$status" -eq 2 ]
+	run mlp serve --max-body 12Q -m x.json
+	[ "$status" -eq 2 ]
+	run mlp serve --timeout -1 -m x.json
+	[ "$status" -eq 2 ]
+	run mlp serve extra
+	[ "$status" -eq 2 ]
+	run mlp serve -m "$XGB/reg.json="
+	[ "$status" -eq 2 ]
+	run mlp serve -p 0 -m nosuch.json
+	[ "$status" -eq 1 ]
+	[[ "$output" == "mlp: serve: "*"nosuch.json"* ]]
+	echo '{"learner": 1}' > bad.json
+	run mlp serve -p 0 -m bad.json
+	[ "$status" -eq 1 ]
+	[[ "$output" == "mlp: serve: "*"bad.json"* ]]
+	run mlp serve -p 0 -m "$XGB/reg.json=a" -m "$XGB/binary.json=a"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"two models are served as 'a'"* ]]
+	run mlp serve -p 0 -m "$XGB/reg.json=a/b"
+	[ "$status" -eq 1 ]
+	run mlp serve -p 0 -m "$XGB/reg.json" --pin nosuch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"--pin 'nosuch'"* ]]
+	run mlp serve -p 0 -m models:/nosuch/1
+	[ "$status" -eq 1 ]
+	run mlp serve --host no.such.host.invalid -p 0 -m "$XGB/reg.json"
+	[ "$status" -eq 1 ]
+	cd "$BATS_TEST_TMPDIR"
+	run mlp serve -p 0
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == "mlp: serve: nothing to serve"* ]]
+	[[ "${lines[1]}" == "hint: "* ]]
+}
+
+@test "a port in use is an error naming it" {
+	serve -m "$XGB/reg.json"
+	port=${URL##*:}
+	run mlp serve -p "$port" -m "$XGB/reg.json"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"port $port"* ]]
+}
+
+@test "OIP v2: server metadata, health, model metadata and readiness" {
+	serve -m "$XGB/binary.json=fraud"
+	req GET /v2
+	[ "$CODE" = 200 ]
+	[ "$(json name <<<"$BODY")" = mlp ]
+	[ "$(json extensions <<<"$BODY")" = "[]" ]
+	req GET /v2/health/live
+	[ "$CODE" = 200 ]
+	req GET /v2/health/ready
+	[ "$CODE" = 200 ]
+	req GET /v2/models/fraud
+	[ "$CODE" = 200 ]
+	[ "$(json name <<<"$BODY")" = fraud ]
+	[ "$(json versions <<<"$BODY")" = '["1"]' ]
+	[ "$(json platform <<<"$BODY")" = xgboost ]
+	[ "$(json inputs 0 datatype <<<"$BODY")" != "" ]
+	req GET /v2/models/fraud/versions/1
+	[ "$CODE" = 200 ]
+	req GET /v2/models/fraud/ready
+	[ "$CODE" = 200 ]
+	[ "$(json ready <<<"$BODY")" = true ]
+	req GET /v2/models/fraud/versions/1/ready
+	[ "$CODE" = 200 ]
+	req GET /v2/models/nosuch
+	[ "$CODE" = 404 ]
+	[[ "$(json error <<<"$BODY")" == *"'nosuch'"* ]]
+	req GET /v2/models/fraud/versions/9
+	[ "$CODE" = 404 ]
+	req GET /v2/models/nosuch/ready
+	[ "$CODE" = 404 ]
+}
+
+@test "OIP v2 infer: a [batch, features] tensor or a tensor per feature, id echoed, outputs selected" {
+	serve -m "$XGB/binary.json=fraud"
+	feats=$(mlp predict "$XGB/binary.json" -i "$XGB/inputs.csv" | head -0; head -1 "$XGB/inputs.csv")
+	n=$(awk -F, 'NR == 1 { print NF }' "$XGB/inputs.csv")
+	row=$(sed -n 2p "$XGB/inputs.csv")
+	req POST /v2/models/fraud/infer -d "{\"id\": \"r1\", \"inputs\": [{\"name\": \"x\", \"shape\": [1, $n], \"datatype\": \"FP64\", \"data\": [$row]}]}"
+	[ "$CODE" = 200 ]
+	[ "$(json id <<<"$BODY")" = r1 ]
+	[ "$(json model_name <<<"$BODY")" = fraud ]
+	[ "$(json model_version <<<"$BODY")" = 1 ]
+	[ "$(json outputs 0 name <<<"$BODY")" = predict ]
+	[ "$(json outputs 0 shape <<<"$BODY")" = "[1]" ]
+	want=$(sed -n 2p "$XGB/binary.pred.csv")
+	got=$(json outputs 0 data 0 <<<"$BODY")
+	/usr/bin/python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); sys.exit(abs(a - b) > 1e-6)" "$got" "$want"
+	# nested row-major data, FP32
+	req POST /v2/models/fraud/infer -d "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, $n], \"datatype\": \"FP32\", \"data\": [[$row]]}]}"
+	[ "$CODE" = 200 ]
+	# one input per feature
+	body=$(/usr/bin/python3 - "$XGB/inputs.csv" <<'EOF'
+import csv, json, sys
+r = list(csv.reader(open(sys.argv[1])))
+print(json.dumps({"inputs": [{"name": h, "shape": [2], "datatype": "FP64",
+    "data": [float(r[1][j]), float(r[2][j])]} for j, h in enumerate(r[0])]}))
+EOF
+)
+	req POST /v2/models/fraud/infer -d "$body"
+	[ "$CODE" = 200 ]
+	[ "$(json outputs 0 shape <<<"$BODY")" = "[2]" ]
+	# outputs selection: probabilities only
+	req POST /v2/models/fraud/infer -d "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, $n], \"datatype\": \"FP64\", \"data\": [$row]}], \"outputs\": [{\"name\": \"probabilities\"}]}"
+	[ "$CODE" = 200 ]
+	[ "$(json outputs 0 name <<<"$BODY")" = probabilities ]
+	[ "$(json outputs 0 shape <<<"$BODY")" = "[1,2]" ]
+	run json outputs 1 <<<"$BODY"
+	[ "$status" -ne 0 ]
+	# by version
+	req POST /v2/models/fraud/versions/1/infer -d "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, $n], \"datatype\": \"FP64\", \"data\": [$row]}]}"
+	[ "$CODE" = 200 ]
+}
+
+@test "OIP v2 infer: bad requests get 4xx with a JSON error naming the field, and the server goes on" {
+	serve -m "$XGB/reg.json=m"
+	n=$(awk -F, 'NR == 1 { print NF }' "$XGB/inputs.csv")
+	req POST /v2/models/m/infer -d '{"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP64", "data": [1, 2]}]}'
+	[ "$CODE" = 400 ]
+	[ -n "$(json error <<<"$BODY")" ]
+	req POST /v2/models/m/infer -d '{"inputs": [{"name": "x", "shape": [1, 1], "datatype": "BYTES", "data": ["a"]}]}'
+	[ "$CODE" = 400 ]
+	[[ "$(json error <<<"$BODY")" == *BYTES* ]]
+	req POST /v2/models/m/infer -d '{"inputs": '
+	[ "$CODE" = 400 ]
+	req POST /v2/models/m/infer -d 'not json'
+	[ "$CODE" = 400 ]
+	req POST /v2/models/m/infer -d '{}'
+	[ "$CODE" = 400 ]
+	req POST /v2/models/m/infer -d "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, $n], \"datatype\": \"FP64\", \"data\": [$(seq -s, $n | sed 's/^1,/1e999,/')]}]}"
+	[ "$CODE" = 400 ]
+	deep=$(printf '[%.0s' $(seq 5000))
+	req POST /v2/models/m/infer -d "{\"inputs\": $deep"
+	[ "$CODE" = 400 ]
+	req POST /v2/models/nosuch/infer -d '{}'
+	[ "$CODE" = 404 ]
+	req GET /v2/models/m/infer
+	[ "$CODE" = 405 ]
+	req DELETE /v2/models/m
+	[ "$CODE" = 405 ]
+	req GET /v2/nosuch
+	[ "$CODE" = 404 ]
+	[ -n "$(json error <<<"$BODY")" ]
+	req GET /v2/health/live
+	[ "$CODE" = 200 ]
+}
+
+@test "bodies over --max-body get 413, by Content-Length or while chunked" {
+	serve -m "$XGB/reg.json=m" --max-body 1K
+	head -c 5000 /dev/zero | tr '\0' ' ' > big
+	req POST /v2/models/m/infer --data-binary @big
+	[ "$CODE" = 413 ]
+	[[ "$(json error <<<"$BODY")" == *"--max-body"* ]]
+	req POST /v2/models/m/infer -H 'Transfer-Encoding: chunked' --data-binary @big
+	[ "$CODE" = 413 ]
+	req GET /v2/health/live
+	[ "$CODE" = 200 ]
+}
+
+@test "KServe V1: model status and :predict with instances" {
+	serve -m "$XGB/reg.json=m"
+	req GET /v1/models/m
+	[ "$CODE" = 200 ]
+	[ "$BODY" = '{"name":"m","ready":true}' ]
+	row=$(sed -n 2p "$XGB/inputs.csv")
+	req POST /v1/models/m:predict -d "{\"instances\": [[$row]]}"
+	[ "$CODE" = 200 ]
+	want=$(mlp predict "$XGB/reg.json" -i "$XGB/inputs.csv" --json | json predictions 0)
+	[ "$(json predictions 0 <<<"$BODY")" = "$want" ]
+	req GET /v1/models/nosuch
+	[ "$CODE" = 404 ]
+	req POST /v1/models/m:predict -d '{"nothing": 1}'
+	[ "$CODE" = 400 ]
+}
+
+@test "MLflow /invocations: the four JSON forms and CSV, 415 for other types, /ping /health /version" {
+	train_churn
+	serve -m models:/churn/1
+	cols='["age","tenure","monthly","plan","support_calls"]'
+	head -3 churn.csv > rows.csv
+	want=$(mlp predict models:/churn/1 -i rows.csv --json)
+	data=$(/usr/bin/python3 - <<'EOF'
+import csv, json
+rows = list(csv.DictReader(open("rows.csv")))
+cols = [c for c in rows[0] if c != "churned"]
+print(json.dumps({"columns": cols, "data": [[r[c] for c in cols] for r in rows]}))
+EOF
+)
+	req POST /invocations -H 'Content-Type: application/json' -d "{\"dataframe_split\": $data}"
+	[ "$CODE" = 200 ]
+	[ "$BODY" = "$want" ]
+	records=$(/usr/bin/python3 -c 'import csv, json; print(json.dumps(list(csv.DictReader(open("rows.csv")))))')
+	req POST /invocations -H 'Content-Type: application/json' -d "{\"dataframe_records\": $records}"
+	[ "$CODE" = 200 ]
+	[ "$BODY" = "$want" ]
+	req POST /invocations -H 'Content-Type: application/json' -d "{\"instances\": $records, \"params\": {}}"
+	[ "$CODE" = 200 ]
+	[ "$BODY" = "$want" ]
+	req POST /invocations -H 'Content-Type: application/json; charset=utf-8' -d "{\"inputs\": $records}"
+	[ "$CODE" = 200 ]
+	[ "$BODY" = "$want" ]
+	req POST /invocations -H 'Content-Type: text/csv' --data-binary @rows.csv
+	[ "$CODE" = 200 ]
+	[ "$BODY" = "$want" ]
+	# which version answered
+	curl -s -D headers -o /dev/null -H 'Content-Type: text/csv' --data-binary @rows.csv "$URL/invocations"
+	grep -qi '^X-MLP-Model-Version: 1' headers
+	req POST /invocations -H 'Content-Type: text/plain' -d 'x'
+	[ "$CODE" = 415 ]
+	req POST /invocations -H 'Content-Type: application/json; charset=latin-1' -d '{}'
+	[ "$CODE" = 415 ]
+	req POST /invocations -H 'Content-Type: application/json' -d "{\"instances\": $records, \"inputs\": $records}"
+	[ "$CODE" = 400 ]
+	req GET /invocations
+	[ "$CODE" = 405 ]
+	req GET /ping
+	[ "$CODE" = 200 ]
+	req GET /health
+	[ "$CODE" = 200 ]
+	req GET /version
+	[ "$CODE" = 200 ]
+	[ -n "$BODY" ]
+}
+
+@test "several models: /invocations?model=NAME, and none by default" {
+	serve -m "$XGB/reg.json=a" -m "$XGB/binary.json=b"
+	row=$(sed -n 2p "$XGB/inputs.csv")
+	req POST '/invocations?model=b' -H 'Content-Type: application/json' -d "{\"instances\": [[$row]]}"
+	[ "$CODE" = 200 ]
+	want=$(mlp predict "$XGB/binary.json" -i "$XGB/inputs.csv" --json | json predictions 0)
+	[ "$(json predictions 0 <<<"$BODY")" = "$want" ]
+	req POST /invocations -H 'Content-Type: application/json' -d "{\"instances\": [[$row]]}"
+	[ "$CODE" = 400 ]
+	[[ "$(json error <<<"$BODY")" == *"?model="* ]]
+	req POST '/invocations?model=nosuch' -H 'Content-Type: application/json' -d "{\"instances\": [[$row]]}"
+	[ "$CODE" = 404 ]
+}
+
+@test "served predictions equal mlp predict's, bit for bit, for every learner and imported XGBoost models" {
+	mlp train --data churn.csv --target churned -p rounds=8 --register gbdt >/dev/null
+	mlp train --data churn.csv --target churned --learner logistic -p rounds=20 --register logit >/dev/null
+	mlp train --data churn.csv --target tenure --learner linear -p rounds=20 --register lin >/dev/null
+	mlp train --data churn.csv --target tenure -p rounds=8 -p objective=reg:squarederror --register reg >/dev/null
+	mlp train --data flowers.csv --target species -p rounds=5 -p objective=multi:softprob --register soft >/dev/null
+	mlp register "$XGB/softmax.json" -n xsoftmax --flavor xgboost >/dev/null
+	mlp register "$XGB/softprob.json" -n xsoftprob --flavor xgboost >/dev/null
+	serve -m models:/gbdt/1 -m models:/logit/1 -m models:/lin/1 -m models:/reg/1 \
+	    -m models:/soft/1 -m models:/xsoftmax/1 -m models:/xsoftprob/1
+	for m in gbdt logit lin reg; do
+		mlp predict models:/$m/1 -i churn.csv --json > want.json
+		curl -s -H 'Content-Type: text/csv' --data-binary @churn.csv "$URL/invocations?model=$m" > got.json
+		cmp want.json got.json
+	done
+	mlp predict models:/soft/1 -i flowers.csv --json > want.json
+	curl -s -H 'Content-Type: text/csv' --data-binary @flowers.csv "$URL/invocations?model=soft" > got.json
+	cmp want.json got.json
+	for m in xsoftmax xsoftprob; do
+		mlp predict models:/$m/1 -i "$XGB/inputs.csv" --json > want.json
+		curl -s -H 'Content-Type: text/csv' --data-binary @"$XGB/inputs.csv" "$URL/invocations?model=$m" > got.json
+		cmp want.json got.json
+	done
+}
+
+@test "/metrics: Prometheus text that promtool accepts, requests by model, version, protocol and code" {
+	serve -m "$XGB/reg.json=m"
+	row=$(sed -n 2p "$XGB/inputs.csv")
+	req POST /v1/models/m:predict -d "{\"instances\": [[$row]]}"
+	req POST /v1/models/m:predict -d '{}'
+	req GET /metrics
+	[ "$CODE" = 200 ]
+	grep -q '^mlp_requests_total{model="m",version="1",protocol="v1",code="200"} 1$' <<<"$BODY"
+	grep -q '^mlp_requests_total{model="m",version="1",protocol="v1",code="400"} 1$' <<<"$BODY"
+	grep -q '^mlp_request_errors_total{model="m",version="1",protocol="v1",code="400"} 1$' <<<"$BODY"
+	grep -q '^mlp_models_loaded 1$' <<<"$BODY"
+	grep -q '^mlp_build_info{version=".*"} 1$' <<<"$BODY"
+	grep -q '^mlp_request_duration_seconds_bucket{model="m",protocol="v1",le="+Inf"} 2$' <<<"$BODY"
+	curl -s -D headers -o /dev/null "$URL/metrics"
+	grep -qi '^Content-Type: text/plain; version=0.0.4' headers
+	command -v promtool >/dev/null || skip "promtool (Debian's prometheus) is not installed"
+	run promtool check metrics <<<"$BODY"
+	[ "$status" -eq 0 ]
+}
+
+@test "a real Prometheus scrapes the server and reports the target up" {
+	command -v prometheus >/dev/null || skip "prometheus is not installed"
+	serve -m "$XGB/reg.json=m"
+	hostport=${URL#http://}
+	port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cat > prom.yml <<EOF
+global: {scrape_interval: 1s}
+scrape_configs:
+  - job_name: mlp
+    static_configs: [{targets: ["$hostport"]}]
+EOF
+	prometheus --config.file=prom.yml --storage.tsdb.path=tsdb \
+	    --web.listen-address=127.0.0.1:$port > prom.log 2>&1 &
+	SERVERS+=("$!")
+	up=
+	for i in $(seq 150); do
+		up=$(curl -s "http://127.0.0.1:$port/api/v1/query?query=up" |
+		    /usr/bin/python3 -c 'import json, sys
+try:
+    r = json.load(sys.stdin)["data"]["result"]
+    print(r[0]["value"][1] if r else "")
+except Exception:
+    print("")' 2>/dev/null)
+		[ "$up" = 1 ] && break
+		sleep 0.2
+	done
+	[ "$up" = 1 ] || { cat prom.log; false; }
+}
+
+@test "many models within a memory budget: least recently used evicted, pins kept" {
+	serve -m "$XGB/reg.json=a" -m "$XGB/binary.json=b" -m "$XGB/softprob.json=c" --memory-budget 1 --pin c
+	row=$(sed -n 2p "$XGB/inputs.csv")
+	for m in a b a b; do
+		req POST /v1/models/$m:predict -d "{\"instances\": [[$row]]}"
+		[ "$CODE" = 200 ]
+	done
+	req GET /metrics
+	evictions=$(sed -n 's/^mlp_model_evictions_total //p' <<<"$BODY")
+	[ "$evictions" -ge 3 ]
+	# the pin and the last used one
+	grep -q '^mlp_models_loaded 2$' <<<"$BODY"
+	req POST /v1/models/c:predict -d "{\"instances\": [[$row]]}"
+	[ "$CODE" = 200 ]
+}
+
+@test "SIGTERM: stops accepting, finishes the request in flight, exits 0" {
+	serve -m "$XGB/reg.json=m"
+	row=$(sed -n 2p "$XGB/inputs.csv")
+	/usr/bin/python3 -c "
+import json
+print(json.dumps({'instances': [[$row]] * 4000}))" > big.json
+	# a slow upload keeps the request in flight while the signal comes
+	curl -s -o slow.out -w '%{http_code}' --limit-rate 100k \
+	    -d @big.json "$URL/v1/models/m:predict" > slow.code &
+	client=$!
+	sleep 1
+	stop
+	wait "$client"
+	[ "$STOPPED" -eq 0 ]
+	[ "$(cat slow.code)" = 200 ]
+	[ "$(json predictions <<<"$(cat slow.out)" | tr , '\n' | wc -l)" -eq 4000 ]
+	run curl -s "$URL/v2/health/live"
+	[ "$status" -ne 0 ]
+	grep -q stopped "$BATS_TEST_TMPDIR/serve.err"
+}
+
+@test "a model path works outside a repository; models:/ needs one" {
+	cd "$BATS_TEST_TMPDIR"
+	serve -m "$XGB/reg.json"
+	req GET /v2/models/reg
+	[ "$CODE" = 200 ]
+	run mlp serve -p 0 -m models:/churn/1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"repository"* ]]
+}
