@@ -41,32 +41,23 @@ header(FILE *fp, const struct mlp_model *m)
 }
 
 /* Rows as CSV lines, or as the elements of MLflow's {"predictions": [...]}
- * (a number per row, or a list of class probabilities). */
+ * (a number per row, or a list of class probabilities): the text
+ * mlp_pred_append makes, which mlp serve answers too, written a slice of
+ * rows at a time through buf. */
 static void
 write_rows(FILE *fp, const struct mlp_model *m, const double *pred,
-    size_t n, int json, int *first)
+    size_t n, int json, int *first, struct mlp_buf *buf)
 {
-	char buf[32];
+	size_t slice = 4096;
 
-	for (size_t i = 0; i < n; i++) {
-		const double *p = pred + i * (size_t)m->nout;
+	for (size_t i = 0; i < n; i += slice) {
+		size_t k = n - i < slice ? n - i : slice;
 
-		if (json) {
-			fputs(*first ? "" : ",", fp);
-			*first = 0;
-			if (m->nout > 1)
-				fputc('[', fp);
-		}
-		for (int k = 0; k < m->nout; k++) {
-			snprintf(buf, sizeof(buf), "%.9g", p[k]);
-			if (k)
-				fputc(',', fp);
-			fputs(buf, fp);
-		}
-		if (json && m->nout > 1)
-			fputc(']', fp);
-		if (!json)
-			fputc('\n', fp);
+		mlp_buf_reset(buf);
+		mlp_pred_append(buf, m, pred + i * (size_t)m->nout, k, json,
+		    *first);
+		*first = 0;
+		fwrite(buf->s, 1, buf->len, fp);
 	}
 }
 
@@ -171,6 +162,7 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 	struct mlp_model *m = NULL;
 	struct mlp_csv_stream *cs = NULL;
 	struct mlp_frame *chunk = NULL, *whole = NULL;
+	struct mlp_buf text_out = MLP_BUF_INIT;
 	const float **view = NULL;
 	const float *const *cols = NULL;
 	struct mlp_csv_opts co = { 0 };
@@ -302,7 +294,7 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 		if ((r = mlp_model_predict(m, cols, got, pred, (int)threads,
 		    &err)) < 0)
 			break;
-		write_rows(out, m, pred, got, json, &first);
+		write_rows(out, m, pred, got, json, &first, &text_out);
 		total += got;
 	}
 	if (r < 0) {
@@ -352,6 +344,7 @@ out:
 			sigaction(stop_signals[i], &old_sa[i], NULL);
 	free(tmp);
 	free(pred);
+	mlp_buf_release(&text_out);
 	free(text);
 	free(view);
 	mlp_frame_free(chunk);

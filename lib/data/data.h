@@ -125,6 +125,18 @@ int mlp_csv_stream_open(struct mlp_csv_stream **out, const char *path,
 int mlp_csv_stream_next(struct mlp_csv_stream *s, size_t max_rows,
     struct mlp_frame **frame, size_t *nrows, struct mlp_err *err);
 
+/* Reads the whole CSV text[0..n) (an HTTP request's body; it need not
+ * end in a NUL) into a new frame of the ncols schema columns, as
+ * mlp_csv_stream_open and mlp_csv_stream_next read a file: columns by
+ * name from the header, others ignored. name stands for the file in
+ * messages ("'request' line 3: expected 28 fields, found 27"). The
+ * caller frees *out with mlp_frame_free(). Errors as
+ * mlp_csv_stream_next(), MLP_EUNSUPPORTED for JSON. */
+int mlp_csv_read_mem(const char *text, size_t n, const char *name,
+    const struct mlp_column *schema, size_t ncols,
+    const struct mlp_csv_opts *opts, struct mlp_frame **out,
+    struct mlp_err *err);
+
 /* Reads the header of the CSV file at path and appends its column names
  * to names: what a check needs before the data is read (not for "-",
  * whose data it would consume). Errors as mlp_csv_stream_open(). */
@@ -150,10 +162,28 @@ void mlp_csv_stream_close(struct mlp_csv_stream *s);
  * 1 and 0); level strings for categorical ones (an unseen level, and
  * null anywhere, is missing). Columns are found by name; a missing one,
  * a row of the wrong length or a value that is not a number is MLP_EINVAL
- * naming name and where ("dataframe_split.data[3][2] ('age')"). */
+ * naming name and where ("dataframe_split.data[3][2] ('age')"); with name
+ * NULL the message names only where. Text after the document, other than
+ * white space, is invalid JSON. */
 int mlp_json_frame(const char *text, size_t n, const char *name,
     const struct mlp_column *schema, size_t ncols, struct mlp_frame **out,
     struct mlp_err *err);
+
+/* The same from a document already parsed (the server's KServe V1
+ * decoder checks its keys first). */
+struct cJSON;
+int mlp_json_frame_doc(const struct cJSON *doc, const char *name,
+    const struct mlp_column *schema, size_t ncols, struct mlp_frame **out,
+    struct mlp_err *err);
+
+/* Converts the text s[0..n) as the readers for prediction convert a CSV
+ * field of column c: for a numeric column a number (spaces around it
+ * allowed, infinities as "inf") or NaN for a missing marker ("", NA,
+ * NaN, null, ...), -1 for text that is neither; for a categorical column
+ * its level's code, NaN for a missing marker or a level the column does
+ * not have (always 0). */
+int mlp_column_value(const struct mlp_column *c, const char *s, size_t n,
+    float *out);
 
 /* YAML documents mlp reads from users (training specs, MLmodel files,
  * feature specs), with limits: libyaml's scanner takes time quadratic in

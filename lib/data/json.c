@@ -32,6 +32,8 @@ fail(struct reader *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (!r->name)
+		return mlp_err_set(r->err, MLP_EINVAL, "%s", msg);
 	return mlp_err_set(r->err, MLP_EINVAL, "'%s': %s", r->name, msg);
 }
 
@@ -90,7 +92,7 @@ put(struct reader *r, size_t j, size_t i, const cJSON *v, struct at at)
 			return 0;
 		}
 		/* a string as CSV gives it: a number or a missing marker */
-		if (cJSON_IsString(v) && data_parse_float(v->valuestring,
+		if (cJSON_IsString(v) && mlp_column_value(c, v->valuestring,
 		    strlen(v->valuestring), dst) == 0)
 			return 0;
 		show(v, buf, sizeof(buf));
@@ -98,14 +100,9 @@ put(struct reader *r, size_t j, size_t i, const cJSON *v, struct at at)
 		return fail(r, "%s ('%s'): %s is not a number", where, c->name,
 		    buf);
 	}
-	if (cJSON_IsString(v)) {
-		int64_t code = data_is_missing(v->valuestring,
-		    strlen(v->valuestring)) ? -1 : data_level_find(c->levels,
-		    NULL, c->nlevels, v->valuestring, strlen(v->valuestring));
-
-		*dst = code < 0 ? NAN : (float)code;
-		return 0;
-	}
+	if (cJSON_IsString(v))
+		return mlp_column_value(c, v->valuestring,
+		    strlen(v->valuestring), dst);
 	if (cJSON_IsNumber(v) || cJSON_IsBool(v)) {
 		/* a level written as a number: its text as CSV would hold it */
 		int64_t code;
@@ -137,7 +134,7 @@ alloc_rows(struct reader *r, size_t nrows)
 	data_copy_columns(f->col, r->schema, r->ncols);
 	for (size_t j = 0; j < r->ncols; j++)
 		f->cols[j] = xmalloc((nrows ? nrows : 1) * sizeof(float));
-	f->source = xstrdup(r->name);
+	f->source = r->name ? xstrdup(r->name) : NULL;
 	r->f = f;
 }
 
@@ -336,8 +333,49 @@ column_rows(struct reader *r, const cJSON *o)
 	return 0;
 }
 
+/* Where text[0..n) stops being JSON whitespace from at on. */
+static size_t
+skip_space(const char *text, size_t n, size_t at)
+{
+	while (at < n && (text[at] == ' ' || text[at] == '\t' ||
+	    text[at] == '\n' || text[at] == '\r'))
+		at++;
+	return at;
+}
+
 int
 mlp_json_frame(const char *text, size_t n, const char *name,
+    const struct mlp_column *schema, size_t ncols, struct mlp_frame **out,
+    struct mlp_err *err)
+{
+	struct reader r = { name, schema, ncols, NULL, err };
+	const char *end = NULL;
+	cJSON *doc;
+	size_t at;
+	int rc;
+
+	*out = NULL;
+	doc = cJSON_ParseWithLengthOpts(text, n, &end, 0);
+	at = end && end >= text ? (size_t)(end - text) : 0;
+	/* a document followed by more than white space is no document */
+	if (doc && skip_space(text, n, at) < n) {
+		cJSON_Delete(doc);
+		doc = NULL;
+	}
+	if (!doc) {
+		size_t line = 1;
+
+		for (size_t i = 0; i < at && i < n; i++)
+			line += text[i] == '\n';
+		return fail(&r, "invalid JSON at line %zu", line);
+	}
+	rc = mlp_json_frame_doc(doc, name, schema, ncols, out, err);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+int
+mlp_json_frame_doc(const struct cJSON *doc, const char *name,
     const struct mlp_column *schema, size_t ncols, struct mlp_frame **out,
     struct mlp_err *err)
 {
@@ -345,20 +383,10 @@ mlp_json_frame(const char *text, size_t n, const char *name,
 		"dataframe_records", "instances", "inputs" };
 	struct reader r = { name, schema, ncols, NULL, err };
 	const cJSON *body = NULL, *it;
-	const char *key = NULL, *end = NULL;
-	cJSON *doc;
+	const char *key = NULL;
 	int rc;
 
 	*out = NULL;
-	doc = cJSON_ParseWithLengthOpts(text, n, &end, 0);
-	if (!doc) {
-		size_t at = end && end >= text ? (size_t)(end - text) : 0;
-		size_t line = 1;
-
-		for (size_t i = 0; i < at && i < n; i++)
-			line += text[i] == '\n';
-		return fail(&r, "invalid JSON at line %zu", line);
-	}
 	if (!cJSON_IsObject(doc)) {
 		rc = fail(&r, "expected an object with one of dataframe_split, "
 		    "dataframe_records, instances or inputs");
@@ -403,7 +431,6 @@ mlp_json_frame(const char *text, size_t n, const char *name,
 		rc = array_rows(&r, body, key);
 	}
 out:
-	cJSON_Delete(doc);
 	if (rc < 0)
 		mlp_frame_free(r.f);
 	else

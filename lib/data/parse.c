@@ -230,6 +230,20 @@ data_parse_float(const char *s, size_t n, float *out)
 	return rc;
 }
 
+int
+mlp_column_value(const struct mlp_column *c, const char *s, size_t n,
+    float *out)
+{
+	int64_t code;
+
+	if (c->type == MLP_COL_NUM)
+		return data_parse_float(s, n, out);
+	code = data_is_missing(s, n) ? -1 : data_level_find(c->levels, NULL,
+	    c->nlevels, s, n);
+	*out = code < 0 ? NAN : (float)code;
+	return 0;
+}
+
 /* Level sets. */
 
 static uint64_t

@@ -181,23 +181,19 @@ out:
 	return rc;
 }
 
-int
-mlp_csv_stream_open(struct mlp_csv_stream **out, const char *path,
+/* A stream of path for schema with nothing read and no file open yet
+ * (fd -1); the caller closes *out whatever this returns. */
+static int
+stream_new(struct mlp_csv_stream **out, const char *path,
     const struct mlp_column *schema, size_t ncols,
     const struct mlp_csv_opts *opts, struct mlp_err *err)
 {
 	struct mlp_csv_stream *s = xcalloc(1, sizeof(*s));
-	int rc;
 
-	*out = NULL;
+	*out = s;
 	s->fd = -1;
 	s->path = xstrdup(path);
 	s->name = data_source_name(s->path);
-	if (data_parser_init(&s->ps, opts ? opts->sep : 0) < 0) {
-		rc = mlp_err_set(err, MLP_EINVAL,
-		    "cannot use byte %d as a CSV separator", opts->sep);
-		goto out;
-	}
 	s->ncols = ncols;
 	s->schema = xcalloc(ncols + 1, sizeof(*s->schema));
 	data_copy_columns(s->schema, schema, ncols);
@@ -208,6 +204,23 @@ mlp_csv_stream_open(struct mlp_csv_stream **out, const char *path,
 		for (size_t i = 0; i < s->schema[k].nlevels; i++)
 			s->levlen[k][i] = strlen(s->schema[k].levels[i]);
 	}
+	if (data_parser_init(&s->ps, opts ? opts->sep : 0) < 0)
+		return mlp_err_set(err, MLP_EINVAL,
+		    "cannot use byte %d as a CSV separator", opts->sep);
+	return 0;
+}
+
+int
+mlp_csv_stream_open(struct mlp_csv_stream **out, const char *path,
+    const struct mlp_column *schema, size_t ncols,
+    const struct mlp_csv_opts *opts, struct mlp_err *err)
+{
+	struct mlp_csv_stream *s;
+	int rc;
+
+	*out = NULL;
+	if ((rc = stream_new(&s, path, schema, ncols, opts, err)) < 0)
+		goto out;
 	if (strcmp(path, "-") == 0)
 		s->fd = STDIN_FILENO;
 	else if ((s->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -307,6 +320,64 @@ mlp_csv_stream_next(struct mlp_csv_stream *s, size_t max_rows,
 		};
 	s->w.cols = NULL;
 	return 0;
+}
+
+int
+mlp_csv_read_mem(const char *text, size_t n, const char *name,
+    const struct mlp_column *schema, size_t ncols,
+    const struct mlp_csv_opts *opts, struct mlp_frame **out,
+    struct mlp_err *err)
+{
+	struct mlp_csv_stream *s;
+	struct mlp_frame *f = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = stream_new(&s, name, schema, ncols, opts, err)) < 0)
+		goto out;
+	/* all of it read already: the buffer is the text and its pad */
+	s->cap = n ? n : 1;
+	s->buf = xmalloc(s->cap + DATA_PAD);
+	memcpy(s->buf, text, n);
+	memset(s->buf + n, 0, DATA_PAD);
+	s->len = n;
+	s->eof = 1;
+	if ((rc = read_header(s, err)) < 0)
+		goto out;
+	f = xcalloc(1, sizeof(*f));
+	f->ncols = ncols;
+	f->col = xcalloc(ncols + 1, sizeof(*f->col));
+	f->cols = xcalloc(ncols + 1, sizeof(*f->cols));
+	data_copy_columns(f->col, s->schema, ncols);
+	f->source = xstrdup(name);
+	/* the worker grows the columns as rows come */
+	s->w.cols = f->cols;
+	s->w.cap = 0;
+	s->w.nrows = 0;
+	s->w.nmarks = 0;
+	while ((rc = next_record(s, err)) != -1)
+		if (rc == REC_ERR) {
+			rc = err ? err->code : MLP_EINVAL;
+			goto out;
+		}
+	if (s->w.cap == 0)
+		data_worker_grow(&s->w, ncols, 1);
+	f->nrows = s->w.nrows;
+	f->marks = xcalloc(s->w.nmarks + 1, sizeof(*f->marks));
+	f->nmarks = s->w.nmarks;
+	for (size_t k = 0; k < s->w.nmarks; k++)
+		f->marks[k] = (struct mlp_line_mark){
+			s->w.marks[k].row, 1 + s->w.marks[k].line
+		};
+	*out = f;
+	f = NULL;
+	rc = 0;
+out:
+	if (s)
+		s->w.cols = NULL;	/* the frame's */
+	mlp_frame_free(f);
+	mlp_csv_stream_close(s);
+	return rc;
 }
 
 int

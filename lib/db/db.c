@@ -170,7 +170,7 @@ static const char *const migrations[] = {
 	/* 4: deployments, their history and locks, and the servers' heartbeats.
 	 * A deployment is one row (a change is one UPDATE, as an alias move);
 	 * generation counts its changes, so a server tells a new state from
-	 * the one it routes */
+	 * the one it routes; config holds the target's settings (JSON) */
 	"CREATE TABLE deployment ("
 	"  id INTEGER PRIMARY KEY,"
 	"  name TEXT NOT NULL UNIQUE,"
@@ -182,16 +182,21 @@ static const char *const migrations[] = {
 	"    CHECK (canary_pct >= 0 AND canary_pct <= 100),"
 	"  previous INTEGER,"
 	"  generation INTEGER NOT NULL DEFAULT 1,"
+	"  config TEXT NOT NULL DEFAULT '{}',"
 	"  created INTEGER NOT NULL,"
 	"  updated INTEGER NOT NULL,"
 	"  FOREIGN KEY (model, stable) REFERENCES model_version(model, version),"
 	"  FOREIGN KEY (model, canary) REFERENCES model_version(model, version));"
 	/* append-only: every change, with the state it left (who, when,
-	 * what), kept after the deployment is removed */
+	 * what), kept after the deployment is removed; a deployment made
+	 * again under the name goes on from the generation last recorded,
+	 * so a server never mistakes the new one for a state it routes */
 	"CREATE TABLE deployment_event ("
 	"  id INTEGER PRIMARY KEY,"
 	"  deployment TEXT NOT NULL,"
 	"  action TEXT NOT NULL,"
+	"  target TEXT NOT NULL DEFAULT 'local',"
+	"  generation INTEGER NOT NULL,"
 	"  model TEXT NOT NULL,"
 	"  stable INTEGER,"
 	"  canary INTEGER,"

@@ -141,6 +141,22 @@ void mlp_model_predict_row(const struct mlp_model *m, const float *x,
 int mlp_model_predict(const struct mlp_model *m, const float *const *cols,
     size_t nrows, double *out, int nthreads, struct mlp_err *err);
 
+/* Predictions as text, as mlp predict prints them and mlp serve answers
+ * (the same bytes for the same rows): mlp_pred_format writes v as "%.9g"
+ * ("0.731058598", "2", "nan") into buf, which holds MLP_PRED_CHARS bytes,
+ * and returns its length; with json set, a value JSON cannot hold (NaN,
+ * an infinity) is null. */
+#define MLP_PRED_CHARS 32
+size_t mlp_pred_format(double v, int json, char *buf);
+
+/* Appends nrows rows of pred (nrows * m->nout values, as
+ * mlp_model_predict writes them) to out: as CSV lines ("v\n" or
+ * "p0,p1,...\n"), or with json set as elements of MLflow's
+ * {"predictions": [...]} (a value per row, or a list of the class
+ * probabilities), separated by commas, with one in front unless first. */
+void mlp_pred_append(struct mlp_buf *out, const struct mlp_model *m,
+    const double *pred, size_t nrows, int json, int first);
+
 /* The largest model file read (model.json, an XGBoost JSON model, an
  * MLmodel): a JSON document takes about 25 times its size in memory
  * while it is parsed, so 128 MiB bounds a load to about 3 GiB. XGBoost

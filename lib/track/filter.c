@@ -957,6 +957,34 @@ mlp_filter_free(struct mlp_filter *f)
 }
 
 static void
+collect_fields(const struct node *n, struct mlp_field **v, size_t *nv,
+    size_t *alloc)
+{
+	if (n->type == N_CMP) {
+		for (size_t i = 0; i < *nv; i++)
+			if ((*v)[i].kind == n->field.kind &&
+			    strcmp((*v)[i].key, n->field.key) == 0)
+				return;
+		mlp_grow(v, alloc, *nv + 1, sizeof(**v));
+		(*v)[*nv].kind = n->field.kind;
+		(*v)[(*nv)++].key = xstrdup(n->field.key);
+	}
+	for (size_t i = 0; i < n->nkids; i++)
+		collect_fields(n->kids[i], v, nv, alloc);
+}
+
+void
+mlp_filter_fields(const struct mlp_filter *f, struct mlp_field **out,
+    size_t *n)
+{
+	size_t alloc = 0;
+
+	*out = NULL;
+	*n = 0;
+	collect_fields(f->root, out, n, &alloc);
+}
+
+static void
 emit(const struct node *n, struct mlp_buf *sql, struct mlp_sqlargs *args);
 
 /* Emits kids[lo..hi) joined by op; long lists nest in halves so that

@@ -54,6 +54,12 @@ int mlp_filter_sql(const struct mlp_filter *f, struct mlp_buf *sql,
 int mlp_field_parse(const char *s, struct mlp_field *out, struct mlp_err *err);
 void mlp_field_release(struct mlp_field *f);
 
+/* The fields f compares, each once, in the order they first appear; the
+ * caller releases each with mlp_field_release() and frees the array.
+ * (deploy's gates show a failing run's values with mlp_field_sql.) */
+void mlp_filter_fields(const struct mlp_filter *f, struct mlp_field **out,
+    size_t *n);
+
 /* Appends the SQL expression for field's value for run row "r" (a scalar
  * subquery for metrics, params and tags; a column for attributes), with its
  * values appended to args. The value is NULL when the run lacks the key. */
