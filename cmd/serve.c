@@ -230,7 +230,9 @@ serve_run(struct mlp_ctx *ctx, int argc, char **argv)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (r < 0) {
-		rc = mlp_fail(ctx, &err);
+		/* what cannot be served is a failure (1), not a usage error */
+		rc = err.code == MLP_ENOREPO ? mlp_fail(ctx, &err) :
+		    mlp_failf(ctx, 1, "%s", err.msg);
 		if (err.code == MLP_EUNSUPPORTED)
 			mlp_hint(ctx, "install libmicrohttpd: apt-get install "
 			    "libmicrohttpd12");

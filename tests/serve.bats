@@ -174,7 +174,6 @@ EOF
 
 @test "OIP v2 infer: a [batch, features] tensor or a tensor per feature, id echoed, outputs selected" {
 	serve -m "$XGB/binary.json=fraud"
-	feats=$(mlp predict "$XGB/binary.json" -i "$XGB/inputs.csv" | head -0; head -1 "$XGB/inputs.csv")
 	n=$(awk -F, 'NR == 1 { print NF }' "$XGB/inputs.csv")
 	row=$(sed -n 2p "$XGB/inputs.csv")
 	req POST /v2/models/fraud/infer -d "{\"id\": \"r1\", \"inputs\": [{\"name\": \"x\", \"shape\": [1, $n], \"datatype\": \"FP64\", \"data\": [$row]}]}"
@@ -191,11 +190,13 @@ EOF
 	req POST /v2/models/fraud/infer -d "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, $n], \"datatype\": \"FP32\", \"data\": [[$row]]}]}"
 	[ "$CODE" = 200 ]
 	# one input per feature
-	body=$(/usr/bin/python3 - "$XGB/inputs.csv" <<'EOF'
+	req GET /v2/models/fraud
+	body=$(/usr/bin/python3 - "$XGB/inputs.csv" "$BODY" <<'EOF'
 import csv, json, sys
 r = list(csv.reader(open(sys.argv[1])))
+names = [i["name"] for i in json.loads(sys.argv[2])["inputs"]]
 print(json.dumps({"inputs": [{"name": h, "shape": [2], "datatype": "FP64",
-    "data": [float(r[1][j]), float(r[2][j])]} for j, h in enumerate(r[0])]}))
+    "data": [float(r[1][j]), float(r[2][j])]} for j, h in enumerate(names)]}))
 EOF
 )
 	req POST /v2/models/fraud/infer -d "$body"
@@ -219,7 +220,7 @@ EOF
 	req POST /v2/models/m/infer -d '{"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP64", "data": [1, 2]}]}'
 	[ "$CODE" = 400 ]
 	[ -n "$(json error <<<"$BODY")" ]
-	req POST /v2/models/m/infer -d '{"inputs": [{"name": "x", "shape": [1, 1], "datatype": "BYTES", "data": ["a"]}]}'
+	req POST /v2/models/m/infer -d "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, $n], \"datatype\": \"BYTES\", \"data\": [$(seq -s, $n | sed 's/[0-9]*/"&"/g')]}]}"
 	[ "$CODE" = 400 ]
 	[[ "$(json error <<<"$BODY")" == *BYTES* ]]
 	req POST /v2/models/m/infer -d '{"inputs": '
