@@ -367,10 +367,8 @@ struct request {
 	struct mlp_buf body;
 	double t0;
 	int too_big;
+	int has_body;
 };
-
-/* A GET (no body) needs no state of its own; this marks it. */
-static struct request get_marker;
 
 static int
 is(const char *a, const char *b)
@@ -574,19 +572,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	enum MHD_Result ret;
 	double t0;
 
+	/* the first call has the headers; a response queued before the
+	 * next would close the connection */
 	if (!rq) {
 		t0 = now_s();
 		atomic_fetch_add(&s->inflight, 1);
-		if (!is(method, "POST") && !is(method, "PUT") &&
-		    !is(method, "PATCH")) {
-			*con_cls = &get_marker;
-			route(s, conn, url, method, NULL, &r);
-			return send_reply(s, conn, &r, t0);
-		}
 		rq = xcalloc(1, sizeof(*rq));
 		rq->t0 = t0;
 		*con_cls = rq;
-		{
+		rq->has_body = is(method, "POST") || is(method, "PUT") ||
+		    is(method, "PATCH");
+		if (rq->has_body) {
 			const char *cl = mhd.MHD_lookup_connection_value(conn,
 			    MHD_HEADER_KIND, "Content-Length");
 			unsigned long long len;
@@ -602,8 +598,6 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		}
 		return MHD_YES;
 	}
-	if (rq == &get_marker)
-		return MHD_YES;
 	if (*upload_size) {
 		if (!rq->too_big && rq->body.len + *upload_size <=
 		    s->o->max_body)
@@ -617,11 +611,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		r.proto = SV_OTHER;
 		reply_error(&r, 413, "request body is over the limit of %zu "
 		    "bytes (--max-body)", s->o->max_body);
-	} else {
+	} else if (rq->has_body) {
 		mlp_buf_addc(&rq->body, '\0');
 		rq->body.len--;
 		route(s, conn, url, method, &rq->body, &r);
-	}
+	} else
+		route(s, conn, url, method, NULL, &r);
 	ret = send_reply(s, conn, &r, rq->t0);
 	mlp_buf_release(&rq->body);
 	return ret;
@@ -637,10 +632,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!rq)
 		return;
 	atomic_fetch_sub(&s->inflight, 1);
-	if (rq != &get_marker) {
-		mlp_buf_release(&rq->body);
-		free(rq);
-	}
+	mlp_buf_release(&rq->body);
+	free(rq);
 	*con_cls = NULL;
 }
 
