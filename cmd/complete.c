@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "deploy/deploy.h"
 #include "registry/registry.h"
 #include "track/track.h"
 #include "cmd.h"
@@ -534,6 +535,19 @@ complete_arg(struct comp *cc, const char *argname, const char *word,
 		run_uris(ctx, word, out);
 		if (!starts(word, "models:/") && !starts(word, "runs:/"))
 			mlp_strv_push(out, ":files");
+	} else if (strcmp(name, "DEPLOYMENT") == 0 && ctx->db) {
+		struct mlp_err err;
+
+		/* history also knows the deployments removed */
+		mlp_err_clear(&err);
+		mlp_deploy_names(ctx->db, word, ctx->verb &&
+		    strcmp(ctx->verb->name, "history") == 0, out, &err);
+	} else if (strcmp(name, "TARGET") == 0) {
+		for (size_t i = 0; mlp_deploy_targets[i]; i++)
+			if (starts(mlp_deploy_targets[i]->name, word))
+				mlp_strv_push_owned(out, xasprintf("%s\t%s",
+				    mlp_deploy_targets[i]->name,
+				    mlp_deploy_targets[i]->summary));
 	} else if (strcmp(name, "REMOTE") == 0) {
 		remote_names(ctx, word, out);
 	} else if (strcmp(name, "URL") == 0) {
