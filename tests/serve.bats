@@ -458,3 +458,173 @@ print(json.dumps({'instances': [[$row]] * 4000}))" > big.json
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"repository"* ]]
 }
+
+# Two versions of churn: 1 (5 rounds) and 2 (9 rounds).
+two_versions() {
+	mlp train --data churn.csv --target churned -p rounds=5 --register churn >/dev/null
+	mlp train --data churn.csv --target churned -p rounds=9 --register churn >/dev/null
+}
+
+# infer_churn [curl args]: one OIP request for churn; the version that
+# answered in VERSION.
+infer_churn() {
+	req POST /v2/models/churn/infer "$@" -d '{"inputs": [{"name": "x", "shape": [1, 5], "datatype": "FP64", "data": [41, 53.43, 0, 0, 30]}]}'
+	VERSION=$(json model_version <<<"$BODY" 2>/dev/null || true)
+}
+
+# wait_version V: until the deployment answers with version V (5 s).
+wait_version() {
+	local i
+
+	for i in $(seq 50); do
+		infer_churn
+		[ "$VERSION" = "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "still version $VERSION, not $1"
+	return 1
+}
+
+@test "deployments: served as they change, lazily loaded, a heartbeat while running" {
+	two_versions
+	serve
+	req GET /v2/models/churn
+	[ "$CODE" = 404 ]
+	mlp -q deploy models:/churn/1
+	wait_version 1
+	req GET /metrics
+	grep -q '^mlp_models_loaded 1$' <<<"$BODY"
+	mlp -q deploy models:/churn/2
+	wait_version 2
+	req GET /metrics
+	grep -q '^mlp_model_swaps_total [1-9]' <<<"$BODY"
+	n=$(sqlite3 .mlp/mlp.db "SELECT count(*) FROM server WHERE pid = $PID AND deployments = 1")
+	[ "$n" -eq 1 ]
+	for i in $(seq 30); do
+		state=$(sqlite3 .mlp/mlp.db "SELECT state FROM server WHERE pid = $PID")
+		[ "$(json routes churn stable <<<"$state")" = 2 ] && break
+		sleep 0.1
+	done
+	[ "$(json routes churn stable <<<"$state")" = 2 ]
+	stop
+	[ "$STOPPED" -eq 0 ]
+	n=$(sqlite3 .mlp/mlp.db "SELECT count(*) FROM server WHERE pid = $PID")
+	[ "$n" -eq 0 ]
+}
+
+@test "a version that fails to load is never switched to; the failure is in the heartbeat" {
+	two_versions
+	mlp -q deploy models:/churn/1
+	serve
+	wait_version 1
+	# version 2's objects vanish, and the deployment is changed behind
+	# deploy's back
+	oid=$(sqlite3 .mlp/mlp.db "SELECT oid FROM model_version WHERE version = 2")
+	chmod -R u+w .mlp/objects
+	rm -rf ".mlp/objects/${oid:0:2}/${oid:2}"
+	sqlite3 .mlp/mlp.db "UPDATE deployment SET previous = stable, stable = 2, generation = generation + 1 WHERE name = 'churn'"
+	for i in $(seq 50); do
+		state=$(sqlite3 .mlp/mlp.db "SELECT state FROM server WHERE pid = $PID")
+		[ "$(json failed churn version <<<"$state" 2>/dev/null)" = 2 ] && break
+		sleep 0.1
+	done
+	[ "$(json failed churn version <<<"$state")" = 2 ]
+	for i in $(seq 20); do
+		infer_churn
+		[ "$CODE" = 200 ]
+		[ "$VERSION" = 1 ]
+	done
+}
+
+@test "canary: the share of requests within tolerance over 2000, sticky routing keys, the version in the response" {
+	two_versions
+	mlp -q deploy models:/churn/1
+	mlp -q deploy models:/churn/2 --canary 20
+	serve
+	for i in $(seq 50); do
+		n=$(sqlite3 .mlp/mlp.db "SELECT json_extract(state, '\$.routes.churn.canary') FROM server WHERE pid = $PID")
+		[ "$n" = 2 ] && break
+		sleep 0.1
+	done
+	body='{"inputs": [{"name": "x", "shape": [1, 5], "datatype": "FP64", "data": [41, 53.43, 0, 0, 30]}]}'
+	canary=$(for i in $(seq 2000); do echo "url = \"$URL/v2/models/churn/infer\""; echo "data = '$body'"; echo "next"; done |
+	    sed '$d' | curl -s -K - | grep -o '"model_version":"2"' | wc -l)
+	# 20% of 2000 is 400; 5 standard deviations is 90
+	[ "$canary" -gt 310 ] && [ "$canary" -lt 490 ]
+	# one key, one version, every time
+	for key in alice bob carol dave erin frank; do
+		first=
+		for i in 1 2 3 4 5; do
+			infer_churn -H "X-MLP-Routing-Key: $key"
+			[ -z "$first" ] && first=$VERSION
+			[ "$VERSION" = "$first" ]
+		done
+	done
+	# MLflow's protocol says it in a header
+	curl -s -D headers -o /dev/null -H 'Content-Type: application/json' -H 'X-MLP-Routing-Key: alice' \
+	    -d '{"instances": [[41, 53.43, 0, "basic", 30]]}' "$URL/invocations"
+	grep -qi '^X-MLP-Model-Version: [12]' headers
+	# a version by number
+	req POST /v2/models/churn/versions/2/infer -d "$body"
+	[ "$(json model_version <<<"$BODY")" = 2 ]
+	req POST /v2/models/churn/versions/3/infer -d "$body"
+	[ "$CODE" = 404 ]
+}
+
+@test "hot swap under load: 20 deploys alternate two versions while wrk runs; every response is 2xx from one of them" {
+	command -v wrk >/dev/null || skip "wrk is not installed"
+	two_versions
+	mlp -q deploy models:/churn/1
+	serve
+	wait_version 1
+	cat > swap.lua <<'EOF'
+wrk.method = "POST"
+wrk.body = '{"inputs": [{"name": "x", "shape": [1, 5], "datatype": "FP64", "data": [41, 53.43, 0, 0, 30]}]}'
+wrk.headers["Content-Type"] = "application/json"
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) bad = 0; v1 = 0; v2 = 0; n = 0 end
+function response(status, headers, body)
+	n = n + 1
+	if status ~= 200 then bad = bad + 1
+	elseif body:find('"model_version":"1"', 1, true) then v1 = v1 + 1
+	elseif body:find('"model_version":"2"', 1, true) then v2 = v2 + 1
+	else bad = bad + 1 end
+end
+function done(summary, latency, requests)
+	local b, a, c, t = 0, 0, 0, 0
+	for _, th in ipairs(threads) do
+		b = b + th:get("bad"); a = a + th:get("v1")
+		c = c + th:get("v2"); t = t + th:get("n")
+	end
+	io.write(string.format("bad %d v1 %d v2 %d n %d\n", b, a, c, t))
+end
+EOF
+	wrk -t2 -c16 -d8s -s swap.lua "$URL/v2/models/churn/infer" > wrk.out 2>&1 &
+	load=$!
+	sleep 0.5
+	for i in $(seq 20); do
+		mlp -q deploy models:/churn/$((i % 2 + 1))
+		sleep 0.25
+	done
+	wait "$load"
+	cat wrk.out
+	read -r _ bad _ v1 _ v2 _ n < <(grep '^bad ' wrk.out)
+	[ "$bad" -eq 0 ]
+	[ "$v1" -gt 0 ] && [ "$v2" -gt 0 ]
+	! grep -q 'Socket errors' wrk.out
+	! grep -q 'Non-2xx' wrk.out
+	req GET /metrics
+	swaps=$(sed -n 's/^mlp_model_swaps_total //p' <<<"$BODY")
+	[ "$swaps" -ge 10 ]
+}
+
+@test "serving a read-only repository: deployments are served, no heartbeat is written" {
+	[ "$(id -u)" -ne 0 ] || skip "root writes anywhere"
+	two_versions
+	mlp -q deploy models:/churn/1
+	chmod -R a-w .mlp
+	serve
+	wait_version 1
+	chmod -R u+w .mlp
+}

@@ -803,15 +803,16 @@ preload(struct server *s, struct sv_version *v, struct mlp_err *err)
 	return rc;
 }
 
-/* Reads the deployments and publishes a new table when they changed.
- * first: the start, when nothing is loaded until asked for. */
+/* Reads the deployments and publishes a new table when they changed
+ * (1; 0 when nothing did). first: the start, when nothing is loaded until
+ * asked for. */
 static int
 refresh(struct follow *f, int first, struct mlp_err *err)
 {
 	struct server *s = f->s;
 	struct mlp_deploy_route *d = NULL;
 	struct sv_table *cur = first ? NULL : table_get(s), *t;
-	size_t n = 0, changed = 0;
+	size_t n = 0, changed = 0, failed = 0;
 	int rc;
 
 	if ((rc = mlp_deploy_routes(f->db, "local", &d, &n, err)) < 0) {
@@ -859,6 +860,8 @@ refresh(struct follow *f, int first, struct mlp_err *err)
 			    rt->stable) ? rt->canary->number :
 			    rt->stable->number;
 
+			if (!fl || fl->generation != d[i].generation)
+				failed++;
 			failure_set(f, rt->name, bad, d[i].generation,
 			    lerr.msg);
 			mlp_log(MLP_LOG_WARN, "deployment '%s': not switching "
@@ -891,7 +894,7 @@ refresh(struct follow *f, int first, struct mlp_err *err)
 		sv_table_release(t);
 	sv_table_release(cur);
 	mlp_deploy_routes_free(d, n);
-	return 0;
+	return changed || failed;
 }
 
 static int64_t
@@ -1154,10 +1157,14 @@ mlp_serve_run(struct mlp_db *db, struct mlp_store *st,
 					struct mlp_err rerr;
 
 					f.data_version = dv;
-					if (refresh(&f, 0, &rerr) < 0)
+					rc = refresh(&f, 0, &rerr);
+					if (rc < 0)
 						mlp_log(MLP_LOG_WARN, "cannot "
 						    "read the deployments: %s",
 						    rerr.msg);
+					/* deploy --wait learns of it now */
+					else if (rc > 0)
+						last_beat = 0;
 				}
 			}
 			now = now_s();
