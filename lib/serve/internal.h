@@ -96,4 +96,42 @@ void sv_metrics_swap(struct sv_metrics *mt);
 void sv_metrics_render(struct sv_metrics *mt, struct sv_cache *c,
     struct mlp_buf *out);
 
+/* The running server, shared by the request threads. */
+struct server {
+	const struct mlp_serve_opts *o;
+	struct sv_cache *cache;
+	struct sv_metrics *metrics;
+	pthread_mutex_t table_lock;
+	struct sv_table *table;
+	atomic_int ready;	/* 0 until pins are loaded; 0 again in drain */
+	atomic_int inflight;	/* requests between headers and completion */
+	atomic_uint_fast64_t seq;	/* request ids */
+};
+
+/* A response being made. */
+struct reply {
+	int code;
+	struct mlp_buf body;
+	const char *content_type;	/* default application/json */
+	const struct sv_version *version;	/* what answered, or NULL */
+	const char *model;		/* the route's name, for metrics */
+	char name[256];			/* its copy, as the table goes */
+	const char *allow;		/* for a 405 */
+	enum sv_proto proto;
+};
+
+/* Makes r an error: code and {"error": "..."}. */
+void reply_error(struct reply *r, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+struct MHD_Connection;
+/* A request header's value (name matched ignoring case), or NULL. */
+const char *sv_header(struct MHD_Connection *conn, const char *name);
+
+/* The admin API (admin.c): answers r and returns 1 when url is one of its
+ * endpoints, else 0. body is NULL for a request without one. */
+int sv_admin_route(struct server *s, struct MHD_Connection *conn,
+    const char *url, const char *method, const struct mlp_buf *body,
+    struct reply *r);
+
 #endif

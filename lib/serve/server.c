@@ -42,17 +42,6 @@ static const struct mlp_dl_sym mhd_syms[] = { MHD_FUNCS(SYM) };
 /* The header that makes a canary choice sticky. */
 #define ROUTING_KEY "X-MLP-Routing-Key"
 
-struct server {
-	const struct mlp_serve_opts *o;
-	struct sv_cache *cache;
-	struct sv_metrics *metrics;
-	pthread_mutex_t table_lock;
-	struct sv_table *table;
-	atomic_int ready;	/* 0 until pins are loaded; 0 again in drain */
-	atomic_int inflight;	/* requests between headers and completion */
-	atomic_uint_fast64_t seq;	/* request ids */
-};
-
 /* Set by mlp_serve_stop (a signal handler); the main loop polls the pipe. */
 static volatile sig_atomic_t stop_requested;
 static int stop_pipe[2] = { -1, -1 };
@@ -119,22 +108,7 @@ table_sort(struct sv_table *t)
 
 /* ---- responses ---- */
 
-struct reply {
-	int code;
-	struct mlp_buf body;
-	const char *content_type;	/* default application/json */
-	const struct sv_version *version;	/* what answered, or NULL */
-	const char *model;		/* the route's name, for metrics */
-	char name[256];			/* its copy, as the table goes */
-	const char *allow;		/* for a 405 */
-	enum sv_proto proto;
-};
-
-static void
-reply_error(struct reply *r, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
+void
 reply_error(struct reply *r, int code, const char *fmt, ...)
 {
 	char msg[512];
@@ -179,6 +153,12 @@ send_reply(struct server *s, struct MHD_Connection *conn, struct reply *r,
 	    r->version ? r->version->label : NULL, r->proto, r->code,
 	    now_s() - t0);
 	return ret;
+}
+
+const char *
+sv_header(struct MHD_Connection *conn, const char *name)
+{
+	return mhd.MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
 }
 
 /* ---- prediction ---- */
@@ -449,6 +429,8 @@ route(struct server *s, struct MHD_Connection *conn, const char *url,
 	int get = is(method, "GET") || is(method, "HEAD");
 	int post = is(method, "POST");
 
+	if (sv_admin_route(s, conn, url, method, body, r))
+		return;
 	if (!get && !post) {
 		method_not_allowed(r, "GET, HEAD, POST", method);
 		return;
