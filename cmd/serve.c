@@ -11,7 +11,7 @@
 #include "serve/serve.h"
 
 enum { O_HOST = 1, O_PORT, O_MODEL, O_THREADS, O_MAX_BODY, O_TIMEOUT,
-	O_BUDGET, O_PIN };
+	O_BUDGET, O_PIN, O_LOG, O_SAMPLE, O_LOG_SIZE };
 
 static const struct mlp_opt opts[] = {
 	{ O_HOST, 0, "host", "HOST", "the address to listen on (default "
@@ -31,6 +31,13 @@ static const struct mlp_opt opts[] = {
 	    "limit)" },
 	{ O_PIN, 0, "pin", "NAME", "load this model or deployment at start "
 	    "and never unload it; repeatable" },
+	{ O_LOG, 0, "log-predictions", "DIR", "write a record of each request "
+	    "(inputs, predictions, version, latency) to JSON-lines files in "
+	    "DIR" },
+	{ O_SAMPLE, 0, "sample", "F", "with --log-predictions: the share of "
+	    "requests logged, 0 to 1 (default 1)" },
+	{ O_LOG_SIZE, 0, "log-max-size", "SIZE", "with --log-predictions: "
+	    "start a new file past this size (default 64M)" },
 	{ 0, 0, NULL, NULL, NULL },
 };
 
@@ -105,8 +112,9 @@ serve_run(struct mlp_ctx *ctx, int argc, char **argv)
 	struct mlp_optparse p;
 	struct mlp_serve_opts o = {
 		.host = "127.0.0.1", .port = 8080, .max_body = 64 << 20,
-		.timeout_s = 30,
+		.timeout_s = 30, .log_sample = 1, .log_max_bytes = 64 << 20,
 	};
+	int sample_given = 0, size_given = 0;
 	struct mlp_serve_model *models = NULL;
 	const char **pins = NULL;
 	size_t nmodels = 0, amodels = 0, npins = 0, apins = 0;
@@ -184,6 +192,35 @@ serve_run(struct mlp_ctx *ctx, int argc, char **argv)
 				goto out;
 			}
 			break;
+		case O_LOG:
+			o.log_dir = p.arg;
+			break;
+		case O_SAMPLE: {
+			char *end;
+
+			errno = 0;
+			o.log_sample = strtod(p.arg, &end);
+			if (errno || end == p.arg || *end ||
+			    !(o.log_sample > 0 && o.log_sample <= 1)) {
+				rc = mlp_usage_error(ctx, "--sample '%s': not "
+				    "a share above 0 and at most 1", p.arg);
+				goto out;
+			}
+			sample_given = 1;
+			break;
+		}
+		case O_LOG_SIZE: {
+			size_t sz;
+
+			if (parse_size(p.arg, &sz) < 0 || sz < 4096) {
+				rc = mlp_usage_error(ctx, "--log-max-size "
+				    "'%s': not a size of at least 4K", p.arg);
+				goto out;
+			}
+			o.log_max_bytes = sz;
+			size_given = 1;
+			break;
+		}
 		case O_PIN:
 			mlp_grow(&pins, &apins, npins + 1, sizeof(*pins));
 			pins[npins++] = p.arg;
@@ -192,6 +229,11 @@ serve_run(struct mlp_ctx *ctx, int argc, char **argv)
 			rc = OPT_EXIT(r);
 			goto out;
 		}
+	}
+	if ((sample_given || size_given) && !o.log_dir) {
+		rc = mlp_usage_error(ctx, "%s needs --log-predictions DIR",
+		    sample_given ? "--sample" : "--log-max-size");
+		goto out;
 	}
 	if (p.npos) {
 		rc = mlp_usage_error(ctx, "unexpected argument '%s' (models "

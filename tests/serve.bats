@@ -628,3 +628,45 @@ EOF
 	wait_version 1
 	chmod -R u+w .mlp
 }
+
+@test "--log-predictions: a JSON line per request (sampled), rotated by size, written off the request path" {
+	serve -m "$XGB/binary.json=fraud" --log-predictions plog --log-max-size 4K
+	n=$(awk -F, 'NR == 1 { print NF }' "$XGB/inputs.csv")
+	row=$(sed -n 2p "$XGB/inputs.csv")
+	for i in $(seq 30); do
+		req POST /v2/models/fraud/infer -d "{\"id\": \"q$i\", \"inputs\": [{\"name\": \"x\", \"shape\": [1, $n], \"datatype\": \"FP64\", \"data\": [$row]}]}"
+		[ "$CODE" = 200 ]
+	done
+	req POST /invocations -H 'Content-Type: text/csv' --data-binary @"$XGB/inputs.csv"
+	stop
+	[ "$STOPPED" -eq 0 ]
+	[ "$(ls plog | wc -l)" -ge 2 ]
+	cat plog/*.jsonl > all
+	[ "$(wc -l < all)" -eq 31 ]
+	/usr/bin/python3 - "$XGB/binary.json" <<'EOF'
+import json
+recs = [json.loads(l) for l in open("all")]
+ids = sorted(r["request_id"] for r in recs if r["protocol"] == "v2")
+assert ids == sorted("q%d" % i for i in range(1, 31)), ids
+for r in recs:
+    assert r["model"] == "fraud" and r["version"] == "1", r
+    assert r["latency_ms"] >= 0 and r["time"].endswith("Z")
+    assert len(r["inputs"]["data"]) == len(r["predictions"])
+    assert len(r["inputs"]["columns"]) == len(r["inputs"]["data"][0])
+EOF
+	# --sample: about a tenth
+	serve -m "$XGB/binary.json=fraud" --log-predictions plog2 --sample 0.1
+	for i in $(seq 300); do echo "url = \"$URL/v1/models/fraud:predict\""; echo "data = '{\"instances\": [[$row]]}'"; echo next; done |
+	    sed '$d' | curl -s -K - > /dev/null
+	stop
+	n=$(cat plog2/*.jsonl | wc -l)
+	[ "$n" -gt 5 ] && [ "$n" -lt 70 ]
+	run mlp serve -m "$XGB/binary.json" --sample 0.5
+	[ "$status" -eq 2 ]
+	run mlp serve -m "$XGB/binary.json" --log-predictions plog --sample 2
+	[ "$status" -eq 2 ]
+	touch notadir
+	run mlp serve -p 0 -m "$XGB/binary.json" --log-predictions notadir
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"notadir"* ]]
+}

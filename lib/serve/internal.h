@@ -93,8 +93,23 @@ void sv_metrics_free(struct sv_metrics *mt);
 void sv_metrics_request(struct sv_metrics *mt, const char *model,
     const char *version, enum sv_proto proto, int code, double seconds);
 void sv_metrics_swap(struct sv_metrics *mt);
+struct sv_plog;
 void sv_metrics_render(struct sv_metrics *mt, struct sv_cache *c,
-    struct mlp_buf *out);
+    struct sv_plog *plog, struct mlp_buf *out);
+
+/* The prediction log (plog.c): records queued by request threads, written
+ * by its own thread to DIR/predictions-TIME-N.jsonl, a new file past
+ * max_bytes. */
+struct sv_plog;
+int sv_plog_open(struct sv_plog **out, const char *dir, double sample,
+    uint64_t max_bytes, struct mlp_err *err);
+/* Writes what is queued, then stops; accepts NULL. */
+void sv_plog_close(struct sv_plog *pl);
+/* Whether a request with this random number is logged (pl may be NULL). */
+int sv_plog_sampled(const struct sv_plog *pl, uint64_t random);
+/* Queues rec (a line, taken over); dropped when the queue is full. */
+void sv_plog_put(struct sv_plog *pl, char *rec);
+void sv_plog_stats(struct sv_plog *pl, uint64_t *written, uint64_t *dropped);
 
 /* The running server, shared by the request threads. */
 struct server {
@@ -106,6 +121,7 @@ struct server {
 	atomic_int ready;	/* 0 until pins are loaded; 0 again in drain */
 	atomic_int inflight;	/* requests between headers and completion */
 	atomic_uint_fast64_t seq;	/* request ids */
+	struct sv_plog *plog;	/* NULL without --log-predictions */
 };
 
 /* A response being made. */
@@ -118,6 +134,7 @@ struct reply {
 	char name[256];			/* its copy, as the table goes */
 	const char *allow;		/* for a 405 */
 	enum sv_proto proto;
+	double t0;			/* when the headers came */
 };
 
 /* Makes r an error: code and {"error": "..."}. */

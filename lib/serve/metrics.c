@@ -149,7 +149,7 @@ head(struct mlp_buf *out, const char *name, const char *type,
 
 void
 sv_metrics_render(struct sv_metrics *mt, struct sv_cache *c,
-    struct mlp_buf *out)
+    struct sv_plog *plog, struct mlp_buf *out)
 {
 	uint64_t loaded, bytes, loads, evictions;
 
@@ -171,6 +171,19 @@ sv_metrics_render(struct sv_metrics *mt, struct sv_cache *c,
 	mlp_buf_addf(out, "mlp_model_evictions_total %llu\n",
 	    (unsigned long long)evictions);
 
+	if (plog) {
+		uint64_t written, dropped;
+
+		sv_plog_stats(plog, &written, &dropped);
+		head(out, "mlp_prediction_log_records_total", "counter",
+		    "Requests written to the prediction log.");
+		mlp_buf_addf(out, "mlp_prediction_log_records_total %llu\n",
+		    (unsigned long long)written);
+		head(out, "mlp_prediction_log_dropped_total", "counter",
+		    "Requests not logged because the log's queue was full.");
+		mlp_buf_addf(out, "mlp_prediction_log_dropped_total %llu\n",
+		    (unsigned long long)dropped);
+	}
 	pthread_mutex_lock(&mt->lock);
 	head(out, "mlp_model_swaps_total", "counter",
 	    "Routing table changes after a deployment changed.");

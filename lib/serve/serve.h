@@ -35,6 +35,9 @@ struct mlp_serve_opts {
 	size_t npins;
 	const struct mlp_serve_model *models;	/* none: the deployments */
 	size_t nmodels;
+	const char *log_dir;	/* --log-predictions: JSON lines here */
+	double log_sample;	/* the share of requests logged, 0..1 */
+	uint64_t log_max_bytes;	/* a log file is rotated past this */
 	/* called once the server listens, with its URL */
 	void (*ready)(const char *url, void *ud);
 	void *ud;

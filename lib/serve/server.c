@@ -250,6 +250,64 @@ resolve(struct server *s, struct MHD_Connection *conn, const char *name,
 	return 0;
 }
 
+/* The prediction log's record of a request: when, which request, model
+ * and version, the inputs as a dataframe_split, the predictions, how long
+ * it took (from its headers to its answer, without sending it). */
+static char *
+plog_record(struct server *s, const struct reply *r,
+    const struct serve_req *req, const struct mlp_model *m,
+    const double *pred)
+{
+	static const char *const protos[] = { "v2", "v1", "mlflow", "other" };
+	struct mlp_buf b = MLP_BUF_INIT;
+	char ts[48], num[MLP_PRED_CHARS];
+	struct timespec now;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	mlp_buf_addf(&b, "{\"time\":\"%s.%03ldZ\",\"request_id\":", ts,
+	    now.tv_nsec / 1000000);
+	if (req->id)
+		serve_json_string(&b, req->id);
+	else
+		mlp_buf_addf(&b, "\"%llu\"", (unsigned long long)
+		    atomic_fetch_add(&s->seq, 1));
+	mlp_buf_adds(&b, ",\"model\":");
+	serve_json_string(&b, r->name);
+	mlp_buf_adds(&b, ",\"version\":");
+	serve_json_string(&b, r->version->label);
+	mlp_buf_addf(&b, ",\"protocol\":\"%s\",\"latency_ms\":%.3f,"
+	    "\"inputs\":{\"columns\":[", protos[r->proto],
+	    (now_s() - r->t0) * 1000);
+	for (size_t j = 0; j < m->nfeat; j++) {
+		mlp_buf_adds(&b, j ? "," : "");
+		serve_json_string(&b, m->feat[j].name);
+	}
+	mlp_buf_adds(&b, "],\"data\":[");
+	for (size_t i = 0; i < req->nrows; i++) {
+		mlp_buf_adds(&b, i ? ",[" : "[");
+		for (size_t j = 0; j < m->nfeat; j++) {
+			const struct mlp_column *c = &m->feat[j];
+			float v = req->frame->cols[j][i];
+
+			mlp_buf_adds(&b, j ? "," : "");
+			if (c->type == MLP_COL_CAT && v >= 0 &&
+			    (size_t)v < c->nlevels)
+				serve_json_string(&b, c->levels[(size_t)v]);
+			else
+				mlp_buf_add(&b, num, mlp_pred_format(v, 1,
+				    num));
+		}
+		mlp_buf_addc(&b, ']');
+	}
+	mlp_buf_adds(&b, "]},\"predictions\":[");
+	mlp_pred_append(&b, m, pred, req->nrows, 1, 1);
+	mlp_buf_adds(&b, "]}\n");
+	return mlp_buf_detach(&b);
+}
+
 static void
 infer(struct server *s, struct MHD_Connection *conn, enum sv_proto proto,
     const char *name, size_t nn, const char *want, size_t wn,
@@ -293,6 +351,8 @@ infer(struct server *s, struct MHD_Connection *conn, enum sv_proto proto,
 	else
 		serve_encode_predictions(&r->body, m, pred, req.nrows);
 	atomic_fetch_add(&((struct sv_version *)r->version)->requests, 1);
+	if (sv_plog_sampled(s->plog, rand_next()))
+		sv_plog_put(s->plog, plog_record(s, r, &req, m, pred));
 out:
 	free(pred);
 	serve_req_release(&req);
@@ -538,7 +598,7 @@ route(struct server *s, struct MHD_Connection *conn, const char *url,
 	} else if (is(url, "/metrics")) {
 		r->content_type = "text/plain; version=0.0.4; charset=utf-8";
 		r->code = 200;
-		sv_metrics_render(s->metrics, s->cache, &r->body);
+		sv_metrics_render(s->metrics, s->cache, s->plog, &r->body);
 	} else
 		reply_error(r, 404, "no such endpoint: %.200s", url);
 }
@@ -589,6 +649,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	r.t0 = rq->t0;
 	if (rq->too_big) {
 		r.proto = SV_OTHER;
 		reply_error(&r, 413, "request body is over the limit of %zu "
@@ -1081,6 +1142,11 @@ mlp_serve_run(struct mlp_db *db, struct mlp_store *st,
 			goto out;
 	}
 
+	if (o->log_dir && (rc = sv_plog_open(&s.plog, o->log_dir,
+	    o->log_sample, o->log_max_bytes, err)) < 0) {
+		mlp_err_prefix(err, "--log-predictions");
+		goto out;
+	}
 	if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		rc = mlp_err_set(err, MLP_EFAIL, "cannot make a pipe: %s",
 		    strerror(errno));
@@ -1186,6 +1252,7 @@ out:
 		stop_pipe[0] = stop_pipe[1] = -1;
 	}
 	failures_free(&f);
+	sv_plog_close(s.plog);
 	sv_table_release(s.table);
 	sv_cache_free(s.cache);
 	sv_metrics_free(s.metrics);
