@@ -670,3 +670,91 @@ EOF
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"notadir"* ]]
 }
+
+# rss PID: resident KiB
+rss() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+
+@test "abuse: slow clients (slowhttptest) do not make the service unavailable" {
+	command -v slowhttptest >/dev/null || skip "slowhttptest is not installed"
+	serve -m "$XGB/reg.json=m" --timeout 5
+	port=${URL##*:}
+	slowhttptest -c 400 -H -i 5 -r 200 -t GET -u "$URL/v2/health/live" \
+	    -x 24 -p 3 -l 8 -o slow > slow.log 2>&1 &
+	attack=$!
+	sleep 3
+	n=$(awk -F, 'NR == 1 { print NF }' "$XGB/inputs.csv")
+	row=$(sed -n 2p "$XGB/inputs.csv")
+	for i in 1 2 3; do
+		run curl -s -m 3 -o /dev/null -w '%{http_code}' "$URL/v2/models/m/infer" -d "{\"inputs\": [{\"name\": \"x\", \"shape\": [1, $n], \"datatype\": \"FP64\", \"data\": [$row]}]}"
+		[ "$output" = 200 ]
+		sleep 1
+	done
+	wait "$attack" || true
+	kill -0 "$PID"
+}
+
+@test "abuse: thousands of idle keep-alive connections hold bounded memory" {
+	serve -m "$XGB/reg.json=m"
+	before=$(rss "$PID")
+	port=${URL##*:}
+	/usr/bin/python3 - "$port" "$PID" > conns.out <<'EOF'
+import resource, socket, sys, time
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+port, n = int(sys.argv[1]), min(3000, hard - 100)
+socks = []
+for i in range(n):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+    socks.append(s)
+for s in socks:
+    assert b" 200 " in s.recv(4096)
+time.sleep(0.5)
+rss = [l for l in open("/proc/%s/status" % sys.argv[2]) if l.startswith("VmRSS:")][0].split()[1]
+print(n, rss)
+EOF
+	read -r n after < conns.out
+	echo "$n connections: $before KiB before, $after KiB with them"
+	[ "$n" -ge 900 ]
+	# bounded: under 40 KiB a connection (nginx takes about 1)
+	[ $(( (after - before) / n )) -lt 40 ]
+	req GET /v2/health/live
+	[ "$CODE" = 200 ]
+}
+
+@test "abuse: mutated requests (zzuf) never crash the server" {
+	command -v zzuf >/dev/null || skip "zzuf is not installed"
+	serve -m "$XGB/binary.json=m" -m "$XGB/reg.json=r"
+	port=${URL##*:}
+	n=$(awk -F, 'NR == 1 { print NF }' "$XGB/inputs.csv")
+	row=$(sed -n 2p "$XGB/inputs.csv")
+	mk() {	# mk FILE METHOD PATH [CONTENT-TYPE BODY]
+		local body=${5-}
+		printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n' "$2" "$3" > "$1"
+		[ -z "${4-}" ] || printf 'Content-Type: %s\r\n' "$4" >> "$1"
+		printf 'Content-Length: %d\r\nConnection: close\r\n\r\n%s' "${#body}" "$body" >> "$1"
+	}
+	mk r1 POST /v2/models/m/infer application/json "{\"id\": \"a\", \"inputs\": [{\"name\": \"x\", \"shape\": [1, $n], \"datatype\": \"FP32\", \"data\": [[$row]]}], \"outputs\": [{\"name\": \"predict\"}]}"
+	mk r2 POST '/invocations?model=r' application/json "{\"dataframe_split\": {\"columns\": $(head -1 "$XGB/inputs.csv" | sed 's/[^,]*/"&"/g; s/^/[/; s/$/]/'), \"data\": [[$row]]}}"
+	mk r3 POST /invocations?model=m text/csv "$(head -3 "$XGB/inputs.csv")"
+	mk r4 POST /v1/models/r:predict application/json "{\"instances\": [[$row], [$row]]}"
+	mk r5 GET /v2/models/m/versions/1
+	for seed in $(seq 150); do
+		for f in r1 r2 r3 r4 r5; do
+			zzuf -s "$seed" -r 0.004:0.04 cat "$f" > mutated
+			/usr/bin/python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(open("mutated", "rb").read())
+s.shutdown(socket.SHUT_WR)
+try:
+    while s.recv(65536): pass
+except Exception: pass' "$port" || true
+		done
+		kill -0 "$PID"
+	done
+	req GET /v2/health/live
+	[ "$CODE" = 200 ]
+}
