@@ -1,0 +1,481 @@
+/* A JSON scanner for request bodies: tokens in one flat array, strings and
+ * numbers converted on demand (proto-json.h says why). */
+#include <locale.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto-json.h"
+
+static int
+is_digit(unsigned char c)
+{
+	return (unsigned)(c - '0') < 10;
+}
+
+static const unsigned char *
+ws(const unsigned char *p, const unsigned char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	return p;
+}
+
+static void
+grow(struct sj_doc *d)
+{
+	size_t na = d->alloc * 2;
+
+	if (d->tok == d->first) {
+		d->tok = xmalloc(na * sizeof(*d->tok));
+		memcpy(d->tok, d->first, d->ntok * sizeof(*d->tok));
+	} else {
+		d->tok = xrealloc(d->tok, na * sizeof(*d->tok));
+	}
+	d->alloc = na;
+}
+
+static size_t
+new_tok(struct sj_doc *d, int type, size_t start)
+{
+	struct sj_tok *t;
+
+	if (d->ntok == d->alloc)
+		grow(d);
+	t = &d->tok[d->ntok];
+	t->type = (uint8_t)type;
+	t->esc = 0;
+	t->start = (uint32_t)start;
+	t->len = 0;
+	t->skip = 0;
+	t->count = 0;
+	return d->ntok++;
+}
+
+/* The value of 4 hex digits at p (before e), or -1. */
+static long
+hex4(const unsigned char *p, const unsigned char *e)
+{
+	long v = 0;
+
+	if (e - p < 4)
+		return -1;
+	for (int k = 0; k < 4; k++) {
+		unsigned char c = p[k];
+
+		v <<= 4;
+		if (is_digit(c))
+			v |= c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			v |= (c | 0x20) - 'a' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* Scans the string whose quote is at p into token t: the position after
+ * its closing quote, or NULL with *bad where it goes wrong. Escapes are
+ * checked as cJSON checks them (a surrogate only in a pair). */
+static const unsigned char *
+string(struct sj_tok *t, const unsigned char *s, const unsigned char *p,
+    const unsigned char *e, const unsigned char **bad)
+{
+	const unsigned char *q = p + 1;
+
+	for (;;) {
+		unsigned char c;
+
+		if (q >= e) {
+			*bad = e;
+			return NULL;
+		}
+		c = *q;
+		if (c == '"')
+			break;
+		if (c < 0x20) {
+			*bad = q;
+			return NULL;
+		}
+		if (c != '\\') {
+			q++;
+			continue;
+		}
+		t->esc = 1;
+		if (q + 1 >= e) {
+			*bad = e;
+			return NULL;
+		}
+		c = q[1];
+		if (c == 'u') {
+			long u = hex4(q + 2, e), v;
+
+			if (u < 0 || (u >= 0xdc00 && u <= 0xdfff)) {
+				*bad = q;
+				return NULL;
+			}
+			if (u >= 0xd800 && u <= 0xdbff) {
+				if (e - q < 12 || q[6] != '\\' || q[7] != 'u' ||
+				    (v = hex4(q + 8, e)) < 0xdc00 || v > 0xdfff) {
+					*bad = q;
+					return NULL;
+				}
+				q += 12;
+			} else {
+				q += 6;
+			}
+			continue;
+		}
+		if (!memchr("\"\\/bfnrt", c, 8)) {
+			*bad = q;
+			return NULL;
+		}
+		q += 2;
+	}
+	t->start = (uint32_t)(p + 1 - s);
+	t->len = (uint32_t)(q - p - 1);
+	return q + 1;
+}
+
+/* The end of the number at p (RFC 8259's grammar), or NULL. */
+static const unsigned char *
+number(const unsigned char *p, const unsigned char *e)
+{
+	if (p < e && *p == '-')
+		p++;
+	if (p >= e)
+		return NULL;
+	if (*p == '0') {
+		p++;
+	} else if (*p >= '1' && *p <= '9') {
+		while (p < e && is_digit(*p))
+			p++;
+	} else {
+		return NULL;
+	}
+	if (p < e && *p == '.') {
+		if (++p >= e || !is_digit(*p))
+			return NULL;
+		while (p < e && is_digit(*p))
+			p++;
+	}
+	if (p < e && (*p | 0x20) == 'e') {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= e || !is_digit(*p))
+			return NULL;
+		while (p < e && is_digit(*p))
+			p++;
+	}
+	return p;
+}
+
+void
+sj_line_col(const char *text, size_t at, size_t *line, size_t *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < at; i++) {
+		if (text[i] == '\n')
+			(*line)++, *col = 1;
+		else if (((unsigned char)text[i] & 0xc0) != 0x80)
+			(*col)++;
+	}
+}
+
+int
+sj_parse(struct sj_doc *d, const char *text, size_t n, struct mlp_err *err)
+{
+	const unsigned char *s = (const unsigned char *)text, *p, *e = s + n;
+	const unsigned char *bad = NULL;
+	uint32_t stack[SJ_MAX_DEPTH];
+	int depth = 0;
+	size_t t, line, col;
+
+	d->text = text;
+	d->n = n;
+	d->tok = d->first;
+	d->ntok = 0;
+	d->alloc = SJ_STACK_TOKS;
+	if (n >= UINT32_MAX)
+		return mlp_err_set(err, MLP_EINVAL, "request body: 4 GiB or "
+		    "more"), 413;
+	p = ws(s, e);
+value:
+	if (p >= e)
+		goto fail;
+	switch (*p) {
+	case '{':
+	case '[':
+		if (depth == SJ_MAX_DEPTH)
+			return mlp_err_set(err, MLP_EINVAL, "request body: "
+			    "nested deeper than %d levels", SJ_MAX_DEPTH), 400;
+		t = new_tok(d, *p == '{' ? SJ_OBJ : SJ_ARR, (size_t)(p - s));
+		stack[depth++] = (uint32_t)t;
+		p = ws(p + 1, e);
+		if (p < e && *p == (d->tok[t].type == SJ_OBJ ? '}' : ']'))
+			goto close;
+		if (d->tok[t].type == SJ_OBJ)
+			goto key;
+		goto value;
+	case '"':
+		t = new_tok(d, SJ_STR, 0);
+		if (!(p = string(&d->tok[t], s, p, e, &bad)))
+			goto fail;
+		break;
+	case 't':
+	case 'f':
+	case 'n': {
+		static const char *const lit[] = { "true", "false", "null" };
+		int k = *p == 't' ? 0 : *p == 'f' ? 1 : 2;
+		size_t len = strlen(lit[k]);
+
+		if ((size_t)(e - p) < len || memcmp(p, lit[k], len) != 0)
+			goto fail;
+		t = new_tok(d, SJ_TRUE + k, (size_t)(p - s));
+		d->tok[t].len = (uint32_t)len;
+		p += len;
+		break;
+	}
+	default: {
+		const unsigned char *q = number(p, e);
+
+		if (!q)
+			goto fail;
+		t = new_tok(d, SJ_NUM, (size_t)(p - s));
+		d->tok[t].len = (uint32_t)(q - p);
+		p = q;
+		break;
+	}
+	}
+	d->tok[t].skip = (uint32_t)d->ntok;
+done:
+	p = ws(p, e);
+	if (depth == 0) {
+		if (p == e)
+			return 0;
+		goto fail;
+	}
+	t = stack[depth - 1];
+	d->tok[t].count++;
+	if (p >= e)
+		goto fail;
+	if (*p == ',') {
+		p = ws(p + 1, e);
+		if (d->tok[t].type == SJ_OBJ)
+			goto key;
+		goto value;
+	}
+	if (*p != (d->tok[t].type == SJ_OBJ ? '}' : ']'))
+		goto fail;
+close:
+	t = stack[--depth];
+	p++;
+	d->tok[t].skip = (uint32_t)d->ntok;
+	d->tok[t].len = (uint32_t)((size_t)(p - s) - d->tok[t].start);
+	goto done;
+key:
+	if (p >= e || *p != '"')
+		goto fail;
+	t = new_tok(d, SJ_STR, 0);
+	if (!(p = string(&d->tok[t], s, p, e, &bad)))
+		goto fail;
+	d->tok[t].skip = (uint32_t)d->ntok;
+	p = ws(p, e);
+	if (p >= e || *p != ':')
+		goto fail;
+	p = ws(p + 1, e);
+	goto value;
+fail:
+	if (bad)
+		p = bad;
+	if (p >= e)
+		return mlp_err_set(err, MLP_EINVAL, "request body: %s",
+		    n == 0 || ws(s, e) == e ? "empty, expected a JSON value" :
+		    "invalid JSON: it ends too soon"), 400;
+	sj_line_col(text, (size_t)(p - s), &line, &col);
+	return mlp_err_set(err, MLP_EINVAL, "request body: invalid JSON at "
+	    "line %zu column %zu", line, col), 400;
+}
+
+void
+sj_release(struct sj_doc *d)
+{
+	if (d->tok && d->tok != d->first)
+		free(d->tok);
+	d->tok = NULL;
+	d->ntok = d->alloc = 0;
+}
+
+/* Appends code point u as UTF-8. */
+static void
+add_utf8(struct mlp_buf *out, unsigned long u)
+{
+	char b[4];
+	size_t k;
+
+	if (u < 0x80) {
+		b[0] = (char)u, k = 1;
+	} else if (u < 0x800) {
+		b[0] = (char)(0xc0 | u >> 6), b[1] = (char)(0x80 | (u & 63));
+		k = 2;
+	} else if (u < 0x10000) {
+		b[0] = (char)(0xe0 | u >> 12);
+		b[1] = (char)(0x80 | ((u >> 6) & 63));
+		b[2] = (char)(0x80 | (u & 63));
+		k = 3;
+	} else {
+		b[0] = (char)(0xf0 | u >> 18);
+		b[1] = (char)(0x80 | ((u >> 12) & 63));
+		b[2] = (char)(0x80 | ((u >> 6) & 63));
+		b[3] = (char)(0x80 | (u & 63));
+		k = 4;
+	}
+	mlp_buf_add(out, b, k);
+}
+
+int
+sj_str(const struct sj_doc *d, size_t i, struct mlp_buf *out)
+{
+	const struct sj_tok *t = &d->tok[i];
+	const unsigned char *p = (const unsigned char *)d->text + t->start;
+	const unsigned char *e = p + t->len;
+
+	mlp_buf_grow(out, t->len);
+	if (!t->esc) {
+		mlp_buf_add(out, p, t->len);
+		return 0;
+	}
+	while (p < e) {
+		const unsigned char *q = memchr(p, '\\', (size_t)(e - p));
+		unsigned long u;
+
+		if (!q) {
+			mlp_buf_add(out, p, (size_t)(e - p));
+			break;
+		}
+		mlp_buf_add(out, p, (size_t)(q - p));
+		switch (q[1]) {
+		case 'b':
+			mlp_buf_addc(out, '\b');
+			break;
+		case 'f':
+			mlp_buf_addc(out, '\f');
+			break;
+		case 'n':
+			mlp_buf_addc(out, '\n');
+			break;
+		case 'r':
+			mlp_buf_addc(out, '\r');
+			break;
+		case 't':
+			mlp_buf_addc(out, '\t');
+			break;
+		case 'u':
+			/* checked by the scan: a pair, or not a surrogate */
+			u = (unsigned long)hex4(q + 2, e);
+			if (u >= 0xd800 && u <= 0xdbff) {
+				u = 0x10000 + ((u - 0xd800) << 10) +
+				    ((unsigned long)hex4(q + 8, e) - 0xdc00);
+				q += 6;
+			}
+			if (u == 0)
+				return -1;
+			add_utf8(out, u);
+			q += 4;
+			break;
+		default:	/* " \ / */
+			mlp_buf_addc(out, (char)q[1]);
+			break;
+		}
+		p = q + 2;
+	}
+	return 0;
+}
+
+int
+sj_str_is(const struct sj_doc *d, size_t i, const char *s)
+{
+	const struct sj_tok *t = &d->tok[i];
+	struct mlp_buf b = MLP_BUF_INIT;
+	int same;
+
+	if (!t->esc)
+		return t->len == strlen(s) &&
+		    memcmp(d->text + t->start, s, t->len) == 0;
+	same = sj_str(d, i, &b) == 0 && b.len == strlen(s) &&
+	    memcmp(b.s, s, b.len) == 0;
+	mlp_buf_release(&b);
+	return same;
+}
+
+/* Powers of ten a double holds exactly (Clinger's fast path). */
+static const double pow10_exact[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void
+make_c_locale(void)
+{
+	c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+static __attribute__((noinline)) double
+slow_strtod(const unsigned char *s, size_t n)
+{
+	char stack[128], *b = n < sizeof(stack) ? stack : xmalloc(n + 1);
+	double v;
+
+	memcpy(b, s, n);
+	b[n] = '\0';
+	pthread_once(&c_locale_once, make_c_locale);
+	v = c_locale ? strtod_l(b, NULL, c_locale) : strtod(b, NULL);
+	if (b != stack)
+		free(b);
+	return v;
+}
+
+double
+sj_num(const struct sj_doc *d, size_t i)
+{
+	const struct sj_tok *t = &d->tok[i];
+	const unsigned char *s = (const unsigned char *)d->text + t->start;
+	const unsigned char *p = s, *e = s + t->len;
+	uint64_t m = 0;
+	long e10 = 0;
+	int neg = 0, nd = 0;
+	double v;
+
+	if (*p == '-')
+		neg = 1, p++;
+	for (; p < e && is_digit(*p); p++, nd++)
+		m = m * 10 + (uint64_t)(*p - '0');
+	if (p < e && *p == '.')
+		for (p++; p < e && is_digit(*p); p++, nd++, e10--)
+			m = m * 10 + (uint64_t)(*p - '0');
+	if (p < e) {		/* the exponent */
+		int eneg = 0;
+		long x = 0;
+
+		p++;
+		if (*p == '-' || *p == '+')
+			eneg = *p == '-', p++;
+		for (; p < e; p++)
+			if (x < 100000)
+				x = x * 10 + (*p - '0');
+		e10 += eneg ? -x : x;
+	}
+	if (nd > 19 || m > (1ull << 53) || e10 < -22 || e10 > 22) {
+		if (nd <= 19 && m == 0)
+			return neg ? -0.0 : 0.0;
+		return slow_strtod(s, t->len);
+	}
+	v = (double)m;
+	v = e10 < 0 ? v / pow10_exact[-e10] : v * pow10_exact[e10];
+	return neg ? -v : v;
+}

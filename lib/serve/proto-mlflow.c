@@ -1,0 +1,424 @@
+/* MLflow's scoring protocol (POST /invocations, mlflow/pyfunc/
+ * scoring_server) and KServe's V1 (POST /v1/models/NAME:predict): both
+ * read by lib/data's readers, the ones mlp predict uses, so that a body
+ * gives the rows and the errors a file with the same text gives. The
+ * common bodies (dataframe_split with columns, rows as lists) take a
+ * faster road to the same rows, and leave anything else to the reader. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "proto-json.h"
+#include "proto.h"
+
+/* What a message may quote of a header: printable, cut short. */
+static void
+quote(const char *s, size_t n, char *out, size_t size)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k + 4 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[k++] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
+		if (i == 60 && i + 1 < n) {
+			memcpy(out + k, "...", 3), k += 3;
+			break;
+		}
+	}
+	out[k] = '\0';
+}
+
+/* s[0..*n) without white space around it (moves s, shrinks n). */
+static const char *
+trim(const char *s, size_t *n)
+{
+	while (*n && (*s == ' ' || *s == '\t'))
+		s++, (*n)--;
+	while (*n && (s[*n - 1] == ' ' || s[*n - 1] == '\t'))
+		(*n)--;
+	return s;
+}
+
+static int
+same(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && strncasecmp(s, word, n) == 0;
+}
+
+/* 0 with *csv set for a content type served (as MLflow's server takes
+ * them: application/json or text/csv, at most a UTF-8 charset), else 415
+ * saying why. */
+static int
+check_content_type(const char *ct, int *csv, struct mlp_err *err)
+{
+	const char *semi, *s;
+	char q[80];
+	size_t n;
+
+	if (!ct)
+		return mlp_err_set(err, MLP_EUNSUPPORTED, "Content-Type: "
+		    "missing; send application/json or text/csv"), 415;
+	semi = strchr(ct, ';');
+	n = semi ? (size_t)(semi - ct) : strlen(ct);
+	s = trim(ct, &n);
+	if (same(s, n, "application/json")) {
+		*csv = 0;
+	} else if (same(s, n, "text/csv")) {
+		*csv = 1;
+	} else {
+		quote(s, n, q, sizeof(q));
+		return mlp_err_set(err, MLP_EUNSUPPORTED, "Content-Type: '%s' "
+		    "is not served; send application/json or text/csv", q), 415;
+	}
+	while (semi) {
+		const char *p = semi + 1, *eq, *v;
+		size_t kn, vn;
+
+		semi = strchr(p, ';');
+		n = semi ? (size_t)(semi - p) : strlen(p);
+		s = trim(p, &n);
+		if (n == 0)
+			continue;
+		eq = memchr(s, '=', n);
+		kn = eq ? (size_t)(eq - s) : n;
+		trim(s, &kn);
+		if (!same(s, kn, "charset")) {
+			quote(s, kn, q, sizeof(q));
+			return mlp_err_set(err, MLP_EUNSUPPORTED, "Content-Type: "
+			    "parameter '%s' is not served (MLflow 2's scoring "
+			    "protocol names the format in the body: "
+			    "{\"dataframe_split\": ...})", q), 415;
+		}
+		vn = eq ? n - kn - 1 : 0;
+		v = eq ? trim(eq + 1, &vn) : "";
+		if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"')
+			v++, vn -= 2;
+		if (!same(v, vn, "utf-8")) {
+			quote(v, vn, q, sizeof(q));
+			return mlp_err_set(err, MLP_EUNSUPPORTED, "Content-Type: "
+			    "charset '%s' is not served; send UTF-8", q), 415;
+		}
+	}
+	return 0;
+}
+
+static size_t
+count(const cJSON *a)
+{
+	const cJSON *it;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(it, a)
+		n++;
+	return n;
+}
+
+/* The rows a scoring document holds (what the frame reader would
+ * allocate), found before it does; 0 for a shape it will refuse. */
+static size_t
+json_rows(const cJSON *doc)
+{
+	static const char *const keys[] = { "dataframe_split",
+		"dataframe_records", "instances", "inputs" };
+	size_t most = 0;
+
+	for (size_t k = 0; k < sizeof(keys) / sizeof(*keys); k++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, keys[k]);
+		const cJSON *it;
+		size_t c;
+
+		if (k == 0 && cJSON_IsObject(v))
+			v = cJSON_GetObjectItemCaseSensitive(v, "data");
+		if (cJSON_IsArray(v) && (c = count(v)) > most)
+			most = c;
+		if (k == 3 && cJSON_IsObject(v))
+			cJSON_ArrayForEach(it, v)
+				if (cJSON_IsArray(it) && (c = count(it)) > most)
+					most = c;
+	}
+	return most;
+}
+
+/* The frame of the rows of doc, as mlp predict reads such a file. */
+static int
+json_frame(const cJSON *doc, const struct mlp_model *m,
+    struct serve_req *out, struct mlp_err *err)
+{
+	int rc;
+
+	if (cJSON_IsObject(doc) &&
+	    (rc = serve_check_rows(m, json_rows(doc), err)) != 0)
+		return rc;
+	if (mlp_json_frame_doc(doc, NULL, m->feat, m->nfeat, &out->frame,
+	    err) < 0)
+		return 400;
+	out->nrows = out->frame->nrows;
+	return 0;
+}
+
+/* The fast road: what mlp_json_frame_doc would make of a parsed body, for
+ * the bodies it reads without a question; anything else (an error to
+ * report, a form less common) goes to the reader itself. */
+
+/* The value token v of row element for column c into *dst, as json.c's
+ * put() stores it: 0, or -1 to leave it to the reader. */
+static int
+fast_value(const struct sj_doc *d, size_t v, const struct mlp_column *c,
+    struct mlp_buf *scratch, float *dst)
+{
+	const struct sj_tok *t = &d->tok[v];
+	char buf[64];
+	const char *s;
+
+	switch (t->type) {
+	case SJ_NUM:
+		if (c->type == MLP_COL_NUM) {
+			*dst = (float)sj_num(d, v);
+			return 0;
+		}
+		mlp_fmt_double(sj_num(d, v), buf, sizeof(buf));
+		s = buf;
+		break;
+	case SJ_NULL:
+		*dst = NAN;
+		return 0;
+	case SJ_TRUE:
+	case SJ_FALSE:
+		if (c->type == MLP_COL_NUM) {
+			*dst = t->type == SJ_TRUE ? 1.0f : 0.0f;
+			return 0;
+		}
+		s = t->type == SJ_TRUE ? "True" : "False";
+		break;
+	case SJ_STR:
+		mlp_buf_reset(scratch);
+		if (sj_str(d, v, scratch) < 0)
+			return -1;	/* cJSON cuts it at the NUL */
+		s = mlp_buf_str(scratch);
+		break;
+	default:
+		return -1;
+	}
+	return mlp_column_value(c, s, strlen(s), dst);
+}
+
+/* Rows as lists at token rows: map[j] is the element of schema column j
+ * in each, width their length. 0, or -1 (out left empty). */
+static int
+fast_lists(const struct sj_doc *d, size_t rows, const size_t *map,
+    size_t width, const struct mlp_model *m, struct serve_req *out)
+{
+	size_t stack[64], *at = width <= 64 ? stack :
+	    xmalloc(width * sizeof(*at)), row, v, r = 0;
+	struct mlp_buf scratch = MLP_BUF_INIT;
+	float **cols = serve_req_alloc(out, m->nfeat, d->tok[rows].count,
+	    NULL, 0);
+	int rc = 0;
+
+	for (row = rows + 1; row < d->tok[rows].skip && rc == 0;
+	    row = d->tok[row].skip, r++) {
+		size_t k = 0;
+
+		if (d->tok[row].type != SJ_ARR || d->tok[row].count != width) {
+			rc = -1;
+			break;
+		}
+		for (v = row + 1; v < d->tok[row].skip; v = d->tok[v].skip)
+			at[k++] = v;
+		for (size_t j = 0; j < m->nfeat && rc == 0; j++)
+			rc = fast_value(d, at[map[j]], &m->feat[j], &scratch,
+			    &cols[j][r]);
+	}
+	if (at != stack)
+		free(at);
+	mlp_buf_release(&scratch);
+	if (rc != 0)
+		serve_req_release(out);
+	return rc;
+}
+
+/* The position of every schema column in dataframe_split's columns
+ * (token cols) into map, the first of a name as the reader takes it;
+ * at[k] is the token of the k-th name. */
+static int
+fast_columns(const struct sj_doc *d, size_t cols, const size_t *at,
+    size_t width, const struct mlp_model *m, size_t *map)
+{
+	for (size_t j = 0; j < m->nfeat; j++) {
+		size_t k = 0;
+
+		/* the model's order, as is usual, else the first of the name */
+		if (j < width && sj_str_is(d, at[j], m->feat[j].name)) {
+			for (k = 0; k < j; k++)
+				if (sj_str_is(d, at[k], m->feat[j].name))
+					break;
+		} else {
+			while (k < width && !sj_str_is(d, at[k],
+			    m->feat[j].name))
+				k++;
+			if (k == width)
+				return -1;
+		}
+		map[j] = k;
+	}
+	return 0;
+}
+
+/* 1 with *rc set (0 or 413) when the fast road took the body d, else 0. */
+static int
+fast(const struct sj_doc *d, const struct mlp_model *m, int v1,
+    struct serve_req *out, struct mlp_err *err, int *rc)
+{
+	static const char *const keys[] = { "dataframe_split",
+		"dataframe_records", "instances", "inputs" };
+	size_t k, v, key = 0, val = 0, width = m->nfeat, rows = 0;
+	size_t stack[64], *map, nstack[64], *names = nstack;
+	int which = -1, done = 0;
+
+	if (d->tok[0].type != SJ_OBJ)
+		return 0;
+	/* cJSON refuses numbers of 64 characters or more */
+	for (k = 0; k < d->ntok; k++)
+		if (d->tok[k].type == SJ_NUM && d->tok[k].len >= 64)
+			return 0;
+	for (k = 1; k < d->tok[0].skip; k = d->tok[k + 1].skip) {
+		for (size_t f = 0; f < 4; f++) {
+			if (!sj_str_is(d, k, keys[f]))
+				continue;
+			if (key)
+				return 0;
+			key = k, val = k + 1, which = (int)f;
+		}
+	}
+	if (!key || (v1 && which != 2) || which == 1)
+		return 0;
+	map = m->nfeat <= 64 ? stack : xmalloc(m->nfeat * sizeof(*map));
+	if (which == 0) {
+		size_t cols = 0, data = 0;
+
+		if (d->tok[val].type != SJ_OBJ)
+			goto out;
+		for (k = val + 1; k < d->tok[val].skip; k = d->tok[k + 1].skip) {
+			size_t *slot = sj_str_is(d, k, "columns") ? &cols :
+			    sj_str_is(d, k, "data") ? &data : NULL;
+
+			if (slot && *slot)
+				goto out;
+			if (slot)
+				*slot = k + 1;
+		}
+		if (!cols || !data || d->tok[cols].type != SJ_ARR ||
+		    d->tok[data].type != SJ_ARR)
+			goto out;
+		width = d->tok[cols].count;
+		names = width <= 64 ? nstack : xmalloc(width * sizeof(*names));
+		k = 0;
+		for (v = cols + 1; v < d->tok[cols].skip; v = d->tok[v].skip) {
+			if (d->tok[v].type != SJ_STR)
+				goto out;
+			names[k++] = v;
+		}
+		if (fast_columns(d, cols, names, width, m, map) < 0)
+			goto out;
+		rows = data;
+	} else {
+		/* lists in the schema's order */
+		if (d->tok[val].type != SJ_ARR || d->tok[val].count == 0 ||
+		    d->tok[val + 1].type != SJ_ARR)
+			goto out;
+		for (size_t j = 0; j < m->nfeat; j++)
+			map[j] = j;
+		rows = val;
+	}
+	if ((*rc = serve_check_rows(m, d->tok[rows].count, err)) != 0) {
+		done = 1;
+		goto out;
+	}
+	if (fast_lists(d, rows, map, width, m, out) == 0)
+		done = 1;
+out:
+	if (map != stack)
+		free(map);
+	if (names != nstack)
+		free(names);
+	return done;
+}
+
+/* The fast road for body: 1 when it took it (*rc set), else 0. */
+static int
+try_fast(const char *body, size_t n, const struct mlp_model *m, int v1,
+    struct serve_req *out, struct mlp_err *err, int *rc)
+{
+	struct sj_doc d;
+	int done = 0;
+
+	if (sj_parse(&d, body, n, NULL) == 0)
+		done = fast(&d, m, v1, out, err, rc);
+	sj_release(&d);
+	return done;
+}
+
+int
+serve_decode_v1(const char *body, size_t n, const struct mlp_model *m,
+    struct serve_req *out, struct mlp_err *err)
+{
+	const cJSON *inst;
+	cJSON *doc = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = serve_check_body(body, n, err)) != 0 ||
+	    try_fast(body, n, m, 1, out, err, &rc) ||
+	    (rc = serve_json_parse(body, n, &doc, err)) != 0)
+		return rc;
+	inst = cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc,
+	    "instances") : NULL;
+	if (!inst)
+		rc = (mlp_err_set(err, MLP_EINVAL, "instances: missing "
+		    "(KServe V1 takes {\"instances\": [rows]})"), 400);
+	else if (!cJSON_IsArray(inst))
+		rc = (mlp_err_set(err, MLP_EINVAL, "instances: expected a "
+		    "list of rows"), 400);
+	else
+		rc = json_frame(doc, m, out, err);
+	cJSON_Delete(doc);
+	if (rc != 0)
+		serve_req_release(out);
+	return rc;
+}
+
+int
+serve_decode_mlflow(const char *body, size_t n, const char *content_type,
+    const struct mlp_model *m, struct serve_req *out, struct mlp_err *err)
+{
+	cJSON *doc = NULL;
+	int rc, csv = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = check_content_type(content_type, &csv, err)) != 0 ||
+	    (rc = serve_check_body(body, n, err)) != 0)
+		return rc;
+	if (csv) {
+		if (mlp_csv_read_mem(body, n, "request", m->feat, m->nfeat, NULL,
+		    &out->frame, err) < 0)
+			return 400;
+		out->nrows = out->frame->nrows;
+		if ((rc = serve_check_rows(m, out->nrows, err)) != 0)
+			serve_req_release(out);
+		return rc;
+	}
+	if (try_fast(body, n, m, 0, out, err, &rc) ||
+	    (rc = serve_json_parse(body, n, &doc, err)) != 0)
+		return rc;
+	rc = json_frame(doc, m, out, err);
+	cJSON_Delete(doc);
+	if (rc != 0)
+		serve_req_release(out);
+	return rc;
+}
