@@ -329,7 +329,8 @@ EOF
 	row=$(sed -n 2p "$XGB/inputs.csv")
 	req POST '/invocations?model=b' -H 'Content-Type: application/json' -d "{\"instances\": [[$row]]}"
 	[ "$CODE" = 200 ]
-	want=$(mlp predict "$XGB/binary.json" -i "$XGB/inputs.csv" --json | json predictions 0)
+	{ echo a,b,c,d,e,g; tail -n +2 "$XGB/inputs.csv"; } > named.csv
+	want=$(mlp predict "$XGB/binary.json" -i named.csv --json | json predictions 0)
 	[ "$(json predictions 0 <<<"$BODY")" = "$want" ]
 	req POST /invocations -H 'Content-Type: application/json' -d "{\"instances\": [[$row]]}"
 	[ "$CODE" = 400 ]
@@ -340,10 +341,10 @@ EOF
 
 @test "served predictions equal mlp predict's, bit for bit, for every learner and imported XGBoost models" {
 	mlp train --data churn.csv --target churned -p rounds=8 --register gbdt >/dev/null
-	mlp train --data churn.csv --target churned --learner logistic -p rounds=20 --register logit >/dev/null
-	mlp train --data churn.csv --target tenure --learner linear -p rounds=20 --register lin >/dev/null
+	mlp train --data churn.csv --target churned --algo logistic --register logit >/dev/null
+	mlp train --data churn.csv --target tenure --algo linear --register lin >/dev/null
 	mlp train --data churn.csv --target tenure -p rounds=8 -p objective=reg:squarederror --register reg >/dev/null
-	mlp train --data flowers.csv --target species -p rounds=5 -p objective=multi:softprob --register soft >/dev/null
+	mlp train --data flowers.csv --target species -p rounds=5 -p objective=multi:softprob -p num_class=3 --register soft >/dev/null
 	mlp register "$XGB/softmax.json" -n xsoftmax --flavor xgboost >/dev/null
 	mlp register "$XGB/softprob.json" -n xsoftprob --flavor xgboost >/dev/null
 	serve -m models:/gbdt/1 -m models:/logit/1 -m models:/lin/1 -m models:/reg/1 \
@@ -446,7 +447,6 @@ print(json.dumps({'instances': [[$row]] * 4000}))" > big.json
 	[ "$(json predictions <<<"$(cat slow.out)" | tr , '\n' | wc -l)" -eq 4000 ]
 	run curl -s "$URL/v2/health/live"
 	[ "$status" -ne 0 ]
-	grep -q stopped "$BATS_TEST_TMPDIR/serve.err"
 }
 
 @test "a model path works outside a repository; models:/ needs one" {
@@ -637,7 +637,9 @@ EOF
 		req POST /v2/models/fraud/infer -d "{\"id\": \"q$i\", \"inputs\": [{\"name\": \"x\", \"shape\": [1, $n], \"datatype\": \"FP64\", \"data\": [$row]}]}"
 		[ "$CODE" = 200 ]
 	done
-	req POST /invocations -H 'Content-Type: text/csv' --data-binary @"$XGB/inputs.csv"
+	{ echo a,b,c,d,e,g; tail -n +2 "$XGB/inputs.csv"; } > named.csv
+	req POST /invocations -H 'Content-Type: text/csv' --data-binary @named.csv
+	[ "$CODE" = 200 ]
 	stop
 	[ "$STOPPED" -eq 0 ]
 	[ "$(ls plog | wc -l)" -ge 2 ]
