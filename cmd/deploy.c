@@ -227,7 +227,9 @@ plan(struct mlp_ctx *ctx, struct flow *f, struct mlp_deployment *next,
 		mlp_deployment_release(&cur);
 		return code;
 	}
-	if ((rc = mlp_deploy_target_find(next->target, target, &err)) < 0 ||
+	if ((rc = mlp_deploy_next_generation(ctx->db, f->c.name,
+	    &next->generation, &err)) < 0 ||
+	    (rc = mlp_deploy_target_find(next->target, target, &err)) < 0 ||
 	    (rc = (*target)->configure(&f->to, next, config, &err)) < 0) {
 		mlp_deployment_release(&cur);
 		mlp_deployment_release(next);

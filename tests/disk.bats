@@ -39,6 +39,11 @@ register history churn
 register diff models:/churn/1 models:/churn/2
 register checkout models:/churn/1 $OUT/co
 register export models:/churn/2 -o $OUT/churn2.tar.gz
+deploy list
+deploy list --json
+deploy status
+deploy status churn --json
+deploy history churn
 predict models:/churn@champion -i churn.csv -o $OUT/pred.csv
 predict runs:/$R2/model -i churn.csv -o $OUT/pred2.csv
 fsck
@@ -73,6 +78,11 @@ register tag churn a=b
 register stage churn 1 production
 register rm models:/churn/2
 register import $BASE/churn.tar.gz -n imp
+deploy create models:/churn/1 -n churn2
+deploy models:/churn/1
+deploy promote churn
+deploy rollback churn
+deploy rm churn
 gc
 config core.x 1
 config --unset core.format
@@ -86,7 +96,8 @@ EOF
 
 # The fixture, built once: runs (finished, running, deleted, one sent to
 # "Slurm"), two versions of a model with an alias and a tag, experiments, a
-# remote with a version to pull, a version not yet pushed, an export.
+# remote with a version to pull, a version not yet pushed, an export, a
+# deployment with a canary.
 setup_file() {
 	local fix=$BATS_FILE_TMPDIR/fixture other
 
@@ -133,6 +144,8 @@ setup_file() {
 	rm -rf "$other"
 	"$MLP" -q register notes.txt -n later
 	"$MLP" -q register export models:/churn/1 -o "$fix/churn.tar.gz"
+	"$MLP" -q deploy models:/churn/1
+	"$MLP" -q deploy models:/churn/2 --canary 10
 }
 
 # A copy of the fixture per test, in a directory every user may enter.

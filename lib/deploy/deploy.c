@@ -213,8 +213,7 @@ mlp_deploy_plan(const struct mlp_deployment *cur,
 	if (!cur->name && c->action != MLP_DEPLOY_SET) {
 		if (c->action == MLP_DEPLOY_CANARY)
 			return mlp_err_set(err, MLP_ENOTFOUND, "no deployment "
-			    "'%s' to add a canary to: deploy a stable version "
-			    "first", name);
+			    "'%s' to add a canary to", name);
 		return mlp_err_set(err, MLP_ENOTFOUND, "no deployment '%s'",
 		    name);
 	}
@@ -375,6 +374,17 @@ last_generation(struct mlp_db *db, const char *name, int64_t *gen,
 		rc = mlp_db_error(db, err, "cannot read deployments");
 	}
 	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+mlp_deploy_next_generation(struct mlp_db *db, const char *name,
+    int64_t *gen, struct mlp_err *err)
+{
+	int rc = last_generation(db, name, gen, err);
+
+	if (rc == 0)
+		(*gen)++;
 	return rc;
 }
 

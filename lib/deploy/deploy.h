@@ -182,6 +182,11 @@ int mlp_deploy_commit(struct mlp_db *db, const struct mlp_deploy_change *c,
     struct mlp_deployment *before, struct mlp_deployment *after,
     int *changed, struct mlp_err *err);
 
+/* The generation the next change of deployment name will have (1 for
+ * one that never existed), for what a target renders before the commit. */
+int mlp_deploy_next_generation(struct mlp_db *db, const char *name,
+    int64_t *gen, struct mlp_err *err);
+
 /* One entry of a deployment's history: the change and the state it
  * left (versions 0 when absent; stable 0 after rm). */
 struct mlp_deploy_event {
