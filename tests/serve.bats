@@ -760,3 +760,41 @@ except Exception: pass' "$port" || true
 	req GET /v2/health/live
 	[ "$CODE" = 200 ]
 }
+
+# oip_valid SCHEMA: the JSON on stdin is valid against the OIP spec's
+# schema of that name (tests/data/oip/schema.json).
+oip_valid() {
+	/usr/bin/python3 -c '
+import json, sys, jsonschema
+doc = json.load(open(sys.argv[1]))
+schema = dict(doc["definitions"][sys.argv[2]], definitions=doc["definitions"])
+jsonschema.validate(json.load(sys.stdin), schema)' \
+	    "$BATS_TEST_DIRNAME/data/oip/schema.json" "$1"
+}
+
+@test "OIP responses are valid against the spec's schemas" {
+	/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema is not installed"
+	serve -m "$XGB/softprob.json=m"
+	n=$(awk -F, 'NR == 1 { print NF }' "$XGB/inputs.csv")
+	row=$(sed -n 2p "$XGB/inputs.csv")
+	req GET /v2
+	oip_valid metadata_server_response <<<"$BODY"
+	req GET /v2/models/m
+	oip_valid metadata_model_response <<<"$BODY"
+	req GET /v2/models/m/versions/1
+	oip_valid metadata_model_response <<<"$BODY"
+	req POST /v2/models/m/infer -d "{\"id\": \"x\", \"inputs\": [{\"name\": \"x\", \"shape\": [2, $n], \"datatype\": \"FP32\", \"data\": [[$row], [$row]]}]}"
+	[ "$CODE" = 200 ]
+	oip_valid inference_response <<<"$BODY"
+	req POST /v2/models/m/infer -d "{\"id\": \"x\", \"inputs\": [{\"name\": \"x\", \"shape\": [1, $n], \"datatype\": \"FP32\", \"data\": [$row]}], \"outputs\": [{\"name\": \"probabilities\"}], \"parameters\": {\"a\": 1}}"
+	[ "$CODE" = 200 ]
+	oip_valid inference_response <<<"$BODY"
+	for path in /v2/models/nosuch /v2/models/m/versions/7 /v2/nosuch; do
+		req GET "$path"
+		[ "$CODE" = 404 ]
+		oip_valid error_response <<<"$BODY"
+	done
+	req POST /v2/models/m/infer -d '{"inputs": 1}'
+	[ "$CODE" = 400 ]
+	oip_valid error_response <<<"$BODY"
+}
