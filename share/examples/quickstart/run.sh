@@ -63,5 +63,40 @@ mlp track show "$run"
 echo
 echo "== scoring the first rows with models:/churn@champion"
 head -n 6 "$ex/churn.csv" | mlp predict models:/churn@champion
+
+# Online: deploy the champion behind a gate on its validation AUC, serve
+# it, and ask for a prediction over both inference protocols.
+echo
+echo "== deploying models:/churn@champion (gate: valid_auc >= 0.8) and serving it"
+mlp deploy models:/churn@champion --require "metrics.valid_auc >= 0.8"
+mlp serve -p 0 --json > serve.json 2> serve.log &
+server=$!
+trap 'kill $server 2>/dev/null' EXIT
+url=
+for _ in $(seq 50); do
+	url=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' serve.json)
+	[ -n "$url" ] && break
+	sleep 0.1
+done
+[ -n "$url" ] || { cat serve.log; exit 1; }
+echo "listening on $url"
+echo
+echo "== Open Inference Protocol v2: POST $url/v2/models/churn/infer"
+curl -s "$url/v2/models/churn/infer" -H 'Content-Type: application/json' \
+	-d '{"inputs": [{"name": "tenure", "shape": [1], "datatype": "FP64", "data": [41]},
+	     {"name": "monthly", "shape": [1], "datatype": "FP64", "data": [53.43]},
+	     {"name": "support_calls", "shape": [1], "datatype": "FP64", "data": [0]},
+	     {"name": "plan", "shape": [1], "datatype": "BYTES", "data": ["basic"]},
+	     {"name": "age", "shape": [1], "datatype": "FP64", "data": [30]}]}'
+echo
+echo
+echo "== MLflow scoring protocol: POST $url/invocations"
+curl -s "$url/invocations" -H 'Content-Type: application/json' \
+	-d '{"dataframe_split": {"columns": ["tenure", "monthly", "support_calls", "plan", "age"],
+	     "data": [[41, 53.43, 0, "basic", 30], [3, 99.5, 4, "premium", 24]]}}'
+echo
+kill $server
+wait $server || true
+trap - EXIT
 echo
 echo "Done. Explore with: cd $dir && mlp track runs"
