@@ -798,3 +798,10 @@ jsonschema.validate(json.load(sys.stdin), schema)' \
 	[ "$CODE" = 400 ]
 	oip_valid error_response <<<"$BODY"
 }
+
+@test "the quickstart (make demo) ends with a deployed model answering curl on both protocols" {
+	run env PATH="$(dirname "$MLP"):$PATH" sh "$BATS_TEST_DIRNAME/../share/examples/quickstart/run.sh" "$BATS_TEST_TMPDIR/demo"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"model_name":"churn","model_version":"1"'* ]]
+	[[ "$output" == *'{"predictions":['* ]]
+}
