@@ -800,8 +800,9 @@ jsonschema.validate(json.load(sys.stdin), schema)' \
 }
 
 @test "the quickstart (make demo) ends with a deployed model answering curl on both protocols" {
+	mkdir "$BATS_TEST_TMPDIR/demo"
 	run env PATH="$(dirname "$MLP"):$PATH" sh "$BATS_TEST_DIRNAME/../share/examples/quickstart/run.sh" "$BATS_TEST_TMPDIR/demo"
-	[ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || { echo "$output" | tail -20; false; }
 	[[ "$output" == *'"model_name":"churn","model_version":"1"'* ]]
 	[[ "$output" == *'{"predictions":['* ]]
 }
