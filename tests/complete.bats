@@ -419,7 +419,7 @@ fish_complete() {
 	[ "$output" = track ]
 	# descriptions are stripped
 	run bash_complete 1 mlp ''
-	[ "$(printf '%s\n' "$output" | tr '\n' ' ')" = "init config train track register deploy predict fsck gc remote push pull help version " ]
+	[ "$(printf '%s\n' "$output" | tr '\n' ' ')" = "init config train track register deploy predict serve fsck gc remote push pull help version " ]
 	run bash_complete 2 mlp track ru
 	[ "$output" = runs ]
 	run bash_complete 3 mlp track experiment cr
