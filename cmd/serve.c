@@ -18,9 +18,9 @@ static const struct mlp_opt opts[] = {
 	    "127.0.0.1: this machine only)" },
 	{ O_PORT, 'p', "port", "PORT", "the port (default 8080; 0: any free "
 	    "port)" },
-	{ O_MODEL, 'm', "model", "MODEL[=NAME]", "serve this model (a path, "
-	    "runs:/ or models:/ URI) as NAME; repeatable (default: the "
-	    "repository's deployments)" },
+	{ O_MODEL, 'm', "model", "SOURCE", "serve this model (a path, runs:/ "
+	    "or models:/ URI; SOURCE=NAME serves it as NAME); repeatable "
+	    "(default: the repository's deployments)" },
 	{ O_THREADS, 0, "threads", "N", "worker threads (default: the CPUs)" },
 	{ O_MAX_BODY, 0, "max-body", "SIZE", "the largest request body "
 	    "(default 64M)" },
@@ -29,8 +29,8 @@ static const struct mlp_opt opts[] = {
 	{ O_BUDGET, 0, "memory-budget", "SIZE", "memory for loaded models; "
 	    "the least recently used are unloaded beyond it (default: no "
 	    "limit)" },
-	{ O_PIN, 0, "pin", "NAME", "load this model or deployment at start "
-	    "and never unload it; repeatable" },
+	{ O_PIN, 0, "pin", "DEPLOYMENT", "load this deployment (or -m model) "
+	    "at start and never unload it; repeatable" },
 	{ O_LOG, 0, "log-predictions", "DIR", "write a record of each request "
 	    "(inputs, predictions, version, latency) to JSON-lines files in "
 	    "DIR" },

@@ -806,3 +806,12 @@ jsonschema.validate(json.load(sys.stdin), schema)' \
 	[[ "$output" == *'"model_name":"churn","model_version":"1"'* ]]
 	[[ "$output" == *'{"predictions":['* ]]
 }
+
+@test "completion: deployments after --pin, model sources after -m" {
+	mlp train --data churn.csv --target churned -p rounds=3 --register churn >/dev/null
+	mlp -q deploy models:/churn/1 --name web
+	run mlp __complete serve --pin ''
+	[ "$output" = web ]
+	run mlp __complete serve -m models:/
+	[[ "$output" == *"models:/churn/"* ]]
+}
