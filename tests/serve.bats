@@ -334,9 +334,11 @@ EOF
 	[ "$(json predictions 0 <<<"$BODY")" = "$want" ]
 	req POST /invocations -H 'Content-Type: application/json' -d "{\"instances\": [[$row]]}"
 	[ "$CODE" = 400 ]
-	[[ "$(json error <<<"$BODY")" == *"?model="* ]]
+	[[ "$(json message <<<"$BODY")" == *"?model="* ]]
+	[ "$(json error_code <<<"$BODY")" = BAD_REQUEST ]
 	req POST '/invocations?model=nosuch' -H 'Content-Type: application/json' -d "{\"instances\": [[$row]]}"
 	[ "$CODE" = 404 ]
+	[ "$(json error_code <<<"$BODY")" = RESOURCE_DOES_NOT_EXIST ]
 }
 
 @test "served predictions equal mlp predict's, bit for bit, for every learner and imported XGBoost models" {

@@ -120,7 +120,14 @@ reply_error(struct reply *r, int code, const char *fmt, ...)
 	va_end(ap);
 	r->code = code;
 	mlp_buf_reset(&r->body);
-	serve_encode_error(&r->body, msg);
+	/* /invocations answers as MLflow's scoring server does */
+	if (r->proto == SV_MLFLOW)
+		serve_encode_mlflow_error(&r->body, code == 404 ?
+		    "RESOURCE_DOES_NOT_EXIST" : code == 503 ?
+		    "TEMPORARILY_UNAVAILABLE" : code >= 500 ?
+		    "INTERNAL_ERROR" : "BAD_REQUEST", msg);
+	else
+		serve_encode_error(&r->body, msg);
 }
 
 static enum MHD_Result
