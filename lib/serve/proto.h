@@ -25,7 +25,7 @@
 
 /* The OIP outputs a request selects (struct serve_req's outputs). */
 enum {
-	SERVE_OUT_PREDICT = 1,	/* "predict": the value, P(1) or the class */
+	SERVE_OUT_PREDICT = 1,	/* "predict": value, P(1) or class */
 	SERVE_OUT_PROBA = 2,	/* "probabilities": [batch, classes] */
 };
 
