@@ -190,7 +190,7 @@ render(const struct serve_req *r)
 static char *
 one_line(const char *s)
 {
-	char *o = xstrndup(s, 90);
+	char *o = xstrndup(s, strnlen(s, 90));
 
 	for (char *p = o; *p; p++)
 		if (*p == '\n' || (unsigned char)*p < 0x20)
