@@ -5,6 +5,7 @@
  * common bodies (dataframe_split with columns, rows as lists) take a
  * faster road to the same rows, and leave anything else to the reader. */
 #include <math.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,7 @@ check_content_type(const char *ct, int *csv, struct mlp_err *err)
 			continue;
 		eq = memchr(s, '=', n);
 		kn = eq ? (size_t)(eq - s) : n;
+		vn = eq ? n - kn - 1 : 0;
 		trim(s, &kn);
 		if (!same(s, kn, "charset")) {
 			quote(s, kn, q, sizeof(q));
@@ -95,7 +97,6 @@ check_content_type(const char *ct, int *csv, struct mlp_err *err)
 			    "protocol names the format in the body: "
 			    "{\"dataframe_split\": ...})", q), 415;
 		}
-		vn = eq ? n - kn - 1 : 0;
 		v = eq ? trim(eq + 1, &vn) : "";
 		if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"')
 			v++, vn -= 2;
@@ -243,28 +244,58 @@ fast_lists(const struct sj_doc *d, size_t rows, const size_t *map,
 	return rc;
 }
 
-/* The position of every schema column in dataframe_split's columns
- * (token cols) into map, the first of a name as the reader takes it;
- * at[k] is the token of the k-th name. */
+/* 1 when two features of m share a name (which the reader maps to one
+ * column): hashes first, so that the usual answer costs no string
+ * comparisons. */
 static int
-fast_columns(const struct sj_doc *d, size_t cols, const size_t *at,
-    size_t width, const struct mlp_model *m, size_t *map)
+dup_names(const struct mlp_model *m)
 {
+	uint64_t stack[64], *h = m->nfeat <= 64 ? stack :
+	    xmalloc(m->nfeat * sizeof(*h));
+	int dup = 0;
+
 	for (size_t j = 0; j < m->nfeat; j++) {
+		uint64_t x = 1469598103934665603ull;
+
+		for (const unsigned char *p = (const unsigned char *)
+		    m->feat[j].name; *p; p++)
+			x = (x ^ *p) * 1099511628211ull;
+		h[j] = x;
+		for (size_t k = 0; k < j && !dup; k++)
+			dup = h[k] == x && strcmp(m->feat[k].name,
+			    m->feat[j].name) == 0;
+	}
+	if (h != stack)
+		free(h);
+	return dup;
+}
+
+/* The position of every schema column in dataframe_split's columns into
+ * map, the first of a name as the reader takes it; at[k] is the token of
+ * the k-th of the width names. */
+static int
+fast_columns(const struct sj_doc *d, const size_t *at, size_t width,
+    const struct mlp_model *m, size_t *map)
+{
+	size_t j = 0;
+
+	/* the model's order, as usual: column j is feature j, and the first
+	 * of its name when no two features share one */
+	while (j < m->nfeat && j < width && sj_str_is(d, at[j],
+	    m->feat[j].name))
+		j++;
+	if (j == m->nfeat && !dup_names(m)) {
+		for (j = 0; j < m->nfeat; j++)
+			map[j] = j;
+		return 0;
+	}
+	for (j = 0; j < m->nfeat; j++) {
 		size_t k = 0;
 
-		/* the model's order, as is usual, else the first of the name */
-		if (j < width && sj_str_is(d, at[j], m->feat[j].name)) {
-			for (k = 0; k < j; k++)
-				if (sj_str_is(d, at[k], m->feat[j].name))
-					break;
-		} else {
-			while (k < width && !sj_str_is(d, at[k],
-			    m->feat[j].name))
-				k++;
-			if (k == width)
-				return -1;
-		}
+		while (k < width && !sj_str_is(d, at[k], m->feat[j].name))
+			k++;
+		if (k == width)
+			return -1;
 		map[j] = k;
 	}
 	return 0;
@@ -324,7 +355,7 @@ fast(const struct sj_doc *d, const struct mlp_model *m, int v1,
 				goto out;
 			names[k++] = v;
 		}
-		if (fast_columns(d, cols, names, width, m, map) < 0)
+		if (fast_columns(d, names, width, m, map) < 0)
 			goto out;
 		rows = data;
 	} else {

@@ -155,7 +155,7 @@ serve_json_string(struct mlp_buf *out, const char *s)
 			continue;
 		}
 		if (c >= 0x80) {
-			/* a valid sequence goes as it is, a bad byte as U+FFFD */
+			/* a valid sequence as it is, a bad byte as U+FFFD */
 			size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
 
 			if (strnlen((const char *)p + i, need) == need &&

@@ -190,7 +190,7 @@ render(const struct serve_req *r)
 static char *
 one_line(const char *s)
 {
-	char *o = xstrndup(s, 90);
+	char *o = xstrndup(s, strnlen(s, 90));
 
 	for (char *p = o; *p; p++)
 		if (*p == '\n' || (unsigned char)*p < 0x20)
@@ -470,7 +470,8 @@ test_oip_bad(const struct mlp_model *reg, const struct mlp_model *prob,
 	bad(OIP, reg, "{\"inputs\": [{\"name\": \"x\", \"shape\": [2, 3], "
 	    "\"datatype\": \"FP64\", \"data\": [1, 2, 3, 4, 5]}]}", 400,
 	    "inputs[0].data: 5 values; shape [2, 3] holds 6");
-	bad(OIP, reg, "{\"inputs\": [{\"name\": \"x\", \"shape\": [4503599627370496, 3], "
+	bad(OIP, reg, "{\"inputs\": [{\"name\": \"x\", \"shape\": "
+	    "[4503599627370496, 3], "
 	    "\"datatype\": \"FP64\", \"data\": [1, 2, 3]}]}", 400,
 	    "inputs[0].data: 3 values; shape [4503599627370496, 3] holds "
 	    "13510798882111488");
@@ -731,6 +732,8 @@ test_mlflow(const struct mlp_model *reg)
 	good_ct(MLFLOW, reg, "application/json;charset=\"utf-8\";", split,
 	    rows);
 	good_ct(MLFLOW, reg, " application/json ", split, rows);
+	good_ct(MLFLOW, reg, "application/json; charset\t\t\t= utf-8 ", split,
+	    rows);
 
 	/* the common forms take the fast road, the others the reader */
 	{
@@ -751,6 +754,22 @@ test_mlflow(const struct mlp_model *reg)
 		    reg, &r, &err);
 		ok(r.mem == NULL && r.frame, "dataframe_records: the reader");
 		serve_req_release(&r);
+	}
+
+	/* two features of one name: the reader's first column for both */
+	{
+		struct mlp_column c[2] = {
+			{ .name = "a", .type = MLP_COL_NUM },
+			{ .name = "a", .type = MLP_COL_NUM },
+		};
+		struct mlp_model *dup = random_model(MLP_OBJ_SQUARED, 1, 2, 1,
+		    c, 2);
+
+		good(MLFLOW, dup, "{\"dataframe_split\": {\"columns\": [\"a\", "
+		    "\"a\"], \"data\": [[1, 2]]}}", "1,1;");
+		good(MLFLOW, dup, "{\"dataframe_split\": {\"columns\": [\"b\", "
+		    "\"a\", \"a\"], \"data\": [[0, 1, 2]]}}", "1,1;");
+		mlp_model_free(dup);
 	}
 
 	bad_ct(MLFLOW, reg, NULL, split, strlen(split), 415, "Content-Type: "
@@ -1123,7 +1142,8 @@ bench(const struct mlp_model *bin)
 	struct serve_req r;
 	struct mlp_err err;
 	double pred[1], t0, per[3];
-	const char *names[3] = { "OIP", "dataframe_split", "OIP with predict" };
+	const char *names[3] = { "OIP", "dataframe_split",
+		"OIP, scored (100 trees)" };
 	int iters = 20000;
 
 	for (int k = 0; k < 3; k++) {
@@ -1154,10 +1174,13 @@ bench(const struct mlp_model *bin)
 				printf("# bench: %s\n", err.msg);
 				break;
 			}
-			if (k == 2)
-				mlp_model_predict(bin, (const float *const *)
-				    r.frame->cols, 1, pred, 1, &err);
-			else
+			if (k == 2) {
+				float x[28];
+
+				for (int j = 0; j < 28; j++)
+					x[j] = r.frame->cols[j][0];
+				mlp_model_predict_row(bin, x, pred);
+			} else
 				pred[0] = 0.5;
 			mlp_buf_reset(&out);
 			if (k == 1)
