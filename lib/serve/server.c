@@ -39,6 +39,11 @@ static struct { MHD_FUNCS(MLP_DL_MEMBER) } mhd;
 #define SYM(fn) { #fn, (void **)&mhd.fn },
 static const struct mlp_dl_sym mhd_syms[] = { MHD_FUNCS(SYM) };
 
+/* Requests of fewer rows are scored row by row (mlp_model_predict_row,
+ * the same bits): the batch predictor builds tables per call, about as
+ * long as 100 rows take. */
+#define FEW_ROWS 64
+
 /* The header that makes a canary choice sticky. */
 #define ROUTING_KEY "X-MLP-Routing-Key"
 
@@ -346,9 +351,20 @@ infer(struct server *s, struct MHD_Connection *conn, enum sv_proto proto,
 	}
 	pred = xmalloc((req.nrows ? req.nrows : 1) * (size_t)m->nout *
 	    sizeof(*pred));
-	if (req.nrows && mlp_model_predict(m,
-	    (const float *const *)req.frame->cols, req.nrows, pred, 1,
-	    &err) < 0) {
+	if (req.nrows < FEW_ROWS) {
+		/* the batch predictor's tables cost more than these rows */
+		float stackx[256], *x = m->nfeat <= 256 ? stackx :
+		    xmalloc(m->nfeat * sizeof(*x));
+
+		for (size_t i = 0; i < req.nrows; i++) {
+			for (size_t j = 0; j < m->nfeat; j++)
+				x[j] = req.frame->cols[j][i];
+			mlp_model_predict_row(m, x, pred + i * (size_t)m->nout);
+		}
+		if (x != stackx)
+			free(x);
+	} else if (mlp_model_predict(m, (const float *const *)req.frame->cols,
+	    req.nrows, pred, 1, &err) < 0) {
 		reply_error(r, 500, "%s", err.msg);
 		goto out;
 	}
