@@ -817,3 +817,19 @@ jsonschema.validate(json.load(sys.stdin), schema)' \
 	run mlp __complete serve -m models:/
 	[[ "$output" == *"models:/churn/"* ]]
 }
+
+@test "concurrent first requests for a deployment load it once" {
+	two_versions
+	mlp -q deploy models:/churn/2
+	serve
+	body='{"inputs": [{"name": "x", "shape": [1, 5], "datatype": "FP64", "data": [41, 53.43, 0, 0, 30]}]}'
+	pids=()
+	for i in $(seq 16); do
+		curl -s -o "c$i" -w '%{http_code}\n' -d "$body" "$URL/v2/models/churn/infer" > "s$i" &
+		pids+=("$!")
+	done
+	wait "${pids[@]}"
+	[ "$(cat s* | sort -u)" = 200 ]
+	req GET /metrics
+	grep -q '^mlp_model_loads_total 1$' <<<"$BODY"
+}
