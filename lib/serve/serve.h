@@ -35,10 +35,17 @@ struct mlp_serve_opts {
 	size_t npins;
 	const struct mlp_serve_model *models;	/* none: the deployments */
 	size_t nmodels;
+	const char *token;	/* the admin API's bearer token (at least
+				 * MLP_SERVE_TOKEN_MIN visible ASCII bytes);
+				 * NULL: no admin API */
 	/* called once the server listens, with its URL */
 	void (*ready)(const char *url, void *ud);
 	void *ud;
 };
+
+/* The shortest admin token taken, and the longest. */
+#define MLP_SERVE_TOKEN_MIN 16
+#define MLP_SERVE_TOKEN_MAX 4096
 
 /* Resolves what to serve (every -m model, or the repository's
  * deployments; db and st may be NULL for paths only), listens and

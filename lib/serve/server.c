@@ -147,6 +147,9 @@ send_reply(struct server *s, struct MHD_Connection *conn, struct reply *r,
 	}
 	if (r->allow)
 		mhd.MHD_add_response_header(resp, "Allow", r->allow);
+	if (r->authenticate)
+		mhd.MHD_add_response_header(resp, "WWW-Authenticate",
+		    r->authenticate);
 	ret = mhd.MHD_queue_response(conn, (unsigned)r->code, resp);
 	mhd.MHD_destroy_response(resp);
 	sv_metrics_request(s->metrics, r->model,
@@ -522,7 +525,8 @@ route(struct server *s, struct MHD_Connection *conn, const char *url,
 	}
 	if (is(url, "/v2")) {
 		mlp_buf_addf(&r->body, "{\"name\":\"mlp\",\"version\":\"%s\","
-		    "\"extensions\":[]}", MLP_VERSION);
+		    "\"extensions\":[%s]}", MLP_VERSION, s->admin ?
+		    "\"model_repository\"" : "");
 		r->code = 200;
 	} else if (is(url, "/v2/health/live"))
 		simple(r, 200, "{\"live\":true}");
@@ -1034,6 +1038,8 @@ mlp_serve_run(struct mlp_db *db, struct mlp_store *st,
 	s.cache = sv_cache_new(st, o->memory_budget);
 	s.metrics = sv_metrics_new();
 	pthread_mutex_init(&s.table_lock, NULL);
+	if ((rc = sv_admin_open(&s, db, err)) < 0)
+		goto out;
 
 	if (follow_deployments) {
 		if ((rc = refresh(&f, 1, err)) < 0)
@@ -1186,6 +1192,7 @@ out:
 		stop_pipe[0] = stop_pipe[1] = -1;
 	}
 	failures_free(&f);
+	sv_admin_close(s.admin);
 	sv_table_release(s.table);
 	sv_cache_free(s.cache);
 	sv_metrics_free(s.metrics);
