@@ -35,6 +35,7 @@ mlp_deploy_target_find(const char *name, const struct mlp_deploy_target **out,
 		if (mlp_deploy_targets[i]->remote ? is_url(name) :
 		    strcmp(mlp_deploy_targets[i]->name, name) == 0) {
 			*out = mlp_deploy_targets[i];
+			mlp_buf_release(&known);
 			return 0;
 		}
 		mlp_buf_addf(&known, "%s%s%s", i ? ", " : "",

@@ -102,7 +102,8 @@ route_cmp(const void *a, const void *b)
 static void
 table_sort(struct sv_table *t)
 {
-	qsort(t->routes, t->n, sizeof(*t->routes), route_cmp);
+	if (t->n)	/* routes is NULL without any */
+		qsort(t->routes, t->n, sizeof(*t->routes), route_cmp);
 	t->deflt = t->n == 1 ? &t->routes[0] : NULL;
 }
 
