@@ -221,8 +221,9 @@ plan(struct mlp_ctx *ctx, struct flow *f, struct mlp_deployment *next,
 			    strcmp(f->c.name, f->c.model) ? " --name " : "",
 			    strcmp(f->c.name, f->c.model) ? f->c.name : "");
 		else if (rc == MLP_ENOTFOUND)
-			mlp_hint(ctx, "'mlp deploy list' lists the "
-			    "deployments");
+			mlp_hint(ctx, "'mlp deploy list' lists this "
+			    "repository's deployments; a remote mlp serve's "
+			    "need --target http://HOST:PORT");
 		else if (strstr(err.msg, "serves model"))
 			mlp_hint(ctx, "give another --name, or remove it first "
 			    "(mlp deploy rm %s)", f->c.name);
@@ -1210,8 +1211,9 @@ deploy_status(struct mlp_ctx *ctx, int argc, char **argv)
 		if (mlp_deploy_get(ctx->db, p.pos[0], d, &err) < 0) {
 			rc = mlp_fail(ctx, &err);
 			if (err.code == MLP_ENOTFOUND)
-				mlp_hint(ctx, "'mlp deploy list' lists the "
-				    "deployments");
+				mlp_hint(ctx, "'mlp deploy list' lists this "
+				    "repository's deployments; a remote mlp "
+				    "serve's need --target http://HOST:PORT");
 			goto out;
 		}
 	} else if (mlp_deploy_list(ctx->db, &d, &n, &err) < 0) {

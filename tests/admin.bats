@@ -343,7 +343,10 @@ pid_start() {
 	# this repository's deployments are not the server's
 	run mlp deploy promote web
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"no deployment 'web'"* ]]
+	[ "${lines[0]}" = "mlp: deploy promote: no deployment 'web'" ]
+	[ "${lines[1]}" = "hint: 'mlp deploy list' lists this repository's deployments; a remote mlp serve's need --target http://HOST:PORT" ]
+	run mlp deploy status web --target local
+	[ "$status" -eq 1 ]
 	run mlp deploy promote web --target kserve
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--target names a remote mlp serve (http://HOST:PORT)"* ]]
