@@ -483,6 +483,10 @@ remote_fail(struct mlp_ctx *ctx, struct mlp_deploy_remote *r,
 	else if (status == 404)
 		mlp_hint(ctx, "'mlp deploy list --target %s' lists the "
 		    "deployments there", mlp_deploy_remote_url(r));
+	else if (status == 413)
+		mlp_hint(ctx, "the version's export is larger than the "
+		    "server takes: start mlp serve there with a larger "
+		    "--max-body");
 	else if (r && status == 0 && strstr(err->msg, "cannot reach"))
 		mlp_hint(ctx, "is mlp serve running there, listening on that "
 		    "address (--host, --port)?");

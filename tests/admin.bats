@@ -422,6 +422,16 @@ pid_start() {
 	[[ "$output" == *"unknown target 'http://'"* ]]
 }
 
+@test "a version larger than the server's --max-body: 413, and a hint" {
+	models
+	serve --token-file "$BATS_TEST_TMPDIR/tok" --max-body 2k
+	MLP_DEPLOY_TOKEN=$TOKEN run mlp deploy models:/churn/1 --target "$URL"
+	[ "$status" -eq 1 ]
+	[[ "${lines[0]}" == "mlp: deploy create: target $URL: request body of "*" bytes is over the limit of 2048 (--max-body)" ]]
+	[[ "${lines[1]}" == "hint: the version's export is larger than the server takes: start mlp serve there with a larger --max-body" ]]
+	[ "$(srvsql 'SELECT count(*) FROM model_version')" = 0 ]
+}
+
 @test "OIP's model repository extension: index, load, unload" {
 	models
 	serve --token-file "$BATS_TEST_TMPDIR/tok"

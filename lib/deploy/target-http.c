@@ -549,7 +549,8 @@ perform(struct mlp_deploy_remote *r, struct call *c, struct mlp_err *err)
 	cc = (mlp_curl.curl_easy_perform)(r->h);
 	(mlp_curl.curl_easy_getinfo)(r->h, CURLINFO_RESPONSE_CODE, &code);
 	r->status = code;
-	if (cc != CURLE_OK && !(c->io.too_large && code >= 300)) {
+	/* an answer before the upload ended (413) is the answer */
+	if (cc != CURLE_OK && code < 300) {
 		rc = mlp_err_set(err, MLP_EFAIL, "target %s: cannot reach mlp "
 		    "serve: %s", r->base, ebuf[0] ? ebuf :
 		    (mlp_curl.curl_easy_strerror)(cc));

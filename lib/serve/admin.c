@@ -688,16 +688,19 @@ post_deployment(struct server *s, const char *name,
 		goto unlock;
 	if ((rc = mlp_deploy_lock(db, name, c.user ? c.user : "", &h,
 	    &err)) < 0) {
-		reply_error(r, status_of(rc, 500), "%s", err.msg);
 		if (rc == MLP_ELOCKED && h.pid) {
-			cJSON *e = cJSON_Parse(r->body.s), *x;
+			cJSON *e = cJSON_CreateObject(), *x;
 
+			/* who, for mlp deploy's message and exit 4 */
+			cJSON_AddStringToObject(e, "error", err.msg);
 			x = cJSON_AddObjectToObject(e, "holder");
 			cJSON_AddStringToObject(x, "user", h.user);
 			cJSON_AddStringToObject(x, "host", h.host);
 			cJSON_AddNumberToObject(x, "pid", (double)h.pid);
 			cJSON_AddNumberToObject(x, "since", (double)h.since);
 			answer(r, 423, e);
+		} else {
+			reply_error(r, status_of(rc, 500), "%s", err.msg);
 		}
 		goto unlock;
 	}
