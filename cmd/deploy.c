@@ -186,6 +186,8 @@ struct flow {
 	struct mlp_deploy_gates *gates;
 	const char *run_uuid;
 	int wait;
+	/* an http:// target's server, or NULL */
+	struct mlp_deploy_remote *remote;
 	/* what it did */
 	struct mlp_deployment before, after;
 	int changed, locked;
@@ -219,8 +221,9 @@ plan(struct mlp_ctx *ctx, struct flow *f, struct mlp_deployment *next,
 			    strcmp(f->c.name, f->c.model) ? " --name " : "",
 			    strcmp(f->c.name, f->c.model) ? f->c.name : "");
 		else if (rc == MLP_ENOTFOUND)
-			mlp_hint(ctx, "'mlp deploy list' lists the "
-			    "deployments");
+			mlp_hint(ctx, "'mlp deploy list' lists this "
+			    "repository's deployments; a remote mlp serve's "
+			    "need --target http://HOST:PORT");
 		else if (strstr(err.msg, "serves model"))
 			mlp_hint(ctx, "give another --name, or remove it first "
 			    "(mlp deploy rm %s)", f->c.name);
@@ -315,8 +318,9 @@ roll_back(struct mlp_ctx *ctx, struct flow *f, const char *why)
 	c.undo_generation = f->after.generation;
 	c.user = f->c.user;
 	c.detail = why;
-	if (mlp_deploy_commit(ctx->db, &c, NULL, &restored, &changed,
-	    &err) < 0) {
+	if ((f->remote ? mlp_deploy_remote_change(f->remote, &c, NULL,
+	    &restored, &changed, &err) : mlp_deploy_commit(ctx->db, &c, NULL,
+	    &restored, &changed, &err)) < 0) {
 		mlp_failf(ctx, 1, "%s; and rolling back failed: %s", why,
 		    err.msg);
 		return 1;
@@ -325,6 +329,52 @@ roll_back(struct mlp_ctx *ctx, struct flow *f, const char *why)
 	f->after = restored;
 	f->rolled_back = 1;
 	return 0;
+}
+
+/* --wait: until every live server serves the change (this repository's,
+ * or the remote server's repository's); rolled back when one cannot load
+ * it or time runs out (exit 5). */
+static int
+wait_servers(struct mlp_ctx *ctx, struct flow *f)
+{
+	int64_t timeout = f->timeout_ms >= 0 ? f->timeout_ms : WAIT_DEFAULT_MS;
+	struct mlp_err err;
+	int rc;
+
+	mlp_err_clear(&err);
+	if (f->remote)
+		rc = mlp_deploy_remote_wait(f->remote, f->c.name,
+		    f->after.generation, f->c.version, timeout, stop_requested,
+		    NULL, &f->w, &err);
+	else
+		rc = mlp_deploy_wait(ctx->db, f->c.name, f->after.generation,
+		    f->c.version, timeout, stop_requested, NULL, &f->w, &err);
+	if (rc == 0) {
+		if (f->w.servers == 0)
+			mlp_info(ctx, "no server is running: nothing to wait "
+			    "for");
+		else
+			mlp_info(ctx, "%zu server%s serve%s generation %lld",
+			    f->w.servers, f->w.servers == 1 ? "" : "s",
+			    f->w.servers == 1 ? "s" : "", (long long)
+			    f->after.generation);
+	} else if (f->w.failed || rc == MLP_EINTR) {
+		char *why = f->w.failed ? xstrdup(f->w.why) :
+		    xasprintf("stopped by signal %d while waiting for the "
+		    "servers", (int)stop_signal);
+
+		if ((rc = roll_back(ctx, f, why)) == 0) {
+			mlp_failf(ctx, MLP_DEPLOY_EXIT_ROLLED_BACK, "rolled "
+			    "back deployment '%s' to %s: %s", f->c.name,
+			    f->after.stable ? "its state before" : "nothing "
+			    "(it was new)", why);
+			rc = MLP_DEPLOY_EXIT_ROLLED_BACK;
+		}
+		free(why);
+	} else {
+		rc = mlp_fail(ctx, &err);
+	}
+	return rc;
 }
 
 /* Runs f: the lock, the checks, the target, the commit, --wait. */
@@ -377,36 +427,8 @@ run_flow(struct mlp_ctx *ctx, struct flow *f)
 		rc = mlp_fail(ctx, &err);
 		goto out;
 	}
-	if (!f->wait)
-		goto out;
-	rc = mlp_deploy_wait(ctx->db, f->c.name, f->after.generation,
-	    f->c.version, f->timeout_ms >= 0 ? f->timeout_ms : WAIT_DEFAULT_MS,
-	    stop_requested, NULL, &f->w, &err);
-	if (rc == 0) {
-		if (f->w.servers == 0)
-			mlp_info(ctx, "no server is running: nothing to wait "
-			    "for");
-		else
-			mlp_info(ctx, "%zu server%s serve%s generation %lld",
-			    f->w.servers, f->w.servers == 1 ? "" : "s",
-			    f->w.servers == 1 ? "s" : "", (long long)
-			    f->after.generation);
-	} else if (f->w.failed || rc == MLP_EINTR) {
-		char *why = f->w.failed ? xstrdup(f->w.why) :
-		    xasprintf("stopped by signal %d while waiting for the "
-		    "servers", (int)stop_signal);
-
-		if ((rc = roll_back(ctx, f, why)) == 0) {
-			mlp_failf(ctx, MLP_DEPLOY_EXIT_ROLLED_BACK, "rolled "
-			    "back deployment '%s' to %s: %s", f->c.name,
-			    f->after.stable ? "its state before" : "nothing "
-			    "(it was new)", why);
-			rc = MLP_DEPLOY_EXIT_ROLLED_BACK;
-		}
-		free(why);
-	} else {
-		rc = mlp_fail(ctx, &err);
-	}
+	if (f->wait)
+		rc = wait_servers(ctx, f);
 	goto out;
 unchanged:
 	rc = 0;
@@ -426,6 +448,133 @@ out:
 	mlp_deployment_release(&next);
 	free(config);
 	free(note);
+	return rc;
+}
+
+/* The token of a remote target: MLP_DEPLOY_TOKEN, else the config's
+ * deploy.token (the environment wins: a CI job sets it for one run). NULL
+ * when neither is set. */
+static char *
+deploy_token(struct mlp_ctx *ctx)
+{
+	const char *env = getenv("MLP_DEPLOY_TOKEN");
+	struct mlp_err err;
+	char *v = NULL;
+
+	if (env && *env)
+		return xstrdup(env);
+	mlp_err_clear(&err);
+	if (mlp_config_get(ctx->repo, "deploy.token", &v, &err) < 0)
+		return NULL;
+	return v;
+}
+
+/* Prints a remote target's error, with what the user can do. */
+static int
+remote_fail(struct mlp_ctx *ctx, struct mlp_deploy_remote *r,
+    const struct mlp_err *err)
+{
+	long status = r ? mlp_deploy_remote_status(r) : 0;
+	int rc = mlp_fail(ctx, err);
+
+	if (status == 401 || status == 403)
+		mlp_hint(ctx, "set MLP_DEPLOY_TOKEN (or the config's "
+		    "deploy.token) to the token of the server's --token-file");
+	else if (status == 404 && strstr(err->msg, "--token-file"))
+		mlp_hint(ctx, "start mlp serve there with --token-file FILE");
+	else if (status == 404)
+		mlp_hint(ctx, "'mlp deploy list --target %s' lists the "
+		    "deployments there", mlp_deploy_remote_url(r));
+	else if (status == 413)
+		mlp_hint(ctx, "the version's export is larger than the "
+		    "server takes: start mlp serve there with a larger "
+		    "--max-body");
+	else if (r && status == 0 && strstr(err->msg, "cannot reach"))
+		mlp_hint(ctx, "is mlp serve running there, listening on that "
+		    "address (--host, --port)?");
+	return rc;
+}
+
+/* Opens target url, a remote mlp serve's admin API. */
+static int
+remote_open(struct mlp_ctx *ctx, const char *url,
+    struct mlp_deploy_remote **r)
+{
+	char *token = deploy_token(ctx);
+	struct mlp_err err;
+	int rc;
+
+	mlp_err_clear(&err);
+	rc = mlp_deploy_remote_open(r, url, token, &err);
+	if (token)
+		explicit_bzero(token, strlen(token));
+	free(token);
+	if (rc < 0)
+		return mlp_fail(ctx, &err);
+	return 0;
+}
+
+/* Runs f on an http:// target: the checks here (the version loads, the
+ * gates hold against its run in this repository), the version sent with
+ * its objects, the change made there (its lock, its history), --wait on
+ * its servers. Nothing is recorded in this repository. */
+static int
+run_remote(struct mlp_ctx *ctx, struct flow *f, const char *url,
+    const struct mlp_model_version *mv)
+{
+	const struct mlp_deploy_target *target;
+	struct mlp_deploy_holder h;
+	struct mlp_deployment probe = { 0 };
+	struct mlp_store *st;
+	struct mlp_err err;
+	int64_t start = mlp_now_ms();
+	char *config = NULL;
+	int rc, created = 0;
+
+	mlp_err_clear(&err);
+	probe.target = (char *)url;
+	if (mlp_deploy_target_find(url, &target, &err) < 0 ||
+	    target->configure(&f->to, &probe, &config, &err) < 0)
+		return mlp_fail(ctx, &err);
+	free(config);
+	if ((rc = remote_open(ctx, url, &f->remote)) != 0)
+		return rc;
+	catch_stops();
+	if (mv) {
+		if ((rc = check_version(ctx, f)) != 0 || stop_signal)
+			goto out;
+		if ((rc = mlp_ctx_store(ctx, &st)) != 0)
+			goto out;
+		if (mlp_deploy_remote_push(f->remote, st, mv, f->c.user,
+		    &created, &err) < 0) {
+			rc = remote_fail(ctx, f->remote, &err);
+			goto out;
+		}
+		if (created)
+			mlp_info(ctx, "sent models:/%s/%lld to %s", mv->name,
+			    (long long)mv->version, url);
+	}
+	for (;;) {
+		mlp_deployment_release(&f->after);
+		rc = mlp_deploy_remote_change(f->remote, &f->c, &h, &f->after,
+		    &f->changed, &err);
+		if (rc != MLP_ELOCKED || !f->wait_lock || !h.pid ||
+		    stop_signal || (f->timeout_ms >= 0 &&
+		    mlp_now_ms() - start >= f->timeout_ms))
+			break;
+		usleep(200000);
+	}
+	if (rc < 0) {
+		rc = rc == MLP_ELOCKED ? lock_failed(ctx, f, &h, &err) :
+		    remote_fail(ctx, f->remote, &err);
+		goto out;
+	}
+	rc = 0;
+	if (f->wait && f->changed)
+		rc = wait_servers(ctx, f);
+out:
+	if (stop_signal && rc == 0)
+		rc = 1;
 	return rc;
 }
 
@@ -485,7 +634,8 @@ static const struct mlp_opt create_opts[] = {
 	{ O_NAME, 'n', "name", "DEPLOYMENT", "the deployment (default: the "
 	    "model's name)" },
 	{ O_TARGET, 't', "target", "TARGET", "where it runs: local (mlp serve "
-	    "on this repository, the default) or kserve" },
+	    "on this repository, the default), kserve, or http://HOST:PORT (a "
+	    "remote mlp serve's admin API)" },
 	{ O_CANARY, 'c', "canary", "PCT", "serve the version to PCT% of "
 	    "requests beside the stable one (0 < PCT < 100)" },
 	{ O_REQUIRE, 'r', "require", "EXPR", "a run filter the version's "
@@ -607,10 +757,14 @@ deploy_create(struct mlp_ctx *ctx, int argc, char **argv)
 	for (size_t i = 0; i < req.n; i++)
 		mlp_buf_addf(&detail, "; require %s", req.v[i]);
 	f.c.detail = detail.s;
-	rc = run_flow(ctx, &f);
+	if (f.c.target && target->remote)
+		rc = run_remote(ctx, &f, f.c.target, mv);
+	else
+		rc = run_flow(ctx, &f);
 	if (rc == 0 || rc == MLP_DEPLOY_EXIT_ROLLED_BACK)
 		report(ctx, &f);
 out:
+	mlp_deploy_remote_free(f.remote);
 	mlp_deploy_gates_free(f.gates);
 	mlp_deployment_release(&f.before);
 	mlp_deployment_release(&f.after);
@@ -628,7 +782,13 @@ out:
 
 /* promote, rollback, rm */
 
+/* --target on the verbs that act on a deployment: only a remote one */
+#define REMOTE_OPT { O_TARGET, 't', "target", "TARGET", "http://HOST:PORT: " \
+	"a deployment of that remote mlp serve (default: local, this " \
+	"repository's)" }
+
 static const struct mlp_opt change_opts[] = {
+	REMOTE_OPT,
 	{ O_WAIT_LOCK, 0, "wait-lock", NULL, "wait while another deploy of "
 	    "the deployment runs, instead of failing" },
 	{ O_TIMEOUT, 0, "timeout", "SECONDS", "how long --wait-lock waits" },
@@ -638,11 +798,34 @@ static const struct mlp_opt change_opts[] = {
 };
 
 static const struct mlp_opt rm_opts[] = {
+	REMOTE_OPT,
 	{ O_WAIT_LOCK, 0, "wait-lock", NULL, "wait while another deploy of "
 	    "the deployment runs, instead of failing" },
 	{ O_TIMEOUT, 0, "timeout", "SECONDS", "how long --wait-lock waits" },
 	{ 0, 0, NULL, NULL, NULL },
 };
+
+/* --target of the verbs that act on deployments: a remote mlp serve
+ * (*remote set), or local, the default (this repository's deployments,
+ * whose targets are recorded). */
+static int
+remote_target(struct mlp_ctx *ctx, const char *url, int *remote)
+{
+	const struct mlp_deploy_target *t;
+	struct mlp_err err;
+
+	mlp_err_clear(&err);
+	*remote = 0;
+	if (mlp_deploy_target_find(url, &t, &err) < 0)
+		return mlp_fail(ctx, &err);
+	if (!t->remote && strcmp(url, "local") != 0)
+		return mlp_usage_error(ctx, "--target '%s': this repository's "
+		    "deployments are found by name, whatever their target; "
+		    "--target names a remote mlp serve (http://HOST:PORT)",
+		    url);
+	*remote = t->remote;
+	return 0;
+}
 
 static int
 change(struct mlp_ctx *ctx, int argc, char **argv,
@@ -652,14 +835,17 @@ change(struct mlp_ctx *ctx, int argc, char **argv,
 	struct flow f = { 0 };
 	struct mlp_err err;
 	char *user = mlp_track_user(ctx->repo);
-	const char *timeout = NULL;
-	int r, rc = 0;
+	const char *timeout = NULL, *url = NULL;
+	int r, rc = 0, remote = 0;
 
 	mlp_err_clear(&err);
 	f.timeout_ms = -1;
 	mlp_opt_init(&p, ctx, argc, argv);
 	while ((r = mlp_opt_next(&p)) != 0) {
 		switch (r) {
+		case O_TARGET:
+			url = p.arg;
+			continue;
 		case O_WAIT_LOCK:
 			f.wait_lock = 1;
 			continue;
@@ -685,13 +871,16 @@ change(struct mlp_ctx *ctx, int argc, char **argv,
 		rc = mlp_fail(ctx, &err);
 		goto out;
 	}
+	if (url && (rc = remote_target(ctx, url, &remote)) != 0)
+		goto out;
 	f.c.action = action;
 	f.c.name = p.pos[0];
 	f.c.user = user;
-	rc = run_flow(ctx, &f);
+	rc = remote ? run_remote(ctx, &f, url, NULL) : run_flow(ctx, &f);
 	if (rc == 0)
 		report(ctx, &f);
 out:
+	mlp_deploy_remote_free(f.remote);
 	mlp_deployment_release(&f.before);
 	mlp_deployment_release(&f.after);
 	free(f.w.why);
@@ -721,29 +910,52 @@ deploy_rm(struct mlp_ctx *ctx, int argc, char **argv)
 
 /* list */
 
-static const struct mlp_opt none_opts[] = {
+static const struct mlp_opt remote_opts[] = {
+	REMOTE_OPT,
 	{ 0, 0, NULL, NULL, NULL },
 };
+
+/* Parses the options of list, status and history: --target, into *r. */
+static int
+read_opts(struct mlp_ctx *ctx, struct mlp_optparse *p,
+    struct mlp_deploy_remote **r)
+{
+	const char *url = NULL;
+	int o, rc, remote = 0;
+
+	*r = NULL;
+	while ((o = mlp_opt_next(p)) != 0) {
+		if (o == O_TARGET) {
+			url = p->arg;
+			continue;
+		}
+		return OPT_EXIT(o);
+	}
+	if (url && (rc = remote_target(ctx, url, &remote)) != 0)
+		return rc;
+	if (remote && (rc = remote_open(ctx, url, r)) != 0)
+		return rc;
+	return 0;
+}
 
 static int
 deploy_list(struct mlp_ctx *ctx, int argc, char **argv)
 {
 	struct mlp_optparse p;
 	struct mlp_deployment *d = NULL;
+	struct mlp_deploy_remote *rem = NULL;
 	struct mlp_err err;
 	size_t n = 0;
-	int r, rc = 0;
+	int rc = 0;
 
 	mlp_err_clear(&err);
 	mlp_opt_init(&p, ctx, argc, argv);
-	while ((r = mlp_opt_next(&p)) != 0) {
-		rc = OPT_EXIT(r);
+	if ((rc = read_opts(ctx, &p, &rem)) != 0 ||
+	    (rc = usage_args(ctx, &p, 0, 0)) != 0)
 		goto out;
-	}
-	if ((rc = usage_args(ctx, &p, 0, 0)) != 0)
-		goto out;
-	if (mlp_deploy_list(ctx->db, &d, &n, &err) < 0) {
-		rc = mlp_fail(ctx, &err);
+	if (rem ? mlp_deploy_remote_list(rem, &d, &n, NULL, NULL, &err) < 0 :
+	    mlp_deploy_list(ctx->db, &d, &n, &err) < 0) {
+		rc = rem ? remote_fail(ctx, rem, &err) : mlp_fail(ctx, &err);
 		goto out;
 	}
 	if (ctx->json) {
@@ -782,12 +994,23 @@ deploy_list(struct mlp_ctx *ctx, int argc, char **argv)
 		mlp_table_release(&t);
 	}
 out:
+	mlp_deploy_remote_free(rem);
 	mlp_deployments_free(d, n);
 	mlp_opt_release(&p);
 	return rc;
 }
 
 /* status */
+
+/* Whether d's target has servers that report what they serve: mlp serve
+ * on this repository, or on an http:// target's. */
+static int
+has_servers(const struct mlp_deployment *d)
+{
+	return strcmp(d->target, "local") == 0 ||
+	    strncmp(d->target, "http://", 7) == 0 ||
+	    strncmp(d->target, "https://", 8) == 0;
+}
 
 /* Whether a server's view is at the deployment's generation. */
 static int
@@ -917,7 +1140,7 @@ status_human(struct mlp_ctx *ctx, const struct mlp_deployment *d,
 	mlp_fmt_time(d->updated, upd, sizeof(upd));
 	printf("updated     %s%s%s\n", upd, d->updated_by[0] ? " by " : "",
 	    d->updated_by);
-	if (strcmp(d->target, "local") != 0) {
+	if (!has_servers(d)) {
 		printf("servers     - (target %s)\n", d->target);
 		return;
 	}
@@ -949,7 +1172,7 @@ status_json(const struct mlp_deployment *d, const struct mlp_server *sv,
 
 	cJSON_AddStringToObject(o, "state", d->canary ? "canary" : "stable");
 	a = cJSON_AddArrayToObject(o, "servers");
-	for (size_t i = 0; strcmp(d->target, "local") == 0 && i < nsv; i++) {
+	for (size_t i = 0; has_servers(d) && i < nsv; i++) {
 		struct mlp_server_view view;
 
 		mlp_server_view_parse(sv[i].state, d->name, &view);
@@ -964,27 +1187,39 @@ deploy_status(struct mlp_ctx *ctx, int argc, char **argv)
 {
 	struct mlp_optparse p;
 	struct mlp_deployment *d = NULL;
+	struct mlp_deploy_remote *rem = NULL;
 	struct mlp_server *sv = NULL;
 	struct mlp_err err;
 	size_t n = 0, nsv = 0;
-	int r, rc = 0;
+	int rc = 0;
 
 	mlp_err_clear(&err);
 	mlp_opt_init(&p, ctx, argc, argv);
-	while ((r = mlp_opt_next(&p)) != 0) {
-		rc = OPT_EXIT(r);
+	if ((rc = read_opts(ctx, &p, &rem)) != 0 ||
+	    (rc = usage_args(ctx, &p, 0, 1)) != 0)
 		goto out;
-	}
-	if ((rc = usage_args(ctx, &p, 0, 1)) != 0)
-		goto out;
-	if (p.npos) {
+	if (rem && p.npos) {
+		d = xcalloc(1, sizeof(*d));
+		n = 1;
+		if (mlp_deploy_remote_get(rem, p.pos[0], d, &sv, &nsv,
+		    &err) < 0) {
+			rc = remote_fail(ctx, rem, &err);
+			goto out;
+		}
+	} else if (rem) {
+		if (mlp_deploy_remote_list(rem, &d, &n, &sv, &nsv, &err) < 0) {
+			rc = remote_fail(ctx, rem, &err);
+			goto out;
+		}
+	} else if (p.npos) {
 		d = xcalloc(1, sizeof(*d));
 		n = 1;
 		if (mlp_deploy_get(ctx->db, p.pos[0], d, &err) < 0) {
 			rc = mlp_fail(ctx, &err);
 			if (err.code == MLP_ENOTFOUND)
-				mlp_hint(ctx, "'mlp deploy list' lists the "
-				    "deployments");
+				mlp_hint(ctx, "'mlp deploy list' lists this "
+				    "repository's deployments; a remote mlp "
+				    "serve's need --target http://HOST:PORT");
 			goto out;
 		}
 	} else if (mlp_deploy_list(ctx->db, &d, &n, &err) < 0) {
@@ -992,7 +1227,7 @@ deploy_status(struct mlp_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	/* the live servers that serve deployments (not only -m models) */
-	if (mlp_deploy_servers(ctx->db, 1, &sv, &nsv, &err) < 0) {
+	if (!rem && mlp_deploy_servers(ctx->db, 1, &sv, &nsv, &err) < 0) {
 		rc = mlp_fail(ctx, &err);
 		goto out;
 	}
@@ -1017,6 +1252,7 @@ deploy_status(struct mlp_ctx *ctx, int argc, char **argv)
 		}
 	}
 out:
+	mlp_deploy_remote_free(rem);
 	mlp_deployments_free(d, n);
 	mlp_servers_free(sv, nsv);
 	mlp_opt_release(&p);
@@ -1030,20 +1266,20 @@ deploy_history(struct mlp_ctx *ctx, int argc, char **argv)
 {
 	struct mlp_optparse p;
 	struct mlp_deploy_event *ev = NULL;
+	struct mlp_deploy_remote *rem = NULL;
 	struct mlp_err err;
 	size_t n = 0;
-	int r, rc = 0;
+	int rc = 0;
 
 	mlp_err_clear(&err);
 	mlp_opt_init(&p, ctx, argc, argv);
-	while ((r = mlp_opt_next(&p)) != 0) {
-		rc = OPT_EXIT(r);
+	if ((rc = read_opts(ctx, &p, &rem)) != 0 ||
+	    (rc = usage_args(ctx, &p, 1, 1)) != 0)
 		goto out;
-	}
-	if ((rc = usage_args(ctx, &p, 1, 1)) != 0)
-		goto out;
-	if (mlp_deploy_history(ctx->db, p.pos[0], &ev, &n, &err) < 0) {
-		rc = mlp_fail(ctx, &err);
+	if (rem ? mlp_deploy_remote_history(rem, p.pos[0], &ev, &n,
+	    &err) < 0 : mlp_deploy_history(ctx->db, p.pos[0], &ev, &n,
+	    &err) < 0) {
+		rc = rem ? remote_fail(ctx, rem, &err) : mlp_fail(ctx, &err);
 		goto out;
 	}
 	if (ctx->json) {
@@ -1106,6 +1342,7 @@ deploy_history(struct mlp_ctx *ctx, int argc, char **argv)
 		mlp_table_release(&t);
 	}
 out:
+	mlp_deploy_remote_free(rem);
 	mlp_deploy_events_free(ev, n);
 	mlp_opt_release(&p);
 	return rc;
@@ -1115,11 +1352,11 @@ static const struct mlp_verb verbs[] = {
 	{ "create", deploy_create, create_opts, "URI",
 	    "Deploy a version: as the stable one, or with --canary beside it "
 	    "(the default verb)" },
-	{ "list", deploy_list, none_opts, "",
+	{ "list", deploy_list, remote_opts, "",
 	    "List the deployments: stable, canary, previous, target" },
-	{ "status", deploy_status, none_opts, "[DEPLOYMENT]",
+	{ "status", deploy_status, remote_opts, "[DEPLOYMENT]",
 	    "Show a deployment and what each live server serves of it" },
-	{ "history", deploy_history, none_opts, "DEPLOYMENT",
+	{ "history", deploy_history, remote_opts, "DEPLOYMENT",
 	    "Every change of a deployment: when, who, the state it left" },
 	{ "promote", deploy_promote, change_opts, "DEPLOYMENT",
 	    "Make the canary the stable version" },

@@ -1,17 +1,19 @@
 /* mlp serve: the prediction server (lib/serve). */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "serve/serve.h"
 
 enum { O_HOST = 1, O_PORT, O_MODEL, O_THREADS, O_MAX_BODY, O_TIMEOUT,
-	O_BUDGET, O_PIN, O_LOG, O_SAMPLE, O_LOG_SIZE };
+	O_BUDGET, O_PIN, O_LOG, O_SAMPLE, O_LOG_SIZE, O_TOKEN_FILE };
 
 static const struct mlp_opt opts[] = {
 	{ O_HOST, 0, "host", "HOST", "the address to listen on (default "
@@ -38,6 +40,9 @@ static const struct mlp_opt opts[] = {
 	    "requests logged, 0 to 1 (default 1)" },
 	{ O_LOG_SIZE, 0, "log-max-size", "SIZE", "with --log-predictions: "
 	    "start a new file past this size (default 64M)" },
+	{ O_TOKEN_FILE, 0, "token-file", "FILE", "open the admin API (what "
+	    "mlp deploy --target http://HOST:PORT calls) to requests "
+	    "carrying the token on FILE's first line" },
 	{ 0, 0, NULL, NULL, NULL },
 };
 
@@ -84,6 +89,82 @@ parse_int(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+/* The admin token: FILE's first line (without its line end), at least
+ * MLP_SERVE_TOKEN_MIN visible ASCII bytes, from a file only its owner may
+ * read or write, as ssh asks of a private key: the token decides what the
+ * server serves. The caller frees *out (after wiping it). */
+static int
+read_token(struct mlp_ctx *ctx, const char *file, char **out)
+{
+	char buf[MLP_SERVE_TOKEN_MAX + 2];
+	struct stat sb;
+	size_t n = 0;
+	ssize_t got;
+	int fd, rc = 0;
+
+	*out = NULL;
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return mlp_failf(ctx, 1, "--token-file '%s': %s", file,
+		    strerror(errno));
+	if (fstat(fd, &sb) < 0) {
+		rc = mlp_failf(ctx, 1, "--token-file '%s': %s", file,
+		    strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		rc = mlp_failf(ctx, 1, "--token-file '%s': a directory", file);
+		goto out;
+	}
+	if (S_ISREG(sb.st_mode) && (sb.st_mode & 077)) {
+		rc = mlp_failf(ctx, 1, "--token-file '%s': group or others may "
+		    "read or write it (mode %04o): the token gives control of "
+		    "what this server serves", file,
+		    (unsigned)(sb.st_mode & 07777));
+		mlp_hint(ctx, "chmod 600 '%s'", file);
+		goto out;
+	}
+	while (n < sizeof(buf) - 1 && (got = read(fd, buf + n,
+	    sizeof(buf) - 1 - n)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = mlp_failf(ctx, 1, "--token-file '%s': %s", file,
+			    strerror(errno));
+			goto out;
+		}
+		n += (size_t)got;
+		if (memchr(buf, '\n', n))
+			break;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	if (n < MLP_SERVE_TOKEN_MIN || n > MLP_SERVE_TOKEN_MAX) {
+		rc = mlp_failf(ctx, 1, "--token-file '%s': the token on its "
+		    "first line is %s%zu bytes: it must be %d to %d", file,
+		    n > MLP_SERVE_TOKEN_MAX ? "over " : "", n,
+		    MLP_SERVE_TOKEN_MIN, MLP_SERVE_TOKEN_MAX);
+		mlp_hint(ctx, "make one with: openssl rand -hex 32 > '%s'",
+		    file);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] <= 0x20 ||
+		    (unsigned char)buf[i] >= 0x7f) {
+			rc = mlp_failf(ctx, 1, "--token-file '%s': the token "
+			    "holds a space, a control character or a byte "
+			    "that is not ASCII (at byte %zu)", file, i + 1);
+			goto out;
+		}
+	*out = xstrdup(buf);
+out:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return rc;
+}
+
 static void
 on_stop(int sig)
 {
@@ -116,7 +197,8 @@ serve_run(struct mlp_ctx *ctx, int argc, char **argv)
 	};
 	int sample_given = 0, size_given = 0;
 	struct mlp_serve_model *models = NULL;
-	const char **pins = NULL;
+	const char **pins = NULL, *token_file = NULL;
+	char *token = NULL;
 	size_t nmodels = 0, amodels = 0, npins = 0, apins = 0;
 	struct mlp_store *st = NULL;
 	struct mlp_err err;
@@ -225,6 +307,9 @@ serve_run(struct mlp_ctx *ctx, int argc, char **argv)
 			mlp_grow(&pins, &apins, npins + 1, sizeof(*pins));
 			pins[npins++] = p.arg;
 			break;
+		case O_TOKEN_FILE:
+			token_file = p.arg;
+			break;
 		default:
 			rc = OPT_EXIT(r);
 			goto out;
@@ -240,6 +325,8 @@ serve_run(struct mlp_ctx *ctx, int argc, char **argv)
 		    "are given with -m)", p.pos[0]);
 		goto out;
 	}
+	if (token_file && (rc = read_token(ctx, token_file, &token)) != 0)
+		goto out;
 	if (ctx->repo) {
 		if (!ctx->db && mlp_repo_open_db(ctx->repo, &ctx->db,
 		    &err) < 0) {
@@ -259,6 +346,7 @@ serve_run(struct mlp_ctx *ctx, int argc, char **argv)
 	o.nmodels = nmodels;
 	o.pins = pins;
 	o.npins = npins;
+	o.token = token;
 	o.ready = on_ready;
 	o.ud = ctx;
 
@@ -283,6 +371,9 @@ serve_run(struct mlp_ctx *ctx, int argc, char **argv)
 	if (!ctx->quiet && !ctx->json)
 		fprintf(stderr, "mlp serve: stopped\n");
 out:
+	if (token)
+		explicit_bzero(token, strlen(token));
+	free(token);
 	free(models);
 	free(pins);
 	mlp_opt_release(&p);

@@ -292,9 +292,10 @@ server_ready(const struct mlp_server *s, const char *name, int64_t generation,
 }
 
 int
-mlp_deploy_wait(struct mlp_db *db, const char *name, int64_t generation,
-    int64_t version, int64_t timeout_ms, int (*stop)(void *), void *ud,
-    struct mlp_deploy_wait *w, struct mlp_err *err)
+deploy_wait(deploy_servers_fn servers, void *sud, const char *name,
+    int64_t generation, int64_t version, int64_t timeout_ms,
+    int (*stop)(void *), void *ud, struct mlp_deploy_wait *w,
+    struct mlp_err *err)
 {
 	int64_t start = mlp_now_ms();
 	int rc;
@@ -305,7 +306,7 @@ mlp_deploy_wait(struct mlp_db *db, const char *name, int64_t generation,
 		struct mlp_buf pending = MLP_BUF_INIT;
 		size_t n = 0, waiting = 0;
 
-		if ((rc = mlp_deploy_servers(db, 1, &sv, &n, err)) < 0)
+		if ((rc = servers(sud, &sv, &n, err)) < 0)
 			return rc;
 		w->servers = n;
 		for (size_t i = 0; i < n && !w->failed; i++) {
@@ -345,4 +346,20 @@ mlp_deploy_wait(struct mlp_db *db, const char *name, int64_t generation,
 			    "waiting for the servers");
 		deploy_sleep_ms(150);
 	}
+}
+
+static int
+local_servers(void *ud, struct mlp_server **out, size_t *n,
+    struct mlp_err *err)
+{
+	return mlp_deploy_servers(ud, 1, out, n, err);
+}
+
+int
+mlp_deploy_wait(struct mlp_db *db, const char *name, int64_t generation,
+    int64_t version, int64_t timeout_ms, int (*stop)(void *), void *ud,
+    struct mlp_deploy_wait *w, struct mlp_err *err)
+{
+	return deploy_wait(local_servers, db, name, generation, version,
+	    timeout_ms, stop, ud, w, err);
 }

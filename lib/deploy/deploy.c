@@ -485,7 +485,8 @@ write_event(struct mlp_db *db, const struct mlp_deploy_change *c,
 		sqlite3_bind_null(st, 8);
 	bind_version(st, 9, next->previous);
 	sqlite3_bind_text(st, 10, c->user ? c->user : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, me.host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, c->host ? c->host : me.host, -1,
+	    SQLITE_STATIC);
 	sqlite3_bind_int64(st, 12, now);
 	sqlite3_bind_text(st, 13, c->detail ? c->detail : "", -1,
 	    SQLITE_STATIC);
@@ -508,6 +509,7 @@ mlp_deploy_commit(struct mlp_db *db, const struct mlp_deploy_change *c,
 	if (after)
 		memset(after, 0, sizeof(*after));
 	if ((c->user && (rc = mlp_check_utf8("user", c->user, err)) < 0) ||
+	    (c->host && (rc = mlp_check_utf8("host", c->host, err)) < 0) ||
 	    (c->detail && (rc = mlp_check_utf8("detail", c->detail,
 	    err)) < 0) || (rc = mlp_deploy_check_name(c->name, err)) < 0)
 		return rc;

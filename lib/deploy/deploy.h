@@ -147,6 +147,8 @@ struct mlp_deploy_change {
 	int64_t undo_generation;	/* AUTO_ROLLBACK: the generation it
 				 * undoes; any other change since is kept */
 	const char *user;	/* who, for the history */
+	const char *host;	/* where from, for the history (NULL: this
+				 * host; the admin API records its client's) */
 	const char *detail;	/* why, for the history ("" or NULL) */
 };
 
@@ -325,9 +327,13 @@ struct mlp_deploy_target_opts {
 };
 
 struct mlp_deploy_target {
-	const char *name;	/* "local" */
+	const char *name;	/* "local"; "http://" matches http:// and
+				 * https:// URLs */
 	const char *summary;
 	int waits;		/* --wait watches this repository's servers */
+	int remote;		/* its deployments live in another repository,
+				 * changed through mlp_deploy_remote_* (below)
+				 * instead of this one's */
 	/* Checks the options and the state next for this target before
 	 * anything changes, and sets *config (freed by the caller) to the
 	 * settings to record, from o and those recorded (next->config).
@@ -350,6 +356,84 @@ extern const struct mlp_deploy_target *const mlp_deploy_targets[];
  * none; MLP_EUNSUPPORTED for one recognised but not built yet. */
 int mlp_deploy_target_find(const char *name,
     const struct mlp_deploy_target **out, struct mlp_err *err);
+
+/* The http:// target (target-http.c): a remote mlp serve started with
+ * --token-file, through its admin API (mlp-serve(1)). Its deployments live
+ * in that server's repository and follow its rules there (history, locks,
+ * the refusal of a version it cannot load); nothing is recorded in this
+ * repository. Versions travel as exports (lib/registry) and keep their
+ * name and number there. Errors name the target: "target
+ * http://HOST:PORT: ...", with the server's own message when it answered:
+ * MLP_ENOTFOUND (404: no such deployment, or no admin API there),
+ * MLP_ELOCKED (423: the deployment's lock is held), MLP_EEXISTS (409 on
+ * upload: the number holds another object there), MLP_EFAIL for anything
+ * else (a token refused, 401 or 403, included) and for a server that
+ * cannot be reached; mlp_deploy_remote_status says which HTTP status the
+ * last answer had. */
+struct mlp_deploy_remote;
+
+/* A connection to url (http://HOST[:PORT][/PREFIX] or https://), sending
+ * token (NULL or "": none) as "Authorization: Bearer TOKEN". MLP_EINVAL
+ * for a URL that is not one; MLP_EUNSUPPORTED without libcurl. Free with
+ * mlp_deploy_remote_free(). */
+int mlp_deploy_remote_open(struct mlp_deploy_remote **out, const char *url,
+    const char *token, struct mlp_err *err);
+void mlp_deploy_remote_free(struct mlp_deploy_remote *r);
+/* The URL as given, without trailing '/' (borrowed). */
+const char *mlp_deploy_remote_url(const struct mlp_deploy_remote *r);
+/* The HTTP status of the last answer; 0 when none came. */
+long mlp_deploy_remote_status(const struct mlp_deploy_remote *r);
+
+/* Uploads version mv with its objects (an export through a temporary
+ * file of st's tmp/, PUT /mlp/v1/models), the version's user there being
+ * user; *created says whether the server did not hold it yet. */
+struct mlp_store;
+struct mlp_model_version;
+int mlp_deploy_remote_push(struct mlp_deploy_remote *r, struct mlp_store *st,
+    const struct mlp_model_version *mv, const char *user, int *created,
+    struct mlp_err *err);
+
+/* Makes change c there (POST /mlp/v1/deployments/NAME): SET, CANARY,
+ * PROMOTE, ROLLBACK, RM as mlp_deploy_commit, and AUTO_ROLLBACK of
+ * c->undo_generation (the server puts back the state before it; c->restore
+ * is not sent). after gets the state it left, its target the URL;
+ * *changed as mlp_deploy_commit. On MLP_ELOCKED, holder (when not NULL)
+ * says who holds the lock there (pid 0 when the server did not say). */
+int mlp_deploy_remote_change(struct mlp_deploy_remote *r,
+    const struct mlp_deploy_change *c, struct mlp_deploy_holder *holder,
+    struct mlp_deployment *after, int *changed, struct mlp_err *err);
+
+/* Deployment name there, and the live servers of that repository with
+ * what each serves of it (their state holds only that deployment), as
+ * mlp_deploy_get and mlp_deploy_servers; the deployment's target is the
+ * URL. sv and nsv may be NULL. */
+int mlp_deploy_remote_get(struct mlp_deploy_remote *r, const char *name,
+    struct mlp_deployment *out, struct mlp_server **sv, size_t *nsv,
+    struct mlp_err *err);
+/* Every deployment there, and the live servers with what each serves of
+ * them. */
+int mlp_deploy_remote_list(struct mlp_deploy_remote *r,
+    struct mlp_deployment **out, size_t *n, struct mlp_server **sv,
+    size_t *nsv, struct mlp_err *err);
+/* Deployment name's history there, as mlp_deploy_history. */
+int mlp_deploy_remote_history(struct mlp_deploy_remote *r, const char *name,
+    struct mlp_deploy_event **out, size_t *n, struct mlp_err *err);
+/* mlp_deploy_wait on that server's repository: polls GET
+ * /mlp/v1/deployments/NAME every 150 ms. */
+int mlp_deploy_remote_wait(struct mlp_deploy_remote *r, const char *name,
+    int64_t generation, int64_t version, int64_t timeout_ms,
+    int (*stop)(void *), void *ud, struct mlp_deploy_wait *w,
+    struct mlp_err *err);
+
+/* The admin API's JSON (target-http.c), written by lib/serve and read
+ * above: a deployment as `mlp deploy status --json` shows it, a server's
+ * view of it, a history entry as `mlp deploy history --json`. The caller
+ * owns the cJSON. */
+struct cJSON;
+struct cJSON *mlp_deploy_json(const struct mlp_deployment *d);
+struct cJSON *mlp_deploy_server_json(const struct mlp_server *s,
+    const struct mlp_deployment *d);
+struct cJSON *mlp_deploy_event_json(const struct mlp_deploy_event *e);
 
 /* KServe (target-kserve.c): the InferenceService YAML for state d with
  * its recorded settings, into out. MLP_EINVAL or MLP_EUNSUPPORTED as

@@ -1138,7 +1138,26 @@ create_version(struct importer *im, struct mlp_import_result *out,
 	int rc;
 
 	version_new(im, &vn);
-	if ((rc = mlp_registry_create_version(im->db, &vn, &version, err)) < 0)
+	if (im->o->keep_version) {
+		struct mlp_version_import vi = { 0 };
+
+		vi.name = vn.name;
+		vi.version = version = im->version;
+		vi.oid = vn.oid;
+		vi.is_tree = vn.is_tree;
+		vi.size = vn.size;
+		vi.source = vn.source;
+		vi.run_uuid = vn.run_uuid;
+		vi.code_commit = vn.code_commit;
+		vi.description = vn.description;
+		vi.user = vn.user;
+		vi.tags = vn.tags;
+		vi.ntags = vn.ntags;
+		if ((rc = mlp_registry_import_version(im->db, &vi, &out->existed,
+		    err)) < 0)
+			return mlp_err_prefix(err, "'%s'", im->file);
+	} else if ((rc = mlp_registry_create_version(im->db, &vn, &version,
+	    err)) < 0)
 		return mlp_err_prefix(err, "'%s'", im->file);
 	out->name = xstrdup(vn.name);
 	out->version = version;
@@ -1228,7 +1247,8 @@ out:
 		 * whatever its names hold */
 		if (rc != MLP_EUNSUPPORTED && rc != MLP_ENOTFOUND &&
 		    rc != MLP_ELOCKED && rc != MLP_EREADONLY &&
-		    rc != MLP_ENOSPACE)
+		    rc != MLP_ENOSPACE && !(rc == MLP_EEXISTS &&
+		    o->keep_version))
 			rc = err->code = MLP_EFAIL;
 		for (char *p = err->msg; *p; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)

@@ -401,6 +401,13 @@ struct mlp_import_opts {
 	int with_aliases;	/* point the exported aliases at the new
 				 * version (moving them when set) */
 	const char *user;	/* who imports (the version's user) */
+	int keep_version;	/* keep the exported number instead of the
+				 * next one (mlp_registry_import_version): a
+				 * version of that number holding the same
+				 * object is kept as it is (out->existed),
+				 * one holding another is MLP_EEXISTS; no
+				 * aliases. What mlp serve's admin API does,
+				 * so a deployed version has one number */
 	mlp_archive_progress_fn progress;
 	void *progress_ud;
 };
@@ -415,6 +422,7 @@ struct mlp_import_result {
 	uint64_t bytes_written;	/* bytes of objects new to the store */
 	char *exported_name;	/* what the archive says it was */
 	int64_t exported_version;
+	int existed;		/* keep_version: the version was there */
 };
 void mlp_import_result_release(struct mlp_import_result *r);
 

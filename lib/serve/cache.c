@@ -203,6 +203,42 @@ sv_pin(struct sv_cache *c, struct sv_version *v, struct mlp_err *err)
 	return rc;
 }
 
+int
+sv_cache_unload(struct sv_cache *c, struct sv_version *v)
+{
+	int was;
+
+	pthread_mutex_lock(&c->lock);
+	while (v->state == SV_LOADING)
+		pthread_cond_wait(&c->loaded_cond, &c->lock);
+	v->pinned = 0;
+	was = v->state == SV_READY;
+	if (was) {
+		c->bytes -= v->loaded->bytes;
+		c->nloaded--;
+		sv_release(v->loaded);
+		v->loaded = NULL;
+		v->state = SV_UNLOADED;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return was;
+}
+
+enum sv_state
+sv_cache_state(struct sv_cache *c, const struct sv_version *v, char *why,
+    size_t n)
+{
+	enum sv_state state;
+
+	pthread_mutex_lock(&c->lock);
+	state = v->state;
+	if (why && n)
+		snprintf(why, n, "%s", state == SV_FAILED && v->error ?
+		    v->error : "");
+	pthread_mutex_unlock(&c->lock);
+	return state;
+}
+
 void
 sv_cache_stats(struct sv_cache *c, uint64_t *loaded, uint64_t *bytes,
     uint64_t *loads, uint64_t *evictions)

@@ -79,6 +79,13 @@ void sv_cache_stats(struct sv_cache *c, uint64_t *loaded, uint64_t *bytes,
     uint64_t *loads, uint64_t *evictions);
 /* Whether v is resident (for heartbeats). */
 int sv_cache_resident(struct sv_cache *c, const struct sv_version *v);
+/* Unpins v and drops its model from memory (after a load in progress);
+ * requests holding it finish on it, and the next one loads it again. 1
+ * when it was resident. */
+int sv_cache_unload(struct sv_cache *c, struct sv_version *v);
+/* v's state and, when it is SV_FAILED, why (into why[0..n)). */
+enum sv_state sv_cache_state(struct sv_cache *c, const struct sv_version *v,
+    char *why, size_t n);
 
 void sv_table_release(struct sv_table *t);
 /* The route named name[0..n), or NULL. */
@@ -122,6 +129,7 @@ struct server {
 	atomic_int inflight;	/* requests between headers and completion */
 	atomic_uint_fast64_t seq;	/* request ids */
 	struct sv_plog *plog;	/* NULL without --log-predictions */
+	struct sv_admin *admin;	/* the admin API; NULL without a token */
 };
 
 /* A response being made. */
@@ -133,6 +141,7 @@ struct reply {
 	const char *model;		/* the route's name, for metrics */
 	char name[256];			/* its copy, as the table goes */
 	const char *allow;		/* for a 405 */
+	const char *authenticate;	/* WWW-Authenticate, for a 401 */
 	enum sv_proto proto;
 	double t0;			/* when the headers came */
 };
@@ -146,9 +155,16 @@ struct MHD_Connection;
 const char *sv_header(struct MHD_Connection *conn, const char *name);
 
 /* The admin API (admin.c): answers r and returns 1 when url is one of its
- * endpoints, else 0. body is NULL for a request without one. */
+ * endpoints, else 0. body is NULL for a request without one. Without a
+ * token (s->admin NULL) its endpoints answer 404. */
 int sv_admin_route(struct server *s, struct MHD_Connection *conn,
     const char *url, const char *method, const struct mlp_buf *body,
     struct reply *r);
+/* Sets s->admin up when s->o->token is set, for the repository whose
+ * database is db (NULL: none; its .mlp directory is the database's).
+ * Called before the request threads start. MLP_EINVAL for a token that
+ * is not one. */
+int sv_admin_open(struct server *s, struct mlp_db *db, struct mlp_err *err);
+void sv_admin_close(struct sv_admin *a);
 
 #endif

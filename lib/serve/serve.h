@@ -38,10 +38,17 @@ struct mlp_serve_opts {
 	const char *log_dir;	/* --log-predictions: JSON lines here */
 	double log_sample;	/* the share of requests logged, 0..1 */
 	uint64_t log_max_bytes;	/* a log file is rotated past this */
+	const char *token;	/* the admin API's bearer token (at least
+				 * MLP_SERVE_TOKEN_MIN visible ASCII bytes);
+				 * NULL: no admin API */
 	/* called once the server listens, with its URL */
 	void (*ready)(const char *url, void *ud);
 	void *ud;
 };
+
+/* The shortest admin token taken, and the longest. */
+#define MLP_SERVE_TOKEN_MIN 16
+#define MLP_SERVE_TOKEN_MAX 4096
 
 /* Resolves what to serve (every -m model, or the repository's
  * deployments; db and st may be NULL for paths only), listens and

@@ -107,7 +107,7 @@ route_cmp(const void *a, const void *b)
 static void
 table_sort(struct sv_table *t)
 {
-	if (t->n)
+	if (t->n)	/* routes is NULL without any */
 		qsort(t->routes, t->n, sizeof(*t->routes), route_cmp);
 	t->deflt = t->n == 1 ? &t->routes[0] : NULL;
 }
@@ -160,6 +160,9 @@ send_reply(struct server *s, struct MHD_Connection *conn, struct reply *r,
 	}
 	if (r->allow)
 		mhd.MHD_add_response_header(resp, "Allow", r->allow);
+	if (r->authenticate)
+		mhd.MHD_add_response_header(resp, "WWW-Authenticate",
+		    r->authenticate);
 	ret = mhd.MHD_queue_response(conn, (unsigned)r->code, resp);
 	mhd.MHD_destroy_response(resp);
 	sv_metrics_request(s->metrics, r->model,
@@ -606,7 +609,8 @@ route(struct server *s, struct MHD_Connection *conn, const char *url,
 	}
 	if (is(url, "/v2")) {
 		mlp_buf_addf(&r->body, "{\"name\":\"mlp\",\"version\":\"%s\","
-		    "\"extensions\":[]}", MLP_VERSION);
+		    "\"extensions\":[%s]}", MLP_VERSION, s->admin ?
+		    "\"model_repository\"" : "");
 		r->code = 200;
 	} else if (is(url, "/v2/health/live"))
 		simple(r, 200, "{\"live\":true}");
@@ -1119,6 +1123,8 @@ mlp_serve_run(struct mlp_db *db, struct mlp_store *st,
 	s.cache = sv_cache_new(st, o->memory_budget);
 	s.metrics = sv_metrics_new();
 	pthread_mutex_init(&s.table_lock, NULL);
+	if ((rc = sv_admin_open(&s, db, err)) < 0)
+		goto out;
 
 	if (follow_deployments) {
 		if ((rc = refresh(&f, 1, err)) < 0)
@@ -1277,6 +1283,7 @@ out:
 	}
 	failures_free(&f);
 	sv_plog_close(s.plog);
+	sv_admin_close(s.admin);
 	sv_table_release(s.table);
 	sv_cache_free(s.cache);
 	sv_metrics_free(s.metrics);
