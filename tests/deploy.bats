@@ -383,10 +383,10 @@ wait_for() {
 	[[ "$output" == *"too many arguments"* ]]
 	run mlp deploy models:/churn/2 --target nowhere
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"unknown target 'nowhere' (known targets: local, kserve)"* ]]
-	run mlp deploy models:/churn/2 --target http://10.0.0.1:8080
+	[[ "$output" == *"unknown target 'nowhere' (known targets: local, kserve, http://HOST:PORT)"* ]]
+	run mlp deploy models:/churn/2 --name far --target http://127.0.0.1:1
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"target 'http://10.0.0.1:8080' is not supported yet"* ]]
+	[[ "$output" == *"target http://127.0.0.1:1: cannot reach mlp serve"* ]]
 	run mlp deploy models:/churn/2 --target kserve
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"deployment 'churn' has target 'local', not 'kserve'"* ]]
@@ -772,7 +772,7 @@ EOF
 	run mlp __complete deploy history ''
 	[ "$output" = "$(printf 'churn\nchurn-eu\ngone')" ]
 	run mlp __complete deploy models:/churn/1 --target ''
-	[ "$(printf '%s\n' "$output" | cut -f1 | tr '\n' ' ')" = "local kserve " ]
+	[ "$(printf '%s\n' "$output" | cut -f1 | tr '\n' ' ')" = "local kserve http:// " ]
 	run mlp __complete deploy models:/churn/1 --kserve-mode ''
 	[ "$output" = "$(printf 'serverless\nraw')" ]
 	run mlp __complete deploy models:/ch
