@@ -40,6 +40,8 @@ teardown() {
 serve() {
 	local i
 
+	# made before the server starts, so that reading it never fails
+	: > "$BATS_TEST_TMPDIR/serve.out"
 	(cd "$SRV" && exec "$MLP" serve --json -p 0 "$@") \
 	    > "$BATS_TEST_TMPDIR/serve.out" 2> "$BATS_TEST_TMPDIR/serve.err" &
 	PID=$!
