@@ -81,6 +81,26 @@ mlp_model_free(struct mlp_model *m)
 	free(m);
 }
 
+size_t
+mlp_model_bytes(const struct mlp_model *m)
+{
+	size_t b = sizeof(*m);
+
+	for (size_t j = 0; j < m->nfeat; j++) {
+		b += sizeof(m->feat[j]) + strlen(m->feat[j].name) + 1;
+		for (size_t k = 0; k < m->feat[j].nlevels; k++)
+			b += sizeof(char *) + strlen(m->feat[j].levels[k]) + 1;
+	}
+	b += (size_t)m->ngroup * (sizeof(double) * 2);
+	b += m->ntrees * (sizeof(uint32_t) + sizeof(int32_t));
+	b += m->nnodes * (sizeof(int32_t) + sizeof(float) + sizeof(uint32_t) +
+	    sizeof(uint8_t));
+	b += m->nfeat * sizeof(uint32_t);
+	b += m->nslots * 2 * sizeof(double);
+	b += (size_t)m->ngroup * m->nslots * sizeof(double);
+	return b;
+}
+
 void
 mlp_model_set_features(struct mlp_model *m, const struct mlp_column *cols,
     size_t n)

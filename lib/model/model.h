@@ -98,6 +98,10 @@ struct mlp_model *mlp_model_new(void);
 /* Frees the model and all its arrays; accepts NULL. */
 void mlp_model_free(struct mlp_model *m);
 
+/* The bytes the model's arrays take in memory (what a server counts
+ * against its memory budget). */
+size_t mlp_model_bytes(const struct mlp_model *m);
+
 /* Copies the signature (names, types, levels) from cols into m->feat. */
 void mlp_model_set_features(struct mlp_model *m, const struct mlp_column *cols,
     size_t n);

@@ -13,8 +13,6 @@ mlp_registry_load_model(struct mlp_db *db, struct mlp_store *st,
     const char *source, struct mlp_model **out, struct mlp_err *err)
 {
 	struct mlp_source src = { 0 };
-	struct mlp_oid oid;
-	char *dir = NULL, *dest = NULL;
 	int rc;
 
 	*out = NULL;
@@ -32,13 +30,29 @@ mlp_registry_load_model(struct mlp_db *db, struct mlp_store *st,
 		    "(no .mlp/ found)", source);
 	if ((rc = mlp_registry_source(db, st, source, &src, err)) < 0)
 		return rc;
+	rc = mlp_registry_load_object(st, src.oid, src.is_tree, out, err);
+	if (rc < 0)
+		mlp_err_prefix(err, "%s", source);
+	mlp_source_release(&src);
+	return rc;
+}
+
+int
+mlp_registry_load_object(struct mlp_store *st, const char *oid_hex,
+    int is_tree, struct mlp_model **out, struct mlp_err *err)
+{
+	struct mlp_oid oid;
+	char *dir = NULL, *dest = NULL;
+	int rc;
+
+	*out = NULL;
 	/* a single file keeps its own name's meaning: an XGBoost JSON or a
 	 * model.json is recognised by content */
-	if ((rc = mlp_oid_parse(src.oid, &oid, err)) < 0 ||
-	    (rc = mlp_store_checkout_scratch(st, &oid, src.is_tree, "load",
-	    src.is_tree ? "model" : "model.json", &dir, err)) < 0)
+	if ((rc = mlp_oid_parse(oid_hex, &oid, err)) < 0 ||
+	    (rc = mlp_store_checkout_scratch(st, &oid, is_tree, "load",
+	    is_tree ? "model" : "model.json", &dir, err)) < 0)
 		goto out;
-	dest = xasprintf("%s/%s", dir, src.is_tree ? "model" : "model.json");
+	dest = xasprintf("%s/%s", dir, is_tree ? "model" : "model.json");
 	if ((rc = mlp_model_load(dest, out, err)) < 0) {
 		/* name the files as they are in the model, not where they
 		 * were checked out */
@@ -47,14 +61,12 @@ mlp_registry_load_model(struct mlp_db *db, struct mlp_store *st,
 
 		while (err && (at = strstr(err->msg, dir)) && at[n] == '/')
 			memmove(at, at + n + 1, strlen(at + n + 1) + 1);
-		mlp_err_prefix(err, "%s", source);
 	}
 out:
 	if (dir && dir[0])
 		mlp_remove_tree(dir, NULL);
 	free(dir);
 	free(dest);
-	mlp_source_release(&src);
 	return rc;
 }
 

@@ -467,6 +467,11 @@ int mlp_registry_import_mem(struct mlp_db *db, struct mlp_store *st,
 struct mlp_model;
 int mlp_registry_load_model(struct mlp_db *db, struct mlp_store *st,
     const char *source, struct mlp_model **out, struct mlp_err *err);
+/* Loads the model stored as object or tree oid_hex (a version's or an
+ * artifact's oid), checked out into tmp/ and removed after. Not safe to
+ * call from two threads on one store at once. */
+int mlp_registry_load_object(struct mlp_store *st, const char *oid_hex,
+    int is_tree, struct mlp_model **out, struct mlp_err *err);
 
 /* Converts the model file at path, saved by another tool, into a model
  * directory in the store's tmp/ (MLmodel with that tool's flavor and ours,
