@@ -117,6 +117,7 @@ post() {
 	    --data-binary "@$2" "$1" || echo 000
 }
 
+echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine skews the figures)"
 echo "== model: 100 trees, depth 6, 28 features (XGBoost $($PY -c 'import xgboost; print(xgboost.__version__)'))"
 $PY "$perf/serve_model.py" "$work" "$COPIES"
 expected=$(cat "$work/expected.txt")
@@ -290,7 +291,7 @@ if [ -n "$have_mlp" ]; then
 	[ $# -eq 8 ] || set -- held 0 open 0 rss_kib 0 fresh_ms -
 	held=$2 open=$4 idle_kib=$6 fresh=$8
 	idle_conn=$idle_kib
-	echo "mlp serve with $held idle keep-alive connections ($open still open after 1 s): $(mib "$idle_kib") MiB ($(mib "$((idle_kib - before))") MiB more than before them); a new request meanwhile took $fresh ms"
+	echo "mlp serve with $held idle keep-alive connections ($open still open after 1 s): $(mib "$idle_kib") MiB ($(mib "$((idle_kib - before))") MiB more than before them, $(echo "$idle_kib $before $held" | awk '{ printf "%.1f", $3 ? ($1 - $2) / $3 : 0 }') KiB a connection); a new request meanwhile took $fresh ms"
 	[ "$open" = "$held" ] ||
 		echo "note: the server closed $((held - open)) of them within a second"
 	[ "$held" -ge "$IDLE" ] ||
@@ -369,19 +370,25 @@ if [ -n "$have_deploy" ]; then
 	echo "== hot swap: wrk on deployment d1 while 20 deploys alternate versions 1 and 2"
 	url=http://127.0.0.1:$port/v2/models/d1/infer
 	post "$url" "$work/oip1.json" "$work/answer" >/dev/null
-	gap=$(echo "$DURATION" | awk '{ printf "%.2f", ($1 + 0) / 21 }')
+	dur=$(echo "$DURATION" | awk '{ print $1 + 0 }')
 	r=1
 	while [ $r -le "$RUNS" ]; do
 		bench steady "$url" "$work/oip1.json"
 		(
 			cd "$work/repo"
+			t0=$(date +%s%N)
 			i=1
 			while [ $i -le 20 ]; do
-				sleep "$gap"
-				"$MLP" -q deploy "models:/m/$((2 - i % 2))" --name d1 \
+				# the i-th deploy i/21 of the way through the run
+				sleep "$(echo "$t0 $(date +%s%N) $i $dur" | awk '{
+				    w = ($1 + $3 * $4 * 1e9 / 21 - $2) / 1e9
+				    printf "%.3f", (w > 0 ? w : 0) }')"
+				"$MLP" -q deploy "models:/m/$((1 + i % 2))" --name d1 \
 				    >/dev/null || echo "note: deploy $i failed"
 				i=$((i + 1))
 			done
+			echo "$t0 $(date +%s%N)" |
+			    awk '{ printf "%.1f\n", ($2 - $1) / 1e9 }' >> "$work/res/deploys"
 		) &
 		dp=$!
 		pids="$pids $dp"
@@ -398,7 +405,7 @@ if [ -n "$have_deploy" ]; then
 		    "$(ms "$(med "$work/res/$f" 2)")" "$(ms "$(med "$work/res/$f" 3)")" \
 		    "$(($(sum "$work/res/$f" 4) + $(sum "$work/res/$f" 5)))"
 	done
-	echo "p99 during swaps / steady: $swap_ratio"
+	echo "p99 during swaps / steady: $swap_ratio; the 20 deploys took $(tr '\n' ' ' < "$work/res/deploys")s (wrk: $DURATION each)"
 	stop "$p"
 elif [ -n "$have_mlp" ]; then
 	echo "note: this mlp has no 'mlp deploy': the idle server with $DEPLOYS deployments and the hot swaps left out"
@@ -415,6 +422,7 @@ target() {
 	printf '%-44s %10s %12s %5s\n' "$1" "${2:--}" "$3" "$met"
 }
 echo
+echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== against the targets of issue 10"
 printf '%-44s %10s %12s %5s\n' "" figure target met
 for name in oip1 inv1; do
