@@ -1,14 +1,16 @@
 #!/bin/sh
 # The prediction server against its peers (issue 10). Prints figures and
 # ratios; asserts nothing. Side by side in one run on 127.0.0.1, each
-# measured with wrk -t2 -c64 -d10s --latency (wrk and the servers share
-# this machine's cores: that is the method), RUNS (3) rounds interleaved
+# measured with wrk -t2 -c64 -d10s --latency (and --timeout 10s, so that
+# slow answers count in the latencies; wrk and the servers share this
+# machine's cores: that is the method), RUNS (3) rounds interleaved
 # (nginx, Flask, mlp, then again), medians reported:
 #   nginx   Debian's nginx serving a 100-byte static JSON file, tuned
 #           (a worker per core, keep-alive with no request cap, no access
 #           log, sendfile, open file cache; tests/perf/serve_nginx.conf):
 #           the machine's HTTP floor
-#   Flask   tests/perf/serve_flask.py under gunicorn, 2 sync workers, the
+#   Flask   tests/perf/serve_flask.py under gunicorn, 2 sync workers (its
+#           default; gthread workers were slower here), the
 #           same XGBoost model with python3-xgboost (1 thread a worker)
 #   mlp     mlp serve -m model.json=m (skipped while 'mlp serve' does not
 #           exist)
@@ -125,7 +127,7 @@ expected=$(cat "$work/expected.txt")
 $PY -c 'import sys; s = "{\"model_name\":\"m\",\"model_version\":\"1\",\"predictions\":[%s],\"pad\":\"" % sys.argv[1]; sys.stdout.write(s + "x" * (98 - len(s)) + "\"}")' \
     "$expected" > "$work/static.json"
 
-# the servers; each case is "SERVER CASE URL [BODY]", run in this order
+# the servers; the cases measured, SERVER:CASE:URL, in the order they run
 cases=
 if [ -n "$have_nginx" ]; then
 	ng=$work/nginx
@@ -168,8 +170,10 @@ fi
 # fails is left out with a note
 echo "== one request each (XGBoost's prediction of the row: $expected)"
 for s in flask mlp; do
-	[ "$s" = flask ] && port=${flport:-} && on=$have_flask
-	[ "$s" = mlp ] && port=${mlport:-} && on=$have_mlp
+	case $s in
+	flask) port=${flport:-} on=$have_flask ;;
+	mlp) port=${mlport:-} on=$have_mlp ;;
+	esac
 	[ -n "$on" ] || continue
 	base=http://127.0.0.1:$port
 	for c in oip1:/v2/models/m/infer inv1:/invocations inv1000:/invocations; do
