@@ -237,8 +237,8 @@ ng_rps=$(med "$work/res/nginx.static" 1)
 ng_p99=$(med "$work/res/nginx.static" 3)
 echo
 echo "== requests (medians of $RUNS; x nginx and p99/nginx against the static file)"
-printf '%-26s %-6s %9s %8s %8s %8s %9s %8s %s\n' case server req/s "p50 ms" \
-    "p99 ms" "x nginx" p99/nginx "x flask" errors
+printf '%-26s %-6s %9s %8s %8s %8s %9s %8s %6s  %s\n' case server req/s "p50 ms" \
+    "p99 ms" "x nginx" p99/nginx "x flask" errors "runs, req/s"
 for c in nginx.static flask.oip1 mlp.oip1 flask.inv1 mlp.inv1 flask.inv1000 mlp.inv1000; do
 	f=$work/res/$c
 	s=${c%%.*} name=${c#*.}
@@ -261,8 +261,9 @@ for c in nginx.static flask.oip1 mlp.oip1 flask.inv1 mlp.inv1 flask.inv1000 mlp.
 		vn=$(x "$rps" "$ng_rps") pn=$(x "$p99" "$ng_p99")
 	fi
 	[ "$s" != mlp ] || vf=$(x "$rps" "$(med "$work/res/flask.$name" 1)")
-	printf '%-26s %-6s %9.0f %8s %8s %8s %9s %8s %s\n' "$label" "$s" "$rps" \
-	    "$(ms "$p50")" "$(ms "$p99")" "$vn" "$pn" "$vf" "$errs"
+	printf '%-26s %-6s %9.0f %8s %8s %8s %9s %8s %6s  %s\n' "$label" "$s" "$rps" \
+	    "$(ms "$p50")" "$(ms "$p99")" "$vn" "$pn" "$vf" "$errs" \
+	    "$(awk '{ printf "%s%.0f", (NR > 1 ? " " : ""), $1 }' "$f")"
 done
 fl_rows=${flask_inv1000_rps:+$(echo "$flask_inv1000_rps" | awk '{ printf "%.0f", $1 * 1000 }')}
 ml_rows=${mlp_inv1000_rps:+$(echo "$mlp_inv1000_rps" | awk '{ printf "%.0f", $1 * 1000 }')}
