@@ -25,6 +25,11 @@ DEB_TEST  = bats sqlite3 git python3 zsh fish mandoc groff-base openssl zstd pro
 DEB_OPTIONAL = nginx-light:nginx slurm-wlm:slurmctld munge:munged nodejs:node npm:npm \
 	       prometheus:promtool
 DEB_FUZZ  = clang libclang-rt-dev
+# The peers the benchmarks (make perf) run against: XGBoost and NumPy
+# under /usr/bin/python3, a Flask app under gunicorn (tests/perf/serve.sh;
+# nginx is in DEB_OPTIONAL). make perf names the missing ones; each
+# script skips what it lacks.
+DEB_PERF  = gunicorn python3-flask python3-xgboost python3-numpy
 DEB_PKGS  = $(DEB_BUILD) $(DEB_TEST)
 S3RVER_DIR = build/s3rver
 
@@ -126,6 +131,10 @@ fuzz:
 	done
 
 perf: all perf-bins
+	@missing=; for p in $(DEB_PERF); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	[ -z "$$missing" ] || echo "missing peers (their benchmarks skip); run: sudo apt-get install$$missing"
 	@set -e; for f in tests/perf/*.sh; do echo "== $$f"; sh $$f $(BUILD); done
 
 # Installs the missing Debian packages when run as root, else prints the
