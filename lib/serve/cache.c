@@ -1,6 +1,7 @@
 /* The model cache: versions load on first use within a memory budget, the
  * least recently used unpinned ones are evicted, and concurrent first
  * requests for one version load it once. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,9 @@ sv_acquire(struct sv_cache *c, struct sv_version *v, struct sv_loaded **out,
 	pthread_mutex_unlock(&c->lock);
 
 	rc = load(c, v, &m, err);
+	/* parsing took many times the model's size; give it back, so that
+	 * a server's memory is what its models take */
+	malloc_trim(0);
 
 	pthread_mutex_lock(&c->lock);
 	free(v->error);
