@@ -152,7 +152,8 @@ send_reply(struct server *s, struct MHD_Connection *conn, struct reply *r,
 	}
 	mhd.MHD_add_response_header(resp, "Content-Type",
 	    r->content_type ? r->content_type : "application/json");
-	if (r->version) {
+	/* OIP says it in the body; V1's and MLflow's bodies cannot */
+	if (r->version && r->proto != SV_OIP) {
 		mhd.MHD_add_response_header(resp, "X-MLP-Model",
 		    r->version->model);
 		mhd.MHD_add_response_header(resp, "X-MLP-Model-Version",
