@@ -10,9 +10,9 @@ PKG_CONFIG ?= pkg-config
 # (DEB_TEST) need; make deps installs them. The tests call python3 (to
 # craft archives), zsh and fish (completions), mandoc and groff (man
 # pages), openssl (the https test's certificate), zstd and pgrep; the
-# server's tests curl, python3-jsonschema (the OIP schema), wrk (load
-# during hot swaps), slowhttptest (slow clients) and zzuf (mutated
-# requests).
+# server's and deploy's tests curl, python3-jsonschema (the OIP and KServe
+# schemas), python3-yaml (rendered InferenceServices), wrk (load during
+# hot swaps), slowhttptest (slow clients) and zzuf (mutated requests).
 # DEB_OPTIONAL: the servers some tests start, as PACKAGE:COMMAND (present
 # when the package or the command is there: node may be NodeSource's).
 # make deps installs them only as root (`make deps DEB_OPTIONAL=` leaves
@@ -21,7 +21,7 @@ PKG_CONFIG ?= pkg-config
 # tests skip without them.
 DEB_BUILD = make gcc pkg-config libsqlite3-dev libcjson-dev libgit2-dev libssl-dev libcurl4-openssl-dev libarchive-dev libyaml-dev libmicrohttpd-dev
 DEB_TEST  = bats sqlite3 git python3 zsh fish mandoc groff-base openssl zstd procps \
-	    curl python3-jsonschema wrk slowhttptest zzuf
+	    curl python3-jsonschema python3-yaml wrk slowhttptest zzuf
 DEB_OPTIONAL = nginx-light:nginx slurm-wlm:slurmctld munge:munged nodejs:node npm:npm \
 	       prometheus:promtool
 DEB_FUZZ  = clang libclang-rt-dev
