@@ -666,6 +666,10 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				    "body)", len, s->o->max_body);
 				return send_reply(s, conn, &r, t0);
 			}
+			/* one buffer for the body, not a copy at each
+			 * doubling */
+			if (cl && sscanf(cl, "%llu", &len) == 1 && len)
+				mlp_buf_grow(&rq->body, (size_t)len + 1);
 		}
 		return MHD_YES;
 	}
