@@ -666,10 +666,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				    "body)", len, s->o->max_body);
 				return send_reply(s, conn, &r, t0);
 			}
-			/* one buffer for the body, not a copy at each
-			 * doubling */
+			/* one buffer for the body rather than a copy at each
+			 * doubling; not more than a MiB before the bytes
+			 * come, so that slow clients cannot reserve much */
 			if (cl && sscanf(cl, "%llu", &len) == 1 && len)
-				mlp_buf_grow(&rq->body, (size_t)len + 1);
+				mlp_buf_grow(&rq->body, len < (1 << 20) ?
+				    (size_t)len + 1 : (size_t)1 << 20);
 		}
 		return MHD_YES;
 	}
