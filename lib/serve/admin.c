@@ -94,29 +94,6 @@ sv_admin_close(struct sv_admin *a)
 
 /* ---- helpers ---- */
 
-static int
-is(const char *a, const char *b)
-{
-	return strcmp(a, b) == 0;
-}
-
-/* url after prefix, when it starts with it. */
-static const char *
-after(const char *url, const char *prefix)
-{
-	size_t n = strlen(prefix);
-
-	return strncmp(url, prefix, n) == 0 ? url + n : NULL;
-}
-
-static void
-not_allowed(struct reply *r, const char *allow, const char *method)
-{
-	r->allow = allow;
-	reply_error(r, 405, "method %s is not allowed here (allowed: %s)",
-	    method, allow);
-}
-
 static void
 answer(struct reply *r, int code, cJSON *o)
 {
@@ -153,19 +130,6 @@ status_of(int rc, int fail)
 	default:
 		return 500;
 	}
-}
-
-/* The routing table, referenced (as server.c's table_get). */
-static struct sv_table *
-table_get(struct server *s)
-{
-	struct sv_table *t;
-
-	pthread_mutex_lock(&s->table_lock);
-	t = s->table;
-	atomic_fetch_add(&t->refs, 1);
-	pthread_mutex_unlock(&s->table_lock);
-	return t;
 }
 
 /* A request body that must be a JSON object, or may be empty (*out
@@ -257,7 +221,7 @@ repo_index(struct server *s, const struct mlp_buf *body, struct reply *r)
 	only_ready = cJSON_IsTrue(j);
 	cJSON_Delete(req);
 	out = cJSON_CreateArray();
-	t = table_get(s);
+	t = sv_table_get(s);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct sv_route *rt = &t->routes[i];
 		struct sv_version *vs[2] = { rt->stable, rt->canary };
@@ -303,7 +267,7 @@ repo_model(struct server *s, const char *name, size_t nn, int load,
 	if (body_object(body, &req, r) < 0)
 		return;
 	cJSON_Delete(req);	/* "parameters" are accepted, none used */
-	t = table_get(s);
+	t = sv_table_get(s);
 	if (!(rt = sv_table_find(t, name, nn))) {
 		sv_table_release(t);
 		reply_error(r, 404, "model '%.*s' is not served", (int)(nn >
@@ -609,7 +573,7 @@ read_change(const cJSON *req, struct mlp_deploy_change *c, struct reply *r)
 		return -1;
 	}
 	for (i = 0; i < sizeof(actions) / sizeof(*actions); i++)
-		if (is(actions[i].name, action))
+		if (sv_is(actions[i].name, action))
 			break;
 	if (i == sizeof(actions) / sizeof(*actions)) {
 		reply_error(r, 400, "unknown action '%.100s' (known: deploy, "
@@ -760,13 +724,13 @@ static void
 deployments(struct server *s, const char *rest, const char *method,
     const struct mlp_buf *body, struct reply *r)
 {
-	int get = is(method, "GET") || is(method, "HEAD");
+	int get = sv_is(method, "GET") || sv_is(method, "HEAD");
 	const char *slash;
 	char *name;
 
 	if (!*rest) {
 		if (!get)
-			not_allowed(r, "GET, HEAD", method);
+			sv_method_not_allowed(r, "GET, HEAD", method);
 		else
 			get_deployments(s, NULL, 0, r);
 		return;
@@ -778,22 +742,22 @@ deployments(struct server *s, const char *rest, const char *method,
 	}
 	rest++;
 	slash = strchr(rest, '/');
-	if (slash && !is(slash, "/history")) {
+	if (slash && !sv_is(slash, "/history")) {
 		reply_error(r, 404, "no such endpoint: %.200s", slash);
 		return;
 	}
 	name = slash ? xstrndup(rest, (size_t)(slash - rest)) : xstrdup(rest);
 	if (slash) {
 		if (!get)
-			not_allowed(r, "GET, HEAD", method);
+			sv_method_not_allowed(r, "GET, HEAD", method);
 		else
 			get_deployments(s, name, 1, r);
 	} else if (get) {
 		get_deployments(s, name, 0, r);
-	} else if (is(method, "POST")) {
+	} else if (sv_is(method, "POST")) {
 		post_deployment(s, name, body, r);
 	} else {
-		not_allowed(r, "GET, HEAD, POST", method);
+		sv_method_not_allowed(r, "GET, HEAD, POST", method);
 	}
 	free(name);
 }
@@ -804,11 +768,11 @@ sv_admin_route(struct server *s, struct MHD_Connection *conn,
     struct reply *r)
 {
 	const char *rest;
-	int post = is(method, "POST");
+	int post = sv_is(method, "POST");
 
-	rest = after(url, "/v2/repository");
-	if (!(rest && (!*rest || *rest == '/')) && !is(url, "/mlp") &&
-	    !after(url, "/mlp/"))
+	rest = sv_after(url, "/v2/repository");
+	if (!(rest && (!*rest || *rest == '/')) && !sv_is(url, "/mlp") &&
+	    !sv_after(url, "/mlp/"))
 		return 0;
 	r->proto = SV_OTHER;
 	if (!s->admin) {
@@ -818,20 +782,20 @@ sv_admin_route(struct server *s, struct MHD_Connection *conn,
 	}
 	if (!authorized(s->admin, conn, r))
 		return 1;
-	if (is(url, "/v2/repository/index")) {
+	if (sv_is(url, "/v2/repository/index")) {
 		if (!post)
-			not_allowed(r, "POST", method);
+			sv_method_not_allowed(r, "POST", method);
 		else
 			repo_index(s, body, r);
-	} else if ((rest = after(url, "/v2/repository/models/"))) {
+	} else if ((rest = sv_after(url, "/v2/repository/models/"))) {
 		const char *slash = strrchr(rest, '/');
-		int load = slash && is(slash, "/load");
+		int load = slash && sv_is(slash, "/load");
 
-		if (!slash || slash == rest || (!load && !is(slash,
+		if (!slash || slash == rest || (!load && !sv_is(slash,
 		    "/unload")))
 			reply_error(r, 404, "no such endpoint: %.200s", url);
 		else if (!post)
-			not_allowed(r, "POST", method);
+			sv_method_not_allowed(r, "POST", method);
 		else
 			repo_model(s, rest, (size_t)(slash - rest), load, body,
 			    r);
@@ -839,12 +803,12 @@ sv_admin_route(struct server *s, struct MHD_Connection *conn,
 		reply_error(r, 409, "this server has no repository (it serves "
 		    "-m model files): the admin API has only /v2/repository "
 		    "here");
-	} else if (is(url, "/mlp/v1/models")) {
-		if (!is(method, "PUT"))
-			not_allowed(r, "PUT", method);
+	} else if (sv_is(url, "/mlp/v1/models")) {
+		if (!sv_is(method, "PUT"))
+			sv_method_not_allowed(r, "PUT", method);
 		else
 			put_model(s, conn, body, r);
-	} else if ((rest = after(url, "/mlp/v1/deployments"))) {
+	} else if ((rest = sv_after(url, "/mlp/v1/deployments"))) {
 		deployments(s, rest, method, body, r);
 	} else {
 		reply_error(r, 404, "no such endpoint: %.200s", url);

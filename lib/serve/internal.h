@@ -150,6 +150,18 @@ struct reply {
 void reply_error(struct reply *r, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The routing table in use, with a reference the caller drops with
+ * sv_table_release(). */
+struct sv_table *sv_table_get(struct server *s);
+
+/* URL and method helpers the endpoints share: sv_is says whether a and b
+ * are equal; sv_after gives url after prefix when it starts with it, else
+ * NULL; sv_method_not_allowed makes r a 405 with its Allow header. */
+int sv_is(const char *a, const char *b);
+const char *sv_after(const char *url, const char *prefix);
+void sv_method_not_allowed(struct reply *r, const char *allow,
+    const char *method);
+
 struct MHD_Connection;
 /* A request header's value (name matched ignoring case), or NULL. */
 const char *sv_header(struct MHD_Connection *conn, const char *name);

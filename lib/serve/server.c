@@ -73,8 +73,8 @@ now_s(void)
 
 /* ---- routing tables ---- */
 
-static struct sv_table *
-table_get(struct server *s)
+struct sv_table *
+sv_table_get(struct server *s)
 {
 	struct sv_table *t;
 
@@ -243,7 +243,7 @@ resolve(struct server *s, struct MHD_Connection *conn, const char *name,
 	struct mlp_err err;
 	const char *key;
 
-	*tp = table_get(s);
+	*tp = sv_table_get(s);
 	if (!(rt = sv_table_find(*tp, name, nn))) {
 		reply_error(r, 404, "model '%.*s' is not served",
 		    (int)(nn > 200 ? 200 : nn), name);
@@ -438,15 +438,14 @@ struct request {
 	int has_body;
 };
 
-static int
-is(const char *a, const char *b)
+int
+sv_is(const char *a, const char *b)
 {
 	return strcmp(a, b) == 0;
 }
 
-/* url after prefix, when it starts with it. */
-static const char *
-after(const char *url, const char *prefix)
+const char *
+sv_after(const char *url, const char *prefix)
 {
 	size_t n = strlen(prefix);
 
@@ -460,8 +459,8 @@ simple(struct reply *r, int code, const char *json)
 	mlp_buf_adds(&r->body, json);
 }
 
-static void
-method_not_allowed(struct reply *r, const char *allow, const char *method)
+void
+sv_method_not_allowed(struct reply *r, const char *allow, const char *method)
 {
 	r->allow = allow;
 	reply_error(r, 405, "method %s is not allowed here (allowed: %s)",
@@ -476,11 +475,11 @@ v2_models(struct server *s, struct MHD_Connection *conn, const char *rest,
 	const char *name = rest, *slash = strchr(rest, '/');
 	const char *want = NULL, *tail;
 	size_t nn = slash ? (size_t)(slash - rest) : strlen(rest), wn = 0;
-	int post = is(method, "POST");
+	int post = sv_is(method, "POST");
 
 	r->proto = SV_OIP;
 	tail = slash ? slash : "";
-	if (after(tail, "/versions/")) {
+	if (sv_after(tail, "/versions/")) {
 		want = tail + 10;
 		tail = strchr(want, '/');
 		wn = tail ? (size_t)(tail - want) : strlen(want);
@@ -494,14 +493,14 @@ v2_models(struct server *s, struct MHD_Connection *conn, const char *rest,
 		reply_error(r, 404, "no model name given after /v2/models/");
 		return;
 	}
-	if (is(tail, "/infer")) {
+	if (sv_is(tail, "/infer")) {
 		if (!post)
-			method_not_allowed(r, "POST", method);
+			sv_method_not_allowed(r, "POST", method);
 		else
 			infer(s, conn, SV_OIP, name, nn, want, wn, body, r);
-	} else if (is(tail, "/ready") || is(tail, "")) {
+	} else if (sv_is(tail, "/ready") || sv_is(tail, "")) {
 		if (post)
-			method_not_allowed(r, "GET", method);
+			sv_method_not_allowed(r, "GET", method);
 		else
 			model_info(s, conn, name, nn, want, wn, *tail != '\0',
 			    r);
@@ -514,37 +513,37 @@ route(struct server *s, struct MHD_Connection *conn, const char *url,
     const char *method, const struct mlp_buf *body, struct reply *r)
 {
 	const char *rest;
-	int get = is(method, "GET") || is(method, "HEAD");
-	int post = is(method, "POST");
+	int get = sv_is(method, "GET") || sv_is(method, "HEAD");
+	int post = sv_is(method, "POST");
 
 	if (sv_admin_route(s, conn, url, method, body, r))
 		return;
 	if (!get && !post) {
-		method_not_allowed(r, "GET, HEAD, POST", method);
+		sv_method_not_allowed(r, "GET, HEAD, POST", method);
 		return;
 	}
-	if ((rest = after(url, "/v2/models/"))) {
+	if ((rest = sv_after(url, "/v2/models/"))) {
 		v2_models(s, conn, rest, method, body, r);
 		return;
 	}
-	if ((rest = after(url, "/v1/models/"))) {
+	if ((rest = sv_after(url, "/v1/models/"))) {
 		const char *colon = strrchr(rest, ':');
 
 		r->proto = SV_V1;
-		if (colon && is(colon, ":predict")) {
+		if (colon && sv_is(colon, ":predict")) {
 			if (!post)
-				method_not_allowed(r, "POST", method);
+				sv_method_not_allowed(r, "POST", method);
 			else
 				infer(s, conn, SV_V1, rest,
 				    (size_t)(colon - rest), NULL, 0, body, r);
 			return;
 		}
 		if (post) {
-			method_not_allowed(r, "GET", method);
+			sv_method_not_allowed(r, "GET", method);
 			return;
 		}
 		{
-			struct sv_table *t = table_get(s);
+			struct sv_table *t = sv_table_get(s);
 			const struct sv_route *rt = sv_table_find(t, rest,
 			    strlen(rest));
 
@@ -567,18 +566,18 @@ route(struct server *s, struct MHD_Connection *conn, const char *url,
 		}
 		return;
 	}
-	if (is(url, "/invocations")) {
+	if (sv_is(url, "/invocations")) {
 		const char *name = mhd.MHD_lookup_connection_value(conn,
 		    MHD_GET_ARGUMENT_KIND, "model");
 		struct sv_table *t;
 
 		r->proto = SV_MLFLOW;
 		if (!post) {
-			method_not_allowed(r, "POST", method);
+			sv_method_not_allowed(r, "POST", method);
 			return;
 		}
 		if (!name) {
-			t = table_get(s);
+			t = sv_table_get(s);
 			name = t->deflt ? t->deflt->name : NULL;
 			if (!name) {
 				reply_error(r, 400, "more than one model is "
@@ -599,32 +598,32 @@ route(struct server *s, struct MHD_Connection *conn, const char *url,
 	}
 	r->proto = SV_OTHER;
 	if (post) {
-		if (is(url, "/v2") || is(url, "/v2/health/live") ||
-		    is(url, "/v2/health/ready") || is(url, "/ping") ||
-		    is(url, "/health") || is(url, "/version") ||
-		    is(url, "/metrics"))
-			method_not_allowed(r, "GET, HEAD", method);
+		if (sv_is(url, "/v2") || sv_is(url, "/v2/health/live") ||
+		    sv_is(url, "/v2/health/ready") || sv_is(url, "/ping") ||
+		    sv_is(url, "/health") || sv_is(url, "/version") ||
+		    sv_is(url, "/metrics"))
+			sv_method_not_allowed(r, "GET, HEAD", method);
 		else
 			reply_error(r, 404, "no such endpoint: %.200s", url);
 		return;
 	}
-	if (is(url, "/v2")) {
+	if (sv_is(url, "/v2")) {
 		mlp_buf_addf(&r->body, "{\"name\":\"mlp\",\"version\":\"%s\","
 		    "\"extensions\":[%s]}", MLP_VERSION, s->admin ?
 		    "\"model_repository\"" : "");
 		r->code = 200;
-	} else if (is(url, "/v2/health/live"))
+	} else if (sv_is(url, "/v2/health/live"))
 		simple(r, 200, "{\"live\":true}");
-	else if (is(url, "/v2/health/ready"))
+	else if (sv_is(url, "/v2/health/ready"))
 		simple(r, atomic_load(&s->ready) ? 200 : 503,
 		    atomic_load(&s->ready) ? "{\"ready\":true}" :
 		    "{\"ready\":false}");
-	else if (is(url, "/ping") || is(url, "/health"))
+	else if (sv_is(url, "/ping") || sv_is(url, "/health"))
 		simple(r, atomic_load(&s->ready) ? 200 : 503, "\n");
-	else if (is(url, "/version")) {
+	else if (sv_is(url, "/version")) {
 		r->content_type = "text/plain; charset=utf-8";
 		simple(r, 200, MLP_VERSION);
-	} else if (is(url, "/metrics")) {
+	} else if (sv_is(url, "/metrics")) {
 		r->content_type = "text/plain; version=0.0.4; charset=utf-8";
 		r->code = 200;
 		sv_metrics_render(s->metrics, s->cache, s->plog, &r->body);
@@ -651,8 +650,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		rq = xcalloc(1, sizeof(*rq));
 		rq->t0 = t0;
 		*con_cls = rq;
-		rq->has_body = is(method, "POST") || is(method, "PUT") ||
-		    is(method, "PATCH");
+		rq->has_body = sv_is(method, "POST") || sv_is(method, "PUT") ||
+		    sv_is(method, "PATCH");
 		if (rq->has_body) {
 			const char *cl = mhd.MHD_lookup_connection_value(conn,
 			    MHD_HEADER_KIND, "Content-Length");
@@ -889,7 +888,7 @@ refresh(struct follow *f, int first, struct mlp_err *err)
 {
 	struct server *s = f->s;
 	struct mlp_deploy_route *d = NULL;
-	struct sv_table *cur = first ? NULL : table_get(s), *t;
+	struct sv_table *cur = first ? NULL : sv_table_get(s), *t;
 	size_t n = 0, changed = 0, failed = 0;
 	int rc;
 
@@ -993,7 +992,7 @@ static char *
 beat_state(struct follow *f)
 {
 	struct server *s = f->s;
-	struct sv_table *t = table_get(s);
+	struct sv_table *t = sv_table_get(s);
 	cJSON *o = cJSON_CreateObject();
 	cJSON *routes = cJSON_AddObjectToObject(o, "routes");
 	cJSON *failed = cJSON_AddObjectToObject(o, "failed");
