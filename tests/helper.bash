@@ -3,6 +3,7 @@
 
 MLP=${MLP:-$BATS_TEST_DIRNAME/../build/mlp}
 case $MLP in /*) ;; *) MLP=$PWD/$MLP ;; esac
+export MLP
 
 setup_home() {
 	export HOME="$BATS_TEST_TMPDIR/home"
