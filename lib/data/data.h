@@ -176,6 +176,13 @@ int mlp_json_frame_doc(const struct cJSON *doc, const char *name,
     const struct mlp_column *schema, size_t ncols, struct mlp_frame **out,
     struct mlp_err *err);
 
+/* The double strtod gives for s[0..n), which the caller has checked is a
+ * decimal number ([-]digits[.digits][(e|E)[+-]digits], as JSON writes
+ * them), in the C locale whatever the program's: Clinger's fast path
+ * (one exact operation) for up to 19 digits, a mantissa up to 2^53 and a
+ * power of ten up to 22, strtod itself otherwise. */
+double mlp_decimal_value(const char *s, size_t n);
+
 /* Converts the text s[0..n) as the readers for prediction convert a CSV
  * field of column c: for a numeric column a number (spaces around it
  * allowed, infinities as "inf") or NaN for a missing marker ("", NA,

@@ -47,6 +47,45 @@ is_digit(unsigned char c)
 	return (unsigned)(c - '0') < 10;
 }
 
+double
+mlp_decimal_value(const char *text, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	const unsigned char *p = s, *e = s + n;
+	uint64_t m = 0;
+	long e10 = 0;
+	int neg = 0, nd = 0;
+	double v;
+
+	if (*p == '-')
+		neg = 1, p++;
+	for (; p < e && is_digit(*p); p++, nd++)
+		m = m * 10 + (uint64_t)(*p - '0');
+	if (p < e && *p == '.')
+		for (p++; p < e && is_digit(*p); p++, nd++, e10--)
+			m = m * 10 + (uint64_t)(*p - '0');
+	if (p < e) {		/* the exponent */
+		int eneg = 0;
+		long x = 0;
+
+		p++;
+		if (*p == '-' || *p == '+')
+			eneg = *p == '-', p++;
+		for (; p < e; p++)
+			if (x < 100000)
+				x = x * 10 + (*p - '0');
+		e10 += eneg ? -x : x;
+	}
+	if (nd > 19 || m > (1ull << 53) || e10 < -22 || e10 > 22) {
+		if (nd <= 19 && m == 0)
+			return neg ? -0.0 : 0.0;
+		return slow_strtod(s, n);
+	}
+	v = (double)m;
+	v = e10 < 0 ? v / pow10_exact[-e10] : v * pow10_exact[e10];
+	return neg ? -v : v;
+}
+
 static const uint64_t pow10_u64[9] = {
 	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
 };

@@ -1,10 +1,9 @@
 /* A JSON scanner for request bodies: tokens in one flat array, strings and
  * numbers converted on demand (proto-json.h says why). */
-#include <locale.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../data/data.h"
 #include "proto-json.h"
 
 static int
@@ -410,72 +409,10 @@ sj_str_is(const struct sj_doc *d, size_t i, const char *s)
 	return same;
 }
 
-/* Powers of ten a double holds exactly (Clinger's fast path). */
-static const double pow10_exact[23] = {
-	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-};
-
-static locale_t c_locale;
-static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
-
-static void
-make_c_locale(void)
-{
-	c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-}
-
-static __attribute__((noinline)) double
-slow_strtod(const unsigned char *s, size_t n)
-{
-	char stack[128], *b = n < sizeof(stack) ? stack : xmalloc(n + 1);
-	double v;
-
-	memcpy(b, s, n);
-	b[n] = '\0';
-	pthread_once(&c_locale_once, make_c_locale);
-	v = c_locale ? strtod_l(b, NULL, c_locale) : strtod(b, NULL);
-	if (b != stack)
-		free(b);
-	return v;
-}
-
 double
 sj_num(const struct sj_doc *d, size_t i)
 {
 	const struct sj_tok *t = &d->tok[i];
-	const unsigned char *s = (const unsigned char *)d->text + t->start;
-	const unsigned char *p = s, *e = s + t->len;
-	uint64_t m = 0;
-	long e10 = 0;
-	int neg = 0, nd = 0;
-	double v;
 
-	if (*p == '-')
-		neg = 1, p++;
-	for (; p < e && is_digit(*p); p++, nd++)
-		m = m * 10 + (uint64_t)(*p - '0');
-	if (p < e && *p == '.')
-		for (p++; p < e && is_digit(*p); p++, nd++, e10--)
-			m = m * 10 + (uint64_t)(*p - '0');
-	if (p < e) {		/* the exponent */
-		int eneg = 0;
-		long x = 0;
-
-		p++;
-		if (*p == '-' || *p == '+')
-			eneg = *p == '-', p++;
-		for (; p < e; p++)
-			if (x < 100000)
-				x = x * 10 + (*p - '0');
-		e10 += eneg ? -x : x;
-	}
-	if (nd > 19 || m > (1ull << 53) || e10 < -22 || e10 > 22) {
-		if (nd <= 19 && m == 0)
-			return neg ? -0.0 : 0.0;
-		return slow_strtod(s, t->len);
-	}
-	v = (double)m;
-	v = e10 < 0 ? v / pow10_exact[-e10] : v * pow10_exact[e10];
-	return neg ? -v : v;
+	return mlp_decimal_value(d->text + t->start, t->len);
 }
