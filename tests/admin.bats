@@ -21,50 +21,16 @@ setup() {
 	printf '%s\n' "$TOKEN" > "$BATS_TEST_TMPDIR/tok"
 	chmod 600 "$BATS_TEST_TMPDIR/tok"
 	unset MLP_DEPLOY_TOKEN
-	BG=()
 }
 
 teardown() {
-	local p
-
-	for p in "${BG[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${BG[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
+	stop_background
 }
 
-# serve ARGS...: mlp serve in the server's repository on a free port; URL
-# and PID set once it answers.
+# serve ARGS...: mlp serve in the server's repository (helper.bash's
+# serve_in).
 serve() {
-	local i
-
-	# made before the server starts, so that reading it never fails
-	: > "$BATS_TEST_TMPDIR/serve.out"
-	(cd "$SRV" && exec "$MLP" serve --json -p 0 "$@") \
-	    > "$BATS_TEST_TMPDIR/serve.out" 2> "$BATS_TEST_TMPDIR/serve.err" &
-	PID=$!
-	BG+=("$PID")
-	for i in $(seq 100); do
-		URL=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' \
-		    "$BATS_TEST_TMPDIR/serve.out")
-		[ -n "$URL" ] && return 0
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$BATS_TEST_TMPDIR/serve.err"
-	return 1
-}
-
-# req METHOD PATH [curl args...]: the status in CODE, the body in BODY.
-req() {
-	local method=$1 path=$2
-
-	shift 2
-	CODE=$(curl -s -o "$BATS_TEST_TMPDIR/body" -w '%{http_code}' \
-	    -X "$method" "$@" "$URL$path")
-	BODY=$(cat "$BATS_TEST_TMPDIR/body")
+	serve_in "$SRV" "$@"
 }
 
 # admin METHOD PATH [curl args...]: req with the token.
@@ -73,18 +39,6 @@ admin() {
 
 	shift 2
 	req "$method" "$path" -H "Authorization: Bearer $TOKEN" "$@"
-}
-
-json() {
-	/usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin)
-for k in sys.argv[1:]:
-    d = d[int(k)] if isinstance(d, list) else d[k]
-print(json.dumps(d, separators=(",", ":")) if not isinstance(d, str) else d)' "$@"
-}
-
-# jq-less: EXPR evaluated by python3 on $output parsed as JSON (as d).
-pyj() {
-	/usr/bin/python3 -c 'import json, sys; d = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$output" "$1"
 }
 
 srvsql() {
@@ -369,7 +323,7 @@ pid_start() {
 	[ "$status" -eq 0 ]
 	# a lock held there by a live process
 	sleep 600 &
-	BG+=("$!")
+	BG_PIDS+=("$!")
 	srvsql "INSERT INTO deployment_lock (deployment, user, host, pid,
 	    pid_start, since) VALUES ('churn', 'bob', '$(hostname)', $!,
 	    '$(pid_start $!)', 1796313600000)"
@@ -383,7 +337,7 @@ pid_start() {
 	run mlp deploy models:/churn/2 --target "$URL" --wait-lock --timeout 0.5
 	[ "$status" -eq 4 ]
 	(sleep 1; srvsql "DELETE FROM deployment_lock") &
-	BG+=("$!")
+	BG_PIDS+=("$!")
 	run mlp deploy models:/churn/2 --target "$URL" --wait-lock
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"now serves models:/churn/2"* ]]
@@ -396,7 +350,7 @@ pid_start() {
 	mlp -q deploy models:/churn/1 --target "$URL"
 	# a second server of that repository, which routes nothing
 	sleep 600 &
-	BG+=("$!")
+	BG_PIDS+=("$!")
 	srvsql "INSERT INTO server (host, pid, pid_start, url, deployments,
 	    started, seen, state) VALUES ('$(hostname)', $!, '$(pid_start $!)',
 	    'http://127.0.0.1:9', 1, 0, 9999999999999, '{}')"

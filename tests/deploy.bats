@@ -41,11 +41,6 @@ sql() {
 	sqlite3 -cmd '.timeout 10000' "$DB" "$@"
 }
 
-# json EXPR: EXPR evaluated by python3 on $output parsed as JSON (as d).
-json() {
-	python3 -c 'import json, sys; d = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$output" "$1"
-}
-
 # What identifies a process, as mlp records it: its start time in clock
 # ticks since boot (field 22 of /proc/PID/stat) and the boot's id.
 pid_start() {
@@ -153,7 +148,7 @@ wait_for() {
 	[[ "$output" == *"alias 'champion'"* ]]
 	MLP_USER=alice run mlp deploy models:/churn/latest --json
 	[ "$status" -eq 0 ]
-	[ "$(json 'd["name"], d["model"], d["target"], d["stable"], d["previous"], d["canary"], d["canary_pct"], d["generation"], d["updated_by"], d["action"], d["changed"], d["servers"], d["rolled_back"], d["reason"]')" = \
+	[ "$(pyj 'd["name"], d["model"], d["target"], d["stable"], d["previous"], d["canary"], d["canary_pct"], d["generation"], d["updated_by"], d["action"], d["changed"], d["servers"], d["rolled_back"], d["reason"]')" = \
 	    "('churn', 'churn', 'local', 3, 1, None, 0, 2, 'alice', 'deploy', True, None, False, None)" ]
 	run mlp deploy list
 	[ "$status" -eq 0 ]
@@ -174,7 +169,7 @@ wait_for() {
 	run mlp deploy models:/churn/2 -n "churn us"
 	[ "$status" -eq 0 ]
 	run mlp deploy list --json
-	[ "$(json '[x["name"] for x in d]')" = "['churn us', 'churn-eu']" ]
+	[ "$(pyj '[x["name"] for x in d]')" = "['churn us', 'churn-eu']" ]
 	for bad in "a/b" "a@b" "a:b" "" "123" " x"; do
 		run mlp deploy models:/churn/1 --name "$bad"
 		[ "$status" -eq 2 ]
@@ -192,7 +187,7 @@ wait_for() {
 	mlp -q deploy models:/churn/2
 	run mlp deploy models:/churn/3 --canary 2.5 --json
 	[ "$status" -eq 0 ]
-	[ "$(json 'd["stable"], d["canary"], d["canary_pct"], d["previous"], d["action"]')" = "(2, 3, 2.5, 1, 'canary')" ]
+	[ "$(pyj 'd["stable"], d["canary"], d["canary_pct"], d["previous"], d["action"]')" = "(2, 3, 2.5, 1, 'canary')" ]
 	run mlp deploy status churn
 	[[ "$output" == *"canary      models:/churn/3, 2.5% of requests"* ]]
 	run mlp deploy models:/churn/3 --canary 10%
@@ -200,17 +195,17 @@ wait_for() {
 	[ "$(sql "SELECT canary, canary_pct, generation FROM deployment")" = "3|10.0|4" ]
 	run mlp deploy promote churn --json
 	[ "$status" -eq 0 ]
-	[ "$(json 'd["stable"], d["canary"], d["previous"], d["action"]')" = "(3, None, 2, 'promote')" ]
+	[ "$(pyj 'd["stable"], d["canary"], d["previous"], d["action"]')" = "(3, None, 2, 'promote')" ]
 	mlp -q deploy models:/churn/1 --canary 50
 	run mlp deploy rollback churn --json
 	[ "$status" -eq 0 ]
-	[ "$(json 'd["stable"], d["canary"], d["previous"]')" = "(3, None, 2)" ]
+	[ "$(pyj 'd["stable"], d["canary"], d["previous"]')" = "(3, None, 2)" ]
 	run mlp deploy rollback churn --json
-	[ "$(json 'd["stable"], d["canary"], d["previous"]')" = "(2, None, 3)" ]
+	[ "$(pyj 'd["stable"], d["canary"], d["previous"]')" = "(2, None, 3)" ]
 	run mlp deploy rollback churn --json
-	[ "$(json 'd["stable"], d["canary"], d["previous"]')" = "(3, None, 2)" ]
+	[ "$(pyj 'd["stable"], d["canary"], d["previous"]')" = "(3, None, 2)" ]
 	run mlp deploy history churn --json
-	[ "$(json '[(e["action"], e["stable"], e["canary"], e["previous"], e["generation"]) for e in d]')" = \
+	[ "$(pyj '[(e["action"], e["stable"], e["canary"], e["previous"], e["generation"]) for e in d]')" = \
 	    "[('deploy', 1, None, None, 1), ('deploy', 2, None, 1, 2), ('canary', 2, 3, 1, 3), ('canary', 2, 3, 1, 4), ('promote', 3, None, 2, 5), ('canary', 3, 1, 2, 6), ('rollback', 3, None, 2, 7), ('rollback', 2, None, 3, 8), ('rollback', 3, None, 2, 9)]" ]
 }
 
@@ -225,9 +220,9 @@ wait_for() {
 	[[ "${lines[2]}" =~ \ deploy\ +3\ +-\ +1\ +2\ +bob@$HOST\ +models:/churn/latest\;\ require\ metrics.train_auc\ \>\ 0.5$ ]]
 	[ "${#lines[@]}" -eq 3 ]
 	run mlp deploy history churn --json
-	[ "$(json '[sorted(e) for e in d][0]')" = \
+	[ "$(pyj '[sorted(e) for e in d][0]')" = \
 	    "['action', 'canary', 'canary_pct', 'deployment', 'detail', 'generation', 'host', 'id', 'model', 'previous', 'stable', 'target', 'timestamp', 'user']" ]
-	[ "$(json 'd[1]["user"], d[1]["host"] == "'"$HOST"'", d[1]["timestamp"] > 1.7e12')" = "('bob', True, True)" ]
+	[ "$(pyj 'd[1]["user"], d[1]["host"] == "'"$HOST"'", d[1]["timestamp"] > 1.7e12')" = "('bob', True, True)" ]
 }
 
 @test "--canary must be a share strictly between 0 and 100" {
@@ -277,12 +272,12 @@ wait_for() {
 	mlp -q deploy models:/churn/1
 	run mlp deploy models:/churn/1 --json
 	[ "$status" -eq 0 ]
-	[ "$(json 'd["changed"], d["generation"]')" = "(False, 1)" ]
+	[ "$(pyj 'd["changed"], d["generation"]')" = "(False, 1)" ]
 	run mlp deploy models:/churn/1
 	[[ "$output" == "deployment 'churn' already serves models:/churn/1: nothing to change" ]]
 	mlp -q deploy models:/churn/2 --canary 10
 	run mlp deploy models:/churn/1 --json
-	[ "$(json 'd["changed"], d["stable"], d["canary"], d["previous"], d["generation"]')" = "(True, 1, None, None, 3)" ]
+	[ "$(pyj 'd["changed"], d["stable"], d["canary"], d["previous"], d["generation"]')" = "(True, 1, None, None, 3)" ]
 	[ "$(sql 'SELECT count(*) FROM deployment_event')" = 3 ]
 }
 
@@ -292,7 +287,7 @@ wait_for() {
 	mlp -q deploy models:/churn/2 --canary 10
 	run mlp deploy rm churn --json
 	[ "$status" -eq 0 ]
-	[ "$(json 'd["name"], d["stable"], d["action"], d["generation"]')" = "('churn', None, 'rm', 3)" ]
+	[ "$(pyj 'd["name"], d["stable"], d["action"], d["generation"]')" = "('churn', None, 'rm', 3)" ]
 	[ "$(sql 'SELECT count(*) FROM deployment')" = 0 ]
 	run mlp deploy status churn
 	[ "$status" -eq 1 ]
@@ -303,9 +298,9 @@ wait_for() {
 	[ "$status" -eq 0 ]
 	[[ "${lines[3]}" =~ \ rm\ +-\ +-\ +-\ +3\  ]]
 	run mlp deploy models:/churn/3 --json
-	[ "$(json 'd["generation"], d["previous"]')" = "(4, None)" ]
+	[ "$(pyj 'd["generation"], d["previous"]')" = "(4, None)" ]
 	run mlp deploy list --json
-	[ "$(json 'len(d)')" = 1 ]
+	[ "$(pyj 'len(d)')" = 1 ]
 }
 
 @test "gates: pass, fail with the run's values (exit 3, nothing changed), bad syntax (exit 2)" {
@@ -314,7 +309,7 @@ wait_for() {
 	run mlp deploy models:/churn/2 -r "metrics.train_auc > 0.5" \
 	    --require "params.rounds = '5'" --json
 	[ "$status" -eq 0 ]
-	[ "$(json 'd["stable"]')" = 2 ]
+	[ "$(pyj 'd["stable"]')" = 2 ]
 	run mlp deploy models:/churn/3 -r "metrics.train_auc > 0.5" \
 	    -r "metrics.train_auc > 0.999 AND params.rounds = '3'"
 	[ "$status" -eq 3 ]
@@ -486,7 +481,7 @@ wait_for() {
 	[ "$rc" -eq 5 ]
 	grep -q "rolled back deployment 'churn' to its state before: timed out after 3.0s" first.out
 	run mlp deploy history churn --json
-	[ "$(json '[(e["action"], e["stable"]) for e in d]')" = "[('deploy', 1), ('deploy', 2), ('auto-rollback', 1), ('deploy', 3)]" ]
+	[ "$(pyj '[(e["action"], e["stable"]) for e in d]')" = "[('deploy', 1), ('deploy', 2), ('auto-rollback', 1), ('deploy', 3)]" ]
 	[ "$(sql 'SELECT count(*) FROM deployment_lock')" = 0 ]
 }
 
@@ -505,9 +500,9 @@ wait_for() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"no server is running: nothing to wait for"* ]]
 	output=${lines[-1]}
-	[ "$(json 'd["servers"], d["stable"]')" = "(0, 1)" ]
+	[ "$(pyj 'd["servers"], d["stable"]')" = "(0, 1)" ]
 	run mlp deploy status churn --json
-	[ "$(json 'd["servers"]')" = "[]" ]
+	[ "$(pyj 'd["servers"]')" = "[]" ]
 }
 
 @test "--wait: servers that switch to the new version; status shows what they serve" {
@@ -521,16 +516,16 @@ wait_for() {
 	run mlp deploy models:/churn/3 --canary 25 --wait --json
 	[ "$status" -eq 0 ]
 	output=${lines[-1]}
-	[ "$(json 'd["servers"], d["canary"], d["rolled_back"]')" = "(2, 3, False)" ]
+	[ "$(pyj 'd["servers"], d["canary"], d["rolled_back"]')" = "(2, 3, False)" ]
 	run mlp deploy status churn
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"servers     2 live"* ]]
 	[[ "$output" =~ http://127.0.0.1:[0-9]+\ +$HOST\ +[0-9]+\ +3\ +2,\ 3\ \(25%\)\ +2\ +2:7\ +ready ]]
 	run mlp deploy status churn --json
-	[ "$(json 'len(d["servers"]), d["servers"][0]["state"], d["servers"][0]["routes"], d["servers"][0]["loaded"], d["servers"][0]["requests"], d["servers"][0]["failed"], d["servers"][0]["host"] == "'"$HOST"'"')" = \
+	[ "$(pyj 'len(d["servers"]), d["servers"][0]["state"], d["servers"][0]["routes"], d["servers"][0]["loaded"], d["servers"][0]["requests"], d["servers"][0]["failed"], d["servers"][0]["host"] == "'"$HOST"'"')" = \
 	    "(2, 'ready', {'generation': 3, 'stable': 2, 'canary': 3, 'canary_pct': 25}, [2], {'2': 7}, None, True)" ]
 	run mlp deploy status --json
-	[ "$(json 'd[0]["name"], d[0]["state"], len(d[0]["servers"])')" = "('churn', 'canary', 2)" ]
+	[ "$(pyj 'd[0]["name"], d[0]["state"], len(d[0]["servers"])')" = "('churn', 'canary', 2)" ]
 }
 
 @test "--wait: a server that cannot load the version rolls the deployment back (exit 5)" {
@@ -543,7 +538,7 @@ wait_for() {
 	[ "$status" -eq 5 ]
 	[[ "${lines[0]}" =~ ^mlp:\ deploy\ create:\ rolled\ back\ deployment\ \'churn\'\ to\ its\ state\ before:\ server\ http://127.0.0.1:[0-9]+\ \($HOST\ pid\ [0-9]+\)\ could\ not\ load\ version\ 3:\ cannot\ load\ model.json:\ out\ of\ memory$ ]]
 	output=${lines[-1]}
-	[ "$(json 'd["stable"], d["previous"], d["generation"], d["action"], d["rolled_back"], "out of memory" in d["reason"]')" = "(2, 1, 4, 'auto-rollback', True, True)" ]
+	[ "$(pyj 'd["stable"], d["previous"], d["generation"], d["action"], d["rolled_back"], "out of memory" in d["reason"]')" = "(2, 1, 4, 'auto-rollback', True, True)" ]
 	run mlp deploy history churn
 	[[ "${lines[4]}" =~ \ auto-rollback\ +2\ +-\ +1\ +4\ +tester@$HOST\ +server\ http.*out\ of\ memory$ ]]
 	[ "$(sql 'SELECT count(*) FROM deployment_lock')" = 0 ]
@@ -561,7 +556,7 @@ wait_for() {
 	[[ "$output" == *"rolled back deployment 'churn' to nothing (it was new): timed out after 500ms waiting for 1 server to load version 1: http://127.0.0.1:"* ]]
 	[ "$(sql 'SELECT count(*) FROM deployment')" = 0 ]
 	run mlp deploy history churn --json
-	[ "$(json '[(e["action"], e["stable"], e["generation"]) for e in d]')" = "[('deploy', 1, 1), ('auto-rollback', None, 2)]" ]
+	[ "$(pyj '[(e["action"], e["stable"], e["generation"]) for e in d]')" = "[('deploy', 1, 1), ('auto-rollback', None, 2)]" ]
 }
 
 @test "SIGTERM while waiting rolls back and releases the lock; after SIGKILL the next deploy takes the lock over" {
@@ -652,12 +647,12 @@ EOF
 	run check_isvc isvc.yaml 0.11
 	[ "$output" = "churn Serverless None None mlp v2 s3://models/churn/1 []" ]
 	run mlp deploy status churn --json
-	[ "$(json 'd["target"], d["stable"], d["config"] == {"kserve_version": "0.11", "mode": "serverless", "storage": {"1": "s3://models/churn/1", "2": "gs://m/2"}}, d["servers"]')" = \
+	[ "$(pyj 'd["target"], d["stable"], d["config"] == {"kserve_version": "0.11", "mode": "serverless", "storage": {"1": "s3://models/churn/1", "2": "gs://m/2"}}, d["servers"]')" = \
 	    "('kserve', 1, True, [])" ]
 	run mlp deploy status churn
 	[[ "$output" == *"servers     - (target kserve)"* ]]
 	run mlp deploy history churn --json
-	[ "$(json '[(e["action"], e["target"]) for e in d]')" = "[('deploy', 'kserve'), ('canary', 'kserve'), ('promote', 'kserve'), ('rollback', 'kserve')]" ]
+	[ "$(pyj '[(e["action"], e["target"]) for e in d]')" = "[('deploy', 'kserve'), ('canary', 'kserve'), ('promote', 'kserve'), ('rollback', 'kserve')]" ]
 	# 0.16 spells the modes Knative and Standard
 	run mlp deploy models:/churn/3 --kserve-version v0.16.1 --storage-uri pvc://m/3 -o isvc.yaml
 	[ "$status" -eq 0 ]

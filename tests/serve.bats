@@ -10,40 +10,15 @@ setup() {
 	EX="$BATS_TEST_DIRNAME/../share/examples/train"
 	XGB="$BATS_TEST_DIRNAME/data/xgb"
 	cp "$EX"/churn.csv "$EX"/flowers.csv .
-	SERVERS=()
 }
 
 teardown() {
-	local pid
-
-	for pid in "${SERVERS[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in "${SERVERS[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
+	stop_background
 }
 
-# serve ARGS...: starts mlp serve on a free port, sets URL and PID, and
-# waits until it answers.
+# serve ARGS...: mlp serve in this repository (helper.bash's serve_in).
 serve() {
-	local i
-
-	# made before the server starts, so that reading it never fails
-	: > "$BATS_TEST_TMPDIR/serve.out"
-	"$MLP" serve --json -p 0 "$@" > "$BATS_TEST_TMPDIR/serve.out" \
-	    2> "$BATS_TEST_TMPDIR/serve.err" &
-	PID=$!
-	SERVERS+=("$PID")
-	for i in $(seq 100); do
-		URL=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' \
-		    "$BATS_TEST_TMPDIR/serve.out")
-		[ -n "$URL" ] && return 0
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$BATS_TEST_TMPDIR/serve.err"
-	return 1
+	serve_in . "$@"
 }
 
 # stop: SIGTERM, and the exit status in STOPPED.
@@ -51,24 +26,6 @@ stop() {
 	kill -TERM "$PID"
 	STOPPED=0
 	wait "$PID" || STOPPED=$?
-}
-
-# req METHOD PATH [curl args...]: the status in CODE, the body in BODY.
-req() {
-	local method=$1 path=$2 out
-
-	shift 2
-	out=$(curl -s -o "$BATS_TEST_TMPDIR/body" -w '%{http_code}' \
-	    -X "$method" "$@" "$URL$path")
-	CODE=$out
-	BODY=$(cat "$BATS_TEST_TMPDIR/body")
-}
-
-json() {
-	/usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin)
-for k in sys.argv[1:]:
-    d = d[int(k)] if isinstance(d, list) else d[k]
-print(json.dumps(d, separators=(",", ":")) if not isinstance(d, str) else d)' "$@"
 }
 
 train_churn() {
@@ -401,7 +358,7 @@ scrape_configs:
 EOF
 	prometheus --config.file=prom.yml --storage.tsdb.path=tsdb \
 	    --web.listen-address=127.0.0.1:$port > prom.log 2>&1 &
-	SERVERS+=("$!")
+	BG_PIDS+=("$!")
 	up=
 	for i in $(seq 150); do
 		up=$(curl -s "http://127.0.0.1:$port/api/v1/query?query=up" |
