@@ -655,10 +655,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (rq->has_body) {
 			const char *cl = mhd.MHD_lookup_connection_value(conn,
 			    MHD_HEADER_KIND, "Content-Length");
-			unsigned long long len;
+			unsigned long long len = 0;
 
-			if (cl && sscanf(cl, "%llu", &len) == 1 &&
-			    len > s->o->max_body) {
+			if (cl && sscanf(cl, "%llu", &len) != 1)
+				len = 0;
+			if (len > s->o->max_body) {
 				r.proto = SV_OTHER;
 				reply_error(&r, 413, "request body of %llu "
 				    "bytes is over the limit of %zu (--max-"
@@ -668,7 +669,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			/* one buffer for the body rather than a copy at each
 			 * doubling; not more than a MiB before the bytes
 			 * come, so that slow clients cannot reserve much */
-			if (cl && sscanf(cl, "%llu", &len) == 1 && len)
+			if (len)
 				mlp_buf_grow(&rq->body, len < (1 << 20) ?
 				    (size_t)len + 1 : (size_t)1 << 20);
 		}
