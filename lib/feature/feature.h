@@ -1,0 +1,153 @@
+/* The feature store: specs, time, and the types the stores share. */
+#ifndef MLP_FEATURE_H
+#define MLP_FEATURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+/*
+ * Time. Every timestamp inside the feature store is int64 microseconds
+ * since the Unix epoch, UTC; every duration (TTL, window) is int64
+ * microseconds. MLP_TS_NONE marks a missing timestamp (no created time).
+ */
+#define MLP_TS_NONE INT64_MIN
+#define MLP_US_PER_SEC INT64_C(1000000)
+
+enum mlp_tsfmt {
+	MLP_TSFMT_ISO8601 = 0,	/* 2021-04-12T10:59:42Z, +02:00, naive = UTC */
+	MLP_TSFMT_EPOCH_S,	/* 1618225182 (decimals allowed) */
+	MLP_TSFMT_EPOCH_MS,	/* 1618225182000 */
+};
+
+/* Parses s[0..n) as a timestamp in format fmt into *us. ISO-8601 takes
+ * "YYYY-MM-DD", "YYYY-MM-DD[T ]HH:MM[:SS[.fraction]]" and an optional zone
+ * "Z", "+HH:MM", "+HHMM" or "+HH" (none means UTC); the fraction is
+ * truncated to microseconds. 0, or -1 for anything else (the caller names
+ * the file, line and column). */
+int mlp_ts_parse(const char *s, size_t n, enum mlp_tsfmt fmt, int64_t *us);
+
+/* Formats us as ISO-8601 UTC, "2021-04-12T10:59:42Z", with ".ffffff" only
+ * when there are microseconds. out needs 48 bytes. */
+void mlp_ts_format(int64_t us, char out[48]);
+
+/* Parses a timestamp format name ("iso8601", "epoch_s", "epoch_ms"). 0/-1. */
+int mlp_tsfmt_parse(const char *s, enum mlp_tsfmt *fmt);
+const char *mlp_tsfmt_name(enum mlp_tsfmt fmt);
+
+/* Parses a duration: a positive integer and a unit s, m, h, d or w
+ * ("90s", "15m", "1h", "7d", "2w"), or "0" (no TTL). 0 or -1. */
+int mlp_duration_parse(const char *s, int64_t *us);
+
+/* Formats a duration the way spec names use it: the largest unit that
+ * divides it exactly ("7d", "90m", "45s", "0"). out needs 48 bytes. */
+void mlp_duration_format(int64_t us, char out[48]);
+
+/* Value types of features and join keys. */
+enum mlp_ftype {
+	MLP_FT_FLOAT = 0,	/* double; "float", "float64", "float32", "double" */
+	MLP_FT_INT,		/* int64; "int", "int64", "int32" */
+	MLP_FT_STRING,		/* UTF-8 text; "string" */
+	MLP_FT_BOOL,		/* "bool" */
+};
+
+/* Parses a type name (above) into *t: 0 or -1. */
+int mlp_ftype_parse(const char *s, enum mlp_ftype *t);
+/* The canonical name: "float", "int", "string", "bool". */
+const char *mlp_ftype_name(enum mlp_ftype t);
+
+/* Aggregation operators. */
+enum mlp_aggop {
+	MLP_AGG_COUNT = 0, MLP_AGG_SUM, MLP_AGG_AVG, MLP_AGG_MIN, MLP_AGG_MAX,
+	MLP_AGG_LAST, MLP_AGG_STDDEV,
+};
+
+int mlp_aggop_parse(const char *s, enum mlp_aggop *op);
+const char *mlp_aggop_name(enum mlp_aggop op);
+
+/*
+ * A parsed spec. Every object remembers where it was written (file, line,
+ * column, 1-based) so later checks can name it.
+ */
+struct mlp_fpos {
+	const char *file;	/* borrowed from the spec's file list */
+	int line, col;
+};
+
+struct mlp_fentity {
+	char *name;
+	char **join_keys;	/* nkeys names, in order */
+	enum mlp_ftype *key_types;	/* "types:" or "type:"; default int */
+	size_t nkeys;
+	char *description;	/* may be NULL */
+	struct mlp_fpos pos;
+};
+
+struct mlp_fsource {
+	char *name;
+	char *path;		/* as written; relative to the spec's directory */
+	char *timestamp;	/* event-timestamp column */
+	char *created_timestamp;	/* may be NULL */
+	enum mlp_tsfmt tsfmt;
+	struct mlp_fpos pos;
+};
+
+struct mlp_ffeature {
+	char *name;
+	enum mlp_ftype type;
+	struct mlp_fpos pos;
+};
+
+struct mlp_fderived {
+	char *name;
+	char *expr;		/* the expression text, compiled by lib/feature/expr */
+	struct mlp_fpos pos;
+};
+
+/* One aggregation line: op over column for each window; the output
+ * features are named COLUMN_OP_WINDOW ("fare_sum_7d"), one per window. */
+struct mlp_fagg {
+	char *column;
+	enum mlp_aggop op;
+	int64_t *windows;	/* microseconds, nwindows > 0 */
+	char **names;		/* output names, one per window */
+	size_t nwindows;
+	struct mlp_fpos pos;
+};
+
+struct mlp_fview {
+	char *name;
+	char *entity;		/* an entity's name */
+	char *source;		/* a source's name */
+	int64_t ttl;		/* microseconds; 0 = no lower bound */
+	struct mlp_ffeature *features;
+	size_t nfeatures;
+	struct mlp_fderived *derived;
+	size_t nderived;
+	struct mlp_fagg *aggs;
+	size_t naggs;
+	struct mlp_fpos pos;
+};
+
+struct mlp_fservice {
+	char *name;
+	char **refs;		/* "VIEW:FEATURE" */
+	size_t nrefs;
+	struct mlp_fpos pos;
+};
+
+struct mlp_fspec {
+	struct mlp_fentity *entities;
+	size_t nentities;
+	struct mlp_fsource *sources;
+	size_t nsources;
+	struct mlp_fview *views;
+	size_t nviews;
+	struct mlp_fservice *services;
+	size_t nservices;
+	char **files;		/* the files read, for mlp_fpos.file */
+	size_t nfiles;
+};
+
+#endif
