@@ -150,4 +150,36 @@ struct mlp_fspec {
 	size_t nfiles;
 };
 
+/* A value as the expression evaluator and the stores see it. A string is
+ * borrowed (s, n) from whoever holds the row. */
+struct mlp_fval {
+	enum mlp_ftype type;
+	int null;		/* 1: SQL NULL (type still says what it would be) */
+	union {
+		double f;
+		int64_t i;
+		int b;
+		struct {
+			const char *s;
+			size_t n;
+		} str;
+	} v;
+};
+
+/*
+ * ---- Expressions (expr.c) ----
+ * Declarations for the expression language go here.
+ */
+
+/*
+ * ---- Specs and the catalog (spec.c, catalog.c) ----
+ * Declarations for loading specs and recording them go here.
+ */
+
+/*
+ * ---- The offline store (segment.c, pit.c, offline.c) ----
+ * Declarations for ingest, segments, the point-in-time join and
+ * aggregations go here.
+ */
+
 #endif
