@@ -182,4 +182,63 @@ struct mlp_fval {
  * aggregations go here.
  */
 
+/*
+ * ---- The online store (online.c, online-sqlite.c, online-redis.c) ----
+ * The latest record per (feature view, entity key), behind a backend the
+ * URI picks: "sqlite:" (.mlp/online.db, the default), "sqlite:PATH",
+ * "redis://[:PASSWORD@]HOST[:PORT][/DB]". A record's value is opaque
+ * bytes here; the feature layer encodes it. Writes are conditional: a
+ * record replaces the stored one only when it is newer by (event_ts,
+ * created_ts), as Feast's stores do, so pushes and materializations may
+ * arrive in any order.
+ */
+struct mlp_online;
+
+struct mlp_online_key {
+	const char *s;		/* the entity key's bytes (may hold NULs) */
+	size_t n;
+};
+
+struct mlp_online_rec {
+	const char *view;
+	struct mlp_online_key key;
+	int64_t event_ts, created_ts;	/* us; created MLP_TS_NONE: none */
+	const void *value;	/* NULL in a get's answer: not found */
+	size_t vlen;
+	/* put: how long the entity's record is kept after the write (us; 0:
+	 * for ever). Redis expires the entity's hash then; SQLite keeps it
+	 * (a get reports it outside its age; materialize prunes). */
+	int64_t ttl;
+};
+
+/* The known schemes, "sqlite, redis", for messages. */
+const char *mlp_online_schemes(void);
+
+/* The default URI when the config names none: "sqlite:". */
+#define MLP_ONLINE_DEFAULT "sqlite:"
+
+/* Opens the online store uri names; mlp_dir is the repository's .mlp (for
+ * "sqlite:"). MLP_EINVAL for a URI of an unknown scheme (listing the known
+ * ones) or a bad form, MLP_EFAIL when the store cannot be reached ("cannot
+ * connect to Redis at 127.0.0.1:6390: Connection refused"). Close with
+ * mlp_online_close. */
+int mlp_online_open(struct mlp_online **out, const char *uri,
+    const char *mlp_dir, struct mlp_err *err);
+
+/* Writes the n records, each only where it is newer than the stored one
+ * for its (view, key), in one transaction (SQLite) or pipelined batches
+ * (Redis); *written (may be NULL) counts those that were newer. */
+int mlp_online_put(struct mlp_online *o, const struct mlp_online_rec *recs,
+    size_t n, size_t *written, struct mlp_err *err);
+
+/* Reads view's records for n keys into out[0..n): key and view set, value
+ * NULL when the store has none. Values stay valid until the next get or
+ * the close. */
+int mlp_online_get(struct mlp_online *o, const char *view,
+    const struct mlp_online_key *keys, size_t n, struct mlp_online_rec *out,
+    struct mlp_err *err);
+
+/* Closes the store; accepts NULL. */
+void mlp_online_close(struct mlp_online *o);
+
 #endif
