@@ -406,9 +406,10 @@ find_object(struct mlp_ctx *ctx, const char *name, int *kind,
 
 		for (size_t i = 0; i < n; i++)
 			if (obj[i].spec && strcmp(obj[i].name, name) == 0)
-				mlp_buf_addf(&kinds, "%s%s", kinds.len ?
-				    " and " : "", mlp_fkind_name(obj[i].kind));
-		rc = mlp_failf(ctx, 2, "'%s' names a %s", name,
+				mlp_buf_addf(&kinds, "%s%s %s", kinds.len ?
+				    " and " : "", obj[i].kind == MLP_FK_ENTITY ?
+				    "an" : "a", mlp_fkind_title(obj[i].kind));
+		rc = mlp_failf(ctx, 2, "'%s' names %s", name,
 		    mlp_buf_str(&kinds));
 		mlp_hint(ctx, "say which with --kind");
 		mlp_buf_release(&kinds);

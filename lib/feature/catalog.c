@@ -861,6 +861,15 @@ mlp_fcatalog_apply(struct mlp_db *db, const struct mlp_fspec *spec,
 	int rc;
 
 	*out = NULL;
+	/* nothing to change needs no write (a read-only repository too) */
+	if ((rc = mlp_fcatalog_plan(db, spec, &p, err)) < 0)
+		return rc;
+	if (p->ncreate + p->nupdate + p->ndelete == 0) {
+		*out = p;
+		return 0;
+	}
+	mlp_fplan_free(p);
+	p = NULL;
 	if ((rc = mlp_db_begin(db, err)) < 0)
 		return rc;
 	if ((rc = mlp_fcatalog_plan(db, spec, &p, err)) < 0)
@@ -872,7 +881,7 @@ mlp_fcatalog_apply(struct mlp_db *db, const struct mlp_fspec *spec,
 			c++;
 		rc = mlp_err_set(err, MLP_EFAIL, "%s '%s': %s%s",
 		    kind_titles[c->kind], c->name, c->breaking[0],
-		    p->nbreaking > 1 ? " (and more breaking changes)" : "");
+		    p->nbreaking > 1 ? ", and more breaking changes" : "");
 		goto fail;
 	}
 	for (size_t i = 0; i < p->n; i++)

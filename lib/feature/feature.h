@@ -327,7 +327,8 @@ int mlp_fcatalog_plan(struct mlp_db *db, const struct mlp_fspec *spec,
     struct mlp_fplan **out, struct mlp_err *err);
 
 /* Plans and records the plan in one BEGIN IMMEDIATE transaction, each
- * change a new version by user now. A plan with breaking changes is
+ * change a new version by user now (a plan without changes writes
+ * nothing). A plan with breaking changes is
  * refused unless force is set: MLP_EFAIL naming the first, nothing
  * written, *out still set so the caller can list them all. *out is the
  * plan applied (or refused); the caller frees it. */

@@ -849,9 +849,13 @@ parse_agg(struct loader *l, yaml_node_t *m, struct mlp_fagg *a,
 	if ((rc = scalar(l, n, "op", &v)) < 0)
 		goto out;
 	if (mlp_aggop_parse(v, &a->op) < 0) {
+		/* pandas' and SQL's names for avg */
+		if (strcmp(v, "mean") == 0 || strcmp(v, "average") == 0)
+			snprintf(dym, sizeof(dym), " (did you mean 'avg'?)");
+		else
+			suggest(dym, v, ops, count(ops));
 		rc = at(l, n, "op '%.60s' is not an aggregation (count, sum, "
-		    "avg, min, max, last, stddev)%s", v, suggest(dym, v, ops,
-		    count(ops)));
+		    "avg, min, max, last, stddev)%s", v, dym);
 		goto out;
 	}
 	if (!(ws = get(l, m, "windows"))) {
