@@ -254,6 +254,11 @@ test_view_errors(void)
 	    "'spec.yaml' line 6 column 51: ttl '30' of feature view 'v' is not "
 	    "a duration (such as 90s, 15m, 1h, 7d, 2w, or 0 for none)",
 	    "a bad ttl");
+	is_str(view_error("  - {name: v, entity: driver, source: trips, ttl: "
+	    "1000000000w, features: [{name: f, type: int}]}\n"),
+	    "'spec.yaml' line 6 column 51: ttl '1000000000w' of feature view "
+	    "'v' is not a duration (such as 90s, 15m, 1h, 7d, 2w, or 0 for "
+	    "none)", "a ttl past int64 microseconds");
 	is_str(view_error("  - {name: v, entity: driver, source: trips, "
 	    "features: [{name: f, type: flaot}]}\n"),
 	    "'spec.yaml' line 6 column 73: type 'flaot' is not a type (float, "
