@@ -535,7 +535,7 @@ complete_arg(struct comp *cc, const char *argname, const char *word,
 	struct mlp_ctx *ctx = cc->ctx;
 	const char *cmd = ctx->command ? ctx->command->name : "";
 	char name[64];
-	size_t len = strcspn(argname, "=[. ");
+	size_t len = strcspn(argname, "=[., ");
 	/* restore takes what was deleted */
 	int deleted = ctx->verb && strstr(ctx->verb->name, "restore");
 

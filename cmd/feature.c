@@ -388,7 +388,8 @@ find_object(struct mlp_ctx *ctx, const char *name, int *kind,
 	int rc = 0;
 
 	mlp_err_clear(&err);
-	if (mlp_fcatalog_list(ctx->db, *kind, 1, &obj, &n, &err) < 0)
+	if (mlp_check_utf8("name", name, &err) < 0 ||
+	    mlp_fcatalog_list(ctx->db, *kind, 1, &obj, &n, &err) < 0)
 		return mlp_fail(ctx, &err);
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(obj[i].name, name) != 0)

@@ -157,6 +157,12 @@ EOF
 	run mlp feature show driver --kind view
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"no feature view named 'driver'"* ]]
+	run mlp feature show "$(printf 'dr\xffver')"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"is not valid UTF-8"* ]]
+	run mlp feature show
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"missing NAME"* ]]
 }
 
 @test "an update names the fields that change, and history keeps both versions" {
