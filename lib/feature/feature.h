@@ -316,6 +316,7 @@ struct mlp_fplan {
 	size_t ncreate, nupdate, ndelete, nunchanged, nbreaking;
 };
 
+/* Frees p and its changes; accepts NULL. */
 void mlp_fplan_free(struct mlp_fplan *p);
 
 /* What applying spec would do: every object spec defines is created or
@@ -356,7 +357,7 @@ struct mlp_fobject {
 
 /* The objects of kind (all kinds when kind < 0) by kind, then name; the
  * deleted ones too when deleted is set. The caller frees *out with
- * mlp_fobjects_free(). */
+ * mlp_fobjects_free(), which accepts NULL. */
 int mlp_fcatalog_list(struct mlp_db *db, int kind, int deleted,
     struct mlp_fobject **out, size_t *n, struct mlp_err *err);
 void mlp_fobjects_free(struct mlp_fobject *o, size_t n);
@@ -375,7 +376,8 @@ struct mlp_fversion {
 };
 
 /* The versions of the object kind/name, oldest first. MLP_ENOTFOUND when
- * the catalog never had it. The caller frees *out. */
+ * the catalog never had it. The caller frees *out with
+ * mlp_fversions_free(), which accepts NULL. */
 int mlp_fcatalog_history(struct mlp_db *db, enum mlp_fkind kind,
     const char *name, struct mlp_fversion **out, size_t *n,
     struct mlp_err *err);
