@@ -571,7 +571,7 @@ print_view(struct mlp_ctx *ctx, const struct mlp_fspec *s,
 		{
 			const char *row[4] = { o.name, o.kind ==
 				MLP_FOUT_DERIVED ? "-" : mlp_ftype_name(o.type),
-				out_kind(o.kind), def };
+				out_kind(o.kind), *def ? def : "-" };
 
 			mlp_table_add(&t, row);
 		}
