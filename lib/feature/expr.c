@@ -68,9 +68,31 @@ enum opcode {
 /* What a comparison (or min, max) compares. */
 enum kind { C_II, C_FF, C_IF, C_FI, C_SS, C_BB };
 
+/* One instruction. A binary operation whose right operand is a constant
+ * takes it from consts[arg] (k set) rather than from the stack. */
 struct ins {
-	uint8_t op, aux;
-	uint32_t arg;
+	uint8_t op;
+	uint8_t aux;		/* I_CMP: relation; I_IF, I_COALESCE: 1 for
+				 * strings; I_BUCKET: 1 for a float x */
+	uint8_t kind;		/* I_CMP, I_MIN, I_MAX: enum kind */
+	uint8_t k;		/* the right operand is consts[arg] */
+	uint32_t arg;		/* slot, constant or bucket table */
+};
+
+/* A value on the machine's stack. Bools are 0 or 1 in i, so that every
+ * value but a string is 8 bytes; cells are copied field by field (a
+ * whole-struct copy reads back bytes just written in smaller pieces,
+ * which stalls the CPU's store forwarding). */
+struct cell {
+	union {
+		double f;
+		int64_t i;
+		struct {
+			const char *s;
+			size_t n;
+		} str;
+	} v;
+	int null;
 };
 
 struct bucket {
@@ -81,7 +103,7 @@ struct bucket {
 struct mlp_expr {
 	struct ins *code;
 	size_t ncode, code_alloc;
-	struct mlp_fval *consts;
+	struct cell *consts;
 	size_t nconsts, consts_alloc;
 	char **strs;		/* owned string constants */
 	size_t nstrs, strs_alloc;
@@ -203,13 +225,14 @@ cmp_int_float(int64_t i, double d)
 }
 
 static int
-compare(int kind, const struct mlp_fval *a, const struct mlp_fval *b)
+compare(int kind, const struct cell *a, const struct cell *b)
 {
 	size_t n;
 	int c;
 
 	switch (kind) {
 	case C_II:
+	case C_BB:
 		return (a->v.i > b->v.i) - (a->v.i < b->v.i);
 	case C_FF:
 		return (a->v.f > b->v.f) - (a->v.f < b->v.f);
@@ -217,14 +240,12 @@ compare(int kind, const struct mlp_fval *a, const struct mlp_fval *b)
 		return cmp_int_float(a->v.i, b->v.f);
 	case C_FI:
 		return -cmp_int_float(b->v.i, a->v.f);
-	case C_SS:
+	default:
 		n = a->v.str.n < b->v.str.n ? a->v.str.n : b->v.str.n;
 		c = n ? memcmp(a->v.str.s, b->v.str.s, n) : 0;
 		if (c)
 			return c < 0 ? -1 : 1;
 		return (a->v.str.n > b->v.str.n) - (a->v.str.n < b->v.str.n);
-	default:
-		return a->v.b - b->v.b;
 	}
 }
 
@@ -247,32 +268,44 @@ holds(int rel, int c)
 	}
 }
 
-/* The number of edges of b at or below x (an int, or a float when
- * isfloat): the first edge above x, by binary search. */
+/* x compared with edge e (an int or a float), x a float when isfloat. */
+static int
+cmp_edge(const struct cell *x, int isfloat, const struct mlp_fval *e)
+{
+	if (isfloat)
+		return e->type == MLP_FT_FLOAT ?
+		    (x->v.f > e->v.f) - (x->v.f < e->v.f) :
+		    -cmp_int_float(e->v.i, x->v.f);
+	return e->type == MLP_FT_FLOAT ? cmp_int_float(x->v.i, e->v.f) :
+	    (x->v.i > e->v.i) - (x->v.i < e->v.i);
+}
+
+/* The number of edges of b at or below x: the first edge above x, by
+ * binary search. */
 static int64_t
-bucket_of(const struct bucket *b, const struct mlp_fval *x, int isfloat)
+bucket_of(const struct bucket *b, const struct cell *x, int isfloat)
 {
 	size_t lo = 0, hi = b->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct mlp_fval *e = &b->edges[mid];
-		int c;
 
-		if (isfloat)
-			c = e->type == MLP_FT_FLOAT ?
-			    (x->v.f > e->v.f) - (x->v.f < e->v.f) :
-			    -cmp_int_float(e->v.i, x->v.f);
-		else
-			c = e->type == MLP_FT_FLOAT ?
-			    cmp_int_float(x->v.i, e->v.f) :
-			    (x->v.i > e->v.i) - (x->v.i < e->v.i);
-		if (c >= 0)
+		if (cmp_edge(x, isfloat, &b->edges[mid]) >= 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return (int64_t)lo;
+}
+
+static void
+mov(struct cell *d, const struct cell *s, int isstr)
+{
+	d->null = s->null;
+	if (isstr)
+		d->v.str = s->v.str;
+	else
+		d->v.i = s->v.i;
 }
 
 /* A float result: null unless finite. */
@@ -282,21 +315,26 @@ bucket_of(const struct bucket *b, const struct mlp_fval *x, int isfloat)
 	(cell)->v.f = r_; \
 } while (0)
 
+/* The right operand of a binary instruction: a constant, or popped. */
+#define RIGHT(c, t) ((c)->k ? &e->consts[(c)->arg] : --(t))
+
 /* Runs code[0..n) on an empty stack and sets *out to the one value it
- * leaves (its type field is the caller's to set). */
+ * leaves, a string when isstr. */
 static int
 run(const struct mlp_expr *e, const struct ins *code, size_t n,
-    const struct mlp_fval *slots, struct mlp_fval *out)
+    const struct mlp_fval *slots, struct cell *out, int isstr)
 {
-	struct mlp_fval st[MAX_STACK], *t = st, *a;
+	struct cell st[MAX_STACK], *t = st, *a;
+	const struct cell *b;
 	const struct mlp_fval *s;
 	const struct ins *c, *end = code + n;
-	int x, y;
+	int x;
 
 	for (c = code; c < end; c++) {
 		switch ((enum opcode)c->op) {
 		case I_CONST:
-			*t++ = e->consts[c->arg];
+			b = &e->consts[c->arg];
+			mov(t++, b, 1);
 			break;
 		case I_LOADF:
 			s = &slots[c->arg];
@@ -334,7 +372,8 @@ run(const struct mlp_expr *e, const struct ins *code, size_t n,
 				return MLP_EINVAL;
 			} else {
 				t->null = 0;
-				t->v.str = s->v.str;
+				t->v.str.s = s->v.str.s;
+				t->v.str.n = s->v.str.n;
 			}
 			t++;
 			break;
@@ -342,12 +381,12 @@ run(const struct mlp_expr *e, const struct ins *code, size_t n,
 			s = &slots[c->arg];
 			if (s->null) {
 				t->null = 1;
-				t->v.b = 0;
+				t->v.i = 0;
 			} else if (s->type != MLP_FT_BOOL) {
 				return MLP_EINVAL;
 			} else {
 				t->null = 0;
-				t->v.b = s->v.b != 0;
+				t->v.i = s->v.b != 0;
 			}
 			t++;
 			break;
@@ -371,81 +410,98 @@ run(const struct mlp_expr *e, const struct ins *code, size_t n,
 			a->v.f = -a->v.f;
 			break;
 		case I_ADDI:
+			b = RIGHT(c, t);
+			a = t - 1;
+			if (!(a->null |= b->null))
+				a->null = __builtin_add_overflow(a->v.i, b->v.i,
+				    &a->v.i);
+			break;
 		case I_SUBI:
+			b = RIGHT(c, t);
+			a = t - 1;
+			if (!(a->null |= b->null))
+				a->null = __builtin_sub_overflow(a->v.i, b->v.i,
+				    &a->v.i);
+			break;
 		case I_MULI:
+			b = RIGHT(c, t);
+			a = t - 1;
+			if (!(a->null |= b->null))
+				a->null = __builtin_mul_overflow(a->v.i, b->v.i,
+				    &a->v.i);
+			break;
 		case I_MODI:
-			a = --t - 1;
-			if ((a->null |= t->null))
+			b = RIGHT(c, t);
+			a = t - 1;
+			if ((a->null |= b->null))
 				break;
-			if (c->op == I_ADDI)
-				a->null = __builtin_add_overflow(a->v.i, t->v.i,
-				    &a->v.i);
-			else if (c->op == I_SUBI)
-				a->null = __builtin_sub_overflow(a->v.i, t->v.i,
-				    &a->v.i);
-			else if (c->op == I_MULI)
-				a->null = __builtin_mul_overflow(a->v.i, t->v.i,
-				    &a->v.i);
-			else if (t->v.i == 0)
+			if (b->v.i == 0)
 				a->null = 1;
-			else if (t->v.i == -1)	/* INT64_MIN % -1 traps */
+			else if (b->v.i == -1)	/* INT64_MIN % -1 traps */
 				a->v.i = 0;
 			else
-				a->v.i %= t->v.i;
+				a->v.i %= b->v.i;
 			break;
 		case I_ADDF:
-			a = --t - 1;
-			if (!(a->null |= t->null))
-				SETF(a, a->v.f + t->v.f);
+			b = RIGHT(c, t);
+			a = t - 1;
+			if (!(a->null |= b->null))
+				SETF(a, a->v.f + b->v.f);
 			break;
 		case I_SUBF:
-			a = --t - 1;
-			if (!(a->null |= t->null))
-				SETF(a, a->v.f - t->v.f);
+			b = RIGHT(c, t);
+			a = t - 1;
+			if (!(a->null |= b->null))
+				SETF(a, a->v.f - b->v.f);
 			break;
 		case I_MULF:
-			a = --t - 1;
-			if (!(a->null |= t->null))
-				SETF(a, a->v.f * t->v.f);
+			b = RIGHT(c, t);
+			a = t - 1;
+			if (!(a->null |= b->null))
+				SETF(a, a->v.f * b->v.f);
 			break;
 		case I_DIVF:
-			a = --t - 1;
-			if ((a->null |= t->null))
+			b = RIGHT(c, t);
+			a = t - 1;
+			if ((a->null |= b->null))
 				break;
-			if (t->v.f == 0)
+			if (b->v.f == 0)
 				a->null = 1;
 			else
-				SETF(a, a->v.f / t->v.f);
+				SETF(a, a->v.f / b->v.f);
 			break;
 		case I_MODF:
-			a = --t - 1;
-			if ((a->null |= t->null))
+			b = RIGHT(c, t);
+			a = t - 1;
+			if ((a->null |= b->null))
 				break;
-			if (t->v.f == 0)
+			if (b->v.f == 0)
 				a->null = 1;
 			else
-				SETF(a, fmod(a->v.f, t->v.f));
+				SETF(a, fmod(a->v.f, b->v.f));
 			break;
 		case I_CMP:
-			a = --t - 1;
-			if (!(a->null |= t->null))
-				a->v.b = holds(c->aux, compare((int)c->arg, a, t));
+			b = RIGHT(c, t);
+			a = t - 1;
+			if (!(a->null |= b->null))
+				a->v.i = holds(c->aux, compare(c->kind, a, b));
 			break;
 		case I_NOT:
 			a = t - 1;
-			a->v.b = !a->v.b;
+			a->v.i = !a->v.i;
 			break;
 		case I_AND:
 		case I_OR:
-			a = --t - 1;
+			b = RIGHT(c, t);
+			a = t - 1;
 			/* x is the value that decides (false for and) */
 			x = c->op == I_OR;
-			if ((!a->null && a->v.b == x) ||
-			    (!t->null && t->v.b == x)) {
+			if ((!a->null && a->v.i == x) ||
+			    (!b->null && b->v.i == x)) {
 				a->null = 0;
-				a->v.b = x;
-			} else if (!(a->null |= t->null)) {
-				a->v.b = !x;
+				a->v.i = x;
+			} else if (!(a->null |= b->null)) {
+				a->v.i = !x;
 			}
 			break;
 		case I_LOG:
@@ -495,27 +551,29 @@ run(const struct mlp_expr *e, const struct ins *code, size_t n,
 			break;
 		case I_MIN:
 		case I_MAX:
-			a = --t - 1;
-			if ((a->null |= t->null))
+			b = RIGHT(c, t);
+			a = t - 1;
+			if ((a->null |= b->null))
 				break;
-			x = compare((int)c->arg, t, a);
+			x = compare(c->kind, b, a);
 			if (c->op == I_MIN ? x < 0 : x > 0)
-				*a = *t;
+				mov(a, b, c->kind == C_SS);
 			break;
 		case I_COALESCE:
-			a = --t - 1;
+			b = RIGHT(c, t);
+			a = t - 1;
 			if (a->null)
-				*a = *t;
+				mov(a, b, c->aux);
 			break;
 		case I_IF:
 			t -= 2;
 			a = t - 1;
-			y = !a->null && a->v.b;
-			*a = y ? t[0] : t[1];
+			b = !a->null && a->v.i ? &t[0] : &t[1];
+			mov(a, b, c->aux);
 			break;
 		case I_ISNULL:
 			a = t - 1;
-			a->v.b = a->null;
+			a->v.i = a->null;
 			a->null = 0;
 			break;
 		case I_BUCKET:
@@ -525,7 +583,7 @@ run(const struct mlp_expr *e, const struct ins *code, size_t n,
 			break;
 		}
 	}
-	*out = st[0];
+	mov(out, &st[0], isstr);
 	return 0;
 }
 
@@ -535,16 +593,41 @@ result_type(int t)
 	return t == T_NULL ? MLP_FT_FLOAT : (enum mlp_ftype)t;
 }
 
+/* Sets *out to the value of cell c of static type t. */
+static void
+to_fval(const struct cell *c, int t, struct mlp_fval *out)
+{
+	out->type = result_type(t);
+	out->null = c->null;
+	switch (out->type) {
+	case MLP_FT_STRING:
+		out->v.str.s = c->v.str.s;
+		out->v.str.n = c->v.str.n;
+		break;
+	case MLP_FT_BOOL:
+		out->v.b = c->v.i != 0;
+		break;
+	default:
+		out->v.i = c->v.i;
+		break;
+	}
+}
+
 int
 mlp_expr_eval(const struct mlp_expr *e, const struct mlp_fval *slots,
     struct mlp_fval *out)
 {
-	int rc = run(e, e->code, e->ncode, slots, out);
+	struct cell c;
+	int rc = run(e, e->code, e->ncode, slots, &c,
+	    e->type == MLP_FT_STRING);
 
-	out->type = result_type(e->type);
-	if (rc < 0)
+	if (rc < 0) {
+		out->type = result_type(e->type);
 		out->null = 1;
-	return rc;
+		return rc;
+	}
+	to_fval(&c, e->type, out);
+	return 0;
 }
 
 enum mlp_ftype
@@ -902,17 +985,39 @@ static void
 emit(struct parser *p, int op, int aux, uint32_t arg, int delta)
 {
 	struct mlp_expr *e = p->e;
+	struct ins *c;
 
 	mlp_grow(&e->code, &e->code_alloc, e->ncode + 1, sizeof(*e->code));
-	e->code[e->ncode].op = (uint8_t)op;
-	e->code[e->ncode].aux = (uint8_t)aux;
-	e->code[e->ncode].arg = arg;
-	e->ncode++;
+	c = &e->code[e->ncode++];
+	memset(c, 0, sizeof(*c));
+	c->op = (uint8_t)op;
+	c->aux = (uint8_t)aux;
+	c->arg = arg;
 	p->sp += delta;
 }
 
+/* Emits a binary operation, taking a constant right operand (the last
+ * instruction pushing one) into the instruction. */
 static void
-emit_const(struct parser *p, const struct mlp_fval *v)
+emit_binary(struct parser *p, int op, int aux, int kind)
+{
+	struct mlp_expr *e = p->e;
+	struct ins *last = e->ncode ? &e->code[e->ncode - 1] : NULL;
+
+	if (last && last->op == I_CONST) {
+		last->op = (uint8_t)op;
+		last->aux = (uint8_t)aux;
+		last->kind = (uint8_t)kind;
+		last->k = 1;
+		p->sp -= 2;
+		return;
+	}
+	emit(p, op, aux, 0, -1);
+	e->code[e->ncode - 1].kind = (uint8_t)kind;
+}
+
+static void
+emit_const(struct parser *p, const struct cell *v)
 {
 	struct mlp_expr *e = p->e;
 
@@ -936,31 +1041,42 @@ static void
 fold(struct parser *p, struct res *r)
 {
 	struct mlp_expr *e = p->e;
-	struct mlp_fval v;
+	struct cell v;
 
 	if (!r->konst || e->ncode - r->start <= 1)
 		return;
-	run(e, e->code + r->start, e->ncode - r->start, NULL, &v);
-	v.type = result_type(r->type);
+	run(e, e->code + r->start, e->ncode - r->start, NULL, &v,
+	    r->type == MLP_FT_STRING);
 	e->ncode = r->start;
 	p->sp--;
 	emit_const(p, &v);
 }
 
-/* Makes r, an int, a float: on top of the stack (top) or just below. */
+/* Makes r, an int, a float: on top of the stack (top) or just below.
+ * For both operands of a binary operation, the top one is made first. */
 static void
 to_float(struct parser *p, struct res *r, int top)
 {
-	struct mlp_fval *v;
+	struct mlp_expr *e = p->e;
+	struct cell *v;
 
 	if (r->type != MLP_FT_INT)
 		return;
 	r->type = MLP_FT_FLOAT;
 	if (r->konst) {
-		v = &p->e->consts[p->e->code[r->start].arg];
+		v = &e->consts[e->code[r->start].arg];
 		if (!v->null)
 			v->v.f = (double)v->v.i;
-		v->type = MLP_FT_FLOAT;
+		return;
+	}
+	if (!top && e->code[e->ncode - 1].op == I_CONST) {
+		/* convert before the constant on top is pushed, which then
+		 * stays last for emit_binary to take */
+		uint32_t k = e->code[e->ncode - 1].arg;
+
+		e->ncode--;
+		emit(p, I_I2F, 0, 0, 0);
+		emit(p, I_CONST, 0, k, 0);
 		return;
 	}
 	emit(p, top ? I_I2F : I_I2F2, 0, 0, 0);
@@ -1033,7 +1149,7 @@ binary(struct parser *p, int op, int opos, struct res *l, struct res *r)
 		if ((rc = check_bool(p, l, op == B_AND ? "'and'" : "'or'")) < 0 ||
 		    (rc = check_bool(p, r, op == B_AND ? "'and'" : "'or'")) < 0)
 			goto out;
-		emit(p, op == B_AND ? I_AND : I_OR, 0, 0, -1);
+		emit_binary(p, op == B_AND ? I_AND : I_OR, 0, 0);
 		t = MLP_FT_BOOL;
 		break;
 	case B_EQ:
@@ -1047,7 +1163,7 @@ binary(struct parser *p, int op, int opos, struct res *l, struct res *r)
 			    type_name(l->type), type_name(r->type));
 			goto out;
 		}
-		emit(p, I_CMP, op - B_EQ, (uint32_t)kind, -1);
+		emit_binary(p, I_CMP, op - B_EQ, kind);
 		t = MLP_FT_BOOL;
 		break;
 	default:
@@ -1059,19 +1175,19 @@ binary(struct parser *p, int op, int opos, struct res *l, struct res *r)
 		}
 		t = unify(l->type, r->type);
 		if (op == B_DIV || t == MLP_FT_FLOAT) {
-			to_float(p, l, 0);
 			to_float(p, r, 1);
+			to_float(p, l, 0);
 		}
 		if (op == B_DIV) {
 			t = l->type == T_NULL && r->type == T_NULL ?
 			    T_NULL : MLP_FT_FLOAT;
-			emit(p, I_DIVF, 0, 0, -1);
+			emit_binary(p, I_DIVF, 0, 0);
 		} else if (t == MLP_FT_FLOAT) {
-			emit(p, op == B_ADD ? I_ADDF : op == B_SUB ? I_SUBF :
-			    op == B_MUL ? I_MULF : I_MODF, 0, 0, -1);
+			emit_binary(p, op == B_ADD ? I_ADDF : op == B_SUB ?
+			    I_SUBF : op == B_MUL ? I_MULF : I_MODF, 0, 0);
 		} else {
-			emit(p, op == B_ADD ? I_ADDI : op == B_SUB ? I_SUBI :
-			    op == B_MUL ? I_MULI : I_MODI, 0, 0, -1);
+			emit_binary(p, op == B_ADD ? I_ADDI : op == B_SUB ?
+			    I_SUBI : op == B_MUL ? I_MULI : I_MODI, 0, 0);
 		}
 		break;
 	}
@@ -1235,7 +1351,7 @@ static int
 parse_literal(struct parser *p, struct res *out)
 {
 	const char *w = p->s + p->tok.pos;
-	struct mlp_fval v;
+	struct cell v;
 	int64_t iv = 0;
 	int big = 0, rc;
 
@@ -1250,7 +1366,7 @@ parse_literal(struct parser *p, struct res *out)
 			big = __builtin_mul_overflow(iv, 10, &iv) ||
 			    __builtin_add_overflow(iv, w[i] - '0', &iv);
 		if (!big) {
-			v.type = MLP_FT_INT;
+			out->type = MLP_FT_INT;
 			v.v.i = iv;
 			mlp_buf_addf(&out->text, "%lld", (long long)iv);
 			break;
@@ -1258,7 +1374,7 @@ parse_literal(struct parser *p, struct res *out)
 		/* too large for an int: a float, as in SQLite */
 		/* fall through */
 	case K_FLOAT:
-		v.type = MLP_FT_FLOAT;
+		out->type = MLP_FT_FLOAT;
 		v.v.f = mlp_decimal_value(w, (size_t)p->tok.len);
 		if (!isfinite(v.v.f)) {
 			char bad[SNIP + 8];
@@ -1277,7 +1393,7 @@ parse_literal(struct parser *p, struct res *out)
 		mlp_grow(&e->strs, &e->strs_alloc, e->nstrs + 1,
 		    sizeof(*e->strs));
 		e->strs[e->nstrs++] = s;
-		v.type = MLP_FT_STRING;
+		out->type = MLP_FT_STRING;
 		v.v.str.s = s;
 		v.v.str.n = n;
 		mlp_buf_addc(&out->text, '\'');
@@ -1291,19 +1407,16 @@ parse_literal(struct parser *p, struct res *out)
 	}
 	default:		/* true, false, null */
 		if (is_kw(p, "null")) {
-			v.type = MLP_FT_FLOAT;
+			out->type = T_NULL;
 			v.null = 1;
 			mlp_buf_adds(&out->text, "null");
-			out->type = T_NULL;
-			emit_const(p, &v);
-			return next(p);
+			break;
 		}
-		v.type = MLP_FT_BOOL;
-		v.v.b = is_kw(p, "true");
-		mlp_buf_adds(&out->text, v.v.b ? "true" : "false");
+		out->type = MLP_FT_BOOL;
+		v.v.i = is_kw(p, "true");
+		mlp_buf_adds(&out->text, v.v.i ? "true" : "false");
 		break;
 	}
-	out->type = (int)v.type;
 	emit_const(p, &v);
 	return next(p);
 }
@@ -1314,28 +1427,20 @@ bucket_edge(struct parser *p, struct bucket *b, const struct res *arg)
 {
 	struct mlp_expr *e = p->e;
 	struct mlp_fval v;
-	const struct mlp_fval *last;
-	int c;
+	const struct cell *c;
+	int isfloat = arg->type == MLP_FT_FLOAT;
 
-	if (!arg->konst || arg->type == T_NULL ||
-	    (arg->type != MLP_FT_INT && arg->type != MLP_FT_FLOAT))
+	if (!arg->konst || (arg->type != MLP_FT_INT && !isfloat))
 		return syntax(p, arg->pos, "the edges of 'bucket' must be "
 		    "constant numbers");
-	v = e->consts[e->code[arg->start].arg];
+	c = &e->consts[e->code[arg->start].arg];
+	memset(&v, 0, sizeof(v));
 	v.type = (enum mlp_ftype)arg->type;
+	v.v.i = c->v.i;
 	e->ncode = arg->start;
 	p->sp--;
 	if (b->n) {
-		last = &b->edges[b->n - 1];
-		if (last->type == MLP_FT_INT)
-			c = v.type == MLP_FT_INT ?
-			    (v.v.i > last->v.i) - (v.v.i < last->v.i) :
-			    -cmp_int_float(last->v.i, v.v.f);
-		else
-			c = v.type == MLP_FT_INT ?
-			    cmp_int_float(v.v.i, last->v.f) :
-			    (v.v.f > last->v.f) - (v.v.f < last->v.f);
-		if (c <= 0)
+		if (cmp_edge(c, isfloat, &b->edges[b->n - 1]) <= 0)
 			return syntax(p, arg->pos, "the edges of 'bucket' "
 			    "must be ascending");
 	}
@@ -1399,11 +1504,13 @@ call_arg(struct parser *p, int f, int i, struct res *acc,
 			return syntax(p, arg->pos, "'%s' cannot mix %s and %s",
 			    name, type_name(acc->type), type_name(arg->type));
 		if (t == MLP_FT_FLOAT) {
-			to_float(p, acc, 0);
 			to_float(p, arg, 1);
+			to_float(p, acc, 0);
 		}
-		emit(p, f == F_IF ? I_IF : I_COALESCE, 0, 0,
-		    f == F_IF ? -2 : -1);
+		if (f == F_IF)
+			emit(p, I_IF, t == MLP_FT_STRING, 0, -2);
+		else
+			emit_binary(p, I_COALESCE, t == MLP_FT_STRING, 0);
 		break;
 	default:		/* min, max, clip */
 		if (f == F_CLIP && !numeric(arg->type))
@@ -1413,12 +1520,12 @@ call_arg(struct parser *p, int f, int i, struct res *acc,
 			return syntax(p, arg->pos, "'%s' cannot mix %s and %s",
 			    name, type_name(acc->type), type_name(arg->type));
 		if (t == MLP_FT_FLOAT) {
-			to_float(p, acc, 0);
 			to_float(p, arg, 1);
+			to_float(p, acc, 0);
 		}
 		kind = cmp_kind(t, t);
-		emit(p, f == F_MIN || (f == F_CLIP && i == 2) ? I_MIN : I_MAX,
-		    0, (uint32_t)kind, -1);
+		emit_binary(p, f == F_MIN || (f == F_CLIP && i == 2) ? I_MIN :
+		    I_MAX, 0, kind);
 		break;
 	}
 	acc->type = t;
