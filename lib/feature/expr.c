@@ -1009,7 +1009,7 @@ emit_binary(struct parser *p, int op, int aux, int kind)
 		last->aux = (uint8_t)aux;
 		last->kind = (uint8_t)kind;
 		last->k = 1;
-		p->sp -= 2;
+		p->sp--;
 		return;
 	}
 	emit(p, op, aux, 0, -1);

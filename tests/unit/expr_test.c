@@ -783,6 +783,12 @@ test_limits(void)
 		    "trips=trips+trips*(");
 	is_str(err_of(mlp_buf_str(&b)), "4025: column 4026: expression too "
 	    "complex (over 512 values pending at once)", "stack limit");
+	mlp_buf_reset(&b);
+	for (int i = 0; i < 200; i++)
+		mlp_buf_adds(&b, "if(active,trips*2,trips*2+trips*2*if(");
+	is_str(err_of(mlp_buf_str(&b)), "4731: column 4732: expression too "
+	    "complex (over 512 values pending at once)",
+	    "stack limit, constants taken into instructions");
 	mlp_buf_release(&b);
 }
 
