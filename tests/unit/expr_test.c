@@ -221,6 +221,22 @@ test_arithmetic(void)
 	EV("`avg fare` * 2", "float:24.5");
 	EV("`and` + 1", "int:8");
 	EV("Fare_Total / 4", "float:25");
+	/* an int operand made a float, before or after a constant */
+	EV("trips * 2.5", "float:25");
+	EV("2.5 * trips", "float:25");
+	EV("trips - 0.5", "float:9.5");
+	EV("0.5 - trips", "float:-9.5");
+	EV("trips / 2", "float:5");
+	EV("2 / trips", "float:0.20000000000000001");
+	EV("trips + rating * 2", "float:19");
+	EV("if(active, trips, 2.5)", "float:10");
+	EV("if(not active, trips, 2.5)", "float:2.5");
+	EV("if(active, 2.5, trips)", "float:2.5");
+	EV("coalesce(trips, 2.5)", "float:10");
+	EVN("coalesce(trips, 2.5)", "float:2.5");
+	EV("min(trips, 2.5)", "float:2.5");
+	EV("max(trips, 2.5)", "float:10");
+	EV("min(2.5, trips)", "float:2.5");
 	/* division by zero is null, for ints and floats */
 	EV("trips / 0", "float:null");
 	EV("trips % 0", "int:null");
