@@ -111,6 +111,7 @@ struct mlp_ffeature {
 struct mlp_fderived {
 	char *name;
 	char *expr;		/* the expression text, compiled by lib/feature/expr */
+	enum mlp_ftype type;	/* its result's, once the spec is checked */
 	struct mlp_fpos pos;
 };
 
@@ -364,6 +365,18 @@ struct mlp_foutput {
 	enum mlp_ftype type;
 	size_t index, window;
 };
+
+/* Compiles v's derived features in order, each against the view's
+ * features, aggregation outputs and the derived features before it (slot
+ * i is output i of mlp_fview_output), and sets their types. MLP_EINVAL
+ * naming the derived feature and where its expression goes wrong.
+ * mlp_fspec_load and mlp_fcatalog_load call it for every view. */
+int mlp_fview_type_derived(struct mlp_fview *v, struct mlp_err *err);
+
+/* The env of derived feature d of v as above (vars allocated, the caller
+ * frees them; names borrowed from v). */
+void mlp_fview_expr_env(const struct mlp_fview *v, size_t d,
+    struct mlp_expr_env *env);
 
 /* The number of outputs of v, and output i (0 <= i < that), in order:
  * features, aggregation outputs, derived features. */
