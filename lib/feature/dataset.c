@@ -1,0 +1,1145 @@
+/* mlp feature dataset: a spine joined point-in-time against the offline
+ * store, partition by partition of the key hash, written as CSV in spine
+ * order with its SHA-256. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../db/db.h"
+#include "internal.h"
+
+#define SPINE_MAX ((size_t)16 << 30)
+#define OUTBUF ((size_t)1 << 20)
+
+/* A batch of a view: its segments by partition. */
+struct ds_batch {
+	int64_t id;
+	unsigned bits;
+	struct ds_seg {
+		uint32_t part;
+		struct mlp_oid oid;
+	} *segs;		/* sorted by part */
+	size_t nsegs;
+	/* the segment open now, for consecutive partitions sharing it */
+	struct fseg open;
+	long open_part;		/* -1: none */
+};
+
+/* The spine's keys for one entity. */
+struct ds_ent {
+	const struct mlp_fentity *ent;
+	int *field;		/* spine field per join key */
+	uint64_t *hash;		/* per row */
+	uint64_t *koff;
+	uint32_t *klen;
+	struct mlp_buf heap;
+	uint32_t *order;	/* rows by (hash, key, row) */
+};
+
+/* An output column. */
+struct ds_out {
+	char *name;
+	int hidden;		/* an input of a derived feature only */
+	enum mlp_ftype type;
+	int derived;		/* 1: computed by the derive callback */
+	size_t didx;		/* its index in the view's derived */
+	struct ds_view *view;
+	/* values (8 bytes a row), nulls (set = null), strings */
+	uint64_t *values;
+	uint64_t *nulls;
+	uint64_t *str_off;
+	uint32_t *str_len;
+	uint8_t *vtype;		/* derived: the type of each row's value */
+};
+
+struct ds_view {
+	const struct mlp_fview *view;
+	struct ds_ent *ent;
+	struct ds_batch *b;
+	size_t nb;
+	unsigned bits;		/* the most of its batches */
+	struct fpit_view pv;
+	size_t *pv_out;		/* per pv output: its ds_out */
+	int has_derived;
+	size_t *inputs;		/* features then aggregation outputs in spec
+				 * order: their ds_out, SIZE_MAX when the
+				 * derived features do not need them */
+	size_t ninputs;
+};
+
+struct dataset {
+	const struct mlp_fspec *spec;
+	const struct mlp_fdataset_opts *o;
+	const char *name;	/* the spine, for messages */
+	char *text;
+	size_t len;
+	const char *hdr;
+	size_t hdr_len;
+	struct mlp_strv hdr_names;
+	int ts_field;
+	size_t nrows, arows;
+	uint64_t *rec_off;
+	uint32_t *rec_len;
+	int64_t *t;
+	struct ds_ent *ents;
+	size_t nents;
+	struct ds_view *views;
+	size_t nviews;
+	struct ds_out *outs;
+	size_t nouts;
+	struct mlp_buf heap;	/* string values */
+	unsigned bits;
+};
+
+/* ---- references ---- */
+
+static const char *
+closest(const char *name, const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	size_t bd = 3;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = mlp_edit_distance(name, strlen(name), cands[i],
+		    strlen(cands[i]));
+
+		if (d < bd)
+			bd = d, best = cands[i];
+	}
+	return best;
+}
+
+static struct ds_view *
+view_of(struct dataset *d, const struct mlp_fview *fv, struct mlp_err *err)
+{
+	const struct mlp_fentity *fe = NULL;
+	struct ds_view *v;
+	struct ds_ent *e = NULL;
+
+	for (size_t i = 0; i < d->nviews; i++)
+		if (d->views[i].view == fv)
+			return &d->views[i];
+	for (size_t i = 0; i < d->spec->nentities; i++)
+		if (strcmp(d->spec->entities[i].name, fv->entity) == 0)
+			fe = &d->spec->entities[i];
+	if (!fe) {
+		mlp_err_set(err, MLP_EINVAL, "feature view '%s' names the "
+		    "unknown entity '%s'", fv->name, fv->entity);
+		return NULL;
+	}
+	for (size_t i = 0; i < d->nents; i++)
+		if (d->ents[i].ent == fe)
+			e = &d->ents[i];
+	if (!e) {
+		e = &d->ents[d->nents++];
+		e->ent = fe;
+	}
+	v = &d->views[d->nviews++];
+	v->view = fv;
+	v->ent = e;
+	return v;
+}
+
+/* Output index of (v, what, idx), added (hidden or not) when missing. */
+static size_t
+add_out(struct dataset *d, struct ds_view *v, int hidden, int kind,
+    const char *column, enum mlp_ftype type, enum mlp_aggop op,
+    int64_t window, const char *fname, size_t didx)
+{
+	struct ds_out *o;
+	struct fpit_out *po;
+	char *name = d->o->full_names ? xasprintf("%s__%s", v->view->name,
+	    fname) : xstrdup(fname);
+
+	for (size_t i = 0; i < d->nouts; i++)
+		if (d->outs[i].view == v && strcmp(d->outs[i].name, name) == 0) {
+			if (!hidden)
+				d->outs[i].hidden = 0;
+			free(name);
+			return i;
+		}
+	d->outs = xrealloc(d->outs, (d->nouts + 1) * sizeof(*d->outs));
+	o = &d->outs[d->nouts];
+	memset(o, 0, sizeof(*o));
+	o->name = name;
+	o->hidden = hidden;
+	o->type = type;
+	o->view = v;
+	if (kind < 0) {
+		o->derived = 1;
+		o->didx = didx;
+		v->has_derived = 1;
+		return d->nouts++;
+	}
+	v->pv.outs = xrealloc(v->pv.outs, (v->pv.nouts + 1) *
+	    sizeof(*v->pv.outs));
+	v->pv_out = xrealloc(v->pv_out, (v->pv.nouts + 1) *
+	    sizeof(*v->pv_out));
+	po = &v->pv.outs[v->pv.nouts];
+	memset(po, 0, sizeof(*po));
+	po->kind = (enum fpit_kind)kind;
+	po->column = column;
+	po->type = type;
+	po->op = op;
+	po->window = window;
+	v->pv_out[v->pv.nouts++] = d->nouts;
+	return d->nouts++;
+}
+
+/* Adds every feature and aggregation of v (hidden unless asked for), as
+ * the inputs of its derived features. */
+static void
+add_inputs(struct dataset *d, struct ds_view *v)
+{
+	const struct mlp_fview *fv = v->view;
+	size_t n = 0;
+
+	if (v->inputs)
+		return;
+	for (size_t k = 0; k < fv->naggs; k++)
+		n += fv->aggs[k].nwindows;
+	v->ninputs = fv->nfeatures + n;
+	v->inputs = xcalloc(v->ninputs + 1, sizeof(*v->inputs));
+	n = 0;
+	for (size_t k = 0; k < fv->nfeatures; k++)
+		v->inputs[n++] = add_out(d, v, 1, FPIT_FEATURE,
+		    fv->features[k].name, fv->features[k].type, MLP_AGG_COUNT,
+		    0, fv->features[k].name, 0);
+	for (size_t k = 0; k < fv->naggs; k++)
+		for (size_t w = 0; w < fv->aggs[k].nwindows; w++)
+			v->inputs[n++] = add_out(d, v, 1, FPIT_AGG,
+			    fv->aggs[k].column, mlp_fagg_type(fv->aggs[k].op),
+			    fv->aggs[k].op, fv->aggs[k].windows[w],
+			    fv->aggs[k].names[w], 0);
+}
+
+static int
+resolve(struct dataset *d, struct mlp_err *err)
+{
+	const struct mlp_fspec *spec = d->spec;
+	struct mlp_strv names = MLP_STRV_INIT;
+	int rc = 0;
+
+	d->views = xcalloc(d->o->nrefs + 1, sizeof(*d->views));
+	d->ents = xcalloc(d->o->nrefs + 1, sizeof(*d->ents));
+	if (d->o->nrefs == 0)
+		return mlp_err_set(err, MLP_EINVAL, "no features asked for");
+	for (size_t r = 0; r < d->o->nrefs; r++) {
+		const char *ref = d->o->refs[r], *colon = strchr(ref, ':');
+		const struct mlp_fview *fv = NULL;
+		struct ds_view *v;
+		char *vname;
+		const char *fname, *best;
+		int found = 0;
+
+		if (!colon || colon == ref || !colon[1])
+			return mlp_err_set(err, MLP_EINVAL, "feature reference "
+			    "'%s' is not VIEW:FEATURE", ref);
+		vname = xstrndup(ref, (size_t)(colon - ref));
+		fname = colon + 1;
+		for (size_t i = 0; i < spec->nviews; i++)
+			if (strcmp(spec->views[i].name, vname) == 0)
+				fv = &spec->views[i];
+		if (!fv) {
+			for (size_t i = 0; i < spec->nviews; i++)
+				mlp_strv_push(&names, spec->views[i].name);
+			best = closest(vname, (const char *const *)names.v,
+			    names.n);
+			rc = mlp_err_set(err, MLP_EINVAL, "no feature view '%s' "
+			    "(in '%s')%s%s%s", vname, ref, best ?
+			    "; did you mean '" : "", best ? best : "",
+			    best ? "'?" : "");
+			free(vname);
+			goto out;
+		}
+		free(vname);
+		if (!(v = view_of(d, fv, err))) {
+			rc = err->code;
+			goto out;
+		}
+		for (size_t k = 0; k < fv->nfeatures && !found; k++)
+			if (strcmp(fv->features[k].name, fname) == 0) {
+				add_out(d, v, 0, FPIT_FEATURE, fname,
+				    fv->features[k].type, MLP_AGG_COUNT, 0,
+				    fname, 0);
+				found = 1;
+			}
+		for (size_t k = 0; k < fv->naggs && !found; k++)
+			for (size_t w = 0; w < fv->aggs[k].nwindows; w++)
+				if (strcmp(fv->aggs[k].names[w], fname) == 0) {
+					add_out(d, v, 0, FPIT_AGG,
+					    fv->aggs[k].column,
+					    mlp_fagg_type(fv->aggs[k].op),
+					    fv->aggs[k].op,
+					    fv->aggs[k].windows[w], fname, 0);
+					found = 1;
+					break;
+				}
+		for (size_t k = 0; k < fv->nderived && !found; k++)
+			if (strcmp(fv->derived[k].name, fname) == 0) {
+				if (!d->o->derive) {
+					rc = mlp_err_set(err, MLP_EUNSUPPORTED,
+					    "derived feature '%s' cannot be "
+					    "computed here", ref);
+					goto out;
+				}
+				add_out(d, v, 0, -1, NULL, MLP_FT_FLOAT,
+				    MLP_AGG_COUNT, 0, fname, k);
+				add_inputs(d, v);
+				found = 1;
+			}
+		if (!found) {
+			mlp_strv_release(&names);
+			for (size_t k = 0; k < fv->nfeatures; k++)
+				mlp_strv_push(&names, fv->features[k].name);
+			for (size_t k = 0; k < fv->naggs; k++)
+				for (size_t w = 0; w < fv->aggs[k].nwindows; w++)
+					mlp_strv_push(&names,
+					    fv->aggs[k].names[w]);
+			for (size_t k = 0; k < fv->nderived; k++)
+				mlp_strv_push(&names, fv->derived[k].name);
+			best = closest(fname, (const char *const *)names.v,
+			    names.n);
+			rc = mlp_err_set(err, MLP_EINVAL, "feature view '%s' "
+			    "has no feature '%s'%s%s%s", fv->name, fname,
+			    best ? "; did you mean '" : "", best ? best : "",
+			    best ? "'?" : "");
+			goto out;
+		}
+	}
+	/* names: unique among the outputs shown */
+	for (size_t i = 0; i < d->nouts; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!d->outs[i].hidden && !d->outs[j].hidden &&
+			    strcmp(d->outs[i].name, d->outs[j].name) == 0) {
+				rc = mlp_err_set(err, MLP_EINVAL, "two features "
+				    "would be named '%s' (of views '%s' and "
+				    "'%s'); full names tell them apart",
+				    d->outs[i].name,
+				    d->outs[j].view->view->name,
+				    d->outs[i].view->view->name);
+				goto out;
+			}
+out:
+	mlp_strv_release(&names);
+	return rc;
+}
+
+/* ---- the batches ---- */
+
+static int
+batches(struct mlp_db *db, struct ds_view *v, struct mlp_err *err)
+{
+	sqlite3_stmt *q = NULL, *s = NULL;
+	int64_t version = 0;
+	int rc;
+
+	if ((rc = mlp_db_prepare(db, &q, "SELECT max(view_version) FROM "
+	    "feature_ingest WHERE view = ?", err)) < 0)
+		return rc;
+	sqlite3_bind_text(q, 1, v->view->name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
+	    sqlite3_column_type(q, 0) != SQLITE_NULL)
+		version = sqlite3_column_int64(q, 0);
+	else if (rc != SQLITE_ROW) {
+		rc = mlp_db_error(db, err, "cannot read feature batches");
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (version == 0) {
+		rc = mlp_err_set(err, MLP_ENOTFOUND, "feature view '%s' has no "
+		    "ingested data", v->view->name);
+		goto out;
+	}
+	if ((rc = mlp_db_prepare(db, &q, "SELECT id, bits FROM feature_ingest "
+	    "WHERE view = ? AND view_version = ? ORDER BY id", err)) < 0 ||
+	    (rc = mlp_db_prepare(db, &s, "SELECT partition, oid FROM "
+	    "feature_segment WHERE ingest = ? ORDER BY partition", err)) < 0)
+		goto out;
+	sqlite3_bind_text(q, 1, v->view->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, version);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct ds_batch *b;
+		int bits = sqlite3_column_int(q, 1);
+
+		v->b = xrealloc(v->b, (v->nb + 1) * sizeof(*v->b));
+		b = &v->b[v->nb++];
+		memset(b, 0, sizeof(*b));
+		b->id = sqlite3_column_int64(q, 0);
+		b->open_part = -1;
+		if (bits < 0 || bits > FSEG_MAX_BITS) {
+			rc = mlp_err_set(err, MLP_ECORRUPT, "feature batch %lld "
+			    "has %d partition bits", (long long)b->id, bits);
+			goto out;
+		}
+		b->bits = (unsigned)bits;
+		if (b->bits > v->bits)
+			v->bits = b->bits;
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, b->id);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			struct ds_seg *g;
+
+			b->segs = xrealloc(b->segs, (b->nsegs + 1) *
+			    sizeof(*b->segs));
+			g = &b->segs[b->nsegs++];
+			g->part = (uint32_t)sqlite3_column_int64(s, 0);
+			if ((rc = mlp_oid_parse(mlp_db_text(s, 1), &g->oid,
+			    err)) < 0) {
+				mlp_err_prefix(err, "feature batch %lld",
+				    (long long)b->id);
+				rc = MLP_ECORRUPT;
+				goto out;
+			}
+		}
+		if (rc != SQLITE_DONE) {
+			rc = mlp_db_error(db, err, "cannot read feature segments");
+			goto out;
+		}
+	}
+	rc = rc == SQLITE_DONE ? 0 : mlp_db_error(db, err,
+	    "cannot read feature batches");
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* ---- the spine ---- */
+
+static int
+spine_header(struct dataset *d, struct fcsv *c, struct mlp_err *err)
+{
+	const char *tsname = d->o->ts_column ? d->o->ts_column : "event_ts";
+	int rc;
+
+	if ((rc = fcsv_next(c, err)) < 0)
+		return rc;
+	if (rc == 0)
+		return mlp_err_set(err, MLP_EINVAL, "'%s' is empty", d->name);
+	d->hdr = c->rec;
+	d->hdr_len = c->rec_len;
+	for (size_t j = 0; j < c->nf; j++) {
+		char *s = xstrndup(c->f[j].p, c->f[j].n);
+
+		mlp_strv_push_owned(&d->hdr_names, s);
+	}
+	d->ts_field = -1;
+	for (size_t j = 0; j < d->hdr_names.n; j++)
+		if (strcmp(d->hdr_names.v[j], tsname) == 0)
+			d->ts_field = (int)j;
+	if (d->ts_field < 0)
+		return mlp_err_set(err, MLP_EINVAL, "'%s' has no column '%s' "
+		    "(the spine's timestamp)", d->name, tsname);
+	for (size_t i = 0; i < d->nents; i++) {
+		struct ds_ent *e = &d->ents[i];
+
+		e->field = xcalloc(e->ent->nkeys + 1, sizeof(*e->field));
+		for (size_t k = 0; k < e->ent->nkeys; k++) {
+			e->field[k] = -1;
+			for (size_t j = 0; j < d->hdr_names.n; j++)
+				if (strcmp(d->hdr_names.v[j],
+				    e->ent->join_keys[k]) == 0)
+					e->field[k] = (int)j;
+			if (e->field[k] < 0)
+				return mlp_err_set(err, MLP_EINVAL, "'%s' has "
+				    "no column '%s' (a join key of entity "
+				    "'%s')", d->name, e->ent->join_keys[k],
+				    e->ent->name);
+		}
+	}
+	for (size_t i = 0; i < d->nouts; i++)
+		for (size_t j = 0; j < d->hdr_names.n && !d->outs[i].hidden;
+		    j++)
+			if (strcmp(d->outs[i].name, d->hdr_names.v[j]) == 0)
+				return mlp_err_set(err, MLP_EINVAL, "feature "
+				    "'%s' would repeat the spine's column '%s'",
+				    d->outs[i].name, d->hdr_names.v[j]);
+	return 0;
+}
+
+static const char *
+shown(struct mlp_buf *b, const char *s, size_t n)
+{
+	mlp_buf_reset(b);
+	mlp_buf_add(b, s, n > 60 ? 60 : n);
+	if (n > 60)
+		mlp_buf_adds(b, "...");
+	for (size_t i = 0; i < b->len; i++)
+		if ((unsigned char)b->s[i] < 0x20)
+			b->s[i] = '?';
+	return mlp_utf8_invalid(b->s, b->len) >= 0 ? "(not UTF-8)" : b->s;
+}
+
+static int
+spine_row(struct dataset *d, const struct fcsv *c, struct mlp_buf *tmp,
+    struct mlp_err *err)
+{
+	size_t row = d->nrows;
+	const struct fcsv_field *tf;
+	char num[24];
+
+	if (c->nf != d->hdr_names.n)
+		return mlp_err_set(err, MLP_EINVAL, "'%s' line %llu: expected "
+		    "%zu fields, found %zu", d->name,
+		    (unsigned long long)c->rec_line, d->hdr_names.n, c->nf);
+	if (row >= UINT32_MAX)
+		return mlp_err_set(err, MLP_EINVAL, "'%s' has too many rows",
+		    d->name);
+	if (row == d->arows) {
+		d->arows = d->arows ? d->arows + d->arows / 2 : 65536;
+		d->rec_off = xrealloc(d->rec_off, d->arows *
+		    sizeof(*d->rec_off));
+		d->rec_len = xrealloc(d->rec_len, d->arows *
+		    sizeof(*d->rec_len));
+		d->t = xrealloc(d->t, d->arows * sizeof(*d->t));
+		for (size_t i = 0; i < d->nents; i++) {
+			struct ds_ent *e = &d->ents[i];
+
+			e->hash = xrealloc(e->hash, d->arows * sizeof(*e->hash));
+			e->koff = xrealloc(e->koff, d->arows * sizeof(*e->koff));
+			e->klen = xrealloc(e->klen, d->arows * sizeof(*e->klen));
+		}
+	}
+	d->rec_off[row] = (uint64_t)(c->rec - d->text);
+	d->rec_len[row] = (uint32_t)c->rec_len;
+	if (c->rec_len > UINT32_MAX)
+		return mlp_err_set(err, MLP_EINVAL, "'%s' line %llu is too "
+		    "long", d->name, (unsigned long long)c->rec_line);
+	tf = &c->f[d->ts_field];
+	if (tf->n == 0 || mlp_ts_parse(tf->p, tf->n, d->o->tsfmt,
+	    &d->t[row]) < 0)
+		return mlp_err_set(err, MLP_EINVAL, "'%s' line %llu column %d "
+		    "('%s'): '%s' is not an %s timestamp", d->name,
+		    (unsigned long long)c->rec_line, d->ts_field + 1,
+		    d->hdr_names.v[d->ts_field], shown(tmp, tf->p, tf->n),
+		    mlp_tsfmt_name(d->o->tsfmt));
+	for (size_t i = 0; i < d->nents; i++) {
+		struct ds_ent *e = &d->ents[i];
+		size_t start = e->heap.len;
+
+		for (size_t k = 0; k < e->ent->nkeys; k++) {
+			const struct fcsv_field *f = &c->f[e->field[k]];
+			const char *kn = e->ent->join_keys[k];
+			int64_t iv;
+
+			if (k > 0)
+				mlp_buf_addc(&e->heap, MLP_FKEY_SEP);
+			if (f->n == 0)
+				return mlp_err_set(err, MLP_EINVAL, "'%s' line "
+				    "%llu column %d ('%s'): an empty join key",
+				    d->name, (unsigned long long)c->rec_line,
+				    e->field[k] + 1, kn);
+			if (e->ent->key_types[k] != MLP_FT_INT) {
+				if (mlp_utf8_invalid(f->p, f->n) >= 0 ||
+				    memchr(f->p, MLP_FKEY_SEP, f->n))
+					return mlp_err_set(err, MLP_EINVAL, "'%s' "
+					    "line %llu column %d ('%s'): not a "
+					    "valid key", d->name,
+					    (unsigned long long)c->rec_line,
+					    e->field[k] + 1, kn);
+				mlp_buf_add(&e->heap, f->p, f->n);
+			} else if (fnum_parse_int(f->p, f->n, &iv) < 0) {
+				return mlp_err_set(err, MLP_EINVAL, "'%s' line "
+				    "%llu column %d ('%s'): '%s' is not an int",
+				    d->name, (unsigned long long)c->rec_line,
+				    e->field[k] + 1, kn, shown(tmp, f->p, f->n));
+			} else {
+				mlp_buf_add(&e->heap, num, fnum_fmt_int(iv, num));
+			}
+		}
+		e->koff[row] = start;
+		e->klen[row] = (uint32_t)(e->heap.len - start);
+		e->hash[row] = mlp_fkey_hash(e->heap.s + start, e->klen[row]);
+	}
+	d->nrows++;
+	return 0;
+}
+
+static int
+read_spine(struct dataset *d, struct mlp_err *err)
+{
+	struct mlp_buf tmp = MLP_BUF_INIT;
+	struct fcsv c;
+	int rc;
+
+	if ((rc = mlp_read_file(d->o->spine, SPINE_MAX, &d->text, &d->len,
+	    err)) < 0)
+		return rc;
+	fcsv_open_mem(&c, d->text, d->len, d->name);
+	if ((rc = spine_header(d, &c, err)) == 0)
+		while ((rc = fcsv_next(&c, err)) > 0)
+			if ((rc = spine_row(d, &c, &tmp, err)) < 0)
+				break;
+	fcsv_close(&c);
+	mlp_buf_release(&tmp);
+	return rc;
+}
+
+/* ---- the order: rows by (hash, key, row) ---- */
+
+static int
+same_key(const struct ds_ent *e, uint32_t a, uint32_t b)
+{
+	return e->klen[a] == e->klen[b] && memcmp(e->heap.s + e->koff[a],
+	    e->heap.s + e->koff[b], e->klen[a]) == 0;
+}
+
+static int
+key_less(const struct ds_ent *e, uint32_t a, uint32_t b)
+{
+	size_t m = e->klen[a] < e->klen[b] ? e->klen[a] : e->klen[b];
+	int c = memcmp(e->heap.s + e->koff[a], e->heap.s + e->koff[b], m);
+
+	if (c)
+		return c < 0;
+	if (e->klen[a] != e->klen[b])
+		return e->klen[a] < e->klen[b];
+	return a < b;
+}
+
+static void
+order_spine(struct dataset *d, struct ds_ent *e)
+{
+	size_t n = d->nrows;
+	uint32_t *a = xmalloc((n + 1) * sizeof(*a)), *b = xmalloc((n + 1) *
+	    sizeof(*b));
+	size_t *cnt = xmalloc(65536 * sizeof(*cnt));
+
+	for (size_t i = 0; i < n; i++)
+		a[i] = (uint32_t)i;
+	/* LSD radix sort on the hash, 16 bits a pass: stable, so rows of a
+	 * key stay in spine order */
+	for (int pass = 0; pass < 4; pass++) {
+		int sh = pass * 16;
+		uint32_t *t;
+
+		memset(cnt, 0, 65536 * sizeof(*cnt));
+		for (size_t i = 0; i < n; i++)
+			cnt[(e->hash[a[i]] >> sh) & 0xffff]++;
+		for (size_t i = 0, s = 0; i < 65536; i++) {
+			size_t c = cnt[i];
+
+			cnt[i] = s;
+			s += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[cnt[(e->hash[a[i]] >> sh) & 0xffff]++] = a[i];
+		t = a, a = b, b = t;
+	}
+	/* keys sharing a hash: by bytes (an insertion sort of the run) */
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		int mixed = 0;
+
+		while (j < n && e->hash[a[j]] == e->hash[a[i]]) {
+			if (!same_key(e, a[j], a[i]))
+				mixed = 1;
+			j++;
+		}
+		if (mixed)
+			for (size_t x = i + 1; x < j; x++) {
+				uint32_t v = a[x];
+				size_t y = x;
+
+				while (y > i && key_less(e, v, a[y - 1])) {
+					a[y] = a[y - 1];
+					y--;
+				}
+				a[y] = v;
+			}
+		i = j;
+	}
+	free(b);
+	free(cnt);
+	e->order = a;
+}
+
+/* ---- the join ---- */
+
+static void
+alloc_outputs(struct dataset *d)
+{
+	size_t words = (d->nrows + 63) / 64 + 1;
+
+	for (size_t i = 0; i < d->nouts; i++) {
+		struct ds_out *o = &d->outs[i];
+
+		o->values = xcalloc(d->nrows + 1, sizeof(*o->values));
+		o->nulls = xmalloc(words * sizeof(*o->nulls));
+		memset(o->nulls, 0xff, words * sizeof(*o->nulls));
+		if (o->type == MLP_FT_STRING || o->derived) {
+			o->str_off = xcalloc(d->nrows + 1, sizeof(*o->str_off));
+			o->str_len = xcalloc(d->nrows + 1, sizeof(*o->str_len));
+		}
+		if (o->derived)
+			o->vtype = xcalloc(d->nrows + 1, sizeof(*o->vtype));
+	}
+	for (size_t i = 0; i < d->nviews; i++) {
+		struct ds_view *v = &d->views[i];
+
+		v->pv.ttl = v->view->ttl;
+		v->pv.filter_created = d->o->filter_created;
+		for (size_t k = 0; k < v->pv.nouts; k++) {
+			struct ds_out *o = &d->outs[v->pv_out[k]];
+
+			v->pv.outs[k].values = o->values;
+			v->pv.outs[k].nulls = o->nulls;
+			v->pv.outs[k].str_off = o->str_off;
+			v->pv.outs[k].str_len = o->str_len;
+			v->pv.outs[k].heap = &d->heap;
+		}
+	}
+}
+
+/* The segment of batch b holding partition part of 2^bits, opened (or
+ * kept open); NULL when the batch has none there. */
+static int
+batch_seg(struct mlp_store *st, struct ds_batch *b, unsigned bits,
+    uint32_t part, struct fseg **out, struct mlp_err *err)
+{
+	uint32_t bp = part >> (bits - b->bits);
+	size_t lo = 0, hi = b->nsegs;
+	int rc;
+
+	*out = NULL;
+	if (b->open_part == (long)bp) {
+		*out = &b->open;
+		return 0;
+	}
+	if (b->open_part >= 0) {
+		fseg_close(&b->open);
+		b->open_part = -1;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (b->segs[mid].part < bp)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == b->nsegs || b->segs[lo].part != bp)
+		return 0;
+	if ((rc = fseg_open(&b->open, st, &b->segs[lo].oid, err)) < 0)
+		return rc;
+	if (b->open.part_bits != b->bits || b->open.partition != bp) {
+		fseg_close(&b->open);
+		return mlp_err_set(err, MLP_ECORRUPT, "feature batch %lld: a "
+		    "segment of partition %u/%u holds partition %u/%u",
+		    (long long)b->id, bp, 1u << b->bits,
+		    b->open.partition, 1u << b->open.part_bits);
+	}
+	b->open_part = bp;
+	*out = &b->open;
+	return 0;
+}
+
+/* Joins partition part of every view. */
+static int
+join_partition(struct dataset *d, struct mlp_store *st, uint32_t part,
+    struct fpit_row **rows, size_t *arows, struct mlp_err *err)
+{
+	int rc;
+
+	for (size_t i = 0; i < d->nviews; i++) {
+		struct ds_view *v = &d->views[i];
+		struct ds_ent *e = v->ent;
+		struct fseg *segs[64];
+		size_t nsegs = 0, n = 0, lo = 0, hi = d->nrows;
+
+		/* the rows of the partition: a range of the hash order */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (mlp_fkey_partition(e->hash[e->order[mid]], d->bits) <
+			    part)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t x = lo; x < d->nrows && mlp_fkey_partition(
+		    e->hash[e->order[x]], d->bits) == part; x++) {
+			uint32_t r = e->order[x];
+			struct fpit_row *fr;
+
+			if (n == *arows) {
+				*arows = *arows ? *arows * 2 : 4096;
+				*rows = xrealloc(*rows, *arows * sizeof(**rows));
+			}
+			fr = &(*rows)[n++];
+			fr->hash = e->hash[r];
+			fr->key = e->heap.s + e->koff[r];
+			fr->klen = e->klen[r];
+			fr->row = r;
+			fr->t = d->t[r];
+		}
+		if (n == 0)
+			continue;
+		if (v->nb > 64)
+			return mlp_err_set(err, MLP_EUNSUPPORTED, "feature view "
+			    "'%s' has %zu batches (64 work)", v->view->name,
+			    v->nb);
+		for (size_t b = 0; b < v->nb; b++) {
+			struct fseg *s;
+
+			if ((rc = batch_seg(st, &v->b[b], d->bits, part, &s,
+			    err)) < 0)
+				return rc;
+			if (s)
+				segs[nsegs++] = s;
+		}
+		if ((rc = fpit_join(&v->pv, segs, nsegs, *rows, n, err)) < 0) {
+			mlp_err_prefix(err, "feature view '%s'", v->view->name);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* ---- derived features ---- */
+
+static void
+fval_of(const struct dataset *d, const struct ds_out *o, size_t row,
+    struct mlp_fval *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->type = o->derived ? (enum mlp_ftype)o->vtype[row] : o->type;
+	if ((o->nulls[row >> 6] >> (row & 63)) & 1) {
+		v->null = 1;
+		return;
+	}
+	switch (v->type) {
+	case MLP_FT_FLOAT:
+		memcpy(&v->v.f, &o->values[row], 8);
+		break;
+	case MLP_FT_INT:
+		v->v.i = (int64_t)o->values[row];
+		break;
+	case MLP_FT_BOOL:
+		v->v.b = o->values[row] != 0;
+		break;
+	case MLP_FT_STRING:
+		v->v.str.s = d->heap.s + o->str_off[row];
+		v->v.str.n = o->str_len[row];
+		break;
+	}
+}
+
+/* The place derived features are computed: per output row, after the
+ * join, from the row's values of the view's features and aggregations. */
+static int
+derive_rows(struct dataset *d, struct mlp_err *err)
+{
+	struct mlp_fval *in = NULL;
+	struct mlp_buf tmp = MLP_BUF_INIT;
+	size_t max = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < d->nviews; i++)
+		if (d->views[i].ninputs > max)
+			max = d->views[i].ninputs;
+	in = xcalloc(max + 1, sizeof(*in));
+	for (size_t oi = 0; oi < d->nouts && rc == 0; oi++) {
+		struct ds_out *o = &d->outs[oi];
+		struct ds_view *v = o->view;
+
+		if (!o->derived)
+			continue;
+		for (size_t row = 0; row < d->nrows; row++) {
+			struct mlp_fval out;
+
+			for (size_t k = 0; k < v->ninputs; k++)
+				fval_of(d, &d->outs[v->inputs[k]], row, &in[k]);
+			memset(&out, 0, sizeof(out));
+			if ((rc = d->o->derive(d->o->derive_ud, v->view, o->didx,
+			    in, &out, err)) < 0) {
+				mlp_err_prefix(err, "derived feature '%s:%s'",
+				    v->view->name,
+				    v->view->derived[o->didx].name);
+				break;
+			}
+			o->vtype[row] = (uint8_t)out.type;
+			if (out.null)
+				continue;
+			o->nulls[row >> 6] &= ~(UINT64_C(1) << (row & 63));
+			switch (out.type) {
+			case MLP_FT_FLOAT:
+				memcpy(&o->values[row], &out.v.f, 8);
+				break;
+			case MLP_FT_INT:
+				o->values[row] = (uint64_t)out.v.i;
+				break;
+			case MLP_FT_BOOL:
+				o->values[row] = out.v.b != 0;
+				break;
+			case MLP_FT_STRING:
+				/* it may point into the heap it goes to */
+				mlp_buf_reset(&tmp);
+				mlp_buf_add(&tmp, out.v.str.s, out.v.str.n);
+				o->str_off[row] = d->heap.len;
+				o->str_len[row] = (uint32_t)tmp.len;
+				mlp_buf_add(&d->heap, tmp.s, tmp.len);
+				break;
+			}
+		}
+	}
+	free(in);
+	mlp_buf_release(&tmp);
+	return rc;
+}
+
+/* ---- the output ---- */
+
+struct sink {
+	int fd;
+	char *buf;
+	size_t len, cap;
+	struct mlp_sha256 h;
+	uint64_t bytes;
+};
+
+static int
+sink_flush(struct sink *k, struct mlp_err *err)
+{
+	size_t off = 0;
+
+	mlp_sha256_update(&k->h, k->buf, k->len);
+	while (off < k->len) {
+		ssize_t w = write(k->fd, k->buf + off, k->len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return mlp_err_write(err, errno, 0, "cannot write the "
+			    "dataset");
+		off += (size_t)w;
+	}
+	k->bytes += k->len;
+	k->len = 0;
+	return 0;
+}
+
+/* Makes room for n more bytes. */
+static int
+sink_room(struct sink *k, size_t n, struct mlp_err *err)
+{
+	int rc;
+
+	if (k->len + n <= k->cap)
+		return 0;
+	if ((rc = sink_flush(k, err)) < 0)
+		return rc;
+	if (n > k->cap) {
+		k->cap = n;
+		k->buf = xrealloc(k->buf, k->cap);
+	}
+	return 0;
+}
+
+static void
+sink_add(struct sink *k, const char *s, size_t n)
+{
+	memcpy(k->buf + k->len, s, n);
+	k->len += n;
+}
+
+/* Appends row's value of o, for which room was made. */
+static void
+put_cell(struct dataset *d, struct sink *k, const struct ds_out *o,
+    size_t row, struct mlp_buf *b)
+{
+	enum mlp_ftype t;
+
+	k->buf[k->len++] = ',';
+	if ((o->nulls[row >> 6] >> (row & 63)) & 1)
+		return;
+	t = o->derived ? (enum mlp_ftype)o->vtype[row] : o->type;
+	switch (t) {
+	case MLP_FT_FLOAT: {
+		double v;
+
+		memcpy(&v, &o->values[row], 8);
+		k->len += fnum_fmt_double(v, k->buf + k->len);
+		break;
+	}
+	case MLP_FT_INT:
+		k->len += fnum_fmt_int((int64_t)o->values[row], k->buf + k->len);
+		break;
+	case MLP_FT_BOOL:
+		sink_add(k, o->values[row] ? "true" : "false",
+		    o->values[row] ? 4 : 5);
+		break;
+	case MLP_FT_STRING:
+		mlp_buf_reset(b);
+		fcsv_add_field(b, d->heap.s + o->str_off[row], o->str_len[row]);
+		sink_add(k, mlp_buf_str(b), b->len);
+		break;
+	}
+}
+
+static int
+write_output(struct dataset *d, struct mlp_fdataset_result *res,
+    struct mlp_err *err)
+{
+	struct sink k = { 0 };
+	struct mlp_buf b = MLP_BUF_INIT;
+	struct mlp_oid oid;
+	size_t nshown = 0, strmax = 0;
+	int rc;
+
+	k.fd = d->o->out_fd;
+	k.cap = OUTBUF;
+	k.buf = xmalloc(k.cap);
+	if ((rc = mlp_sha256_begin(&k.h, err)) < 0) {
+		free(k.buf);
+		return rc;
+	}
+	for (size_t i = 0; i < d->nouts; i++) {
+		const struct ds_out *o = &d->outs[i];
+
+		if (o->hidden)
+			continue;
+		nshown++;
+		if (o->type == MLP_FT_STRING || o->derived)
+			for (size_t r = 0; r < d->nrows; r++)
+				if (o->str_len[r] > strmax)
+					strmax = o->str_len[r];
+	}
+	mlp_buf_add(&b, d->hdr, d->hdr_len);
+	for (size_t i = 0; i < d->nouts; i++)
+		if (!d->outs[i].hidden) {
+			mlp_buf_addc(&b, ',');
+			fcsv_add_field(&b, d->outs[i].name,
+			    strlen(d->outs[i].name));
+		}
+	mlp_buf_addc(&b, '\n');
+	if ((rc = sink_room(&k, b.len, err)) < 0)
+		goto out;
+	sink_add(&k, b.s, b.len);
+	for (size_t row = 0; row < d->nrows; row++) {
+		/* a number takes at most 32 bytes, a string quoted twice
+		 * its length and 2 */
+		if ((rc = sink_room(&k, d->rec_len[row] + 1 + nshown * (33 +
+		    2 * strmax + 2), err)) < 0)
+			goto out;
+		sink_add(&k, d->text + d->rec_off[row], d->rec_len[row]);
+		for (size_t i = 0; i < d->nouts; i++)
+			if (!d->outs[i].hidden)
+				put_cell(d, &k, &d->outs[i], row, &b);
+		k.buf[k.len++] = '\n';
+	}
+	if ((rc = sink_flush(&k, err)) < 0)
+		goto out;
+	mlp_sha256_end(&k.h, &oid);
+	mlp_oid_fmt(&oid, res->digest);
+	res->bytes = k.bytes;
+	res->nfeatures = nshown;
+out:
+	if (rc < 0)
+		mlp_sha256_abort(&k.h);
+	free(k.buf);
+	mlp_buf_release(&b);
+	return rc;
+}
+
+/* ---- the whole ---- */
+
+static void
+dataset_release(struct dataset *d)
+{
+	free(d->text);
+	mlp_strv_release(&d->hdr_names);
+	free(d->rec_off);
+	free(d->rec_len);
+	free(d->t);
+	for (size_t i = 0; i < d->nents; i++) {
+		struct ds_ent *e = &d->ents[i];
+
+		free(e->field);
+		free(e->hash);
+		free(e->koff);
+		free(e->klen);
+		free(e->order);
+		mlp_buf_release(&e->heap);
+	}
+	free(d->ents);
+	for (size_t i = 0; i < d->nviews; i++) {
+		struct ds_view *v = &d->views[i];
+
+		for (size_t b = 0; b < v->nb; b++) {
+			if (v->b[b].open_part >= 0)
+				fseg_close(&v->b[b].open);
+			free(v->b[b].segs);
+		}
+		free(v->b);
+		free(v->pv.outs);
+		free(v->pv_out);
+		free(v->inputs);
+	}
+	free(d->views);
+	for (size_t i = 0; i < d->nouts; i++) {
+		struct ds_out *o = &d->outs[i];
+
+		free(o->name);
+		free(o->values);
+		free(o->nulls);
+		free(o->str_off);
+		free(o->str_len);
+		free(o->vtype);
+	}
+	free(d->outs);
+	mlp_buf_release(&d->heap);
+}
+
+int
+mlp_fdataset(struct mlp_db *db, struct mlp_store *st,
+    const struct mlp_fspec *spec, const struct mlp_fdataset_opts *opts,
+    struct mlp_fdataset_result *res, struct mlp_err *err)
+{
+	struct dataset d;
+	struct fpit_row *rows = NULL;
+	size_t arows = 0;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	memset(res, 0, sizeof(*res));
+	d.spec = spec;
+	d.o = opts;
+	d.name = strcmp(opts->spine, "-") == 0 ? "stdin" : opts->spine;
+	if ((rc = resolve(&d, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < d.nviews; i++) {
+		if ((rc = batches(db, &d.views[i], err)) < 0)
+			goto out;
+		if (d.views[i].bits > d.bits)
+			d.bits = d.views[i].bits;
+	}
+	if ((rc = read_spine(&d, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < d.nents; i++)
+		order_spine(&d, &d.ents[i]);
+	alloc_outputs(&d);
+	for (uint32_t p = 0; p < (1u << d.bits); p++)
+		if ((rc = join_partition(&d, st, p, &rows, &arows, err)) < 0)
+			goto out;
+	for (size_t i = 0; i < d.nviews; i++)
+		for (size_t b = 0; b < d.views[i].nb; b++)
+			if (d.views[i].b[b].open_part >= 0) {
+				fseg_close(&d.views[i].b[b].open);
+				d.views[i].b[b].open_part = -1;
+			}
+	if ((rc = derive_rows(&d, err)) < 0)
+		goto out;
+	if ((rc = write_output(&d, res, err)) < 0)
+		goto out;
+	res->rows = d.nrows;
+	res->partitions = 1u << d.bits;
+out:
+	free(rows);
+	dataset_release(&d);
+	return rc;
+}

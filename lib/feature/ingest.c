@@ -1,0 +1,1117 @@
+/* mlp feature ingest: a source's rows, type-checked for every view on it,
+ * partitioned by key hash, sorted, and stored as segments, one batch per
+ * view, recorded in one transaction. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../db/db.h"
+#include "internal.h"
+
+/* A column read from the source, with one type. */
+struct in_col {
+	const char *name;
+	enum mlp_ftype type;
+	const char *why;	/* a view that needs it, for messages */
+	int field;		/* CSV field, -1 until found */
+	uint64_t *val;		/* per row: double bits, int64, bool, or a
+				 * string's offset in heap */
+	uint32_t *slen;		/* strings: lengths */
+	uint64_t *nulls;
+	struct mlp_buf heap;
+};
+
+/* An entity's keys: interned canonical keys and each row's key id. */
+struct in_ent {
+	const struct mlp_fentity *ent;
+	const char *why;
+	int *field;		/* per join key */
+	uint32_t *kid;		/* per row */
+	uint32_t *slot;		/* id + 1, 0 empty */
+	size_t mask;
+	uint64_t *hash, *off;
+	uint32_t *len;
+	size_t nkeys, akeys;
+	struct mlp_buf heap;
+	/* the order: keys by (hash, bytes), rows by (key, ets, cts, row) */
+	uint32_t *rank_key;	/* nkeys */
+	uint64_t *kstart;	/* nkeys + 1: first position in perm */
+	uint32_t *perm;		/* nrows */
+};
+
+struct in_view {
+	const struct mlp_fview *view;
+	struct in_ent *ent;
+	size_t *cols;		/* in_col indices */
+	const char **names;	/* the segment's column names */
+	enum mlp_ftype *types;
+	size_t ncols;
+	struct mlp_fingest_view *res;
+	struct seg_rec {
+		uint32_t part;
+		struct mlp_oid oid;
+		uint64_t rows, size;
+	} *segs;
+	size_t nsegs;
+};
+
+struct ingest {
+	const struct mlp_fspec *spec;
+	const struct mlp_fsource *src;
+	const char *name;	/* the file, for messages */
+	struct in_col *cols;
+	size_t ncols;
+	struct in_ent *ents;
+	size_t nents;
+	struct in_view *views;
+	size_t nviews;
+	int ets_field, cts_field, has_cts;
+	int64_t *ets, *cts;
+	size_t nrows, arows;
+	struct mlp_buf tmp;
+};
+
+#define TEXT_MAX 60
+
+/* ---- what the views need ---- */
+
+static size_t
+need_col(struct ingest *g, const char *name, enum mlp_ftype type,
+    const char *why)
+{
+	for (size_t i = 0; i < g->ncols; i++)
+		if (strcmp(g->cols[i].name, name) == 0 &&
+		    g->cols[i].type == type)
+			return i;
+	g->cols = xrealloc(g->cols, (g->ncols + 1) * sizeof(*g->cols));
+	memset(&g->cols[g->ncols], 0, sizeof(*g->cols));
+	g->cols[g->ncols].name = name;
+	g->cols[g->ncols].type = type;
+	g->cols[g->ncols].why = why;
+	g->cols[g->ncols].field = -1;
+	return g->ncols++;
+}
+
+static void
+view_col(struct in_view *v, size_t col, const char *name, enum mlp_ftype t)
+{
+	for (size_t j = 0; j < v->ncols; j++)
+		if (strcmp(v->names[j], name) == 0)
+			return;
+	v->cols = xrealloc(v->cols, (v->ncols + 1) * sizeof(*v->cols));
+	v->names = xrealloc(v->names, (v->ncols + 1) * sizeof(*v->names));
+	v->types = xrealloc(v->types, (v->ncols + 1) * sizeof(*v->types));
+	v->cols[v->ncols] = col;
+	v->names[v->ncols] = name;
+	v->types[v->ncols++] = t;
+}
+
+static const struct mlp_fentity *
+find_entity(const struct mlp_fspec *spec, const char *name)
+{
+	for (size_t i = 0; i < spec->nentities; i++)
+		if (strcmp(spec->entities[i].name, name) == 0)
+			return &spec->entities[i];
+	return NULL;
+}
+
+static int
+plan(struct ingest *g, const char *source, struct mlp_err *err)
+{
+	const struct mlp_fspec *spec = g->spec;
+
+	for (size_t i = 0; i < spec->nsources; i++)
+		if (strcmp(spec->sources[i].name, source) == 0)
+			g->src = &spec->sources[i];
+	if (!g->src) {
+		const char *best = NULL;
+		size_t bd = 3;
+
+		for (size_t i = 0; i < spec->nsources; i++) {
+			size_t d = mlp_edit_distance(source, strlen(source),
+			    spec->sources[i].name,
+			    strlen(spec->sources[i].name));
+
+			if (d < bd)
+				bd = d, best = spec->sources[i].name;
+		}
+		return mlp_err_set(err, MLP_ENOTFOUND, "no source '%s'%s%s%s",
+		    source, best ? " (did you mean '" : "", best ? best : "",
+		    best ? "'?)" : "");
+	}
+	/* at most one entity per view: views point into ents */
+	g->ents = xcalloc(spec->nviews + 1, sizeof(*g->ents));
+	for (size_t i = 0; i < spec->nviews; i++) {
+		const struct mlp_fview *fv = &spec->views[i];
+		const struct mlp_fentity *fe;
+		struct in_view *v;
+		struct in_ent *e = NULL;
+
+		if (strcmp(fv->source, source) != 0)
+			continue;
+		if (!(fe = find_entity(spec, fv->entity)))
+			return mlp_err_set(err, MLP_EINVAL, "feature view '%s' "
+			    "names the unknown entity '%s'", fv->name,
+			    fv->entity);
+		for (size_t k = 0; k < g->nents; k++)
+			if (g->ents[k].ent == fe)
+				e = &g->ents[k];
+		if (fe->nkeys == 0 || fe->nkeys > 64)
+			return mlp_err_set(err, MLP_EUNSUPPORTED, "entity '%s' "
+			    "has %zu join keys (1 to 64 work)", fe->name,
+			    fe->nkeys);
+		if (!e) {
+			e = &g->ents[g->nents++];
+			e->ent = fe;
+			e->why = fv->name;
+			e->field = xcalloc(fe->nkeys + 1, sizeof(*e->field));
+			for (size_t k = 0; k < fe->nkeys; k++)
+				e->field[k] = -1;
+		}
+		g->views = xrealloc(g->views, (g->nviews + 1) *
+		    sizeof(*g->views));
+		v = &g->views[g->nviews++];
+		memset(v, 0, sizeof(*v));
+		v->view = fv;
+		v->ent = e;
+		for (size_t k = 0; k < fv->nfeatures; k++) {
+			const struct mlp_ffeature *f = &fv->features[k];
+
+			view_col(v, need_col(g, f->name, f->type, fv->name),
+			    f->name, f->type);
+		}
+		for (size_t k = 0; k < fv->naggs; k++) {
+			const struct mlp_fagg *a = &fv->aggs[k];
+			enum mlp_ftype t = MLP_FT_FLOAT;
+
+			for (size_t j = 0; j < fv->nfeatures; j++)
+				if (strcmp(fv->features[j].name, a->column) == 0)
+					t = fv->features[j].type;
+			if (t == MLP_FT_STRING)
+				return mlp_err_set(err, MLP_EINVAL, "feature "
+				    "view '%s' aggregates the string feature "
+				    "'%s'", fv->name, a->column);
+			view_col(v, need_col(g, a->column, t, fv->name),
+			    a->column, t);
+		}
+	}
+	if (g->nviews == 0)
+		return mlp_err_set(err, MLP_EINVAL, "no feature view uses "
+		    "source '%s'", source);
+	return 0;
+}
+
+/* ---- rows ---- */
+
+static void
+grow_rows(struct ingest *g)
+{
+	size_t n = g->arows ? g->arows + g->arows / 2 : 65536, w = (n + 63) / 64;
+	size_t ow = (g->arows + 63) / 64;
+
+	g->ets = xrealloc(g->ets, n * sizeof(*g->ets));
+	if (g->has_cts)
+		g->cts = xrealloc(g->cts, n * sizeof(*g->cts));
+	for (size_t i = 0; i < g->nents; i++)
+		g->ents[i].kid = xrealloc(g->ents[i].kid, n *
+		    sizeof(*g->ents[i].kid));
+	for (size_t i = 0; i < g->ncols; i++) {
+		struct in_col *c = &g->cols[i];
+
+		c->val = xrealloc(c->val, n * sizeof(*c->val));
+		if (c->type == MLP_FT_STRING)
+			c->slen = xrealloc(c->slen, n * sizeof(*c->slen));
+		c->nulls = xrealloc(c->nulls, w * sizeof(*c->nulls));
+		memset(c->nulls + ow, 0, (w - ow) * sizeof(*c->nulls));
+	}
+	g->arows = n;
+}
+
+/* Quotes a value for a message, cut to TEXT_MAX bytes. */
+static const char *
+quote_val(struct ingest *g, const char *s, size_t n)
+{
+	mlp_buf_reset(&g->tmp);
+	mlp_buf_add(&g->tmp, s, n > TEXT_MAX ? TEXT_MAX : n);
+	if (n > TEXT_MAX)
+		mlp_buf_adds(&g->tmp, "...");
+	for (size_t i = 0; i < g->tmp.len; i++)
+		if ((unsigned char)g->tmp.s[i] < 0x20)
+			g->tmp.s[i] = '?';
+	if (mlp_utf8_invalid(g->tmp.s, g->tmp.len) >= 0)
+		return "(not UTF-8)";
+	return g->tmp.s;
+}
+
+/* "'f.csv' line 12 column 3 ('fare')" or, for JSON, without the column. */
+static int
+field_err(struct ingest *g, struct mlp_err *err, uint64_t line, int field,
+    const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static int
+field_err(struct ingest *g, struct mlp_err *err, uint64_t line, int field,
+    const char *name, const char *fmt, ...)
+{
+	char where[256], what[384];
+	va_list ap;
+
+	if (field >= 0)
+		snprintf(where, sizeof(where), "'%s' line %llu column %d ('%s')",
+		    g->name, (unsigned long long)line, field + 1, name);
+	else
+		snprintf(where, sizeof(where), "'%s' line %llu ('%s')", g->name,
+		    (unsigned long long)line, name);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return mlp_err_set(err, MLP_EINVAL, "%s: %s", where, what);
+}
+
+static const char *
+type_article(enum mlp_ftype t)
+{
+	return t == MLP_FT_INT ? "an int" : t == MLP_FT_FLOAT ? "a float" :
+	    t == MLP_FT_BOOL ? "a bool" : "a string";
+}
+
+static int
+take_value(struct ingest *g, struct in_col *c, size_t row, const char *s,
+    size_t n, uint64_t line, int field, struct mlp_err *err)
+{
+	if (n == 0) {
+		c->nulls[row >> 6] |= UINT64_C(1) << (row & 63);
+		c->val[row] = 0;
+		if (c->slen)
+			c->slen[row] = 0;
+		return 0;
+	}
+	switch (c->type) {
+	case MLP_FT_FLOAT: {
+		double d;
+
+		if (fnum_parse_double(s, n, &d) < 0)
+			goto bad;
+		memcpy(&c->val[row], &d, 8);
+		return 0;
+	}
+	case MLP_FT_INT: {
+		int64_t i;
+
+		if (fnum_parse_int(s, n, &i) < 0)
+			goto bad;
+		c->val[row] = (uint64_t)i;
+		return 0;
+	}
+	case MLP_FT_BOOL: {
+		int b;
+
+		if (fnum_parse_bool(s, n, &b) < 0)
+			goto bad;
+		c->val[row] = (uint64_t)b;
+		return 0;
+	}
+	case MLP_FT_STRING:
+		if (mlp_utf8_invalid(s, n) >= 0)
+			return field_err(g, err, line, field, c->name,
+			    "not valid UTF-8");
+		if (n > UINT32_MAX)
+			return field_err(g, err, line, field, c->name,
+			    "a string of %zu bytes is too long", n);
+		c->val[row] = c->heap.len;
+		c->slen[row] = (uint32_t)n;
+		mlp_buf_add(&c->heap, s, n);
+		return 0;
+	}
+bad:
+	return field_err(g, err, line, field, c->name, "'%s' is not %s",
+	    quote_val(g, s, n), type_article(c->type));
+}
+
+static int
+take_ts(struct ingest *g, const char *col, const char *s, size_t n,
+    uint64_t line, int field, int64_t *out, struct mlp_err *err)
+{
+	if (n == 0)
+		return field_err(g, err, line, field, col, "an empty timestamp");
+	if (mlp_ts_parse(s, n, g->src->tsfmt, out) < 0)
+		return field_err(g, err, line, field, col, "'%s' is not an %s "
+		    "timestamp", quote_val(g, s, n),
+		    mlp_tsfmt_name(g->src->tsfmt));
+	return 0;
+}
+
+static void
+rehash(struct in_ent *e)
+{
+	size_t n = e->mask ? (e->mask + 1) * 2 : 1024;
+
+	free(e->slot);
+	e->slot = xcalloc(n, sizeof(*e->slot));
+	e->mask = n - 1;
+	for (size_t id = 0; id < e->nkeys; id++) {
+		size_t i = e->hash[id] & e->mask;
+
+		while (e->slot[i])
+			i = (i + 1) & e->mask;
+		e->slot[i] = (uint32_t)id + 1;
+	}
+}
+
+/* The id of canonical key k[0..n), added when new. */
+static int
+intern(struct in_ent *e, const char *k, size_t n, uint32_t *id)
+{
+	uint64_t h = mlp_fkey_hash(k, n);
+	size_t i;
+
+	if ((e->nkeys + 1) * 2 > e->mask)
+		rehash(e);
+	for (i = h & e->mask; e->slot[i]; i = (i + 1) & e->mask) {
+		size_t x = e->slot[i] - 1;
+
+		if (e->hash[x] == h && e->len[x] == n &&
+		    memcmp(e->heap.s + e->off[x], k, n) == 0) {
+			*id = (uint32_t)x;
+			return 0;
+		}
+	}
+	if (e->nkeys >= UINT32_MAX - 1)
+		return -1;
+	if (e->nkeys == e->akeys) {
+		e->akeys = e->akeys ? e->akeys * 2 : 1024;
+		e->hash = xrealloc(e->hash, e->akeys * sizeof(*e->hash));
+		e->off = xrealloc(e->off, e->akeys * sizeof(*e->off));
+		e->len = xrealloc(e->len, e->akeys * sizeof(*e->len));
+	}
+	e->hash[e->nkeys] = h;
+	e->off[e->nkeys] = e->heap.len;
+	e->len[e->nkeys] = (uint32_t)n;
+	mlp_buf_add(&e->heap, k, n);
+	e->slot[i] = (uint32_t)e->nkeys + 1;
+	*id = (uint32_t)e->nkeys++;
+	return 0;
+}
+
+/* The key of entity e from its join-key texts. */
+static int
+take_key(struct ingest *g, struct in_ent *e, size_t row,
+    const struct fcsv_field *vals, uint64_t line, const int *fields,
+    struct mlp_err *err)
+{
+	char num[24];
+
+	mlp_buf_reset(&g->tmp);
+	for (size_t k = 0; k < e->ent->nkeys; k++) {
+		const char *s = vals[k].p, *name = e->ent->join_keys[k];
+		size_t n = vals[k].n;
+		int f = fields ? fields[k] : -1;
+
+		if (n == 0)
+			return field_err(g, err, line, f, name, "an empty join "
+			    "key");
+		if (k > 0)
+			mlp_buf_addc(&g->tmp, MLP_FKEY_SEP);
+		if (e->ent->key_types[k] == MLP_FT_INT) {
+			int64_t i;
+
+			if (fnum_parse_int(s, n, &i) < 0)
+				return field_err(g, err, line, f, name, "'%s' "
+				    "is not an int", quote_val(g, s, n));
+			mlp_buf_add(&g->tmp, num, fnum_fmt_int(i, num));
+		} else {
+			if (mlp_utf8_invalid(s, n) >= 0)
+				return field_err(g, err, line, f, name, "not "
+				    "valid UTF-8");
+			if (memchr(s, MLP_FKEY_SEP, n))
+				return field_err(g, err, line, f, name, "a key "
+				    "holding the byte 0x1f");
+			mlp_buf_add(&g->tmp, s, n);
+		}
+	}
+	if (intern(e, g->tmp.s, g->tmp.len, &e->kid[row]) < 0)
+		return field_err(g, err, line, -1, e->ent->name, "too many keys");
+	return 0;
+}
+
+/* ---- CSV ---- */
+
+static int
+find_field(struct ingest *g, const struct fcsv *c, const char *name,
+    const char *why, int *out, struct mlp_err *err)
+{
+	*out = -1;
+	for (size_t j = 0; j < c->nf; j++)
+		if (c->f[j].n == strlen(name) &&
+		    memcmp(c->f[j].p, name, c->f[j].n) == 0) {
+			if (*out >= 0)
+				return mlp_err_set(err, MLP_EINVAL, "'%s' has "
+				    "two columns '%s'", g->name, name);
+			*out = (int)j;
+		}
+	if (*out < 0)
+		return mlp_err_set(err, MLP_EINVAL, "'%s' has no column '%s' "
+		    "(%s)", g->name, name, why);
+	return 0;
+}
+
+static int
+csv_header(struct ingest *g, struct fcsv *c, struct mlp_err *err)
+{
+	char why[300];
+	int rc;
+
+	if ((rc = fcsv_next(c, err)) < 0)
+		return rc;
+	if (rc == 0)
+		return mlp_err_set(err, MLP_EINVAL, "'%s' is empty", g->name);
+	snprintf(why, sizeof(why), "the event timestamp of source '%s'",
+	    g->src->name);
+	if ((rc = find_field(g, c, g->src->timestamp, why, &g->ets_field,
+	    err)) < 0)
+		return rc;
+	g->cts_field = -1;
+	if (g->src->created_timestamp) {
+		snprintf(why, sizeof(why), "the created timestamp of source "
+		    "'%s'", g->src->name);
+		if ((rc = find_field(g, c, g->src->created_timestamp, why,
+		    &g->cts_field, err)) < 0)
+			return rc;
+	}
+	for (size_t i = 0; i < g->nents; i++) {
+		struct in_ent *e = &g->ents[i];
+
+		for (size_t k = 0; k < e->ent->nkeys; k++) {
+			snprintf(why, sizeof(why), "a join key of entity '%s'",
+			    e->ent->name);
+			if ((rc = find_field(g, c, e->ent->join_keys[k], why,
+			    &e->field[k], err)) < 0)
+				return rc;
+		}
+	}
+	for (size_t i = 0; i < g->ncols; i++) {
+		snprintf(why, sizeof(why), "needed by feature view '%s'",
+		    g->cols[i].why);
+		if ((rc = find_field(g, c, g->cols[i].name, why,
+		    &g->cols[i].field, err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+csv_row(struct ingest *g, const struct fcsv *c, size_t hdr_fields,
+    struct mlp_err *err)
+{
+	size_t row = g->nrows;
+	uint64_t line = c->rec_line;
+	struct fcsv_field kv[64];
+	int rc;
+
+	if (c->nf != hdr_fields)
+		return mlp_err_set(err, MLP_EINVAL, "'%s' line %llu: expected "
+		    "%zu fields, found %zu", g->name, (unsigned long long)line,
+		    hdr_fields, c->nf);
+	if (row == g->arows)
+		grow_rows(g);
+	if ((rc = take_ts(g, g->src->timestamp, c->f[g->ets_field].p,
+	    c->f[g->ets_field].n, line, g->ets_field, &g->ets[row], err)) < 0)
+		return rc;
+	if (g->has_cts && (rc = take_ts(g, g->src->created_timestamp,
+	    c->f[g->cts_field].p, c->f[g->cts_field].n, line, g->cts_field,
+	    &g->cts[row], err)) < 0)
+		return rc;
+	for (size_t i = 0; i < g->nents; i++) {
+		struct in_ent *e = &g->ents[i];
+
+		for (size_t k = 0; k < e->ent->nkeys; k++)
+			kv[k] = c->f[e->field[k]];
+		if ((rc = take_key(g, e, row, kv, line, e->field, err)) < 0)
+			return rc;
+	}
+	for (size_t i = 0; i < g->ncols; i++) {
+		struct in_col *col = &g->cols[i];
+		const struct fcsv_field *f = &c->f[col->field];
+
+		if ((rc = take_value(g, col, row, f->p, f->n, line, col->field,
+		    err)) < 0)
+			return rc;
+	}
+	g->nrows++;
+	return 0;
+}
+
+static int
+read_csv(struct ingest *g, struct fcsv *c, struct mlp_err *err)
+{
+	size_t hdr;
+	int rc;
+
+	if ((rc = csv_header(g, c, err)) < 0)
+		return rc;
+	hdr = c->nf;
+	while ((rc = fcsv_next(c, err)) > 0)
+		if ((rc = csv_row(g, c, hdr, err)) < 0)
+			return rc;
+	return rc;
+}
+
+/* ---- JSON lines ---- */
+
+/* The text a JSON value stands for, as a CSV field would hold it; NULL
+ * with err set for an object or an array. */
+static int
+json_text(struct ingest *g, const cJSON *v, struct mlp_buf *b,
+    uint64_t line, const char *name, struct mlp_err *err)
+{
+	char num[40];
+
+	mlp_buf_reset(b);
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (cJSON_IsString(v)) {
+		mlp_buf_adds(b, v->valuestring);
+	} else if (cJSON_IsBool(v)) {
+		mlp_buf_adds(b, cJSON_IsTrue(v) ? "true" : "false");
+	} else if (cJSON_IsNumber(v)) {
+		double d = v->valuedouble;
+
+		if (!isfinite(d))
+			return field_err(g, err, line, -1, name, "a number out "
+			    "of range");
+		if (d == trunc(d) && fabs(d) < 9007199254740992.0)
+			mlp_buf_add(b, num, fnum_fmt_int((int64_t)d, num));
+		else
+			mlp_buf_add(b, num, fnum_fmt_double(d, num));
+	} else {
+		return field_err(g, err, line, -1, name, "an %s, not a value",
+		    cJSON_IsArray(v) ? "array" : "object");
+	}
+	return 0;
+}
+
+static int
+json_row(struct ingest *g, const char *text, size_t n, uint64_t line,
+    struct mlp_err *err)
+{
+	struct mlp_buf b = MLP_BUF_INIT, keys[64];
+	struct fcsv_field kv[64];
+	size_t row = g->nrows;
+	cJSON *doc;
+	int rc = 0;
+
+	for (size_t k = 0; k < 64; k++)
+		mlp_buf_init(&keys[k]);
+	if (!(doc = cJSON_ParseWithLength(text, n)) || !cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		return mlp_err_set(err, MLP_EINVAL, "'%s' line %llu: not a JSON "
+		    "object", g->name, (unsigned long long)line);
+	}
+	if (row == g->arows)
+		grow_rows(g);
+	if ((rc = json_text(g, cJSON_GetObjectItemCaseSensitive(doc,
+	    g->src->timestamp), &b, line, g->src->timestamp, err)) < 0 ||
+	    (rc = take_ts(g, g->src->timestamp, b.s, b.len, line, -1,
+	    &g->ets[row], err)) < 0)
+		goto out;
+	if (g->has_cts && ((rc = json_text(g,
+	    cJSON_GetObjectItemCaseSensitive(doc, g->src->created_timestamp),
+	    &b, line, g->src->created_timestamp, err)) < 0 ||
+	    (rc = take_ts(g, g->src->created_timestamp, b.s, b.len, line, -1,
+	    &g->cts[row], err)) < 0))
+		goto out;
+	for (size_t i = 0; i < g->nents; i++) {
+		struct in_ent *e = &g->ents[i];
+
+		for (size_t k = 0; k < e->ent->nkeys; k++) {
+			const char *name = e->ent->join_keys[k];
+
+			if ((rc = json_text(g, cJSON_GetObjectItemCaseSensitive(
+			    doc, name), &keys[k], line, name, err)) < 0)
+				goto out;
+			kv[k].p = mlp_buf_str(&keys[k]);
+			kv[k].n = keys[k].len;
+		}
+		if ((rc = take_key(g, e, row, kv, line, NULL, err)) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < g->ncols; i++) {
+		struct in_col *col = &g->cols[i];
+
+		if ((rc = json_text(g, cJSON_GetObjectItemCaseSensitive(doc,
+		    col->name), &b, line, col->name, err)) < 0 ||
+		    (rc = take_value(g, col, row, b.s, b.len, line, -1,
+		    err)) < 0)
+			goto out;
+	}
+	g->nrows++;
+out:
+	for (size_t k = 0; k < 64; k++)
+		mlp_buf_release(&keys[k]);
+	mlp_buf_release(&b);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+static int
+read_jsonl(struct ingest *g, struct fcsv *c, struct mlp_err *err)
+{
+	int rc;
+
+	/* one object a line; the CSV scanner finds the lines, and a line
+	 * holding commas or quotes comes back in pieces: rec and rec_len
+	 * are the whole line either way */
+	while ((rc = fcsv_next(c, err)) > 0) {
+		const char *s = c->rec;
+		size_t n = c->rec_len;
+
+		while (n && (*s == ' ' || *s == '\t'))
+			s++, n--;
+		if (n == 0)
+			continue;
+		if ((rc = json_row(g, s, n, c->rec_line, err)) < 0)
+			return rc;
+	}
+	return rc;
+}
+
+/* ---- order and segments ---- */
+
+static int
+key_order(const void *a, const void *b, void *arg)
+{
+	const struct in_ent *e = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	size_t m;
+	int c;
+
+	if (e->hash[x] != e->hash[y])
+		return e->hash[x] < e->hash[y] ? -1 : 1;
+	m = e->len[x] < e->len[y] ? e->len[x] : e->len[y];
+	if ((c = memcmp(e->heap.s + e->off[x], e->heap.s + e->off[y], m)))
+		return c;
+	return e->len[x] < e->len[y] ? -1 : e->len[x] > e->len[y];
+}
+
+static int
+row_order(const void *a, const void *b, void *arg)
+{
+	const struct ingest *g = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	if (g->ets[x] != g->ets[y])
+		return g->ets[x] < g->ets[y] ? -1 : 1;
+	if (g->has_cts && g->cts[x] != g->cts[y])
+		return g->cts[x] < g->cts[y] ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* rank_key, kstart and perm of e: rows by (key, ets, cts, row). */
+static void
+order_rows(struct ingest *g, struct in_ent *e)
+{
+	uint32_t *rank = xmalloc((e->nkeys + 1) * sizeof(*rank));
+
+	e->rank_key = xmalloc((e->nkeys + 1) * sizeof(*e->rank_key));
+	for (size_t k = 0; k < e->nkeys; k++)
+		e->rank_key[k] = (uint32_t)k;
+	qsort_r(e->rank_key, e->nkeys, sizeof(*e->rank_key), key_order, e);
+	for (size_t r = 0; r < e->nkeys; r++)
+		rank[e->rank_key[r]] = (uint32_t)r;
+	e->kstart = xcalloc(e->nkeys + 1, sizeof(*e->kstart));
+	for (size_t i = 0; i < g->nrows; i++)
+		e->kstart[rank[e->kid[i]] + 1]++;
+	for (size_t r = 0; r < e->nkeys; r++)
+		e->kstart[r + 1] += e->kstart[r];
+	e->perm = xmalloc((g->nrows + 1) * sizeof(*e->perm));
+	{
+		uint64_t *at = xmalloc((e->nkeys + 1) * sizeof(*at));
+
+		memcpy(at, e->kstart, e->nkeys * sizeof(*at));
+		for (size_t i = 0; i < g->nrows; i++)
+			e->perm[at[rank[e->kid[i]]]++] = (uint32_t)i;
+		free(at);
+	}
+	free(rank);
+	for (size_t r = 0; r < e->nkeys; r++) {
+		uint32_t *p = e->perm + e->kstart[r];
+		size_t n = (size_t)(e->kstart[r + 1] - e->kstart[r]);
+
+		for (size_t i = 1; i < n; i++)
+			if (row_order(&p[i - 1], &p[i], g) > 0) {
+				qsort_r(p, n, sizeof(*p), row_order, g);
+				break;
+			}
+	}
+}
+
+static unsigned
+part_bits(size_t rows)
+{
+	unsigned bits = 0;
+
+	while (bits < MLP_FPART_MAX_BITS && (rows >> bits) > MLP_FPART_ROWS)
+		bits++;
+	return bits;
+}
+
+/* Builds and stores the segment of v holding keys of ranks [r0, r1). */
+static int
+write_segment(struct ingest *g, struct in_view *v, struct mlp_store *st,
+    unsigned bits, uint32_t part, size_t r0, size_t r1,
+    struct mlp_put_stats *ps, struct mlp_err *err)
+{
+	struct in_ent *e = v->ent;
+	uint64_t base = e->kstart[r0], nrows = e->kstart[r1] - base;
+	uint64_t *heap_len = xcalloc(v->ncols + 1, sizeof(*heap_len));
+	const uint32_t *perm = e->perm + base;
+	struct fseg_spec sp = { 0 };
+	struct fseg_w w;
+	struct seg_rec *sr;
+	int rc;
+
+	sp.part_bits = bits;
+	sp.partition = part;
+	sp.nrows = nrows;
+	sp.nkeys = r1 - r0;
+	for (size_t r = r0; r < r1; r++)
+		sp.key_heap_len += e->len[e->rank_key[r]];
+	sp.has_cts = g->has_cts;
+	sp.ncols = v->ncols;
+	sp.names = v->names;
+	sp.types = v->types;
+	for (size_t j = 0; j < v->ncols; j++) {
+		const struct in_col *c = &g->cols[v->cols[j]];
+
+		if (c->type == MLP_FT_STRING)
+			for (uint64_t i = 0; i < nrows; i++)
+				heap_len[j] += c->slen[perm[i]];
+	}
+	sp.heap_len = heap_len;
+	if ((rc = fseg_w_init(&w, &sp, err)) < 0) {
+		free(heap_len);
+		return rc;
+	}
+	for (size_t r = r0, ko = 0; r < r1; r++) {
+		uint32_t id = e->rank_key[r];
+
+		w.key_hash[r - r0] = e->hash[id];
+		w.key_start[r - r0] = e->kstart[r] - base;
+		w.key_off[r - r0] = ko;
+		memcpy(w.key_heap + ko, e->heap.s + e->off[id], e->len[id]);
+		ko += e->len[id];
+		w.key_off[r - r0 + 1] = ko;
+	}
+	w.key_start[r1 - r0] = nrows;
+	for (uint64_t i = 0; i < nrows; i++)
+		w.ets[i] = g->ets[perm[i]];
+	if (g->has_cts)
+		for (uint64_t i = 0; i < nrows; i++)
+			w.cts[i] = g->cts[perm[i]];
+	for (size_t j = 0; j < v->ncols; j++) {
+		const struct in_col *c = &g->cols[v->cols[j]];
+		struct fseg_wcol *wc = &w.cols[j];
+
+		for (uint64_t i = 0; i < nrows; i++) {
+			uint32_t x = perm[i];
+
+			if ((c->nulls[x >> 6] >> (x & 63)) & 1)
+				fseg_set_null(wc->nulls, i);
+		}
+		switch (c->type) {
+		case MLP_FT_FLOAT:
+		case MLP_FT_INT:
+			for (uint64_t i = 0; i < nrows; i++)
+				((uint64_t *)wc->values)[i] = c->val[perm[i]];
+			break;
+		case MLP_FT_BOOL:
+			for (uint64_t i = 0; i < nrows; i++)
+				((uint8_t *)wc->values)[i] =
+				    (uint8_t)c->val[perm[i]];
+			break;
+		case MLP_FT_STRING: {
+			uint64_t o = 0;
+
+			for (uint64_t i = 0; i < nrows; i++) {
+				uint32_t x = perm[i];
+
+				wc->str_off[i] = o;
+				memcpy(wc->heap + o, c->heap.s + c->val[x],
+				    c->slen[x]);
+				o += c->slen[x];
+			}
+			wc->str_off[nrows] = o;
+			break;
+		}
+		}
+	}
+	fseg_w_finish(&w);
+	v->segs = xrealloc(v->segs, (v->nsegs + 1) * sizeof(*v->segs));
+	sr = &v->segs[v->nsegs];
+	sr->part = part;
+	sr->rows = nrows;
+	sr->size = w.size;
+	if ((rc = mlp_store_put_buf(st, w.buf, w.size, &sr->oid, ps, err)) == 0)
+		v->nsegs++;
+	fseg_w_release(&w);
+	free(heap_len);
+	return rc;
+}
+
+static int
+write_view(struct ingest *g, struct in_view *v, struct mlp_store *st,
+    struct mlp_put_stats *ps, struct mlp_err *err)
+{
+	struct in_ent *e = v->ent;
+	unsigned bits = part_bits(g->nrows);
+	struct mlp_fingest_view *res = v->res;
+	struct mlp_sha256 h;
+	struct mlp_oid d;
+	char line[128], hex[MLP_OID_HEXSZ + 1];
+	int rc;
+
+	for (size_t r0 = 0; r0 < e->nkeys;) {
+		uint32_t part = mlp_fkey_partition(e->hash[e->rank_key[r0]],
+		    bits);
+		size_t r1 = r0 + 1;
+
+		while (r1 < e->nkeys && mlp_fkey_partition(
+		    e->hash[e->rank_key[r1]], bits) == part)
+			r1++;
+		if ((rc = write_segment(g, v, st, bits, part, r0, r1, ps,
+		    err)) < 0)
+			return rc;
+		r0 = r1;
+	}
+	/* the batch's digest: of its segment list */
+	if ((rc = mlp_sha256_begin(&h, err)) < 0)
+		return rc;
+	snprintf(line, sizeof(line), "mlp feature batch 1\nbits %u\n", bits);
+	mlp_sha256_update(&h, line, strlen(line));
+	res->min_ts = res->max_ts = 0;
+	for (size_t i = 0; i < v->nsegs; i++) {
+		mlp_oid_fmt(&v->segs[i].oid, hex);
+		snprintf(line, sizeof(line), "%u %s %llu\n", v->segs[i].part,
+		    hex, (unsigned long long)v->segs[i].rows);
+		mlp_sha256_update(&h, line, strlen(line));
+		res->bytes += v->segs[i].size;
+	}
+	mlp_sha256_end(&h, &d);
+	mlp_oid_fmt(&d, res->digest);
+	res->rows = g->nrows;
+	res->partitions = 1u << bits;
+	res->segments = v->nsegs;
+	for (size_t i = 0; i < g->nrows; i++) {
+		if (i == 0 || g->ets[i] < res->min_ts)
+			res->min_ts = g->ets[i];
+		if (i == 0 || g->ets[i] > res->max_ts)
+			res->max_ts = g->ets[i];
+	}
+	return 0;
+}
+
+/* ---- the record ---- */
+
+static int
+record(struct mlp_db *db, struct ingest *g, const char *path,
+    const char *user, struct mlp_err *err)
+{
+	sqlite3_stmt *q = NULL, *ins = NULL, *seg = NULL;
+	int rc;
+
+	if ((rc = mlp_db_begin(db, err)) < 0)
+		return rc;
+	if ((rc = mlp_db_prepare(db, &q, "SELECT id FROM feature_ingest WHERE "
+	    "view = ? AND view_version = ? AND digest = ?", err)) < 0 ||
+	    (rc = mlp_db_prepare(db, &ins, "INSERT INTO feature_ingest "
+	    "(source, view, view_version, digest, bits, rows, min_event_ts, "
+	    "max_event_ts, path, user, created) VALUES (?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?)", err)) < 0 ||
+	    (rc = mlp_db_prepare(db, &seg, "INSERT INTO feature_segment "
+	    "(ingest, partition, oid, rows, size) VALUES (?, ?, ?, ?, ?)",
+	    err)) < 0)
+		goto out;
+	for (size_t i = 0; i < g->nviews; i++) {
+		struct in_view *v = &g->views[i];
+		struct mlp_fingest_view *res = v->res;
+		unsigned bits = 0;
+
+		while ((1u << bits) < res->partitions)
+			bits++;
+		sqlite3_reset(q);
+		sqlite3_bind_text(q, 1, v->view->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, res->version);
+		sqlite3_bind_text(q, 3, res->digest, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			res->unchanged = 1;
+			continue;
+		}
+		if (rc != SQLITE_DONE) {
+			rc = mlp_db_error(db, err, "cannot read feature batches");
+			goto out;
+		}
+		sqlite3_reset(ins);
+		sqlite3_bind_text(ins, 1, g->src->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, v->view->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 3, res->version);
+		sqlite3_bind_text(ins, 4, res->digest, -1, SQLITE_STATIC);
+		sqlite3_bind_int(ins, 5, (int)bits);
+		sqlite3_bind_int64(ins, 6, (int64_t)res->rows);
+		sqlite3_bind_int64(ins, 7, res->min_ts);
+		sqlite3_bind_int64(ins, 8, res->max_ts);
+		sqlite3_bind_text(ins, 9, path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 10, user ? user : "", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 11, mlp_now_ms());
+		if ((rc = mlp_db_step(db, ins, "cannot record the ingest",
+		    err)) < 0)
+			goto out;
+		res->id = sqlite3_last_insert_rowid(db->h);
+		for (size_t s = 0; s < v->nsegs; s++) {
+			char hex[MLP_OID_HEXSZ + 1];
+
+			mlp_oid_fmt(&v->segs[s].oid, hex);
+			sqlite3_reset(seg);
+			sqlite3_bind_int64(seg, 1, res->id);
+			sqlite3_bind_int64(seg, 2, v->segs[s].part);
+			sqlite3_bind_text(seg, 3, hex, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(seg, 4, (int64_t)v->segs[s].rows);
+			sqlite3_bind_int64(seg, 5, (int64_t)v->segs[s].size);
+			if ((rc = mlp_db_step(db, seg, "cannot record a segment",
+			    err)) < 0)
+				goto out;
+		}
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(seg);
+	if (rc == 0)
+		return mlp_db_commit(db, err);
+	mlp_db_rollback(db);
+	return rc;
+}
+
+/* ---- the whole ---- */
+
+static void
+ingest_release(struct ingest *g)
+{
+	for (size_t i = 0; i < g->ncols; i++) {
+		free(g->cols[i].val);
+		free(g->cols[i].slen);
+		free(g->cols[i].nulls);
+		mlp_buf_release(&g->cols[i].heap);
+	}
+	free(g->cols);
+	for (size_t i = 0; i < g->nents; i++) {
+		struct in_ent *e = &g->ents[i];
+
+		free(e->field);
+		free(e->kid);
+		free(e->slot);
+		free(e->hash);
+		free(e->off);
+		free(e->len);
+		mlp_buf_release(&e->heap);
+		free(e->rank_key);
+		free(e->kstart);
+		free(e->perm);
+	}
+	free(g->ents);
+	for (size_t i = 0; i < g->nviews; i++) {
+		free(g->views[i].cols);
+		free(g->views[i].names);
+		free(g->views[i].types);
+		free(g->views[i].segs);
+	}
+	free(g->views);
+	free(g->ets);
+	free(g->cts);
+	mlp_buf_release(&g->tmp);
+}
+
+void
+mlp_fingest_result_free(struct mlp_fingest_result *r)
+{
+	if (!r)
+		return;
+	free(r->views);
+	free(r->path);
+	free(r);
+}
+
+int
+mlp_fingest(struct mlp_db *db, struct mlp_store *st,
+    const struct mlp_fspec *spec, const struct mlp_fingest_opts *opts,
+    struct mlp_fingest_result **out, struct mlp_err *err)
+{
+	struct ingest g;
+	struct mlp_fingest_result *res = xcalloc(1, sizeof(*res));
+	struct mlp_put_stats ps = { 0 };
+	struct fcsv c;
+	char *path = NULL;
+	int rc, opened = 0, json;
+
+	*out = NULL;
+	memset(&g, 0, sizeof(g));
+	memset(&c, 0, sizeof(c));
+	g.spec = spec;
+	if ((rc = plan(&g, opts->source, err)) < 0)
+		goto out;
+	if (opts->file)
+		path = xstrdup(opts->file);
+	else if (g.src->path[0] == '/' || !opts->root)
+		path = xstrdup(g.src->path);
+	else
+		path = xasprintf("%s/%s", opts->root, g.src->path);
+	res->path = xstrdup(opts->file ? opts->file : g.src->path);
+	g.name = strcmp(path, "-") == 0 ? "stdin" : res->path;
+	g.has_cts = g.src->created_timestamp != NULL;
+	if ((rc = fcsv_open(&c, path, g.name, err)) < 0)
+		goto out;
+	opened = 1;
+	if ((rc = fcsv_peek(&c, err)) < 0)
+		goto out;
+	json = rc == '{';
+	rc = json ? read_jsonl(&g, &c, err) : read_csv(&g, &c, err);
+	if (rc < 0)
+		goto out;
+	if (g.nrows == 0) {
+		rc = mlp_err_set(err, MLP_EINVAL, "'%s' has no rows", g.name);
+		goto out;
+	}
+	res->rows = g.nrows;
+	res->nviews = g.nviews;
+	res->views = xcalloc(g.nviews, sizeof(*res->views));
+	for (size_t i = 0; i < g.nents; i++)
+		order_rows(&g, &g.ents[i]);
+	for (size_t i = 0; i < g.nviews; i++) {
+		struct in_view *v = &g.views[i];
+		size_t vi = (size_t)(v->view - spec->views);
+
+		v->res = &res->views[i];
+		v->res->view = v->view->name;
+		v->res->version = opts->versions ? opts->versions[vi] : 1;
+		if ((rc = write_view(&g, v, st, &ps, err)) < 0)
+			goto out;
+	}
+	if ((rc = record(db, &g, res->path, opts->user, err)) < 0)
+		goto out;
+	res->objects_written = ps.objects_written;
+	res->bytes_written = ps.bytes_written;
+	*out = res;
+	res = NULL;
+out:
+	if (opened)
+		fcsv_close(&c);
+	ingest_release(&g);
+	mlp_fingest_result_free(res);
+	free(path);
+	return rc;
+}
