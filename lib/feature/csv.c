@@ -8,7 +8,8 @@
 
 #include "internal.h"
 
-#define CHUNK ((size_t)4 << 20)
+/* the first buffer; tests lower it to cross chunk boundaries */
+size_t fcsv_chunk = (size_t)4 << 20;
 
 enum { REC_ROW, REC_BLANK, REC_MORE, REC_ERR };
 
@@ -28,7 +29,7 @@ fcsv_open(struct fcsv *c, const char *path, const char *name,
 			    strerror(errno));
 		c->own_fd = 1;
 	}
-	c->alloc = CHUNK;
+	c->alloc = fcsv_chunk;
 	c->buf = xmalloc(c->alloc + 1);
 	return 0;
 }
@@ -230,6 +231,23 @@ refill(struct fcsv *c, struct mlp_err *err)
 	return 0;
 }
 
+/* Past a UTF-8 BOM at the start of the data, once. */
+static int
+skip_bom(struct fcsv *c, struct mlp_err *err)
+{
+	int rc;
+
+	if (c->started)
+		return 0;
+	while (c->len < 3 && !c->eof)
+		if ((rc = refill(c, err)) < 0)
+			return rc;
+	if (c->len >= 3 && memcmp(c->buf, "\xef\xbb\xbf", 3) == 0)
+		c->pos = 3;
+	c->started = 1;
+	return 0;
+}
+
 int
 fcsv_next(struct fcsv *c, struct mlp_err *err)
 {
@@ -242,12 +260,9 @@ fcsv_next(struct fcsv *c, struct mlp_err *err)
 		if (c->pos == c->len) {
 			if (c->eof)
 				return 0;
-			if ((rc = refill(c, err)) < 0)
+			if ((rc = refill(c, err)) < 0 ||
+			    (rc = skip_bom(c, err)) < 0)
 				return rc;
-			if (!c->started && c->len >= 3 &&
-			    memcmp(c->buf, "\xef\xbb\xbf", 3) == 0)
-				c->pos = 3;
-			c->started = 1;
 			continue;
 		}
 		rc = scan(c, c->buf + c->pos, c->buf + c->len, &next, &lines,
@@ -284,12 +299,8 @@ fcsv_peek(struct fcsv *c, struct mlp_err *err)
 		}
 		if (c->eof)
 			return 0;
-		if ((rc = refill(c, err)) < 0)
+		if ((rc = refill(c, err)) < 0 || (rc = skip_bom(c, err)) < 0)
 			return rc;
-		if (!c->started && c->len >= 3 &&
-		    memcmp(c->buf, "\xef\xbb\xbf", 3) == 0)
-			c->pos = 3;
-		c->started = 1;
 	}
 }
 

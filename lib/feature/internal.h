@@ -180,6 +180,9 @@ struct fcsv {
 	size_t aq;
 };
 
+/* The size of the first read (tests lower it). */
+extern size_t fcsv_chunk;
+
 /* Opens path ("-": standard input) to be read in chunks. */
 int fcsv_open(struct fcsv *c, const char *path, const char *name,
     struct mlp_err *err);
