@@ -2,9 +2,12 @@
  * store, partition by partition of the key hash, written as CSV in spine
  * order with its SHA-256. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../db/db.h"
@@ -35,7 +38,7 @@ struct ds_ent {
 	uint64_t *koff;
 	uint32_t *klen;
 	struct mlp_buf heap;
-	uint32_t *order;	/* rows by (hash, key, row) */
+	struct fpit_row *rows;	/* the spine's, by (hash, key, row) */
 };
 
 /* An output column. */
@@ -46,11 +49,6 @@ struct ds_out {
 	int derived;		/* 1: computed by the derive callback */
 	size_t didx;		/* its index in the view's derived */
 	struct ds_view *view;
-	/* values (8 bytes a row), nulls (set = null), strings */
-	uint64_t *values;
-	uint64_t *nulls;
-	uint64_t *str_off;
-	uint32_t *str_len;
 	uint8_t *vtype;		/* derived: the type of each row's value */
 };
 
@@ -75,6 +73,7 @@ struct dataset {
 	const char *name;	/* the spine, for messages */
 	char *text;
 	size_t len;
+	int mapped;		/* text is a mapping of the file */
 	const char *hdr;
 	size_t hdr_len;
 	struct mlp_strv hdr_names;
@@ -89,6 +88,7 @@ struct dataset {
 	size_t nviews;
 	struct ds_out *outs;
 	size_t nouts;
+	struct fpit_table tab;	/* the values: column i is outs[i] */
 	struct mlp_buf heap;	/* string values */
 	unsigned bits;
 };
@@ -184,6 +184,7 @@ add_out(struct dataset *d, struct ds_view *v, int hidden, int kind,
 	po->type = type;
 	po->op = op;
 	po->window = window;
+	po->col = d->nouts;
 	v->pv_out[v->pv.nouts++] = d->nouts;
 	return d->nouts++;
 }
@@ -559,6 +560,39 @@ spine_row(struct dataset *d, const struct fcsv *c, struct mlp_buf *tmp,
 	return 0;
 }
 
+/* The spine's text: a regular file is mapped (no copy, and pages of the
+ * page cache need no zeroing), standard input read. */
+static int
+load_spine(struct dataset *d, struct mlp_err *err)
+{
+	struct stat sb;
+	void *map;
+	int fd;
+
+	if (strcmp(d->o->spine, "-") == 0)
+		return mlp_read_file("-", SPINE_MAX, &d->text, &d->len, err);
+	if ((fd = open(d->o->spine, O_RDONLY | O_CLOEXEC)) < 0)
+		return mlp_err_set(err, errno == ENOENT ? MLP_ENOTFOUND :
+		    MLP_EFAIL, "cannot open '%s': %s", d->o->spine,
+		    strerror(errno));
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0 ||
+	    (uint64_t)sb.st_size > SPINE_MAX) {
+		close(fd);
+		return mlp_read_file(d->o->spine, SPINE_MAX, &d->text, &d->len,
+		    err);
+	}
+	map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE |
+	    MAP_POPULATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return mlp_read_file(d->o->spine, SPINE_MAX, &d->text, &d->len,
+		    err);
+	d->text = map;
+	d->len = (size_t)sb.st_size;
+	d->mapped = 1;
+	return 0;
+}
+
 static int
 read_spine(struct dataset *d, struct mlp_err *err)
 {
@@ -566,8 +600,7 @@ read_spine(struct dataset *d, struct mlp_err *err)
 	struct fcsv c;
 	int rc;
 
-	if ((rc = mlp_read_file(d->o->spine, SPINE_MAX, &d->text, &d->len,
-	    err)) < 0)
+	if ((rc = load_spine(d, err)) < 0)
 		return rc;
 	fcsv_open_mem(&c, d->text, d->len, d->name);
 	if ((rc = spine_header(d, &c, err)) == 0)
@@ -581,81 +614,49 @@ read_spine(struct dataset *d, struct mlp_err *err)
 
 /* ---- the order: rows by (hash, key, row) ---- */
 
-static int
-same_key(const struct ds_ent *e, uint32_t a, uint32_t b)
-{
-	return e->klen[a] == e->klen[b] && memcmp(e->heap.s + e->koff[a],
-	    e->heap.s + e->koff[b], e->klen[a]) == 0;
-}
-
-static int
-key_less(const struct ds_ent *e, uint32_t a, uint32_t b)
-{
-	size_t m = e->klen[a] < e->klen[b] ? e->klen[a] : e->klen[b];
-	int c = memcmp(e->heap.s + e->koff[a], e->heap.s + e->koff[b], m);
-
-	if (c)
-		return c < 0;
-	if (e->klen[a] != e->klen[b])
-		return e->klen[a] < e->klen[b];
-	return a < b;
-}
-
+/* e->rows: the spine's rows for entity e by (hash, key, row), by a
+ * counting sort on the hash's top bits (stable: rows of a key stay in
+ * spine order) and an insertion sort of each bucket, which is short. */
 static void
 order_spine(struct dataset *d, struct ds_ent *e)
 {
-	size_t n = d->nrows;
-	uint32_t *a = xmalloc((n + 1) * sizeof(*a)), *b = xmalloc((n + 1) *
-	    sizeof(*b));
-	size_t *cnt = xmalloc(65536 * sizeof(*cnt));
+	size_t n = d->nrows, *cnt, nb;
+	unsigned bits = 8;
 
+	while (bits < 24 && ((size_t)1 << (bits + 3)) < n)
+		bits++;
+	nb = (size_t)1 << bits;
+	cnt = xcalloc(nb + 1, sizeof(*cnt));
 	for (size_t i = 0; i < n; i++)
-		a[i] = (uint32_t)i;
-	/* LSD radix sort on the hash, 16 bits a pass: stable, so rows of a
-	 * key stay in spine order */
-	for (int pass = 0; pass < 4; pass++) {
-		int sh = pass * 16;
-		uint32_t *t;
+		cnt[(e->hash[i] >> (64 - bits)) + 1]++;
+	for (size_t b = 0; b < nb; b++)
+		cnt[b + 1] += cnt[b];
+	e->rows = xmalloc((n + 1) * sizeof(*e->rows));
+	for (size_t i = 0; i < n; i++) {
+		struct fpit_row *r = &e->rows[cnt[e->hash[i] >> (64 - bits)]++];
 
-		memset(cnt, 0, 65536 * sizeof(*cnt));
-		for (size_t i = 0; i < n; i++)
-			cnt[(e->hash[a[i]] >> sh) & 0xffff]++;
-		for (size_t i = 0, s = 0; i < 65536; i++) {
-			size_t c = cnt[i];
-
-			cnt[i] = s;
-			s += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			b[cnt[(e->hash[a[i]] >> sh) & 0xffff]++] = a[i];
-		t = a, a = b, b = t;
+		r->hash = e->hash[i];
+		r->key = e->heap.s + e->koff[i];
+		r->klen = e->klen[i];
+		r->row = (uint32_t)i;
+		r->t = d->t[i];
 	}
-	/* keys sharing a hash: by bytes (an insertion sort of the run) */
-	for (size_t i = 0; i < n;) {
-		size_t j = i + 1;
-		int mixed = 0;
-
-		while (j < n && e->hash[a[j]] == e->hash[a[i]]) {
-			if (!same_key(e, a[j], a[i]))
-				mixed = 1;
-			j++;
-		}
-		if (mixed)
-			for (size_t x = i + 1; x < j; x++) {
-				uint32_t v = a[x];
-				size_t y = x;
-
-				while (y > i && key_less(e, v, a[y - 1])) {
-					a[y] = a[y - 1];
-					y--;
-				}
-				a[y] = v;
-			}
-		i = j;
-	}
-	free(b);
 	free(cnt);
-	e->order = a;
+	for (size_t i = 1; i < n; i++) {
+		struct fpit_row v = e->rows[i];
+		size_t y = i;
+
+		while (y > 0 && fpit_row_cmp(&v, &e->rows[y - 1]) < 0) {
+			e->rows[y] = e->rows[y - 1];
+			y--;
+		}
+		e->rows[y] = v;
+	}
+	free(e->hash);
+	free(e->koff);
+	free(e->klen);
+	e->hash = e->koff = NULL;
+	e->klen = NULL;
 }
 
 /* ---- the join ---- */
@@ -663,35 +664,20 @@ order_spine(struct dataset *d, struct ds_ent *e)
 static void
 alloc_outputs(struct dataset *d)
 {
-	size_t words = (d->nrows + 63) / 64 + 1;
-
-	for (size_t i = 0; i < d->nouts; i++) {
-		struct ds_out *o = &d->outs[i];
-
-		o->values = xcalloc(d->nrows + 1, sizeof(*o->values));
-		o->nulls = xmalloc(words * sizeof(*o->nulls));
-		memset(o->nulls, 0xff, words * sizeof(*o->nulls));
-		if (o->type == MLP_FT_STRING || o->derived) {
-			o->str_off = xcalloc(d->nrows + 1, sizeof(*o->str_off));
-			o->str_len = xcalloc(d->nrows + 1, sizeof(*o->str_len));
-		}
-		if (o->derived)
-			o->vtype = xcalloc(d->nrows + 1, sizeof(*o->vtype));
-	}
+	d->tab.nmask = (d->nouts + 7) / 8;
+	d->tab.stride = d->tab.nmask + d->nouts;
+	d->tab.cells = xcalloc(d->nrows * d->tab.stride + 1,
+	    sizeof(*d->tab.cells));
+	d->tab.heap = &d->heap;
+	for (size_t i = 0; i < d->nouts; i++)
+		if (d->outs[i].derived)
+			d->outs[i].vtype = xcalloc(d->nrows + 1, 1);
 	for (size_t i = 0; i < d->nviews; i++) {
 		struct ds_view *v = &d->views[i];
 
 		v->pv.ttl = v->view->ttl;
 		v->pv.filter_created = d->o->filter_created;
-		for (size_t k = 0; k < v->pv.nouts; k++) {
-			struct ds_out *o = &d->outs[v->pv_out[k]];
-
-			v->pv.outs[k].values = o->values;
-			v->pv.outs[k].nulls = o->nulls;
-			v->pv.outs[k].str_off = o->str_off;
-			v->pv.outs[k].str_len = o->str_len;
-			v->pv.outs[k].heap = &d->heap;
-		}
+		v->pv.tab = &d->tab;
 	}
 }
 
@@ -741,7 +727,7 @@ batch_seg(struct mlp_store *st, struct ds_batch *b, unsigned bits,
 /* Joins partition part of every view. */
 static int
 join_partition(struct dataset *d, struct mlp_store *st, uint32_t part,
-    struct fpit_row **rows, size_t *arows, struct mlp_err *err)
+    struct mlp_err *err)
 {
 	int rc;
 
@@ -755,28 +741,15 @@ join_partition(struct dataset *d, struct mlp_store *st, uint32_t part,
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
 
-			if (mlp_fkey_partition(e->hash[e->order[mid]], d->bits) <
-			    part)
+			if (mlp_fkey_partition(e->rows[mid].hash, d->bits) < part)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		for (size_t x = lo; x < d->nrows && mlp_fkey_partition(
-		    e->hash[e->order[x]], d->bits) == part; x++) {
-			uint32_t r = e->order[x];
-			struct fpit_row *fr;
-
-			if (n == *arows) {
-				*arows = *arows ? *arows * 2 : 4096;
-				*rows = xrealloc(*rows, *arows * sizeof(**rows));
-			}
-			fr = &(*rows)[n++];
-			fr->hash = e->hash[r];
-			fr->key = e->heap.s + e->koff[r];
-			fr->klen = e->klen[r];
-			fr->row = r;
-			fr->t = d->t[r];
-		}
+		for (n = lo; n < d->nrows && mlp_fkey_partition(
+		    e->rows[n].hash, d->bits) == part; n++)
+			;
+		n -= lo;
 		if (n == 0)
 			continue;
 		if (v->nb > 64)
@@ -792,7 +765,8 @@ join_partition(struct dataset *d, struct mlp_store *st, uint32_t part,
 			if (s)
 				segs[nsegs++] = s;
 		}
-		if ((rc = fpit_join(&v->pv, segs, nsegs, *rows, n, err)) < 0) {
+		if ((rc = fpit_join(&v->pv, segs, nsegs, e->rows + lo, n,
+		    err)) < 0) {
 			mlp_err_prefix(err, "feature view '%s'", v->view->name);
 			return rc;
 		}
@@ -803,29 +777,34 @@ join_partition(struct dataset *d, struct mlp_store *st, uint32_t part,
 /* ---- derived features ---- */
 
 static void
-fval_of(const struct dataset *d, const struct ds_out *o, size_t row,
-    struct mlp_fval *v)
+fval_of(const struct dataset *d, size_t col, size_t row, struct mlp_fval *v)
 {
+	const struct ds_out *o = &d->outs[col];
+	uint64_t c = *fpit_cell(&d->tab, row, col);
+
 	memset(v, 0, sizeof(*v));
 	v->type = o->derived ? (enum mlp_ftype)o->vtype[row] : o->type;
-	if ((o->nulls[row >> 6] >> (row & 63)) & 1) {
+	if (!fpit_has(&d->tab, row, col)) {
 		v->null = 1;
 		return;
 	}
 	switch (v->type) {
 	case MLP_FT_FLOAT:
-		memcpy(&v->v.f, &o->values[row], 8);
+		memcpy(&v->v.f, &c, 8);
 		break;
 	case MLP_FT_INT:
-		v->v.i = (int64_t)o->values[row];
+		v->v.i = (int64_t)c;
 		break;
 	case MLP_FT_BOOL:
-		v->v.b = o->values[row] != 0;
+		v->v.b = c != 0;
 		break;
-	case MLP_FT_STRING:
-		v->v.str.s = d->heap.s + o->str_off[row];
-		v->v.str.n = o->str_len[row];
+	case MLP_FT_STRING: {
+		uint32_t n;
+
+		v->v.str.s = fpit_string(&d->tab, c, &n);
+		v->v.str.n = n;
 		break;
+	}
 	}
 }
 
@@ -850,10 +829,11 @@ derive_rows(struct dataset *d, struct mlp_err *err)
 		if (!o->derived)
 			continue;
 		for (size_t row = 0; row < d->nrows; row++) {
+			uint64_t *cell = fpit_cell(&d->tab, row, oi);
 			struct mlp_fval out;
 
 			for (size_t k = 0; k < v->ninputs; k++)
-				fval_of(d, &d->outs[v->inputs[k]], row, &in[k]);
+				fval_of(d, v->inputs[k], row, &in[k]);
 			memset(&out, 0, sizeof(out));
 			if ((rc = d->o->derive(d->o->derive_ud, v->view, o->didx,
 			    in, &out, err)) < 0) {
@@ -865,24 +845,23 @@ derive_rows(struct dataset *d, struct mlp_err *err)
 			o->vtype[row] = (uint8_t)out.type;
 			if (out.null)
 				continue;
-			o->nulls[row >> 6] &= ~(UINT64_C(1) << (row & 63));
+			fpit_set(&d->tab, row, oi);
 			switch (out.type) {
 			case MLP_FT_FLOAT:
-				memcpy(&o->values[row], &out.v.f, 8);
+				memcpy(cell, &out.v.f, 8);
 				break;
 			case MLP_FT_INT:
-				o->values[row] = (uint64_t)out.v.i;
+				*cell = (uint64_t)out.v.i;
 				break;
 			case MLP_FT_BOOL:
-				o->values[row] = out.v.b != 0;
+				*cell = out.v.b != 0;
 				break;
 			case MLP_FT_STRING:
 				/* it may point into the heap it goes to */
 				mlp_buf_reset(&tmp);
 				mlp_buf_add(&tmp, out.v.str.s, out.v.str.n);
-				o->str_off[row] = d->heap.len;
-				o->str_len[row] = (uint32_t)tmp.len;
-				mlp_buf_add(&d->heap, tmp.s, tmp.len);
+				*cell = fpit_add_string(&d->tab, tmp.s,
+				    (uint32_t)tmp.len);
 				break;
 			}
 		}
@@ -947,38 +926,68 @@ sink_add(struct sink *k, const char *s, size_t n)
 	k->len += n;
 }
 
-/* Appends row's value of o, for which room was made. */
+/* Appends row's value of column col, for which room was made. */
 static void
-put_cell(struct dataset *d, struct sink *k, const struct ds_out *o,
-    size_t row, struct mlp_buf *b)
+put_cell(struct dataset *d, struct sink *k, size_t col, size_t row,
+    struct mlp_buf *b)
 {
+	const struct ds_out *o = &d->outs[col];
+	uint64_t c;
 	enum mlp_ftype t;
 
 	k->buf[k->len++] = ',';
-	if ((o->nulls[row >> 6] >> (row & 63)) & 1)
+	if (!fpit_has(&d->tab, row, col))
 		return;
+	c = *fpit_cell(&d->tab, row, col);
 	t = o->derived ? (enum mlp_ftype)o->vtype[row] : o->type;
 	switch (t) {
 	case MLP_FT_FLOAT: {
 		double v;
 
-		memcpy(&v, &o->values[row], 8);
+		memcpy(&v, &c, 8);
 		k->len += fnum_fmt_double(v, k->buf + k->len);
 		break;
 	}
 	case MLP_FT_INT:
-		k->len += fnum_fmt_int((int64_t)o->values[row], k->buf + k->len);
+		k->len += fnum_fmt_int((int64_t)c, k->buf + k->len);
 		break;
 	case MLP_FT_BOOL:
-		sink_add(k, o->values[row] ? "true" : "false",
-		    o->values[row] ? 4 : 5);
+		sink_add(k, c ? "true" : "false", c ? 4 : 5);
 		break;
-	case MLP_FT_STRING:
+	case MLP_FT_STRING: {
+		uint32_t n;
+		const char *s = fpit_string(&d->tab, c, &n);
+
 		mlp_buf_reset(b);
-		fcsv_add_field(b, d->heap.s + o->str_off[row], o->str_len[row]);
+		fcsv_add_field(b, s, n);
 		sink_add(k, mlp_buf_str(b), b->len);
 		break;
 	}
+	}
+}
+
+/* Room a row needs at most: a number takes up to 32 bytes, a string
+ * quoted twice its length and 2. */
+static size_t
+row_room(const struct dataset *d, size_t row, const size_t *shown,
+    size_t nshown, int strings)
+{
+	size_t need = d->rec_len[row] + 1 + nshown * 33;
+
+	if (strings)
+		for (size_t i = 0; i < nshown; i++) {
+			const struct ds_out *o = &d->outs[shown[i]];
+			uint32_t n;
+
+			if ((o->type == MLP_FT_STRING || o->derived) &&
+			    fpit_has(&d->tab, row, shown[i]) && (!o->derived ||
+			    o->vtype[row] == MLP_FT_STRING)) {
+				fpit_string(&d->tab, *fpit_cell(&d->tab, row,
+				    shown[i]), &n);
+				need += 2 * (size_t)n + 2;
+			}
+		}
+	return need;
 }
 
 static int
@@ -988,48 +997,39 @@ write_output(struct dataset *d, struct mlp_fdataset_result *res,
 	struct sink k = { 0 };
 	struct mlp_buf b = MLP_BUF_INIT;
 	struct mlp_oid oid;
-	size_t nshown = 0, strmax = 0;
-	int rc;
+	size_t nshown = 0, *shown = xcalloc(d->nouts + 1, sizeof(*shown));
+	int rc, strings = 0;
 
 	k.fd = d->o->out_fd;
 	k.cap = OUTBUF;
 	k.buf = xmalloc(k.cap);
 	if ((rc = mlp_sha256_begin(&k.h, err)) < 0) {
 		free(k.buf);
+		free(shown);
 		return rc;
 	}
+	mlp_buf_add(&b, d->hdr, d->hdr_len);
 	for (size_t i = 0; i < d->nouts; i++) {
 		const struct ds_out *o = &d->outs[i];
 
 		if (o->hidden)
 			continue;
-		nshown++;
-		if (o->type == MLP_FT_STRING || o->derived)
-			for (size_t r = 0; r < d->nrows; r++)
-				if (o->str_len[r] > strmax)
-					strmax = o->str_len[r];
+		shown[nshown++] = i;
+		strings |= o->type == MLP_FT_STRING || o->derived;
+		mlp_buf_addc(&b, ',');
+		fcsv_add_field(&b, o->name, strlen(o->name));
 	}
-	mlp_buf_add(&b, d->hdr, d->hdr_len);
-	for (size_t i = 0; i < d->nouts; i++)
-		if (!d->outs[i].hidden) {
-			mlp_buf_addc(&b, ',');
-			fcsv_add_field(&b, d->outs[i].name,
-			    strlen(d->outs[i].name));
-		}
 	mlp_buf_addc(&b, '\n');
 	if ((rc = sink_room(&k, b.len, err)) < 0)
 		goto out;
 	sink_add(&k, b.s, b.len);
 	for (size_t row = 0; row < d->nrows; row++) {
-		/* a number takes at most 32 bytes, a string quoted twice
-		 * its length and 2 */
-		if ((rc = sink_room(&k, d->rec_len[row] + 1 + nshown * (33 +
-		    2 * strmax + 2), err)) < 0)
+		if ((rc = sink_room(&k, row_room(d, row, shown, nshown, strings),
+		    err)) < 0)
 			goto out;
 		sink_add(&k, d->text + d->rec_off[row], d->rec_len[row]);
-		for (size_t i = 0; i < d->nouts; i++)
-			if (!d->outs[i].hidden)
-				put_cell(d, &k, &d->outs[i], row, &b);
+		for (size_t i = 0; i < nshown; i++)
+			put_cell(d, &k, shown[i], row, &b);
 		k.buf[k.len++] = '\n';
 	}
 	if ((rc = sink_flush(&k, err)) < 0)
@@ -1042,6 +1042,7 @@ out:
 	if (rc < 0)
 		mlp_sha256_abort(&k.h);
 	free(k.buf);
+	free(shown);
 	mlp_buf_release(&b);
 	return rc;
 }
@@ -1051,7 +1052,10 @@ out:
 static void
 dataset_release(struct dataset *d)
 {
-	free(d->text);
+	if (d->mapped)
+		munmap(d->text, d->len);
+	else
+		free(d->text);
 	mlp_strv_release(&d->hdr_names);
 	free(d->rec_off);
 	free(d->rec_len);
@@ -1063,7 +1067,7 @@ dataset_release(struct dataset *d)
 		free(e->hash);
 		free(e->koff);
 		free(e->klen);
-		free(e->order);
+		free(e->rows);
 		mlp_buf_release(&e->heap);
 	}
 	free(d->ents);
@@ -1082,16 +1086,11 @@ dataset_release(struct dataset *d)
 	}
 	free(d->views);
 	for (size_t i = 0; i < d->nouts; i++) {
-		struct ds_out *o = &d->outs[i];
-
-		free(o->name);
-		free(o->values);
-		free(o->nulls);
-		free(o->str_off);
-		free(o->str_len);
-		free(o->vtype);
+		free(d->outs[i].name);
+		free(d->outs[i].vtype);
 	}
 	free(d->outs);
+	free(d->tab.cells);
 	mlp_buf_release(&d->heap);
 }
 
@@ -1101,8 +1100,7 @@ mlp_fdataset(struct mlp_db *db, struct mlp_store *st,
     struct mlp_fdataset_result *res, struct mlp_err *err)
 {
 	struct dataset d;
-	struct fpit_row *rows = NULL;
-	size_t arows = 0;
+	double t;
 	int rc;
 
 	memset(&d, 0, sizeof(d));
@@ -1118,13 +1116,16 @@ mlp_fdataset(struct mlp_db *db, struct mlp_store *st,
 		if (d.views[i].bits > d.bits)
 			d.bits = d.views[i].bits;
 	}
+	t = mlp_mono();
 	if ((rc = read_spine(&d, err)) < 0)
 		goto out;
 	for (size_t i = 0; i < d.nents; i++)
 		order_spine(&d, &d.ents[i]);
 	alloc_outputs(&d);
+	res->read_s = mlp_mono() - t;
+	t = mlp_mono();
 	for (uint32_t p = 0; p < (1u << d.bits); p++)
-		if ((rc = join_partition(&d, st, p, &rows, &arows, err)) < 0)
+		if ((rc = join_partition(&d, st, p, err)) < 0)
 			goto out;
 	for (size_t i = 0; i < d.nviews; i++)
 		for (size_t b = 0; b < d.views[i].nb; b++)
@@ -1134,12 +1135,14 @@ mlp_fdataset(struct mlp_db *db, struct mlp_store *st,
 			}
 	if ((rc = derive_rows(&d, err)) < 0)
 		goto out;
+	res->join_s = mlp_mono() - t;
+	t = mlp_mono();
 	if ((rc = write_output(&d, res, err)) < 0)
 		goto out;
+	res->write_s = mlp_mono() - t;
 	res->rows = d.nrows;
 	res->partitions = 1u << d.bits;
 out:
-	free(rows);
 	dataset_release(&d);
 	return rc;
 }

@@ -370,6 +370,8 @@ struct mlp_fdataset_result {
 	unsigned partitions;
 	uint64_t bytes;		/* of the output */
 	char digest[65];	/* SHA-256 of the output, hex */
+	double read_s, join_s, write_s;	/* seconds reading the spine,
+					 * joining, writing */
 };
 
 /* Builds the point-in-time training set for the spine: its columns as

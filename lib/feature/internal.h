@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../store/store.h"
 #include "feature.h"
@@ -231,6 +232,47 @@ struct fpit_row {
 	int64_t t;
 };
 
+/* The joined values, row-major so that one spine row's values share a
+ * cache line: row r is cells[r * stride ..]: nmask words holding one
+ * presence byte per column (1: it has a value; bytes, so that filling a
+ * row is stores only), then one 8-byte cell per column (a double's bits,
+ * an int64, a bool 0 or 1, or a string's offset in heap, where a u32
+ * length precedes its bytes). */
+struct fpit_table {
+	uint64_t *cells;
+	size_t stride, nmask;
+	struct mlp_buf *heap;
+};
+
+static inline uint64_t *
+fpit_cell(const struct fpit_table *t, size_t row, size_t col)
+{
+	return &t->cells[row * t->stride + t->nmask + col];
+}
+
+static inline void
+fpit_set(const struct fpit_table *t, size_t row, size_t col)
+{
+	((uint8_t *)&t->cells[row * t->stride])[col] = 1;
+}
+
+static inline int
+fpit_has(const struct fpit_table *t, size_t row, size_t col)
+{
+	return ((const uint8_t *)&t->cells[row * t->stride])[col];
+}
+
+/* Appends a string to the table's heap; returns its offset. */
+uint64_t fpit_add_string(const struct fpit_table *t, const char *s,
+    uint32_t n);
+/* The string at offset off of the heap. */
+static inline const char *
+fpit_string(const struct fpit_table *t, uint64_t off, uint32_t *n)
+{
+	memcpy(n, t->heap->s + off, 4);
+	return t->heap->s + off + 4;
+}
+
 /* An output column (one requested feature of a view). */
 enum fpit_kind { FPIT_FEATURE, FPIT_AGG };
 
@@ -240,16 +282,7 @@ struct fpit_out {
 	enum mlp_ftype type;	/* the output's type */
 	enum mlp_aggop op;
 	int64_t window;
-	/* filled for the rows joined: values[row] (double, int64_t, bool as
-	 * int64_t, strings as offset into heap << 24 | length ... see
-	 * str_off/str_len), and null bits (set = null; the caller zeroes
-	 * them... they start all null) */
-	void *values;
-	uint64_t *nulls;	/* set bit = null: the caller starts them
-				 * all set */
-	uint64_t *str_off;	/* strings: offset in heap */
-	uint32_t *str_len;
-	struct mlp_buf *heap;	/* strings are copied here */
+	size_t col;		/* its column in the table */
 };
 
 struct fpit_view {
@@ -257,6 +290,7 @@ struct fpit_view {
 	int filter_created;
 	struct fpit_out *outs;
 	size_t nouts;
+	const struct fpit_table *tab;
 };
 
 /* Joins rows[0..n) (one entity's rows of one partition, sorted by

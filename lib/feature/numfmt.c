@@ -234,19 +234,94 @@ digits(double a, int p, uint64_t *m, int *e10)
 	return 0;
 }
 
+static const double pow10_d[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+	1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233"
+	"34353637383940414243444546474849505152535455565758596061626364656667"
+	"68697071727374757677787980818283848586878889909192939495969798"
+	"99";
+
+/* Writes m's decimal digits ending at end (exclusive); returns the start. */
+static char *
+digits_back(uint64_t m, char *end)
+{
+	while (m >= 100) {
+		unsigned r = (unsigned)(m % 100);
+
+		m /= 100;
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * r, 2);
+	}
+	if (m >= 10) {
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * m, 2);
+	} else {
+		*--end = (char)('0' + m);
+	}
+	return end;
+}
+
+/* Values as data holds them, a few decimals: the least k for which
+ * m = round(a * 10^k) gives m / 10^k == a. Both are exact doubles (m <
+ * 2^53, 10^k <= 10^22), so that division is what a correctly rounding
+ * reader computes for the text "m / 10^k": the text reads back as a.
+ * Returns the length, or 0 when no k up to 17 does. */
+static size_t
+fmt_fixed(double a, int neg, char *out)
+{
+	for (int k = 0; k <= 17; k++) {
+		double s = a * pow10_d[k], r;
+		uint64_t m, ip, fp;
+		char tmp[24], *p, *o = out;
+
+		if (s >= 9007199254740992.0)
+			return 0;
+		r = (double)(uint64_t)(s + 0.5);
+		if (r / pow10_d[k] != a)
+			continue;
+		m = (uint64_t)r;
+		if (neg)
+			*o++ = '-';
+		ip = k ? m / (uint64_t)pow10_d[k] : m;
+		fp = k ? m % (uint64_t)pow10_d[k] : 0;
+		p = digits_back(ip, tmp + sizeof(tmp));
+		memcpy(o, p, (size_t)(tmp + sizeof(tmp) - p));
+		o += tmp + sizeof(tmp) - p;
+		*o++ = '.';
+		if (k == 0) {
+			*o++ = '0';
+		} else {
+			p = digits_back(fp, tmp + sizeof(tmp));
+			for (int z = (int)(tmp + sizeof(tmp) - p); z < k; z++)
+				*o++ = '0';
+			memcpy(o, p, (size_t)(tmp + sizeof(tmp) - p));
+			o += tmp + sizeof(tmp) - p;
+		}
+		*o = '\0';
+		return (size_t)(o - out);
+	}
+	return 0;
+}
+
 size_t
 fnum_fmt_double(double v, char *out)
 {
 	double a = fabs(v);
 	int neg = signbit(v) != 0;
+	size_t len;
 
 	if (a == 0)
 		return layout(out, neg, "0", 1, 0);
+	if (a >= 1e-4 && a < 1e15 && (len = fmt_fixed(a, neg, out)) > 0)
+		return len;
 	for (int p = 15; p <= 17; p++) {
 		char d[20], txt[40];
 		uint64_t m;
 		int e10, nd = p;
-		size_t len;
 
 		if (digits(a, p, &m, &e10) < 0)
 			break;
@@ -257,10 +332,8 @@ fnum_fmt_double(double v, char *out)
 		while (nd > 1 && d[nd - 1] == '0')
 			nd--;
 		len = layout(txt, 0, d, nd, e10);
-		if (mlp_decimal_value(txt, len) == a) {
-			len = layout(out, neg, d, nd, e10);
-			return len;
-		}
+		if (mlp_decimal_value(txt, len) == a)
+			return layout(out, neg, d, nd, e10);
 	}
 	/* far out of range, or a rounding the fast path got wrong */
 	for (int p = 1; p <= 17; p++) {

@@ -128,45 +128,58 @@ num_at(const struct fseg_col *c, uint64_t i)
 	}
 }
 
-static void
-put_value(const struct fpit_out *o, uint32_t row, const struct fseg_col *c,
-    uint64_t i)
+uint64_t
+fpit_add_string(const struct fpit_table *t, const char *s, uint32_t n)
 {
+	uint64_t off = t->heap->len;
+
+	mlp_buf_add(t->heap, &n, 4);
+	mlp_buf_add(t->heap, s, n);
+	return off;
+}
+
+static void
+put_value(const struct fpit_table *tab, const struct fpit_out *o,
+    uint32_t row, const struct fseg_col *c, uint64_t i)
+{
+	uint64_t *cell;
+
 	if (c->has_nulls && fseg_is_null(c->nulls, i))
 		return;
-	o->nulls[row >> 6] &= ~(UINT64_C(1) << (row & 63));
+	fpit_set(tab, row, o->col);
+	cell = fpit_cell(tab, row, o->col);
 	switch (c->type) {
 	case MLP_FT_FLOAT:
-		((double *)o->values)[row] = ((const double *)c->values)[i];
-		break;
 	case MLP_FT_INT:
-		((int64_t *)o->values)[row] = ((const int64_t *)c->values)[i];
+		*cell = ((const uint64_t *)c->values)[i];
 		break;
 	case MLP_FT_BOOL:
-		((int64_t *)o->values)[row] = ((const uint8_t *)c->values)[i];
+		*cell = ((const uint8_t *)c->values)[i];
 		break;
 	case MLP_FT_STRING: {
 		const uint64_t *so = c->values;
 
-		o->str_off[row] = o->heap->len;
-		o->str_len[row] = (uint32_t)(so[i + 1] - so[i]);
-		mlp_buf_add(o->heap, c->heap + so[i], (size_t)(so[i + 1] -
-		    so[i]));
+		*cell = fpit_add_string(tab, c->heap + so[i],
+		    (uint32_t)(so[i + 1] - so[i]));
 		break;
 	}
 	}
 }
 
 static void
-put_fval(const struct fpit_out *o, uint32_t row, const struct mlp_fval *v)
+put_fval(const struct fpit_table *tab, const struct fpit_out *o,
+    uint32_t row, const struct mlp_fval *v)
 {
+	uint64_t *cell;
+
 	if (v->null)
 		return;
-	o->nulls[row >> 6] &= ~(UINT64_C(1) << (row & 63));
+	fpit_set(tab, row, o->col);
+	cell = fpit_cell(tab, row, o->col);
 	if (v->type == MLP_FT_INT)
-		((int64_t *)o->values)[row] = v->v.i;
+		*cell = (uint64_t)v->v.i;
 	else
-		((double *)o->values)[row] = v->v.f;
+		memcpy(cell, &v->v.f, 8);
 }
 
 static int64_t
@@ -206,7 +219,7 @@ join_features(const struct fpit_view *v, const struct run *runs,
 		return;
 	for (size_t k = 0; k < v->nouts; k++)
 		if (v->outs[k].kind == FPIT_FEATURE)
-			put_value(&v->outs[k], r->row,
+			put_value(v->tab, &v->outs[k], r->row,
 			    &best->seg->cols[best->col[k]], bi);
 }
 
@@ -280,7 +293,7 @@ join_aggs(const struct fpit_view *v, const struct run *runs, size_t nruns,
 		if (share[k] == (int)k)
 			accumulate(v, k, runs, nruns, r, &accs[k]);
 		mlp_fagg_acc_value(&accs[share[k]], v->outs[k].op, &val);
-		put_fval(&v->outs[k], r->row, &val);
+		put_fval(v->tab, &v->outs[k], r->row, &val);
 	}
 }
 
