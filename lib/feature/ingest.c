@@ -19,25 +19,38 @@ struct in_col {
 	enum mlp_ftype type;
 	const char *why;	/* a view that needs it, for messages */
 	int field;		/* CSV field, -1 until found */
-	uint64_t *val;		/* per row: double bits, int64, bool, or a
-				 * string's offset in heap */
-	uint32_t *slen;		/* strings: lengths */
-	uint64_t *nulls;
-	struct mlp_buf heap;
+	struct mlp_buf heap;	/* strings */
 };
 
-/* An entity's keys: interned canonical keys and each row's key id. */
+/* A slot of the key table: keys of up to 8 bytes are compared there. */
+struct islot {
+	uint64_t kb;		/* the key's first 8 bytes, zero-padded */
+	uint32_t id1;		/* id + 1; 0: empty */
+	uint32_t len;
+};
+
+#define PEND 64
+
+/* An entity's keys: interned canonical keys and each row's key id. Keys
+ * wait in pend until PEND of them are there: their slots are prefetched
+ * together, as a table of 100,000 keys does not fit in a cache. */
 struct in_ent {
 	const struct mlp_fentity *ent;
 	const char *why;
 	int *field;		/* per join key */
 	uint32_t *kid;		/* per row */
-	uint32_t *slot;		/* id + 1, 0 empty */
+	struct islot *slot;
 	size_t mask;
 	uint64_t *hash, *off;
 	uint32_t *len;
 	size_t nkeys, akeys;
 	struct mlp_buf heap;
+	struct {
+		uint64_t hash;
+		size_t row, off, len;
+	} pend[PEND];
+	size_t npend;
+	struct mlp_buf pkeys;
 	/* the order: keys by (hash, bytes), rows by (key, ets, cts, row) */
 	uint32_t *rank_key;	/* nkeys */
 	uint64_t *kstart;	/* nkeys + 1: first position in perm */
@@ -60,6 +73,13 @@ struct in_view {
 	size_t nsegs;
 };
 
+/*
+ * Rows are kept row-major, stride words a row, so that gathering a row in
+ * key order touches one or two cache lines: the event time, the created
+ * time (when the source has one), nmask words of null bits (bit c: column
+ * c is null), then a cell per column (a double's bits, an int64, a bool,
+ * or a string as its offset in the column's heap << 24 | its length).
+ */
 struct ingest {
 	const struct mlp_fspec *spec;
 	const struct mlp_fsource *src;
@@ -71,10 +91,25 @@ struct ingest {
 	struct in_view *views;
 	size_t nviews;
 	int ets_field, cts_field, has_cts;
-	int64_t *ets, *cts;
+	uint64_t *rows;
+	size_t stride, nmask, cell0;	/* cell0: the first cell's word */
 	size_t nrows, arows;
 	struct mlp_buf tmp;
 };
+
+#define STR_MAX ((UINT64_C(1) << 24) - 1)
+
+static inline uint64_t *
+row_at(const struct ingest *g, size_t row)
+{
+	return g->rows + row * g->stride;
+}
+
+static inline int
+cell_null(const struct ingest *g, const uint64_t *rec, size_t c)
+{
+	return (rec[(size_t)g->has_cts + 1 + c / 64] >> (c % 64)) & 1;
+}
 
 #define TEXT_MAX 60
 
@@ -211,24 +246,17 @@ plan(struct ingest *g, const char *source, struct mlp_err *err)
 static void
 grow_rows(struct ingest *g)
 {
-	size_t n = g->arows ? g->arows + g->arows / 2 : 65536, w = (n + 63) / 64;
-	size_t ow = (g->arows + 63) / 64;
+	size_t n = g->arows ? g->arows + g->arows / 2 : 65536;
 
-	g->ets = xrealloc(g->ets, n * sizeof(*g->ets));
-	if (g->has_cts)
-		g->cts = xrealloc(g->cts, n * sizeof(*g->cts));
+	if (!g->stride) {
+		g->nmask = (g->ncols + 63) / 64;
+		g->cell0 = 1 + (size_t)g->has_cts + g->nmask;
+		g->stride = g->cell0 + g->ncols;
+	}
+	g->rows = xrealloc(g->rows, n * g->stride * sizeof(*g->rows));
 	for (size_t i = 0; i < g->nents; i++)
 		g->ents[i].kid = xrealloc(g->ents[i].kid, n *
 		    sizeof(*g->ents[i].kid));
-	for (size_t i = 0; i < g->ncols; i++) {
-		struct in_col *c = &g->cols[i];
-
-		c->val = xrealloc(c->val, n * sizeof(*c->val));
-		if (c->type == MLP_FT_STRING)
-			c->slen = xrealloc(c->slen, n * sizeof(*c->slen));
-		c->nulls = xrealloc(c->nulls, w * sizeof(*c->nulls));
-		memset(c->nulls + ow, 0, (w - ow) * sizeof(*c->nulls));
-	}
 	g->arows = n;
 }
 
@@ -281,14 +309,15 @@ type_article(enum mlp_ftype t)
 }
 
 static int
-take_value(struct ingest *g, struct in_col *c, size_t row, const char *s,
+take_value(struct ingest *g, size_t ci, uint64_t *rec, const char *s,
     size_t n, uint64_t line, int field, struct mlp_err *err)
 {
+	struct in_col *c = &g->cols[ci];
+	uint64_t *cell = &rec[g->cell0 + ci];
+
 	if (n == 0) {
-		c->nulls[row >> 6] |= UINT64_C(1) << (row & 63);
-		c->val[row] = 0;
-		if (c->slen)
-			c->slen[row] = 0;
+		rec[(size_t)g->has_cts + 1 + ci / 64] |= UINT64_C(1) << (ci % 64);
+		*cell = 0;
 		return 0;
 	}
 	switch (c->type) {
@@ -297,7 +326,7 @@ take_value(struct ingest *g, struct in_col *c, size_t row, const char *s,
 
 		if (fnum_parse_double(s, n, &d) < 0)
 			goto bad;
-		memcpy(&c->val[row], &d, 8);
+		memcpy(cell, &d, 8);
 		return 0;
 	}
 	case MLP_FT_INT: {
@@ -305,7 +334,7 @@ take_value(struct ingest *g, struct in_col *c, size_t row, const char *s,
 
 		if (fnum_parse_int(s, n, &i) < 0)
 			goto bad;
-		c->val[row] = (uint64_t)i;
+		*cell = (uint64_t)i;
 		return 0;
 	}
 	case MLP_FT_BOOL: {
@@ -313,18 +342,17 @@ take_value(struct ingest *g, struct in_col *c, size_t row, const char *s,
 
 		if (fnum_parse_bool(s, n, &b) < 0)
 			goto bad;
-		c->val[row] = (uint64_t)b;
+		*cell = (uint64_t)b;
 		return 0;
 	}
 	case MLP_FT_STRING:
 		if (mlp_utf8_invalid(s, n) >= 0)
 			return field_err(g, err, line, field, c->name,
 			    "not valid UTF-8");
-		if (n > UINT32_MAX)
+		if (n > STR_MAX || c->heap.len >= (UINT64_C(1) << 40))
 			return field_err(g, err, line, field, c->name,
 			    "a string of %zu bytes is too long", n);
-		c->val[row] = c->heap.len;
-		c->slen[row] = (uint32_t)n;
+		*cell = (uint64_t)c->heap.len << 24 | n;
 		mlp_buf_add(&c->heap, s, n);
 		return 0;
 	}
@@ -346,6 +374,15 @@ take_ts(struct ingest *g, const char *col, const char *s, size_t n,
 	return 0;
 }
 
+static uint64_t
+key_head(const char *k, size_t n)
+{
+	uint64_t kb = 0;
+
+	memcpy(&kb, k, n < 8 ? n : 8);
+	return kb;
+}
+
 static void
 rehash(struct in_ent *e)
 {
@@ -357,31 +394,35 @@ rehash(struct in_ent *e)
 	for (size_t id = 0; id < e->nkeys; id++) {
 		size_t i = e->hash[id] & e->mask;
 
-		while (e->slot[i])
+		while (e->slot[i].id1)
 			i = (i + 1) & e->mask;
-		e->slot[i] = (uint32_t)id + 1;
+		e->slot[i].kb = key_head(e->heap.s + e->off[id], e->len[id]);
+		e->slot[i].len = e->len[id];
+		e->slot[i].id1 = (uint32_t)id + 1;
 	}
 }
 
-/* The id of canonical key k[0..n), added when new. */
+/* The id of canonical key k[0..n) with hash h, added when new. */
 static int
-intern(struct in_ent *e, const char *k, size_t n, uint32_t *id)
+intern(struct in_ent *e, const char *k, size_t n, uint64_t h, uint32_t *id)
 {
-	uint64_t h = mlp_fkey_hash(k, n);
+	uint64_t kb = key_head(k, n);
 	size_t i;
 
 	if ((e->nkeys + 1) * 2 > e->mask)
 		rehash(e);
-	for (i = h & e->mask; e->slot[i]; i = (i + 1) & e->mask) {
-		size_t x = e->slot[i] - 1;
+	for (i = h & e->mask; e->slot[i].id1; i = (i + 1) & e->mask) {
+		const struct islot *sl = &e->slot[i];
+		size_t x = sl->id1 - 1;
 
-		if (e->hash[x] == h && e->len[x] == n &&
-		    memcmp(e->heap.s + e->off[x], k, n) == 0) {
+		if (sl->kb == kb && sl->len == n && (n <= 8 ||
+		    (e->hash[x] == h && memcmp(e->heap.s + e->off[x], k,
+		    n) == 0))) {
 			*id = (uint32_t)x;
 			return 0;
 		}
 	}
-	if (e->nkeys >= UINT32_MAX - 1)
+	if (e->nkeys >= UINT32_MAX - 1 || n > UINT32_MAX)
 		return -1;
 	if (e->nkeys == e->akeys) {
 		e->akeys = e->akeys ? e->akeys * 2 : 1024;
@@ -393,20 +434,40 @@ intern(struct in_ent *e, const char *k, size_t n, uint32_t *id)
 	e->off[e->nkeys] = e->heap.len;
 	e->len[e->nkeys] = (uint32_t)n;
 	mlp_buf_add(&e->heap, k, n);
-	e->slot[i] = (uint32_t)e->nkeys + 1;
+	e->slot[i].kb = kb;
+	e->slot[i].len = (uint32_t)n;
+	e->slot[i].id1 = (uint32_t)e->nkeys + 1;
 	*id = (uint32_t)e->nkeys++;
 	return 0;
 }
 
-/* The key of entity e from its join-key texts. */
+/* Interns the keys waiting: their slots first prefetched together. */
+static int
+flush_keys(struct ingest *g, struct in_ent *e, struct mlp_err *err)
+{
+	if (e->mask)
+		for (size_t i = 0; i < e->npend; i++)
+			__builtin_prefetch(&e->slot[e->pend[i].hash & e->mask]);
+	for (size_t i = 0; i < e->npend; i++)
+		if (intern(e, e->pkeys.s + e->pend[i].off, e->pend[i].len,
+		    e->pend[i].hash, &e->kid[e->pend[i].row]) < 0)
+			return mlp_err_set(err, MLP_EINVAL, "'%s' has too many "
+			    "keys of entity '%s'", g->name, e->ent->name);
+	e->npend = 0;
+	mlp_buf_reset(&e->pkeys);
+	return 0;
+}
+
+/* The key of entity e from its join-key texts, interned when PEND keys
+ * are waiting. */
 static int
 take_key(struct ingest *g, struct in_ent *e, size_t row,
     const struct fcsv_field *vals, uint64_t line, const int *fields,
     struct mlp_err *err)
 {
+	size_t start = e->pkeys.len;
 	char num[24];
 
-	mlp_buf_reset(&g->tmp);
 	for (size_t k = 0; k < e->ent->nkeys; k++) {
 		const char *s = vals[k].p, *name = e->ent->join_keys[k];
 		size_t n = vals[k].n;
@@ -416,14 +477,14 @@ take_key(struct ingest *g, struct in_ent *e, size_t row,
 			return field_err(g, err, line, f, name, "an empty join "
 			    "key");
 		if (k > 0)
-			mlp_buf_addc(&g->tmp, MLP_FKEY_SEP);
+			mlp_buf_addc(&e->pkeys, MLP_FKEY_SEP);
 		if (e->ent->key_types[k] == MLP_FT_INT) {
 			int64_t i;
 
 			if (fnum_parse_int(s, n, &i) < 0)
 				return field_err(g, err, line, f, name, "'%s' "
 				    "is not an int", quote_val(g, s, n));
-			mlp_buf_add(&g->tmp, num, fnum_fmt_int(i, num));
+			mlp_buf_add(&e->pkeys, num, fnum_fmt_int(i, num));
 		} else {
 			if (mlp_utf8_invalid(s, n) >= 0)
 				return field_err(g, err, line, f, name, "not "
@@ -431,12 +492,15 @@ take_key(struct ingest *g, struct in_ent *e, size_t row,
 			if (memchr(s, MLP_FKEY_SEP, n))
 				return field_err(g, err, line, f, name, "a key "
 				    "holding the byte 0x1f");
-			mlp_buf_add(&g->tmp, s, n);
+			mlp_buf_add(&e->pkeys, s, n);
 		}
 	}
-	if (intern(e, g->tmp.s, g->tmp.len, &e->kid[row]) < 0)
-		return field_err(g, err, line, -1, e->ent->name, "too many keys");
-	return 0;
+	e->pend[e->npend].off = start;
+	e->pend[e->npend].len = e->pkeys.len - start;
+	e->pend[e->npend].hash = mlp_fkey_hash(e->pkeys.s + start,
+	    e->pkeys.len - start);
+	e->pend[e->npend++].row = row;
+	return e->npend == PEND ? flush_keys(g, e, err) : 0;
 }
 
 /* ---- CSV ---- */
@@ -509,8 +573,9 @@ csv_row(struct ingest *g, const struct fcsv *c, size_t hdr_fields,
     struct mlp_err *err)
 {
 	size_t row = g->nrows;
-	uint64_t line = c->rec_line;
+	uint64_t line = c->rec_line, *rec;
 	struct fcsv_field kv[64];
+	int64_t ts;
 	int rc;
 
 	if (c->nf != hdr_fields)
@@ -519,27 +584,32 @@ csv_row(struct ingest *g, const struct fcsv *c, size_t hdr_fields,
 		    hdr_fields, c->nf);
 	if (row == g->arows)
 		grow_rows(g);
+	rec = row_at(g, row);
+	memset(rec, 0, g->cell0 * sizeof(*rec));
 	if ((rc = take_ts(g, g->src->timestamp, c->f[g->ets_field].p,
-	    c->f[g->ets_field].n, line, g->ets_field, &g->ets[row], err)) < 0)
+	    c->f[g->ets_field].n, line, g->ets_field, &ts, err)) < 0)
 		return rc;
-	if (g->has_cts && (rc = take_ts(g, g->src->created_timestamp,
-	    c->f[g->cts_field].p, c->f[g->cts_field].n, line, g->cts_field,
-	    &g->cts[row], err)) < 0)
-		return rc;
+	rec[0] = (uint64_t)ts;
+	if (g->has_cts) {
+		if ((rc = take_ts(g, g->src->created_timestamp,
+		    c->f[g->cts_field].p, c->f[g->cts_field].n, line,
+		    g->cts_field, &ts, err)) < 0)
+			return rc;
+		rec[1] = (uint64_t)ts;
+	}
+	for (size_t i = 0; i < g->ncols; i++) {
+		const struct fcsv_field *f = &c->f[g->cols[i].field];
+
+		if ((rc = take_value(g, i, rec, f->p, f->n, line,
+		    g->cols[i].field, err)) < 0)
+			return rc;
+	}
 	for (size_t i = 0; i < g->nents; i++) {
 		struct in_ent *e = &g->ents[i];
 
 		for (size_t k = 0; k < e->ent->nkeys; k++)
 			kv[k] = c->f[e->field[k]];
 		if ((rc = take_key(g, e, row, kv, line, e->field, err)) < 0)
-			return rc;
-	}
-	for (size_t i = 0; i < g->ncols; i++) {
-		struct in_col *col = &g->cols[i];
-		const struct fcsv_field *f = &c->f[col->field];
-
-		if ((rc = take_value(g, col, row, f->p, f->n, line, col->field,
-		    err)) < 0)
 			return rc;
 	}
 	g->nrows++;
@@ -602,6 +672,8 @@ json_row(struct ingest *g, const char *text, size_t n, uint64_t line,
 	struct mlp_buf b = MLP_BUF_INIT, keys[64];
 	struct fcsv_field kv[64];
 	size_t row = g->nrows;
+	uint64_t *rec;
+	int64_t ts;
 	cJSON *doc;
 	int rc = 0;
 
@@ -614,17 +686,32 @@ json_row(struct ingest *g, const char *text, size_t n, uint64_t line,
 	}
 	if (row == g->arows)
 		grow_rows(g);
+	rec = row_at(g, row);
+	memset(rec, 0, g->cell0 * sizeof(*rec));
 	if ((rc = json_text(g, cJSON_GetObjectItemCaseSensitive(doc,
 	    g->src->timestamp), &b, line, g->src->timestamp, err)) < 0 ||
-	    (rc = take_ts(g, g->src->timestamp, b.s, b.len, line, -1,
-	    &g->ets[row], err)) < 0)
+	    (rc = take_ts(g, g->src->timestamp, b.s, b.len, line, -1, &ts,
+	    err)) < 0)
 		goto out;
-	if (g->has_cts && ((rc = json_text(g,
-	    cJSON_GetObjectItemCaseSensitive(doc, g->src->created_timestamp),
-	    &b, line, g->src->created_timestamp, err)) < 0 ||
-	    (rc = take_ts(g, g->src->created_timestamp, b.s, b.len, line, -1,
-	    &g->cts[row], err)) < 0))
-		goto out;
+	rec[0] = (uint64_t)ts;
+	if (g->has_cts) {
+		if ((rc = json_text(g, cJSON_GetObjectItemCaseSensitive(doc,
+		    g->src->created_timestamp), &b, line,
+		    g->src->created_timestamp, err)) < 0 ||
+		    (rc = take_ts(g, g->src->created_timestamp, b.s, b.len,
+		    line, -1, &ts, err)) < 0)
+			goto out;
+		rec[1] = (uint64_t)ts;
+	}
+	for (size_t i = 0; i < g->ncols; i++) {
+		struct in_col *col = &g->cols[i];
+
+		if ((rc = json_text(g, cJSON_GetObjectItemCaseSensitive(doc,
+		    col->name), &b, line, col->name, err)) < 0 ||
+		    (rc = take_value(g, i, rec, b.s, b.len, line, -1,
+		    err)) < 0)
+			goto out;
+	}
 	for (size_t i = 0; i < g->nents; i++) {
 		struct in_ent *e = &g->ents[i];
 
@@ -638,15 +725,6 @@ json_row(struct ingest *g, const char *text, size_t n, uint64_t line,
 			kv[k].n = keys[k].len;
 		}
 		if ((rc = take_key(g, e, row, kv, line, NULL, err)) < 0)
-			goto out;
-	}
-	for (size_t i = 0; i < g->ncols; i++) {
-		struct in_col *col = &g->cols[i];
-
-		if ((rc = json_text(g, cJSON_GetObjectItemCaseSensitive(doc,
-		    col->name), &b, line, col->name, err)) < 0 ||
-		    (rc = take_value(g, col, row, b.s, b.len, line, -1,
-		    err)) < 0)
 			goto out;
 	}
 	g->nrows++;
@@ -703,19 +781,22 @@ row_order(const void *a, const void *b, void *arg)
 {
 	const struct ingest *g = arg;
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	const uint64_t *rx = row_at(g, x), *ry = row_at(g, y);
 
-	if (g->ets[x] != g->ets[y])
-		return g->ets[x] < g->ets[y] ? -1 : 1;
-	if (g->has_cts && g->cts[x] != g->cts[y])
-		return g->cts[x] < g->cts[y] ? -1 : 1;
+	if (rx[0] != ry[0])
+		return (int64_t)rx[0] < (int64_t)ry[0] ? -1 : 1;
+	if (g->has_cts && rx[1] != ry[1])
+		return (int64_t)rx[1] < (int64_t)ry[1] ? -1 : 1;
 	return x < y ? -1 : x > y;
 }
 
-/* rank_key, kstart and perm of e: rows by (key, ets, cts, row). */
+/* rank_key, kstart and perm of e: keys by (hash, bytes), rows by key and
+ * then input order (write_segment puts each key's rows in time order). */
 static void
 order_rows(struct ingest *g, struct in_ent *e)
 {
 	uint32_t *rank = xmalloc((e->nkeys + 1) * sizeof(*rank));
+	uint64_t *at;
 
 	e->rank_key = xmalloc((e->nkeys + 1) * sizeof(*e->rank_key));
 	for (size_t k = 0; k < e->nkeys; k++)
@@ -729,25 +810,12 @@ order_rows(struct ingest *g, struct in_ent *e)
 	for (size_t r = 0; r < e->nkeys; r++)
 		e->kstart[r + 1] += e->kstart[r];
 	e->perm = xmalloc((g->nrows + 1) * sizeof(*e->perm));
-	{
-		uint64_t *at = xmalloc((e->nkeys + 1) * sizeof(*at));
-
-		memcpy(at, e->kstart, e->nkeys * sizeof(*at));
-		for (size_t i = 0; i < g->nrows; i++)
-			e->perm[at[rank[e->kid[i]]]++] = (uint32_t)i;
-		free(at);
-	}
+	at = xmalloc((e->nkeys + 1) * sizeof(*at));
+	memcpy(at, e->kstart, e->nkeys * sizeof(*at));
+	for (size_t i = 0; i < g->nrows; i++)
+		e->perm[at[rank[e->kid[i]]]++] = (uint32_t)i;
+	free(at);
 	free(rank);
-	for (size_t r = 0; r < e->nkeys; r++) {
-		uint32_t *p = e->perm + e->kstart[r];
-		size_t n = (size_t)(e->kstart[r + 1] - e->kstart[r]);
-
-		for (size_t i = 1; i < n; i++)
-			if (row_order(&p[i - 1], &p[i], g) > 0) {
-				qsort_r(p, n, sizeof(*p), row_order, g);
-				break;
-			}
-	}
 }
 
 static unsigned
@@ -760,7 +828,9 @@ part_bits(size_t rows)
 	return bits;
 }
 
-/* Builds and stores the segment of v holding keys of ranks [r0, r1). */
+/* Builds and stores the segment of v holding keys of ranks [r0, r1): key
+ * by key, each key's rows put in time order and gathered, while they are
+ * in the cache, into the segment's columns. */
 static int
 write_segment(struct ingest *g, struct in_view *v, struct mlp_store *st,
     unsigned bits, uint32_t part, size_t r0, size_t r1,
@@ -769,11 +839,13 @@ write_segment(struct ingest *g, struct in_view *v, struct mlp_store *st,
 	struct in_ent *e = v->ent;
 	uint64_t base = e->kstart[r0], nrows = e->kstart[r1] - base;
 	uint64_t *heap_len = xcalloc(v->ncols + 1, sizeof(*heap_len));
-	const uint32_t *perm = e->perm + base;
+	uint64_t *so = xcalloc(v->ncols + 1, sizeof(*so));
+	uint32_t *perm = e->perm + base;
 	struct fseg_spec sp = { 0 };
+	struct mlp_fingest_view *res = v->res;
 	struct fseg_w w;
 	struct seg_rec *sr;
-	int rc;
+	int rc, strings = 0;
 
 	sp.part_bits = bits;
 	sp.partition = part;
@@ -785,71 +857,84 @@ write_segment(struct ingest *g, struct in_view *v, struct mlp_store *st,
 	sp.ncols = v->ncols;
 	sp.names = v->names;
 	sp.types = v->types;
-	for (size_t j = 0; j < v->ncols; j++) {
-		const struct in_col *c = &g->cols[v->cols[j]];
+	for (size_t j = 0; j < v->ncols; j++)
+		strings |= v->types[j] == MLP_FT_STRING;
+	if (strings)
+		for (uint64_t i = 0; i < nrows; i++) {
+			const uint64_t *rec = row_at(g, perm[i]);
 
-		if (c->type == MLP_FT_STRING)
-			for (uint64_t i = 0; i < nrows; i++)
-				heap_len[j] += c->slen[perm[i]];
-	}
+			for (size_t j = 0; j < v->ncols; j++)
+				if (v->types[j] == MLP_FT_STRING)
+					heap_len[j] += rec[g->cell0 +
+					    v->cols[j]] & STR_MAX;
+		}
 	sp.heap_len = heap_len;
 	if ((rc = fseg_w_init(&w, &sp, err)) < 0) {
 		free(heap_len);
+		free(so);
 		return rc;
 	}
 	for (size_t r = r0, ko = 0; r < r1; r++) {
-		uint32_t id = e->rank_key[r];
+		uint32_t id = e->rank_key[r], *run = e->perm + e->kstart[r];
+		size_t n = (size_t)(e->kstart[r + 1] - e->kstart[r]);
+		uint64_t o = e->kstart[r] - base;
 
 		w.key_hash[r - r0] = e->hash[id];
-		w.key_start[r - r0] = e->kstart[r] - base;
+		w.key_start[r - r0] = o;
 		w.key_off[r - r0] = ko;
 		memcpy(w.key_heap + ko, e->heap.s + e->off[id], e->len[id]);
 		ko += e->len[id];
 		w.key_off[r - r0 + 1] = ko;
+		for (size_t i = 1; i < n; i++) {
+			const uint64_t *a = row_at(g, run[i - 1]),
+			    *b = row_at(g, run[i]);
+
+			/* in input order already unless a time goes back */
+			if ((int64_t)a[0] > (int64_t)b[0] || (g->has_cts &&
+			    a[0] == b[0] && (int64_t)a[1] > (int64_t)b[1])) {
+				qsort_r(run, n, sizeof(*run), row_order, g);
+				break;
+			}
+		}
+		for (size_t i = 0; i < n; i++, o++) {
+			const uint64_t *rec = row_at(g, run[i]);
+
+			w.ets[o] = (int64_t)rec[0];
+			if (w.cts)
+				w.cts[o] = (int64_t)rec[1];
+			if (w.ets[o] < res->min_ts)
+				res->min_ts = w.ets[o];
+			if (w.ets[o] > res->max_ts)
+				res->max_ts = w.ets[o];
+			for (size_t j = 0; j < v->ncols; j++) {
+				struct fseg_wcol *wc = &w.cols[j];
+				size_t c = v->cols[j];
+				uint64_t cell = rec[g->cell0 + c];
+
+				if (cell_null(g, rec, c))
+					fseg_set_null(wc->nulls, o);
+				switch (v->types[j]) {
+				case MLP_FT_FLOAT:
+				case MLP_FT_INT:
+					((uint64_t *)wc->values)[o] = cell;
+					break;
+				case MLP_FT_BOOL:
+					((uint8_t *)wc->values)[o] =
+					    (uint8_t)cell;
+					break;
+				case MLP_FT_STRING:
+					wc->str_off[o] = so[j];
+					memcpy(wc->heap + so[j],
+					    g->cols[c].heap.s + (cell >> 24),
+					    cell & STR_MAX);
+					so[j] += cell & STR_MAX;
+					wc->str_off[o + 1] = so[j];
+					break;
+				}
+			}
+		}
 	}
 	w.key_start[r1 - r0] = nrows;
-	for (uint64_t i = 0; i < nrows; i++)
-		w.ets[i] = g->ets[perm[i]];
-	if (g->has_cts)
-		for (uint64_t i = 0; i < nrows; i++)
-			w.cts[i] = g->cts[perm[i]];
-	for (size_t j = 0; j < v->ncols; j++) {
-		const struct in_col *c = &g->cols[v->cols[j]];
-		struct fseg_wcol *wc = &w.cols[j];
-
-		for (uint64_t i = 0; i < nrows; i++) {
-			uint32_t x = perm[i];
-
-			if ((c->nulls[x >> 6] >> (x & 63)) & 1)
-				fseg_set_null(wc->nulls, i);
-		}
-		switch (c->type) {
-		case MLP_FT_FLOAT:
-		case MLP_FT_INT:
-			for (uint64_t i = 0; i < nrows; i++)
-				((uint64_t *)wc->values)[i] = c->val[perm[i]];
-			break;
-		case MLP_FT_BOOL:
-			for (uint64_t i = 0; i < nrows; i++)
-				((uint8_t *)wc->values)[i] =
-				    (uint8_t)c->val[perm[i]];
-			break;
-		case MLP_FT_STRING: {
-			uint64_t o = 0;
-
-			for (uint64_t i = 0; i < nrows; i++) {
-				uint32_t x = perm[i];
-
-				wc->str_off[i] = o;
-				memcpy(wc->heap + o, c->heap.s + c->val[x],
-				    c->slen[x]);
-				o += c->slen[x];
-			}
-			wc->str_off[nrows] = o;
-			break;
-		}
-		}
-	}
 	fseg_w_finish(&w);
 	v->segs = xrealloc(v->segs, (v->nsegs + 1) * sizeof(*v->segs));
 	sr = &v->segs[v->nsegs];
@@ -860,6 +945,7 @@ write_segment(struct ingest *g, struct in_view *v, struct mlp_store *st,
 		v->nsegs++;
 	fseg_w_release(&w);
 	free(heap_len);
+	free(so);
 	return rc;
 }
 
@@ -875,6 +961,8 @@ write_view(struct ingest *g, struct in_view *v, struct mlp_store *st,
 	char line[128], hex[MLP_OID_HEXSZ + 1];
 	int rc;
 
+	res->min_ts = INT64_MAX;
+	res->max_ts = INT64_MIN;
 	for (size_t r0 = 0; r0 < e->nkeys;) {
 		uint32_t part = mlp_fkey_partition(e->hash[e->rank_key[r0]],
 		    bits);
@@ -893,7 +981,6 @@ write_view(struct ingest *g, struct in_view *v, struct mlp_store *st,
 		return rc;
 	snprintf(line, sizeof(line), "mlp feature batch 1\nbits %u\n", bits);
 	mlp_sha256_update(&h, line, strlen(line));
-	res->min_ts = res->max_ts = 0;
 	for (size_t i = 0; i < v->nsegs; i++) {
 		mlp_oid_fmt(&v->segs[i].oid, hex);
 		snprintf(line, sizeof(line), "%u %s %llu\n", v->segs[i].part,
@@ -906,12 +993,6 @@ write_view(struct ingest *g, struct in_view *v, struct mlp_store *st,
 	res->rows = g->nrows;
 	res->partitions = 1u << bits;
 	res->segments = v->nsegs;
-	for (size_t i = 0; i < g->nrows; i++) {
-		if (i == 0 || g->ets[i] < res->min_ts)
-			res->min_ts = g->ets[i];
-		if (i == 0 || g->ets[i] > res->max_ts)
-			res->max_ts = g->ets[i];
-	}
 	return 0;
 }
 
@@ -1002,12 +1083,8 @@ out:
 static void
 ingest_release(struct ingest *g)
 {
-	for (size_t i = 0; i < g->ncols; i++) {
-		free(g->cols[i].val);
-		free(g->cols[i].slen);
-		free(g->cols[i].nulls);
+	for (size_t i = 0; i < g->ncols; i++)
 		mlp_buf_release(&g->cols[i].heap);
-	}
 	free(g->cols);
 	for (size_t i = 0; i < g->nents; i++) {
 		struct in_ent *e = &g->ents[i];
@@ -1015,6 +1092,7 @@ ingest_release(struct ingest *g)
 		free(e->field);
 		free(e->kid);
 		free(e->slot);
+		mlp_buf_release(&e->pkeys);
 		free(e->hash);
 		free(e->off);
 		free(e->len);
@@ -1031,8 +1109,7 @@ ingest_release(struct ingest *g)
 		free(g->views[i].segs);
 	}
 	free(g->views);
-	free(g->ets);
-	free(g->cts);
+	free(g->rows);
 	mlp_buf_release(&g->tmp);
 }
 
@@ -1086,6 +1163,9 @@ mlp_fingest(struct mlp_db *db, struct mlp_store *st,
 		rc = mlp_err_set(err, MLP_EINVAL, "'%s' has no rows", g.name);
 		goto out;
 	}
+	for (size_t i = 0; i < g.nents; i++)
+		if ((rc = flush_keys(&g, &g.ents[i], err)) < 0)
+			goto out;
 	res->rows = g.nrows;
 	res->nviews = g.nviews;
 	res->views = xcalloc(g.nviews, sizeof(*res->views));

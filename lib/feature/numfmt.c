@@ -24,11 +24,23 @@ trim(const char **s, size_t *n)
 		(*n)--;
 }
 
+static const double pow10_exact[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+	1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/* Checks and converts in one pass: the digits' value as an integer m and
+ * a power of ten; Clinger's fast path (one exact operation) when m <=
+ * 2^53 and the power is at most 22, as mlp_decimal_value, which does the
+ * rest. */
 int
 fnum_parse_double(const char *s, size_t n, double *out)
 {
 	const unsigned char *p, *e;
+	uint64_t m = 0;
 	size_t nd = 0;
+	long e10 = 0;
+	int neg = 0;
 	double v;
 
 	trim(&s, &n);
@@ -37,27 +49,37 @@ fnum_parse_double(const char *s, size_t n, double *out)
 	p = (const unsigned char *)s;
 	e = p + n;
 	if (p < e && *p == '-')
-		p++;
-	for (; p < e && digit(*p); p++)
-		nd++;
+		neg = 1, p++;
+	for (; p < e && digit(*p); p++, nd++)
+		m = m * 10 + (uint64_t)(*p - '0');
 	if (p < e && *p == '.')
-		for (p++; p < e && digit(*p); p++)
-			nd++;
+		for (p++; p < e && digit(*p); p++, nd++, e10--)
+			m = m * 10 + (uint64_t)(*p - '0');
 	if (nd == 0)
 		return -1;
 	if (p < e && (*p == 'e' || *p == 'E')) {
 		size_t ne = 0;
+		long x = 0;
+		int eneg = 0;
 
 		p++;
 		if (p < e && (*p == '+' || *p == '-'))
-			p++;
-		for (; p < e && digit(*p); p++)
-			ne++;
+			eneg = *p++ == '-';
+		for (; p < e && digit(*p); p++, ne++)
+			if (x < 100000)
+				x = x * 10 + (*p - '0');
 		if (ne == 0)
 			return -1;
+		e10 += eneg ? -x : x;
 	}
 	if (p != e)
 		return -1;
+	if (nd <= 19 && m <= (UINT64_C(1) << 53) && e10 >= -22 && e10 <= 22) {
+		v = (double)m;
+		v = e10 < 0 ? v / pow10_exact[-e10] : v * pow10_exact[e10];
+		*out = neg ? -v : v;
+		return 0;
+	}
 	v = mlp_decimal_value(s, n);
 	if (!isfinite(v))
 		return -1;
@@ -234,10 +256,6 @@ digits(double a, int p, uint64_t *m, int *e10)
 	return 0;
 }
 
-static const double pow10_d[23] = {
-	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
-	1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-};
 
 static const char digit_pairs[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233"
@@ -274,20 +292,20 @@ static size_t
 fmt_fixed(double a, int neg, char *out)
 {
 	for (int k = 0; k <= 17; k++) {
-		double s = a * pow10_d[k], r;
+		double s = a * pow10_exact[k], r;
 		uint64_t m, ip, fp;
 		char tmp[24], *p, *o = out;
 
 		if (s >= 9007199254740992.0)
 			return 0;
 		r = (double)(uint64_t)(s + 0.5);
-		if (r / pow10_d[k] != a)
+		if (r / pow10_exact[k] != a)
 			continue;
 		m = (uint64_t)r;
 		if (neg)
 			*o++ = '-';
-		ip = k ? m / (uint64_t)pow10_d[k] : m;
-		fp = k ? m % (uint64_t)pow10_d[k] : 0;
+		ip = k ? m / (uint64_t)pow10_exact[k] : m;
+		fp = k ? m % (uint64_t)pow10_exact[k] : 0;
 		p = digits_back(ip, tmp + sizeof(tmp));
 		memcpy(o, p, (size_t)(tmp + sizeof(tmp) - p));
 		o += tmp + sizeof(tmp) - p;
