@@ -19,11 +19,11 @@ PKG_CONFIG ?= pkg-config
 # them out; Debian starts their services on install), then, wherever npm
 # is, s3rver into build/s3rver, where tests/s3.bats looks for it. Their
 # tests skip without them.
-DEB_BUILD = make gcc pkg-config libsqlite3-dev libcjson-dev libgit2-dev libssl-dev libcurl4-openssl-dev libarchive-dev libyaml-dev libmicrohttpd-dev
+DEB_BUILD = make gcc pkg-config libsqlite3-dev libcjson-dev libgit2-dev libssl-dev libcurl4-openssl-dev libarchive-dev libyaml-dev libmicrohttpd-dev libhiredis-dev
 DEB_TEST  = bats sqlite3 git python3 zsh fish mandoc groff-base openssl zstd procps \
 	    curl python3-jsonschema python3-yaml wrk slowhttptest zzuf
 DEB_OPTIONAL = nginx-light:nginx slurm-wlm:slurmctld munge:munged nodejs:node npm:npm \
-	       prometheus:promtool
+	       prometheus:promtool redis-server:redis-server
 DEB_FUZZ  = clang libclang-rt-dev
 # The peers the benchmarks (make perf) run against: XGBoost and NumPy
 # under /usr/bin/python3, a Flask app under gunicorn (tests/perf/serve.sh;
@@ -33,12 +33,12 @@ DEB_PERF  = gunicorn python3-flask python3-xgboost python3-numpy
 DEB_PKGS  = $(DEB_BUILD) $(DEB_TEST)
 S3RVER_DIR = build/s3rver
 
-# Linked at build time. libgit2, libcrypto, libcurl, libarchive and
-# libmicrohttpd are loaded on first use instead (lib/core/dl.h): together they drag in over 30
-# shared libraries whose loading would triple the start-up time of every
-# command.
+# Linked at build time. libgit2, libcrypto, libcurl, libarchive,
+# libmicrohttpd and libhiredis are loaded on first use instead
+# (lib/core/dl.h): together they drag in over 30 shared libraries whose
+# loading would triple the start-up time of every command.
 PKGS      = sqlite3 libcjson yaml-0.1
-LAZY_PKGS = libgit2 libcrypto libcurl libarchive libmicrohttpd
+LAZY_PKGS = libgit2 libcrypto libcurl libarchive libmicrohttpd hiredis
 
 OPT     ?= -O2
 WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -50,15 +50,19 @@ ifeq ($(SAN),1)
 OPT      = -O1 -fno-omit-frame-pointer
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
-# the file name a lazily loaded library is opened by: its SONAME
+# the file name a lazily loaded library is opened by: its SONAME (found
+# where pkg-config says, else where the compiler would link it from:
+# Debian 12's hiredis.pc names the wrong libdir)
 soname = $(shell libdir=$$($(PKG_CONFIG) --variable=libdir $(1) 2>/dev/null); \
-	objdump -p "$$libdir/$(2).so" 2>/dev/null | awk '/SONAME/ { print $$2 }')
+	f="$$libdir/$(2).so"; [ -e "$$f" ] || f=$$($(CC) -print-file-name=$(2).so); \
+	objdump -p "$$f" 2>/dev/null | awk '/SONAME/ { print $$2 }')
 CPPFLAGS += -D_GNU_SOURCE -Ilib \
 	    -DMLP_LIBGIT2_SONAME='"$(call soname,libgit2,libgit2)"' \
 	    -DMLP_LIBCRYPTO_SONAME='"$(call soname,libcrypto,libcrypto)"' \
 	    -DMLP_LIBARCHIVE_SONAME='"$(call soname,libarchive,libarchive)"' \
 	    -DMLP_LIBCURL_SONAME='"$(call soname,libcurl,libcurl)"' \
 	    -DMLP_LIBMICROHTTPD_SONAME='"$(call soname,libmicrohttpd,libmicrohttpd)"' \
+	    -DMLP_LIBHIREDIS_SONAME='"$(call soname,hiredis,libhiredis)"' \
 	    $(shell $(PKG_CONFIG) --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 CFLAGS  ?= -g
 CFLAGS  += -std=gnu11 $(OPT) $(WARN) $(SANFLAGS) -MMD -MP

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "deploy/deploy.h"
+#include "feature/feature.h"
 #include "registry/registry.h"
 #include "track/track.h"
 #include "cmd.h"
@@ -443,6 +444,75 @@ learner_params(struct comp *cc, const char *word, struct mlp_strv *out)
 	}
 }
 
+/* The catalog's objects of kind (all when kind < 0), each once, with
+ * what it is. */
+static void
+feature_names(struct mlp_ctx *ctx, int kind, const char *word,
+    struct mlp_strv *out)
+{
+	struct mlp_fobject *obj = NULL;
+	struct mlp_err err;
+	size_t n = 0;
+
+	if (!ctx->db)
+		return;
+	mlp_err_clear(&err);
+	if (mlp_fcatalog_list(ctx->db, kind, 0, &obj, &n, &err) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		int seen = 0;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(obj[j].name, obj[i].name) == 0;
+		if (!seen && starts(obj[i].name, word))
+			mlp_strv_push_owned(out, xasprintf("%s\t%s",
+			    obj[i].name, mlp_fkind_title(obj[i].kind)));
+	}
+	mlp_fobjects_free(obj, n);
+}
+
+/* Feature references, VIEW:FEATURE, in a comma-separated list: "VIEW:"
+ * for each view until the word has a ':', then the view's features. */
+static void
+feature_refs(struct mlp_ctx *ctx, const char *word, struct mlp_strv *out)
+{
+	const char *start = strrchr(word, ',') ? strrchr(word, ',') + 1 : word;
+	char *lead = xstrndup(word, (size_t)(start - word));
+	const char *colon = strchr(start, ':');
+	struct mlp_fspec *s = NULL;
+	struct mlp_err err;
+
+	mlp_err_clear(&err);
+	if (!ctx->db || mlp_fcatalog_load(ctx->db, &s, &err) < 0) {
+		free(lead);
+		return;
+	}
+	for (size_t i = 0; i < s->nviews; i++) {
+		const struct mlp_fview *v = &s->views[i];
+		size_t len = strlen(v->name);
+
+		if (!colon) {
+			if (starts(v->name, start))
+				mlp_strv_push_owned(out, xasprintf("%s%s:",
+				    lead, v->name));
+			continue;
+		}
+		if ((size_t)(colon - start) != len ||
+		    strncmp(start, v->name, len) != 0)
+			continue;
+		for (size_t j = 0; j < mlp_fview_noutputs(v); j++) {
+			struct mlp_foutput o;
+
+			mlp_fview_output(v, j, &o);
+			if (starts(o.name, colon + 1))
+				mlp_strv_push_owned(out, xasprintf("%s%s:%s",
+				    lead, v->name, o.name));
+		}
+	}
+	mlp_fspec_free(s);
+	free(lead);
+}
+
 static void complete_verbs(const struct mlp_command *c, const char *group,
     const char *word, struct mlp_strv *out);
 
@@ -465,18 +535,27 @@ complete_arg(struct comp *cc, const char *argname, const char *word,
 	struct mlp_ctx *ctx = cc->ctx;
 	const char *cmd = ctx->command ? ctx->command->name : "";
 	char name[64];
-	size_t len = strcspn(argname, "=[. ");
+	size_t len = strcspn(argname, "=[., ");
 	/* restore takes what was deleted */
 	int deleted = ctx->verb && strstr(ctx->verb->name, "restore");
 
 	if (len >= sizeof(name))
 		return;
 	/* a choice: "csv|json" offers its words, "MODEL|URI" what each
-	 * placeholder names */
-	if (strchr(argname, '|') && !strpbrk(argname, "=[. ")) {
-		for (const char *a = argname; *a;) {
+	 * placeholder names ("FILE|DIR..." too) */
+	if (strchr(argname, '|') && (!strpbrk(argname, "=[. ") ||
+	    (mlp_ends_with(argname, "...") &&
+	    strpbrk(argname, "=[. ") == argname + strlen(argname) - 3))) {
+		const char *end = argname + strlen(argname) -
+		    (mlp_ends_with(argname, "...") ? 3 : 0);
+
+		for (const char *a = argname; a < end;) {
 			size_t n = strcspn(a, "|");
-			char *w = xstrndup(a, n);
+			char *w;
+
+			if (n > (size_t)(end - a))
+				n = (size_t)(end - a);
+			w = xstrndup(a, n);
 
 			if (placeholder(w, n))
 				complete_arg(cc, w, word, out);
@@ -535,6 +614,17 @@ complete_arg(struct comp *cc, const char *argname, const char *word,
 		run_uris(ctx, word, out);
 		if (!starts(word, "models:/") && !starts(word, "runs:/"))
 			mlp_strv_push(out, ":files");
+	} else if (strcmp(name, "NAME") == 0 && strcmp(cmd, "feature") == 0) {
+		feature_names(ctx, -1, word, out);
+	} else if (strcmp(name, "VIEW") == 0) {
+		feature_names(ctx, MLP_FK_VIEW, word, out);
+	} else if (strcmp(name, "SERVICE") == 0) {
+		feature_names(ctx, MLP_FK_SERVICE, word, out);
+	} else if (strcmp(name, "REF") == 0) {
+		feature_refs(ctx, word, out);
+	} else if (strcmp(name, "KIND") == 0) {
+		for (int k = 0; k < MLP_FK_COUNT; k++)
+			add(out, word, mlp_fkind_name(k));
 	} else if (strcmp(name, "DEPLOYMENT") == 0 && ctx->db) {
 		struct mlp_err err;
 
@@ -561,7 +651,13 @@ complete_arg(struct comp *cc, const char *argname, const char *word,
 		add(out, word, "killed");
 	} else if (strcmp(name, "FILE") == 0 || strcmp(name, "DIR") == 0 ||
 	    strcmp(name, "SPEC") == 0 || strcmp(name, "PATH") == 0) {
-		mlp_strv_push(out, ":files");
+		/* once, for "FILE|DIR" too */
+		size_t i = 0;
+
+		while (i < out->n && strcmp(out->v[i], ":files") != 0)
+			i++;
+		if (i == out->n)
+			mlp_strv_push(out, ":files");
 	} else if (strcmp(name, "COMMAND") == 0) {
 		for (size_t i = 0; mlp_commands[i]; i++) {
 			char *s = xasprintf("%s\t%s", mlp_commands[i]->name,

@@ -338,17 +338,20 @@ static int
 wait_servers(struct mlp_ctx *ctx, struct flow *f)
 {
 	int64_t timeout = f->timeout_ms >= 0 ? f->timeout_ms : WAIT_DEFAULT_MS;
+	/* the version the change brings in: a deploy's, else (promote,
+	 * rollback) the stable one it leaves */
+	int64_t version = f->c.version ? f->c.version : f->after.stable;
 	struct mlp_err err;
 	int rc;
 
 	mlp_err_clear(&err);
 	if (f->remote)
 		rc = mlp_deploy_remote_wait(f->remote, f->c.name,
-		    f->after.generation, f->c.version, timeout, stop_requested,
+		    f->after.generation, version, timeout, stop_requested,
 		    NULL, &f->w, &err);
 	else
 		rc = mlp_deploy_wait(ctx->db, f->c.name, f->after.generation,
-		    f->c.version, timeout, stop_requested, NULL, &f->w, &err);
+		    version, timeout, stop_requested, NULL, &f->w, &err);
 	if (rc == 0) {
 		if (f->w.servers == 0)
 			mlp_info(ctx, "no server is running: nothing to wait "
@@ -789,9 +792,13 @@ out:
 
 static const struct mlp_opt change_opts[] = {
 	REMOTE_OPT,
+	{ O_WAIT, 'w', "wait", NULL, "wait until every live server serves "
+	    "the change; if one cannot, or the time runs out, undo it "
+	    "(exit 5)" },
 	{ O_WAIT_LOCK, 0, "wait-lock", NULL, "wait while another deploy of "
 	    "the deployment runs, instead of failing" },
-	{ O_TIMEOUT, 0, "timeout", "SECONDS", "how long --wait-lock waits" },
+	{ O_TIMEOUT, 0, "timeout", "SECONDS", "how long --wait and "
+	    "--wait-lock wait (--wait: 60 by default)" },
 	{ O_OUTPUT, 'o', "output", "FILE", "kserve: write the InferenceService "
 	    "to FILE (else kubectl apply)" },
 	{ 0, 0, NULL, NULL, NULL },
@@ -846,6 +853,9 @@ change(struct mlp_ctx *ctx, int argc, char **argv,
 		case O_TARGET:
 			url = p.arg;
 			continue;
+		case O_WAIT:
+			f.wait = 1;
+			continue;
 		case O_WAIT_LOCK:
 			f.wait_lock = 1;
 			continue;
@@ -863,8 +873,9 @@ change(struct mlp_ctx *ctx, int argc, char **argv,
 		goto out;
 	if (timeout && (rc = parse_timeout(ctx, timeout, &f.timeout_ms)) != 0)
 		goto out;
-	if (timeout && !f.wait_lock) {
-		rc = mlp_usage_error(ctx, "--timeout is for --wait-lock");
+	if (timeout && !f.wait && !f.wait_lock) {
+		rc = mlp_usage_error(ctx, "--timeout is for --wait and "
+		    "--wait-lock");
 		goto out;
 	}
 	if (mlp_deploy_check_name(p.pos[0], &err) < 0) {

@@ -419,7 +419,7 @@ fish_complete() {
 	[ "$output" = track ]
 	# descriptions are stripped
 	run bash_complete 1 mlp ''
-	[ "$(printf '%s\n' "$output" | tr '\n' ' ')" = "init config train track register deploy predict serve fsck gc remote push pull help version " ]
+	[ "$(printf '%s\n' "$output" | tr '\n' ' ')" = "init config feature train track register deploy predict serve fsck gc remote push pull help version " ]
 	run bash_complete 2 mlp track ru
 	[ "$output" = runs ]
 	run bash_complete 3 mlp track experiment cr
@@ -741,6 +741,39 @@ fish_complete() {
 		done
 	done
 	[ "$n" -ge 300 ]
+}
+
+@test "feature: show offers the catalog's names, --kind the kinds, plan and apply files" {
+	run mlp __complete feature show ''
+	[ -z "$output" ]
+	cat > features.yaml <<'EOF'
+entities:
+  - {name: driver, join_keys: [driver_id]}
+sources:
+  - {name: trips, path: trips.csv}
+feature_views:
+  - {name: driver_trips, entity: driver, source: trips, features: [{name: fare, type: float}]}
+  - {name: driver_stats, entity: driver, source: trips, features: [{name: rating, type: float}]}
+feature_services:
+  - {name: eta, features: [driver_trips]}
+EOF
+	mlp -q feature apply >/dev/null
+	run mlp __complete feature show ''
+	[ "$(values | sort | tr '\n' ' ')" = "driver driver_stats driver_trips eta trips " ]
+	has "driver_trips	feature view"
+	has "eta	feature service"
+	run mlp __complete feature show driver_t
+	[ "$(values)" = driver_trips ]
+	run mlp __complete feature show --kind v
+	[ "$(values)" = view ]
+	run mlp __complete feature list --kind=s
+	[ "$(values | tr '\n' ' ')" = "--kind=source --kind=service " ]
+	run mlp __complete feature plan ''
+	[ "$output" = ":files" ]
+	run mlp __complete feature apply features.yaml ''
+	[ "$output" = ":files" ]
+	run mlp __complete feature ''
+	[ "$(values | tr '\n' ' ')" = "plan apply list show " ]
 }
 
 @test "bash: a source is a file name or a URI" {

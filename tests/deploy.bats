@@ -548,6 +548,31 @@ wait_for() {
 	[ "$(sql 'SELECT stable, canary IS NULL, generation FROM deployment')" = "2|1|6" ]
 }
 
+@test "promote --wait and rollback --wait wait for the servers; one that cannot load the version undoes the change (exit 5)" {
+	models
+	mlp -q deploy models:/churn/1
+	mlp -q deploy models:/churn/2 --canary 10
+	fake_server ready
+	run mlp deploy promote churn --wait --timeout 20
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1 server serves generation 3"* ]]
+	run mlp deploy rollback churn --wait --timeout 20 --json
+	[ "$status" -eq 0 ]
+	output=${lines[-1]}
+	[ "$(pyj 'd["stable"], d["servers"]')" = "(1, 1)" ]
+	teardown
+	BG=()
+	sql "DELETE FROM server"
+	fake_server fail
+	run mlp deploy rollback churn --wait --timeout 20
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"rolled back deployment 'churn' to its state before: server http://127.0.0.1:"*"could not load version 2"* ]]
+	[ "$(sql 'SELECT stable, previous FROM deployment')" = "1|2" ]
+	run mlp deploy promote churn --timeout 3
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--timeout is for --wait and --wait-lock"* ]]
+}
+
 @test "--wait: the time runs out; a deployment that was new is removed again" {
 	models
 	fake_server stuck

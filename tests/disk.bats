@@ -44,6 +44,13 @@ deploy list --json
 deploy status
 deploy status churn --json
 deploy history churn
+feature plan
+feature plan --json
+feature list
+feature list --json
+feature show driver_trips
+feature show eta --json
+feature apply
 predict models:/churn@champion -i churn.csv -o $OUT/pred.csv
 predict runs:/$R2/model -i churn.csv -o $OUT/pred2.csv
 fsck
@@ -83,6 +90,7 @@ deploy models:/churn/1
 deploy promote churn
 deploy rollback churn
 deploy rm churn
+feature apply features2.yaml
 gc
 config core.x 1
 config --unset core.format
@@ -146,6 +154,20 @@ setup_file() {
 	"$MLP" -q register export models:/churn/1 -o "$fix/churn.tar.gz"
 	"$MLP" -q deploy models:/churn/1
 	"$MLP" -q deploy models:/churn/2 --canary 10
+	# the feature catalog: applied, and a change to apply
+	cat > features.yaml <<'EOF'
+entities:
+  - {name: driver, join_keys: [driver_id]}
+sources:
+  - {name: trips, path: trips.csv}
+feature_views:
+  - {name: driver_trips, entity: driver, source: trips, ttl: 7d,
+     aggregations: [{column: fare, op: sum, windows: [1d, 7d]}]}
+feature_services:
+  - {name: eta, features: [driver_trips]}
+EOF
+	"$MLP" -q feature apply >/dev/null
+	sed 's/ttl: 7d/ttl: 30d/' features.yaml > features2.yaml
 }
 
 # A copy of the fixture per test, in a directory every user may enter.
@@ -315,6 +337,8 @@ as_nobody() {
 	# not a vacuous comparison: the reads did read
 	grep -q '^churn .*champion=1' "$BASE/ro.log"
 	grep -q '0 problems' "$BASE/ro.log"
+	grep -q '^feature view driver_trips, version 1' "$BASE/ro.log"
+	grep -q '^No changes. The catalog matches the specs.' "$BASE/ro.log"
 	[ "$(cat "$OUT".ro/*/pred*.csv | wc -l)" -eq 6002 ]
 }
 

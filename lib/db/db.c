@@ -229,8 +229,37 @@ static const char *const migrations[] = {
 	"  started INTEGER NOT NULL,"
 	"  seen INTEGER NOT NULL,"
 	"  state TEXT NOT NULL DEFAULT '{}');",
-	/* 5: a placeholder for the spec catalog's migration (f-spec) */
-	"SELECT 1;",
+	/* 5: the feature store's catalog (mlp feature apply): entities,
+	 * sources, feature views and services, one row each with its latest
+	 * version and canonical JSON (NULL once deleted; an object defined
+	 * again goes on from its last version); every version in
+	 * feature_version, a deletion as a version without a spec. A view's
+	 * (object, version) -- its (name, version) -- is what the offline
+	 * store records data against */
+	"CREATE TABLE feature_object ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL"
+	"    CHECK (kind IN ('entity', 'source', 'view', 'service')),"
+	"  name TEXT NOT NULL,"
+	"  version INTEGER NOT NULL,"
+	"  spec TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  UNIQUE (kind, name));"
+	"CREATE TABLE feature_version ("
+	"  object INTEGER NOT NULL REFERENCES feature_object(id),"
+	"  version INTEGER NOT NULL,"
+	"  action TEXT NOT NULL"
+	"    CHECK (action IN ('create', 'update', 'delete')),"
+	"  spec TEXT,"
+	"  changed TEXT NOT NULL DEFAULT '',"
+	"  forced INTEGER NOT NULL DEFAULT 0,"
+	"  file TEXT,"
+	"  line INTEGER,"
+	"  col INTEGER,"
+	"  user TEXT NOT NULL,"
+	"  ts INTEGER NOT NULL,"
+	"  PRIMARY KEY (object, version)) WITHOUT ROWID;",
 	/* 6: the offline feature store. An ingest of a source records one
 	 * batch per feature view on it (the view's version then, the digest
 	 * of its segment list, which makes a second ingest of the same rows

@@ -84,13 +84,22 @@ struct mlp_fentity {
 	struct mlp_fpos pos;
 };
 
+/* The file formats of sources. */
+enum mlp_fformat {
+	MLP_FFMT_CSV = 0,	/* a header line, then rows (lib/data's dialect) */
+	MLP_FFMT_JSONL,		/* one JSON object a line */
+};
+
 struct mlp_fsource {
 	char *name;
-	char *path;		/* as written; relative to the spec's directory */
+	char *path;		/* relative to the repository's root when it
+				 * lies inside it, else absolute */
 	char *timestamp;	/* event-timestamp column */
 	char *created_timestamp;	/* may be NULL */
 	enum mlp_tsfmt tsfmt;
 	struct mlp_fpos pos;
+	enum mlp_fformat format;	/* "format:", else from path's extension */
+	char *description;	/* may be NULL */
 };
 
 struct mlp_ffeature {
@@ -128,6 +137,12 @@ struct mlp_fview {
 	struct mlp_fagg *aggs;
 	size_t naggs;
 	struct mlp_fpos pos;
+	char *description;	/* may be NULL */
+	char **tag_keys, **tag_values;	/* ntags, sorted by key */
+	size_t ntags;
+	/* the catalog's version of the view (mlp_fcatalog_load), 0 for a
+	 * spec read from files: with name, the view's identity */
+	int64_t version;
 };
 
 struct mlp_fservice {
@@ -135,6 +150,7 @@ struct mlp_fservice {
 	char **refs;		/* "VIEW:FEATURE" */
 	size_t nrefs;
 	struct mlp_fpos pos;
+	char *description;	/* may be NULL */
 };
 
 struct mlp_fspec {
@@ -174,7 +190,203 @@ struct mlp_fval {
 /*
  * ---- Specs and the catalog (spec.c, catalog.c) ----
  * Declarations for loading specs and recording them go here.
+ *
+ * Specs are the YAML files mlp-feature(1) describes (SPEC FORMAT). Names
+ * of entities, sources, views, services, join keys and features match
+ * [A-Za-z_][A-Za-z0-9_]*. A view's outputs are its features, then its
+ * aggregation outputs (COLUMN_OP_WINDOW, the window as the spec spells
+ * it: "fare_sum_7d"), then its derived features; each name once.
  */
+
+/* Reads the spec files at paths[0..npaths): a path is a YAML file or a
+ * directory, whose *.yaml and *.yml files (not hidden, not recursive) are
+ * read in bytewise order. A file named twice is read once. A source's
+ * path, written relative to its spec file's directory, is stored relative
+ * to root (the repository's root, the directory holding .mlp/) when it
+ * lies inside it, else absolute (root NULL: always absolute). Every
+ * reference is checked, and a service's "VIEW" entries are expanded to
+ * every output of the view ("VIEW:FEATURE"), so refs hold only the
+ * latter. The caller frees *out with mlp_fspec_free(). Errors:
+ * MLP_ENOTFOUND (a path that does not exist), MLP_EINVAL naming file,
+ * line and column: "'features.yaml' line 12 column 5: unknown key 'ttl_s'
+ * in feature view 'driver_trips' (did you mean 'ttl'?)"; duplicate keys
+ * (mlp_yaml_parse names file and line), duplicate names of a kind across
+ * files, dangling references (with a did-you-mean), bad durations, types
+ * and operators, an output named twice in a view, a view without outputs,
+ * a join key named as an output of a view of its entity. Derived
+ * expressions are kept as text here (lib/feature/expr compiles them). */
+int mlp_fspec_load(const char *const *paths, size_t npaths,
+    const char *root, struct mlp_fspec **out, struct mlp_err *err);
+
+/* Frees s and everything in it; accepts NULL. */
+void mlp_fspec_free(struct mlp_fspec *s);
+
+/* The object of s named name, or NULL (borrowed from s). */
+const struct mlp_fentity *mlp_fspec_entity(const struct mlp_fspec *s,
+    const char *name);
+const struct mlp_fsource *mlp_fspec_source(const struct mlp_fspec *s,
+    const char *name);
+const struct mlp_fview *mlp_fspec_view(const struct mlp_fspec *s,
+    const char *name);
+const struct mlp_fservice *mlp_fspec_service(const struct mlp_fspec *s,
+    const char *name);
+
+/* One output of a view: a feature (index into features), an aggregation
+ * output (aggs[index], window window), or a derived feature (derived[index]).
+ * type: the feature's; count int, other aggregations float; a derived
+ * feature's is known once its expression is compiled, float here. */
+enum mlp_foutkind { MLP_FOUT_FEATURE = 0, MLP_FOUT_AGG, MLP_FOUT_DERIVED };
+struct mlp_foutput {
+	const char *name;	/* borrowed from the view */
+	enum mlp_foutkind kind;
+	enum mlp_ftype type;
+	size_t index, window;
+};
+
+/* The number of outputs of v, and output i (0 <= i < that), in order:
+ * features, aggregation outputs, derived features. */
+size_t mlp_fview_noutputs(const struct mlp_fview *v);
+void mlp_fview_output(const struct mlp_fview *v, size_t i,
+    struct mlp_foutput *out);
+/* The output of v named name into *out (which may be NULL): 0, or -1 when
+ * v has none. */
+int mlp_fview_find(const struct mlp_fview *v, const char *name,
+    struct mlp_foutput *out);
+
+/* Resolves a feature reference "VIEW:FEATURE" against s into *view and
+ * *out. MLP_EINVAL for a malformed reference, MLP_ENOTFOUND for an unknown
+ * view or feature, with a did-you-mean: "no feature 'fare_sum_7' in view
+ * 'driver_trips' (did you mean 'fare_sum_7d'?)". */
+int mlp_fspec_resolve(const struct mlp_fspec *s, const char *ref,
+    const struct mlp_fview **view, struct mlp_foutput *out,
+    struct mlp_err *err);
+
+/*
+ * The catalog: applied specs in the metadata database (migration 5),
+ * versioned like alias history. Each object (an entity, source, view or
+ * service) has a canonical JSON form (keys in a fixed order, every key
+ * present: null, [] or {} when unset) and a version that grows by one
+ * each time the form changes; a deletion is a version without a form, and
+ * an object defined again goes on from there. A view's identity is
+ * (name, version): what the offline store records data against.
+ */
+struct mlp_db;
+
+enum mlp_fkind { MLP_FK_ENTITY = 0, MLP_FK_SOURCE, MLP_FK_VIEW,
+	MLP_FK_SERVICE };
+#define MLP_FK_COUNT 4
+
+/* "entity", "source", "view", "service" (the catalog's and --kind's
+ * names); the title is what messages say: "feature view". */
+const char *mlp_fkind_name(enum mlp_fkind k);
+const char *mlp_fkind_title(enum mlp_fkind k);
+int mlp_fkind_parse(const char *s, enum mlp_fkind *k);
+
+/* The canonical JSON of object i of kind in s (the caller frees it). */
+char *mlp_fspec_json(const struct mlp_fspec *s, enum mlp_fkind kind,
+    size_t i);
+
+enum mlp_faction { MLP_FA_NONE = 0, MLP_FA_CREATE, MLP_FA_UPDATE,
+	MLP_FA_DELETE };
+/* "unchanged", "create", "update", "delete" */
+const char *mlp_faction_name(enum mlp_faction a);
+
+/* One object's change from the catalog to the files. */
+struct mlp_fchange {
+	enum mlp_fkind kind;
+	char *name;
+	enum mlp_faction action;
+	int64_t from_version;	/* its version now, 0 when never recorded */
+	int64_t version;	/* the version the change makes (from + 1) */
+	char **fields;		/* update: the keys of the form that differ */
+	size_t nfields;
+	/* what in the change breaks data already recorded: a feature's
+	 * type, an entity's join keys or key types, a view's entity */
+	char **breaking;
+	size_t nbreaking;
+	char *spec;		/* the new form; NULL for a delete */
+	struct mlp_fpos pos;	/* where the files define it ({NULL} delete) */
+};
+
+/* Changes in kind order (entity, source, view, service), then by name;
+ * unchanged objects included (action MLP_FA_NONE). */
+struct mlp_fplan {
+	struct mlp_fchange *changes;
+	size_t n;
+	size_t ncreate, nupdate, ndelete, nunchanged, nbreaking;
+};
+
+/* Frees p and its changes; accepts NULL. */
+void mlp_fplan_free(struct mlp_fplan *p);
+
+/* What applying spec would do: every object spec defines is created or
+ * updated (or left alone), every live object of the catalog it does not
+ * define is deleted (as terraform and feast apply do). The caller frees
+ * *out. Errors from the database; MLP_ECORRUPT for a recorded form that
+ * does not parse. */
+int mlp_fcatalog_plan(struct mlp_db *db, const struct mlp_fspec *spec,
+    struct mlp_fplan **out, struct mlp_err *err);
+
+/* Plans and records the plan in one BEGIN IMMEDIATE transaction, each
+ * change a new version by user now (a plan without changes writes
+ * nothing). A plan with breaking changes is
+ * refused unless force is set: MLP_EFAIL naming the first, nothing
+ * written, *out still set so the caller can list them all. *out is the
+ * plan applied (or refused); the caller frees it. */
+int mlp_fcatalog_apply(struct mlp_db *db, const struct mlp_fspec *spec,
+    int force, const char *user, struct mlp_fplan **out,
+    struct mlp_err *err);
+
+/* The live objects of the catalog as a spec (each view's version set),
+ * for the commands that work from what was applied; positions name the
+ * files each version was applied from. The caller frees *out. An empty
+ * catalog gives an empty spec. MLP_ECORRUPT for a form that does not
+ * parse. */
+int mlp_fcatalog_load(struct mlp_db *db, struct mlp_fspec **out,
+    struct mlp_err *err);
+
+/* An object of the catalog: spec is its form, NULL when deleted. */
+struct mlp_fobject {
+	enum mlp_fkind kind;
+	char *name;
+	int64_t version;
+	char *spec;
+	char *user;		/* who made the latest version */
+	int64_t created, updated;	/* ms since the epoch */
+};
+
+/* The objects of kind (all kinds when kind < 0) by kind, then name; the
+ * deleted ones too when deleted is set. The caller frees *out with
+ * mlp_fobjects_free(), which accepts NULL. */
+int mlp_fcatalog_list(struct mlp_db *db, int kind, int deleted,
+    struct mlp_fobject **out, size_t *n, struct mlp_err *err);
+void mlp_fobjects_free(struct mlp_fobject *o, size_t n);
+
+/* One version of an object. */
+struct mlp_fversion {
+	int64_t version;
+	enum mlp_faction action;
+	char *spec;		/* NULL for a deletion */
+	char *changed;		/* update: the fields, comma separated */
+	int forced;		/* a breaking change applied with force */
+	char *file;		/* where it was applied from; NULL for a delete */
+	int line, col;
+	char *user;
+	int64_t ts;		/* ms since the epoch */
+};
+
+/* The versions of the object kind/name, oldest first. MLP_ENOTFOUND when
+ * the catalog never had it. The caller frees *out with
+ * mlp_fversions_free(), which accepts NULL. */
+int mlp_fcatalog_history(struct mlp_db *db, enum mlp_fkind kind,
+    const char *name, struct mlp_fversion **out, size_t *n,
+    struct mlp_err *err);
+void mlp_fversions_free(struct mlp_fversion *v, size_t n);
+
+/* Appends the names of live objects of kind (all when kind < 0) that
+ * start with prefix to out, sorted (completion). */
+int mlp_fcatalog_names(struct mlp_db *db, int kind, const char *prefix,
+    struct mlp_strv *out, struct mlp_err *err);
 
 /*
  * ---- The offline store (segment.c, pit.c, offline.c) ----
@@ -387,5 +599,64 @@ struct mlp_fdataset_result {
 int mlp_fdataset(struct mlp_db *db, struct mlp_store *st,
     const struct mlp_fspec *spec, const struct mlp_fdataset_opts *opts,
     struct mlp_fdataset_result *res, struct mlp_err *err);
+
+/*
+ * ---- The online store (online.c, online-sqlite.c, online-redis.c) ----
+ * The latest record per (feature view, entity key), behind a backend the
+ * URI picks: "sqlite:" (.mlp/online.db, the default), "sqlite:PATH",
+ * "redis://[:PASSWORD@]HOST[:PORT][/DB]". A record's value is opaque
+ * bytes here; the feature layer encodes it. Writes are conditional: a
+ * record replaces the stored one only when it is newer by (event_ts,
+ * created_ts), as Feast's stores do, so pushes and materializations may
+ * arrive in any order.
+ */
+struct mlp_online;
+
+struct mlp_online_key {
+	const char *s;		/* the entity key's bytes (may hold NULs) */
+	size_t n;
+};
+
+struct mlp_online_rec {
+	const char *view;
+	struct mlp_online_key key;
+	int64_t event_ts, created_ts;	/* us; created MLP_TS_NONE: none */
+	const void *value;	/* NULL in a get's answer: not found */
+	size_t vlen;
+	/* put: how long the entity's record is kept after the write (us; 0:
+	 * for ever). Redis expires the entity's hash then; SQLite keeps it
+	 * (a get reports it outside its age; materialize prunes). */
+	int64_t ttl;
+};
+
+/* The known schemes, "sqlite, redis", for messages. */
+const char *mlp_online_schemes(void);
+
+/* The default URI when the config names none: "sqlite:". */
+#define MLP_ONLINE_DEFAULT "sqlite:"
+
+/* Opens the online store uri names; mlp_dir is the repository's .mlp (for
+ * "sqlite:"). MLP_EINVAL for a URI of an unknown scheme (listing the known
+ * ones) or a bad form, MLP_EFAIL when the store cannot be reached ("cannot
+ * connect to Redis at 127.0.0.1:6390: Connection refused"). Close with
+ * mlp_online_close. */
+int mlp_online_open(struct mlp_online **out, const char *uri,
+    const char *mlp_dir, struct mlp_err *err);
+
+/* Writes the n records, each only where it is newer than the stored one
+ * for its (view, key), in one transaction (SQLite) or pipelined batches
+ * (Redis); *written (may be NULL) counts those that were newer. */
+int mlp_online_put(struct mlp_online *o, const struct mlp_online_rec *recs,
+    size_t n, size_t *written, struct mlp_err *err);
+
+/* Reads view's records for n keys into out[0..n): key and view set, value
+ * NULL when the store has none. Values stay valid until the next get or
+ * the close. */
+int mlp_online_get(struct mlp_online *o, const char *view,
+    const struct mlp_online_key *keys, size_t n, struct mlp_online_rec *out,
+    struct mlp_err *err);
+
+/* Closes the store; accepts NULL. */
+void mlp_online_close(struct mlp_online *o);
 
 #endif

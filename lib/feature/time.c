@@ -250,6 +250,8 @@ mlp_duration_parse(const char *s, int64_t *us)
 		return -1;
 	for (size_t k = 0; k < sizeof(dur_units) / sizeof(*dur_units); k++)
 		if (s[i] == dur_units[k].unit) {
+			if (v > INT64_MAX / dur_units[k].us)
+				return -1;	/* past int64 microseconds */
 			*us = v * dur_units[k].us;
 			return 0;
 		}

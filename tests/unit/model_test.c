@@ -1224,6 +1224,57 @@ test_split_counts(void)
 	}
 }
 
+/* mlp_pred_format gives printf's "%.9g" bytes: its own digit loop is
+ * checked against snprintf on random values of every magnitude, ties and
+ * the edges where the exponent form starts. */
+static void
+test_pred_format(void)
+{
+	static const double edge[] = { 0.0, -0.0, 1, -1, 0.5, 100000000.5,
+		100000001.5, 999999999.5, 999999999.4, 1e9, 1e-4, 1e-5,
+		0.000099999999995, 123456789, 1234567890, 9007199254740991.0,
+		9007199254740992.0, 1e-14, 9.99999999e-15, 1e300, 5e-324,
+		0.1, 0.2, 0.3, 2.5, 0.731058598, 1.0 / 3, 2.0 / 3, 1e16,
+		HUGE_VAL, -HUGE_VAL, NAN };
+	char got[MLP_PRED_CHARS], want[64];
+	size_t bad = 0, n = 0;
+
+	for (size_t i = 0; i < sizeof(edge) / sizeof(*edge); i++) {
+		mlp_pred_format(edge[i], 0, got);
+		snprintf(want, sizeof(want), "%.9g", edge[i]);
+		is_str(got, want, "%%.9g of %.17g", edge[i]);
+	}
+	mlp_pred_format(NAN, 1, got);
+	is_str(got, "null", "JSON: NaN is null");
+	for (int i = 0; i < 500000; i++, n++) {
+		uint64_t r = rnd();
+		double v;
+
+		switch (i % 4) {
+		case 0:		/* any double bits */
+			memcpy(&v, &r, sizeof(v));
+			break;
+		case 1:		/* a prediction-like value */
+			v = ((double)(r >> 11) / 9007199254740992.0 - 0.5) *
+			    pow(10, (double)(int)(r % 17) - 8);
+			break;
+		case 2:		/* a float widened, as tree sums are */
+			v = (float)(((double)(r >> 11) / 9007199254740992.0) *
+			    pow(10, (double)(int)(r % 23) - 11));
+			break;
+		default:	/* a short decimal, where ties live */
+			v = (double)(int64_t)(r % 2000000001) / 2 *
+			    pow(10, (double)(int)((r >> 40) % 13) - 6);
+		}
+		mlp_pred_format(v, 0, got);
+		snprintf(want, sizeof(want), "%.9g", v);
+		if (strcmp(got, want) != 0 && bad++ < 5)
+			printf("# %.17g: got %s, want %s\n", v, got, want);
+	}
+	ok(bad == 0, "%%.9g equals snprintf's on %zu random values (%zu "
+	    "differ)", n, bad);
+}
+
 int
 main(void)
 {
@@ -1247,6 +1298,7 @@ main(void)
 	test_xgboost_base_score();
 	test_xgboost();
 	test_split_counts();
+	test_pred_format();
 	rc = tap_done();
 	cmd = xasprintf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)

@@ -817,6 +817,110 @@ test_mlflow(const struct mlp_model *reg)
 	    "request body: a NUL byte at offset 17");
 }
 
+/* The fastest road (a numeric model, dataframe_split or lists, read
+ * straight into floats) gives the floats strtod's doubles round to, for
+ * numbers of every shape; and whatever it does not take still decodes. */
+static void
+test_fastest(void)
+{
+	struct mlp_column c[3] = {
+		{ .name = "x", .type = MLP_COL_NUM },
+		{ .name = "y", .type = MLP_COL_NUM },
+		{ .name = "z", .type = MLP_COL_NUM },
+	};
+	struct mlp_model *m = random_model(MLP_OBJ_SQUARED, 1, 2, 1, c, 3);
+	struct mlp_buf body = MLP_BUF_INIT;
+	size_t nrows = 3000, bad = 0, n = 0;
+	float *want = xmalloc(nrows * 3 * sizeof(float));
+	struct serve_req r;
+	struct mlp_err err;
+	int rc;
+
+	for (int form = 0; form < 2; form++) {
+		mlp_buf_reset(&body);
+		mlp_buf_adds(&body, form ? "{\"instances\": [" :
+		    "{\"dataframe_split\": {\"columns\": [\"z\", \"x\", "
+		    "\"y\"], \"data\": [");
+		for (size_t i = 0; i < nrows; i++) {
+			mlp_buf_adds(&body, i ? ",\n [" : "[");
+			for (int k = 0; k < 3; k++) {
+				uint64_t u = rnd();
+				double v = (urand() - 0.5) *
+				    pow(10, (int)(u % 40) - 20);
+				char t[80];
+
+				switch ((u >> 8) % 9) {
+				case 0:
+					snprintf(t, sizeof(t), "%.*g",
+					    (int)((u >> 16) % 17) + 1, v);
+					break;
+				case 1:
+					snprintf(t, sizeof(t), "%.*e",
+					    (int)((u >> 16) % 20), v);
+					break;
+				case 2:
+					snprintf(t, sizeof(t), "%lld",
+					    (long long)(int64_t)(u >> 20) -
+					    (1ll << 42));
+					break;
+				case 3:	/* more digits than 19 */
+					snprintf(t, sizeof(t), "%.25f", v);
+					break;
+				case 4:
+					snprintf(t, sizeof(t), "%s",
+					    (u >> 16) % 3 == 0 ? "null" :
+					    (u >> 16) % 3 == 1 ? "true" :
+					    "false");
+					break;
+				case 5:	/* float midpoints and near them */
+					snprintf(t, sizeof(t), "%.17g",
+					    (double)(float)v +
+					    ldexp(1, ilogb((float)v) - 24) *
+					    (1 + ((int)((u >> 16) % 3) - 1) *
+					    1e-9));
+					break;
+				default:
+					snprintf(t, sizeof(t), "%.6f", v);
+				}
+				if ((u >> 30) % 7 == 0)
+					mlp_buf_addc(&body, ' ');
+				mlp_buf_adds(&body, k ? ", " : "");
+				mlp_buf_adds(&body, t);
+				/* the model's order is x, y, z; dataframe_split
+				 * gives z, x, y */
+				want[i * 3 + (form ? k : (k + 2) % 3)] =
+				    strcmp(t, "null") == 0 ? NAN :
+				    strcmp(t, "true") == 0 ? 1.0f :
+				    strcmp(t, "false") == 0 ? 0.0f :
+				    (float)strtod(t, NULL);
+			}
+			mlp_buf_addc(&body, ']');
+		}
+		mlp_buf_adds(&body, form ? "]}" : "]}}");
+		rc = serve_decode_mlflow(body.s, body.len, "application/json",
+		    m, &r, &err);
+		ok(rc == 0 && r.mem && r.nrows == nrows, "%s: %zu rows on the "
+		    "fastest road", form ? "instances" : "dataframe_split",
+		    nrows);
+		for (size_t i = 0; rc == 0 && i < nrows; i++)
+			for (size_t j = 0; j < 3; j++, n++) {
+				float g = r.frame->cols[j][i],
+				    w = want[i * 3 + j];
+
+				if (memcmp(&g, &w, sizeof(g)) != 0 &&
+				    !(g != g && w != w) && bad++ < 5)
+					printf("# row %zu col %zu: %.9g, want "
+					    "%.9g\n", i, j, g, w);
+			}
+		serve_req_release(&r);
+	}
+	ok(bad == 0, "the fastest road reads %zu numbers as strtod does "
+	    "(%zu differ)", n, bad);
+	free(want);
+	mlp_buf_release(&body);
+	mlp_model_free(m);
+}
+
 /* Encoding */
 
 static void
@@ -1214,6 +1318,7 @@ main(int argc, char **argv)
 	test_abuse(reg, prob);
 	test_v1(reg);
 	test_mlflow(reg);
+	test_fastest();
 	test_encode(reg, bin, prob);
 	test_same_as_predict(reg, bin, prob);
 	bench(bin);

@@ -1,0 +1,745 @@
+/* mlp feature: the feature store. Specs into the catalog (plan, apply),
+ * and what it holds (list, show). A verb is a row of verbs[] and one
+ * function. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "feature/feature.h"
+#include "track/track.h"
+#include "cmd.h"
+
+enum { O_FORCE = 1, O_KIND, O_DETAILED };
+
+static int
+usage_args(struct mlp_ctx *ctx, struct mlp_optparse *p, int min, int max)
+{
+	if (p->npos < min || (max >= 0 && p->npos > max))
+		return mlp_usage_error(ctx, p->npos < min ? "missing %s" :
+		    "too many arguments (expected %s)", ctx->verb->args);
+	return 0;
+}
+
+/* --kind's value into *kind. */
+static int
+parse_kind(struct mlp_ctx *ctx, const char *s, int *kind)
+{
+	enum mlp_fkind k;
+
+	if (mlp_fkind_parse(s, &k) < 0)
+		return mlp_usage_error(ctx, "--kind '%s': expected entity, "
+		    "source, view or service", s);
+	*kind = (int)k;
+	return 0;
+}
+
+/* Specs: the files and directories given, else features.yaml here, else
+ * the directory features/. */
+static int
+load_specs(struct mlp_ctx *ctx, struct mlp_optparse *p,
+    struct mlp_fspec **out)
+{
+	static const char *const defaults[] = { "features.yaml", "features" };
+	const char *const *paths = (const char *const *)p->pos;
+	size_t n = (size_t)p->npos;
+	struct mlp_err err;
+	struct stat st;
+
+	if (n == 0) {
+		for (size_t i = 0; i < 2 && n == 0; i++)
+			if (stat(defaults[i], &st) == 0) {
+				paths = &defaults[i];
+				n = 1;
+			}
+		if (n == 0) {
+			mlp_failf(ctx, 2, "no spec given, and no features.yaml "
+			    "or features/ here");
+			mlp_hint(ctx, "name the spec files or directories: "
+			    "mlp %s FILE|DIR...", ctx->cmd);
+			return 2;
+		}
+	}
+	mlp_err_clear(&err);
+	if (mlp_fspec_load(paths, n, ctx->repo->root, out, &err) < 0)
+		return mlp_fail(ctx, &err);
+	return 0;
+}
+
+/* plan and apply */
+
+static cJSON *
+plan_json(const struct mlp_fplan *pl)
+{
+	cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o,
+	    "changes");
+
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct mlp_fchange *c = &pl->changes[i];
+		cJSON *x, *l;
+
+		if (c->action == MLP_FA_NONE)
+			continue;
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "action", mlp_faction_name(c->action));
+		cJSON_AddStringToObject(x, "kind", mlp_fkind_name(c->kind));
+		cJSON_AddStringToObject(x, "name", c->name);
+		if (c->from_version)
+			cJSON_AddNumberToObject(x, "from_version",
+			    (double)c->from_version);
+		else
+			cJSON_AddNullToObject(x, "from_version");
+		cJSON_AddNumberToObject(x, "version", (double)c->version);
+		l = cJSON_AddArrayToObject(x, "fields");
+		for (size_t j = 0; j < c->nfields; j++)
+			cJSON_AddItemToArray(l, cJSON_CreateString(
+			    c->fields[j]));
+		l = cJSON_AddArrayToObject(x, "breaking");
+		for (size_t j = 0; j < c->nbreaking; j++)
+			cJSON_AddItemToArray(l, cJSON_CreateString(
+			    c->breaking[j]));
+		if (c->pos.file) {
+			cJSON_AddStringToObject(x, "file", c->pos.file);
+			cJSON_AddNumberToObject(x, "line", c->pos.line);
+			cJSON_AddNumberToObject(x, "column", c->pos.col);
+		}
+		cJSON_AddItemToArray(a, x);
+	}
+	cJSON_AddNumberToObject(o, "create", (double)pl->ncreate);
+	cJSON_AddNumberToObject(o, "update", (double)pl->nupdate);
+	cJSON_AddNumberToObject(o, "delete", (double)pl->ndelete);
+	cJSON_AddNumberToObject(o, "unchanged", (double)pl->nunchanged);
+	cJSON_AddNumberToObject(o, "breaking", (double)pl->nbreaking);
+	return o;
+}
+
+/* "+ feature view driver_trips" lines, terraform's way. */
+static void
+print_changes(struct mlp_ctx *ctx, const struct mlp_fplan *pl)
+{
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct mlp_fchange *c = &pl->changes[i];
+		const char *sign = c->action == MLP_FA_CREATE ? "+" :
+		    c->action == MLP_FA_UPDATE ? "~" : "-";
+		const char *col = c->action == MLP_FA_CREATE ? C_GREEN :
+		    c->action == MLP_FA_UPDATE ? C_YELLOW : C_RED;
+
+		if (c->action == MLP_FA_NONE)
+			continue;
+		printf("%s%s %s %s%s", mlp_color(ctx, col), sign,
+		    mlp_fkind_title(c->kind), c->name, mlp_color(ctx,
+		    C_RESET));
+		for (size_t j = 0; j < c->nfields; j++)
+			printf("%s%s", j ? ", " : " (", c->fields[j]);
+		printf("%s\n", c->nfields ? ")" : "");
+		for (size_t j = 0; j < c->nbreaking; j++)
+			printf("    %s! breaking:%s %s\n", mlp_color(ctx, C_RED),
+			    mlp_color(ctx, C_RESET), c->breaking[j]);
+	}
+}
+
+static int
+changes_of(const struct mlp_fplan *pl)
+{
+	return pl->ncreate + pl->nupdate + pl->ndelete > 0;
+}
+
+static const struct mlp_opt plan_opts[] = {
+	{ O_DETAILED, 0, "detailed-exitcode", NULL, "exit 2 when there are "
+	    "changes (0 when none, 1 on errors)" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static int
+feature_plan(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_fspec *s = NULL;
+	struct mlp_fplan *pl = NULL;
+	struct mlp_err err;
+	int o, rc = 0, detailed = 0;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((o = mlp_opt_next(&p)) != 0) {
+		if (o == O_DETAILED) {
+			detailed = 1;
+			continue;
+		}
+		rc = OPT_EXIT(o);
+		goto out;
+	}
+	if ((rc = load_specs(ctx, &p, &s)) != 0)
+		goto out;
+	if (mlp_fcatalog_plan(ctx->db, s, &pl, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
+	if (ctx->json) {
+		mlp_print_json(plan_json(pl));
+	} else if (!changes_of(pl)) {
+		printf("No changes. The catalog matches the specs.\n");
+	} else {
+		print_changes(ctx, pl);
+		printf("\nPlan: %zu to create, %zu to update, %zu to delete.\n",
+		    pl->ncreate, pl->nupdate, pl->ndelete);
+		if (pl->nbreaking)
+			printf("%zu breaking change%s: apply needs --force.\n",
+			    pl->nbreaking, pl->nbreaking == 1 ? "" : "s");
+	}
+	rc = detailed && changes_of(pl) ? 2 : 0;
+out:
+	mlp_fplan_free(pl);
+	mlp_fspec_free(s);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+static const struct mlp_opt apply_opts[] = {
+	{ O_FORCE, 'f', "force", NULL, "make breaking changes too (a "
+	    "feature's type, an entity's join keys, a view's entity)" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static int
+feature_apply(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_fspec *s = NULL;
+	struct mlp_fplan *pl = NULL;
+	struct mlp_err err;
+	char *user = NULL;
+	int o, rc = 0, force = 0;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((o = mlp_opt_next(&p)) != 0) {
+		if (o == O_FORCE) {
+			force = 1;
+			continue;
+		}
+		rc = OPT_EXIT(o);
+		goto out;
+	}
+	if ((rc = load_specs(ctx, &p, &s)) != 0)
+		goto out;
+	user = mlp_track_user(ctx->repo);
+	if (mlp_fcatalog_apply(ctx->db, s, force, user, &pl, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		if (pl && pl->nbreaking && !force)
+			mlp_hint(ctx, "data recorded under the old definition "
+			    "would no longer fit; 'mlp feature plan' lists the "
+			    "breaking changes, apply --force makes them");
+		goto out;
+	}
+	if (ctx->json) {
+		mlp_print_json(plan_json(pl));
+	} else if (!changes_of(pl)) {
+		printf("No changes. The catalog matches the specs.\n");
+	} else {
+		print_changes(ctx, pl);
+		printf("\nApplied: %zu created, %zu updated, %zu deleted.\n",
+		    pl->ncreate, pl->nupdate, pl->ndelete);
+	}
+out:
+	free(user);
+	mlp_fplan_free(pl);
+	mlp_fspec_free(s);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+/* list */
+
+/* "driver_id (int), trip_id (string)" */
+static void
+keys_text(struct mlp_buf *b, const struct mlp_fentity *e)
+{
+	for (size_t i = 0; i < e->nkeys; i++)
+		mlp_buf_addf(b, "%s%s (%s)", i ? ", " : "", e->join_keys[i],
+		    mlp_ftype_name(e->key_types[i]));
+}
+
+/* What list shows of an object beside its name. */
+static char *
+detail(const struct mlp_fspec *s, enum mlp_fkind kind, const char *name)
+{
+	struct mlp_buf b = MLP_BUF_INIT;
+
+	if (kind == MLP_FK_ENTITY && mlp_fspec_entity(s, name)) {
+		keys_text(&b, mlp_fspec_entity(s, name));
+	} else if (kind == MLP_FK_SOURCE && mlp_fspec_source(s, name)) {
+		const struct mlp_fsource *src = mlp_fspec_source(s, name);
+
+		mlp_buf_addf(&b, "%s (%s)", src->path, src->format ==
+		    MLP_FFMT_JSONL ? "jsonl" : "csv");
+	} else if (kind == MLP_FK_VIEW && mlp_fspec_view(s, name)) {
+		const struct mlp_fview *v = mlp_fspec_view(s, name);
+		size_t n = mlp_fview_noutputs(v);
+		char ttl[48];
+
+		mlp_duration_format(v->ttl, ttl);
+		mlp_buf_addf(&b, "%zu feature%s of %s from %s, ttl %s", n,
+		    n == 1 ? "" : "s", v->entity, v->source, v->ttl ? ttl :
+		    "none");
+	} else if (kind == MLP_FK_SERVICE && mlp_fspec_service(s, name)) {
+		size_t n = mlp_fspec_service(s, name)->nrefs;
+
+		mlp_buf_addf(&b, "%zu feature%s", n, n == 1 ? "" : "s");
+	}
+	return mlp_buf_detach(&b);
+}
+
+static const struct mlp_opt list_opts[] = {
+	{ O_KIND, 'k', "kind", "KIND", "only objects of this kind: entity, "
+	    "source, view or service" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static int
+feature_list(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_fobject *obj = NULL;
+	struct mlp_fspec *s = NULL;
+	struct mlp_err err;
+	size_t n = 0;
+	int o, rc = 0, kind = -1;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((o = mlp_opt_next(&p)) != 0) {
+		if (o == O_KIND) {
+			if ((rc = parse_kind(ctx, p.arg, &kind)) != 0)
+				goto out;
+			continue;
+		}
+		rc = OPT_EXIT(o);
+		goto out;
+	}
+	if ((rc = usage_args(ctx, &p, 0, 0)) != 0)
+		goto out;
+	if (mlp_fcatalog_list(ctx->db, kind, 0, &obj, &n, &err) < 0 ||
+	    mlp_fcatalog_load(ctx->db, &s, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
+	if (ctx->json) {
+		cJSON *a = cJSON_CreateArray();
+
+		for (size_t i = 0; i < n; i++) {
+			cJSON *x = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(x, "kind",
+			    mlp_fkind_name(obj[i].kind));
+			cJSON_AddStringToObject(x, "name", obj[i].name);
+			cJSON_AddNumberToObject(x, "version",
+			    (double)obj[i].version);
+			cJSON_AddNumberToObject(x, "created",
+			    (double)obj[i].created);
+			cJSON_AddNumberToObject(x, "updated",
+			    (double)obj[i].updated);
+			cJSON_AddStringToObject(x, "updated_by", obj[i].user);
+			cJSON_AddItemToObject(x, "spec",
+			    cJSON_Parse(obj[i].spec));
+			cJSON_AddItemToArray(a, x);
+		}
+		mlp_print_json(a);
+	} else {
+		static const char *const hdr[] = { "KIND", "NAME", "VERSION",
+			"UPDATED", "DETAIL" };
+		struct mlp_table t;
+
+		mlp_table_init(&t, 5, hdr);
+		t.right[2] = 1;
+		for (size_t i = 0; i < n; i++) {
+			char ver[32], upd[32], *d = detail(s, obj[i].kind,
+			    obj[i].name);
+			const char *row[5] = { mlp_fkind_name(obj[i].kind),
+				obj[i].name, ver, upd, d };
+
+			snprintf(ver, sizeof(ver), "%lld",
+			    (long long)obj[i].version);
+			mlp_fmt_time(obj[i].updated, upd, sizeof(upd));
+			mlp_table_add(&t, row);
+			free(d);
+		}
+		mlp_table_print(ctx, &t);
+		mlp_table_release(&t);
+	}
+out:
+	mlp_fspec_free(s);
+	mlp_fobjects_free(obj, n);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+/* show */
+
+/* The object named name (of kind, when kind >= 0) into *kind: a live one
+ * first. Returns 0, or the exit code after saying why not. */
+static int
+find_object(struct mlp_ctx *ctx, const char *name, int *kind,
+    int64_t *version, int *deleted)
+{
+	struct mlp_fobject *obj = NULL;
+	struct mlp_err err;
+	const struct mlp_fobject *live = NULL, *gone = NULL;
+	size_t n = 0, nlive = 0;
+	int rc = 0;
+
+	mlp_err_clear(&err);
+	if (mlp_check_utf8("name", name, &err) < 0 ||
+	    mlp_fcatalog_list(ctx->db, *kind, 1, &obj, &n, &err) < 0)
+		return mlp_fail(ctx, &err);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(obj[i].name, name) != 0)
+			continue;
+		if (obj[i].spec) {
+			nlive++;
+			if (!live)
+				live = &obj[i];
+		} else if (!gone) {
+			gone = &obj[i];
+		}
+	}
+	if (nlive > 1) {
+		struct mlp_buf kinds = MLP_BUF_INIT;
+
+		for (size_t i = 0; i < n; i++)
+			if (obj[i].spec && strcmp(obj[i].name, name) == 0)
+				mlp_buf_addf(&kinds, "%s%s %s", kinds.len ?
+				    " and " : "", obj[i].kind == MLP_FK_ENTITY ?
+				    "an" : "a", mlp_fkind_title(obj[i].kind));
+		rc = mlp_failf(ctx, 2, "'%s' names %s", name,
+		    mlp_buf_str(&kinds));
+		mlp_hint(ctx, "say which with --kind");
+		mlp_buf_release(&kinds);
+	} else if (live || gone) {
+		const struct mlp_fobject *x = live ? live : gone;
+
+		*kind = (int)x->kind;
+		*version = x->version;
+		*deleted = !live;
+	} else {
+		const char *best = NULL;
+		size_t bd = 3;
+
+		for (size_t i = 0; i < n; i++) {
+			size_t d = mlp_edit_distance(name, strlen(name),
+			    obj[i].name, strlen(obj[i].name));
+
+			if (obj[i].spec && d < bd && d < strlen(name)) {
+				bd = d;
+				best = obj[i].name;
+			}
+		}
+		rc = mlp_failf(ctx, 1, "no %s named '%s' in the feature "
+		    "catalog", *kind >= 0 ? mlp_fkind_title(*kind) :
+		    "entity, source, feature view or service", name);
+		if (best)
+			mlp_hint(ctx, "did you mean '%s'?", best);
+		else
+			mlp_hint(ctx, "'mlp feature list' lists them");
+	}
+	mlp_fobjects_free(obj, n);
+	return rc;
+}
+
+static const char *
+out_kind(enum mlp_foutkind k)
+{
+	return k == MLP_FOUT_FEATURE ? "feature" : k == MLP_FOUT_AGG ?
+	    "aggregation" : "derived";
+}
+
+/* What defines an output: "sum(fare) over 7d", "rating * 2". */
+static char *
+out_definition(const struct mlp_fview *v, const struct mlp_foutput *o)
+{
+	if (o->kind == MLP_FOUT_AGG) {
+		const struct mlp_fagg *a = &v->aggs[o->index];
+		/* the window as the spec spells it, the end of the name */
+		const char *w = o->name + strlen(a->column) + 1 +
+		    strlen(mlp_aggop_name(a->op)) + 1;
+
+		return xasprintf("%s(%s) over %s", mlp_aggop_name(a->op),
+		    a->column, w);
+	}
+	if (o->kind == MLP_FOUT_DERIVED)
+		return xstrdup(v->derived[o->index].expr);
+	return xstrdup("");
+}
+
+static cJSON *
+history_json(const struct mlp_fversion *h, size_t nh)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < nh; i++) {
+		cJSON *x = cJSON_CreateObject(), *c;
+		const char *f = h[i].changed;
+
+		cJSON_AddNumberToObject(x, "version", (double)h[i].version);
+		cJSON_AddStringToObject(x, "action",
+		    mlp_faction_name(h[i].action));
+		c = cJSON_AddArrayToObject(x, "changed");
+		while (*f) {
+			size_t len = strcspn(f, ",");
+			char *one = xstrndup(f, len);
+
+			cJSON_AddItemToArray(c, cJSON_CreateString(one));
+			free(one);
+			f += len + (f[len] == ',');
+		}
+		cJSON_AddBoolToObject(x, "forced", h[i].forced);
+		cJSON_AddStringToObject(x, "user", h[i].user);
+		cJSON_AddNumberToObject(x, "timestamp", (double)h[i].ts);
+		if (h[i].file) {
+			cJSON_AddStringToObject(x, "file", h[i].file);
+			cJSON_AddNumberToObject(x, "line", h[i].line);
+			cJSON_AddNumberToObject(x, "column", h[i].col);
+		} else {
+			cJSON_AddNullToObject(x, "file");
+		}
+		cJSON_AddItemToArray(a, x);
+	}
+	return a;
+}
+
+static void
+print_history(struct mlp_ctx *ctx, const struct mlp_fversion *h, size_t nh)
+{
+	static const char *const hdr[] = { "VERSION", "ACTION", "WHEN", "WHO",
+		"CHANGED", "FROM" };
+	struct mlp_table t;
+
+	printf("\n%shistory%s\n", mlp_color(ctx, C_BOLD), mlp_color(ctx,
+	    C_RESET));
+	mlp_table_init(&t, 6, hdr);
+	t.right[0] = 1;
+	for (size_t i = 0; i < nh; i++) {
+		char ver[32], when[32], *from = h[i].file ?
+		    xasprintf("%s:%d:%d", h[i].file, h[i].line, h[i].col) :
+		    xstrdup("");
+		char *changed = xasprintf("%s%s", h[i].changed, h[i].forced ?
+		    " (forced)" : "");
+		const char *row[6] = { ver, mlp_faction_name(h[i].action),
+			when, h[i].user, changed, from };
+
+		snprintf(ver, sizeof(ver), "%lld", (long long)h[i].version);
+		mlp_fmt_time(h[i].ts, when, sizeof(when));
+		mlp_table_add(&t, row);
+		free(from);
+		free(changed);
+	}
+	mlp_table_print(ctx, &t);
+	mlp_table_release(&t);
+}
+
+static void
+print_view(struct mlp_ctx *ctx, const struct mlp_fspec *s,
+    const struct mlp_fview *v)
+{
+	static const char *const hdr[] = { "FEATURE", "TYPE", "KIND",
+		"DEFINITION" };
+	const struct mlp_fentity *e = mlp_fspec_entity(s, v->entity);
+	const struct mlp_fsource *src = mlp_fspec_source(s, v->source);
+	struct mlp_buf b = MLP_BUF_INIT;
+	struct mlp_table t;
+	char ttl[48];
+
+	if (e)
+		keys_text(&b, e);
+	printf("entity:      %s, join keys %s\n", v->entity,
+	    mlp_buf_str(&b));
+	printf("source:      %s (%s)\n", v->source, src ? src->path : "?");
+	mlp_duration_format(v->ttl, ttl);
+	printf("ttl:         %s\n", v->ttl ? ttl : "none");
+	if (v->description)
+		printf("description: %s\n", v->description);
+	for (size_t i = 0; i < v->ntags; i++)
+		printf("%s%s=%s\n", i ? "             " : "tags:        ",
+		    v->tag_keys[i], v->tag_values[i]);
+	printf("\n");
+	mlp_table_init(&t, 4, hdr);
+	for (size_t i = 0; i < mlp_fview_noutputs(v); i++) {
+		struct mlp_foutput o;
+		char *def;
+
+		mlp_fview_output(v, i, &o);
+		def = out_definition(v, &o);
+		{
+			const char *row[4] = { o.name, o.kind ==
+				MLP_FOUT_DERIVED ? "-" : mlp_ftype_name(o.type),
+				out_kind(o.kind), *def ? def : "-" };
+
+			mlp_table_add(&t, row);
+		}
+		free(def);
+	}
+	mlp_table_print(ctx, &t);
+	mlp_table_release(&t);
+	mlp_buf_release(&b);
+}
+
+static void
+print_object(struct mlp_ctx *ctx, const struct mlp_fspec *s, int kind,
+    const char *name)
+{
+	struct mlp_buf b = MLP_BUF_INIT;
+	const char *desc = NULL;
+
+	if (kind == MLP_FK_VIEW) {
+		print_view(ctx, s, mlp_fspec_view(s, name));
+		return;
+	}
+	if (kind == MLP_FK_ENTITY) {
+		const struct mlp_fentity *e = mlp_fspec_entity(s, name);
+
+		keys_text(&b, e);
+		printf("join keys:   %s\n", mlp_buf_str(&b));
+		desc = e->description;
+	} else if (kind == MLP_FK_SOURCE) {
+		const struct mlp_fsource *src = mlp_fspec_source(s, name);
+
+		printf("path:        %s\n", src->path);
+		printf("format:      %s\n", src->format == MLP_FFMT_JSONL ?
+		    "jsonl" : "csv");
+		printf("timestamp:   %s (%s)\n", src->timestamp,
+		    mlp_tsfmt_name(src->tsfmt));
+		if (src->created_timestamp)
+			printf("created:     %s\n", src->created_timestamp);
+		desc = src->description;
+	} else {
+		const struct mlp_fservice *sv = mlp_fspec_service(s, name);
+
+		for (size_t i = 0; i < sv->nrefs; i++)
+			printf("%s%s\n", i ? "             " : "features:    ",
+			    sv->refs[i]);
+		desc = sv->description;
+	}
+	if (desc)
+		printf("description: %s\n", desc);
+	mlp_buf_release(&b);
+}
+
+/* The outputs of view v, for --json. */
+static cJSON *
+outputs_json(const struct mlp_fview *v)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < mlp_fview_noutputs(v); i++) {
+		struct mlp_foutput o;
+		cJSON *x = cJSON_CreateObject();
+		char *def;
+
+		mlp_fview_output(v, i, &o);
+		def = out_definition(v, &o);
+		cJSON_AddStringToObject(x, "name", o.name);
+		if (o.kind == MLP_FOUT_DERIVED)
+			cJSON_AddNullToObject(x, "type");
+		else
+			cJSON_AddStringToObject(x, "type",
+			    mlp_ftype_name(o.type));
+		cJSON_AddStringToObject(x, "kind", out_kind(o.kind));
+		if (*def)
+			cJSON_AddStringToObject(x, "definition", def);
+		else
+			cJSON_AddNullToObject(x, "definition");
+		cJSON_AddItemToArray(a, x);
+		free(def);
+	}
+	return a;
+}
+
+static const struct mlp_opt show_opts[] = {
+	{ O_KIND, 'k', "kind", "KIND", "the kind of object (entity, source, "
+	    "view or service), when a name has several" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static int
+feature_show(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_fspec *s = NULL;
+	struct mlp_fversion *h = NULL;
+	struct mlp_err err;
+	int64_t version = 0;
+	size_t nh = 0;
+	int o, rc = 0, kind = -1, deleted = 0;
+	const char *name;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((o = mlp_opt_next(&p)) != 0) {
+		if (o == O_KIND) {
+			if ((rc = parse_kind(ctx, p.arg, &kind)) != 0)
+				goto out;
+			continue;
+		}
+		rc = OPT_EXIT(o);
+		goto out;
+	}
+	if ((rc = usage_args(ctx, &p, 1, 1)) != 0 ||
+	    (rc = find_object(ctx, p.pos[0], &kind, &version, &deleted)) != 0)
+		goto out;
+	name = p.pos[0];
+	if (mlp_fcatalog_load(ctx->db, &s, &err) < 0 ||
+	    mlp_fcatalog_history(ctx->db, kind, name, &h, &nh, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
+	if (ctx->json) {
+		cJSON *x = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(x, "kind", mlp_fkind_name(kind));
+		cJSON_AddStringToObject(x, "name", name);
+		cJSON_AddNumberToObject(x, "version", (double)version);
+		cJSON_AddBoolToObject(x, "deleted", deleted);
+		cJSON_AddItemToObject(x, "spec", deleted ? cJSON_CreateNull() :
+		    cJSON_Parse(h[nh - 1].spec));
+		if (kind == MLP_FK_VIEW && !deleted)
+			cJSON_AddItemToObject(x, "outputs",
+			    outputs_json(mlp_fspec_view(s, name)));
+		cJSON_AddItemToObject(x, "history", history_json(h, nh));
+		mlp_print_json(x);
+		goto out;
+	}
+	printf("%s%s %s%s, version %lld%s\n", mlp_color(ctx, C_YELLOW),
+	    mlp_fkind_title(kind), name, mlp_color(ctx, C_RESET),
+	    (long long)version, deleted ? " (deleted)" : "");
+	if (!deleted)
+		print_object(ctx, s, kind, name);
+	print_history(ctx, h, nh);
+out:
+	mlp_fversions_free(h, nh);
+	mlp_fspec_free(s);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+static const struct mlp_verb verbs[] = {
+	{ "plan", feature_plan, plan_opts, "[FILE|DIR...]",
+	    "Show what apply would change: + create, ~ update, - delete" },
+	{ "apply", feature_apply, apply_opts, "[FILE|DIR...]",
+	    "Record the specs in the catalog, each change a new version" },
+	{ "list", feature_list, list_opts, "",
+	    "List the entities, sources, feature views and services" },
+	{ "show", feature_show, show_opts, "NAME",
+	    "Show an object: its definition, version and history" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+const struct mlp_command cmd_feature = {
+	.name = "feature",
+	.run = NULL,
+	.setup = NEED_REPO,
+	.summary = "The feature store: entities, sources, feature views, "
+	    "services",
+	.opts = NULL,
+	.args = NULL,
+	.verbs = verbs,
+	.default_verb = NULL,
+};

@@ -1,0 +1,187 @@
+/* The embedded online store: one SQLite file (.mlp/online.db by default),
+ * a row per (view, entity key), upserted only when newer. */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "online.h"
+
+struct sq {
+	struct mlp_online base;
+	sqlite3 *h;
+	sqlite3_stmt *put, *get;
+	char *path;
+};
+
+static const char schema[] =
+    "PRAGMA journal_mode = WAL;"
+    "PRAGMA synchronous = NORMAL;"
+    "CREATE TABLE IF NOT EXISTS online ("
+    " view TEXT NOT NULL, key BLOB NOT NULL,"
+    " event_ts INTEGER NOT NULL, created_ts INTEGER NOT NULL,"
+    " value BLOB NOT NULL, written INTEGER NOT NULL,"
+    " PRIMARY KEY (view, key)) WITHOUT ROWID;";
+
+/* (event_ts, created_ts) compared as a pair; MLP_TS_NONE is the smallest
+ * created time, as no created time loses a tie */
+static const char put_sql[] =
+    "INSERT INTO online (view, key, event_ts, created_ts, value, written)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    " ON CONFLICT (view, key) DO UPDATE SET event_ts = excluded.event_ts,"
+    " created_ts = excluded.created_ts, value = excluded.value,"
+    " written = excluded.written"
+    " WHERE excluded.event_ts > online.event_ts OR"
+    " (excluded.event_ts = online.event_ts AND"
+    "  excluded.created_ts > online.created_ts)";
+
+static const char get_sql[] =
+    "SELECT event_ts, created_ts, value FROM online WHERE view = ?1 AND "
+    "key = ?2";
+
+static int
+sq_err(struct sq *q, struct mlp_err *err, const char *what)
+{
+	return mlp_err_set(err, MLP_EFAIL, "%s '%s': %s", what, q->path,
+	    q->h ? sqlite3_errmsg(q->h) : "out of memory");
+}
+
+static void
+sq_close(struct mlp_online *o)
+{
+	struct sq *q = (struct sq *)o;
+
+	sqlite3_finalize(q->put);
+	sqlite3_finalize(q->get);
+	sqlite3_close(q->h);
+	free(q->path);
+	free(q);
+}
+
+static int
+sq_open(struct mlp_online **out, const char *uri, const char *mlp_dir,
+    struct mlp_err *err)
+{
+	struct sq *q = xcalloc(1, sizeof(*q));
+	const char *rest = uri + strlen("sqlite:");
+	int rc;
+
+	if (*rest == '\0') {
+		if (!mlp_dir) {
+			free(q);
+			return mlp_err_set(err, MLP_EINVAL, "online store "
+			    "'sqlite:' needs a repository (or sqlite:PATH)");
+		}
+		q->path = xasprintf("%s/online.db", mlp_dir);
+	} else {
+		/* sqlite:PATH, sqlite:///abs/path or sqlite://rel */
+		if (strncmp(rest, "//", 2) == 0)
+			rest += 2;
+		q->path = xstrdup(rest);
+	}
+	if (sqlite3_open_v2(q->path, &q->h, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rc = sq_err(q, err, "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(q->h, 10000);
+	if (sqlite3_exec(q->h, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(q->h, put_sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &q->put, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(q->h, get_sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &q->get, NULL) != SQLITE_OK) {
+		rc = sq_err(q, err, "cannot use");
+		goto fail;
+	}
+	*out = &q->base;
+	return 0;
+fail:
+	sq_close(&q->base);
+	return rc;
+}
+
+static int
+sq_put(struct mlp_online *o, const struct mlp_online_rec *recs, size_t n,
+    size_t *written, struct mlp_err *err)
+{
+	struct sq *q = (struct sq *)o;
+	int64_t now = mlp_now_ms();
+	int rc = 0;
+
+	if (sqlite3_exec(q->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return sq_err(q, err, "cannot write");
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct mlp_online_rec *r = &recs[i];
+
+		sqlite3_bind_text(q->put, 1, r->view, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(q->put, 2, r->key.s, (int)r->key.n,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(q->put, 3, r->event_ts);
+		sqlite3_bind_int64(q->put, 4, r->created_ts);
+		sqlite3_bind_blob(q->put, 5, r->value ? r->value : "",
+		    (int)r->vlen, SQLITE_STATIC);
+		sqlite3_bind_int64(q->put, 6, now);
+		if (sqlite3_step(q->put) != SQLITE_DONE)
+			rc = sq_err(q, err, "cannot write");
+		else
+			*written += (size_t)sqlite3_changes(q->h);
+		sqlite3_reset(q->put);
+	}
+	sqlite3_clear_bindings(q->put);
+	if (rc == 0 && sqlite3_exec(q->h, "COMMIT", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		rc = sq_err(q, err, "cannot write");
+	if (rc < 0) {
+		sqlite3_exec(q->h, "ROLLBACK", NULL, NULL, NULL);
+		*written = 0;
+	}
+	return rc;
+}
+
+static int
+sq_get(struct mlp_online *o, const char *view,
+    const struct mlp_online_key *keys, size_t n, struct mlp_online_rec *out,
+    struct mlp_err *err)
+{
+	struct sq *q = (struct sq *)o;
+	size_t *at = xmalloc(n * sizeof(*at));
+	int rc = 0, step;
+
+	/* values are copied into the arena, whose growth may move it:
+	 * offsets first, pointers at the end */
+	mlp_buf_grow(&o->arena, 1);	/* an empty value is not NULL */
+	sqlite3_bind_text(q->get, 1, view, -1, SQLITE_STATIC);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		at[i] = SIZE_MAX;
+		sqlite3_bind_blob(q->get, 2, keys[i].s, (int)keys[i].n,
+		    SQLITE_STATIC);
+		step = sqlite3_step(q->get);
+		if (step == SQLITE_ROW) {
+			const void *v = sqlite3_column_blob(q->get, 2);
+			int len = sqlite3_column_bytes(q->get, 2);
+
+			out[i].event_ts = sqlite3_column_int64(q->get, 0);
+			out[i].created_ts = sqlite3_column_int64(q->get, 1);
+			out[i].vlen = (size_t)len;
+			at[i] = o->arena.len;
+			mlp_buf_add(&o->arena, v, (size_t)len);
+		} else if (step != SQLITE_DONE) {
+			rc = sq_err(q, err, "cannot read");
+		}
+		sqlite3_reset(q->get);
+	}
+	sqlite3_clear_bindings(q->get);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (at[i] != SIZE_MAX)
+			out[i].value = o->arena.s + at[i];
+	free(at);
+	return rc;
+}
+
+const struct mlp_online_backend mlp_online_sqlite = {
+	.scheme = "sqlite",
+	.open = sq_open,
+	.put = sq_put,
+	.get = sq_get,
+	.close = sq_close,
+};
