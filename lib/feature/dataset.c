@@ -43,7 +43,8 @@ struct ds_ent {
 
 /* An output column. */
 struct ds_out {
-	char *name;
+	char *name;		/* the column's */
+	const char *fname;	/* the feature's, borrowed from the spec */
 	int hidden;		/* an input of a derived feature only */
 	enum mlp_ftype type;
 	int derived;		/* 1: computed by the derive callback */
@@ -94,22 +95,6 @@ struct dataset {
 };
 
 /* ---- references ---- */
-
-static const char *
-closest(const char *name, const char *const *cands, size_t n)
-{
-	const char *best = NULL;
-	size_t bd = 3;
-
-	for (size_t i = 0; i < n; i++) {
-		size_t d = mlp_edit_distance(name, strlen(name), cands[i],
-		    strlen(cands[i]));
-
-		if (d < bd)
-			bd = d, best = cands[i];
-	}
-	return best;
-}
 
 static struct ds_view *
 view_of(struct dataset *d, const struct mlp_fview *fv, struct mlp_err *err)
@@ -164,6 +149,7 @@ add_out(struct dataset *d, struct ds_view *v, int hidden, int kind,
 	o = &d->outs[d->nouts];
 	memset(o, 0, sizeof(*o));
 	o->name = name;
+	o->fname = fname;
 	o->hidden = hidden;
 	o->type = type;
 	o->view = v;
@@ -219,113 +205,62 @@ add_inputs(struct dataset *d, struct ds_view *v)
 static int
 resolve(struct dataset *d, struct mlp_err *err)
 {
-	const struct mlp_fspec *spec = d->spec;
-	struct mlp_strv names = MLP_STRV_INIT;
-	int rc = 0;
-
 	d->views = xcalloc(d->o->nrefs + 1, sizeof(*d->views));
 	d->ents = xcalloc(d->o->nrefs + 1, sizeof(*d->ents));
 	if (d->o->nrefs == 0)
 		return mlp_err_set(err, MLP_EINVAL, "no features asked for");
 	for (size_t r = 0; r < d->o->nrefs; r++) {
-		const char *ref = d->o->refs[r], *colon = strchr(ref, ':');
-		const struct mlp_fview *fv = NULL;
+		const char *ref = d->o->refs[r];
+		const struct mlp_fview *fv;
+		struct mlp_foutput fo;
 		struct ds_view *v;
-		char *vname;
-		const char *fname, *best;
-		int found = 0;
+		int rc;
 
-		if (!colon || colon == ref || !colon[1])
-			return mlp_err_set(err, MLP_EINVAL, "feature reference "
-			    "'%s' is not VIEW:FEATURE", ref);
-		vname = xstrndup(ref, (size_t)(colon - ref));
-		fname = colon + 1;
-		for (size_t i = 0; i < spec->nviews; i++)
-			if (strcmp(spec->views[i].name, vname) == 0)
-				fv = &spec->views[i];
-		if (!fv) {
-			for (size_t i = 0; i < spec->nviews; i++)
-				mlp_strv_push(&names, spec->views[i].name);
-			best = closest(vname, (const char *const *)names.v,
-			    names.n);
-			rc = mlp_err_set(err, MLP_EINVAL, "no feature view '%s' "
-			    "(in '%s')%s%s%s", vname, ref, best ?
-			    "; did you mean '" : "", best ? best : "",
-			    best ? "'?" : "");
-			free(vname);
-			goto out;
+		if ((rc = mlp_fspec_resolve(d->spec, ref, &fv, &fo, err)) < 0)
+			return rc;
+		if (!(v = view_of(d, fv, err)))
+			return err->code;
+		for (size_t i = 0; i < d->nouts; i++)
+			if (d->outs[i].view == v && !d->outs[i].hidden &&
+			    strcmp(d->outs[i].fname, fo.name) == 0)
+				return mlp_err_set(err, MLP_EINVAL, "feature "
+				    "'%s' is asked for twice", ref);
+		switch (fo.kind) {
+		case MLP_FOUT_FEATURE:
+			add_out(d, v, 0, FPIT_FEATURE, fo.name, fo.type,
+			    MLP_AGG_COUNT, 0, fo.name, 0);
+			break;
+		case MLP_FOUT_AGG: {
+			const struct mlp_fagg *a = &fv->aggs[fo.index];
+
+			add_out(d, v, 0, FPIT_AGG, a->column,
+			    mlp_fagg_type(a->op), a->op, a->windows[fo.window],
+			    fo.name, 0);
+			break;
 		}
-		free(vname);
-		if (!(v = view_of(d, fv, err))) {
-			rc = err->code;
-			goto out;
-		}
-		for (size_t k = 0; k < fv->nfeatures && !found; k++)
-			if (strcmp(fv->features[k].name, fname) == 0) {
-				add_out(d, v, 0, FPIT_FEATURE, fname,
-				    fv->features[k].type, MLP_AGG_COUNT, 0,
-				    fname, 0);
-				found = 1;
-			}
-		for (size_t k = 0; k < fv->naggs && !found; k++)
-			for (size_t w = 0; w < fv->aggs[k].nwindows; w++)
-				if (strcmp(fv->aggs[k].names[w], fname) == 0) {
-					add_out(d, v, 0, FPIT_AGG,
-					    fv->aggs[k].column,
-					    mlp_fagg_type(fv->aggs[k].op),
-					    fv->aggs[k].op,
-					    fv->aggs[k].windows[w], fname, 0);
-					found = 1;
-					break;
-				}
-		for (size_t k = 0; k < fv->nderived && !found; k++)
-			if (strcmp(fv->derived[k].name, fname) == 0) {
-				if (!d->o->derive) {
-					rc = mlp_err_set(err, MLP_EUNSUPPORTED,
-					    "derived feature '%s' cannot be "
-					    "computed here", ref);
-					goto out;
-				}
-				add_out(d, v, 0, -1, NULL, MLP_FT_FLOAT,
-				    MLP_AGG_COUNT, 0, fname, k);
-				add_inputs(d, v);
-				found = 1;
-			}
-		if (!found) {
-			mlp_strv_release(&names);
-			for (size_t k = 0; k < fv->nfeatures; k++)
-				mlp_strv_push(&names, fv->features[k].name);
-			for (size_t k = 0; k < fv->naggs; k++)
-				for (size_t w = 0; w < fv->aggs[k].nwindows; w++)
-					mlp_strv_push(&names,
-					    fv->aggs[k].names[w]);
-			for (size_t k = 0; k < fv->nderived; k++)
-				mlp_strv_push(&names, fv->derived[k].name);
-			best = closest(fname, (const char *const *)names.v,
-			    names.n);
-			rc = mlp_err_set(err, MLP_EINVAL, "feature view '%s' "
-			    "has no feature '%s'%s%s%s", fv->name, fname,
-			    best ? "; did you mean '" : "", best ? best : "",
-			    best ? "'?" : "");
-			goto out;
+		case MLP_FOUT_DERIVED:
+			if (!d->o->derive)
+				return mlp_err_set(err, MLP_EUNSUPPORTED,
+				    "derived feature '%s' cannot be computed "
+				    "here", ref);
+			add_out(d, v, 0, -1, NULL, MLP_FT_FLOAT, MLP_AGG_COUNT,
+			    0, fo.name, fo.index);
+			add_inputs(d, v);
+			break;
 		}
 	}
 	/* names: unique among the outputs shown */
 	for (size_t i = 0; i < d->nouts; i++)
 		for (size_t j = 0; j < i; j++)
 			if (!d->outs[i].hidden && !d->outs[j].hidden &&
-			    strcmp(d->outs[i].name, d->outs[j].name) == 0) {
-				rc = mlp_err_set(err, MLP_EINVAL, "two features "
+			    strcmp(d->outs[i].name, d->outs[j].name) == 0)
+				return mlp_err_set(err, MLP_EINVAL, "two features "
 				    "would be named '%s' (of views '%s' and "
 				    "'%s'); full names tell them apart",
 				    d->outs[i].name,
 				    d->outs[j].view->view->name,
 				    d->outs[i].view->view->name);
-				goto out;
-			}
-out:
-	mlp_strv_release(&names);
-	return rc;
+	return 0;
 }
 
 /* ---- the batches ---- */

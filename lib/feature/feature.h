@@ -509,7 +509,8 @@ struct mlp_fingest_opts {
 	const char *root;	/* relative source paths start here (the
 				 * directory holding .mlp); NULL: "." */
 	const int64_t *versions;	/* per spec->views: the versions to
-					 * record; NULL: all 1 */
+					 * record; NULL: each view's version
+					 * (1 when it has none) */
 	const char *user;	/* recorded with each batch */
 };
 
@@ -535,12 +536,13 @@ struct mlp_fingest_result {
 };
 
 /* Ingests opts->source of spec (its path under root, or opts->file) for
- * every view of spec on that source: reads the CSV (or JSON lines, when the
- * data starts with '{'), checks every column a view needs (join keys of
- * its entity, the timestamps in the source's format, features by type,
- * aggregation inputs as numbers; an empty value is null, and a null key or
- * event time is an error), and only when the whole file is good writes the
- * segments and records one batch per view in one transaction. A view whose
+ * every view of spec on that source: reads the CSV (or JSON lines, when
+ * the source's format says so or the data starts with '{'), checks every
+ * column a view needs (join keys of its entity, the timestamps in the
+ * source's format, features by type, aggregation inputs as numbers; an
+ * empty value is null, and a null key or event time is an error), and
+ * only when the whole file is good writes the segments and records one
+ * batch per view in one transaction. A view whose
  * rows (the same segments) were ingested before at the same version is
  * left as it was (unchanged). *out, freed with mlp_fingest_result_free, says
  * what was done. MLP_ENOTFOUND (no such source, no file), MLP_EINVAL (no

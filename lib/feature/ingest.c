@@ -1155,7 +1155,7 @@ mlp_fingest(struct mlp_db *db, struct mlp_store *st,
 	opened = 1;
 	if ((rc = fcsv_peek(&c, err)) < 0)
 		goto out;
-	json = rc == '{';
+	json = g.src->format == MLP_FFMT_JSONL || rc == '{';
 	rc = json ? read_jsonl(&g, &c, err) : read_csv(&g, &c, err);
 	if (rc < 0)
 		goto out;
@@ -1177,7 +1177,8 @@ mlp_fingest(struct mlp_db *db, struct mlp_store *st,
 
 		v->res = &res->views[i];
 		v->res->view = v->view->name;
-		v->res->version = opts->versions ? opts->versions[vi] : 1;
+		v->res->version = opts->versions ? opts->versions[vi] :
+		    v->view->version > 0 ? v->view->version : 1;
 		if ((rc = write_view(&g, v, st, &ps, err)) < 0)
 			goto out;
 	}

@@ -613,14 +613,14 @@ test_errors(void)
 	free(out);
 	out = dataset("driver_id,event_ts\n1,2021-01-01\n",
 	    "driver_trips:fare_sum_7d", 0, &rc, NULL);
-	is_str(out, "feature view 'driver_trips' has no feature "
-	    "'fare_sum_7d'; did you mean 'fare_sum_1d'?",
+	is_str(out, "no feature 'fare_sum_7d' in feature view 'driver_trips' "
+	    "(did you mean 'fare_sum_1d'?)",
 	    "an unknown feature, with a did-you-mean");
 	free(out);
 	out = dataset("driver_id,event_ts\n1,2021-01-01\n",
 	    "driver_trip:fare_sum_1d", 0, &rc, NULL);
-	is_str(out, "no feature view 'driver_trip' (in 'driver_trip:fare_sum_"
-	    "1d'); did you mean 'driver_trips'?", "an unknown view");
+	is_str(out, "no feature view 'driver_trip' (did you mean "
+	    "'driver_trips'?)", "an unknown view");
 	free(out);
 	out = dataset("driver_id,event_ts\n1,yesterday\n",
 	    "driver_trips:fare_sum_1d", 0, &rc, NULL);
@@ -631,6 +631,11 @@ test_errors(void)
 	out = dataset("driver_id,event_ts,fare_sum_1d\n1,2021-01-01,3\n",
 	    "driver_trips:fare_sum_1d", 0, &rc, &r);
 	is_int(rc, MLP_EINVAL, "a feature named as a spine column");
+	free(out);
+	out = dataset("driver_id,event_ts\n1,2021-01-01\n",
+	    "driver_trips:fare_sum_1d,driver_trips:fare_sum_1d", 0, &rc, &r);
+	is_str(out, "feature 'driver_trips:fare_sum_1d' is asked for twice",
+	    "a feature asked for twice");
 	free(out);
 	out = dataset("driver_id,event_ts\n1,2021-01-01\n",
 	    "driver_events:speed", 0, &rc, &r);
