@@ -517,7 +517,8 @@ struct mlp_fingest_opts {
 struct mlp_fingest_view {
 	const char *view;	/* borrowed from the spec */
 	int64_t version;
-	int64_t id;		/* the batch recorded; 0 when unchanged */
+	int64_t id;		/* the batch recorded (unchanged: the batch
+				 * that has these rows) */
 	int unchanged;		/* the same rows were ingested before */
 	uint64_t rows;
 	unsigned partitions;	/* P */

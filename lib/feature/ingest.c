@@ -1030,6 +1030,7 @@ record(struct mlp_db *db, struct ingest *g, const char *path,
 		sqlite3_bind_text(q, 3, res->digest, -1, SQLITE_STATIC);
 		if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 			res->unchanged = 1;
+			res->id = sqlite3_column_int64(q, 0);
 			continue;
 		}
 		if (rc != SQLITE_DONE) {

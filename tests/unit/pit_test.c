@@ -418,7 +418,7 @@ test_features(void)
 	/* the same rows again add nothing, at the same version */
 	mlp_err_clear(&err);
 	rc = ingest("profiles", NULL, 1, &res, &err);
-	ok(rc == 0 && res->views[0].unchanged && res->views[0].id == 0 &&
+	ok(rc == 0 && res->views[0].unchanged && res->views[0].id == 1 &&
 	    res->objects_written == 0, "re-ingesting the same rows adds "
 	    "nothing (%s)", err.msg);
 	mlp_fingest_result_free(res);
