@@ -3,6 +3,7 @@
  * order with its SHA-256. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,7 @@ struct ds_batch {
 		struct mlp_oid oid;
 	} *segs;		/* sorted by part */
 	size_t nsegs;
-	/* the segment open now, for consecutive partitions sharing it */
-	struct fseg open;
-	long open_part;		/* -1: none */
+	size_t slot;		/* its place in a worker's open segments */
 };
 
 /* The spine's keys for one entity. */
@@ -90,8 +89,26 @@ struct dataset {
 	struct ds_out *outs;
 	size_t nouts;
 	struct fpit_table tab;	/* the values: column i is outs[i] */
-	struct mlp_buf heap;	/* string values */
+	struct mlp_buf *heaps;	/* string values, one heap per worker */
 	unsigned bits;
+	int nthreads;
+	size_t nslots;		/* batches of all views */
+	/* the join's workers take partitions in turn */
+	uint32_t next_part;
+	int stop;
+};
+
+/* A thread joining partitions: the segments it has open (one per batch,
+ * kept while consecutive partitions share it) and its own string heap. */
+struct ds_worker {
+	struct dataset *d;
+	struct mlp_store *st;
+	struct fpit_table tab;
+	struct fseg *open;
+	long *open_part;	/* -1: none */
+	int rc;
+	struct mlp_err err;
+	pthread_t th;
 };
 
 /* ---- references ---- */
@@ -305,7 +322,6 @@ batches(struct mlp_db *db, struct ds_view *v, struct mlp_err *err)
 		b = &v->b[v->nb++];
 		memset(b, 0, sizeof(*b));
 		b->id = sqlite3_column_int64(q, 0);
-		b->open_part = -1;
 		if (bits < 0 || bits > FSEG_MAX_BITS) {
 			rc = mlp_err_set(err, MLP_ECORRUPT, "feature batch %lld "
 			    "has %d partition bits", (long long)b->id, bits);
@@ -603,7 +619,8 @@ alloc_outputs(struct dataset *d)
 	d->tab.stride = d->tab.nmask + d->nouts;
 	d->tab.cells = xcalloc(d->nrows * d->tab.stride + 1,
 	    sizeof(*d->tab.cells));
-	d->tab.heap = &d->heap;
+	d->heaps = xcalloc((size_t)d->nthreads, sizeof(*d->heaps));
+	d->tab.heaps = d->heaps;
 	for (size_t i = 0; i < d->nouts; i++)
 		if (d->outs[i].derived)
 			d->outs[i].vtype = xcalloc(d->nrows + 1, 1);
@@ -612,28 +629,31 @@ alloc_outputs(struct dataset *d)
 
 		v->pv.ttl = v->view->ttl;
 		v->pv.filter_created = d->o->filter_created;
-		v->pv.tab = &d->tab;
+		for (size_t b = 0; b < v->nb; b++)
+			v->b[b].slot = d->nslots++;
 	}
 }
 
-/* The segment of batch b holding partition part of 2^bits, opened (or
- * kept open); NULL when the batch has none there. */
+/* The segment of batch b holding partition part of 2^bits, opened into
+ * the worker's slot (or kept open there); NULL when the batch has none. */
 static int
-batch_seg(struct mlp_store *st, struct ds_batch *b, unsigned bits,
+batch_seg(struct ds_worker *w, struct ds_batch *b, unsigned bits,
     uint32_t part, struct fseg **out, struct mlp_err *err)
 {
 	uint32_t bp = part >> (bits - b->bits);
+	struct fseg *s = &w->open[b->slot];
+	long *open = &w->open_part[b->slot];
 	size_t lo = 0, hi = b->nsegs;
 	int rc;
 
 	*out = NULL;
-	if (b->open_part == (long)bp) {
-		*out = &b->open;
+	if (*open == (long)bp) {
+		*out = s;
 		return 0;
 	}
-	if (b->open_part >= 0) {
-		fseg_close(&b->open);
-		b->open_part = -1;
+	if (*open >= 0) {
+		fseg_close(s);
+		*open = -1;
 	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -645,25 +665,26 @@ batch_seg(struct mlp_store *st, struct ds_batch *b, unsigned bits,
 	}
 	if (lo == b->nsegs || b->segs[lo].part != bp)
 		return 0;
-	if ((rc = fseg_open(&b->open, st, &b->segs[lo].oid, err)) < 0)
+	if ((rc = fseg_open(s, w->st, &b->segs[lo].oid, err)) < 0)
 		return rc;
-	if (b->open.part_bits != b->bits || b->open.partition != bp) {
-		fseg_close(&b->open);
-		return mlp_err_set(err, MLP_ECORRUPT, "feature batch %lld: a "
+	if (s->part_bits != b->bits || s->partition != bp) {
+		rc = mlp_err_set(err, MLP_ECORRUPT, "feature batch %lld: a "
 		    "segment of partition %u/%u holds partition %u/%u",
-		    (long long)b->id, bp, 1u << b->bits,
-		    b->open.partition, 1u << b->open.part_bits);
+		    (long long)b->id, bp, 1u << b->bits, s->partition,
+		    1u << s->part_bits);
+		fseg_close(s);
+		return rc;
 	}
-	b->open_part = bp;
-	*out = &b->open;
+	*open = bp;
+	*out = s;
 	return 0;
 }
 
 /* Joins partition part of every view. */
 static int
-join_partition(struct dataset *d, struct mlp_store *st, uint32_t part,
-    struct mlp_err *err)
+join_partition(struct ds_worker *w, uint32_t part, struct mlp_err *err)
 {
+	struct dataset *d = w->d;
 	int rc;
 
 	for (size_t i = 0; i < d->nviews; i++) {
@@ -694,19 +715,86 @@ join_partition(struct dataset *d, struct mlp_store *st, uint32_t part,
 		for (size_t b = 0; b < v->nb; b++) {
 			struct fseg *s;
 
-			if ((rc = batch_seg(st, &v->b[b], d->bits, part, &s,
+			if ((rc = batch_seg(w, &v->b[b], d->bits, part, &s,
 			    err)) < 0)
 				return rc;
 			if (s)
 				segs[nsegs++] = s;
 		}
-		if ((rc = fpit_join(&v->pv, segs, nsegs, e->rows + lo, n,
-		    err)) < 0) {
+		if ((rc = fpit_join(&v->pv, &w->tab, segs, nsegs, e->rows + lo,
+		    n, err)) < 0) {
 			mlp_err_prefix(err, "feature view '%s'", v->view->name);
 			return rc;
 		}
 	}
 	return 0;
+}
+
+static void *
+join_worker(void *arg)
+{
+	struct ds_worker *w = arg;
+	struct dataset *d = w->d;
+
+	while (!__atomic_load_n(&d->stop, __ATOMIC_RELAXED)) {
+		uint32_t p = __atomic_fetch_add(&d->next_part, 1,
+		    __ATOMIC_RELAXED);
+
+		if (p >= (1u << d->bits))
+			break;
+		mlp_err_clear(&w->err);
+		if ((w->rc = join_partition(w, p, &w->err)) < 0) {
+			__atomic_store_n(&d->stop, 1, __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	for (size_t i = 0; i < d->nslots; i++)
+		if (w->open_part[i] >= 0) {
+			fseg_close(&w->open[i]);
+			w->open_part[i] = -1;
+		}
+	return NULL;
+}
+
+/* Joins every partition, on up to nthreads threads, each partition on
+ * its own: one partition's segments are mapped at a time per thread. */
+static int
+join_all(struct dataset *d, struct mlp_store *st, struct mlp_err *err)
+{
+	unsigned parts = 1u << d->bits;
+	int n = d->nthreads < (int)parts ? d->nthreads : (int)parts, rc = 0;
+	struct ds_worker *w = xcalloc((size_t)n, sizeof(*w));
+	int started = 0;
+
+	for (int i = 0; i < n; i++) {
+		w[i].d = d;
+		w[i].st = st;
+		w[i].tab = d->tab;
+		w[i].tab.heap = (unsigned)i;
+		w[i].open = xcalloc(d->nslots + 1, sizeof(*w[i].open));
+		w[i].open_part = xmalloc((d->nslots + 1) *
+		    sizeof(*w[i].open_part));
+		for (size_t k = 0; k <= d->nslots; k++)
+			w[i].open_part[k] = -1;
+	}
+	for (int i = 1; i < n; i++) {
+		if (pthread_create(&w[i].th, NULL, join_worker, &w[i]) != 0)
+			break;
+		started = i;
+	}
+	join_worker(&w[0]);
+	for (int i = 1; i <= started; i++)
+		pthread_join(w[i].th, NULL);
+	for (int i = 0; i < n; i++) {
+		if (w[i].rc < 0 && rc == 0) {
+			rc = w[i].rc;
+			*err = w[i].err;
+		}
+		free(w[i].open);
+		free(w[i].open_part);
+	}
+	free(w);
+	return rc;
 }
 
 /* ---- derived features ---- */
@@ -808,69 +896,33 @@ derive_rows(struct dataset *d, struct mlp_err *err)
 
 /* ---- the output ---- */
 
-struct sink {
-	int fd;
-	char *buf;
+size_t fdataset_chunk_rows = 8192;
+
+/* A growing buffer of formatted text. */
+struct fbuf {
+	char *s;
 	size_t len, cap;
-	struct mlp_sha256 h;
-	uint64_t bytes;
 };
 
-static int
-sink_flush(struct sink *k, struct mlp_err *err)
-{
-	size_t off = 0;
-
-	mlp_sha256_update(&k->h, k->buf, k->len);
-	while (off < k->len) {
-		ssize_t w = write(k->fd, k->buf + off, k->len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return mlp_err_write(err, errno, 0, "cannot write the "
-			    "dataset");
-		off += (size_t)w;
-	}
-	k->bytes += k->len;
-	k->len = 0;
-	return 0;
-}
-
-/* Makes room for n more bytes. */
-static int
-sink_room(struct sink *k, size_t n, struct mlp_err *err)
-{
-	int rc;
-
-	if (k->len + n <= k->cap)
-		return 0;
-	if ((rc = sink_flush(k, err)) < 0)
-		return rc;
-	if (n > k->cap) {
-		k->cap = n;
-		k->buf = xrealloc(k->buf, k->cap);
-	}
-	return 0;
-}
-
 static void
-sink_add(struct sink *k, const char *s, size_t n)
+fbuf_room(struct fbuf *b, size_t n)
 {
-	memcpy(k->buf + k->len, s, n);
-	k->len += n;
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2;
+		b->s = xrealloc(b->s, b->cap);
+	}
 }
 
 /* Appends row's value of column col, for which room was made. */
 static void
-put_cell(struct dataset *d, struct sink *k, size_t col, size_t row,
+put_cell(struct dataset *d, struct fbuf *k, size_t col, size_t row,
     struct mlp_buf *b)
 {
 	const struct ds_out *o = &d->outs[col];
 	uint64_t c;
 	enum mlp_ftype t;
 
-	k->buf[k->len++] = ',';
+	k->s[k->len++] = ',';
 	if (!fpit_has(&d->tab, row, col))
 		return;
 	c = *fpit_cell(&d->tab, row, col);
@@ -880,14 +932,15 @@ put_cell(struct dataset *d, struct sink *k, size_t col, size_t row,
 		double v;
 
 		memcpy(&v, &c, 8);
-		k->len += fnum_fmt_double(v, k->buf + k->len);
+		k->len += fnum_fmt_double(v, k->s + k->len);
 		break;
 	}
 	case MLP_FT_INT:
-		k->len += fnum_fmt_int((int64_t)c, k->buf + k->len);
+		k->len += fnum_fmt_int((int64_t)c, k->s + k->len);
 		break;
 	case MLP_FT_BOOL:
-		sink_add(k, c ? "true" : "false", c ? 4 : 5);
+		memcpy(k->s + k->len, c ? "true" : "false", c ? 4 : 5);
+		k->len += c ? 4 : 5;
 		break;
 	case MLP_FT_STRING: {
 		uint32_t n;
@@ -895,34 +948,212 @@ put_cell(struct dataset *d, struct sink *k, size_t col, size_t row,
 
 		mlp_buf_reset(b);
 		fcsv_add_field(b, s, n);
-		sink_add(k, mlp_buf_str(b), b->len);
+		memcpy(k->s + k->len, mlp_buf_str(b), b->len);
+		k->len += b->len;
 		break;
 	}
 	}
 }
 
+/* What is written: the columns shown. */
+struct layout {
+	size_t *shown, nshown;
+	int strings;		/* some column may hold a string */
+};
+
 /* Room a row needs at most: a number takes up to 32 bytes, a string
  * quoted twice its length and 2. */
 static size_t
-row_room(const struct dataset *d, size_t row, const size_t *shown,
-    size_t nshown, int strings)
+row_room(const struct dataset *d, size_t row, const struct layout *l)
 {
-	size_t need = d->rec_len[row] + 1 + nshown * 33;
+	size_t need = d->rec_len[row] + 1 + l->nshown * 33;
 
-	if (strings)
-		for (size_t i = 0; i < nshown; i++) {
-			const struct ds_out *o = &d->outs[shown[i]];
+	if (l->strings)
+		for (size_t i = 0; i < l->nshown; i++) {
+			const struct ds_out *o = &d->outs[l->shown[i]];
 			uint32_t n;
 
 			if ((o->type == MLP_FT_STRING || o->derived) &&
-			    fpit_has(&d->tab, row, shown[i]) && (!o->derived ||
+			    fpit_has(&d->tab, row, l->shown[i]) && (!o->derived ||
 			    o->vtype[row] == MLP_FT_STRING)) {
 				fpit_string(&d->tab, *fpit_cell(&d->tab, row,
-				    shown[i]), &n);
+				    l->shown[i]), &n);
 				need += 2 * (size_t)n + 2;
 			}
 		}
 	return need;
+}
+
+/* Formats rows [r0, r1) into k (emptied first). */
+static void
+format_rows(struct dataset *d, const struct layout *l, size_t r0, size_t r1,
+    struct fbuf *k, struct mlp_buf *tmp)
+{
+	k->len = 0;
+	for (size_t row = r0; row < r1; row++) {
+		fbuf_room(k, row_room(d, row, l));
+		memcpy(k->s + k->len, d->text + d->rec_off[row],
+		    d->rec_len[row]);
+		k->len += d->rec_len[row];
+		for (size_t i = 0; i < l->nshown; i++)
+			put_cell(d, k, l->shown[i], row, tmp);
+		k->s[k->len++] = '\n';
+	}
+}
+
+struct sink {
+	int fd;
+	struct mlp_sha256 h;
+	uint64_t bytes;
+};
+
+static int
+sink_write(struct sink *k, const char *p, size_t n, struct mlp_err *err)
+{
+	mlp_sha256_update(&k->h, p, n);
+	k->bytes += n;
+	while (n > 0) {
+		ssize_t w = write(k->fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return mlp_err_write(err, errno, 0, "cannot write the "
+			    "dataset");
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The formatting threads and the writer share a ring of chunk slots:
+ * formatters take chunks in order and fill the slot the chunk maps to
+ * once it is free; the writer writes and hashes the slots in order. */
+struct ring {
+	struct dataset *d;
+	const struct layout *l;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t nchunks, next, nslots;
+	struct slot {
+		long chunk;	/* -1: free */
+		int ready;
+		struct fbuf buf;
+	} *slots;
+	int stop;
+};
+
+static void *
+format_worker(void *arg)
+{
+	struct ring *r = arg;
+	struct mlp_buf tmp = MLP_BUF_INIT;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		size_t c = r->next;
+		struct slot *sl = &r->slots[c % r->nslots];
+		size_t r0 = c * fdataset_chunk_rows;
+		size_t r1 = r0 + fdataset_chunk_rows;
+
+		if (r->stop || c >= r->nchunks)
+			break;
+		if (sl->chunk != -1) {
+			pthread_cond_wait(&r->cv, &r->mu);
+			continue;
+		}
+		sl->chunk = (long)c;
+		r->next++;
+		pthread_mutex_unlock(&r->mu);
+		if (r1 > r->d->nrows)
+			r1 = r->d->nrows;
+		format_rows(r->d, r->l, r0, r1, &sl->buf, &tmp);
+		pthread_mutex_lock(&r->mu);
+		sl->ready = 1;
+		pthread_cond_broadcast(&r->cv);
+	}
+	pthread_mutex_unlock(&r->mu);
+	mlp_buf_release(&tmp);
+	return NULL;
+}
+
+/* Writes the rows, formatted on nthreads threads while this one writes
+ * and hashes. */
+static int
+write_rows(struct dataset *d, const struct layout *l, struct sink *k,
+    struct mlp_err *err)
+{
+	struct ring r;
+	pthread_t th[4];
+	int nth = d->nthreads > 4 ? 4 : d->nthreads, started = 0, rc = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.d = d;
+	r.l = l;
+	r.nchunks = (d->nrows + fdataset_chunk_rows - 1) /
+	    fdataset_chunk_rows;
+	if (nth < 2 || r.nchunks < 2) {
+		struct fbuf b = { 0 };
+		struct mlp_buf tmp = MLP_BUF_INIT;
+
+		for (size_t c = 0; c < r.nchunks && rc == 0; c++) {
+			size_t r1 = (c + 1) * fdataset_chunk_rows;
+
+			format_rows(d, l, c * fdataset_chunk_rows,
+			    r1 < d->nrows ? r1 : d->nrows, &b, &tmp);
+			rc = sink_write(k, b.s, b.len, err);
+		}
+		free(b.s);
+		mlp_buf_release(&tmp);
+		return rc;
+	}
+	r.nslots = (size_t)nth * 2 + 2;
+	r.slots = xcalloc(r.nslots, sizeof(*r.slots));
+	for (size_t i = 0; i < r.nslots; i++)
+		r.slots[i].chunk = -1;
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	for (int i = 0; i < nth; i++) {
+		if (pthread_create(&th[i], NULL, format_worker, &r) != 0)
+			break;
+		started++;
+	}
+	for (size_t c = 0; c < r.nchunks; c++) {
+		struct slot *sl = &r.slots[c % r.nslots];
+
+		pthread_mutex_lock(&r.mu);
+		while (started && !(sl->chunk == (long)c && sl->ready))
+			pthread_cond_wait(&r.cv, &r.mu);
+		pthread_mutex_unlock(&r.mu);
+		if (!started) {
+			/* no thread could start: format here */
+			struct mlp_buf tmp = MLP_BUF_INIT;
+			size_t r1 = (c + 1) * fdataset_chunk_rows;
+
+			format_rows(d, l, c * fdataset_chunk_rows,
+			    r1 < d->nrows ? r1 : d->nrows, &sl->buf, &tmp);
+			mlp_buf_release(&tmp);
+		}
+		if ((rc = sink_write(k, sl->buf.s, sl->buf.len, err)) < 0)
+			break;
+		pthread_mutex_lock(&r.mu);
+		sl->chunk = -1;
+		sl->ready = 0;
+		pthread_cond_broadcast(&r.cv);
+		pthread_mutex_unlock(&r.mu);
+	}
+	pthread_mutex_lock(&r.mu);
+	r.stop = 1;
+	pthread_cond_broadcast(&r.cv);
+	pthread_mutex_unlock(&r.mu);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	for (size_t i = 0; i < r.nslots; i++)
+		free(r.slots[i].buf.s);
+	free(r.slots);
+	pthread_mutex_destroy(&r.mu);
+	pthread_cond_destroy(&r.cv);
+	return rc;
 }
 
 static int
@@ -931,53 +1162,37 @@ write_output(struct dataset *d, struct mlp_fdataset_result *res,
 {
 	struct sink k = { 0 };
 	struct mlp_buf b = MLP_BUF_INIT;
+	struct layout l = { 0 };
 	struct mlp_oid oid;
-	size_t nshown = 0, *shown = xcalloc(d->nouts + 1, sizeof(*shown));
-	int rc, strings = 0;
+	int rc;
 
 	k.fd = d->o->out_fd;
-	k.cap = OUTBUF;
-	k.buf = xmalloc(k.cap);
-	if ((rc = mlp_sha256_begin(&k.h, err)) < 0) {
-		free(k.buf);
-		free(shown);
+	if ((rc = mlp_sha256_begin(&k.h, err)) < 0)
 		return rc;
-	}
+	l.shown = xcalloc(d->nouts + 1, sizeof(*l.shown));
 	mlp_buf_add(&b, d->hdr, d->hdr_len);
 	for (size_t i = 0; i < d->nouts; i++) {
 		const struct ds_out *o = &d->outs[i];
 
 		if (o->hidden)
 			continue;
-		shown[nshown++] = i;
-		strings |= o->type == MLP_FT_STRING || o->derived;
+		l.shown[l.nshown++] = i;
+		l.strings |= o->type == MLP_FT_STRING || o->derived;
 		mlp_buf_addc(&b, ',');
 		fcsv_add_field(&b, o->name, strlen(o->name));
 	}
 	mlp_buf_addc(&b, '\n');
-	if ((rc = sink_room(&k, b.len, err)) < 0)
+	if ((rc = sink_write(&k, b.s, b.len, err)) < 0 ||
+	    (rc = write_rows(d, &l, &k, err)) < 0) {
+		mlp_sha256_abort(&k.h);
 		goto out;
-	sink_add(&k, b.s, b.len);
-	for (size_t row = 0; row < d->nrows; row++) {
-		if ((rc = sink_room(&k, row_room(d, row, shown, nshown, strings),
-		    err)) < 0)
-			goto out;
-		sink_add(&k, d->text + d->rec_off[row], d->rec_len[row]);
-		for (size_t i = 0; i < nshown; i++)
-			put_cell(d, &k, shown[i], row, &b);
-		k.buf[k.len++] = '\n';
 	}
-	if ((rc = sink_flush(&k, err)) < 0)
-		goto out;
 	mlp_sha256_end(&k.h, &oid);
 	mlp_oid_fmt(&oid, res->digest);
 	res->bytes = k.bytes;
-	res->nfeatures = nshown;
+	res->nfeatures = l.nshown;
 out:
-	if (rc < 0)
-		mlp_sha256_abort(&k.h);
-	free(k.buf);
-	free(shown);
+	free(l.shown);
 	mlp_buf_release(&b);
 	return rc;
 }
@@ -1009,11 +1224,8 @@ dataset_release(struct dataset *d)
 	for (size_t i = 0; i < d->nviews; i++) {
 		struct ds_view *v = &d->views[i];
 
-		for (size_t b = 0; b < v->nb; b++) {
-			if (v->b[b].open_part >= 0)
-				fseg_close(&v->b[b].open);
+		for (size_t b = 0; b < v->nb; b++)
 			free(v->b[b].segs);
-		}
 		free(v->b);
 		free(v->pv.outs);
 		free(v->pv_out);
@@ -1026,7 +1238,9 @@ dataset_release(struct dataset *d)
 	}
 	free(d->outs);
 	free(d->tab.cells);
-	mlp_buf_release(&d->heap);
+	for (int i = 0; d->heaps && i < d->nthreads; i++)
+		mlp_buf_release(&d->heaps[i]);
+	free(d->heaps);
 }
 
 int
@@ -1042,6 +1256,12 @@ mlp_fdataset(struct mlp_db *db, struct mlp_store *st,
 	memset(res, 0, sizeof(*res));
 	d.spec = spec;
 	d.o = opts;
+	d.nthreads = opts->nthreads;
+	if (d.nthreads <= 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		d.nthreads = n < 1 ? 1 : n > 4 ? 4 : (int)n;
+	}
 	d.name = strcmp(opts->spine, "-") == 0 ? "stdin" : opts->spine;
 	if ((rc = resolve(&d, err)) < 0)
 		goto out;
@@ -1059,15 +1279,8 @@ mlp_fdataset(struct mlp_db *db, struct mlp_store *st,
 	alloc_outputs(&d);
 	res->read_s = mlp_mono() - t;
 	t = mlp_mono();
-	for (uint32_t p = 0; p < (1u << d.bits); p++)
-		if ((rc = join_partition(&d, st, p, err)) < 0)
-			goto out;
-	for (size_t i = 0; i < d.nviews; i++)
-		for (size_t b = 0; b < d.views[i].nb; b++)
-			if (d.views[i].b[b].open_part >= 0) {
-				fseg_close(&d.views[i].b[b].open);
-				d.views[i].b[b].open_part = -1;
-			}
+	if ((rc = join_all(&d, st, err)) < 0)
+		goto out;
 	if ((rc = derive_rows(&d, err)) < 0)
 		goto out;
 	res->join_s = mlp_mono() - t;

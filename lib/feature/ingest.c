@@ -818,12 +818,14 @@ order_rows(struct ingest *g, struct in_ent *e)
 	free(rank);
 }
 
+uint64_t fingest_part_rows = MLP_FPART_ROWS;
+
 static unsigned
 part_bits(size_t rows)
 {
 	unsigned bits = 0;
 
-	while (bits < MLP_FPART_MAX_BITS && (rows >> bits) > MLP_FPART_ROWS)
+	while (bits < MLP_FPART_MAX_BITS && (rows >> bits) > fingest_part_rows)
 		bits++;
 	return bits;
 }

@@ -218,6 +218,12 @@ int fnum_parse_int(const char *s, size_t n, int64_t *out);
 /* Parses "true"/"false" (any case) and "1"/"0": 0 or -1. */
 int fnum_parse_bool(const char *s, size_t n, int *out);
 
+/* Rows per partition an ingest aims at (MLP_FPART_ROWS; tests lower it
+ * to make many partitions of few rows), and rows per chunk of dataset's
+ * output (tests lower it to make many chunks). */
+extern uint64_t fingest_part_rows;
+extern size_t fdataset_chunk_rows;
+
 /*
  * The join of one partition (pit.c).
  */
@@ -236,12 +242,14 @@ struct fpit_row {
  * cache line: row r is cells[r * stride ..]: nmask words holding one
  * presence byte per column (1: it has a value; bytes, so that filling a
  * row is stores only), then one 8-byte cell per column (a double's bits,
- * an int64, a bool 0 or 1, or a string's offset in heap, where a u32
- * length precedes its bytes). */
+ * an int64, a bool 0 or 1, or a string: the heap it is in << 56 | its
+ * offset there, where a u32 length precedes its bytes). Threads filling
+ * rows of their own each append strings to a heap of their own. */
 struct fpit_table {
 	uint64_t *cells;
 	size_t stride, nmask;
-	struct mlp_buf *heap;
+	struct mlp_buf *heaps;
+	unsigned heap;		/* the heap fpit_add_string appends to */
 };
 
 static inline uint64_t *
@@ -262,15 +270,17 @@ fpit_has(const struct fpit_table *t, size_t row, size_t col)
 	return ((const uint8_t *)&t->cells[row * t->stride])[col];
 }
 
-/* Appends a string to the table's heap; returns its offset. */
+/* Appends a string to the table's heap; returns its cell. */
 uint64_t fpit_add_string(const struct fpit_table *t, const char *s,
     uint32_t n);
-/* The string at offset off of the heap. */
+/* The string of cell c. */
 static inline const char *
-fpit_string(const struct fpit_table *t, uint64_t off, uint32_t *n)
+fpit_string(const struct fpit_table *t, uint64_t c, uint32_t *n)
 {
-	memcpy(n, t->heap->s + off, 4);
-	return t->heap->s + off + 4;
+	const char *p = t->heaps[c >> 56].s + (c & ((UINT64_C(1) << 56) - 1));
+
+	memcpy(n, p, 4);
+	return p + 4;
 }
 
 /* An output column (one requested feature of a view). */
@@ -290,16 +300,16 @@ struct fpit_view {
 	int filter_created;
 	struct fpit_out *outs;
 	size_t nouts;
-	const struct fpit_table *tab;
 };
 
 /* Joins rows[0..n) (one entity's rows of one partition, sorted by
  * fpit_row_cmp) against segs[0..nsegs) (the view's batches in ingest
  * order, each holding the partition's rows or more), filling the outputs of
- * v for each row. A column missing from a segment or of another type is
- * MLP_EINVAL naming it. */
-int fpit_join(const struct fpit_view *v, struct fseg *const *segs,
-    size_t nsegs, const struct fpit_row *rows, size_t n, struct mlp_err *err);
+ * v for each row into tab. A column missing from a segment or of another
+ * type is MLP_EINVAL naming it. */
+int fpit_join(const struct fpit_view *v, const struct fpit_table *tab,
+    struct fseg *const *segs, size_t nsegs, const struct fpit_row *rows,
+    size_t n, struct mlp_err *err);
 
 /* Orders fpit_rows by (hash, key bytes). */
 int fpit_row_cmp(const void *a, const void *b);

@@ -131,11 +131,12 @@ num_at(const struct fseg_col *c, uint64_t i)
 uint64_t
 fpit_add_string(const struct fpit_table *t, const char *s, uint32_t n)
 {
-	uint64_t off = t->heap->len;
+	struct mlp_buf *h = &t->heaps[t->heap];
+	uint64_t off = h->len;
 
-	mlp_buf_add(t->heap, &n, 4);
-	mlp_buf_add(t->heap, s, n);
-	return off;
+	mlp_buf_add(h, &n, 4);
+	mlp_buf_add(h, s, n);
+	return (uint64_t)t->heap << 56 | off;
 }
 
 static void
@@ -191,8 +192,8 @@ cts_at(const struct fseg *s, uint64_t i)
 /* The feature outputs for one spine row: the pick of each run, the best
  * across runs (a later batch wins a tie). */
 static void
-join_features(const struct fpit_view *v, const struct run *runs,
-    size_t nruns, const struct fpit_row *r)
+join_features(const struct fpit_view *v, const struct fpit_table *tab,
+    const struct run *runs, size_t nruns, const struct fpit_row *r)
 {
 	const struct run *best = NULL;
 	uint64_t bi = 0;
@@ -219,7 +220,7 @@ join_features(const struct fpit_view *v, const struct run *runs,
 		return;
 	for (size_t k = 0; k < v->nouts; k++)
 		if (v->outs[k].kind == FPIT_FEATURE)
-			put_value(v->tab, &v->outs[k], r->row,
+			put_value(tab, &v->outs[k], r->row,
 			    &best->seg->cols[best->col[k]], bi);
 }
 
@@ -282,8 +283,9 @@ accumulate(const struct fpit_view *v, size_t k, const struct run *runs,
 /* The aggregation outputs for one spine row; outputs over the same column
  * and window share one pass. */
 static void
-join_aggs(const struct fpit_view *v, const struct run *runs, size_t nruns,
-    const struct fpit_row *r, const int *share, struct mlp_fagg_acc *accs)
+join_aggs(const struct fpit_view *v, const struct fpit_table *tab,
+    const struct run *runs, size_t nruns, const struct fpit_row *r,
+    const int *share, struct mlp_fagg_acc *accs)
 {
 	for (size_t k = 0; k < v->nouts; k++) {
 		struct mlp_fval val;
@@ -293,7 +295,7 @@ join_aggs(const struct fpit_view *v, const struct run *runs, size_t nruns,
 		if (share[k] == (int)k)
 			accumulate(v, k, runs, nruns, r, &accs[k]);
 		mlp_fagg_acc_value(&accs[share[k]], v->outs[k].op, &val);
-		put_fval(v->tab, &v->outs[k], r->row, &val);
+		put_fval(tab, &v->outs[k], r->row, &val);
 	}
 }
 
@@ -324,8 +326,9 @@ map_columns(const struct fpit_view *v, struct fseg *const *segs,
 }
 
 int
-fpit_join(const struct fpit_view *v, struct fseg *const *segs, size_t nsegs,
-    const struct fpit_row *rows, size_t n, struct mlp_err *err)
+fpit_join(const struct fpit_view *v, const struct fpit_table *tab,
+    struct fseg *const *segs, size_t nsegs, const struct fpit_row *rows,
+    size_t n, struct mlp_err *err)
 {
 	int *cols = NULL, *share = NULL, nfeat = 0, nagg = 0;
 	struct mlp_fagg_acc *accs = NULL;
@@ -385,9 +388,10 @@ fpit_join(const struct fpit_view *v, struct fseg *const *segs, size_t nsegs,
 		}
 		for (; g < e; g++) {
 			if (nfeat)
-				join_features(v, runs, nsegs, &rows[g]);
+				join_features(v, tab, runs, nsegs, &rows[g]);
 			if (nagg)
-				join_aggs(v, runs, nsegs, &rows[g], share, accs);
+				join_aggs(v, tab, runs, nsegs, &rows[g], share,
+				    accs);
 		}
 	}
 out:

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
-#include "feature/feature.h"
+#include "feature/internal.h"
 #include "store/store.h"
 #include "tap.h"
 
@@ -172,6 +172,8 @@ static struct mlp_fsource sources[] = {
 	{ .name = "pairs", .path = "pairs.csv", .timestamp = "ts",
 	  .tsfmt = MLP_TSFMT_EPOCH_S },
 	{ .name = "events", .path = "events.jsonl", .timestamp = "event_ts" },
+	{ .name = "rnd", .path = "rnd.csv", .timestamp = "event_ts",
+	  .created_timestamp = "created_ts" },
 };
 
 static struct mlp_ffeature profile_features[] = {
@@ -216,6 +218,19 @@ static struct mlp_ffeature event_features[] = {
 	{ .name = "label", .type = MLP_FT_STRING },
 };
 
+static struct mlp_ffeature rnd_features[] = {
+	{ .name = "x", .type = MLP_FT_FLOAT },
+	{ .name = "s", .type = MLP_FT_STRING },
+};
+static int64_t rnd_windows[] = { 3600 * US, 5 * 3600 * US };
+static char *rnd_names[7][2] = {
+	{ "x_count_1h", "x_count_5h" }, { "x_sum_1h", "x_sum_5h" },
+	{ "x_avg_1h", "x_avg_5h" }, { "x_min_1h", "x_min_5h" },
+	{ "x_max_1h", "x_max_5h" }, { "x_last_1h", "x_last_5h" },
+	{ "x_stddev_1h", "x_stddev_5h" },
+};
+static struct mlp_fagg rnd_aggs[7];
+
 static struct mlp_fview views[] = {
 	{ .name = "driver_profile", .entity = "driver", .source = "profiles",
 	  .ttl = 7 * DAY, .features = profile_features, .nfeatures = 4,
@@ -226,19 +241,22 @@ static struct mlp_fview views[] = {
 	  .ttl = 0, .features = pair_features, .nfeatures = 1 },
 	{ .name = "driver_events", .entity = "driver", .source = "events",
 	  .ttl = 0, .features = event_features, .nfeatures = 2 },
+	{ .name = "rnd", .entity = "driver", .source = "rnd",
+	  .ttl = 3 * 3600 * US, .features = rnd_features, .nfeatures = 2,
+	  .aggs = rnd_aggs, .naggs = 7 },
 };
 
 static struct mlp_fspec spec = {
 	.entities = entities, .nentities = 2,
-	.sources = sources, .nsources = 4,
-	.views = views, .nviews = 4,
+	.sources = sources, .nsources = 5,
+	.views = views, .nviews = 5,
 };
 
 static int
 ingest(const char *source, const char *file, int64_t version,
     struct mlp_fingest_result **res, struct mlp_err *err)
 {
-	int64_t versions[4] = { version, version, version, version };
+	int64_t versions[5] = { version, version, version, version, version };
 	struct mlp_fingest_opts o = { 0 };
 	struct mlp_fingest_result *r = NULL;
 	int rc;
@@ -294,6 +312,7 @@ dataset(const char *spine, const char *refs, int flags, int *rcp,
 	o.nrefs = sv.n;
 	o.full_names = flags & 1;
 	o.filter_created = (flags & 2) != 0;
+	o.nthreads = flags >> 8;
 	o.out_fd = fd;
 	if (flags & 4) {
 		o.derive = derive_x2;
@@ -643,6 +662,252 @@ test_errors(void)
 	free(out);
 }
 
+/* ---- against a brute-force reference ---- */
+
+struct rrow {
+	int64_t driver, ets, cts;
+	int has_x;
+	double x;
+	char s[8];		/* "" null */
+	int batch, line;
+};
+
+static uint64_t rseed = 0x853c49e6748fea9bull;
+
+static uint64_t
+rnd(uint64_t n)
+{
+	rseed ^= rseed << 13;
+	rseed ^= rseed >> 7;
+	rseed ^= rseed << 17;
+	return rseed % n;
+}
+
+static void
+ts_text(struct mlp_buf *b, int64_t us)
+{
+	char t[48];
+
+	mlp_ts_format(us, t);
+	mlp_buf_adds(b, t);
+}
+
+/* (ets, cts, batch, line) order */
+static int
+rrow_before(const struct rrow *a, const struct rrow *b)
+{
+	if (a->ets != b->ets)
+		return a->ets < b->ets;
+	if (a->cts != b->cts)
+		return a->cts < b->cts;
+	if (a->batch != b->batch)
+		return a->batch < b->batch;
+	return a->line < b->line;
+}
+
+static void
+cell_float(struct mlp_buf *b, const struct mlp_fval *v)
+{
+	char num[40];
+
+	mlp_buf_addc(b, ',');
+	if (v->null)
+		return;
+	if (v->type == MLP_FT_INT)
+		mlp_buf_add(b, num, fnum_fmt_int(v->v.i, num));
+	else
+		mlp_buf_add(b, num, fnum_fmt_double(v->v.f, num));
+}
+
+/* The training set the rules give, computed row by row over every row. */
+static char *
+reference(const struct rrow *rows, size_t n, const int64_t *sd,
+    const int64_t *stime, size_t ns, int filter)
+{
+	struct mlp_buf b = MLP_BUF_INIT;
+	const struct rrow **win = xcalloc(n + 1, sizeof(*win));
+
+	mlp_buf_adds(&b, "driver_id,event_ts,x,s");
+	for (int op = 0; op < 7; op++)
+		for (int w = 0; w < 2; w++)
+			mlp_buf_addf(&b, ",%s", rnd_names[op][w]);
+	mlp_buf_addc(&b, '\n');
+	for (size_t i = 0; i < ns; i++) {
+		const struct rrow *best = NULL;
+		int64_t t = stime[i];
+
+		mlp_buf_addf(&b, "%lld,", (long long)sd[i]);
+		ts_text(&b, t);
+		for (size_t j = 0; j < n; j++) {
+			const struct rrow *r = &rows[j];
+
+			if (r->driver != sd[i] || r->ets > t ||
+			    r->ets < t - 3 * 3600 * US ||
+			    (filter && r->cts > t))
+				continue;
+			if (!best || rrow_before(best, r))
+				best = r;
+		}
+		if (best) {
+			char num[40];
+
+			mlp_buf_addc(&b, ',');
+			if (best->has_x)
+				mlp_buf_add(&b, num, fnum_fmt_double(best->x,
+				    num));
+			mlp_buf_addf(&b, ",%s", best->s);
+		} else {
+			mlp_buf_adds(&b, ",,");
+		}
+		for (int op = 0; op < 7; op++)
+			for (int w = 0; w < 2; w++) {
+				static const enum mlp_aggop ops[7] = {
+					MLP_AGG_COUNT, MLP_AGG_SUM, MLP_AGG_AVG,
+					MLP_AGG_MIN, MLP_AGG_MAX, MLP_AGG_LAST,
+					MLP_AGG_STDDEV };
+				struct mlp_fagg_acc acc;
+				struct mlp_fval v;
+				size_t nw = 0;
+
+				for (size_t j = 0; j < n; j++) {
+					const struct rrow *r = &rows[j];
+					size_t y;
+
+					if (r->driver != sd[i] || r->ets > t ||
+					    r->ets <= t - rnd_windows[w] ||
+					    (filter && r->cts > t) || !r->has_x)
+						continue;
+					for (y = nw; y > 0 &&
+					    rrow_before(r, win[y - 1]); y--)
+						win[y] = win[y - 1];
+					win[y] = r;
+					nw++;
+				}
+				mlp_fagg_acc_init(&acc);
+				for (size_t y = 0; y < nw; y++)
+					mlp_fagg_acc_add(&acc, win[y]->x);
+				mlp_fagg_acc_value(&acc, ops[op], &v);
+				cell_float(&b, &v);
+			}
+		mlp_buf_addc(&b, '\n');
+	}
+	free(win);
+	return mlp_buf_detach(&b);
+}
+
+static void
+test_random(void)
+{
+	static const enum mlp_aggop ops[7] = { MLP_AGG_COUNT, MLP_AGG_SUM,
+		MLP_AGG_AVG, MLP_AGG_MIN, MLP_AGG_MAX, MLP_AGG_LAST,
+		MLP_AGG_STDDEV };
+	size_t n = 3000, ns = 700, n1 = 1900;
+	struct rrow *rows = xcalloc(n, sizeof(*rows));
+	int64_t sd[700], stime[700];
+	struct mlp_buf f1 = MLP_BUF_INIT, f2 = MLP_BUF_INIT, sp = MLP_BUF_INIT,
+	    refs = MLP_BUF_INIT;
+	struct mlp_fdataset_result res;
+	struct mlp_err err;
+	int rc;
+
+	for (int op = 0; op < 7; op++) {
+		rnd_aggs[op].column = "x";
+		rnd_aggs[op].op = ops[op];
+		rnd_aggs[op].windows = rnd_windows;
+		rnd_aggs[op].names = rnd_names[op];
+		rnd_aggs[op].nwindows = 2;
+	}
+	/* times on a 15-minute grid: ties and window edges are common */
+	mlp_buf_adds(&f1, "driver_id,event_ts,created_ts,x,s\n");
+	mlp_buf_adds(&f2, "driver_id,event_ts,created_ts,x,s\n");
+	for (size_t i = 0; i < n; i++) {
+		struct rrow *r = &rows[i];
+		struct mlp_buf *f = i < n1 ? &f1 : &f2;
+
+		if (i >= n1 && rnd(4) == 0) {	/* a row of batch 1 again */
+			*r = rows[rnd(n1)];
+		} else {
+			r->driver = 1 + (int64_t)rnd(60);
+			r->ets = T0 + (int64_t)rnd(48 * 4) * 900 * US;
+			r->cts = r->ets + (int64_t)rnd(5) * 1800 * US;
+			r->has_x = rnd(10) != 0;
+			r->x = (double)(int64_t)rnd(20000) / 100.0 - 50;
+			if (rnd(8))
+				snprintf(r->s, sizeof(r->s), "s%d",
+				    (int)rnd(1000));
+			else
+				r->s[0] = '\0';
+		}
+		r->batch = i < n1 ? 1 : 2;
+		r->line = (int)i;
+		mlp_buf_addf(f, "%lld,", (long long)r->driver);
+		ts_text(f, r->ets);
+		mlp_buf_addc(f, ',');
+		ts_text(f, r->cts);
+		mlp_buf_addc(f, ',');
+		if (r->has_x) {
+			char num[40];
+
+			mlp_buf_add(f, num, fnum_fmt_double(r->x, num));
+		}
+		mlp_buf_addf(f, ",%s\n", r->s);
+	}
+	put("rnd.csv", f1.s);
+	put("rnd2.csv", f2.s);
+	fingest_part_rows = 64;
+	mlp_err_clear(&err);
+	is_int(ingest("rnd", NULL, 1, NULL, &err), 0, "ingest 1900 random "
+	    "rows in 32 partitions (%s)", err.msg);
+	is_int(ingest("rnd", "rnd2.csv", 1, NULL, &err), 0, "and 1100 more "
+	    "in 16 (%s)", err.msg);
+	fingest_part_rows = MLP_FPART_ROWS;
+	mlp_buf_adds(&sp, "driver_id,event_ts\n");
+	for (size_t i = 0; i < ns; i++) {
+		sd[i] = (int64_t)rnd(66);
+		stime[i] = T0 + ((int64_t)rnd(55 * 4) - 8) * 900 * US;
+		mlp_buf_addf(&sp, "%lld,", (long long)sd[i]);
+		ts_text(&sp, stime[i]);
+		mlp_buf_addc(&sp, '\n');
+	}
+	mlp_buf_adds(&refs, "rnd:x,rnd:s");
+	for (int op = 0; op < 7; op++)
+		for (int w = 0; w < 2; w++)
+			mlp_buf_addf(&refs, ",rnd:%s", rnd_names[op][w]);
+	fdataset_chunk_rows = 37;
+	for (int filter = 0; filter < 2; filter++) {
+		char *want = reference(rows, n, sd, stime, ns, filter);
+
+		for (int th = 1; th <= 4; th += 3) {
+			char *got = dataset(sp.s, refs.s, (th << 8) |
+			    (filter ? 2 : 0), &rc, &res);
+
+			ok(rc == 0 && strcmp(got, want) == 0, "700 spine rows "
+			    "against a brute-force reference, %d thread%s%s "
+			    "(%u partitions)", th, th > 1 ? "s" : "",
+			    filter ? ", created times filtered" : "",
+			    res.partitions);
+			if (rc == 0 && strcmp(got, want) != 0) {
+				const char *a = got, *b = want;
+
+				while (*a && *a == *b)
+					a++, b++;
+				while (a > got && a[-1] != '\n')
+					a--, b--;
+				printf("#   got:  %.200s\n#   want: %.200s\n", a,
+				    b);
+			}
+			free(got);
+		}
+		free(want);
+	}
+	fdataset_chunk_rows = 8192;
+	mlp_buf_release(&f1);
+	mlp_buf_release(&f2);
+	mlp_buf_release(&sp);
+	mlp_buf_release(&refs);
+	free(rows);
+}
+
 int
 main(void)
 {
@@ -671,6 +936,7 @@ main(void)
 	test_compound();
 	test_jsonl();
 	test_errors();
+	test_random();
 	mlp_store_free(st);
 	mlp_db_close(db);
 	mlp_remove_tree(dir, &err);
