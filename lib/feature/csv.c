@@ -35,6 +35,28 @@ fcsv_open(struct fcsv *c, const char *path, const char *name,
 }
 
 void
+fcsv_open_range(struct fcsv *c, int fd, uint64_t start, uint64_t end,
+    uint64_t line, const char *name)
+{
+	memset(c, 0, sizeof(*c));
+	c->name = name;
+	c->line = line;
+	c->fd = fd;
+	c->range = 1;
+	c->off = start;
+	c->end = end;
+	c->started = 1;
+	c->alloc = fcsv_chunk;
+	c->buf = xmalloc(c->alloc + 1);
+}
+
+uint64_t
+fcsv_offset(const struct fcsv *c)
+{
+	return c->off - (c->len - c->pos);
+}
+
+void
 fcsv_open_mem(struct fcsv *c, const char *text, size_t n, const char *name)
 {
 	memset(c, 0, sizeof(*c));
@@ -51,7 +73,7 @@ fcsv_open_mem(struct fcsv *c, const char *text, size_t n, const char *name)
 void
 fcsv_close(struct fcsv *c)
 {
-	if (c->own_fd)
+	if (c->own_fd && !c->range)
 		close(c->fd);
 	if (c->fd >= 0)
 		free(c->buf);
@@ -168,6 +190,8 @@ scan(struct fcsv *c, const char *p, const char *end, const char **next,
 	    (size_t)(le - p))) {
 		int rc;
 
+		if (memchr(p, '"', (size_t)(le - p)))
+			c->saw_quote = 1;
 		if (*p == '\r') {	/* "\r\n" or a lone "\r": empty */
 			*next = p + 1 + (p + 1 < end && p[1] == '\n');
 			if (p + 1 == end && !c->eof)
@@ -214,8 +238,13 @@ refill(struct fcsv *c, struct mlp_err *err)
 		c->buf = xrealloc(c->buf, c->alloc + 1);
 	}
 	while (c->len < c->alloc) {
-		ssize_t r = read(c->fd, c->buf + c->len, c->alloc - c->len);
+		size_t want = c->alloc - c->len;
+		ssize_t r;
 
+		if (c->range && want > c->end - c->off)
+			want = (size_t)(c->end - c->off);
+		r = want == 0 ? 0 : c->range ? pread(c->fd, c->buf + c->len,
+		    want, (off_t)c->off) : read(c->fd, c->buf + c->len, want);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -226,6 +255,7 @@ refill(struct fcsv *c, struct mlp_err *err)
 			break;
 		}
 		c->len += (size_t)r;
+		c->off += (uint64_t)r;
 	}
 	c->buf[c->len] = '\0';
 	return 0;

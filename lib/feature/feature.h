@@ -512,6 +512,8 @@ struct mlp_fingest_opts {
 					 * record; NULL: each view's version
 					 * (1 when it has none) */
 	const char *user;	/* recorded with each batch */
+	int nthreads;		/* parsing a large CSV file; 0: the online
+				 * CPUs, at most 4 */
 };
 
 struct mlp_fingest_view {

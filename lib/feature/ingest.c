@@ -7,7 +7,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../db/db.h"
@@ -80,6 +82,8 @@ struct in_view {
  * c is null), then a cell per column (a double's bits, an int64, a bool,
  * or a string as its offset in the column's heap << 24 | its length).
  */
+#define PAR_MAX 4		/* threads reading a CSV file */
+
 struct ingest {
 	const struct mlp_fspec *spec;
 	const struct mlp_fsource *src;
@@ -94,6 +98,9 @@ struct ingest {
 	uint64_t *rows;
 	size_t stride, nmask, cell0;	/* cell0: the first cell's word */
 	size_t nrows, arows;
+	/* rows other threads read, from row xfirst[i] on (not copied) */
+	uint64_t *xrows[PAR_MAX];
+	size_t xfirst[PAR_MAX], nx;
 	struct mlp_buf tmp;
 };
 
@@ -102,6 +109,10 @@ struct ingest {
 static inline uint64_t *
 row_at(const struct ingest *g, size_t row)
 {
+	for (size_t i = g->nx; i > 0; i--)
+		if (row >= g->xfirst[i - 1])
+			return g->xrows[i - 1] + (row - g->xfirst[i - 1]) *
+			    g->stride;
 	return g->rows + row * g->stride;
 }
 
@@ -631,6 +642,224 @@ read_csv(struct ingest *g, struct fcsv *c, struct mlp_err *err)
 	return rc;
 }
 
+/* ---- CSV on several threads ---- */
+
+/* Files smaller than this are read on one thread (tests lower it). */
+uint64_t fingest_par_min = (uint64_t)16 << 20;
+/* What a parallel read says when it has to be redone on one thread: a
+ * quoted field (which may hold a line end a split fell into), or an
+ * error past the first range (whose line it cannot number). */
+#define AGAIN 1
+
+/* A thread's share of the file: lines [start, end), read into a state of
+ * its own that shares g's plan (columns, entities, fields). */
+struct par_job {
+	struct ingest g;
+	int fd;
+	uint64_t start, end, line;
+	size_t hdr;
+	int rc, saw_quote;
+	struct mlp_err err;
+	pthread_t th;
+};
+
+static void
+fork_state(const struct ingest *g, struct ingest *k)
+{
+	*k = *g;
+	k->cols = xcalloc(g->ncols + 1, sizeof(*k->cols));
+	for (size_t i = 0; i < g->ncols; i++) {
+		k->cols[i] = g->cols[i];
+		mlp_buf_init(&k->cols[i].heap);
+	}
+	k->ents = xcalloc(g->nents + 1, sizeof(*k->ents));
+	for (size_t i = 0; i < g->nents; i++) {
+		k->ents[i].ent = g->ents[i].ent;
+		k->ents[i].why = g->ents[i].why;
+		k->ents[i].field = g->ents[i].field;
+	}
+	k->views = NULL;
+	k->nviews = 0;
+	k->rows = NULL;
+	k->nrows = k->arows = 0;
+	mlp_buf_init(&k->tmp);
+}
+
+static void
+fork_release(struct ingest *k)
+{
+	for (size_t i = 0; i < k->ncols; i++)
+		mlp_buf_release(&k->cols[i].heap);
+	free(k->cols);
+	for (size_t i = 0; i < k->nents; i++) {
+		struct in_ent *e = &k->ents[i];
+
+		free(e->kid);
+		free(e->slot);
+		free(e->hash);
+		free(e->off);
+		free(e->len);
+		mlp_buf_release(&e->heap);
+		mlp_buf_release(&e->pkeys);
+	}
+	free(k->ents);
+	free(k->rows);
+	mlp_buf_release(&k->tmp);
+}
+
+static void *
+par_main(void *arg)
+{
+	struct par_job *j = arg;
+	struct fcsv c;
+
+	fcsv_open_range(&c, j->fd, j->start, j->end, j->line, j->g.name);
+	mlp_err_clear(&j->err);
+	while ((j->rc = fcsv_next(&c, &j->err)) > 0)
+		if ((j->rc = csv_row(&j->g, &c, j->hdr, &j->err)) < 0)
+			break;
+	for (size_t i = 0; j->rc == 0 && i < j->g.nents; i++)
+		j->rc = flush_keys(&j->g, &j->g.ents[i], &j->err);
+	j->saw_quote = c.saw_quote;
+	fcsv_close(&c);
+	return NULL;
+}
+
+/* Appends the rows k read to g: k's keys interned in g's tables, its
+ * strings appended to g's heaps. */
+/* Appends the rows k read to g: k's keys interned in g's tables, its
+ * strings appended to g's heaps, its rows taken over as they are. */
+static int
+merge_state(struct ingest *g, struct ingest *k, struct mlp_err *err)
+{
+	size_t base = g->nrows, total = g->nrows + k->nrows;
+
+	if (k->nrows == 0)
+		return 0;
+	for (size_t i = 0; i < g->nents; i++) {
+		struct in_ent *e = &g->ents[i], *f = &k->ents[i];
+		uint32_t *map = xmalloc((f->nkeys + 1) * sizeof(*map));
+
+		for (size_t x = 0; x < f->nkeys; x++)
+			if (intern(e, f->heap.s + f->off[x], f->len[x],
+			    f->hash[x], &map[x]) < 0) {
+				free(map);
+				return mlp_err_set(err, MLP_EINVAL, "'%s' has "
+				    "too many keys of entity '%s'", g->name,
+				    e->ent->name);
+			}
+		e->kid = xrealloc(e->kid, (total + 1) * sizeof(*e->kid));
+		for (size_t r = 0; r < k->nrows; r++)
+			e->kid[base + r] = map[f->kid[r]];
+		free(map);
+	}
+	for (size_t c = 0; c < g->ncols; c++) {
+		uint64_t add = g->cols[c].heap.len;
+
+		if (g->cols[c].type != MLP_FT_STRING || add == 0)
+			goto append;
+		if (add + k->cols[c].heap.len >= (UINT64_C(1) << 40))
+			return mlp_err_set(err, MLP_EINVAL, "'%s': column '%s' "
+			    "holds too many bytes", g->name, g->cols[c].name);
+		for (size_t r = 0; r < k->nrows; r++) {
+			uint64_t *rec = k->rows + r * g->stride;
+
+			if (!cell_null(g, rec, c))
+				rec[g->cell0 + c] += add << 24;
+		}
+append:
+		mlp_buf_add(&g->cols[c].heap, k->cols[c].heap.s,
+		    k->cols[c].heap.len);
+	}
+	g->xrows[g->nx] = k->rows;
+	g->xfirst[g->nx++] = base;
+	k->rows = NULL;
+	g->arows = g->nrows = total;
+	return 0;
+}
+
+/* The first line start at or after off, or end. */
+static int
+line_start(int fd, uint64_t off, uint64_t end, uint64_t *at)
+{
+	char buf[65536];
+
+	while (off < end) {
+		size_t want = end - off < sizeof(buf) ? (size_t)(end - off) :
+		    sizeof(buf);
+		ssize_t r = pread(fd, buf, want, (off_t)(off - 1));
+		char *nl;
+
+		if (r <= 0)
+			return -1;
+		if ((nl = memchr(buf, '\n', (size_t)r))) {
+			*at = off + (uint64_t)(nl - buf);
+			return 0;
+		}
+		off += (uint64_t)r;
+	}
+	*at = end;
+	return 0;
+}
+
+/* The data rows of an open CSV file, whose header c has read, on n
+ * threads: 0, an error of the first range, or AGAIN. */
+static int
+read_csv_par(struct ingest *g, struct fcsv *c, uint64_t size, int n,
+    struct mlp_err *err)
+{
+	struct par_job *jobs;
+	uint64_t start = fcsv_offset(c);
+	int nj = 0, rc = 0, again = 0;
+
+	jobs = xcalloc((size_t)n, sizeof(*jobs));
+	for (int k = 0; k < n; k++) {
+		uint64_t s = k == 0 ? start : start + (size - start) *
+		    (uint64_t)k / (uint64_t)n;
+
+		if (k > 0 && (line_start(c->fd, s, size, &s) < 0 ||
+		    s <= jobs[nj - 1].start || s >= size))
+			continue;
+		if (nj > 0)
+			jobs[nj - 1].end = s;
+		jobs[nj].start = s;
+		jobs[nj].end = size;
+		jobs[nj].fd = c->fd;
+		jobs[nj].hdr = c->nf;
+		jobs[nj].line = k == 0 ? c->line : 1;
+		if (k == 0)
+			jobs[nj].g = *g;
+		else
+			fork_state(g, &jobs[nj].g);
+		nj++;
+	}
+	for (int k = 1; k < nj; k++)
+		if (pthread_create(&jobs[k].th, NULL, par_main, &jobs[k]) != 0) {
+			jobs[k].rc = MLP_EFAIL;
+			jobs[k].th = 0;
+			again = 1;
+		}
+	par_main(&jobs[0]);
+	*g = jobs[0].g;
+	for (int k = 1; k < nj; k++)
+		if (jobs[k].th)
+			pthread_join(jobs[k].th, NULL);
+	for (int k = 0; k < nj; k++)
+		again |= jobs[k].saw_quote;
+	if (!again && jobs[0].rc < 0) {
+		rc = jobs[0].rc;
+		*err = jobs[0].err;
+	}
+	for (int k = 1; k < nj; k++)
+		again |= jobs[k].rc < 0;
+	for (int k = 1; k < nj && !again && rc == 0; k++)
+		rc = merge_state(g, &jobs[k].g, err);
+	for (int k = 1; k < nj; k++)
+		fork_release(&jobs[k].g);
+	free(jobs);
+	return again ? AGAIN : rc;
+}
+
 /* ---- JSON lines ---- */
 
 /* The text a JSON value stands for, as a CSV field would hold it; NULL
@@ -1113,6 +1342,8 @@ ingest_release(struct ingest *g)
 	}
 	free(g->views);
 	free(g->rows);
+	for (size_t i = 0; i < g->nx; i++)
+		free(g->xrows[i]);
 	mlp_buf_release(&g->tmp);
 }
 
@@ -1126,19 +1357,20 @@ mlp_fingest_result_free(struct mlp_fingest_result *r)
 	free(r);
 }
 
-int
-mlp_fingest(struct mlp_db *db, struct mlp_store *st,
+/* One go at an ingest; AGAIN when a parallel read must be redone on one
+ * thread. */
+static int
+ingest_once(struct mlp_db *db, struct mlp_store *st,
     const struct mlp_fspec *spec, const struct mlp_fingest_opts *opts,
-    struct mlp_fingest_result **out, struct mlp_err *err)
+    int nthreads, struct mlp_fingest_result *res, struct mlp_err *err)
 {
 	struct ingest g;
-	struct mlp_fingest_result *res = xcalloc(1, sizeof(*res));
 	struct mlp_put_stats ps = { 0 };
 	struct fcsv c;
+	struct stat sb;
 	char *path = NULL;
 	int rc, opened = 0, json;
 
-	*out = NULL;
 	memset(&g, 0, sizeof(g));
 	memset(&c, 0, sizeof(c));
 	g.spec = spec;
@@ -1150,6 +1382,7 @@ mlp_fingest(struct mlp_db *db, struct mlp_store *st,
 		path = xstrdup(g.src->path);
 	else
 		path = xasprintf("%s/%s", opts->root, g.src->path);
+	free(res->path);
 	res->path = xstrdup(opts->file ? opts->file : g.src->path);
 	g.name = strcmp(path, "-") == 0 ? "stdin" : res->path;
 	g.has_cts = g.src->created_timestamp != NULL;
@@ -1159,8 +1392,17 @@ mlp_fingest(struct mlp_db *db, struct mlp_store *st,
 	if ((rc = fcsv_peek(&c, err)) < 0)
 		goto out;
 	json = g.src->format == MLP_FFMT_JSONL || rc == '{';
-	rc = json ? read_jsonl(&g, &c, err) : read_csv(&g, &c, err);
-	if (rc < 0)
+	if (json) {
+		rc = read_jsonl(&g, &c, err);
+	} else if (nthreads > 1 && fstat(c.fd, &sb) == 0 &&
+	    S_ISREG(sb.st_mode) && (uint64_t)sb.st_size >= fingest_par_min) {
+		if ((rc = csv_header(&g, &c, err)) == 0)
+			rc = read_csv_par(&g, &c, (uint64_t)sb.st_size,
+			    nthreads, err);
+	} else {
+		rc = read_csv(&g, &c, err);
+	}
+	if (rc != 0)
 		goto out;
 	if (g.nrows == 0) {
 		rc = mlp_err_set(err, MLP_EINVAL, "'%s' has no rows", g.name);
@@ -1189,13 +1431,34 @@ mlp_fingest(struct mlp_db *db, struct mlp_store *st,
 		goto out;
 	res->objects_written = ps.objects_written;
 	res->bytes_written = ps.bytes_written;
-	*out = res;
-	res = NULL;
 out:
 	if (opened)
 		fcsv_close(&c);
 	ingest_release(&g);
-	mlp_fingest_result_free(res);
 	free(path);
 	return rc;
+}
+
+int
+mlp_fingest(struct mlp_db *db, struct mlp_store *st,
+    const struct mlp_fspec *spec, const struct mlp_fingest_opts *opts,
+    struct mlp_fingest_result **out, struct mlp_err *err)
+{
+	struct mlp_fingest_result *res = xcalloc(1, sizeof(*res));
+	int n = opts->nthreads, rc;
+
+	*out = NULL;
+	if (n <= 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+
+		n = c < 1 ? 1 : c > PAR_MAX ? PAR_MAX : (int)c;
+	}
+	if ((rc = ingest_once(db, st, spec, opts, n, res, err)) == AGAIN)
+		rc = ingest_once(db, st, spec, opts, 1, res, err);
+	if (rc < 0) {
+		mlp_fingest_result_free(res);
+		return rc;
+	}
+	*out = res;
+	return 0;
 }

@@ -169,6 +169,9 @@ struct fcsv {
 	char *buf;
 	size_t len, pos, alloc;
 	int eof, started;
+	int range;		/* reading [off, end) of fd with pread */
+	uint64_t off, end;
+	int saw_quote;		/* a record held a '"' */
 	uint64_t line;		/* line of the next record (1-based) */
 	/* the record read by fcsv_next: valid until the next call */
 	struct fcsv_field *f;
@@ -187,6 +190,12 @@ extern size_t fcsv_chunk;
 /* Opens path ("-": standard input) to be read in chunks. */
 int fcsv_open(struct fcsv *c, const char *path, const char *name,
     struct mlp_err *err);
+/* Reads the bytes [start, end) of fd (not closed by fcsv_close), which
+ * begin a record, with pread: lines are counted from line. */
+void fcsv_open_range(struct fcsv *c, int fd, uint64_t start, uint64_t end,
+    uint64_t line, const char *name);
+/* The offset in the file (or standard input) of the next record. */
+uint64_t fcsv_offset(const struct fcsv *c);
 /* Reads text[0..n) (which must stay alive; records point into it). */
 void fcsv_open_mem(struct fcsv *c, const char *text, size_t n,
     const char *name);
@@ -223,6 +232,9 @@ int fnum_parse_bool(const char *s, size_t n, int *out);
  * output (tests lower it to make many chunks). */
 extern uint64_t fingest_part_rows;
 extern size_t fdataset_chunk_rows;
+/* CSV files of this many bytes and more are read on several threads
+ * (tests lower it). */
+extern uint64_t fingest_par_min;
 
 /*
  * The join of one partition (pit.c).
