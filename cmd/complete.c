@@ -608,6 +608,8 @@ complete_arg(struct comp *cc, const char *argname, const char *word,
 			add(out, word, stages[i]);
 	} else if (strcmp(name, "URI") == 0) {
 		model_uris(ctx, word, out);
+	} else if (strcmp(name, "SOURCE") == 0 && strcmp(cmd, "feature") == 0) {
+		feature_names(ctx, MLP_FK_SOURCE, word, out);
 	} else if (strcmp(name, "SOURCE") == 0) {
 		/* a model source: models:/, runs:/ or a path */
 		model_uris(ctx, word, out);

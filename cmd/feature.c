@@ -1,15 +1,20 @@
 /* mlp feature: the feature store. Specs into the catalog (plan, apply),
- * and what it holds (list, show). A verb is a row of verbs[] and one
- * function. */
+ * and what it holds (list, show); rows into the offline store (ingest) and
+ * point-in-time training sets out of it (dataset). A verb is a row of
+ * verbs[] and one function. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "feature/feature.h"
 #include "track/track.h"
 #include "cmd.h"
 
-enum { O_FORCE = 1, O_KIND, O_DETAILED };
+enum { O_FORCE = 1, O_KIND, O_DETAILED, O_SPINE, O_FEATURES, O_SERVICE,
+	O_OUTPUT, O_TSCOL, O_TSFMT, O_FULL, O_FILTER };
 
 static int
 usage_args(struct mlp_ctx *ctx, struct mlp_optparse *p, int min, int max)
@@ -716,6 +721,326 @@ out:
 	return rc;
 }
 
+/* ingest */
+
+/* The applied specs; an empty catalog is an error with a hint. */
+static int
+load_catalog(struct mlp_ctx *ctx, struct mlp_fspec **out)
+{
+	struct mlp_err err;
+
+	mlp_err_clear(&err);
+	if (mlp_fcatalog_load(ctx->db, out, &err) < 0)
+		return mlp_fail(ctx, &err);
+	if ((*out)->nviews == 0) {
+		mlp_failf(ctx, 1, "the catalog has no feature views");
+		mlp_hint(ctx, "record the specs first: mlp feature apply "
+		    "[FILE|DIR...]");
+		return 1;
+	}
+	return 0;
+}
+
+static void
+ts_json(cJSON *o, const char *key, int64_t us)
+{
+	char t[48];
+
+	mlp_ts_format(us, t);
+	cJSON_AddStringToObject(o, key, t);
+}
+
+static const struct mlp_opt ingest_opts[] = {
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static int
+feature_ingest(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_fspec *s = NULL;
+	struct mlp_fingest_opts io = { 0 };
+	struct mlp_fingest_result *r = NULL;
+	struct mlp_store *st;
+	struct mlp_err err;
+	char *user = NULL;
+	int o, rc = 0;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((o = mlp_opt_next(&p)) != 0) {
+		rc = OPT_EXIT(o);
+		goto out;
+	}
+	if ((rc = usage_args(ctx, &p, 1, 2)) != 0 ||
+	    (rc = load_catalog(ctx, &s)) != 0 ||
+	    (rc = mlp_ctx_store(ctx, &st)) != 0)
+		goto out;
+	user = mlp_track_user(ctx->repo);
+	io.source = p.pos[0];
+	io.file = p.npos > 1 ? p.pos[1] : NULL;
+	io.root = ctx->repo->root;
+	io.user = user;
+	if (mlp_fingest(ctx->db, st, s, &io, &r, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		if (err.code == MLP_ENOTFOUND && !mlp_fspec_source(s, io.source))
+			mlp_hint(ctx, "the sources: mlp feature list --kind "
+			    "source");
+		goto out;
+	}
+	if (ctx->json) {
+		cJSON *x = cJSON_CreateObject(), *a;
+
+		cJSON_AddStringToObject(x, "source", io.source);
+		cJSON_AddStringToObject(x, "path", r->path);
+		cJSON_AddNumberToObject(x, "rows", (double)r->rows);
+		a = cJSON_AddArrayToObject(x, "views");
+		for (size_t i = 0; i < r->nviews; i++) {
+			const struct mlp_fingest_view *v = &r->views[i];
+			cJSON *y = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(y, "view", v->view);
+			cJSON_AddNumberToObject(y, "version", (double)v->version);
+			cJSON_AddNumberToObject(y, "batch", (double)v->id);
+			cJSON_AddBoolToObject(y, "unchanged", v->unchanged);
+			cJSON_AddNumberToObject(y, "partitions", v->partitions);
+			cJSON_AddNumberToObject(y, "segments",
+			    (double)v->segments);
+			cJSON_AddNumberToObject(y, "bytes", (double)v->bytes);
+			ts_json(y, "min_event_ts", v->min_ts);
+			ts_json(y, "max_event_ts", v->max_ts);
+			cJSON_AddStringToObject(y, "digest", v->digest);
+			cJSON_AddItemToArray(a, y);
+		}
+		cJSON_AddNumberToObject(x, "objects_written",
+		    (double)r->objects_written);
+		cJSON_AddNumberToObject(x, "bytes_written",
+		    (double)r->bytes_written);
+		mlp_print_json(x);
+		goto out;
+	}
+	printf("%llu row%s of %s\n", (unsigned long long)r->rows,
+	    mlp_plural_s(r->rows), r->path);
+	for (size_t i = 0; i < r->nviews; i++) {
+		const struct mlp_fingest_view *v = &r->views[i];
+
+		if (v->unchanged)
+			printf("  %s (version %lld): unchanged, the same rows "
+			    "are batch %lld\n", v->view, (long long)v->version,
+			    (long long)v->id);
+		else {
+			char size[32];
+
+			mlp_fmt_bytes(v->bytes, size, sizeof(size));
+			printf("  %s (version %lld): batch %lld, %zu segment%s "
+			    "in %u partition%s, %s\n", v->view,
+			    (long long)v->version, (long long)v->id,
+			    v->segments, mlp_plural_s(v->segments),
+			    v->partitions, mlp_plural_s(v->partitions), size);
+		}
+	}
+out:
+	free(user);
+	mlp_fingest_result_free(r);
+	mlp_fspec_free(s);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+/* dataset */
+
+static const struct mlp_opt dataset_opts[] = {
+	{ O_SPINE, 0, "spine", "FILE", "the spine: a CSV of join keys, a "
+	    "timestamp and labels ('-': standard input)" },
+	{ O_FEATURES, 'f', "features", "REF", "the features, VIEW:FEATURE,... "
+	    "(repeatable)" },
+	{ O_SERVICE, 's', "service", "SERVICE", "the features of a feature "
+	    "service" },
+	{ O_OUTPUT, 'o', "output", "FILE", "write the dataset to FILE (default: "
+	    "standard output)" },
+	{ O_TSCOL, 0, "timestamp-column", "COLUMN", "the spine's time column "
+	    "(default event_ts)" },
+	{ O_TSFMT, 0, "timestamp-format", "iso8601|epoch_s|epoch_ms", "how the "
+	    "spine writes times (default iso8601)" },
+	{ O_FULL, 0, "full-names", NULL, "name the columns VIEW__FEATURE" },
+	{ O_FILTER, 0, "filter-by-created-timestamp", NULL, "also leave out "
+	    "rows created after the spine's time" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static void
+dataset_json(const struct mlp_fdataset_result *r, const char *out,
+    const struct mlp_strv *refs)
+{
+	cJSON *x = cJSON_CreateObject(), *a;
+
+	cJSON_AddStringToObject(x, "output", out);
+	cJSON_AddNumberToObject(x, "rows", (double)r->rows);
+	a = cJSON_AddArrayToObject(x, "features");
+	for (size_t i = 0; i < refs->n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(refs->v[i]));
+	cJSON_AddNumberToObject(x, "partitions", r->partitions);
+	cJSON_AddNumberToObject(x, "bytes", (double)r->bytes);
+	cJSON_AddStringToObject(x, "sha256", r->digest);
+	mlp_print_json(x);
+}
+
+static int
+feature_dataset(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_fspec *s = NULL;
+	struct mlp_fdataset_opts dopts = { 0 };
+	struct mlp_fdataset_result r;
+	struct mlp_strv refs = MLP_STRV_INIT;
+	struct mlp_store *st;
+	struct mlp_err err;
+	const char *spine = NULL, *service = NULL, *output = NULL;
+	char *tmp = NULL;
+	int o, rc = 0, fd = -1;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((o = mlp_opt_next(&p)) != 0) {
+		switch (o) {
+		case O_SPINE:
+			spine = p.arg;
+			break;
+		case O_FEATURES:
+			for (const char *c = p.arg; *c;) {
+				size_t n = strcspn(c, ",");
+
+				if (n)
+					mlp_strv_push_owned(&refs,
+					    xstrndup(c, n));
+				c += n + (c[n] == ',');
+			}
+			break;
+		case O_SERVICE:
+			service = p.arg;
+			break;
+		case O_OUTPUT:
+			output = p.arg;
+			break;
+		case O_TSCOL:
+			dopts.ts_column = p.arg;
+			break;
+		case O_TSFMT:
+			if (mlp_tsfmt_parse(p.arg, &dopts.tsfmt) < 0) {
+				rc = mlp_usage_error(ctx, "--timestamp-format "
+				    "'%s': expected iso8601, epoch_s or "
+				    "epoch_ms", p.arg);
+				goto out;
+			}
+			break;
+		case O_FULL:
+			dopts.full_names = 1;
+			break;
+		case O_FILTER:
+			dopts.filter_created = 1;
+			break;
+		default:
+			rc = OPT_EXIT(o);
+			goto out;
+		}
+	}
+	if ((rc = usage_args(ctx, &p, 0, 0)) != 0)
+		goto out;
+	if (!spine) {
+		rc = mlp_usage_error(ctx, "missing --spine FILE");
+		goto out;
+	}
+	if (!!service == !!refs.n) {
+		rc = mlp_usage_error(ctx, service ? "--features and --service "
+		    "exclude each other" : "missing --features REF,... or "
+		    "--service NAME");
+		goto out;
+	}
+	if (ctx->json && !output) {
+		rc = mlp_usage_error(ctx, "--json needs -o FILE (the dataset "
+		    "would go to standard output too)");
+		goto out;
+	}
+	if ((rc = load_catalog(ctx, &s)) != 0)
+		goto out;
+	if (service) {
+		const struct mlp_fservice *sv = mlp_fspec_service(s, service);
+
+		if (!sv) {
+			rc = mlp_failf(ctx, 1, "no feature service '%s'",
+			    service);
+			mlp_hint(ctx, "the services: mlp feature list --kind "
+			    "service");
+			goto out;
+		}
+		for (size_t i = 0; i < sv->nrefs; i++)
+			mlp_strv_push(&refs, sv->refs[i]);
+	}
+	if ((rc = mlp_ctx_store(ctx, &st)) != 0)
+		goto out;
+	if (output) {
+		if ((fd = mlp_output_open(output, &tmp, &err)) < 0) {
+			rc = mlp_fail(ctx, &err);
+			goto out;
+		}
+	} else {
+		fflush(stdout);
+		fd = STDOUT_FILENO;
+	}
+	dopts.spine = spine;
+	dopts.refs = (const char *const *)refs.v;
+	dopts.nrefs = refs.n;
+	dopts.out_fd = fd;
+	if (mlp_fdataset(ctx->db, st, s, &dopts, &r, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		if (err.code == MLP_ENOTFOUND && strstr(err.msg,
+		    "no ingested data"))
+			mlp_hint(ctx, "load its source first: mlp feature "
+			    "ingest SOURCE");
+		else if (strstr(err.msg, "full names tell"))
+			mlp_hint(ctx, "--full-names names them VIEW__FEATURE");
+		goto out;
+	}
+	if (output) {
+		if (tmp && (fsync(fd) < 0 || close(fd) < 0 ||
+		    rename(tmp, output) < 0)) {
+			mlp_err_write(&err, errno, 0, "cannot write '%s'",
+			    output);
+			fd = -1;
+			rc = mlp_fail(ctx, &err);
+			goto out;
+		}
+		if (!tmp && close(fd) < 0) {
+			fd = -1;
+			mlp_err_write(&err, errno, 0, "cannot write '%s'",
+			    output);
+			rc = mlp_fail(ctx, &err);
+			goto out;
+		}
+		fd = -1;
+		free(tmp);
+		tmp = NULL;
+		if (ctx->json)
+			dataset_json(&r, output, &refs);
+		else
+			printf("%llu row%s, %zu feature%s: %s (sha256 %s)\n",
+			    (unsigned long long)r.rows, mlp_plural_s(r.rows),
+			    r.nfeatures, mlp_plural_s(r.nfeatures), output,
+			    r.digest);
+	}
+out:
+	if (output && fd >= 0)
+		close(fd);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	mlp_strv_release(&refs);
+	mlp_fspec_free(s);
+	mlp_opt_release(&p);
+	return rc;
+}
+
 static const struct mlp_verb verbs[] = {
 	{ "plan", feature_plan, plan_opts, "[FILE|DIR...]",
 	    "Show what apply would change: + create, ~ update, - delete" },
@@ -725,6 +1050,10 @@ static const struct mlp_verb verbs[] = {
 	    "List the entities, sources, feature views and services" },
 	{ "show", feature_show, show_opts, "NAME",
 	    "Show an object: its definition, version and history" },
+	{ "ingest", feature_ingest, ingest_opts, "SOURCE [FILE|-]",
+	    "Load a source's rows into the offline store, a batch per view" },
+	{ "dataset", feature_dataset, dataset_opts, "",
+	    "Build a point-in-time correct training set for a spine" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -188,8 +188,8 @@ const struct mlp_command cmd_gc = {
 	.name = "gc",
 	.run = gc_run,
 	.setup = NEED_REPO,
-	.summary = "Remove objects that no run artifact or model version "
-	    "reaches",
+	.summary = "Remove objects that no run artifact, model version or "
+	    "feature segment reaches",
 	.opts = gc_opts,
 	.args = "",
 };

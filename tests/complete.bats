@@ -773,7 +773,15 @@ EOF
 	run mlp __complete feature apply features.yaml ''
 	[ "$output" = ":files" ]
 	run mlp __complete feature ''
-	[ "$(values | tr '\n' ' ')" = "plan apply list show " ]
+	[ "$(values | tr '\n' ' ')" = "plan apply list show ingest dataset " ]
+	run mlp __complete feature ingest ''
+	[ "$(values)" = trips ]
+	run mlp __complete feature dataset --service ''
+	[ "$(values)" = eta ]
+	run mlp __complete feature dataset -f driver_trips:
+	[ "$(values)" = driver_trips:fare ]
+	run mlp __complete feature dataset --timestamp-format epoch_
+	[ "$(values | tr '\n' ' ')" = "epoch_s epoch_ms " ]
 }
 
 @test "bash: a source is a file name or a URI" {

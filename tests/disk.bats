@@ -51,6 +51,8 @@ feature list --json
 feature show driver_trips
 feature show eta --json
 feature apply
+feature dataset --spine spine.csv --service eta -o $OUT/ds.csv
+feature dataset --spine spine.csv -f driver_trips:fare_sum_1d --json -o $OUT/ds2.csv
 predict models:/churn@champion -i churn.csv -o $OUT/pred.csv
 predict runs:/$R2/model -i churn.csv -o $OUT/pred2.csv
 fsck
@@ -91,6 +93,7 @@ deploy promote churn
 deploy rollback churn
 deploy rm churn
 feature apply features2.yaml
+feature ingest trips trips2.csv
 gc
 config core.x 1
 config --unset core.format
@@ -168,6 +171,11 @@ feature_services:
 EOF
 	"$MLP" -q feature apply >/dev/null
 	sed 's/ttl: 7d/ttl: 30d/' features.yaml > features2.yaml
+	# the offline store: a batch ingested, a spine, rows to ingest
+	printf 'driver_id,event_ts,fare\n1,2021-01-01T00:00:00Z,10\n' > trips.csv
+	"$MLP" -q feature ingest trips >/dev/null
+	printf 'driver_id,event_ts\n1,2021-01-02T00:00:00Z\n' > spine.csv
+	printf 'driver_id,event_ts,fare\n2,2021-01-03T00:00:00Z,1\n' > trips2.csv
 }
 
 # A copy of the fixture per test, in a directory every user may enter.

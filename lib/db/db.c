@@ -260,6 +260,33 @@ static const char *const migrations[] = {
 	"  user TEXT NOT NULL,"
 	"  ts INTEGER NOT NULL,"
 	"  PRIMARY KEY (object, version)) WITHOUT ROWID;",
+	/* 6: the offline feature store. An ingest of a source records one
+	 * batch per feature view on it (the view's version then, the digest
+	 * of its segment list, which makes a second ingest of the same rows
+	 * a no-op); its segments are objects, one per non-empty partition
+	 * of the key hash among 2^bits partitions */
+	"CREATE TABLE feature_ingest ("
+	"  id INTEGER PRIMARY KEY,"
+	"  source TEXT NOT NULL,"
+	"  view TEXT NOT NULL,"
+	"  view_version INTEGER NOT NULL,"
+	"  digest TEXT NOT NULL,"
+	"  bits INTEGER NOT NULL,"
+	"  rows INTEGER NOT NULL,"
+	"  min_event_ts INTEGER,"
+	"  max_event_ts INTEGER,"
+	"  path TEXT NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  UNIQUE (view, view_version, digest));"
+	"CREATE TABLE feature_segment ("
+	"  ingest INTEGER NOT NULL REFERENCES feature_ingest(id)"
+	"    ON DELETE CASCADE,"
+	"  partition INTEGER NOT NULL,"
+	"  oid TEXT NOT NULL,"
+	"  rows INTEGER NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  PRIMARY KEY (ingest, partition)) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -529,6 +529,217 @@ int mlp_fcatalog_names(struct mlp_db *db, int kind, const char *prefix,
  * aggregations go here.
  */
 
+/* Entity keys. The canonical key of a row is its join-key values in the
+ * entity's order, joined by MLP_FKEY_SEP: an int as canonical decimal
+ * ("-12", "0"; no '+', no leading zeros), a string as its UTF-8 bytes
+ * (which may not hold MLP_FKEY_SEP). Its hash, mlp_fkey_hash, is a fixed
+ * 64-bit function of those bytes: segments on disk are partitioned and
+ * sorted by it, and the online stores use the same key and hash. */
+#define MLP_FKEY_SEP 0x1f
+
+/* Appends the canonical key of vals[0..n) to b. MLP_EINVAL for a null, a
+ * float or bool value, or a string holding MLP_FKEY_SEP (err names which
+ * value, by its index). */
+int mlp_fkey_canon(const struct mlp_fval *vals, size_t n, struct mlp_buf *b,
+    struct mlp_err *err);
+
+/* The stable 64-bit hash of a canonical key p[0..n). */
+uint64_t mlp_fkey_hash(const void *p, size_t n);
+
+/* The partition of hash among 2^bits partitions: its top bits (0 when bits
+ * is 0), so that partitions are ranges of the hash order and a partition
+ * of 2^b splits into partitions of any 2^(b+k). */
+static inline uint32_t
+mlp_fkey_partition(uint64_t hash, unsigned bits)
+{
+	return bits ? (uint32_t)(hash >> (64 - bits)) : 0;
+}
+
+/*
+ * The point-in-time rules, the one definition the offline join and the
+ * online stores share. A feature row (event_ts, created_ts) of an entity
+ * is seen by a request for that entity at time T when
+ *	event_ts <= T, and created_ts <= T with filter_created (a row without
+ *	a created time passes), and T - ttl <= event_ts when ttl > 0
+ * (both ends inclusive; ttl 0 means no lower bound); of the rows seen, the
+ * value comes from the greatest (event_ts, created_ts), and of rows equal
+ * in both from the last ingested (the later batch; in one batch, the later
+ * line). None seen: null. An aggregation window w covers (T - w, T]:
+ * event_ts > T - w and event_ts <= T (created_ts <= T too with
+ * filter_created); the TTL does not apply to windows.
+ */
+
+/* 1 when a row with event time ets and created time cts (MLP_TS_NONE for
+ * none) may be picked at t: ets <= t and, with filter_created, cts <= t. */
+int mlp_fpit_visible(int64_t ets, int64_t cts, int64_t t, int filter_created);
+
+/* 1 when event time ets is within ttl of t (t - ttl <= ets), or ttl is 0. */
+int mlp_fpit_fresh(int64_t ets, int64_t t, int64_t ttl);
+
+/* 1 when a row (ets_a, cts_a) takes the place of a row (ets_b, cts_b)
+ * ingested or pushed before it: (ets_a, cts_a) >= (ets_b, cts_b). */
+int mlp_fpit_supersedes(int64_t ets_a, int64_t cts_a, int64_t ets_b,
+    int64_t cts_b);
+
+/* 1 when event time ets is inside the window w ending at t: t - w < ets
+ * <= t. */
+int mlp_fpit_in_window(int64_t ets, int64_t t, int64_t w);
+
+/* Picks among n rows of one entity sorted by (ets, cts) ascending, equal
+ * rows in arrival order (cts may be NULL: no created times): the index of
+ * the row the rules above give at t, or -1 when none is seen. */
+long mlp_fpit_pick(const int64_t *ets, const int64_t *cts, size_t n,
+    int64_t t, int64_t ttl, int filter_created);
+
+/* The range [*lo, *hi) of rows of window w ending at t among n sorted
+ * event times. */
+void mlp_fpit_window(const int64_t *ets, size_t n, int64_t t, int64_t w,
+    size_t *lo, size_t *hi);
+
+/*
+ * Aggregations over the inputs of a window in (event_ts, created_ts,
+ * arrival) order, the same code offline and online so both give the same
+ * bits. Null inputs are skipped. count: the inputs (0 for none); sum: a
+ * plain left-to-right double sum; avg: sum / count; min, max; last: the
+ * last input; stddev: the sample standard deviation (n - 1 in the
+ * denominator, by Welford's updates in order), null for fewer than 2
+ * inputs. Every op but count is null without inputs.
+ */
+struct mlp_fagg_acc {
+	int64_t n;
+	double sum, min, max, last, mean, m2;
+};
+
+void mlp_fagg_acc_init(struct mlp_fagg_acc *a);
+/* Adds the next non-null input x. */
+void mlp_fagg_acc_add(struct mlp_fagg_acc *a, double x);
+/* The value of op over what was added, as a float (count as an int). */
+void mlp_fagg_acc_value(const struct mlp_fagg_acc *a, enum mlp_aggop op,
+    struct mlp_fval *out);
+/* The type of op's result: MLP_FT_INT for count, else MLP_FT_FLOAT. */
+enum mlp_ftype mlp_fagg_type(enum mlp_aggop op);
+/* op over x[0..n), where bit i of nulls (u64 words; NULL: none) marks x[i]
+ * null. */
+void mlp_fagg_run(enum mlp_aggop op, const double *x, const uint64_t *nulls,
+    size_t n, struct mlp_fval *out);
+
+/*
+ * The offline store. `ingest` reads a source's rows, type-checks them for
+ * every feature view on that source and stores them, per view, as segments
+ * (immutable columnar objects, one per non-empty partition of the key
+ * hash) recorded as one batch; `dataset` joins a spine against them.
+ */
+struct mlp_db;
+struct mlp_store;
+
+/* Rows per partition an ingest aims at: P, the partition count, is the
+ * least power of two with rows / P <= MLP_FPART_ROWS, at most
+ * 2^MLP_FPART_MAX_BITS. */
+#define MLP_FPART_ROWS (UINT64_C(1) << 19)
+#define MLP_FPART_MAX_BITS 12
+
+struct mlp_fingest_opts {
+	const char *source;	/* the source's name */
+	const char *file;	/* NULL: the source's path; "-": stdin */
+	const char *root;	/* relative source paths start here (the
+				 * directory holding .mlp); NULL: "." */
+	const int64_t *versions;	/* per spec->views: the versions to
+					 * record; NULL: each view's version
+					 * (1 when it has none) */
+	const char *user;	/* recorded with each batch */
+	int nthreads;		/* parsing a large CSV file; 0: the online
+				 * CPUs, at most 4 */
+};
+
+struct mlp_fingest_view {
+	const char *view;	/* borrowed from the spec */
+	int64_t version;
+	int64_t id;		/* the batch recorded (unchanged: the batch
+				 * that has these rows) */
+	int unchanged;		/* the same rows were ingested before */
+	uint64_t rows;
+	unsigned partitions;	/* P */
+	size_t segments;
+	uint64_t bytes;		/* of its segments */
+	int64_t min_ts, max_ts;	/* event times */
+	char digest[65];	/* SHA-256 of its segment list, hex */
+};
+
+struct mlp_fingest_result {
+	char *path;		/* the file read, as given */
+	uint64_t rows;
+	struct mlp_fingest_view *views;
+	size_t nviews;
+	uint64_t objects_written, bytes_written;
+};
+
+/* Ingests opts->source of spec (its path under root, or opts->file) for
+ * every view of spec on that source: reads the CSV (or JSON lines, when
+ * the source's format says so or the data starts with '{'), checks every
+ * column a view needs (join keys of its entity, the timestamps in the
+ * source's format, features by type, aggregation inputs as numbers; an
+ * empty value is null, and a null key or event time is an error), and
+ * only when the whole file is good writes the segments and records one
+ * batch per view in one transaction. A view whose
+ * rows (the same segments) were ingested before at the same version is
+ * left as it was (unchanged). *out, freed with mlp_fingest_result_free, says
+ * what was done. MLP_ENOTFOUND (no such source, no file), MLP_EINVAL (no
+ * view uses the source; bad content: "'trips.csv' line 12 column 3
+ * ('fare'): 'abc' is not a float"), write errors. */
+int mlp_fingest(struct mlp_db *db, struct mlp_store *st,
+    const struct mlp_fspec *spec, const struct mlp_fingest_opts *opts,
+    struct mlp_fingest_result **out, struct mlp_err *err);
+void mlp_fingest_result_free(struct mlp_fingest_result *r);
+
+/* Derived features are computed per output row after the join, from the
+ * row's values of its view (the lead's evaluator plugs in here): called
+ * with the view, the derived feature's index in it, the row's values of
+ * the view's features and aggregations in spec order (features first,
+ * then each aggregation's outputs), and out to fill. NULL: a derived
+ * feature requested is MLP_EUNSUPPORTED. */
+typedef int (*mlp_fderive_fn)(void *ud, const struct mlp_fview *view,
+    size_t derived, const struct mlp_fval *inputs, struct mlp_fval *out,
+    struct mlp_err *err);
+
+struct mlp_fdataset_opts {
+	const char *spine;	/* CSV path, "-": stdin */
+	const char *ts_column;	/* NULL: "event_ts" */
+	enum mlp_tsfmt tsfmt;
+	const char *const *refs;	/* "VIEW:FEATURE" (services resolved
+					 * by the caller) */
+	size_t nrefs;
+	int full_names;		/* output columns VIEW__FEATURE */
+	int filter_created;	/* also created_ts <= T */
+	int out_fd;		/* where the CSV goes */
+	int nthreads;		/* 0: the online CPUs, at most 2 */
+	mlp_fderive_fn derive;
+	void *derive_ud;
+};
+
+struct mlp_fdataset_result {
+	uint64_t rows;		/* spine rows = output rows */
+	size_t nfeatures;
+	unsigned partitions;
+	uint64_t bytes;		/* of the output */
+	char digest[65];	/* SHA-256 of the output, hex */
+	double read_s, join_s, write_s;	/* seconds reading the spine,
+					 * joining, writing */
+};
+
+/* Builds the point-in-time training set for the spine: its columns as
+ * they are (each record verbatim), then one column per reference (its
+ * feature name, VIEW__FEATURE with full_names), empty for null, floats
+ * written so they read back to the same double; rows in spine order. Each
+ * view is read from the batches of its newest ingested version. Errors:
+ * MLP_EINVAL for a bad spine ("'spine.csv' has no column 'driver_id' (a
+ * join key of entity 'driver')", a bad key or time with its line), an
+ * unknown reference (with a did-you-mean), output names clashing;
+ * MLP_ENOTFOUND when a view has no ingested data; MLP_ECORRUPT for a
+ * damaged segment; write errors. */
+int mlp_fdataset(struct mlp_db *db, struct mlp_store *st,
+    const struct mlp_fspec *spec, const struct mlp_fdataset_opts *opts,
+    struct mlp_fdataset_result *res, struct mlp_err *err);
+
 /*
  * ---- The online store (online.c, online-sqlite.c, online-redis.c) ----
  * The latest record per (feature view, entity key), behind a backend the

@@ -106,8 +106,9 @@ problem(mlp_problem_fn fn, void *ud, uint64_t *count, const char *fmt, ...)
 }
 
 /* Every object the database reaches: artifacts, model versions and the
- * entries of their trees. A reference that cannot be followed (bad id,
- * missing or damaged tree) is a problem; with strict it is an error. */
+ * entries of their trees, and the segments of the offline feature store.
+ * A reference that cannot be followed (bad id, missing or damaged tree)
+ * is a problem; with strict it is an error. */
 static int
 collect(struct mlp_db *db, struct mlp_store *st, struct reach_set *rs,
     int strict, mlp_problem_fn fn, void *ud, uint64_t *problems,
@@ -120,7 +121,10 @@ collect(struct mlp_db *db, struct mlp_store *st, struct reach_set *rs,
 	    "'runs:/' || r.uuid || '/' || a.path FROM artifact a JOIN run r ON "
 	    "r.id = a.run UNION ALL SELECT v.oid, v.is_tree, v.size, "
 	    "'models:/' || m.name || '/' || v.version FROM model_version v "
-	    "JOIN model m ON m.id = v.model", err)) < 0)
+	    "JOIN model m ON m.id = v.model UNION ALL SELECT s.oid, 0, "
+	    "s.size, 'feature view ' || i.view || ' batch ' || i.id || "
+	    "' partition ' || s.partition FROM feature_segment s JOIN "
+	    "feature_ingest i ON i.id = s.ingest", err)) < 0)
 		return rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const char *hex = mlp_db_text(q, 0), *by = mlp_db_text(q, 3);

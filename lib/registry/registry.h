@@ -205,7 +205,7 @@ struct mlp_fsck_stats {
 };
 
 /* Checks the database (SQLite's integrity and foreign keys) and every
- * object a run artifact or model version reaches: present, its manifest
+ * object a run artifact, model version or feature segment reaches: present, its manifest
  * parses, its hash matches, its size is right. With full, every other
  * object in the store is re-hashed too. Each problem goes to fn; the
  * return is 0 (problems are counted, not errors) or an error that stopped
@@ -220,9 +220,9 @@ struct mlp_gc_stats {
 	uint64_t tmp_files;		/* crash debris removed from tmp/ */
 };
 
-/* Removes the objects that no run artifact, model version or tree reaches
- * and that are older than cutoff_ms (file mtime; a command freshens an
- * object it reuses), and tmp/ files older than cutoff_ms. Takes the store's
+/* Removes the objects that no run artifact, model version, tree or feature
+ * segment reaches and that are older than cutoff_ms (file mtime; a command
+ * freshens an object it reuses), and tmp/ files older than cutoff_ms. Takes the store's
  * exclusive lock first. A reference whose tree cannot be read stops gc
  * (MLP_ECORRUPT) rather than guess what it reaches. With dry_run nothing is
  * removed; fn, when not NULL, is told each object removed (its id). */

@@ -1,0 +1,375 @@
+/* Numbers as the feature store reads and writes them: strict decimal
+ * parsing of ints, doubles and bools, and doubles printed the shortest way
+ * that reads back exactly (Python's repr), fast. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../data/data.h"
+#include "internal.h"
+
+static inline int
+digit(unsigned char c)
+{
+	return (unsigned)(c - '0') < 10;
+}
+
+static void
+trim(const char **s, size_t *n)
+{
+	while (*n && (**s == ' ' || **s == '\t'))
+		(*s)++, (*n)--;
+	while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+static const double pow10_exact[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+	1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/* Checks and converts in one pass: the digits' value as an integer m and
+ * a power of ten; Clinger's fast path (one exact operation) when m <=
+ * 2^53 and the power is at most 22, as mlp_decimal_value, which does the
+ * rest. */
+int
+fnum_parse_double(const char *s, size_t n, double *out)
+{
+	const unsigned char *p, *e;
+	uint64_t m = 0;
+	size_t nd = 0;
+	long e10 = 0;
+	int neg = 0;
+	double v;
+
+	trim(&s, &n);
+	if (n && *s == '+')
+		s++, n--;
+	p = (const unsigned char *)s;
+	e = p + n;
+	if (p < e && *p == '-')
+		neg = 1, p++;
+	for (; p < e && digit(*p); p++, nd++)
+		m = m * 10 + (uint64_t)(*p - '0');
+	if (p < e && *p == '.')
+		for (p++; p < e && digit(*p); p++, nd++, e10--)
+			m = m * 10 + (uint64_t)(*p - '0');
+	if (nd == 0)
+		return -1;
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		size_t ne = 0;
+		long x = 0;
+		int eneg = 0;
+
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		for (; p < e && digit(*p); p++, ne++)
+			if (x < 100000)
+				x = x * 10 + (*p - '0');
+		if (ne == 0)
+			return -1;
+		e10 += eneg ? -x : x;
+	}
+	if (p != e)
+		return -1;
+	if (nd <= 19 && m <= (UINT64_C(1) << 53) && e10 >= -22 && e10 <= 22) {
+		v = (double)m;
+		v = e10 < 0 ? v / pow10_exact[-e10] : v * pow10_exact[e10];
+		*out = neg ? -v : v;
+		return 0;
+	}
+	v = mlp_decimal_value(s, n);
+	if (!isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+fnum_parse_int(const char *s, size_t n, int64_t *out)
+{
+	uint64_t m = 0, lim;
+	size_t i = 0;
+	int neg = 0;
+
+	trim(&s, &n);
+	if (n && (s[0] == '-' || s[0] == '+'))
+		neg = s[0] == '-', i = 1;
+	if (i == n)
+		return -1;
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; i < n; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
+
+		if (d > 9 || m > (lim - d) / 10)
+			return -1;
+		m = m * 10 + d;
+	}
+	*out = neg ? (int64_t)(0 - m) : (int64_t)m;
+	return 0;
+}
+
+int
+fnum_parse_bool(const char *s, size_t n, int *out)
+{
+	trim(&s, &n);
+	if ((n == 4 && strncasecmp(s, "true", 4) == 0) || (n == 1 && *s == '1'))
+		*out = 1;
+	else if ((n == 5 && strncasecmp(s, "false", 5) == 0) ||
+	    (n == 1 && *s == '0'))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+size_t
+fnum_fmt_int(int64_t v, char *out)
+{
+	char tmp[24];
+	uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	size_t n = 0, len = 0;
+
+	do {
+		tmp[n++] = (char)('0' + m % 10);
+		m /= 10;
+	} while (m);
+	if (v < 0)
+		out[len++] = '-';
+	while (n)
+		out[len++] = tmp[--n];
+	out[len] = '\0';
+	return len;
+}
+
+/* 10^0 .. 10^27, exact as long doubles (5^27 < 2^64). */
+static const long double pow10l_exact[28] = {
+	1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L, 1e10L,
+	1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L,
+	1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L,
+};
+
+static const uint64_t pow10_u[20] = {
+	UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000),
+	UINT64_C(10000), UINT64_C(100000), UINT64_C(1000000),
+	UINT64_C(10000000), UINT64_C(100000000), UINT64_C(1000000000),
+	UINT64_C(10000000000), UINT64_C(100000000000),
+	UINT64_C(1000000000000), UINT64_C(10000000000000),
+	UINT64_C(100000000000000), UINT64_C(1000000000000000),
+	UINT64_C(10000000000000000), UINT64_C(100000000000000000),
+	UINT64_C(1000000000000000000), UINT64_C(10000000000000000000),
+};
+
+/* Lays out the digits d[0..nd) (no trailing zeros) with decimal exponent
+ * e10 (of the first digit) as repr does; returns the length. */
+static size_t
+layout(char *out, int neg, const char *d, int nd, int e10)
+{
+	char *o = out;
+
+	if (neg)
+		*o++ = '-';
+	if (e10 >= -4 && e10 < 16) {
+		if (e10 >= 0) {
+			for (int i = 0; i <= e10; i++)
+				*o++ = i < nd ? d[i] : '0';
+			*o++ = '.';
+			if (nd > e10 + 1) {
+				memcpy(o, d + e10 + 1, (size_t)(nd - e10 - 1));
+				o += nd - e10 - 1;
+			} else {
+				*o++ = '0';
+			}
+		} else {
+			*o++ = '0';
+			*o++ = '.';
+			for (int i = -1; i > e10; i--)
+				*o++ = '0';
+			memcpy(o, d, (size_t)nd);
+			o += nd;
+		}
+	} else {
+		int x = e10 < 0 ? -e10 : e10;
+
+		*o++ = d[0];
+		if (nd > 1) {
+			*o++ = '.';
+			memcpy(o, d + 1, (size_t)(nd - 1));
+			o += nd - 1;
+		}
+		*o++ = 'e';
+		*o++ = e10 < 0 ? '-' : '+';
+		if (x >= 100)
+			*o++ = (char)('0' + x / 100);
+		*o++ = (char)('0' + x / 10 % 10);
+		*o++ = (char)('0' + x % 10);
+	}
+	*o = '\0';
+	return (size_t)(o - out);
+}
+
+/* The p significant digits of a (> 0) rounded, and the exponent of the
+ * first: 0, or -1 when a is outside the range the table covers. */
+static int
+digits(double a, int p, uint64_t *m, int *e10)
+{
+	int e2, e, k;
+	long double x;
+	uint64_t r;
+
+	frexp(a, &e2);
+	/* 10^e <= a < 10^(e+1), give or take one */
+	e = (int)floor((e2 - 1) * 0.30102999566398120);
+	k = p - 1 - e;
+	if (k > 27 || k < -27)
+		return -1;
+	x = k >= 0 ? (long double)a * pow10l_exact[k] :
+	    (long double)a / pow10l_exact[-k];
+	r = (uint64_t)llroundl(x);
+	if (r >= pow10_u[p]) {
+		e++;
+		k--;
+		if (k > 27 || k < -27)
+			return -1;
+		x = k >= 0 ? (long double)a * pow10l_exact[k] :
+		    (long double)a / pow10l_exact[-k];
+		r = (uint64_t)llroundl(x);
+	} else if (r < pow10_u[p - 1]) {
+		e--;
+		k++;
+		if (k > 27)
+			return -1;
+		x = k >= 0 ? (long double)a * pow10l_exact[k] :
+		    (long double)a / pow10l_exact[-k];
+		r = (uint64_t)llroundl(x);
+	}
+	if (r >= pow10_u[p]) {	/* rounded up to a power of ten */
+		r /= 10;
+		e++;
+	}
+	if (r < pow10_u[p - 1])
+		return -1;
+	*m = r;
+	*e10 = e;
+	return 0;
+}
+
+
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233"
+	"34353637383940414243444546474849505152535455565758596061626364656667"
+	"68697071727374757677787980818283848586878889909192939495969798"
+	"99";
+
+/* Writes m's decimal digits ending at end (exclusive); returns the start. */
+static char *
+digits_back(uint64_t m, char *end)
+{
+	while (m >= 100) {
+		unsigned r = (unsigned)(m % 100);
+
+		m /= 100;
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * r, 2);
+	}
+	if (m >= 10) {
+		end -= 2;
+		memcpy(end, digit_pairs + 2 * m, 2);
+	} else {
+		*--end = (char)('0' + m);
+	}
+	return end;
+}
+
+/* Values as data holds them, a few decimals: the least k for which
+ * m = round(a * 10^k) gives m / 10^k == a. Both are exact doubles (m <
+ * 2^53, 10^k <= 10^22), so that division is what a correctly rounding
+ * reader computes for the text "m / 10^k": the text reads back as a.
+ * Returns the length, or 0 when no k up to 17 does. */
+static size_t
+fmt_fixed(double a, int neg, char *out)
+{
+	for (int k = 0; k <= 17; k++) {
+		double s = a * pow10_exact[k], r;
+		uint64_t m, ip, fp;
+		char tmp[24], *p, *o = out;
+
+		if (s >= 9007199254740992.0)
+			return 0;
+		r = (double)(uint64_t)(s + 0.5);
+		if (r / pow10_exact[k] != a)
+			continue;
+		m = (uint64_t)r;
+		if (neg)
+			*o++ = '-';
+		ip = k ? m / (uint64_t)pow10_exact[k] : m;
+		fp = k ? m % (uint64_t)pow10_exact[k] : 0;
+		p = digits_back(ip, tmp + sizeof(tmp));
+		memcpy(o, p, (size_t)(tmp + sizeof(tmp) - p));
+		o += tmp + sizeof(tmp) - p;
+		*o++ = '.';
+		if (k == 0) {
+			*o++ = '0';
+		} else {
+			p = digits_back(fp, tmp + sizeof(tmp));
+			for (int z = (int)(tmp + sizeof(tmp) - p); z < k; z++)
+				*o++ = '0';
+			memcpy(o, p, (size_t)(tmp + sizeof(tmp) - p));
+			o += tmp + sizeof(tmp) - p;
+		}
+		*o = '\0';
+		return (size_t)(o - out);
+	}
+	return 0;
+}
+
+size_t
+fnum_fmt_double(double v, char *out)
+{
+	double a = fabs(v);
+	int neg = signbit(v) != 0;
+	size_t len;
+
+	if (a == 0)
+		return layout(out, neg, "0", 1, 0);
+	if (a >= 1e-4 && a < 1e15 && (len = fmt_fixed(a, neg, out)) > 0)
+		return len;
+	for (int p = 15; p <= 17; p++) {
+		char d[20], txt[40];
+		uint64_t m;
+		int e10, nd = p;
+
+		if (digits(a, p, &m, &e10) < 0)
+			break;
+		for (int i = p - 1; i >= 0; i--) {
+			d[i] = (char)('0' + m % 10);
+			m /= 10;
+		}
+		while (nd > 1 && d[nd - 1] == '0')
+			nd--;
+		len = layout(txt, 0, d, nd, e10);
+		if (mlp_decimal_value(txt, len) == a)
+			return layout(out, neg, d, nd, e10);
+	}
+	/* far out of range, or a rounding the fast path got wrong */
+	for (int p = 1; p <= 17; p++) {
+		char txt[40], *e, d[20];
+		int nd = 0, e10;
+
+		snprintf(txt, sizeof(txt), "%.*e", p - 1, a);
+		if (mlp_decimal_value(txt, strlen(txt)) != a && p < 17)
+			continue;
+		/* "d.ddde+XX" */
+		e = strchr(txt, 'e');
+		for (char *c = txt; c < e; c++)
+			if (*c != '.')
+				d[nd++] = *c;
+		while (nd > 1 && d[nd - 1] == '0')
+			nd--;
+		e10 = (int)strtol(e + 1, NULL, 10);
+		return layout(out, neg, d, nd, e10);
+	}
+	return 0;
+}

@@ -1,0 +1,248 @@
+#!/usr/bin/env bats
+# mlp feature ingest|dataset: rows into the offline store, type-checked
+# with nothing stored on an error; point-in-time training sets by Feast's
+# rules; segments that fsck checks and gc keeps.
+
+load helper
+
+setup() {
+	setup_repo
+	mkdir -p data
+	cat > features.yaml <<'EOF'
+entities:
+  - {name: driver, join_keys: [driver_id]}
+  - {name: pair, join_keys: [city, driver_id], types: [string, int]}
+sources:
+  - {name: trips, path: data/trips.csv, timestamp: event_ts}
+  - {name: profiles, path: data/profiles.csv, timestamp: event_ts, created_timestamp: created_ts}
+  - {name: scores, path: data/scores.jsonl, timestamp: ts, timestamp_format: epoch_s}
+feature_views:
+  - name: driver_profile
+    entity: driver
+    source: profiles
+    ttl: 7d
+    features: [{name: rating, type: float}, {name: car, type: string}]
+  - name: driver_trips
+    entity: driver
+    source: trips
+    ttl: 30d
+    aggregations: [{column: fare, op: sum, windows: [1d, 7d]}, {column: fare, op: count, windows: [7d]}]
+  - name: pair_scores
+    entity: pair
+    source: scores
+    features: [{name: score, type: float}]
+feature_services:
+  - {name: eta, features: ["driver_profile:rating", "driver_trips:fare_sum_7d"]}
+EOF
+	cat > data/trips.csv <<'EOF'
+driver_id,event_ts,fare
+1001,2021-04-10T10:00:00Z,10.5
+1001,2021-04-11T09:00:00Z,4
+1001,2021-04-12T10:00:00Z,1.25
+1002,2021-04-12T08:00:00Z,
+EOF
+	cat > data/profiles.csv <<'EOF'
+driver_id,event_ts,created_ts,rating,car
+1001,2021-04-12T10:00:00Z,2021-04-12T10:00:01Z,4.7,prius
+1001,2021-04-12T10:00:00Z,2021-04-12T10:00:05Z,4.8,"model 3, red"
+1002,2021-04-01T00:00:00Z,2021-04-01T00:00:00Z,3.9,golf
+EOF
+	cat > data/scores.jsonl <<'EOF'
+{"city": "sf", "driver_id": 1001, "ts": 1618221600, "score": 0.5}
+{"city": "la", "driver_id": 1001, "ts": 1618221600, "score": 0.25}
+EOF
+	cat > spine.csv <<'EOF'
+driver_id,event_ts,label
+1001,2021-04-12T10:00:00Z,1
+1001,2021-04-12T10:00:00Z,0
+1002,2021-04-12T12:00:00Z,1
+1002,2021-04-08T00:00:00Z,0
+1003,2021-04-12T12:00:00Z,1
+EOF
+	mlp -q feature apply >/dev/null
+}
+
+# pyj EXPR: evaluates a Python expression over the JSON document on stdin
+# (as j).
+pyj() {
+	/usr/bin/python3 -c "import json, sys; j = json.load(sys.stdin); print($1)"
+}
+
+batches() {
+	sqlite3 .mlp/mlp.db 'SELECT count(*) FROM feature_ingest'
+}
+
+objects() {
+	find .mlp/objects -type f | wc -l
+}
+
+@test "ingest and dataset -h work anywhere" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir -p nowhere && cd nowhere
+	for v in ingest dataset; do
+		run mlp feature "$v" -h
+		[ "$status" -eq 0 ]
+		[[ "$output" == "usage: mlp feature $v"* ]]
+	done
+	run mlp feature dataset --spine s.csv --service eta
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not an mlp repository"* ]]
+	[[ "$output" == *"hint:"* ]]
+}
+
+@test "ingest stores a batch per view; the same rows again add nothing" {
+	run mlp feature ingest trips
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "4 rows of data/trips.csv" ]
+	[[ "${lines[1]}" == "  driver_trips (version 1): batch 1, 1 segment in 1 partition, "* ]]
+	[ "$(batches)" -eq 1 ]
+	n=$(objects)
+	run mlp feature ingest trips
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "  driver_trips (version 1): unchanged, the same rows are batch 1" ]
+	[ "$(batches)" -eq 1 ]
+	[ "$(objects)" -eq "$n" ]
+	# the same rows from standard input, in another order: still the same
+	tac data/trips.csv | sed '$d' | (head -n 1 data/trips.csv; cat) |
+	    mlp feature ingest trips - --json > out.json
+	[ "$(pyj 'j["views"][0]["unchanged"], j["views"][0]["batch"], j["objects_written"]' < out.json)" = "True 1 0" ]
+	[ "$(pyj 'j["path"], j["rows"], j["views"][0]["min_event_ts"]' < out.json)" = "- 4 2021-04-10T10:00:00Z" ]
+}
+
+@test "ingest checks every value and stores nothing on an error" {
+	printf 'driver_id,event_ts,fare\n1,2021-04-10T10:00:00Z,1\n2,2021-04-10T10:00:00Z,cheap\n' > bad.csv
+	n=$(objects)
+	run mlp feature ingest trips bad.csv
+	[ "$status" -eq 2 ]
+	[ "$output" = "mlp: feature ingest: 'bad.csv' line 3 column 3 ('fare'): 'cheap' is not a float" ]
+	printf 'driver_id,event_ts,fare\n,2021-04-10T10:00:00Z,1\n' > bad.csv
+	run mlp feature ingest trips bad.csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'bad.csv' line 2 column 1 ('driver_id'): an empty join key" ]]
+	printf 'driver_id,event_ts,fare\n1,12/04/2021,1\n' > bad.csv
+	run mlp feature ingest trips bad.csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"line 2 column 2 ('event_ts'): '12/04/2021' is not an iso8601 timestamp" ]]
+	printf 'driver_id,event_ts\n1,2021-04-10T10:00:00Z\n' > bad.csv
+	run mlp feature ingest trips bad.csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'bad.csv' has no column 'fare' (needed by feature view 'driver_trips')" ]]
+	printf 'driver_id,event_ts,fare\n1.5,2021-04-10T10:00:00Z,1\n' > bad.csv
+	run mlp feature ingest trips bad.csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"('driver_id'): '1.5' is not an int" ]]
+	[ "$(batches)" -eq 0 ]
+	[ "$(objects)" -eq "$n" ]
+	run mlp feature ingest trip
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no source 'trip' (did you mean 'trips'?)"* ]]
+	[[ "$output" == *"hint: the sources: mlp feature list --kind source"* ]]
+	run mlp feature ingest trips missing.csv
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"cannot open 'missing.csv'"* ]]
+	run mlp feature ingest
+	[ "$status" -eq 2 ]
+}
+
+@test "dataset: Feast's point-in-time rules, spine order, empty for missing" {
+	mlp -q feature ingest trips >/dev/null
+	mlp -q feature ingest profiles >/dev/null
+	run mlp feature dataset --spine spine.csv --service eta
+	[ "$status" -eq 0 ]
+	# 1001 at 10:00 on the 12th: of two rows at that time, the one
+	# created later; the 7d window (T - 7d, T] takes all three fares, the
+	# last at T itself; 1002's rating is 11 days old at T, past the
+	# 7d TTL, and exactly 7 days old on the 8th, in; 1003 has nothing
+	[ "$output" = "driver_id,event_ts,label,rating,fare_sum_7d
+1001,2021-04-12T10:00:00Z,1,4.8,15.75
+1001,2021-04-12T10:00:00Z,0,4.8,15.75
+1002,2021-04-12T12:00:00Z,1,,
+1002,2021-04-08T00:00:00Z,0,3.9,
+1003,2021-04-12T12:00:00Z,1,," ]
+	run mlp feature dataset --spine spine.csv -f driver_trips:fare_sum_1d,driver_trips:fare_count_7d -f driver_profile:car --full-names
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "driver_id,event_ts,label,driver_trips__fare_sum_1d,driver_trips__fare_count_7d,driver_profile__car" ]
+	# (T - 1d, T]: 4 at 09:00 on the 11th is out, 1.25 at T in
+	[ "${lines[1]}" = '1001,2021-04-12T10:00:00Z,1,1.25,3,"model 3, red"' ]
+	[ "${lines[3]}" = "1002,2021-04-12T12:00:00Z,1,,0," ]
+	[ "${lines[4]}" = "1002,2021-04-08T00:00:00Z,0,,0,golf" ]
+	[ "${lines[5]}" = "1003,2021-04-12T12:00:00Z,1,,0," ]
+	# created after T: left out with --filter-by-created-timestamp
+	run mlp feature dataset --spine spine.csv -f driver_profile:rating --filter-by-created-timestamp
+	[ "${lines[1]}" = "1001,2021-04-12T10:00:00Z,1," ]
+}
+
+@test "dataset: compound keys, epoch times, JSON lines, stdin, a file and its digest" {
+	mlp -q feature ingest scores >/dev/null
+	printf 'city,driver_id,at\nsf,1001,1618221600\nla,1001,1618221599\nla,1002,1618221600\n' |
+	    mlp feature dataset --spine - -f pair_scores:score --timestamp-column at --timestamp-format epoch_s -o out.csv --json > out.json
+	[ "$(cat out.csv)" = "city,driver_id,at,score
+sf,1001,1618221600,0.5
+la,1001,1618221599,
+la,1002,1618221600," ]
+	[ "$(pyj 'j["rows"], j["output"], j["features"]' < out.json)" = "3 out.csv ['pair_scores:score']" ]
+	[ "$(pyj 'j["sha256"]' < out.json)" = "$(sha256sum out.csv | cut -d' ' -f1)" ]
+	run mlp feature dataset --spine spine.csv -f pair_scores:score -o out2.csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"has no column 'city' (a join key of entity 'pair')" ]]
+	[ ! -e out2.csv ]
+}
+
+@test "dataset: bad requests fail with one line and a hint" {
+	run mlp feature dataset --spine spine.csv --service eta
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"feature view 'driver_profile' has no ingested data"* ]]
+	[[ "$output" == *"hint: load its source first: mlp feature ingest SOURCE"* ]]
+	mlp -q feature ingest trips >/dev/null
+	run mlp feature dataset --spine spine.csv -f driver_trips:fare_sum_2d
+	[ "$status" -eq 1 ]
+	[ "$output" = "mlp: feature dataset: no feature 'fare_sum_2d' in feature view 'driver_trips' (did you mean 'fare_sum_1d'?)" ]
+	run mlp feature dataset --spine spine.csv --service etb
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no feature service 'etb'"* ]]
+	run mlp feature dataset --spine spine.csv
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"missing --features REF,... or --service NAME"* ]]
+	run mlp feature dataset --spine spine.csv --service eta -f driver_trips:fare_sum_1d
+	[ "$status" -eq 2 ]
+	run mlp feature dataset -f driver_trips:fare_sum_1d
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"missing --spine FILE"* ]]
+	run mlp feature dataset --spine spine.csv -f driver_trips:fare_sum_1d --json
+	[ "$status" -eq 2 ]
+	run mlp feature dataset --spine spine.csv -f driver_trips:fare_sum_1d --timestamp-format rfc
+	[ "$status" -eq 2 ]
+	printf 'driver_id,event_ts\n1001,last tuesday\n' > bad.csv
+	run mlp feature dataset --spine bad.csv -f driver_trips:fare_sum_1d
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'bad.csv' line 2 column 2 ('event_ts'): 'last tuesday' is not an iso8601 timestamp" ]]
+	run mlp feature dataset --spine nothere.csv -f driver_trips:fare_sum_1d
+	[ "$status" -eq 1 ]
+	printf 'entities: []\n' > empty.yaml
+	mlp -q feature apply empty.yaml
+	run mlp feature ingest trips
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the catalog has no feature views"* ]]
+	[[ "$output" == *"hint: record the specs first"* ]]
+}
+
+@test "segments: fsck checks them, gc keeps them, damage is an error" {
+	mlp -q feature ingest trips >/dev/null
+	run mlp fsck
+	[ "$status" -eq 0 ]
+	[[ "$output" == "checked 1 object"* ]]
+	mlp -q gc --prune now
+	run mlp feature dataset --spine spine.csv -f driver_trips:fare_sum_7d
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "1001,2021-04-12T10:00:00Z,1,15.75" ]
+	oid=$(sqlite3 .mlp/mlp.db 'SELECT oid FROM feature_segment')
+	f=.mlp/objects/${oid:0:2}/${oid:2}
+	chmod u+w "$f"
+	printf 'XXXXXXXX' | dd of="$f" conv=notrunc 2>/dev/null
+	run mlp feature dataset --spine spine.csv -f driver_trips:fare_sum_7d
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"segment ${oid:0:12} is damaged: not a feature segment"* ]]
+	run mlp fsck
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"feature view driver_trips batch 1 partition 0"* ]]
+}
