@@ -378,6 +378,22 @@ int mlp_fview_type_derived(struct mlp_fview *v, struct mlp_err *err);
 void mlp_fview_expr_env(const struct mlp_fview *v, size_t d,
     struct mlp_expr_env *env);
 
+/* A view's derived features compiled once (mlp_fderiver_new: the caller
+ * frees it with mlp_fderiver_free; v must outlive it). slots holds the
+ * view's outputs in mlp_fview_output's order (features, aggregation
+ * outputs, derived features); mlp_fderiver_eval computes derived features
+ * 0..upto into their slots, in order, so a later one sees the earlier
+ * ones. String results borrow from slots or the expressions. Safe from
+ * several threads (each its own slots). */
+struct mlp_fderiver;
+int mlp_fderiver_new(const struct mlp_fview *v, struct mlp_fderiver **out,
+    struct mlp_err *err);
+void mlp_fderiver_free(struct mlp_fderiver *d);
+const struct mlp_expr *mlp_fderiver_expr(const struct mlp_fderiver *d,
+    size_t i);
+int mlp_fderiver_eval(const struct mlp_fderiver *d, struct mlp_fval *slots,
+    size_t upto, struct mlp_err *err);
+
 /* The number of outputs of v, and output i (0 <= i < that), in order:
  * features, aggregation outputs, derived features. */
 size_t mlp_fview_noutputs(const struct mlp_fview *v);
@@ -695,8 +711,9 @@ void mlp_fingest_result_free(struct mlp_fingest_result *r);
  * row's values of its view (the lead's evaluator plugs in here): called
  * with the view, the derived feature's index in it, the row's values of
  * the view's features and aggregations in spec order (features first,
- * then each aggregation's outputs), and out to fill. NULL: a derived
- * feature requested is MLP_EUNSUPPORTED. */
+ * then each aggregation's outputs), and out to fill. NULL: the view's
+ * own expressions (mlp_fderiver_*), which is what every caller wants but
+ * a test. */
 typedef int (*mlp_fderive_fn)(void *ud, const struct mlp_fview *view,
     size_t derived, const struct mlp_fval *inputs, struct mlp_fval *out,
     struct mlp_err *err);
