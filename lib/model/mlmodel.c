@@ -598,9 +598,10 @@ fstore_parse(struct fsread *r, yaml_node_t *sec, struct mlp_model_fstore *f)
 	if (cnt == 0)
 		return fs_bad(r, "features", 0, NULL, "empty");
 	f->refs = xcalloc(cnt, sizeof(*f->refs));
-	for (size_t i = 0; i < cnt; i++, f->nrefs++) {
+	for (size_t i = 0; i < cnt; i++) {
 		struct mlp_model_fref *x = &f->refs[i];
 
+		f->nrefs = i + 1;	/* freed with f if it fails */
 		if (!(e = fs_item(r, seq, "features", i)))
 			return MLP_EINVAL;
 		if ((rc = fs_str(r, e, "features", i, "ref", 1, &x->ref)) < 0 ||
@@ -627,9 +628,10 @@ fstore_parse(struct fsread *r, yaml_node_t *sec, struct mlp_model_fstore *f)
 	if (!(seq = fs_seq(r, sec, "views", &cnt)))
 		return MLP_EINVAL;
 	f->views = xcalloc(cnt + 1, sizeof(*f->views));
-	for (size_t i = 0; i < cnt; i++, f->nviews++) {
+	for (size_t i = 0; i < cnt; i++) {
 		struct mlp_model_fview *x = &f->views[i];
 
+		f->nviews = i + 1;	/* freed with f if it fails */
 		if (!(e = fs_item(r, seq, "views", i)))
 			return MLP_EINVAL;
 		if ((rc = fs_str(r, e, "views", i, "name", 1, &x->name)) < 0 ||
@@ -656,9 +658,10 @@ fstore_parse(struct fsread *r, yaml_node_t *sec, struct mlp_model_fstore *f)
 	if (!(seq = fs_seq(r, sec, "join_keys", &cnt)))
 		return MLP_EINVAL;
 	f->keys = xcalloc(cnt + 1, sizeof(*f->keys));
-	for (size_t i = 0; i < cnt; i++, f->nkeys++) {
+	for (size_t i = 0; i < cnt; i++) {
 		struct mlp_model_fkey *x = &f->keys[i];
 
+		f->nkeys = i + 1;	/* freed with f if it fails */
 		if (!(e = fs_item(r, seq, "join_keys", i)))
 			return MLP_EINVAL;
 		if ((rc = fs_str(r, e, "join_keys", i, "name", 1,
