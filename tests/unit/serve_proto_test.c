@@ -916,6 +916,20 @@ test_fastest(void)
 	}
 	ok(bad == 0, "the fastest road reads %zu numbers as strtod does "
 	    "(%zu differ)", n, bad);
+	{
+		/* exponents past the exact powers, either way (a fuzzer found
+		 * the table read past its end) */
+		const char *t = "{\"instances\": [[1e30, 33333332E66, "
+		    "12e-30]]}";
+
+		rc = serve_decode_mlflow(t, strlen(t), "application/json", m,
+		    &r, &err);
+		ok(rc == 0 && r.frame->cols[0][0] == (float)1e30 &&
+		    r.frame->cols[1][0] == (float)strtod("33333332E66", NULL) &&
+		    r.frame->cols[2][0] == (float)12e-30, "exponents past 22 "
+		    "and -22");
+		serve_req_release(&r);
+	}
 	free(want);
 	mlp_buf_release(&body);
 	mlp_model_free(m);
