@@ -183,7 +183,8 @@ emit_fstore(struct emit *em, const struct mlp_model_fstore *f)
 		emit_str(em, "entity", f->views[i].entity);
 		emit_str(em, "name", f->views[i].name);
 		emit_str(em, "ttl", f->views[i].ttl);
-		snprintf(num, sizeof(num), "%lld", (long long)f->views[i].version);
+		snprintf(num, sizeof(num), "%lld",
+		    (long long)f->views[i].version);
 		emit_plain(em, "version", num);
 		emit_end(em);
 	}
@@ -556,7 +557,8 @@ fs_seq(struct fsread *r, yaml_node_t *map, const char *key, size_t *n)
 		fs_bad(r, key, 0, NULL, s ? "expected a list" : "missing");
 		return NULL;
 	}
-	*n = (size_t)(s->data.sequence.items.top - s->data.sequence.items.start);
+	*n = (size_t)(s->data.sequence.items.top -
+	    s->data.sequence.items.start);
 	return s;
 }
 

@@ -198,7 +198,8 @@ int mlp_model_import_xgboost(const char *path, struct mlp_model **out,
  * catalog versions, each derived feature's canonical expression, the
  * entities' join keys with their types, and the spine's timestamp
  * column. Types and kinds are the feature store's names, kept as text
- * so that lib/model needs nothing of lib/feature:
+ * so that lib/model needs nothing of lib/feature. In flow style (it is
+ * written in block style, keys sorted):
  *
  *	feature_store:
  *	  features:
@@ -221,7 +222,8 @@ struct mlp_model_fref {
 				 * VIEW__FEATURE with full_names */
 	char *kind;		/* "feature", "aggregation" or "derived" */
 	char *type;		/* "float", "int", "string" or "bool" */
-	char *expr;		/* derived: its canonical expression; else NULL */
+	char *expr;		/* a derived feature's canonical expression,
+				 * else NULL */
 };
 
 struct mlp_model_fview {
@@ -284,8 +286,8 @@ int mlp_model_write_dir(const struct mlp_model *m,
  * payload), a model.json, an MLmodel file, or an XGBoost JSON file
  * (recognised by its content). Through an MLmodel, its feature_store
  * section becomes (*out)->fstore, checked against the model's inputs
- * (one reference per input, by name and in order). MLP_ENOTFOUND, MLP_EINVAL naming the file
- * and what is wrong. */
+ * (one reference per input, by name and in order). MLP_ENOTFOUND,
+ * MLP_EINVAL naming the file and what is wrong. */
 int mlp_model_load(const char *path, struct mlp_model **out,
     struct mlp_err *err);
 

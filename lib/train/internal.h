@@ -44,8 +44,8 @@ struct train_fset {
 				 * train_fset_release */
 	char digest[65];	/* its SHA-256 */
 	uint64_t rows;
-	struct mlp_strv inputs;	/* the model's inputs: the features' columns,
-				 * in reference order */
+	struct mlp_strv inputs;	/* the model's inputs: the features'
+				 * columns, in reference order */
 	struct mlp_strv categorical;	/* the spec's, and the string and
 					 * bool features */
 	char *source;		/* "feature-service:eta", "feature-refs:..." */

@@ -374,8 +374,8 @@ load_data(const struct mlp_train_spec *s, const char *name, int threads,
 		split_fraction(d, ti, s->valid_fraction, s->seed);
 		if (d->tr.n == 0 || d->va.n == 0)
 			return mlp_err_set(err, MLP_EINVAL, "'%s': %zu row%s "
-			    "cannot be split to hold out %g of them", d->otr.file,
-			    f->nrows, f->nrows == 1 ? "" : "s",
+			    "cannot be split to hold out %g of them",
+			    d->otr.file, f->nrows, f->nrows == 1 ? "" : "s",
 			    s->valid_fraction);
 	} else {
 		d->tr.n = f->nrows;
@@ -677,7 +677,8 @@ log_inputs(struct run *r, const struct mlp_learner *l, const struct data *d,
 	}
 	if (rc == 0 && fs) {
 		/* the spine the training set was joined onto */
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)fs->rows);
+		snprintf(buf, sizeof(buf), "%llu",
+		    (unsigned long long)fs->rows);
 		if ((rc = mlp_logger_tag(lg, "mlp.dataset.spine.digest",
 		    spine_digest, err)) == 0 &&
 		    (rc = mlp_logger_tag(lg, "mlp.dataset.spine.source",

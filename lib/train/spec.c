@@ -472,8 +472,8 @@ mlp_train_spec_check(const struct mlp_train_spec *s, struct mlp_err *err)
 		    "--data FILE or 'data:' in a spec (or 'features: {spine: "
 		    "FILE, service: NAME}' from the feature store)");
 	if (f->spine && s->features.n)
-		return mlp_err_set(err, MLP_EINVAL, "feature columns (--features) "
-		    "do not go with features from the feature store: the "
+		return mlp_err_set(err, MLP_EINVAL, "feature columns "
+		    "(--features) do not go with features from the feature store: the "
 		    "model's inputs are the features of 'features.%s'",
 		    f->service ? "service" : "refs");
 	if (f->spine && s->valid)
