@@ -882,9 +882,11 @@ derive_rows(struct dataset *d, struct mlp_err *err)
 			case MLP_FT_STRING:
 				/* it may point into the heap it goes to */
 				mlp_buf_reset(&tmp);
-				mlp_buf_add(&tmp, out.v.str.s, out.v.str.n);
-				*cell = fpit_add_string(&d->tab, tmp.s,
-				    (uint32_t)tmp.len);
+				if (out.v.str.n)
+					mlp_buf_add(&tmp, out.v.str.s,
+					    out.v.str.n);
+				*cell = fpit_add_string(&d->tab,
+				    mlp_buf_str(&tmp), (uint32_t)tmp.len);
 				break;
 			}
 		}

@@ -768,8 +768,9 @@ merge_state(struct ingest *g, struct ingest *k, struct mlp_err *err)
 				rec[g->cell0 + c] += add << 24;
 		}
 append:
-		mlp_buf_add(&g->cols[c].heap, k->cols[c].heap.s,
-		    k->cols[c].heap.len);
+		if (k->cols[c].heap.len)
+			mlp_buf_add(&g->cols[c].heap, k->cols[c].heap.s,
+			    k->cols[c].heap.len);
 	}
 	g->xrows[g->nx] = k->rows;
 	g->xfirst[g->nx++] = base;
