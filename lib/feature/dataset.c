@@ -61,9 +61,9 @@ struct ds_view {
 	struct fpit_view pv;
 	size_t *pv_out;		/* per pv output: its ds_out */
 	int has_derived;
-	size_t *inputs;		/* features then aggregation outputs in spec
-				 * order: their ds_out, SIZE_MAX when the
-				 * derived features do not need them */
+	/* the inputs of its derived features: its features, then its
+	 * aggregation outputs, in spec order, as indices of ds_outs */
+	size_t *inputs;
 	size_t ninputs;
 };
 
@@ -271,9 +271,10 @@ resolve(struct dataset *d, struct mlp_err *err)
 		for (size_t j = 0; j < i; j++)
 			if (!d->outs[i].hidden && !d->outs[j].hidden &&
 			    strcmp(d->outs[i].name, d->outs[j].name) == 0)
-				return mlp_err_set(err, MLP_EINVAL, "two features "
-				    "would be named '%s' (of views '%s' and "
-				    "'%s'); full names tell them apart",
+				return mlp_err_set(err, MLP_EINVAL, "two "
+				    "features would be named '%s' (of views "
+				    "'%s' and '%s'); full names tell them "
+				    "apart",
 				    d->outs[i].name,
 				    d->outs[j].view->view->name,
 				    d->outs[i].view->view->name);
@@ -348,7 +349,8 @@ batches(struct mlp_db *db, struct ds_view *v, struct mlp_err *err)
 			}
 		}
 		if (rc != SQLITE_DONE) {
-			rc = mlp_db_error(db, err, "cannot read feature segments");
+			rc = mlp_db_error(db, err, "cannot read feature "
+			    "segments");
 			goto out;
 		}
 	}
@@ -488,9 +490,9 @@ spine_row(struct dataset *d, const struct fcsv *c, struct mlp_buf *tmp,
 			if (e->ent->key_types[k] != MLP_FT_INT) {
 				if (mlp_utf8_invalid(f->p, f->n) >= 0 ||
 				    memchr(f->p, MLP_FKEY_SEP, f->n))
-					return mlp_err_set(err, MLP_EINVAL, "'%s' "
-					    "line %llu column %d ('%s'): not a "
-					    "valid key", d->name,
+					return mlp_err_set(err, MLP_EINVAL,
+					    "'%s' line %llu column %d ('%s'): "
+					    "not a valid key", d->name,
 					    (unsigned long long)c->rec_line,
 					    e->field[k] + 1, kn);
 				mlp_buf_add(&e->heap, f->p, f->n);

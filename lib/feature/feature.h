@@ -452,7 +452,8 @@ int mlp_fpit_in_window(int64_t ets, int64_t t, int64_t w);
 
 /* Picks among n rows of one entity sorted by (ets, cts) ascending, equal
  * rows in arrival order (cts may be NULL: no created times): the index of
- * the row the rules above give at t, or -1 when none is seen. */
+ * the row the rules above give at t, or -1 when none is seen. Rows of
+ * several batches: pick in each, then keep the pick that supersedes. */
 long mlp_fpit_pick(const int64_t *ets, const int64_t *cts, size_t n,
     int64_t t, int64_t ttl, int filter_created);
 
@@ -468,7 +469,8 @@ void mlp_fpit_window(const int64_t *ets, size_t n, int64_t t, int64_t w,
  * plain left-to-right double sum; avg: sum / count; min, max; last: the
  * last input; stddev: the sample standard deviation (n - 1 in the
  * denominator, by Welford's updates in order), null for fewer than 2
- * inputs. Every op but count is null without inputs.
+ * inputs. Every op but count is null without inputs, and a result that
+ * is not finite (a sum past the doubles) is null too.
  */
 struct mlp_fagg_acc {
 	int64_t n;
@@ -576,7 +578,8 @@ struct mlp_fdataset_opts {
 	int full_names;		/* output columns VIEW__FEATURE */
 	int filter_created;	/* also created_ts <= T */
 	int out_fd;		/* where the CSV goes */
-	int nthreads;		/* 0: the online CPUs, at most 2 */
+	int nthreads;		/* joining and writing; 0: the online CPUs,
+				 * at most 4 */
 	mlp_fderive_fn derive;
 	void *derive_ud;
 };

@@ -192,7 +192,8 @@ walk(const struct fseg *s)
 				if (c->type == MLP_FT_STRING) {
 					const uint64_t *so = c->values;
 
-					for (uint64_t b = so[i]; b < so[i + 1]; b++)
+					for (uint64_t b = so[i]; b < so[i + 1];
+					    b++)
 						sum += c->heap[b];
 				} else if (c->type == MLP_FT_BOOL) {
 					sum += ((const uint8_t *)c->values)[i];
@@ -514,8 +515,8 @@ test_csv(void)
 	for (int i = 0; i < 20000; i++)
 		mlp_buf_addf(&big, "%d,%s\n", i, i % 7 ? "plain" : "\"q,\"");
 	got = records(big.s, 4096, &rc);
-	ok(rc == 0 && strstr(got, "20000:[19998],[plain]{19998,plain}|20001:[19999],"
-	    "[q,]{19999,\"q,\"}|"),
+	ok(rc == 0 && strstr(got, "20000:[19998],[plain]{19998,plain}|"
+	    "20001:[19999],[q,]{19999,\"q,\"}|"),
 	    "20000 records across chunks");
 	free(got);
 	mlp_buf_release(&big);
