@@ -538,6 +538,8 @@ struct mlp_fingest_result {
 	struct mlp_fingest_view *views;
 	size_t nviews;
 	uint64_t objects_written, bytes_written;
+	double read_s, order_s, write_s;	/* seconds reading, sorting,
+						 * storing */
 };
 
 /* Ingests opts->source of spec (its path under root, or opts->file) for

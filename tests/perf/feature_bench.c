@@ -203,8 +203,9 @@ ingest(const char *repo, const char *file)
 		return 1;
 	}
 	t0 = mlp_mono() - t0;
-	printf("%.3f s, %.0f rows/s, %llu rows, %u partitions, %zu segments, "
-	    "%.1f MiB, peak RSS %.0f MiB, cpu %.3f s%s\n", t0,
+	printf("%.3f s (read %.3f, sort %.3f, store %.3f), %.0f rows/s, %llu "
+	    "rows, %u partitions, %zu segments, %.1f MiB, peak RSS %.0f MiB, "
+	    "cpu %.3f s%s\n", t0, r->read_s, r->order_s, r->write_s,
 	    (double)r->rows / t0,
 	    (unsigned long long)r->rows, r->views[0].partitions,
 	    r->views[0].segments, (double)r->views[0].bytes / 1048576.0,
