@@ -378,6 +378,14 @@ test_numbers(void)
 	is_str(fmt(2.2250738585072014e-308), "2.2250738585072014e-308",
 	    "the least normal");
 	is_str(fmt(-12.345678), "-12.345678", "a negative");
+	is_str(fmt(233115890514796.125), "233115890514796.12",
+	    "a tie at 17 digits goes to the even digit, as repr's");
+	is_str(fmt(1716481631878246.25), "1716481631878246.2",
+	    "and above 1e15");
+	is_str(fmt(1e15 + 10), "1000000000000010.0", "1e15 and more, whole");
+	is_str(fmt(1.0 / 3), "0.3333333333333333", "16 digits");
+	is_str(fmt(2.0 / 3), "0.6666666666666666", "16 digits, rounded");
+	is_str(fmt(9007199254740993.0), "9007199254740992.0", "2^53 + 1");
 	for (int n = 0; n < 200000; n++) {
 		double v, back;
 		char out[40], ref[40];
