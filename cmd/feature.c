@@ -574,9 +574,9 @@ print_view(struct mlp_ctx *ctx, const struct mlp_fspec *s,
 		mlp_fview_output(v, i, &o);
 		def = out_definition(v, &o);
 		{
-			const char *row[4] = { o.name, o.kind ==
-				MLP_FOUT_DERIVED ? "-" : mlp_ftype_name(o.type),
-				out_kind(o.kind), *def ? def : "-" };
+			const char *row[4] = { o.name,
+				mlp_ftype_name(o.type), out_kind(o.kind),
+				*def ? def : "-" };
 
 			mlp_table_add(&t, row);
 		}
@@ -642,11 +642,7 @@ outputs_json(const struct mlp_fview *v)
 		mlp_fview_output(v, i, &o);
 		def = out_definition(v, &o);
 		cJSON_AddStringToObject(x, "name", o.name);
-		if (o.kind == MLP_FOUT_DERIVED)
-			cJSON_AddNullToObject(x, "type");
-		else
-			cJSON_AddStringToObject(x, "type",
-			    mlp_ftype_name(o.type));
+		cJSON_AddStringToObject(x, "type", mlp_ftype_name(o.type));
 		cJSON_AddStringToObject(x, "kind", out_kind(o.kind));
 		if (*def)
 			cJSON_AddStringToObject(x, "definition", def);

@@ -181,6 +181,30 @@ objects() {
 	[ "${lines[1]}" = "1001,2021-04-12T10:00:00Z,1," ]
 }
 
+@test "dataset: derived features from the view's expressions, nulls as SQL's, one derived feature on another" {
+	python3 - <<'EOF'
+s = open("features.yaml").read()
+s = s.replace("features: [{name: rating, type: float}, {name: car, type: string}]",
+    "features: [{name: rating, type: float}, {name: car, type: string}]\n"
+    "    derived: [{name: rating_x2, expr: \"rating * 2\"}, {name: top, expr: \"rating_x2 >= 9.5 and car != 'golf'\"}, {name: car_or, expr: \"coalesce(car, 'none')\"}]")
+s = s.replace("{column: fare, op: count, windows: [7d]}]",
+    "{column: fare, op: count, windows: [7d]}]\n"
+    "    derived: [{name: avg_fare_7d, expr: \"fare_sum_7d / fare_count_7d\"}]")
+open("features.yaml", "w").write(s)
+EOF
+	mlp -q feature apply >/dev/null
+	mlp -q feature ingest profiles >/dev/null
+	mlp -q feature ingest trips >/dev/null
+	run mlp feature dataset --spine spine.csv -f driver_profile:rating_x2,driver_profile:top,driver_profile:car_or,driver_trips:avg_fare_7d
+	[ "$status" -eq 0 ]
+	[ "$output" = "driver_id,event_ts,label,rating_x2,top,car_or,avg_fare_7d
+1001,2021-04-12T10:00:00Z,1,9.6,true,\"model 3, red\",5.25
+1001,2021-04-12T10:00:00Z,0,9.6,true,\"model 3, red\",5.25
+1002,2021-04-12T12:00:00Z,1,,,none,
+1002,2021-04-08T00:00:00Z,0,7.8,false,golf,
+1003,2021-04-12T12:00:00Z,1,,,none," ]
+}
+
 @test "dataset: compound keys, epoch times, JSON lines, stdin, a file and its digest" {
 	mlp -q feature ingest scores >/dev/null
 	printf 'city,driver_id,at\nsf,1001,1618221600\nla,1001,1618221599\nla,1002,1618221600\n' |

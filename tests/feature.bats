@@ -122,7 +122,7 @@ pyj() {
 	[[ "$output" == *"source:      profiles (data/profiles.csv)"* ]]
 	[[ "$output" == *"ttl:         1w"* ]]
 	[[ "$output" =~ rating\ +float\ +feature ]]
-	[[ "$output" =~ rating_x2\ +-\ +derived\ +rating\ \*\ 2 ]]
+	[[ "$output" =~ rating_x2\ +float\ +derived\ +rating\ \*\ 2 ]]
 	[[ "$output" =~ 1\ +create\ +[0-9-]+\ [0-9:]+\ +tester\ +features.yaml:7:5 ]]
 	run mlp feature show driver_trips
 	[[ "$output" =~ fare_sum_7d\ +float\ +aggregation\ +sum\(fare\)\ over\ 7d ]]
@@ -366,6 +366,22 @@ H='entities:\n  - {name: driver, join_keys: [driver_id]}\nsources:\n  - {name: t
 	    "'bad.yaml' line 8 column 26: feature service 's': 'v::f' is not a feature reference (VIEW:FEATURE, or VIEW for all its features)"
 }
 
+@test "derived features: types from their expressions; errors name the spec's place and the expression's column" {
+	sed -i 's/derived: \[{name: rating_x2, expr: "rating \* 2"}\]/derived: [{name: good, expr: "rating > 4"}, {name: score, expr: "if(good, log1p(rating), 0.0)"}]/' features.yaml
+	run mlp feature apply
+	[ "$status" -eq 0 ]
+	run mlp feature show driver_profile --json
+	[ "$(pyj '[(o["name"], o["type"]) for o in j["outputs"]]' <<< "$output")" = "[('rating', 'float'), ('good', 'bool'), ('score', 'float')]" ]
+	sed -i 's/expr: "rating > 4"/expr: "ratng > 4"/' features.yaml
+	run mlp feature plan
+	[ "$status" -eq 2 ]
+	[[ "$output" == "mlp: feature plan: 'features.yaml' line 12 column 15: derived feature 'good' of feature view 'driver_profile': column 1: unknown feature 'ratng' (did you mean 'rating'?)" ]]
+	sed -i 's/expr: "ratng > 4"/expr: "rating + '"'"'x'"'"'"/' features.yaml
+	run mlp feature plan
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"derived feature 'good' of feature view 'driver_profile': column 8: "* ]]
+}
+
 @test "spec errors across files, unreadable files and bad YAML" {
 	printf 'entities:\n  - {name: d, join_keys: [k]}\n' > a.yaml
 	printf '\nentities:\n  - {name: d, join_keys: [k]}\n' > b.yaml
@@ -409,7 +425,7 @@ H='entities:\n  - {name: driver, join_keys: [driver_id]}\nsources:\n  - {name: t
 	[ "$(pyj 'j[4]["spec"]' <<< "$output")" = "{'name': 'driver_trips', 'entity': 'driver', 'source': 'trips', 'ttl': '30d', 'features': [], 'aggregations': [{'column': 'fare', 'op': 'sum', 'windows': ['1d', '7d']}, {'column': 'fare', 'op': 'count', 'windows': ['7d']}], 'derived': [], 'description': None, 'tags': {}}" ]
 	run mlp feature show driver_profile --json
 	[ "$(pyj 'sorted(j)' <<< "$output")" = "['deleted', 'history', 'kind', 'name', 'outputs', 'spec', 'version']" ]
-	[ "$(pyj 'j["outputs"]' <<< "$output")" = "[{'name': 'rating', 'type': 'float', 'kind': 'feature', 'definition': None}, {'name': 'rating_x2', 'type': None, 'kind': 'derived', 'definition': 'rating * 2'}]" ]
+	[ "$(pyj 'j["outputs"]' <<< "$output")" = "[{'name': 'rating', 'type': 'float', 'kind': 'feature', 'definition': None}, {'name': 'rating_x2', 'type': 'float', 'kind': 'derived', 'definition': 'rating * 2'}]" ]
 	[ "$(pyj 'sorted(j["history"][0])' <<< "$output")" = "['action', 'changed', 'column', 'file', 'forced', 'line', 'timestamp', 'user', 'version']" ]
 	[ "$(pyj '(j["history"][0]["user"], j["history"][0]["line"])' <<< "$output")" = "('tester', 7)" ]
 }

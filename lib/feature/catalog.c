@@ -954,6 +954,10 @@ mlp_fcatalog_load(struct mlp_db *db, struct mlp_fspec **out,
 	}
 	rc = rc == SQLITE_DONE ? 0 : mlp_db_error(db, err, "cannot read the "
 	    "feature catalog");
+	/* what was applied compiled then; a derived feature that no longer
+	 * does (a newer build's language) is named */
+	for (size_t i = 0; rc == 0 && i < s->nviews; i++)
+		rc = mlp_fview_type_derived(&s->views[i], err);
 out:
 	sqlite3_finalize(st);
 	if (rc < 0)

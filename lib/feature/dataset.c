@@ -96,7 +96,46 @@ struct dataset {
 	/* the join's workers take partitions in turn */
 	uint32_t next_part;
 	int stop;
+	/* derived features: the caller's callback, else the views' own
+	 * expressions (lib/feature/derive.c), compiled on first use */
+	mlp_fderive_fn derive;
+	void *derive_ud;
+	struct mlp_fderiver **derivers;	/* per spec view */
+	struct mlp_fval *dslots;
 };
+
+/* The derive callback of a dataset whose caller gave none: the view's
+ * compiled expressions over its outputs. */
+static int
+builtin_derive(void *ud, const struct mlp_fview *view, size_t derived,
+    const struct mlp_fval *inputs, struct mlp_fval *out, struct mlp_err *err)
+{
+	struct dataset *d = ud;
+	size_t vi = (size_t)(view - d->spec->views), n;
+	int rc;
+
+	if (!d->derivers)
+		d->derivers = xcalloc(d->spec->nviews ? d->spec->nviews : 1,
+		    sizeof(*d->derivers));
+	if (!d->derivers[vi] && (rc = mlp_fderiver_new(view,
+	    &d->derivers[vi], err)) < 0)
+		return rc;
+	if (!d->dslots) {
+		size_t max = 1;
+
+		for (size_t i = 0; i < d->spec->nviews; i++)
+			if (mlp_fview_noutputs(&d->spec->views[i]) > max)
+				max = mlp_fview_noutputs(&d->spec->views[i]);
+		d->dslots = xcalloc(max, sizeof(*d->dslots));
+	}
+	n = mlp_fview_noutputs(view) - view->nderived;
+	memcpy(d->dslots, inputs, n * sizeof(*inputs));
+	if ((rc = mlp_fderiver_eval(d->derivers[vi], d->dslots, derived,
+	    err)) < 0)
+		return rc;
+	*out = d->dslots[n + derived];
+	return 0;
+}
 
 /* A thread joining partitions: the segments it has open (one per batch,
  * kept while consecutive partitions share it) and its own string heap. */
@@ -256,10 +295,6 @@ resolve(struct dataset *d, struct mlp_err *err)
 			break;
 		}
 		case MLP_FOUT_DERIVED:
-			if (!d->o->derive)
-				return mlp_err_set(err, MLP_EUNSUPPORTED,
-				    "derived feature '%s' cannot be computed "
-				    "here", ref);
 			add_out(d, v, 0, -1, NULL, MLP_FT_FLOAT, MLP_AGG_COUNT,
 			    0, fo.name, fo.index);
 			add_inputs(d, v);
@@ -860,7 +895,7 @@ derive_rows(struct dataset *d, struct mlp_err *err)
 			for (size_t k = 0; k < v->ninputs; k++)
 				fval_of(d, v->inputs[k], row, &in[k]);
 			memset(&out, 0, sizeof(out));
-			if ((rc = d->o->derive(d->o->derive_ud, v->view, o->didx,
+			if ((rc = d->derive(d->derive_ud, v->view, o->didx,
 			    in, &out, err)) < 0) {
 				mlp_err_prefix(err, "derived feature '%s:%s'",
 				    v->view->name,
@@ -1206,6 +1241,11 @@ out:
 static void
 dataset_release(struct dataset *d)
 {
+	if (d->derivers)
+		for (size_t i = 0; i < d->spec->nviews; i++)
+			mlp_fderiver_free(d->derivers[i]);
+	free(d->derivers);
+	free(d->dslots);
 	if (d->mapped)
 		munmap(d->text, d->len);
 	else
@@ -1260,6 +1300,8 @@ mlp_fdataset(struct mlp_db *db, struct mlp_store *st,
 	memset(res, 0, sizeof(*res));
 	d.spec = spec;
 	d.o = opts;
+	d.derive = opts->derive ? opts->derive : builtin_derive;
+	d.derive_ud = opts->derive ? opts->derive_ud : &d;
 	d.nthreads = opts->nthreads;
 	if (d.nthreads <= 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -111,6 +111,7 @@ struct mlp_ffeature {
 struct mlp_fderived {
 	char *name;
 	char *expr;		/* the expression text, compiled by lib/feature/expr */
+	enum mlp_ftype type;	/* its result's, once the spec is checked */
 	struct mlp_fpos pos;
 };
 
@@ -188,6 +189,128 @@ struct mlp_fval {
  */
 
 /*
+ * The expression language of derived features ("rating * 2"), compiled
+ * once to a small typed stack machine and evaluated by dataset,
+ * materialize, push, get and the server alike.
+ *
+ * Values are int (int64), float (double), string, bool and null.
+ * Literals: 12 is an int (an integer too large for int64 is a float, as
+ * in SQLite); 1.5, .5, 5., 1e3 and 2.5E-3 are floats; 'text' or "text"
+ * is a string (a doubled quote inside stands for itself: 'it''s');
+ * true, false and null. A name [A-Za-z_][A-Za-z0-9_]* refers to a
+ * feature of the environment; `any name` (backquotes, `` for one) to a
+ * feature with other characters or one named like a keyword. The
+ * keywords and, or, not, true, false, null and the function names are
+ * case-insensitive; feature names are not. A name followed by '(' is a
+ * function call.
+ *
+ * Operators, loosest first: or; and; not; comparisons = == != <> < <= >
+ * >= (which do not chain: a < b < c is an error); + -; * / %; unary -
+ * and +. 'not' binds looser than a comparison (not a = b is not (a = b))
+ * and so needs parentheses after a comparison or arithmetic operator:
+ * a = (not b).
+ *
+ * Semantics follow SQL (SQLite) where it has one:
+ * - Any arithmetic, comparison or function of a null is null, except
+ *   is_null, coalesce, if and the three-valued and, or, not (false and
+ *   null is false, true or null is true, not null is null).
+ * - int + - * % int is an int, and an overflow is null (never wraps);
+ *   int with float is a float; / always gives a float; x / 0 and x % 0
+ *   are null; % is C's fmod for floats (the sign of x).
+ * - A float result that would be NaN or infinite is null, as is a float
+ *   feature holding NaN or an infinity: no NaN leaves the evaluator.
+ * - Comparisons: numbers with numbers (int against float exactly, with
+ *   no rounding), strings with strings (bytewise), bools with bools
+ *   (false < true); anything else is a compile error.
+ * - and, or, not and if's condition take bools only; arithmetic takes
+ *   numbers only (no bool arithmetic, no string concatenation).
+ * Functions:
+ *   log(x) ln, null for x <= 0	log1p(x) ln(1+x), null for x <= -1
+ *   exp(x) null on overflow	sqrt(x) null for x < 0
+ *   abs(x) keeps int for int (abs of the smallest int64 is null)
+ *   min(a, b, ...), max(a, b, ...): two or more numbers, strings or
+ *	bools; null when any argument is null (SQLite's scalar min/max)
+ *   clip(x, lo, hi): min(max(x, lo), hi); hi when lo > hi
+ *   coalesce(a, b, ...): the first non-null argument
+ *   if(cond, a, b): a when cond is true, else b (also when cond is null,
+ *	as SQL's CASE)
+ *   is_null(x): true or false, never null
+ *   bucket(x, e1, ..., ek): the number of constant, strictly ascending
+ *	edges e <= x (0..k) as an int, numpy.digitize's bin; null for null x
+ * The arguments of min, max, coalesce and if's two branches must share a
+ * type (int and float mix, giving float). Everything is computed eagerly
+ * (there are no side effects or errors to skip); parts made only of
+ * constants are computed once at compile time.
+ * The type of a result is known at compile time (mlp_expr_type); an
+ * expression whose value can only be null (null, if(c, null, null)) is a
+ * float.
+ *
+ * Limits, each a compile error: 65536 bytes of text, 256 levels of
+ * nested parentheses, calls and prefix operators, and 512 values pending
+ * at once during evaluation (operands waiting for the rest of their
+ * operator, which only deep nesting reaches).
+ */
+struct mlp_expr;
+
+/* One name an expression may refer to: its value is slots[slot] when
+ * the expression is evaluated. */
+struct mlp_expr_var {
+	const char *name;
+	size_t slot;		/* below UINT32_MAX */
+	enum mlp_ftype type;
+};
+
+/* The names an expression may refer to (a feature view's features, and
+ * the derived features before it when those may be used). A name given
+ * twice means its first entry. */
+struct mlp_expr_env {
+	const struct mlp_expr_var *vars;
+	size_t nvars;
+};
+
+/* Compiles text against env into *out, which the caller frees with
+ * mlp_expr_free(). Every error in the text, a type error included, is
+ * MLP_ESYNTAX with err->pos the byte offset at fault and a message that
+ * starts with its 1-based column in characters ("column 9: expected ')'
+ * after the arguments of 'clip'"; "line 2, column 3: ..." when the text
+ * has several lines); an unknown name suggests a near one ("column 1:
+ * unknown feature 'ratng' (did you mean 'rating'?)"). MLP_EINVAL for an
+ * env entry with a bad type or slot. */
+int mlp_expr_compile(const char *text, const struct mlp_expr_env *env,
+    struct mlp_expr **out, struct mlp_err *err);
+
+/* Frees a compiled expression; accepts NULL. */
+void mlp_expr_free(struct mlp_expr *e);
+
+/* The type of the values e gives. */
+enum mlp_ftype mlp_expr_type(const struct mlp_expr *e);
+
+/* The slots e reads, ascending, each once (*slots borrowed from e), so a
+ * caller fetches only those; returns how many. */
+size_t mlp_expr_slots_used(const struct mlp_expr *e, const size_t **slots);
+
+/* The expression re-printed canonically, for lineage: keywords and
+ * function names in lower case, '=' and '!=' for the comparisons, one
+ * space around binary operators and after commas, strings in single
+ * quotes, numbers in their shortest exact form (floats always with a '.'
+ * or an exponent), names backquoted only when they must be, and only the
+ * parentheses the grammar needs. Texts that differ only in such spelling
+ * print alike; the canonical text compiles to the same program and
+ * prints as itself. Borrowed from e. (A re-print rather than a listing of
+ * the bytecode, so lineage stays readable and does not change when the
+ * machine does.) */
+const char *mlp_expr_text(const struct mlp_expr *e);
+
+/* Evaluates e over one row: slots[k] is the value of the name with slot
+ * k (only the slots mlp_expr_slots_used names are read; a null slot may
+ * have any type). Sets *out to the result, type mlp_expr_type(e); a
+ * string result borrows from slots or from e. Never allocates; safe to
+ * call from several threads at once. 0, or MLP_EINVAL when a slot read
+ * is not null and not of the type its env entry declared. */
+int mlp_expr_eval(const struct mlp_expr *e, const struct mlp_fval *slots,
+    struct mlp_fval *out);
+
+/*
  * ---- Specs and the catalog (spec.c, catalog.c) ----
  * Declarations for loading specs and recording them go here.
  *
@@ -242,6 +365,34 @@ struct mlp_foutput {
 	enum mlp_ftype type;
 	size_t index, window;
 };
+
+/* Compiles v's derived features in order, each against the view's
+ * features, aggregation outputs and the derived features before it (slot
+ * i is output i of mlp_fview_output), and sets their types. MLP_EINVAL
+ * naming the derived feature and where its expression goes wrong.
+ * mlp_fspec_load and mlp_fcatalog_load call it for every view. */
+int mlp_fview_type_derived(struct mlp_fview *v, struct mlp_err *err);
+
+/* The env of derived feature d of v as above (vars allocated, the caller
+ * frees them; names borrowed from v). */
+void mlp_fview_expr_env(const struct mlp_fview *v, size_t d,
+    struct mlp_expr_env *env);
+
+/* A view's derived features compiled once (mlp_fderiver_new: the caller
+ * frees it with mlp_fderiver_free; v must outlive it). slots holds the
+ * view's outputs in mlp_fview_output's order (features, aggregation
+ * outputs, derived features); mlp_fderiver_eval computes derived features
+ * 0..upto into their slots, in order, so a later one sees the earlier
+ * ones. String results borrow from slots or the expressions. Safe from
+ * several threads (each its own slots). */
+struct mlp_fderiver;
+int mlp_fderiver_new(const struct mlp_fview *v, struct mlp_fderiver **out,
+    struct mlp_err *err);
+void mlp_fderiver_free(struct mlp_fderiver *d);
+const struct mlp_expr *mlp_fderiver_expr(const struct mlp_fderiver *d,
+    size_t i);
+int mlp_fderiver_eval(const struct mlp_fderiver *d, struct mlp_fval *slots,
+    size_t upto, struct mlp_err *err);
 
 /* The number of outputs of v, and output i (0 <= i < that), in order:
  * features, aggregation outputs, derived features. */
@@ -564,8 +715,9 @@ void mlp_fingest_result_free(struct mlp_fingest_result *r);
  * row's values of its view (the lead's evaluator plugs in here): called
  * with the view, the derived feature's index in it, the row's values of
  * the view's features and aggregations in spec order (features first,
- * then each aggregation's outputs), and out to fill. NULL: a derived
- * feature requested is MLP_EUNSUPPORTED. */
+ * then each aggregation's outputs), and out to fill. NULL: the view's
+ * own expressions (mlp_fderiver_*), which is what every caller wants but
+ * a test. */
 typedef int (*mlp_fderive_fn)(void *ud, const struct mlp_fview *view,
     size_t derived, const struct mlp_fval *inputs, struct mlp_fval *out,
     struct mlp_err *err);

@@ -1321,8 +1321,54 @@ check_refs(struct loader *l)
 			mlp_strv_release(&refs);
 		}
 	}
-	/* Derived expressions: lib/feature/expr compiles each against its
-	 * view's outputs here, its errors at the derived feature's pos. */
+	for (size_t vi = 0; vi < l->s->nviews && rc == 0; vi++)
+		rc = mlp_fview_type_derived(&l->s->views[vi], l->err);
+	return rc;
+}
+
+void
+mlp_fview_expr_env(const struct mlp_fview *v, size_t d,
+    struct mlp_expr_env *env)
+{
+	size_t n = v->nfeatures + (mlp_fview_noutputs(v) - v->nfeatures -
+	    v->nderived) + d;
+	struct mlp_expr_var *vars = xcalloc(n ? n : 1, sizeof(*vars));
+
+	for (size_t i = 0; i < n; i++) {
+		struct mlp_foutput o;
+
+		mlp_fview_output(v, i, &o);
+		vars[i].name = o.name;
+		vars[i].slot = i;
+		vars[i].type = o.type;
+	}
+	env->vars = vars;
+	env->nvars = n;
+}
+
+int
+mlp_fview_type_derived(struct mlp_fview *v, struct mlp_err *err)
+{
+	int rc = 0;
+
+	for (size_t d = 0; d < v->nderived && rc == 0; d++) {
+		struct mlp_expr_env env;
+		struct mlp_expr *e = NULL;
+		struct mlp_err xerr;
+
+		mlp_fview_expr_env(v, d, &env);
+		if (mlp_expr_compile(v->derived[d].expr, &env, &e, &xerr) < 0)
+			rc = v->derived[d].pos.file ? fail_pos(err,
+			    &v->derived[d].pos, "derived feature '%s' of "
+			    "feature view '%s': %s", v->derived[d].name,
+			    v->name, xerr.msg) : mlp_err_set(err, MLP_EINVAL,
+			    "derived feature '%s' of feature view '%s': %s",
+			    v->derived[d].name, v->name, xerr.msg);
+		else
+			v->derived[d].type = mlp_expr_type(e);
+		mlp_expr_free(e);
+		free((void *)env.vars);
+	}
 	return rc;
 }
 
@@ -1577,7 +1623,7 @@ mlp_fview_output(const struct mlp_fview *v, size_t i,
 	}
 	out->name = v->derived[i].name;
 	out->kind = MLP_FOUT_DERIVED;
-	out->type = MLP_FT_FLOAT;
+	out->type = v->derived[i].type;
 	out->index = i;
 }
 
