@@ -712,7 +712,7 @@ int mlp_fingest(struct mlp_db *db, struct mlp_store *st,
 void mlp_fingest_result_free(struct mlp_fingest_result *r);
 
 /* Derived features are computed per output row after the join, from the
- * row's values of its view (the lead's evaluator plugs in here): called
+ * row's values of its view: called
  * with the view, the derived feature's index in it, the row's values of
  * the view's features and aggregations in spec order (features first,
  * then each aggregation's outputs), and out to fill. NULL: the view's
