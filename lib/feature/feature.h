@@ -712,12 +712,11 @@ int mlp_fingest(struct mlp_db *db, struct mlp_store *st,
 void mlp_fingest_result_free(struct mlp_fingest_result *r);
 
 /* Derived features are computed per output row after the join, from the
- * row's values of its view: called
- * with the view, the derived feature's index in it, the row's values of
- * the view's features and aggregations in spec order (features first,
- * then each aggregation's outputs), and out to fill. NULL: the view's
- * own expressions (mlp_fderiver_*), which is what every caller wants but
- * a test. */
+ * row's values of its view: called with the view, the derived feature's
+ * index in it, the row's values of the view's features and aggregations
+ * in spec order (features first, then each aggregation's outputs), and
+ * out to fill. NULL: the view's own expressions (mlp_fderiver_*), which
+ * is what every caller wants but a test. */
 typedef int (*mlp_fderive_fn)(void *ud, const struct mlp_fview *view,
     size_t derived, const struct mlp_fval *inputs, struct mlp_fval *out,
     struct mlp_err *err);
