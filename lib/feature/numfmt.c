@@ -351,14 +351,61 @@ exact_digits(double a, int p, uint64_t *dout, int *e10out)
 	return -1;
 }
 
+/* Values as data often holds them, a few decimals: the least k <= 8 for
+ * which m = round(a * 10^k) gives m / 10^k == a. Both are exact doubles
+ * (m < 2^53), so that division is what a correctly rounding reader
+ * computes for the text of m with k decimals: the text reads back as a,
+ * and with the fewest digits a fixed form can have. A product far from a
+ * whole number is passed over without dividing. Returns the length, or 0
+ * when no such k is found. */
+static size_t
+fmt_fixed(double a, int neg, char *out)
+{
+	for (int k = 0; k <= 8; k++) {
+		double x = a * pow10_exact[k], r;
+		uint64_t m, ip, fp;
+		char tmp[24], *p, *o = out;
+
+		if (x >= 9007199254740992.0)
+			return 0;
+		r = (double)(uint64_t)(x + 0.5);
+		if (fabs(x - r) > x * 1e-15 + 1e-300 || r / pow10_exact[k] != a)
+			continue;
+		m = (uint64_t)r;
+		if (neg)
+			*o++ = '-';
+		ip = m / (uint64_t)pow10_exact[k];
+		fp = m % (uint64_t)pow10_exact[k];
+		p = digits_back(ip, tmp + sizeof(tmp));
+		memcpy(o, p, (size_t)(tmp + sizeof(tmp) - p));
+		o += tmp + sizeof(tmp) - p;
+		*o++ = '.';
+		if (k == 0) {
+			*o++ = '0';
+		} else {
+			p = digits_back(fp, tmp + sizeof(tmp));
+			for (int z = (int)(tmp + sizeof(tmp) - p); z < k; z++)
+				*o++ = '0';
+			memcpy(o, p, (size_t)(tmp + sizeof(tmp) - p));
+			o += tmp + sizeof(tmp) - p;
+		}
+		*o = '\0';
+		return (size_t)(o - out);
+	}
+	return 0;
+}
+
 size_t
 fnum_fmt_double(double v, char *out)
 {
 	double a = fabs(v);
 	int neg = signbit(v) != 0;
+	size_t len;
 
 	if (a == 0)
 		return layout(out, neg, "0", 1, 0);
+	if (a >= 1e-4 && a < 1e15 && (len = fmt_fixed(a, neg, out)) > 0)
+		return len;
 	/* the first of 15, 16 and 17 digits that reads back, exactly: of
 	 * normal doubles, one that has a form of 15 digits or fewer has it
 	 * as its 15 digits rounded, trailing zeros dropped */
