@@ -1017,10 +1017,11 @@ struct mlp_fpush_offline {
 };
 
 /* Writes the pending events of the stores in to (of those the pusher
- * was made for): online through o (read, merge, write newer-only, again
- * for records changed meanwhile), offline as one batch through off. The
- * events are kept for a store whose write failed. Adds to *stats (may be
- * NULL). */
+ * was made for): offline first, as one batch through off, then online
+ * through o (read, merge, write newer-only, again for records changed
+ * meanwhile), so that a failed online write leaves what materialize can
+ * redo. The events are kept for a store whose write failed. Adds to
+ * *stats (may be NULL). */
 int mlp_fpush_flush(struct mlp_fpusher *p, unsigned to,
     struct mlp_online *o, const struct mlp_fpush_offline *off,
     struct mlp_fpush_stats *stats, struct mlp_err *err);

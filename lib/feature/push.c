@@ -466,7 +466,7 @@ add_event(struct mlp_fpusher *p, cell_fn get, void *ud, const char *where,
 	/* offline: the event as a line ingest reads back to the same */
 	if (p->to & MLP_FPUSH_OFFLINE) {
 		cJSON *o = cJSON_CreateObject();
-		char t[48], *line;
+		char t[48];
 
 		ts_text(ets, src->tsfmt, t);
 		cJSON_AddStringToObject(o, src->timestamp, t);
@@ -501,11 +501,22 @@ add_event(struct mlp_fpusher *p, cell_fn get, void *ud, const char *where,
 			cJSON_AddItemToObject(o, p->sc.in_names[k],
 			    text_json(&v));
 		}
-		line = cJSON_PrintUnformatted(o);
-		mlp_buf_adds(&p->lines, line);
-		mlp_buf_addc(&p->lines, '\n');
+		/* {"k": v, "k": v}: ingest finds a JSON line's fields with
+		 * its CSV scanner, which takes ,"k" for a quoted field */
+		mlp_buf_addc(&p->lines, '{');
+		for (cJSON *it = o->child; it; it = it->next) {
+			cJSON *name = cJSON_CreateString(it->string);
+			char *k = cJSON_PrintUnformatted(name);
+			char *val = cJSON_PrintUnformatted(it);
+
+			mlp_buf_addf(&p->lines, "%s%s: %s", it == o->child ? "" :
+			    ", ", k, val);
+			free(k);
+			free(val);
+			cJSON_Delete(name);
+		}
+		mlp_buf_adds(&p->lines, "}\n");
 		p->nlines++;
-		free(line);
 		cJSON_Delete(o);
 	}
 	/* only strings of events kept stay in the heap */
@@ -986,6 +997,14 @@ mlp_fpush_flush(struct mlp_fpusher *p, unsigned to, struct mlp_online *o,
 	int rc;
 
 	to &= p->to;
+	/* offline first: the offline store is what materialize rebuilds
+	 * the online one from, should the online write fail */
+	if ((to & MLP_FPUSH_OFFLINE) && p->nlines) {
+		if ((rc = flush_offline(p, off, stats, err)) < 0)
+			return rc;
+		p->nlines = 0;
+		mlp_buf_reset(&p->lines);
+	}
 	if ((to & MLP_FPUSH_ONLINE) && p->nev) {
 		if (!o)
 			return mlp_err_set(err, MLP_EINVAL, "a push to the "
@@ -995,12 +1014,6 @@ mlp_fpush_flush(struct mlp_fpusher *p, unsigned to, struct mlp_online *o,
 		p->nev = 0;
 		mlp_buf_reset(&p->keys);
 		mlp_buf_reset(&p->heap);
-	}
-	if ((to & MLP_FPUSH_OFFLINE) && p->nlines) {
-		if ((rc = flush_offline(p, off, stats, err)) < 0)
-			return rc;
-		p->nlines = 0;
-		mlp_buf_reset(&p->lines);
 	}
 	return 0;
 }
