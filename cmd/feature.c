@@ -1071,12 +1071,13 @@ open_online(struct mlp_ctx *ctx, const char *uri, struct mlp_online **o)
 
 	mlp_err_clear(&err);
 	if (mlp_online_open(o, uri, ctx->repo->dir, &err) < 0) {
-		mlp_fail(ctx, &err);
+		int rc = mlp_fail(ctx, &err);
+
 		if (err.code == MLP_EINVAL)
 			mlp_hint(ctx, "an online store is sqlite:[PATH] or "
 			    "redis://[:PASSWORD@]HOST[:PORT][/DB] (--online, or "
 			    "the config's feature.onlineStore)");
-		return 1;
+		return rc;
 	}
 	return 0;
 }
@@ -1205,9 +1206,9 @@ feature_materialize(struct mlp_ctx *ctx, int argc, char **argv)
 			    "ingest SOURCE");
 		else if (err.code == MLP_ENOTFOUND)
 			mlp_hint(ctx, "the views: mlp feature list --kind view");
-		if (!r || !r->nviews)
+		if (!r || r->nviews < 2)
 			goto out;
-		mlp_info(ctx, "the views before it were materialized");
+		mlp_info(ctx, "the views before it were materialized:");
 	}
 	if (ctx->json) {
 		cJSON *x = cJSON_CreateObject(), *a;

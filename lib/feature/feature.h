@@ -876,7 +876,9 @@ void mlp_fmat_result_free(struct mlp_fmat_result *r);
  *   PRESENT);
  * - a derived feature: its expression over the view's values above;
  *   PRESENT or NULL_VALUE;
- * - every feature of a view without a record for the entity: NOT_FOUND.
+ * - every feature of a view without a record for the entity: NOT_FOUND,
+ *   with the value dataset gives an entity without rows (null; an
+ *   aggregation over no events: count 0), so the vectors stay equal.
  * The event time given with a value is its row's (a feature), else the
  * newest event at or before at (MLP_TS_NONE: none).
  * A plan is read-only once made: several threads may use one, each with
@@ -935,8 +937,9 @@ struct mlp_fget_res {
 
 /* Fills res for req with one mlp_online_get per view of the plan.
  * MLP_EINVAL for a missing key column or a key of the wrong type (naming
- * it and the entity's index), MLP_ECORRUPT for a damaged record or one
- * written for another definition of its view, the store's errors. */
+ * it and the entity's index), MLP_ECORRUPT for a damaged record,
+ * MLP_EFAIL for one written for another definition of its view (to be
+ * materialized again), the store's errors. */
 int mlp_fget(struct mlp_online *o, const struct mlp_fget_plan *p,
     const struct mlp_fget_req *req, struct mlp_fget_res *res,
     struct mlp_err *err);

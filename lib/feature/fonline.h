@@ -76,8 +76,8 @@ void frec_reset(struct frec *r, const struct frec_schema *s);
 void frec_reserve(struct frec *r, const struct frec_schema *s, size_t n);
 
 /* Decodes p[0..n) into r. MLP_ECORRUPT for bytes that are not a record of
- * this version (every length checked), or of another fingerprint ("was
- * written for another definition of view 'x'"). */
+ * this version (every length checked); MLP_EFAIL for a record of another
+ * fingerprint ("was written for another definition of the view"). */
 int frec_decode(const struct frec_schema *s, const void *p, size_t n,
     struct frec *r, struct mlp_err *err);
 

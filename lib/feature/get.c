@@ -50,6 +50,7 @@ struct fget_scratch {
 	struct mlp_fval *kv;
 	size_t akv;
 	struct frec rec;
+	struct frec empty;	/* a record without a row or events */
 	struct mlp_fval *slots;
 	uint8_t *sstat;
 	int64_t *sts;
@@ -248,6 +249,7 @@ mlp_fget_res_release(struct mlp_fget_res *res)
 		free(s->recs);
 		free(s->kv);
 		frec_release(&s->rec);
+		frec_release(&s->empty);
 		free(s->slots);
 		free(s->sstat);
 		free(s->sts);
@@ -329,7 +331,7 @@ compute(const struct gview *g, const struct frec *rec, int64_t at,
 {
 	const struct frec_schema *sc = &g->sc;
 	int64_t evts = MLP_TS_NONE, rowts = MLP_TS_NONE, vts;
-	int row = 0;
+	int row = 0, found = 1;
 	size_t hi_all = 0;
 	int rc;
 
@@ -343,8 +345,12 @@ compute(const struct gview *g, const struct frec *rec, int64_t at,
 		s->sstat[i] = MLP_FSTATUS_NOT_FOUND;
 		s->sts[i] = MLP_TS_NONE;
 	}
-	if (!rec)
-		return 0;
+	if (!rec) {
+		/* the values of an entity without events, as dataset has
+		 * them (count 0), NOT_FOUND */
+		rec = &s->empty;
+		found = 0;
+	}
 	if (rec->has_row && mlp_fpit_visible(rec->row_ets, rec->row_cts, at,
 	    0)) {
 		row = mlp_fpit_fresh(rec->row_ets, at, g->v->ttl) ? 1 : -1;
@@ -392,8 +398,8 @@ compute(const struct gview *g, const struct frec *rec, int64_t at,
 		} else {
 			continue;
 		}
-		s->sstat[i] = v->null ? MLP_FSTATUS_NULL_VALUE :
-		    MLP_FSTATUS_PRESENT;
+		s->sstat[i] = !found ? MLP_FSTATUS_NOT_FOUND : v->null ?
+		    MLP_FSTATUS_NULL_VALUE : MLP_FSTATUS_PRESENT;
 	}
 	if (g->der) {
 		size_t base = g->nout - g->v->nderived;
@@ -402,8 +408,9 @@ compute(const struct gview *g, const struct frec *rec, int64_t at,
 		    err)) < 0)
 			return rc;
 		for (size_t d = 0; d <= g->upto; d++) {
-			s->sstat[base + d] = s->slots[base + d].null ?
-			    MLP_FSTATUS_NULL_VALUE : MLP_FSTATUS_PRESENT;
+			s->sstat[base + d] = !found ? MLP_FSTATUS_NOT_FOUND :
+			    s->slots[base + d].null ? MLP_FSTATUS_NULL_VALUE :
+			    MLP_FSTATUS_PRESENT;
 			s->sts[base + d] = vts;
 		}
 	}
@@ -482,6 +489,7 @@ mlp_fget(struct mlp_online *o, const struct mlp_fget_plan *p,
 	if (!res->scratch) {
 		res->scratch = xcalloc(1, sizeof(*res->scratch));
 		frec_init(&res->scratch->rec);
+		frec_init(&res->scratch->empty);
 	}
 	s = res->scratch;
 	if (cells > res->cap) {

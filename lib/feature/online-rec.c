@@ -303,7 +303,7 @@ frec_decode(const struct frec_schema *s, const void *buf, size_t n,
 		return damaged(s, err, "an unknown version");
 	if (get64(p + 8) != s->fp || get16(p + 2) != s->nfeat ||
 	    get16(p + 4) != s->nin)
-		return mlp_err_set(err, MLP_ECORRUPT, "an online record of "
+		return mlp_err_set(err, MLP_EFAIL, "an online record of "
 		    "feature view '%s' was written for another definition of "
 		    "the view", s->view->name);
 	if ((p[1] & ~FREC_ROW) || get16(p + 6) || get32(p + 28))
