@@ -1082,6 +1082,20 @@ open_online(struct mlp_ctx *ctx, const char *uri, struct mlp_online **o)
 	return 0;
 }
 
+/* Refuses to write a repository that cannot be written (its database
+ * says why), before anything is done: 0, or the exit code. */
+static int
+check_writable(struct mlp_ctx *ctx, const char *what)
+{
+	struct mlp_err err;
+
+	if (!mlp_db_readonly(ctx->db))
+		return 0;
+	mlp_err_set(&err, ctx->db->readonly_code, "cannot write %s: %s",
+	    what, mlp_db_readonly(ctx->db));
+	return mlp_fail(ctx, &err);
+}
+
 /* An ISO-8601 time option into *us. */
 static int
 parse_time(struct mlp_ctx *ctx, const char *opt, const char *s, int64_t *us)
@@ -1185,6 +1199,7 @@ feature_materialize(struct mlp_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if ((rc = load_catalog(ctx, &s)) != 0 ||
+	    (rc = check_writable(ctx, "the materialization")) != 0 ||
 	    (rc = mlp_ctx_store(ctx, &st)) != 0)
 		goto out;
 	uri = online_uri(ctx, online);
@@ -1731,8 +1746,13 @@ feature_push(struct mlp_ctx *ctx, int argc, char **argv)
 		fd = STDIN_FILENO;
 	}
 	regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
-	if (ps.to & MLP_FPUSH_ONLINE) {
+	if (ps.to & MLP_FPUSH_ONLINE)
 		uri = online_uri(ctx, online);
+	/* the offline store and sqlite: are in the repository */
+	if (((ps.to & MLP_FPUSH_OFFLINE) || strncmp(uri, "sqlite:", 7) == 0) &&
+	    (rc = check_writable(ctx, "the pushed events")) != 0)
+		goto out;
+	if (ps.to & MLP_FPUSH_ONLINE) {
 		if ((rc = open_online(ctx, uri, &ps.o)) != 0)
 			goto out;
 	}
