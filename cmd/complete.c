@@ -315,6 +315,8 @@ static const struct {
 	{ "train.checkpointEvery", "write a checkpoint every N iterations" },
 	{ "train.checkpointSeconds", "write a checkpoint every S seconds" },
 	{ "train.checkpointKeep", "checkpoints kept per run" },
+	{ "feature.onlineStore", "the online feature store: sqlite:[PATH] "
+	    "or redis://HOST[:PORT][/DB]" },
 };
 static const char *const remote_keys[] = { "url", "jobs", "batch",
 	"endpoint", "region", "sslVerify", "caInfo", "user", "password",
@@ -471,6 +473,33 @@ feature_names(struct mlp_ctx *ctx, int kind, const char *word,
 	mlp_fobjects_free(obj, n);
 }
 
+/* The join keys of the catalog's entities, each once, with a "=". */
+static void
+join_keys(struct mlp_ctx *ctx, const char *word, struct mlp_strv *out)
+{
+	struct mlp_fspec *s = NULL;
+	struct mlp_strv seen = MLP_STRV_INIT;
+	struct mlp_err err;
+
+	mlp_err_clear(&err);
+	if (!ctx->db || mlp_fcatalog_load(ctx->db, &s, &err) < 0)
+		return;
+	for (size_t i = 0; i < s->nentities; i++)
+		for (size_t k = 0; k < s->entities[i].nkeys; k++) {
+			const char *key = s->entities[i].join_keys[k];
+			size_t j = 0;
+
+			while (j < seen.n && strcmp(seen.v[j], key) != 0)
+				j++;
+			if (j < seen.n || !starts(key, word))
+				continue;
+			mlp_strv_push(&seen, key);
+			mlp_strv_push_owned(out, xasprintf("%s=", key));
+		}
+	mlp_strv_release(&seen);
+	mlp_fspec_free(s);
+}
+
 /* Feature references, VIEW:FEATURE, in a comma-separated list: "VIEW:"
  * for each view until the word has a ':', then the view's features. */
 static void
@@ -624,6 +653,12 @@ complete_arg(struct comp *cc, const char *argname, const char *word,
 		feature_names(ctx, MLP_FK_SERVICE, word, out);
 	} else if (strcmp(name, "REF") == 0) {
 		feature_refs(ctx, word, out);
+	} else if (strcmp(name, "ONLINE") == 0) {
+		add(out, word, "sqlite:");
+		add(out, word, "redis://");
+	} else if (strcmp(name, "KEY") == 0 && argname[len] == '=' &&
+	    strcmp(cmd, "feature") == 0) {
+		join_keys(ctx, word, out);
 	} else if (strcmp(name, "KIND") == 0) {
 		for (int k = 0; k < MLP_FK_COUNT; k++)
 			add(out, word, mlp_fkind_name(k));

@@ -773,7 +773,7 @@ EOF
 	run mlp __complete feature apply features.yaml ''
 	[ "$output" = ":files" ]
 	run mlp __complete feature ''
-	[ "$(values | tr '\n' ' ')" = "plan apply list show ingest dataset " ]
+	[ "$(values | tr '\n' ' ')" = "plan apply list show ingest dataset materialize get push " ]
 	run mlp __complete feature ingest ''
 	[ "$(values)" = trips ]
 	run mlp __complete feature dataset --service ''
@@ -782,6 +782,18 @@ EOF
 	[ "$(values)" = driver_trips:fare ]
 	run mlp __complete feature dataset --timestamp-format epoch_
 	[ "$(values | tr '\n' ' ')" = "epoch_s epoch_ms " ]
+	run mlp __complete feature materialize ''
+	[ "$(values | tr '\n' ' ')" = "driver_stats driver_trips " ]
+	run mlp __complete feature materialize --online ''
+	[ "$(values | tr '\n' ' ')" = "sqlite: redis:// " ]
+	run mlp __complete feature get ''
+	[ "$(values | sort | tr '\n' ' ')" = "driver_stats driver_stats: driver_trips driver_trips: eta " ]
+	run mlp __complete feature get --key ''
+	[ "$(values)" = "driver_id=" ]
+	run mlp __complete feature push ''
+	[ "$(values | tr '\n' ' ')" = "driver_stats driver_trips " ]
+	run mlp __complete feature push --to o
+	[ "$(values | tr '\n' ' ')" = "online offline " ]
 }
 
 @test "bash: a source is a file name or a URI" {

@@ -53,6 +53,8 @@ feature show eta --json
 feature apply
 feature dataset --spine spine.csv --service eta -o $OUT/ds.csv
 feature dataset --spine spine.csv -f driver_trips:fare_sum_1d --json -o $OUT/ds2.csv
+feature get eta --key driver_id=1,2 --at 2021-01-02T00:00:00Z
+feature get driver_trips --key driver_id=1 --at 2021-01-02T00:00:00Z --json
 predict models:/churn@champion -i churn.csv -o $OUT/pred.csv
 predict runs:/$R2/model -i churn.csv -o $OUT/pred2.csv
 fsck
@@ -94,6 +96,8 @@ deploy rollback churn
 deploy rm churn
 feature apply features2.yaml
 feature ingest trips trips2.csv
+feature materialize --end 2021-01-03T00:00:00Z
+feature push driver_trips events.jsonl
 gc
 config core.x 1
 config --unset core.format
@@ -176,6 +180,9 @@ EOF
 	"$MLP" -q feature ingest trips >/dev/null
 	printf 'driver_id,event_ts\n1,2021-01-02T00:00:00Z\n' > spine.csv
 	printf 'driver_id,event_ts,fare\n2,2021-01-03T00:00:00Z,1\n' > trips2.csv
+	# the online store: materialized, and an event to push
+	"$MLP" -q feature materialize --end 2021-01-02T00:00:00Z >/dev/null
+	printf '{"driver_id": 1, "event_ts": "2021-01-03T00:00:00Z", "fare": 2}\n' > events.jsonl
 }
 
 # A copy of the fixture per test, in a directory every user may enter.

@@ -1,8 +1,11 @@
 /* The embedded online store: one SQLite file (.mlp/online.db by default),
  * a row per (view, entity key), upserted only when newer. */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "online.h"
 
@@ -11,6 +14,7 @@ struct sq {
 	sqlite3 *h;
 	sqlite3_stmt *put, *get;
 	char *path;
+	int readonly;		/* opened for reading only */
 };
 
 static const char schema[] =
@@ -57,6 +61,63 @@ sq_close(struct mlp_online *o)
 	free(q);
 }
 
+/* "file:PATH?query", the path's odd bytes escaped (the caller frees it) */
+static char *
+file_uri(const char *path, const char *query)
+{
+	struct mlp_buf b = MLP_BUF_INIT;
+
+	mlp_buf_adds(&b, path[0] == '/' ? "file://" : "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#' || *p <= ' ' ||
+		    *p >= 0x7f)
+			mlp_buf_addf(&b, "%%%02X", *p);
+		else
+			mlp_buf_addc(&b, (char)*p);
+	}
+	mlp_buf_addf(&b, "?%s", query);
+	return mlp_buf_detach(&b);
+}
+
+/* The store opened for reading after it could not be written (a
+ * read-only mount, another user's repository, a full disk), as the
+ * metadata database is: with its -shm, or on a read-only mount without a
+ * log to apply, as an immutable file. */
+static int
+sq_open_ro(struct sq *q)
+{
+	struct statvfs vfs;
+	char *wal = xasprintf("%s-wal", q->path);
+	struct stat sb;
+	int ro_fs = statvfs(q->path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY);
+	int no_log = stat(wal, &sb) < 0 ? errno == ENOENT : sb.st_size == 0;
+
+	free(wal);
+	for (int immutable = 0; immutable < 2; immutable++) {
+		char *u;
+		int rc;
+
+		if (immutable && !(ro_fs && no_log))
+			break;
+		sqlite3_finalize(q->get);
+		q->get = NULL;
+		sqlite3_close(q->h);
+		q->h = NULL;
+		u = file_uri(q->path, immutable ? "immutable=1" :
+		    "readonly_shm=1");
+		rc = sqlite3_open_v2(u, &q->h, SQLITE_OPEN_READONLY |
+		    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+		free(u);
+		if (rc == SQLITE_OK && sqlite3_prepare_v3(q->h, get_sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &q->get, NULL) == SQLITE_OK) {
+			sqlite3_busy_timeout(q->h, 10000);
+			q->readonly = 1;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static int
 sq_open(struct mlp_online **out, const char *uri, const char *mlp_dir,
     struct mlp_err *err)
@@ -84,12 +145,28 @@ sq_open(struct mlp_online **out, const char *uri, const char *mlp_dir,
 		goto fail;
 	}
 	sqlite3_busy_timeout(q->h, 10000);
+	{
+		/* keep -wal and -shm at close, so that a reader who cannot
+		 * create them (a read-only mount) can read */
+		int persist = 1;
+
+		sqlite3_file_control(q->h, "main", SQLITE_FCNTL_PERSIST_WAL,
+		    &persist);
+	}
 	if (sqlite3_exec(q->h, schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(q->h, put_sql, -1, SQLITE_PREPARE_PERSISTENT,
 	    &q->put, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(q->h, get_sql, -1, SQLITE_PREPARE_PERSISTENT,
 	    &q->get, NULL) != SQLITE_OK) {
+		struct stat sb;
+
 		rc = sq_err(q, err, "cannot use");
+		if (stat(q->path, &sb) == 0 && sb.st_size > 0 &&
+		    S_ISREG(sb.st_mode) && sq_open_ro(q) == 0) {
+			mlp_err_clear(err);
+			*out = &q->base;
+			return 0;
+		}
 		goto fail;
 	}
 	*out = &q->base;
@@ -107,6 +184,10 @@ sq_put(struct mlp_online *o, const struct mlp_online_rec *recs, size_t n,
 	int64_t now = mlp_now_ms();
 	int rc = 0;
 
+	if (q->readonly)
+		return mlp_err_set(err, MLP_EREADONLY, "cannot write '%s': it "
+		    "was opened read-only (no write access, or no space)",
+		    q->path);
 	if (sqlite3_exec(q->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return sq_err(q, err, "cannot write");
