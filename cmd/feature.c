@@ -1,8 +1,12 @@
 /* mlp feature: the feature store. Specs into the catalog (plan, apply),
  * and what it holds (list, show); rows into the offline store (ingest) and
- * point-in-time training sets out of it (dataset). A verb is a row of
- * verbs[] and one function. */
+ * point-in-time training sets out of it (dataset); the online store's
+ * records (materialize), values (get) and events streamed into both
+ * (push). A verb is a row of verbs[] and one function. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +18,8 @@
 #include "cmd.h"
 
 enum { O_FORCE = 1, O_KIND, O_DETAILED, O_SPINE, O_FEATURES, O_SERVICE,
-	O_OUTPUT, O_TSCOL, O_TSFMT, O_FULL, O_FILTER };
+	O_OUTPUT, O_TSCOL, O_TSFMT, O_FULL, O_FILTER, O_START, O_END, O_INCR,
+	O_ONLINE, O_KEY, O_AT, O_FOLLOW, O_TO };
 
 static int
 usage_args(struct mlp_ctx *ctx, struct mlp_optparse *p, int min, int max)
@@ -1041,6 +1046,858 @@ out:
 	return rc;
 }
 
+/* the online store: materialize, get, push */
+
+/* --online's URI, else the config's feature.onlineStore, else sqlite:;
+ * the caller frees it. */
+static char *
+online_uri(struct mlp_ctx *ctx, const char *opt)
+{
+	char *v = NULL;
+
+	if (opt)
+		return xstrdup(opt);
+	if (mlp_config_get(ctx->repo, "feature.onlineStore", &v, NULL) == 0 &&
+	    v && *v)
+		return v;
+	free(v);
+	return xstrdup(MLP_ONLINE_DEFAULT);
+}
+
+static int
+open_online(struct mlp_ctx *ctx, const char *uri, struct mlp_online **o)
+{
+	struct mlp_err err;
+
+	mlp_err_clear(&err);
+	if (mlp_online_open(o, uri, ctx->repo->dir, &err) < 0) {
+		mlp_fail(ctx, &err);
+		if (err.code == MLP_EINVAL)
+			mlp_hint(ctx, "an online store is sqlite:[PATH] or "
+			    "redis://[:PASSWORD@]HOST[:PORT][/DB] (--online, or "
+			    "the config's feature.onlineStore)");
+		return 1;
+	}
+	return 0;
+}
+
+/* An ISO-8601 time option into *us. */
+static int
+parse_time(struct mlp_ctx *ctx, const char *opt, const char *s, int64_t *us)
+{
+	if (mlp_ts_parse(s, strlen(s), MLP_TSFMT_ISO8601, us) < 0)
+		return mlp_usage_error(ctx, "%s '%s': expected an ISO-8601 time "
+		    "(2021-04-12T10:00:00Z)", opt, s);
+	return 0;
+}
+
+static cJSON *
+ts_or_null(int64_t us)
+{
+	char t[48];
+
+	if (us == MLP_TS_NONE)
+		return cJSON_CreateNull();
+	mlp_ts_format(us, t);
+	return cJSON_CreateString(t);
+}
+
+static const struct mlp_opt materialize_opts[] = {
+	{ O_START, 0, "start", "TIME", "the first event time to take "
+	    "(default: from the first row)" },
+	{ O_END, 0, "end", "TIME", "the last event time to take (default: "
+	    "now)" },
+	{ O_INCR, 'i', "incremental", NULL, "start each view where it was "
+	    "last materialized to this store" },
+	{ O_ONLINE, 0, "online", "ONLINE", "the online store (default: the "
+	    "config's feature.onlineStore, else sqlite:)" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+struct mat_progress {
+	struct mlp_ctx *ctx;
+	double last;
+};
+
+/* "materialize driver_trips  45% 7/16 partitions", on a terminal. */
+static void
+mat_progress(void *ud, const char *view, uint64_t done, uint64_t total)
+{
+	struct mat_progress *mp = ud;
+	double now = mlp_mono();
+
+	if (mp->ctx->quiet || !mp->ctx->color_err)
+		return;
+	if (done < total && now - mp->last < 0.1)
+		return;
+	mp->last = now;
+	fprintf(stderr, "\rmaterialize %s %3d%% %llu/%llu partitions\033[K%s",
+	    view, (int)(done * 100 / (total ? total : 1)),
+	    (unsigned long long)done, (unsigned long long)total,
+	    done >= total ? "\n" : "");
+}
+
+static int
+feature_materialize(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_fspec *s = NULL;
+	struct mlp_fmat_opts mo = { 0 };
+	struct mlp_fmat_result *r = NULL;
+	struct mat_progress mp = { ctx, 0 };
+	struct mlp_online *o = NULL;
+	struct mlp_store *st;
+	struct mlp_err err;
+	const char *online = NULL;
+	char *uri = NULL, *user = NULL;
+	int o_, rc = 0, failed = 0;
+
+	mlp_err_clear(&err);
+	mo.start = MLP_TS_NONE;
+	mo.end = mlp_now_ms() * 1000;
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((o_ = mlp_opt_next(&p)) != 0) {
+		switch (o_) {
+		case O_START:
+			if ((rc = parse_time(ctx, "--start", p.arg,
+			    &mo.start)) != 0)
+				goto out;
+			break;
+		case O_END:
+			if ((rc = parse_time(ctx, "--end", p.arg, &mo.end)) != 0)
+				goto out;
+			break;
+		case O_INCR:
+			mo.incremental = 1;
+			break;
+		case O_ONLINE:
+			online = p.arg;
+			break;
+		default:
+			rc = OPT_EXIT(o_);
+			goto out;
+		}
+	}
+	if (mo.incremental && mo.start != MLP_TS_NONE) {
+		rc = mlp_usage_error(ctx, "--incremental and --start exclude "
+		    "each other");
+		goto out;
+	}
+	if ((rc = load_catalog(ctx, &s)) != 0 ||
+	    (rc = mlp_ctx_store(ctx, &st)) != 0)
+		goto out;
+	uri = online_uri(ctx, online);
+	if ((rc = open_online(ctx, uri, &o)) != 0)
+		goto out;
+	user = mlp_track_user(ctx->repo);
+	mo.views = (const char *const *)p.pos;
+	mo.nviews = (size_t)p.npos;
+	mo.online = uri;
+	mo.user = user;
+	mo.progress = mat_progress;
+	mo.progress_ud = &mp;
+	if (mlp_fmaterialize(ctx->db, st, o, s, &mo, &r, &err) < 0) {
+		failed = 1;
+		rc = mlp_fail(ctx, &err);
+		if (err.code == MLP_ENOTFOUND && strstr(err.msg,
+		    "no ingested data"))
+			mlp_hint(ctx, "load its source first: mlp feature "
+			    "ingest SOURCE");
+		else if (err.code == MLP_ENOTFOUND)
+			mlp_hint(ctx, "the views: mlp feature list --kind view");
+		if (!r || !r->nviews)
+			goto out;
+		mlp_info(ctx, "the views before it were materialized");
+	}
+	if (ctx->json) {
+		cJSON *x = cJSON_CreateObject(), *a;
+
+		cJSON_AddStringToObject(x, "online", uri);
+		cJSON_AddItemToObject(x, "end", ts_or_null(mo.end));
+		a = cJSON_AddArrayToObject(x, "views");
+		for (size_t i = 0; i < r->nviews; i++) {
+			const struct mlp_fmat_view *v = &r->views[i];
+			cJSON *y = cJSON_CreateObject();
+
+			if (failed && i + 1 == r->nviews)
+				break;
+			cJSON_AddStringToObject(y, "view", v->view);
+			cJSON_AddNumberToObject(y, "version", (double)v->version);
+			if (v->skipped)
+				cJSON_AddStringToObject(y, "skipped",
+				    v->skipped == 1 ? "no ingested data" :
+				    "up to date");
+			else
+				cJSON_AddNullToObject(y, "skipped");
+			cJSON_AddItemToObject(y, "start", ts_or_null(v->start));
+			cJSON_AddItemToObject(y, "end", ts_or_null(v->end));
+			cJSON_AddNumberToObject(y, "entities",
+			    (double)v->entities);
+			cJSON_AddNumberToObject(y, "written", (double)v->written);
+			cJSON_AddNumberToObject(y, "events", (double)v->events);
+			cJSON_AddNumberToObject(y, "rows", (double)v->rows);
+			cJSON_AddNumberToObject(y, "seconds", v->seconds);
+			cJSON_AddItemToArray(a, y);
+		}
+		mlp_print_json(x);
+		goto out;
+	}
+	for (size_t i = 0; i < r->nviews; i++) {
+		const struct mlp_fmat_view *v = &r->views[i];
+		char from[48], to[48];
+
+		if (failed && i + 1 == r->nviews)
+			break;
+		if (v->skipped == 1) {
+			printf("%s: no ingested data, skipped\n", v->view);
+			continue;
+		}
+		if (v->skipped == 2) {
+			printf("%s (version %lld): up to date\n", v->view,
+			    (long long)v->version);
+			continue;
+		}
+		if (v->start == MLP_TS_NONE)
+			snprintf(from, sizeof(from), "the first row");
+		else
+			mlp_ts_format(v->start, from);
+		mlp_ts_format(v->end, to);
+		printf("%s (version %lld): %llu entit%s (%llu newer than the "
+		    "store's), %llu event%s, from %s to %s\n", v->view,
+		    (long long)v->version, (unsigned long long)v->entities,
+		    v->entities == 1 ? "y" : "ies",
+		    (unsigned long long)v->written,
+		    (unsigned long long)v->events, mlp_plural_s(v->events),
+		    from, to);
+	}
+out:
+	free(user);
+	free(uri);
+	mlp_online_close(o);
+	mlp_fmat_result_free(r);
+	mlp_fspec_free(s);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+static const struct mlp_opt get_opts[] = {
+	{ O_KEY, 'k', "key", "KEY=VALUE", "a join key's value; KEY=V1,V2,... "
+	    "for several entities (repeatable: one per join key)" },
+	{ O_AT, 0, "at", "TIME", "the values as of this time (default: now)" },
+	{ O_FULL, 0, "full-names", NULL, "name the features VIEW__FEATURE" },
+	{ O_ONLINE, 0, "online", "ONLINE", "the online store (default: the "
+	    "config's feature.onlineStore, else sqlite:)" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+/* The references a positional names: a view's outputs, a service's, or
+ * VIEW:FEATURE itself. Returns 0 or the exit code. */
+static int
+get_refs(struct mlp_ctx *ctx, const struct mlp_fspec *s, const char *name,
+    struct mlp_strv *refs)
+{
+	const struct mlp_fview *v = mlp_fspec_view(s, name);
+	const struct mlp_fservice *sv = mlp_fspec_service(s, name);
+	const char *best = NULL;
+	size_t bd = 3, n = strlen(name);
+
+	if (strchr(name, ':')) {
+		mlp_strv_push(refs, name);
+		return 0;
+	}
+	if (v) {
+		for (size_t i = 0; i < mlp_fview_noutputs(v); i++) {
+			struct mlp_foutput o;
+
+			mlp_fview_output(v, i, &o);
+			mlp_strv_push_owned(refs, xasprintf("%s:%s", v->name,
+			    o.name));
+		}
+		return 0;
+	}
+	if (sv) {
+		for (size_t i = 0; i < sv->nrefs; i++)
+			mlp_strv_push(refs, sv->refs[i]);
+		return 0;
+	}
+	for (size_t i = 0; i < s->nviews + s->nservices; i++) {
+		const char *c = i < s->nviews ? s->views[i].name :
+		    s->services[i - s->nviews].name;
+		size_t d = mlp_edit_distance(name, n, c, strlen(c));
+
+		if (d < bd && d < n) {
+			bd = d;
+			best = c;
+		}
+	}
+	mlp_failf(ctx, 1, "no feature view or service '%s'", name);
+	if (best)
+		mlp_hint(ctx, "did you mean '%s'?", best);
+	else
+		mlp_hint(ctx, "the views and services: mlp feature list");
+	return 1;
+}
+
+/* A --key value's text as a key of type t. */
+static int
+key_value(struct mlp_ctx *ctx, const char *key, const char *s, size_t n,
+    enum mlp_ftype t, struct mlp_fval *out)
+{
+	char *text = xstrndup(s, n);
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->type = t;
+	if (t == MLP_FT_INT) {
+		if (mlp_parse_int64(text, &out->v.i) < 0)
+			rc = mlp_failf(ctx, 2, "--key %s: '%s' is not an int "
+			    "(the join key's type)", key, text);
+	} else {
+		out->v.str.s = s;
+		out->v.str.n = n;
+	}
+	free(text);
+	return rc;
+}
+
+static void
+print_value(struct mlp_buf *b, const struct mlp_fval *v)
+{
+	char num[40];
+
+	if (v->null) {
+		mlp_buf_adds(b, "null");
+		return;
+	}
+	switch (v->type) {
+	case MLP_FT_FLOAT:
+		mlp_fmt_double(v->v.f, num, sizeof(num));
+		mlp_buf_adds(b, num);
+		break;
+	case MLP_FT_INT:
+		mlp_buf_addf(b, "%lld", (long long)v->v.i);
+		break;
+	case MLP_FT_BOOL:
+		mlp_buf_adds(b, v->v.b ? "true" : "false");
+		break;
+	case MLP_FT_STRING:
+		mlp_buf_add(b, v->v.str.s, v->v.str.n);
+		break;
+	}
+}
+
+static int
+feature_get(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_fspec *s = NULL;
+	struct mlp_fget_plan *plan = NULL;
+	struct mlp_fget_res res;
+	struct mlp_fget_req req = { 0 };
+	struct mlp_online *o = NULL;
+	struct mlp_strv refs = MLP_STRV_INIT, keyopts = MLP_STRV_INIT;
+	struct mlp_err err;
+	const char *online = NULL, *const *knames;
+	const enum mlp_ftype *ktypes;
+	struct mlp_fval **cols = NULL;
+	const char **names = NULL;
+	char *uri = NULL;
+	size_t nk = 0, n = 0, *counts = NULL;
+	int o_, rc = 0, full = 0;
+
+	mlp_err_clear(&err);
+	memset(&res, 0, sizeof(res));
+	req.at = mlp_now_ms() * 1000;
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((o_ = mlp_opt_next(&p)) != 0) {
+		switch (o_) {
+		case O_KEY:
+			mlp_strv_push(&keyopts, p.arg);
+			break;
+		case O_AT:
+			if ((rc = parse_time(ctx, "--at", p.arg, &req.at)) != 0)
+				goto out;
+			break;
+		case O_FULL:
+			full = 1;
+			break;
+		case O_ONLINE:
+			online = p.arg;
+			break;
+		default:
+			rc = OPT_EXIT(o_);
+			goto out;
+		}
+	}
+	if ((rc = usage_args(ctx, &p, 1, -1)) != 0 ||
+	    (rc = load_catalog(ctx, &s)) != 0)
+		goto out;
+	for (int i = 0; i < p.npos; i++)
+		if ((rc = get_refs(ctx, s, p.pos[i], &refs)) != 0)
+			goto out;
+	if (mlp_fget_prepare(s, (const char *const *)refs.v, refs.n, &plan,
+	    &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto out;
+	}
+	nk = mlp_fget_plan_keys(plan, &knames, &ktypes);
+	/* --key K=V1,V2: the entities' values of each join key */
+	names = xcalloc(keyopts.n + 1, sizeof(*names));
+	cols = xcalloc(keyopts.n + 1, sizeof(*cols));
+	counts = xcalloc(keyopts.n + 1, sizeof(*counts));
+	for (size_t i = 0; i < keyopts.n; i++) {
+		const char *kv = keyopts.v[i], *eq = strchr(kv, '=');
+		size_t m = 0, j = 0;
+
+		if (!eq || eq == kv) {
+			rc = mlp_usage_error(ctx, "--key '%s': expected "
+			    "KEY=VALUE", kv);
+			goto out;
+		}
+		names[i] = xstrndup(kv, (size_t)(eq - kv));
+		while (j < nk && strcmp(knames[j], names[i]) != 0)
+			j++;
+		if (j == nk) {
+			rc = mlp_failf(ctx, 2, "--key %s: not a join key of "
+			    "the features asked for", names[i]);
+			if (nk)
+				mlp_hint(ctx, "their join keys: %s%s%s",
+				    knames[0], nk > 1 ? ", " : "", nk > 1 ?
+				    knames[1] : "");
+			goto out;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(names[k], names[i]) == 0) {
+				rc = mlp_usage_error(ctx, "--key %s given "
+				    "twice (several entities: %s=V1,V2)",
+				    names[i], names[i]);
+				goto out;
+			}
+		for (const char *c = eq + 1;; c += strcspn(c, ",") + 1) {
+			size_t len = strcspn(c, ",");
+
+			cols[i] = xrealloc(cols[i], (m + 1) * sizeof(**cols));
+			if ((rc = key_value(ctx, names[i], c, len, ktypes[j],
+			    &cols[i][m])) != 0)
+				goto out;
+			m++;
+			if (!c[len])
+				break;
+		}
+		if (i > 0 && m != n && m != 1 && n != 1) {
+			rc = mlp_usage_error(ctx, "--key %s has %zu value%s, "
+			    "--key %s %zu: give each join key a value per "
+			    "entity, or one for all", names[i], m,
+			    mlp_plural_s(m), names[0], n);
+			goto out;
+		}
+		counts[i] = m;
+		if (m > n)
+			n = m;
+	}
+	/* a key given once goes with every entity */
+	for (size_t i = 0; i < keyopts.n; i++)
+		if (counts[i] < n) {
+			cols[i] = xrealloc(cols[i], n * sizeof(**cols));
+			for (size_t e = 1; e < n; e++)
+				cols[i][e] = cols[i][0];
+		}
+	if (!keyopts.n) {
+		rc = mlp_usage_error(ctx, "missing --key %s=VALUE", nk ?
+		    knames[0] : "KEY");
+		goto out;
+	}
+	uri = online_uri(ctx, online);
+	if ((rc = open_online(ctx, uri, &o)) != 0)
+		goto out;
+	req.key_names = names;
+	req.key_cols = (const struct mlp_fval *const *)cols;
+	req.nkeys = keyopts.n;
+	req.n = n;
+	if (mlp_fget(o, plan, &req, &res, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		if (strstr(err.msg, "no values for join key"))
+			mlp_hint(ctx, "give every join key: --key KEY=VALUE "
+			    "for each");
+		else if (strstr(err.msg, "another definition"))
+			mlp_hint(ctx, "materialize the view again: mlp "
+			    "feature materialize VIEW");
+		goto out;
+	}
+	if (ctx->json) {
+		struct mlp_buf b = MLP_BUF_INIT;
+
+		mlp_fget_json(plan, &req, &res, full, &b);
+		printf("%s\n", mlp_buf_str(&b));
+		mlp_buf_release(&b);
+	} else {
+		const char **hdr = xcalloc(nk + 5, sizeof(*hdr));
+		struct mlp_table t;
+		size_t nr = mlp_fget_plan_nrefs(plan);
+
+		for (size_t j = 0; j < nk; j++)
+			hdr[j] = knames[j];
+		hdr[nk] = "FEATURE";
+		hdr[nk + 1] = "VALUE";
+		hdr[nk + 2] = "STATUS";
+		hdr[nk + 3] = "EVENT_TS";
+		mlp_table_init(&t, nk + 4, hdr);
+		for (size_t e = 0; e < n; e++)
+			for (size_t r = 0; r < nr; r++) {
+				const char **row = xcalloc(nk + 4,
+				    sizeof(*row));
+				struct mlp_buf *cells = xcalloc(nk + 2,
+				    sizeof(*cells));
+				size_t c = e * nr + r;
+				char ts[48] = "-";
+
+				for (size_t j = 0; j < nk; j++) {
+					size_t q = 0;
+
+					while (strcmp(names[q], knames[j]))
+						q++;
+					print_value(&cells[j], &cols[q][e]);
+					row[j] = mlp_buf_str(&cells[j]);
+				}
+				print_value(&cells[nk], &res.values[c]);
+				if (res.event_ts[c] != MLP_TS_NONE)
+					mlp_ts_format(res.event_ts[c], ts);
+				row[nk] = mlp_fget_plan_name(plan, r, full);
+				row[nk + 1] = mlp_buf_str(&cells[nk]);
+				row[nk + 2] = mlp_fstatus_name(res.status[c]);
+				row[nk + 3] = ts;
+				mlp_table_add(&t, row);
+				for (size_t j = 0; j < nk + 2; j++)
+					mlp_buf_release(&cells[j]);
+				free(cells);
+				free(row);
+			}
+		mlp_table_print(ctx, &t);
+		mlp_table_release(&t);
+		free(hdr);
+	}
+out:
+	for (size_t i = 0; names && i < keyopts.n; i++) {
+		free((char *)names[i]);
+		free(cols[i]);
+	}
+	free(names);
+	free(cols);
+	free(counts);
+	free(uri);
+	mlp_fget_res_release(&res);
+	mlp_fget_plan_free(plan);
+	mlp_online_close(o);
+	mlp_strv_release(&refs);
+	mlp_strv_release(&keyopts);
+	mlp_fspec_free(s);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+static const struct mlp_opt push_opts[] = {
+	{ O_FOLLOW, 'F', "follow", NULL, "stream: write as events come, skip "
+	    "bad lines, and at the end of a file wait for more (as tail -f)" },
+	{ O_TO, 0, "to", "online|offline|both", "the stores to write "
+	    "(default both)" },
+	{ O_ONLINE, 0, "online", "ONLINE", "the online store (default: the "
+	    "config's feature.onlineStore, else sqlite:)" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+/* With --follow: events written online at most this many at once, and
+ * offline as a batch this many or this often (each batch is an ingest,
+ * and dataset reads 64 batches of a view). */
+#define FOLLOW_ONLINE 1000
+#define FOLLOW_OFFLINE 100000
+#define FOLLOW_OFFLINE_SECONDS 60.0
+
+static volatile sig_atomic_t push_stop;
+
+static void
+on_push_stop(int sig)
+{
+	push_stop = sig;
+	signal(sig, SIG_DFL);
+}
+
+struct push_state {
+	struct mlp_ctx *ctx;
+	struct mlp_fpusher *p;
+	struct mlp_online *o;
+	struct mlp_fpush_offline off;
+	struct mlp_fpush_stats stats;
+	unsigned to;
+	int follow;
+	uint64_t lines, skipped;
+	double last_offline;
+};
+
+static int
+push_flush(struct push_state *ps, unsigned to, struct mlp_err *err)
+{
+	if (mlp_fpush_flush(ps->p, to, ps->o, &ps->off, &ps->stats, err) < 0)
+		return -1;
+	if (to & MLP_FPUSH_OFFLINE)
+		ps->last_offline = mlp_mono();
+	return 0;
+}
+
+/* One line of the input; with --follow a bad line is reported and
+ * skipped. Returns 0, or the exit code. */
+static int
+push_line(struct push_state *ps, const char *name, char *s, size_t n,
+    struct mlp_err *err)
+{
+	ps->lines++;
+	while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	while (n && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	if (!n)
+		return 0;
+	if (mlp_fpush_line(ps->p, s, n, name, ps->lines, err) == 0)
+		return 0;
+	if (!ps->follow)
+		return mlp_fail(ps->ctx, err);
+	ps->skipped++;
+	fprintf(stderr, "mlp: %s: skipped: %s\n", ps->ctx->cmd, err->msg);
+	mlp_err_clear(err);
+	return 0;
+}
+
+static int
+feature_push(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_fspec *s = NULL;
+	struct push_state ps;
+	struct mlp_err err;
+	struct mlp_buf in = MLP_BUF_INIT;
+	struct sigaction sa, old_int, old_term;
+	const char *online = NULL, *path = "-", *name = "stdin";
+	char *uri = NULL, *user = NULL, *tmpdir = NULL;
+	int o_, rc = 0, fd = -1, regular = 0, eof = 0, handlers = 0;
+	struct stat sb;
+
+	mlp_err_clear(&err);
+	memset(&ps, 0, sizeof(ps));
+	ps.ctx = ctx;
+	ps.to = MLP_FPUSH_ONLINE | MLP_FPUSH_OFFLINE;
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((o_ = mlp_opt_next(&p)) != 0) {
+		switch (o_) {
+		case O_FOLLOW:
+			ps.follow = 1;
+			break;
+		case O_TO:
+			if (strcmp(p.arg, "online") == 0)
+				ps.to = MLP_FPUSH_ONLINE;
+			else if (strcmp(p.arg, "offline") == 0)
+				ps.to = MLP_FPUSH_OFFLINE;
+			else if (strcmp(p.arg, "both") == 0)
+				ps.to = MLP_FPUSH_ONLINE | MLP_FPUSH_OFFLINE;
+			else {
+				rc = mlp_usage_error(ctx, "--to '%s': expected "
+				    "online, offline or both", p.arg);
+				goto out;
+			}
+			break;
+		case O_ONLINE:
+			online = p.arg;
+			break;
+		default:
+			rc = OPT_EXIT(o_);
+			goto out;
+		}
+	}
+	if ((rc = usage_args(ctx, &p, 1, 2)) != 0 ||
+	    (rc = load_catalog(ctx, &s)) != 0)
+		goto out;
+	if (mlp_fpush_new(s, p.pos[0], ps.to, &ps.p, &err) < 0) {
+		rc = mlp_fail(ctx, &err);
+		mlp_hint(ctx, "the views: mlp feature list --kind view");
+		goto out;
+	}
+	if (p.npos > 1 && strcmp(p.pos[1], "-") != 0) {
+		path = name = p.pos[1];
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			rc = mlp_failf(ctx, 1, "cannot read '%s': %s", path,
+			    strerror(errno));
+			goto out;
+		}
+	} else {
+		fd = STDIN_FILENO;
+	}
+	regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+	if (ps.to & MLP_FPUSH_ONLINE) {
+		uri = online_uri(ctx, online);
+		if ((rc = open_online(ctx, uri, &ps.o)) != 0)
+			goto out;
+	}
+	if (ps.to & MLP_FPUSH_OFFLINE) {
+		if ((rc = mlp_ctx_store(ctx, &ps.off.st)) != 0)
+			goto out;
+		user = mlp_track_user(ctx->repo);
+		tmpdir = mlp_repo_path(ctx->repo, "tmp");
+		ps.off.db = ctx->db;
+		ps.off.tmpdir = tmpdir;
+		ps.off.user = user;
+	}
+	if (ps.follow) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_push_stop;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGTERM, &sa, &old_term);
+		handlers = 1;
+	}
+	ps.last_offline = mlp_mono();
+	/* lines as they come; a last line without its end counts at the end
+	 * of the input */
+	while (!eof && !push_stop) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		size_t start = 0;
+		ssize_t got;
+
+		if (ps.follow && !regular && poll(&pfd, 1, 0) == 0) {
+			/* nothing more for now: what came is written */
+			if ((rc = push_flush(&ps, MLP_FPUSH_ONLINE, &err)) < 0)
+				break;
+			if (mlp_fpush_pending(ps.p, MLP_FPUSH_OFFLINE) &&
+			    mlp_mono() - ps.last_offline >=
+			    FOLLOW_OFFLINE_SECONDS &&
+			    (rc = push_flush(&ps, MLP_FPUSH_OFFLINE, &err)) < 0)
+				break;
+			if (poll(&pfd, 1, 1000) <= 0)
+				continue;
+		}
+		mlp_buf_grow(&in, 65536);
+		got = read(fd, in.s + in.len, 65536);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = mlp_err_set(&err, MLP_EFAIL, "cannot read '%s': %s",
+			    name, strerror(errno));
+			break;
+		}
+		if (got == 0 && ps.follow && regular) {
+			/* tail -f: what came is written, then wait */
+			if ((rc = push_flush(&ps, MLP_FPUSH_ONLINE, &err)) < 0)
+				break;
+			if (mlp_fpush_pending(ps.p, MLP_FPUSH_OFFLINE) &&
+			    mlp_mono() - ps.last_offline >=
+			    FOLLOW_OFFLINE_SECONDS &&
+			    (rc = push_flush(&ps, MLP_FPUSH_OFFLINE, &err)) < 0)
+				break;
+			usleep(200000);
+			continue;
+		}
+		in.len += (size_t)got;
+		eof = got == 0;
+		for (size_t i = 0; i < in.len; i++) {
+			if (in.s[i] != '\n')
+				continue;
+			if ((rc = push_line(&ps, name, in.s + start, i - start,
+			    &err)) != 0)
+				goto done;
+			start = i + 1;
+		}
+		if (eof && start < in.len) {
+			if ((rc = push_line(&ps, name, in.s + start, in.len -
+			    start, &err)) != 0)
+				goto done;
+			start = in.len;
+		}
+		memmove(in.s, in.s + start, in.len - start);
+		in.len -= start;
+		if (ps.follow && ((mlp_fpush_pending(ps.p, MLP_FPUSH_ONLINE) >=
+		    FOLLOW_ONLINE && (rc = push_flush(&ps, MLP_FPUSH_ONLINE,
+		    &err)) < 0) || ((mlp_fpush_pending(ps.p,
+		    MLP_FPUSH_OFFLINE) >= FOLLOW_OFFLINE || (mlp_fpush_pending(
+		    ps.p, MLP_FPUSH_OFFLINE) && mlp_mono() - ps.last_offline >=
+		    FOLLOW_OFFLINE_SECONDS)) && (rc = push_flush(&ps,
+		    MLP_FPUSH_OFFLINE, &err)) < 0)))
+			break;
+	}
+	if (rc == 0)
+		rc = push_flush(&ps, ps.to, &err);
+	if (rc < 0) {
+		rc = mlp_fail(ctx, &err);
+		goto done;
+	}
+	if (ctx->json) {
+		cJSON *x = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(x, "view", p.pos[0]);
+		cJSON_AddNumberToObject(x, "lines", (double)ps.lines);
+		cJSON_AddNumberToObject(x, "skipped", (double)ps.skipped);
+		if (ps.to & MLP_FPUSH_ONLINE) {
+			cJSON *y = cJSON_AddObjectToObject(x, "online");
+
+			cJSON_AddStringToObject(y, "store", uri);
+			cJSON_AddNumberToObject(y, "events",
+			    (double)ps.stats.events);
+			cJSON_AddNumberToObject(y, "records",
+			    (double)ps.stats.records);
+		} else {
+			cJSON_AddNullToObject(x, "online");
+		}
+		if (ps.to & MLP_FPUSH_OFFLINE) {
+			cJSON *y = cJSON_AddObjectToObject(x, "offline");
+
+			cJSON_AddNumberToObject(y, "events",
+			    (double)ps.stats.offline_events);
+			if (ps.stats.batch)
+				cJSON_AddNumberToObject(y, "batch",
+				    (double)ps.stats.batch);
+			else
+				cJSON_AddNullToObject(y, "batch");
+		} else {
+			cJSON_AddNullToObject(x, "offline");
+		}
+		mlp_print_json(x);
+	} else if (!ctx->quiet) {
+		printf("%s:", p.pos[0]);
+		if (ps.to & MLP_FPUSH_ONLINE)
+			printf(" %llu event%s online (%llu record%s changed)%s",
+			    (unsigned long long)ps.stats.events,
+			    mlp_plural_s(ps.stats.events),
+			    (unsigned long long)ps.stats.records,
+			    mlp_plural_s(ps.stats.records),
+			    ps.to & MLP_FPUSH_OFFLINE ? "," : "");
+		if (ps.to & MLP_FPUSH_OFFLINE) {
+			printf(" %llu event%s offline",
+			    (unsigned long long)ps.stats.offline_events,
+			    mlp_plural_s(ps.stats.offline_events));
+			if (ps.stats.batch)
+				printf(" (batch %lld)",
+				    (long long)ps.stats.batch);
+		}
+		printf("\n");
+	}
+	if (ps.skipped)
+		rc = mlp_failf(ctx, 1, "%llu bad line%s skipped",
+		    (unsigned long long)ps.skipped, mlp_plural_s(ps.skipped));
+done:
+	if (handlers) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
+out:
+	if (fd > STDIN_FILENO)
+		close(fd);
+	mlp_buf_release(&in);
+	free(uri);
+	free(user);
+	free(tmpdir);
+	mlp_online_close(ps.o);
+	mlp_fpush_free(ps.p);
+	mlp_fspec_free(s);
+	mlp_opt_release(&p);
+	return rc;
+}
+
 static const struct mlp_verb verbs[] = {
 	{ "plan", feature_plan, plan_opts, "[FILE|DIR...]",
 	    "Show what apply would change: + create, ~ update, - delete" },
@@ -1054,6 +1911,12 @@ static const struct mlp_verb verbs[] = {
 	    "Load a source's rows into the offline store, a batch per view" },
 	{ "dataset", feature_dataset, dataset_opts, "",
 	    "Build a point-in-time correct training set for a spine" },
+	{ "materialize", feature_materialize, materialize_opts, "[VIEW...]",
+	    "Write the views' latest values into the online store" },
+	{ "get", feature_get, get_opts, "VIEW|SERVICE|REF...",
+	    "Read entities' feature values from the online store" },
+	{ "push", feature_push, push_opts, "VIEW [FILE|-]",
+	    "Stream JSON-lines events into the online and offline stores" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

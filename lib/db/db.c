@@ -287,6 +287,24 @@ static const char *const migrations[] = {
 	"  rows INTEGER NOT NULL,"
 	"  size INTEGER NOT NULL,"
 	"  PRIMARY KEY (ingest, partition)) WITHOUT ROWID;",
+	/* 7: materializations of feature views into an online store (mlp
+	 * feature materialize), each recorded once all its records were
+	 * written: the view's ingested version read, the store's URI, the
+	 * range of event times (start NULL: from the first row), and the
+	 * entities written; --incremental goes on from the latest end */
+	"CREATE TABLE feature_materialization ("
+	"  id INTEGER PRIMARY KEY,"
+	"  view TEXT NOT NULL,"
+	"  view_version INTEGER NOT NULL,"
+	"  online TEXT NOT NULL,"
+	"  start_ts INTEGER,"
+	"  end_ts INTEGER NOT NULL,"
+	"  entities INTEGER NOT NULL,"
+	"  written INTEGER NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  created INTEGER NOT NULL);"
+	"CREATE INDEX feature_materialization_view ON feature_materialization"
+	"  (view, view_version, online, end_ts);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

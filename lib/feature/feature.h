@@ -762,6 +762,275 @@ int mlp_fdataset(struct mlp_db *db, struct mlp_store *st,
     struct mlp_fdataset_result *res, struct mlp_err *err);
 
 /*
+ * ---- Materialize, get, push (online-rec.c, materialize.c, get.c,
+ * push.c) ----
+ * What goes into the online store and comes out of it.
+ *
+ * The online record of (feature view, entity key), one backend record
+ * (mlp_online_put) under the view's name and the key "ENTITY:KEY" (the
+ * entity's name, a colon and the canonical key, so that equal keys of two
+ * entities stay apart): the view's features of its latest row (typed,
+ * nulls kept) and, for a view with aggregations, the events of its
+ * longest window (event and created time and the aggregation inputs), so
+ * that a read at time T computes every window (T - w, T] with
+ * mlp_fagg_acc_* over the same inputs in the same order as dataset does.
+ * Derived features are computed when read, by the view's own compiled
+ * expressions (mlp_fderiver_*). The record is binary with a version byte
+ * and a fingerprint of the view's definition (its features' names and
+ * types and its aggregation inputs); a record written for another
+ * definition is an error that says to materialize again.
+ *
+ * The backend's (event_ts, created_ts) of a record order its writes: the
+ * latest row's times when materialized; a push that changes a record
+ * writes max((newest event), (the stored event time, the stored created
+ * time + 1)), so every change of a record is newer than what it was read
+ * from, and a change made by someone else in between (a write that
+ * was not newer) is read and merged again.
+ */
+struct mlp_online;
+
+/* Statuses of a value, as Feast's FieldStatus numbers them. */
+enum mlp_fstatus {
+	MLP_FSTATUS_INVALID = 0,
+	MLP_FSTATUS_PRESENT = 1,
+	MLP_FSTATUS_NULL_VALUE = 2,	/* the entity has the feature: null */
+	MLP_FSTATUS_NOT_FOUND = 3,	/* no record, or no row at or
+					 * before the time asked */
+	MLP_FSTATUS_OUTSIDE_MAX_AGE = 4,	/* its row is older than the
+						 * view's TTL: the value is
+						 * null */
+};
+
+/* "PRESENT", "NULL_VALUE", "NOT_FOUND", "OUTSIDE_MAX_AGE", "INVALID". */
+const char *mlp_fstatus_name(int status);
+
+/*
+ * Materialize: each view's records from the offline store (the batches
+ * of its newest ingested version, as dataset reads them). For every
+ * entity, the latest row with start <= event_ts <= end (Feast's rule;
+ * of rows equal in time the one dataset would pick) and, for a view with
+ * aggregations, the events in (end - longest window, end]; written,
+ * partition by partition, in batches through mlp_online_put, so that a
+ * record already newer (a later push) is kept. A view is recorded as
+ * materialized (migration 7: view, version, online store, start, end,
+ * entities, who, when) only once all its records were written.
+ */
+struct mlp_fmat_opts {
+	const char *const *views;	/* names; NULL: every view that has
+					 * ingested data */
+	size_t nviews;
+	int64_t start;		/* MLP_TS_NONE: from the first row */
+	int64_t end;		/* us */
+	/* start each view from its last materialized end into this online
+	 * store at its version; never materialized: end - ttl, or from the
+	 * first row for a view without a TTL (start is ignored) */
+	int incremental;
+	const char *online;	/* the store's URI, as recorded */
+	const char *user;
+	/* called with the view, partitions done and their count */
+	void (*progress)(void *ud, const char *view, uint64_t done,
+	    uint64_t total);
+	void *progress_ud;
+};
+
+struct mlp_fmat_view {
+	const char *view;	/* borrowed from the spec */
+	int64_t version;	/* the ingested version read */
+	int64_t start, end;	/* start MLP_TS_NONE: from the first row */
+	int skipped;		/* 1: no ingested data (only when no views
+				 * were named); 2: already materialized to
+				 * end (incremental) */
+	uint64_t entities;	/* records put */
+	uint64_t written;	/* of those, newer than the stored ones */
+	uint64_t events;	/* aggregation events in the records */
+	uint64_t rows;		/* offline rows read */
+	double seconds;
+};
+
+struct mlp_fmat_result {
+	struct mlp_fmat_view *views;
+	size_t nviews;
+};
+
+/* Materializes opts->views of spec (all when none) into o. *out, freed
+ * with mlp_fmat_result_free (accepts NULL), says what was done; it is set
+ * on an error too, with the views done before it. MLP_ENOTFOUND for an
+ * unknown view (with a did-you-mean) or a named view without ingested
+ * data; MLP_EINVAL for start after end or a view whose segments lack a
+ * column; MLP_ECORRUPT for a damaged segment; the online store's
+ * errors. */
+int mlp_fmaterialize(struct mlp_db *db, struct mlp_store *st,
+    struct mlp_online *o, const struct mlp_fspec *spec,
+    const struct mlp_fmat_opts *opts, struct mlp_fmat_result **out,
+    struct mlp_err *err);
+void mlp_fmat_result_free(struct mlp_fmat_result *r);
+
+/*
+ * Get: feature values of entities from the online store at a time. A plan
+ * resolves references once (and compiles derived features); mlp_fget
+ * reads each view's records for all entities in one backend call and
+ * computes the values at req->at:
+ * - a feature: its latest row's value when that row's event time is at
+ *   most at, NOT_FOUND when there is none; OUTSIDE_MAX_AGE (null) when
+ *   the row is older than at - ttl (mlp_fpit_visible, mlp_fpit_fresh);
+ * - an aggregation: over the record's events in (at - w, at]
+ *   (mlp_fpit_window), in order, by mlp_fagg_acc_*: exact for any at not
+ *   before the record's newest event (older events than its longest
+ *   window before that are not kept); PRESENT or NULL_VALUE (count 0 is
+ *   PRESENT);
+ * - a derived feature: its expression over the view's values above;
+ *   PRESENT or NULL_VALUE;
+ * - every feature of a view without a record for the entity: NOT_FOUND.
+ * The event time given with a value is its row's (a feature), else the
+ * newest event at or before at (MLP_TS_NONE: none).
+ * A plan is read-only once made: several threads may use one, each with
+ * its own struct mlp_online and result.
+ */
+struct mlp_fget_plan;
+
+/* Plans refs[0..nrefs) ("VIEW:FEATURE"; a service's refs as
+ * mlp_fspec_service gives them) against spec, which must outlive the
+ * plan. The caller frees *out with mlp_fget_plan_free (accepts NULL).
+ * MLP_EINVAL for a malformed reference or join keys of one name and two
+ * types, MLP_ENOTFOUND for an unknown view or feature (with a
+ * did-you-mean). */
+int mlp_fget_prepare(const struct mlp_fspec *spec,
+    const char *const *refs, size_t nrefs, struct mlp_fget_plan **out,
+    struct mlp_err *err);
+void mlp_fget_plan_free(struct mlp_fget_plan *p);
+
+/* The join-key columns the plan needs, in the order of the first
+ * reference that needs each (borrowed from the plan); returns how many. */
+size_t mlp_fget_plan_keys(const struct mlp_fget_plan *p,
+    const char *const **names, const enum mlp_ftype **types);
+
+/* Reference i's output name: the feature's ("rating"), or with full
+ * Feast's "VIEW__FEATURE"; its type (a derived feature's from its
+ * expression). Borrowed from the plan. */
+size_t mlp_fget_plan_nrefs(const struct mlp_fget_plan *p);
+const char *mlp_fget_plan_name(const struct mlp_fget_plan *p, size_t i,
+    int full);
+enum mlp_ftype mlp_fget_plan_type(const struct mlp_fget_plan *p, size_t i);
+
+struct mlp_fget_req {
+	/* the entities, column by column as Feast's "entities": nkeys
+	 * columns named by join key, each of n values (int keys as ints,
+	 * string keys as strings) */
+	const char *const *key_names;
+	const struct mlp_fval *const *key_cols;
+	size_t nkeys, n;
+	int64_t at;		/* us: the time the values are for */
+};
+
+/* The answer: n * nrefs cells, row-major by entity (entity e, reference
+ * r at e * nrefs + r). Zero it before the first use; it may be reused
+ * for the next mlp_fget (its memory is kept). Strings are borrowed from
+ * res and valid until the next mlp_fget with it or its release. */
+struct mlp_fget_res {
+	struct mlp_fval *values;
+	uint8_t *status;	/* enum mlp_fstatus */
+	int64_t *event_ts;	/* MLP_TS_NONE: none */
+	size_t n, nrefs;
+	/* private */
+	size_t cap;
+	struct mlp_buf strs;
+	struct fget_scratch *scratch;
+};
+
+/* Fills res for req with one mlp_online_get per view of the plan.
+ * MLP_EINVAL for a missing key column or a key of the wrong type (naming
+ * it and the entity's index), MLP_ECORRUPT for a damaged record or one
+ * written for another definition of its view, the store's errors. */
+int mlp_fget(struct mlp_online *o, const struct mlp_fget_plan *p,
+    const struct mlp_fget_req *req, struct mlp_fget_res *res,
+    struct mlp_err *err);
+void mlp_fget_res_release(struct mlp_fget_res *res);
+
+/* Appends Feast's answer to /get-online-features for req and res to out:
+ * {"metadata": {"feature_names": [...]}, "results": [{"values": [...],
+ * "statuses": [...], "event_timestamps": [...]}, ...]}, the plan's join
+ * keys first (their values as given, PRESENT, at the epoch), then each
+ * reference (VIEW__FEATURE with full); results[i] belongs to
+ * feature_names[i]; times ISO-8601, the epoch for none; floats the
+ * shortest way that reads back to the same double. */
+void mlp_fget_json(const struct mlp_fget_plan *p,
+    const struct mlp_fget_req *req, const struct mlp_fget_res *res,
+    int full, struct mlp_buf *out);
+
+/*
+ * Push: events into a feature view, as Feast's push does. An event is a
+ * row of the view's source: its join keys, its event time (the source's
+ * timestamp column, in its format), its created time when the source has
+ * one, and the view's features and aggregated columns, checked as ingest
+ * checks them (a missing or null value is null; keys and the event time
+ * may not be). Online, an event becomes the record's latest row when it
+ * is at least as new as the stored one (mlp_fpit_supersedes: as dataset
+ * picks the later of equal rows) and joins the record's events in order,
+ * the events older than the longest window before the newest one
+ * dropped. Offline, a flush appends the events as one ingest batch of the
+ * view (mlp_fingest of a JSON-lines file staged in tmpdir), so dataset
+ * sees them.
+ */
+enum { MLP_FPUSH_ONLINE = 1, MLP_FPUSH_OFFLINE = 2 };
+
+struct mlp_fpusher;
+
+/* A pusher of events into view of spec (which must outlive it), to the
+ * stores in to (MLP_FPUSH_*). The caller frees it with mlp_fpush_free.
+ * MLP_ENOTFOUND for an unknown view (with a did-you-mean). */
+int mlp_fpush_new(const struct mlp_fspec *spec, const char *view,
+    unsigned to, struct mlp_fpusher **out, struct mlp_err *err);
+void mlp_fpush_free(struct mlp_fpusher *p);
+
+/* Adds the event of one JSON object text[0..n) (line lineno of the input
+ * name, for messages) to the pending events. MLP_EINVAL naming the line
+ * and column ("'events.jsonl' line 3 ('fare'): 'abc' is not a float"):
+ * then nothing is added. */
+int mlp_fpush_line(struct mlp_fpusher *p, const char *text, size_t n,
+    const char *name, uint64_t lineno, struct mlp_err *err);
+
+/* Adds n events given as columns (Feast's push "df"): names[0..ncols)
+ * the source's columns, cols[c][0..n) their values. A value may be typed
+ * (an int for a float is taken; an int or float time is in the source's
+ * epoch unit, seconds for an ISO-8601 source) or a string, read as
+ * ingest reads text; a null is null. Columns the view does not use are
+ * ignored. All or nothing: MLP_EINVAL naming the column and row. */
+int mlp_fpush_columns(struct mlp_fpusher *p, const char *const *names,
+    const struct mlp_fval *const *cols, size_t ncols, size_t n,
+    struct mlp_err *err);
+
+/* Events waiting for mlp_fpush_flush, for the online and the offline
+ * store. */
+size_t mlp_fpush_pending(const struct mlp_fpusher *p, unsigned to);
+
+struct mlp_fpush_stats {
+	uint64_t events;	/* pushed to the online store */
+	uint64_t records;	/* online records changed */
+	uint64_t offline_events;	/* appended offline */
+	int64_t batch;		/* the last offline batch's id, 0: none */
+};
+
+/* The offline side's store and database, where a batch file is staged
+ * (the repository's .mlp/tmp) and who pushes; needed with
+ * MLP_FPUSH_OFFLINE. */
+struct mlp_fpush_offline {
+	struct mlp_db *db;
+	struct mlp_store *st;
+	const char *tmpdir;
+	const char *user;
+};
+
+/* Writes the pending events of the stores in to (of those the pusher
+ * was made for): offline first, as one batch through off, then online
+ * through o (read, merge, write newer-only, again for records changed
+ * meanwhile), so that a failed online write leaves what materialize can
+ * redo. The events are kept for a store whose write failed. Adds to
+ * *stats (may be NULL). */
+int mlp_fpush_flush(struct mlp_fpusher *p, unsigned to,
+    struct mlp_online *o, const struct mlp_fpush_offline *off,
+    struct mlp_fpush_stats *stats, struct mlp_err *err);
+
+/*
  * ---- The online store (online.c, online-sqlite.c, online-redis.c) ----
  * The latest record per (feature view, entity key), behind a backend the
  * URI picks: "sqlite:" (.mlp/online.db, the default), "sqlite:PATH",
