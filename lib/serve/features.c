@@ -3,6 +3,7 @@
  * entity keys (the online features fetched, the same expressions applied).
  * The catalog is read at start and again when the database changes; the
  * online store's handles are pooled, one per request in flight. */
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
