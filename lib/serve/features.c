@@ -647,13 +647,15 @@ key_fval(const cJSON *v, const char *key, size_t i, struct mlp_fval *out,
 
 /* The model input j's value from a feature's: floats and ints as numbers,
  * strings and bools as the levels training saw (dataset prints bools as
- * true and false), NaN for what is missing. */
+ * true and false), NaN for null. The value, not the status: an entity
+ * the store has not seen has the values dataset gives one without rows
+ * (a count of 0, derived features of nulls), NOT_FOUND. */
 static float
-input_value(const struct mlp_column *c, const struct mlp_fval *v, int status)
+input_value(const struct mlp_column *c, const struct mlp_fval *v)
 {
 	float x = NAN;
 
-	if (status != MLP_FSTATUS_PRESENT || v->null)
+	if (v->null)
 		return NAN;
 	switch (v->type) {
 	case MLP_FT_FLOAT:
@@ -796,8 +798,7 @@ sv_features_rows(struct server *s, struct MHD_Connection *conn,
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < m->nfeat; j++)
 			x[j][i] = input_value(&m->feat[j],
-			    &res.values[i * m->nfeat + j],
-			    res.status[i * m->nfeat + j]);
+			    &res.values[i * m->nfeat + j]);
 	rc = 0;
 out:
 	if (own)
