@@ -118,3 +118,68 @@ r = list(csv.reader(open("ds.csv")))
 print(json.dumps({"dataframe_split": {"columns": r[0][2:], "data": [[float(x) if x else None for x in row[2:]] for row in r[1:2]]}}))')"
 	[ "$CODE" = 200 ]
 }
+
+# pushed FILE FROM TO [CREATED]: FILE's rows with FROM < event_ts <= TO as
+# JSON lines (ISO times compare as text).
+pushed() {
+	awk -F, -v from="$2" -v to="$3" 'NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i; next }
+	$2 > from && $2 <= to {
+		printf "{"
+		for (i = 1; i <= NF; i++)
+			printf "%s\"%s\": %s", i > 1 ? ", " : "", h[i],
+			    (h[i] ~ /_ts$/) ? "\"" $i "\"" : $i
+		print "}"
+	}' "$1"
+}
+
+@test "consistency: at random (entity, time) pairs and window edges, after materialize and push, the server's features and predictions are dataset's and mlp predict's" {
+	mlp -q train train.yaml >/dev/null
+	mlp -q deploy models:/driver_churn@champion >/dev/null
+	# random times (a fixed seed) and the edges of 1001's events: at one,
+	# a window's length after one (out of it) and a microsecond before
+	times=$(awk 'BEGIN { s = 7; for (i = 0; i < 4; i++) { s = (s * 16807) % 2147483647
+		t = 15 * 86400 + s % (19 * 86400)
+		printf "2024-%02d-%02dT%02d:%02d:%02dZ\n", t < 31 * 86400 ? 1 : 2,
+		    t < 31 * 86400 ? int(t / 86400) + 1 : int(t / 86400) - 30,
+		    int(t % 86400 / 3600), int(t % 3600 / 60), t % 60 } }')
+	edge=$(awk -F, '$1 == 1001 && $2 > "2024-01-25" { print $2; exit }' trips.csv)
+	edge_d=$(/usr/bin/python3 -c 'import datetime, sys
+t = datetime.datetime.fromisoformat(sys.argv[1].replace("Z", "+00:00"))
+print((t + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+print((t + datetime.timedelta(days=1, microseconds=-1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))' "$edge")
+	for t in $times $edge $edge_d; do
+		# materialize a day before t, push what came since
+		t0=$(/usr/bin/python3 -c 'import datetime, sys
+t = datetime.datetime.fromisoformat(sys.argv[1].replace("Z", "+00:00"))
+print((t - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))' "$t")
+		rm -f online.db
+		mlp -q feature materialize --end "$t0" --online sqlite:online.db >/dev/null
+		pushed trips.csv "$t0" "$t" | mlp -q feature push driver_trips --to online --online sqlite:online.db >/dev/null
+		pushed profiles.csv "$t0" "$t" | mlp -q feature push driver_profile --to online --online sqlite:online.db >/dev/null
+		printf 'driver_id,event_ts\n' > sp.csv
+		for d in 1001 1005 1017 1042 9999; do printf '%s,%s\n' $d "$t" >> sp.csv; done
+		mlp feature dataset --spine sp.csv --service churn_features -o ds.csv >/dev/null
+		want=$(mlp predict models:/driver_churn/1 < ds.csv | tail -n +2 | paste -sd, -)
+		serve_in . --online sqlite:online.db
+		req POST /invocations -H 'Content-Type: application/json' -H "X-MLP-Feature-Time: $t" \
+		    -d '{"dataframe_split": {"columns": ["driver_id"], "data": [[1001], [1005], [1017], [1042], [9999]]}}'
+		[ "$CODE" = 200 ]
+		[ "$(json predictions <<< "$BODY")" = "[$want]" ] || { echo "at $t: $BODY, want [$want]"; cat ds.csv; false; }
+		# the feature vectors too: get-online-features against the CSV
+		get '{"entities": {"driver_id": [1001, 1005, 1017, 1042]}, "feature_service": "churn_features"}' "$t"
+		/usr/bin/python3 - "$BODY" ds.csv <<'EOF'
+import csv, json, sys
+got = json.loads(sys.argv[1])
+rows = list(csv.DictReader(open(sys.argv[2])))
+names = got["metadata"]["feature_names"]
+for i, name in enumerate(names[1:], 1):
+    for e, v in enumerate(got["results"][i]["values"]):
+        want = rows[e][name]
+        if want == "":
+            assert v is None, (name, e, v, want)
+        else:
+            assert v is not None and float(want) == float(v), (name, e, v, want)
+EOF
+		stop_background
+	done
+}
