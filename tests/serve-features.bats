@@ -119,17 +119,18 @@ print(json.dumps({"dataframe_split": {"columns": r[0][2:], "data": [[float(x) if
 	[ "$CODE" = 200 ]
 }
 
-# pushed FILE FROM TO [CREATED]: FILE's rows with FROM < event_ts <= TO as
-# JSON lines (ISO times compare as text).
+# pushed FILE FROM TO: FILE's rows with FROM < event_ts <= TO (times
+# compared as times) as JSON lines.
 pushed() {
-	awk -F, -v from="$2" -v to="$3" 'NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i; next }
-	$2 > from && $2 <= to {
-		printf "{"
-		for (i = 1; i <= NF; i++)
-			printf "%s\"%s\": %s", i > 1 ? ", " : "", h[i],
-			    (h[i] ~ /_ts$/) ? "\"" $i "\"" : $i
-		print "}"
-	}' "$1"
+	/usr/bin/python3 - "$@" <<'EOF'
+import csv, datetime, json, sys
+def ts(s):
+    return datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+lo, hi = ts(sys.argv[2]), ts(sys.argv[3])
+for r in csv.DictReader(open(sys.argv[1])):
+    if lo < ts(r["event_ts"]) <= hi:
+        print(json.dumps({k: (v if k.endswith("_ts") else json.loads(v)) for k, v in r.items()}))
+EOF
 }
 
 @test "consistency: at random (entity, time) pairs and window edges, after materialize and push, the server's features and predictions are dataset's and mlp predict's" {
