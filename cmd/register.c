@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/model.h"
 #include "registry/registry.h"
 #include "store/store.h"
 #include "cmd.h"
@@ -537,6 +538,106 @@ datasets_json(cJSON *o, const struct mlp_run *run)
 	}
 }
 
+/* The feature_store section of the version's MLmodel (a model trained
+ * on feature-store features), NULL without one. */
+static int
+version_fstore(struct mlp_store *st, const struct mlp_tree *files,
+    struct mlp_model_fstore **out, struct mlp_err *err)
+{
+	char *text = NULL;
+	size_t len;
+	int rc = 0;
+
+	*out = NULL;
+	for (size_t i = 0; i < files->n; i++) {
+		if (strcmp(files->v[i].path, "MLmodel") != 0)
+			continue;
+		if ((rc = mlp_store_read_object(st, &files->v[i].oid,
+		    MLP_MODEL_MAX_BYTES, &text, &len, err)) == 0)
+			rc = mlp_model_fstore_read("MLmodel", text, len, out,
+			    err);
+		break;
+	}
+	free(text);
+	return rc;
+}
+
+/* "feature_store": the features the model was trained on, as MLmodel
+ * records them */
+static cJSON *
+fstore_json(const struct mlp_model_fstore *f)
+{
+	cJSON *o = cJSON_CreateObject(), *a;
+
+	if (f->service)
+		cJSON_AddStringToObject(o, "service", f->service);
+	else
+		cJSON_AddNullToObject(o, "service");
+	cJSON_AddStringToObject(o, "timestamp_column", f->timestamp_column);
+	cJSON_AddStringToObject(o, "timestamp_format", f->timestamp_format);
+	cJSON_AddBoolToObject(o, "full_names", f->full_names);
+	a = cJSON_AddArrayToObject(o, "join_keys");
+	for (size_t i = 0; i < f->nkeys; i++) {
+		cJSON *k = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(k, "name", f->keys[i].name);
+		cJSON_AddStringToObject(k, "type", f->keys[i].type);
+		cJSON_AddStringToObject(k, "entity", f->keys[i].entity);
+		cJSON_AddItemToArray(a, k);
+	}
+	a = cJSON_AddArrayToObject(o, "views");
+	for (size_t i = 0; i < f->nviews; i++) {
+		cJSON *v = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(v, "name", f->views[i].name);
+		cJSON_AddNumberToObject(v, "version",
+		    (double)f->views[i].version);
+		cJSON_AddStringToObject(v, "entity", f->views[i].entity);
+		cJSON_AddStringToObject(v, "ttl", f->views[i].ttl);
+		cJSON_AddItemToArray(a, v);
+	}
+	a = cJSON_AddArrayToObject(o, "features");
+	for (size_t i = 0; i < f->nrefs; i++) {
+		const struct mlp_model_fref *r = &f->refs[i];
+		cJSON *x = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(x, "ref", r->ref);
+		cJSON_AddStringToObject(x, "input", r->input);
+		cJSON_AddStringToObject(x, "view", r->view);
+		cJSON_AddStringToObject(x, "feature", r->feature);
+		cJSON_AddStringToObject(x, "kind", r->kind);
+		cJSON_AddStringToObject(x, "type", r->type);
+		if (r->expr)
+			cJSON_AddStringToObject(x, "expr", r->expr);
+		else
+			cJSON_AddNullToObject(x, "expr");
+		cJSON_AddItemToArray(a, x);
+	}
+	return o;
+}
+
+static void
+fstore_print(const struct mlp_model_fstore *f)
+{
+	if (f->service)
+		printf("  service:   %s\n", f->service);
+	for (size_t i = 0; i < f->nkeys; i++)
+		printf("  join key:  %s (%s, entity %s)\n", f->keys[i].name,
+		    f->keys[i].type, f->keys[i].entity);
+	printf("  timestamp: %s (%s)\n", f->timestamp_column,
+	    f->timestamp_format);
+	for (size_t i = 0; i < f->nviews; i++)
+		printf("  view:      %s version %lld (entity %s, ttl %s)\n",
+		    f->views[i].name, (long long)f->views[i].version,
+		    f->views[i].entity, f->views[i].ttl);
+	for (size_t i = 0; i < f->nrefs; i++) {
+		const struct mlp_model_fref *r = &f->refs[i];
+
+		printf("  feature    %-20s %s (%s%s%s)\n", r->input, r->ref,
+		    r->type, r->expr ? " = " : "", r->expr ? r->expr : "");
+	}
+}
+
 /* show */
 
 static int
@@ -548,7 +649,8 @@ register_show(struct mlp_ctx *ctx, int argc, char **argv)
 	struct mlp_store *st;
 	struct mlp_run *run = NULL;
 	struct mlp_kv *mtags = NULL;
-	struct mlp_err err, ferr;
+	struct mlp_model_fstore *fs = NULL;
+	struct mlp_err err, ferr, serr;
 	char when[32], v[64];
 	size_t nmtags = 0;
 	int r, rc = 0;
@@ -576,11 +678,19 @@ register_show(struct mlp_ctx *ctx, int argc, char **argv)
 	mlp_err_clear(&ferr);
 	if (load_files(st, mv, &files, &ferr) < 0)
 		mlp_tree_release(&files);
+	/* nor a damaged MLmodel: it is said where the features would be */
+	mlp_err_clear(&serr);
+	version_fstore(st, &files, &fs, &serr);
 	if (ctx->json) {
 		cJSON *o = version_json(mv), *fa;
 
 		cJSON_AddItemToObject(o, "model_tags", tags_json(mtags,
 		    nmtags));
+		if (fs)
+			cJSON_AddItemToObject(o, "feature_store",
+			    fstore_json(fs));
+		else
+			cJSON_AddNullToObject(o, "feature_store");
 
 		fa = cJSON_AddArrayToObject(o, "files");
 		for (size_t i = 0; i < files.n; i++) {
@@ -648,6 +758,10 @@ register_show(struct mlp_ctx *ctx, int argc, char **argv)
 			printf(" (%s rows)", rows);
 		printf("\n");
 	}
+	if (fs)
+		fstore_print(fs);
+	else if (serr.code)
+		printf("  features:  (cannot read: %s)\n", serr.msg);
 	if (run) {
 		for (size_t i = 0; i < run->nparams; i++)
 			printf("  param      %-20s %s\n", run->params[i].key,
@@ -681,6 +795,7 @@ register_show(struct mlp_ctx *ctx, int argc, char **argv)
 		printf("  %10s  %s\n", size, files.v[i].path);
 	}
 out:
+	mlp_model_fstore_free(fs);
 	mlp_kvs_free(mtags, nmtags);
 	mlp_tree_release(&files);
 	mlp_run_free(run);

@@ -13,7 +13,7 @@
 #include "serve/serve.h"
 
 enum { O_HOST = 1, O_PORT, O_MODEL, O_THREADS, O_MAX_BODY, O_TIMEOUT,
-	O_BUDGET, O_PIN, O_LOG, O_SAMPLE, O_LOG_SIZE, O_TOKEN_FILE };
+	O_BUDGET, O_PIN, O_LOG, O_SAMPLE, O_LOG_SIZE, O_TOKEN_FILE, O_ONLINE };
 
 static const struct mlp_opt opts[] = {
 	{ O_HOST, 0, "host", "HOST", "the address to listen on (default "
@@ -43,6 +43,8 @@ static const struct mlp_opt opts[] = {
 	{ O_TOKEN_FILE, 0, "token-file", "FILE", "open the admin API (what "
 	    "mlp deploy --target http://HOST:PORT calls) to requests "
 	    "carrying the token on FILE's first line" },
+	{ O_ONLINE, 0, "online", "ONLINE", "the feature store's online store "
+	    "(default: the config's feature.onlineStore, else sqlite:)" },
 	{ 0, 0, NULL, NULL, NULL },
 };
 
@@ -197,8 +199,8 @@ serve_run(struct mlp_ctx *ctx, int argc, char **argv)
 	};
 	int sample_given = 0, size_given = 0;
 	struct mlp_serve_model *models = NULL;
-	const char **pins = NULL, *token_file = NULL;
-	char *token = NULL;
+	const char **pins = NULL, *token_file = NULL, *online = NULL;
+	char *token = NULL, *online_cfg = NULL;
 	size_t nmodels = 0, amodels = 0, npins = 0, apins = 0;
 	struct mlp_store *st = NULL;
 	struct mlp_err err;
@@ -310,6 +312,9 @@ serve_run(struct mlp_ctx *ctx, int argc, char **argv)
 		case O_TOKEN_FILE:
 			token_file = p.arg;
 			break;
+		case O_ONLINE:
+			online = p.arg;
+			break;
 		default:
 			rc = OPT_EXIT(r);
 			goto out;
@@ -335,6 +340,9 @@ serve_run(struct mlp_ctx *ctx, int argc, char **argv)
 		}
 		if ((rc = mlp_ctx_store(ctx, &st)) != 0)
 			goto out;
+		if (!online && mlp_config_get(ctx->repo, "feature.onlineStore",
+		    &online_cfg, NULL) == 0 && online_cfg && *online_cfg)
+			online = online_cfg;
 	} else if (!nmodels) {
 		rc = mlp_failf(ctx, 1, "nothing to serve: not in an mlp "
 		    "repository, and no -m MODEL given");
@@ -347,6 +355,7 @@ serve_run(struct mlp_ctx *ctx, int argc, char **argv)
 	o.pins = pins;
 	o.npins = npins;
 	o.token = token;
+	o.online = online;
 	o.ready = on_ready;
 	o.ud = ctx;
 
@@ -374,6 +383,7 @@ out:
 	if (token)
 		explicit_bzero(token, strlen(token));
 	free(token);
+	free(online_cfg);
 	free(models);
 	free(pins);
 	mlp_opt_release(&p);

@@ -760,12 +760,14 @@ jsonschema.validate(json.load(sys.stdin), schema)' \
 	oip_valid error_response <<<"$BODY"
 }
 
-@test "the quickstart (make demo) ends with a deployed model answering curl on both protocols" {
+@test "the quickstart (make demo) goes to a deployed model answering curl on both protocols, then feature store to train to serve by entity key" {
 	mkdir "$BATS_TEST_TMPDIR/demo"
 	run env PATH="$(dirname "$MLP"):$PATH" sh "$BATS_TEST_DIRNAME/../share/examples/quickstart/run.sh" "$BATS_TEST_TMPDIR/demo"
 	[ "$status" -eq 0 ] || { echo "$output" | tail -20; false; }
 	[[ "$output" == *'"model_name":"churn","model_version":"1"'* ]]
 	[[ "$output" == *'{"predictions":['* ]]
+	[[ "$output" == *'"feature_names":["driver_id","rating","fare_count_7d"]'* ]]
+	[ "$(printf '%s\n' "$output" | grep -A1 'a prediction by driver id' | tail -n 1 | sed 's/[0-9.]*,[0-9.]*/N,N/')" = '{"predictions":[N,N]}' ]
 }
 
 @test "completion: deployments after --pin, model sources after -m" {

@@ -344,7 +344,9 @@ fcsv_add_field(struct mlp_buf *b, const char *s, size_t n)
 			quote = 1;
 			break;
 		}
-	if (n == 0 || !quote) {
+	if (n == 0)
+		return;
+	if (!quote) {
 		mlp_buf_add(b, s, n);
 		return;
 	}

@@ -61,9 +61,9 @@ struct ds_view {
 	struct fpit_view pv;
 	size_t *pv_out;		/* per pv output: its ds_out */
 	int has_derived;
-	size_t *inputs;		/* features then aggregation outputs in spec
-				 * order: their ds_out, SIZE_MAX when the
-				 * derived features do not need them */
+	/* the inputs of its derived features: its features, then its
+	 * aggregation outputs, in spec order, as indices of ds_outs */
+	size_t *inputs;
 	size_t ninputs;
 };
 
@@ -306,9 +306,10 @@ resolve(struct dataset *d, struct mlp_err *err)
 		for (size_t j = 0; j < i; j++)
 			if (!d->outs[i].hidden && !d->outs[j].hidden &&
 			    strcmp(d->outs[i].name, d->outs[j].name) == 0)
-				return mlp_err_set(err, MLP_EINVAL, "two features "
-				    "would be named '%s' (of views '%s' and "
-				    "'%s'); full names tell them apart",
+				return mlp_err_set(err, MLP_EINVAL, "two "
+				    "features would be named '%s' (of views "
+				    "'%s' and '%s'); full names tell them "
+				    "apart",
 				    d->outs[i].name,
 				    d->outs[j].view->view->name,
 				    d->outs[i].view->view->name);
@@ -383,7 +384,8 @@ batches(struct mlp_db *db, struct ds_view *v, struct mlp_err *err)
 			}
 		}
 		if (rc != SQLITE_DONE) {
-			rc = mlp_db_error(db, err, "cannot read feature segments");
+			rc = mlp_db_error(db, err, "cannot read feature "
+			    "segments");
 			goto out;
 		}
 	}
@@ -523,9 +525,9 @@ spine_row(struct dataset *d, const struct fcsv *c, struct mlp_buf *tmp,
 			if (e->ent->key_types[k] != MLP_FT_INT) {
 				if (mlp_utf8_invalid(f->p, f->n) >= 0 ||
 				    memchr(f->p, MLP_FKEY_SEP, f->n))
-					return mlp_err_set(err, MLP_EINVAL, "'%s' "
-					    "line %llu column %d ('%s'): not a "
-					    "valid key", d->name,
+					return mlp_err_set(err, MLP_EINVAL,
+					    "'%s' line %llu column %d ('%s'): "
+					    "not a valid key", d->name,
 					    (unsigned long long)c->rec_line,
 					    e->field[k] + 1, kn);
 				mlp_buf_add(&e->heap, f->p, f->n);
@@ -917,9 +919,11 @@ derive_rows(struct dataset *d, struct mlp_err *err)
 			case MLP_FT_STRING:
 				/* it may point into the heap it goes to */
 				mlp_buf_reset(&tmp);
-				mlp_buf_add(&tmp, out.v.str.s, out.v.str.n);
-				*cell = fpit_add_string(&d->tab, tmp.s,
-				    (uint32_t)tmp.len);
+				if (out.v.str.n)
+					mlp_buf_add(&tmp, out.v.str.s,
+					    out.v.str.n);
+				*cell = fpit_add_string(&d->tab,
+				    mlp_buf_str(&tmp), (uint32_t)tmp.len);
 				break;
 			}
 		}

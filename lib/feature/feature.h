@@ -603,7 +603,8 @@ int mlp_fpit_in_window(int64_t ets, int64_t t, int64_t w);
 
 /* Picks among n rows of one entity sorted by (ets, cts) ascending, equal
  * rows in arrival order (cts may be NULL: no created times): the index of
- * the row the rules above give at t, or -1 when none is seen. */
+ * the row the rules above give at t, or -1 when none is seen. Rows of
+ * several batches: pick in each, then keep the pick that supersedes. */
 long mlp_fpit_pick(const int64_t *ets, const int64_t *cts, size_t n,
     int64_t t, int64_t ttl, int filter_created);
 
@@ -619,7 +620,8 @@ void mlp_fpit_window(const int64_t *ets, size_t n, int64_t t, int64_t w,
  * plain left-to-right double sum; avg: sum / count; min, max; last: the
  * last input; stddev: the sample standard deviation (n - 1 in the
  * denominator, by Welford's updates in order), null for fewer than 2
- * inputs. Every op but count is null without inputs.
+ * inputs. Every op but count is null without inputs, and a result that
+ * is not finite (a sum past the doubles) is null too.
  */
 struct mlp_fagg_acc {
 	int64_t n;
@@ -687,6 +689,8 @@ struct mlp_fingest_result {
 	struct mlp_fingest_view *views;
 	size_t nviews;
 	uint64_t objects_written, bytes_written;
+	double read_s, order_s, write_s;	/* seconds reading, sorting,
+						 * storing */
 };
 
 /* Ingests opts->source of spec (its path under root, or opts->file) for
@@ -708,12 +712,11 @@ int mlp_fingest(struct mlp_db *db, struct mlp_store *st,
 void mlp_fingest_result_free(struct mlp_fingest_result *r);
 
 /* Derived features are computed per output row after the join, from the
- * row's values of its view (the lead's evaluator plugs in here): called
- * with the view, the derived feature's index in it, the row's values of
- * the view's features and aggregations in spec order (features first,
- * then each aggregation's outputs), and out to fill. NULL: the view's
- * own expressions (mlp_fderiver_*), which is what every caller wants but
- * a test. */
+ * row's values of its view: called with the view, the derived feature's
+ * index in it, the row's values of the view's features and aggregations
+ * in spec order (features first, then each aggregation's outputs), and
+ * out to fill. NULL: the view's own expressions (mlp_fderiver_*), which
+ * is what every caller wants but a test. */
 typedef int (*mlp_fderive_fn)(void *ud, const struct mlp_fview *view,
     size_t derived, const struct mlp_fval *inputs, struct mlp_fval *out,
     struct mlp_err *err);
@@ -728,7 +731,8 @@ struct mlp_fdataset_opts {
 	int full_names;		/* output columns VIEW__FEATURE */
 	int filter_created;	/* also created_ts <= T */
 	int out_fd;		/* where the CSV goes */
-	int nthreads;		/* 0: the online CPUs, at most 2 */
+	int nthreads;		/* joining and writing; 0: the online CPUs,
+				 * at most 4 */
 	mlp_fderive_fn derive;
 	void *derive_ud;
 };

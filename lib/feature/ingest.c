@@ -768,8 +768,9 @@ merge_state(struct ingest *g, struct ingest *k, struct mlp_err *err)
 				rec[g->cell0 + c] += add << 24;
 		}
 append:
-		mlp_buf_add(&g->cols[c].heap, k->cols[c].heap.s,
-		    k->cols[c].heap.len);
+		if (k->cols[c].heap.len)
+			mlp_buf_add(&g->cols[c].heap, k->cols[c].heap.s,
+			    k->cols[c].heap.len);
 	}
 	g->xrows[g->nx] = k->rows;
 	g->xfirst[g->nx++] = base;
@@ -1059,13 +1060,13 @@ part_bits(size_t rows)
 	return bits;
 }
 
-/* Builds and stores the segment of v holding keys of ranks [r0, r1): key
- * by key, each key's rows put in time order and gathered, while they are
- * in the cache, into the segment's columns. */
+/* Builds into w the segment of v holding keys of ranks [r0, r1): key by
+ * key, each key's rows put in time order and gathered, while they are in
+ * the cache, into the segment's columns. */
 static int
-write_segment(struct ingest *g, struct in_view *v, struct mlp_store *st,
-    unsigned bits, uint32_t part, size_t r0, size_t r1,
-    struct mlp_put_stats *ps, struct mlp_err *err)
+build_segment(struct ingest *g, struct in_view *v, unsigned bits,
+    uint32_t part, size_t r0, size_t r1, struct fseg_w *w,
+    struct mlp_err *err)
 {
 	struct in_ent *e = v->ent;
 	uint64_t base = e->kstart[r0], nrows = e->kstart[r1] - base;
@@ -1074,8 +1075,6 @@ write_segment(struct ingest *g, struct in_view *v, struct mlp_store *st,
 	uint32_t *perm = e->perm + base;
 	struct fseg_spec sp = { 0 };
 	struct mlp_fingest_view *res = v->res;
-	struct fseg_w w;
-	struct seg_rec *sr;
 	int rc, strings = 0;
 
 	sp.part_bits = bits;
@@ -1100,7 +1099,7 @@ write_segment(struct ingest *g, struct in_view *v, struct mlp_store *st,
 					    v->cols[j]] & STR_MAX;
 		}
 	sp.heap_len = heap_len;
-	if ((rc = fseg_w_init(&w, &sp, err)) < 0) {
+	if ((rc = fseg_w_init(w, &sp, err)) < 0) {
 		free(heap_len);
 		free(so);
 		return rc;
@@ -1110,12 +1109,18 @@ write_segment(struct ingest *g, struct in_view *v, struct mlp_store *st,
 		size_t n = (size_t)(e->kstart[r + 1] - e->kstart[r]);
 		uint64_t o = e->kstart[r] - base;
 
-		w.key_hash[r - r0] = e->hash[id];
-		w.key_start[r - r0] = o;
-		w.key_off[r - r0] = ko;
-		memcpy(w.key_heap + ko, e->heap.s + e->off[id], e->len[id]);
+		w->key_hash[r - r0] = e->hash[id];
+		w->key_start[r - r0] = o;
+		w->key_off[r - r0] = ko;
+		memcpy(w->key_heap + ko, e->heap.s + e->off[id], e->len[id]);
 		ko += e->len[id];
-		w.key_off[r - r0 + 1] = ko;
+		w->key_off[r - r0 + 1] = ko;
+		/* the next key's rows are far apart in memory: ask for them
+		 * while this key's are gathered */
+		if (r + 1 < r1)
+			for (uint64_t i = e->kstart[r + 1]; i < e->kstart[r + 2];
+			    i++)
+				__builtin_prefetch(row_at(g, e->perm[i]));
 		for (size_t i = 1; i < n; i++) {
 			const uint64_t *a = row_at(g, run[i - 1]),
 			    *b = row_at(g, run[i]);
@@ -1130,15 +1135,15 @@ write_segment(struct ingest *g, struct in_view *v, struct mlp_store *st,
 		for (size_t i = 0; i < n; i++, o++) {
 			const uint64_t *rec = row_at(g, run[i]);
 
-			w.ets[o] = (int64_t)rec[0];
-			if (w.cts)
-				w.cts[o] = (int64_t)rec[1];
-			if (w.ets[o] < res->min_ts)
-				res->min_ts = w.ets[o];
-			if (w.ets[o] > res->max_ts)
-				res->max_ts = w.ets[o];
+			w->ets[o] = (int64_t)rec[0];
+			if (w->cts)
+				w->cts[o] = (int64_t)rec[1];
+			if (w->ets[o] < res->min_ts)
+				res->min_ts = w->ets[o];
+			if (w->ets[o] > res->max_ts)
+				res->max_ts = w->ets[o];
 			for (size_t j = 0; j < v->ncols; j++) {
-				struct fseg_wcol *wc = &w.cols[j];
+				struct fseg_wcol *wc = &w->cols[j];
 				size_t c = v->cols[j];
 				uint64_t cell = rec[g->cell0 + c];
 
@@ -1165,35 +1170,108 @@ write_segment(struct ingest *g, struct in_view *v, struct mlp_store *st,
 			}
 		}
 	}
-	w.key_start[r1 - r0] = nrows;
-	fseg_w_finish(&w);
+	w->key_start[r1 - r0] = nrows;
+	fseg_w_finish(w);
+	free(heap_len);
+	free(so);
+	return 0;
+}
+
+/* Stores the segment w of partition part of v and frees it. */
+static int
+store_segment(struct in_view *v, struct mlp_store *st, uint32_t part,
+    uint64_t rows, struct fseg_w *w, struct mlp_put_stats *ps,
+    struct mlp_err *err)
+{
+	struct seg_rec *sr;
+	int rc;
+
 	v->segs = xrealloc(v->segs, (v->nsegs + 1) * sizeof(*v->segs));
 	sr = &v->segs[v->nsegs];
 	sr->part = part;
-	sr->rows = nrows;
-	sr->size = w.size;
-	if ((rc = mlp_store_put_buf(st, w.buf, w.size, &sr->oid, ps, err)) == 0)
+	sr->rows = rows;
+	sr->size = w->size;
+	if ((rc = mlp_store_put_buf(st, w->buf, w->size, &sr->oid, ps,
+	    err)) == 0)
 		v->nsegs++;
-	fseg_w_release(&w);
-	free(heap_len);
-	free(so);
+	fseg_w_release(w);
 	return rc;
+}
+
+/* The segments of a view in partition order, built on a thread of their
+ * own while the caller stores the one before: a queue of at most QMAX
+ * built segments between them. */
+#define QMAX 2
+
+struct seg_job {
+	uint32_t part;
+	size_t r0, r1;
+	struct fseg_w w;
+	int done, rc;
+	struct mlp_err err;
+};
+
+struct builder {
+	struct ingest *g;
+	struct in_view *v;
+	unsigned bits;
+	struct seg_job *jobs;
+	size_t n, next, stored;
+	int stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+static void *
+builder_main(void *arg)
+{
+	struct builder *b = arg;
+
+	for (size_t i = 0; i < b->n; i++) {
+		struct seg_job *j = &b->jobs[i];
+
+		pthread_mutex_lock(&b->mu);
+		while (!b->stop && i >= b->stored + QMAX)
+			pthread_cond_wait(&b->cv, &b->mu);
+		if (b->stop) {
+			pthread_mutex_unlock(&b->mu);
+			break;
+		}
+		pthread_mutex_unlock(&b->mu);
+		mlp_err_clear(&j->err);
+		j->rc = build_segment(b->g, b->v, b->bits, j->part, j->r0, j->r1,
+		    &j->w, &j->err);
+		pthread_mutex_lock(&b->mu);
+		j->done = 1;
+		pthread_cond_broadcast(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+		if (j->rc < 0)
+			break;
+	}
+	return NULL;
 }
 
 static int
 write_view(struct ingest *g, struct in_view *v, struct mlp_store *st,
-    struct mlp_put_stats *ps, struct mlp_err *err)
+    int nthreads, struct mlp_put_stats *ps, struct mlp_err *err)
 {
 	struct in_ent *e = v->ent;
 	unsigned bits = part_bits(g->nrows);
 	struct mlp_fingest_view *res = v->res;
+	struct builder b;
 	struct mlp_sha256 h;
 	struct mlp_oid d;
 	char line[128], hex[MLP_OID_HEXSZ + 1];
-	int rc;
+	pthread_t th;
+	int rc = 0, threaded = 0;
 
 	res->min_ts = INT64_MAX;
 	res->max_ts = INT64_MIN;
+	memset(&b, 0, sizeof(b));
+	b.g = g;
+	b.v = v;
+	b.bits = bits;
+	b.jobs = xcalloc(e->nkeys + 1, sizeof(*b.jobs));
 	for (size_t r0 = 0; r0 < e->nkeys;) {
 		uint32_t part = mlp_fkey_partition(e->hash[e->rank_key[r0]],
 		    bits);
@@ -1202,11 +1280,65 @@ write_view(struct ingest *g, struct in_view *v, struct mlp_store *st,
 		while (r1 < e->nkeys && mlp_fkey_partition(
 		    e->hash[e->rank_key[r1]], bits) == part)
 			r1++;
-		if ((rc = write_segment(g, v, st, bits, part, r0, r1, ps,
-		    err)) < 0)
-			return rc;
+		b.jobs[b.n].part = part;
+		b.jobs[b.n].r0 = r0;
+		b.jobs[b.n++].r1 = r1;
 		r0 = r1;
 	}
+	if (nthreads > 1 && b.n > 1) {
+		pthread_mutex_init(&b.mu, NULL);
+		pthread_cond_init(&b.cv, NULL);
+		threaded = pthread_create(&th, NULL, builder_main, &b) == 0;
+		if (!threaded) {
+			pthread_mutex_destroy(&b.mu);
+			pthread_cond_destroy(&b.cv);
+		}
+	}
+	for (size_t i = 0; i < b.n; i++) {
+		struct seg_job *j = &b.jobs[i];
+
+		if (threaded) {
+			pthread_mutex_lock(&b.mu);
+			while (!j->done)
+				pthread_cond_wait(&b.cv, &b.mu);
+			pthread_mutex_unlock(&b.mu);
+		} else {
+			j->rc = build_segment(g, v, bits, j->part, j->r0, j->r1,
+			    &j->w, &j->err);
+		}
+		if ((rc = j->rc) < 0) {
+			*err = j->err;
+			break;
+		}
+		rc = store_segment(v, st, j->part, e->kstart[j->r1] -
+		    e->kstart[j->r0], &j->w, ps, err);
+		if (threaded) {
+			pthread_mutex_lock(&b.mu);
+			b.stored = i + 1;
+			if (rc < 0)
+				b.stop = 1;
+			pthread_cond_broadcast(&b.cv);
+			pthread_mutex_unlock(&b.mu);
+		}
+		if (rc < 0)
+			break;
+	}
+	if (threaded) {
+		pthread_mutex_lock(&b.mu);
+		b.stop = 1;
+		pthread_cond_broadcast(&b.cv);
+		pthread_mutex_unlock(&b.mu);
+		pthread_join(th, NULL);
+		pthread_mutex_destroy(&b.mu);
+		pthread_cond_destroy(&b.cv);
+	}
+	/* segments built and not stored (after an error) */
+	for (size_t i = 0; i < b.n; i++)
+		if (b.jobs[i].w.buf)
+			fseg_w_release(&b.jobs[i].w);
+	free(b.jobs);
+	if (rc < 0)
+		return rc;
 	/* the batch's digest: of its segment list */
 	if ((rc = mlp_sha256_begin(&h, err)) < 0)
 		return rc;
@@ -1369,6 +1501,7 @@ ingest_once(struct mlp_db *db, struct mlp_store *st,
 	struct fcsv c;
 	struct stat sb;
 	char *path = NULL;
+	double t = mlp_mono();
 	int rc, opened = 0, json;
 
 	memset(&g, 0, sizeof(g));
@@ -1414,8 +1547,12 @@ ingest_once(struct mlp_db *db, struct mlp_store *st,
 	res->rows = g.nrows;
 	res->nviews = g.nviews;
 	res->views = xcalloc(g.nviews, sizeof(*res->views));
+	res->read_s = mlp_mono() - t;
+	t = mlp_mono();
 	for (size_t i = 0; i < g.nents; i++)
 		order_rows(&g, &g.ents[i]);
+	res->order_s = mlp_mono() - t;
+	t = mlp_mono();
 	for (size_t i = 0; i < g.nviews; i++) {
 		struct in_view *v = &g.views[i];
 		size_t vi = (size_t)(v->view - spec->views);
@@ -1424,11 +1561,12 @@ ingest_once(struct mlp_db *db, struct mlp_store *st,
 		v->res->view = v->view->name;
 		v->res->version = opts->versions ? opts->versions[vi] :
 		    v->view->version > 0 ? v->view->version : 1;
-		if ((rc = write_view(&g, v, st, &ps, err)) < 0)
+		if ((rc = write_view(&g, v, st, nthreads, &ps, err)) < 0)
 			goto out;
 	}
 	if ((rc = record(db, &g, res->path, opts->user, err)) < 0)
 		goto out;
+	res->write_s = mlp_mono() - t;
 	res->objects_written = ps.objects_written;
 	res->bytes_written = ps.bytes_written;
 out:

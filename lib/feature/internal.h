@@ -300,7 +300,7 @@ enum fpit_kind { FPIT_FEATURE, FPIT_AGG };
 
 struct fpit_out {
 	enum fpit_kind kind;
-	const char *column;	/* segment column: the feature, the agg input */
+	const char *column;	/* its segment column (feature or input) */
 	enum mlp_ftype type;	/* the output's type */
 	enum mlp_aggop op;
 	int64_t window;

@@ -371,7 +371,25 @@ entity(struct mat *m, const size_t *eq, size_t neq, struct mlp_err *err)
 			row_value(&r->row[i], &best->seg.cols[best->fcol[i]], bi);
 	}
 	if (m->sc.longest > 0) {
-		if (__builtin_sub_overflow(m->end, m->sc.longest, &r->horizon))
+		/* the events of the longest window ending at the newest event
+		 * at or before end, not at end: a read at any time from that
+		 * event on then sees every event its windows hold */
+		int64_t newest = MLP_TS_NONE;
+
+		for (size_t j = 0; j < neq; j++) {
+			const struct fseg *s = &m->b[eq[j]].seg;
+			size_t lo = 0, hi = 0;
+
+			if (m->rn[j])
+				mlp_fpit_window(s->ets + m->ra[j],
+				    (size_t)m->rn[j], m->end, INT64_MAX, &lo,
+				    &hi);
+			if (hi && s->ets[m->ra[j] + hi - 1] > newest)
+				newest = s->ets[m->ra[j] + hi - 1];
+		}
+		if (newest == MLP_TS_NONE)
+			newest = m->end;
+		if (__builtin_sub_overflow(newest, m->sc.longest, &r->horizon))
 			r->horizon = MLP_TS_NONE;
 		for (size_t j = 0; j < neq; j++) {
 			const struct fseg *s = &m->b[eq[j]].seg;
@@ -379,7 +397,7 @@ entity(struct mat *m, const size_t *eq, size_t neq, struct mlp_err *err)
 
 			if (m->rn[j])
 				mlp_fpit_window(s->ets + m->ra[j],
-				    (size_t)m->rn[j], m->end, m->sc.longest,
+				    (size_t)m->rn[j], newest, m->sc.longest,
 				    &lo, &hi);
 			m->pos[j] = m->ra[j] + lo;
 			m->pend[j] = m->ra[j] + hi;

@@ -1,6 +1,7 @@
 /* Numbers as the feature store reads and writes them: strict decimal
  * parsing of ints, doubles and bools, and doubles printed the shortest way
  * that reads back exactly (Python's repr), fast. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,7 +228,7 @@ digits(double a, int p, uint64_t *m, int *e10)
 		return -1;
 	x = k >= 0 ? (long double)a * pow10l_exact[k] :
 	    (long double)a / pow10l_exact[-k];
-	r = (uint64_t)llroundl(x);
+	r = (uint64_t)nearbyintl(x);
 	if (r >= pow10_u[p]) {
 		e++;
 		k--;
@@ -235,7 +236,7 @@ digits(double a, int p, uint64_t *m, int *e10)
 			return -1;
 		x = k >= 0 ? (long double)a * pow10l_exact[k] :
 		    (long double)a / pow10l_exact[-k];
-		r = (uint64_t)llroundl(x);
+		r = (uint64_t)nearbyintl(x);
 	} else if (r < pow10_u[p - 1]) {
 		e--;
 		k++;
@@ -243,7 +244,7 @@ digits(double a, int p, uint64_t *m, int *e10)
 			return -1;
 		x = k >= 0 ? (long double)a * pow10l_exact[k] :
 		    (long double)a / pow10l_exact[-k];
-		r = (uint64_t)llroundl(x);
+		r = (uint64_t)nearbyintl(x);
 	}
 	if (r >= pow10_u[p]) {	/* rounded up to a power of ten */
 		r /= 10;
@@ -283,29 +284,98 @@ digits_back(uint64_t m, char *end)
 	return end;
 }
 
-/* Values as data holds them, a few decimals: the least k for which
- * m = round(a * 10^k) gives m / 10^k == a. Both are exact doubles (m <
- * 2^53, 10^k <= 10^22), so that division is what a correctly rounding
- * reader computes for the text "m / 10^k": the text reads back as a.
- * Returns the length, or 0 when no k up to 17 does. */
+typedef unsigned __int128 u128;
+
+/* 10^0 .. 10^22 */
+static const u128 pow10_128[23] = {
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+	1000000000, UINT64_C(10000000000), UINT64_C(100000000000),
+	UINT64_C(1000000000000), UINT64_C(10000000000000),
+	UINT64_C(100000000000000), UINT64_C(1000000000000000),
+	UINT64_C(10000000000000000), UINT64_C(100000000000000000),
+	UINT64_C(1000000000000000000), UINT64_C(10000000000000000000),
+	(u128)UINT64_C(10000000000000000000) * 10,
+	(u128)UINT64_C(10000000000000000000) * 100,
+	(u128)UINT64_C(10000000000000000000) * 1000,
+};
+
+/* The p significant digits of a (> 0, normal), rounded exactly, and
+ * whether they read back as a: 1 yes, 0 no, -1 when a is out of the range
+ * 128-bit integers cover (or a power of two, whose lower neighbour is
+ * nearer). a = m / 2^s; the digits D stand for D / 10^k; they read back
+ * when |D / 10^k - m / 2^s| < 1 / 2^(s+1) (half an ulp; a tie goes to the
+ * even m), that is |D * 2^(s+1) - 2 m 10^k| < 10^k, all in integers. */
+static int
+exact_digits(double a, int p, uint64_t *dout, int *e10out)
+{
+	uint64_t bits, m;
+	int be, s, e10;
+
+	memcpy(&bits, &a, 8);
+	be = (int)(bits >> 52 & 0x7ff);
+	m = (bits & ((UINT64_C(1) << 52) - 1)) | UINT64_C(1) << 52;
+	s = 1075 - be;		/* a = m / 2^s */
+	if (be == 0 || s < 1 || s > 70 || m == UINT64_C(1) << 52)
+		return -1;
+	/* 10^e10 <= a < 10^(e10+1), give or take one: floor((e2 - 1) *
+	 * log10(2)) for a in [2^(e2-1), 2^e2), e2 = be - 1022 */
+	e10 = ((be - 1023) * 78913) >> 18;
+	for (int tries = 0; tries < 3; tries++) {
+		int k = p - 1 - e10;
+		u128 n, d, rem, lhs, rhs, diff;
+
+		if (k < 0 || k > 22)
+			return -1;
+		n = (u128)m * pow10_128[k];
+		/* rounded half to even, as Python's repr */
+		d = n >> s;
+		rem = n & (((u128)1 << s) - 1);
+		if (rem > (u128)1 << (s - 1) || (rem == (u128)1 << (s - 1) &&
+		    (d & 1)))
+			d++;
+		if (d >= pow10_u[p]) {
+			e10++;
+			continue;
+		}
+		if (d < pow10_u[p - 1]) {
+			e10--;
+			continue;
+		}
+		lhs = d << (s + 1);
+		rhs = n << 1;
+		diff = lhs > rhs ? lhs - rhs : rhs - lhs;
+		*dout = (uint64_t)d;
+		*e10out = e10;
+		return diff < pow10_128[k] || (diff == pow10_128[k] && !(m & 1));
+	}
+	return -1;
+}
+
+/* Values as data often holds them, a few decimals: the least k <= 8 for
+ * which m = round(a * 10^k) gives m / 10^k == a. Both are exact doubles
+ * (m < 2^53), so that division is what a correctly rounding reader
+ * computes for the text of m with k decimals: the text reads back as a,
+ * and with the fewest digits a fixed form can have. A product far from a
+ * whole number is passed over without dividing. Returns the length, or 0
+ * when no such k is found. */
 static size_t
 fmt_fixed(double a, int neg, char *out)
 {
-	for (int k = 0; k <= 17; k++) {
-		double s = a * pow10_exact[k], r;
+	for (int k = 0; k <= 8; k++) {
+		double x = a * pow10_exact[k], r;
 		uint64_t m, ip, fp;
 		char tmp[24], *p, *o = out;
 
-		if (s >= 9007199254740992.0)
+		if (x >= 9007199254740992.0)
 			return 0;
-		r = (double)(uint64_t)(s + 0.5);
-		if (r / pow10_exact[k] != a)
+		r = (double)(uint64_t)(x + 0.5);
+		if (fabs(x - r) > x * 1e-15 + 1e-300 || r / pow10_exact[k] != a)
 			continue;
 		m = (uint64_t)r;
 		if (neg)
 			*o++ = '-';
-		ip = k ? m / (uint64_t)pow10_exact[k] : m;
-		fp = k ? m % (uint64_t)pow10_exact[k] : 0;
+		ip = m / (uint64_t)pow10_exact[k];
+		fp = m % (uint64_t)pow10_exact[k];
 		p = digits_back(ip, tmp + sizeof(tmp));
 		memcpy(o, p, (size_t)(tmp + sizeof(tmp) - p));
 		o += tmp + sizeof(tmp) - p;
@@ -336,6 +406,25 @@ fnum_fmt_double(double v, char *out)
 		return layout(out, neg, "0", 1, 0);
 	if (a >= 1e-4 && a < 1e15 && (len = fmt_fixed(a, neg, out)) > 0)
 		return len;
+	/* the first of 15, 16 and 17 digits that reads back, exactly: of
+	 * normal doubles, one that has a form of 15 digits or fewer has it
+	 * as its 15 digits rounded, trailing zeros dropped */
+	for (int p = 15; p <= 17; p++) {
+		char d[24], *q;
+		uint64_t m;
+		int e10, r = exact_digits(a, p, &m, &e10), nd;
+
+		/* out of range: 15 digits of 1e15 and more need a k < 0
+		 * that 16 do not; else none will do */
+		if (r <= 0)
+			continue;
+		q = digits_back(m, d + sizeof(d));
+		nd = (int)(d + sizeof(d) - q);
+		while (nd > 1 && q[nd - 1] == '0')
+			nd--;
+		return layout(out, neg, q, nd, e10);
+	}
+	/* past what 128 bits cover: long doubles, checked by reading back */
 	for (int p = 15; p <= 17; p++) {
 		char d[20], txt[40];
 		uint64_t m;
@@ -349,12 +438,13 @@ fnum_fmt_double(double v, char *out)
 		}
 		while (nd > 1 && d[nd - 1] == '0')
 			nd--;
-		len = layout(txt, 0, d, nd, e10);
-		if (mlp_decimal_value(txt, len) == a)
+		if (mlp_decimal_value(txt, layout(txt, 0, d, nd, e10)) == a)
 			return layout(out, neg, d, nd, e10);
 	}
-	/* far out of range, or a rounding the fast path got wrong */
-	for (int p = 1; p <= 17; p++) {
+	/* far out of range, or a rounding the fast path got wrong: as
+	 * above, the first of 15, 16 and 17 digits that reads back; a
+	 * subnormal, of fewer bits, may need fewer digits than 15 */
+	for (int p = a < DBL_MIN ? 1 : 15; p <= 17; p++) {
 		char txt[40], *e, d[20];
 		int nd = 0, e10;
 

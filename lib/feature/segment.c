@@ -77,10 +77,12 @@ mlp_fkey_canon(const struct mlp_fval *vals, size_t n, struct mlp_buf *b,
 			mlp_buf_add(b, num, fnum_fmt_int(v->v.i, num));
 			break;
 		case MLP_FT_STRING:
-			if (memchr(v->v.str.s, MLP_FKEY_SEP, v->v.str.n))
+			if (v->v.str.n && memchr(v->v.str.s, MLP_FKEY_SEP,
+			    v->v.str.n))
 				return mlp_err_set(err, MLP_EINVAL, "key value "
 				    "%zu holds the byte 0x1f", i + 1);
-			mlp_buf_add(b, v->v.str.s, v->v.str.n);
+			if (v->v.str.n)
+				mlp_buf_add(b, v->v.str.s, v->v.str.n);
 			break;
 		default:
 			return mlp_err_set(err, MLP_EINVAL, "key value %zu is a "

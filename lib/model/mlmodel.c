@@ -117,6 +117,81 @@ emit_end(struct emit *em)
 	emit_event(em, &ev);
 }
 
+static void
+emit_seq(struct emit *em, const char *key)
+{
+	yaml_event_t ev;
+
+	emit_scalar(em, key, YAML_ANY_SCALAR_STYLE);
+	if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+	    YAML_BLOCK_SEQUENCE_STYLE)) {
+		em->failed = 1;
+		return;
+	}
+	emit_event(em, &ev);
+}
+
+static void
+emit_seq_end(struct emit *em)
+{
+	yaml_event_t ev;
+
+	yaml_sequence_end_event_initialize(&ev);
+	emit_event(em, &ev);
+}
+
+/* The feature_store section, keys sorted as PyYAML writes them. */
+static void
+emit_fstore(struct emit *em, const struct mlp_model_fstore *f)
+{
+	char num[32];
+
+	emit_map(em, "feature_store");
+	emit_seq(em, "features");
+	for (size_t i = 0; i < f->nrefs; i++) {
+		const struct mlp_model_fref *r = &f->refs[i];
+
+		emit_map(em, NULL);
+		if (r->expr)
+			emit_str(em, "expr", r->expr);
+		emit_str(em, "feature", r->feature);
+		emit_str(em, "input", r->input);
+		emit_str(em, "kind", r->kind);
+		emit_str(em, "ref", r->ref);
+		emit_str(em, "type", r->type);
+		emit_str(em, "view", r->view);
+		emit_end(em);
+	}
+	emit_seq_end(em);
+	emit_plain(em, "full_names", f->full_names ? "true" : "false");
+	emit_seq(em, "join_keys");
+	for (size_t i = 0; i < f->nkeys; i++) {
+		emit_map(em, NULL);
+		emit_str(em, "entity", f->keys[i].entity);
+		emit_str(em, "name", f->keys[i].name);
+		emit_str(em, "type", f->keys[i].type);
+		emit_end(em);
+	}
+	emit_seq_end(em);
+	if (f->service)
+		emit_str(em, "service", f->service);
+	emit_str(em, "timestamp_column", f->timestamp_column);
+	emit_str(em, "timestamp_format", f->timestamp_format);
+	emit_seq(em, "views");
+	for (size_t i = 0; i < f->nviews; i++) {
+		emit_map(em, NULL);
+		emit_str(em, "entity", f->views[i].entity);
+		emit_str(em, "name", f->views[i].name);
+		emit_str(em, "ttl", f->views[i].ttl);
+		snprintf(num, sizeof(num), "%lld",
+		    (long long)f->views[i].version);
+		emit_plain(em, "version", num);
+		emit_end(em);
+	}
+	emit_seq_end(em);
+	emit_end(em);
+}
+
 /* The signature's inputs as MLflow's column specs, a JSON string. */
 static char *
 signature_inputs(const struct mlp_model *m)
@@ -182,6 +257,8 @@ static int
 mlmodel_text(const struct mlp_model *m, const struct mlp_model_meta *meta,
     struct mlp_buf *out, struct mlp_err *err)
 {
+	const struct mlp_model_fstore *fs = meta && meta->fstore ?
+	    meta->fstore : m->fstore;
 	struct emit em = { .failed = 0 };
 	yaml_event_t ev;
 	char uuid[33], when[96], num[64];
@@ -204,6 +281,8 @@ mlmodel_text(const struct mlp_model *m, const struct mlp_model_meta *meta,
 
 	emit_str(&em, "artifact_path", meta && meta->artifact_path ?
 	    meta->artifact_path : "model");
+	if (fs)
+		emit_fstore(&em, fs);
 	emit_map(&em, "flavors");
 	emit_map(&em, "mlp");
 	emit_str(&em, "data", "model.json");
@@ -381,6 +460,304 @@ scalar(yaml_node_t *n)
 	return (const char *)n->data.scalar.value;
 }
 
+/* The feature_store section */
+
+void
+mlp_model_fstore_free(struct mlp_model_fstore *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->nrefs; i++) {
+		free(f->refs[i].ref);
+		free(f->refs[i].view);
+		free(f->refs[i].feature);
+		free(f->refs[i].input);
+		free(f->refs[i].kind);
+		free(f->refs[i].type);
+		free(f->refs[i].expr);
+	}
+	for (size_t i = 0; i < f->nviews; i++) {
+		free(f->views[i].name);
+		free(f->views[i].entity);
+		free(f->views[i].ttl);
+	}
+	for (size_t i = 0; i < f->nkeys; i++) {
+		free(f->keys[i].name);
+		free(f->keys[i].type);
+		free(f->keys[i].entity);
+	}
+	free(f->refs);
+	free(f->views);
+	free(f->keys);
+	free(f->service);
+	free(f->timestamp_column);
+	free(f->timestamp_format);
+	free(f);
+}
+
+struct fsread {
+	yaml_document_t *doc;
+	const char *path;
+	struct mlp_err *err;
+};
+
+static int
+fs_bad(struct fsread *r, const char *field, size_t i, const char *sub,
+    const char *what)
+{
+	char where[160];
+
+	if (!field)
+		snprintf(where, sizeof(where), "%s", sub);
+	else if (sub)
+		snprintf(where, sizeof(where), "%s[%zu].%s", field, i, sub);
+	else
+		snprintf(where, sizeof(where), "%s", field);
+	return mlp_err_set(r->err, MLP_EINVAL, "'%s': field 'feature_store.%s'"
+	    ": %s", r->path, where, what);
+}
+
+/* The string field key of map into *out: a non-empty scalar; missing is
+ * an error when required. */
+static int
+fs_str(struct fsread *r, yaml_node_t *map, const char *field, size_t i,
+    const char *key, int required, char **out)
+{
+	yaml_node_t *n = map_get(r->doc, map, key);
+	const char *v = scalar(n);
+
+	if (!n && !required)
+		return 0;
+	if (!n)
+		return fs_bad(r, field, i, key, "missing");
+	if (!v || !*v)
+		return fs_bad(r, field, i, key, "expected a name");
+	*out = xstrdup(v);
+	return 0;
+}
+
+/* One of the words in list (NULL-ended). */
+static int
+fs_word(struct fsread *r, const char *field, size_t i, const char *key,
+    const char *v, const char *const *list)
+{
+	for (size_t k = 0; list[k]; k++)
+		if (strcmp(v, list[k]) == 0)
+			return 0;
+	return fs_bad(r, field, i, key, "unknown value");
+}
+
+static yaml_node_t *
+fs_seq(struct fsread *r, yaml_node_t *map, const char *key, size_t *n)
+{
+	yaml_node_t *s = map_get(r->doc, map, key);
+
+	*n = 0;
+	if (!s || s->type != YAML_SEQUENCE_NODE) {
+		fs_bad(r, key, 0, NULL, s ? "expected a list" : "missing");
+		return NULL;
+	}
+	*n = (size_t)(s->data.sequence.items.top -
+	    s->data.sequence.items.start);
+	return s;
+}
+
+static yaml_node_t *
+fs_item(struct fsread *r, yaml_node_t *seq, const char *key, size_t i)
+{
+	yaml_node_t *e = yaml_document_get_node(r->doc,
+	    seq->data.sequence.items.start[i]);
+
+	if (!e || e->type != YAML_MAPPING_NODE) {
+		char where[64];
+
+		snprintf(where, sizeof(where), "%s[%zu]", key, i);
+		fs_bad(r, where, 0, NULL, "expected a mapping");
+		return NULL;
+	}
+	return e;
+}
+
+static int
+fstore_parse(struct fsread *r, yaml_node_t *sec, struct mlp_model_fstore *f)
+{
+	static const char *const kinds[] = { "feature", "aggregation",
+		"derived", NULL };
+	static const char *const types[] = { "float", "int", "string", "bool",
+		NULL };
+	static const char *const fmts[] = { "iso8601", "epoch_s", "epoch_ms",
+		NULL };
+	yaml_node_t *seq, *e, *n;
+	const char *v;
+	size_t cnt;
+	int rc;
+
+	if (sec->type != YAML_MAPPING_NODE)
+		return mlp_err_set(r->err, MLP_EINVAL, "'%s': field "
+		    "'feature_store': expected a mapping", r->path);
+	if (!(seq = fs_seq(r, sec, "features", &cnt)))
+		return MLP_EINVAL;
+	if (cnt == 0)
+		return fs_bad(r, "features", 0, NULL, "empty");
+	f->refs = xcalloc(cnt, sizeof(*f->refs));
+	for (size_t i = 0; i < cnt; i++) {
+		struct mlp_model_fref *x = &f->refs[i];
+
+		f->nrefs = i + 1;	/* freed with f if it fails */
+		if (!(e = fs_item(r, seq, "features", i)))
+			return MLP_EINVAL;
+		if ((rc = fs_str(r, e, "features", i, "ref", 1, &x->ref)) < 0 ||
+		    (rc = fs_str(r, e, "features", i, "view", 1,
+		    &x->view)) < 0 ||
+		    (rc = fs_str(r, e, "features", i, "feature", 1,
+		    &x->feature)) < 0 ||
+		    (rc = fs_str(r, e, "features", i, "input", 1,
+		    &x->input)) < 0 ||
+		    (rc = fs_str(r, e, "features", i, "kind", 1,
+		    &x->kind)) < 0 ||
+		    (rc = fs_str(r, e, "features", i, "type", 1,
+		    &x->type)) < 0 ||
+		    (rc = fs_str(r, e, "features", i, "expr", 0,
+		    &x->expr)) < 0 ||
+		    (rc = fs_word(r, "features", i, "kind", x->kind,
+		    kinds)) < 0 ||
+		    (rc = fs_word(r, "features", i, "type", x->type,
+		    types)) < 0)
+			return rc;
+		if (strcmp(x->kind, "derived") == 0 && !x->expr)
+			return fs_bad(r, "features", i, "expr", "missing");
+	}
+	if (!(seq = fs_seq(r, sec, "views", &cnt)))
+		return MLP_EINVAL;
+	f->views = xcalloc(cnt + 1, sizeof(*f->views));
+	for (size_t i = 0; i < cnt; i++) {
+		struct mlp_model_fview *x = &f->views[i];
+
+		f->nviews = i + 1;	/* freed with f if it fails */
+		if (!(e = fs_item(r, seq, "views", i)))
+			return MLP_EINVAL;
+		if ((rc = fs_str(r, e, "views", i, "name", 1, &x->name)) < 0 ||
+		    (rc = fs_str(r, e, "views", i, "entity", 1,
+		    &x->entity)) < 0 ||
+		    (rc = fs_str(r, e, "views", i, "ttl", 1, &x->ttl)) < 0)
+			return rc;
+		v = scalar(map_get(r->doc, e, "version"));
+		if (!v || mlp_parse_int64(v, &x->version) < 0 ||
+		    x->version <= 0)
+			return fs_bad(r, "views", i, "version", v ?
+			    "expected a positive integer" : "missing");
+	}
+	for (size_t i = 0; i < f->nrefs; i++) {
+		size_t k = 0;
+
+		while (k < f->nviews && strcmp(f->views[k].name,
+		    f->refs[i].view) != 0)
+			k++;
+		if (k == f->nviews)
+			return fs_bad(r, "features", i, "view", "not among "
+			    "the views");
+	}
+	if (!(seq = fs_seq(r, sec, "join_keys", &cnt)))
+		return MLP_EINVAL;
+	f->keys = xcalloc(cnt + 1, sizeof(*f->keys));
+	for (size_t i = 0; i < cnt; i++) {
+		struct mlp_model_fkey *x = &f->keys[i];
+
+		f->nkeys = i + 1;	/* freed with f if it fails */
+		if (!(e = fs_item(r, seq, "join_keys", i)))
+			return MLP_EINVAL;
+		if ((rc = fs_str(r, e, "join_keys", i, "name", 1,
+		    &x->name)) < 0 ||
+		    (rc = fs_str(r, e, "join_keys", i, "type", 1,
+		    &x->type)) < 0 ||
+		    (rc = fs_str(r, e, "join_keys", i, "entity", 1,
+		    &x->entity)) < 0 ||
+		    (rc = fs_word(r, "join_keys", i, "type", x->type,
+		    types)) < 0)
+			return rc;
+	}
+	if ((rc = fs_str(r, sec, NULL, 0, "service", 0, &f->service)) < 0 ||
+	    (rc = fs_str(r, sec, NULL, 0, "timestamp_column", 1,
+	    &f->timestamp_column)) < 0 ||
+	    (rc = fs_str(r, sec, NULL, 0, "timestamp_format", 0,
+	    &f->timestamp_format)) < 0)
+		return rc;
+	if (!f->timestamp_format)
+		f->timestamp_format = xstrdup("iso8601");
+	else if ((rc = fs_word(r, NULL, 0, "timestamp_format",
+	    f->timestamp_format, fmts)) < 0)
+		return rc;
+	if ((n = map_get(r->doc, sec, "full_names"))) {
+		v = scalar(n);
+		if (v && strcmp(v, "true") == 0)
+			f->full_names = 1;
+		else if (!v || strcmp(v, "false") != 0)
+			return fs_bad(r, "full_names", 0, NULL, "expected true "
+			    "or false");
+	}
+	return 0;
+}
+
+/* The section of a parsed MLmodel, NULL when it has none. */
+static int
+fstore_from_doc(const char *path, yaml_document_t *doc, yaml_node_t *root,
+    struct mlp_model_fstore **out, struct mlp_err *err)
+{
+	struct fsread r = { doc, path, err };
+	yaml_node_t *sec = map_get(doc, root, "feature_store");
+	int rc;
+
+	*out = NULL;
+	if (!sec)
+		return 0;
+	*out = xcalloc(1, sizeof(**out));
+	if ((rc = fstore_parse(&r, sec, *out)) < 0) {
+		mlp_model_fstore_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int
+mlp_model_fstore_read(const char *path, const char *text, size_t len,
+    struct mlp_model_fstore **out, struct mlp_err *err)
+{
+	yaml_document_t doc;
+	yaml_node_t *root;
+	int rc;
+
+	*out = NULL;
+	if ((rc = mlp_yaml_parse(path, text, len, &doc, err)) < 0)
+		return rc;
+	root = yaml_document_get_root_node(&doc);
+	if (!root || root->type != YAML_MAPPING_NODE)
+		rc = mlp_err_set(err, MLP_EINVAL, "'%s' is not an MLmodel "
+		    "mapping", path);
+	else
+		rc = fstore_from_doc(path, &doc, root, out, err);
+	yaml_document_delete(&doc);
+	return model_err_oneline(err, rc);
+}
+
+/* The model's inputs are the references, one each, in order. */
+static int
+fstore_check(const char *path, const struct mlp_model *m,
+    const struct mlp_model_fstore *f, struct mlp_err *err)
+{
+	if (f->nrefs != m->nfeat)
+		return mlp_err_set(err, MLP_EINVAL, "'%s': field "
+		    "'feature_store.features' has %zu reference%s for %zu "
+		    "model input%s", path, f->nrefs, f->nrefs == 1 ? "" : "s",
+		    m->nfeat, m->nfeat == 1 ? "" : "s");
+	for (size_t i = 0; i < f->nrefs; i++)
+		if (strcmp(f->refs[i].input, m->feat[i].name) != 0)
+			return mlp_err_set(err, MLP_EINVAL, "'%s': field "
+			    "'feature_store.features[%zu].input': '%s' is not "
+			    "the model's input %zu ('%s')", path, i,
+			    f->refs[i].input, i + 1, m->feat[i].name);
+	return 0;
+}
+
 /* A payload name from MLmodel must stay inside the model directory. */
 static int
 safe_name(const char *s)
@@ -479,6 +856,12 @@ load_mlmodel(const char *path, const char *text, size_t len,
 	if (rc == MLP_ENOTFOUND)
 		mlp_err_prefix(err, "'%s': field 'flavors.%s.data'", path,
 		    xgb ? "xgboost" : "mlp");
+	if (rc == 0 && ((rc = fstore_from_doc(path, &doc, root, &(*out)->fstore,
+	    err)) < 0 || ((*out)->fstore && (rc = fstore_check(path, *out,
+	    (*out)->fstore, err)) < 0))) {
+		mlp_model_free(*out);
+		*out = NULL;
+	}
 out:
 	free(payload);
 	yaml_document_delete(&doc);

@@ -78,6 +78,7 @@ mlp_model_free(struct mlp_model *m)
 	free(m->weight);
 	free(m->bias);
 	free(m->origin);
+	mlp_model_fstore_free(m->fstore);
 	free(m);
 }
 

@@ -10,7 +10,9 @@
  *			model.xgb.json, the original file, kept), model_uuid,
  *			run_id, utc_time_created, signature (inputs as a JSON
  *			string of {"name", "type"} with MLflow's types
- *			"double"/"string"), and "metrics" (training metrics)
+ *			"double"/"string"), "metrics" (training metrics)
+ *			and, for a model trained on feature-store features,
+ *			"feature_store" (struct mlp_model_fstore below)
  *	model.json	the payload (mlp_model_write_json below)
  *
  * The predictor is struct-of-arrays: every tree's nodes live in one set of
@@ -45,6 +47,8 @@ enum mlp_objective {
 /* "reg:squarederror" ... and back; -1 / NULL when unknown. */
 int mlp_objective_parse(const char *name);
 const char *mlp_objective_name(int obj);
+
+struct mlp_model_fstore;
 
 struct mlp_model {
 	enum mlp_model_kind kind;
@@ -89,6 +93,11 @@ struct mlp_model {
 
 	/* free-form provenance kept in model.json: "mlp", "xgboost" */
 	char *origin;
+
+	/* the features it was trained on when they came from the feature
+	 * store (MLmodel's feature_store), else NULL; set by mlp_model_load
+	 * from an MLmodel, freed with the model */
+	struct mlp_model_fstore *fstore;
 };
 
 /* Allocates an empty model (all zero/NULL, num_class = ngroup = nout = 1);
@@ -180,6 +189,80 @@ int mlp_model_write_json(const struct mlp_model *m, const char *path,
 int mlp_model_import_xgboost(const char *path, struct mlp_model **out,
     struct mlp_err *err);
 
+/*
+ * A model trained on feature-store features (a train spec's `features:
+ * {spine: FILE, service: NAME}`) records in MLmodel, under
+ * "feature_store", what a server needs to fetch the same features by
+ * entity key and what lineage shows: the references in model input
+ * order (input i of the model is refs[i]), the feature views at their
+ * catalog versions, each derived feature's canonical expression, the
+ * entities' join keys with their types, and the spine's timestamp
+ * column. Types and kinds are the feature store's names, kept as text
+ * so that lib/model needs nothing of lib/feature. In flow style (it is
+ * written in block style, keys sorted):
+ *
+ *	feature_store:
+ *	  features:
+ *	  - {expr: rating * 2, feature: rating_x2, input: rating_x2,
+ *	     kind: derived, ref: 'driver_profile:rating_x2', type: float,
+ *	     view: driver_profile}
+ *	  full_names: false
+ *	  join_keys:
+ *	  - {entity: driver, name: driver_id, type: int}
+ *	  service: eta
+ *	  timestamp_column: event_ts
+ *	  timestamp_format: iso8601
+ *	  views:
+ *	  - {entity: driver, name: driver_profile, ttl: 7d, version: 1}
+ */
+struct mlp_model_fref {
+	char *ref;		/* "VIEW:FEATURE" */
+	char *view, *feature;
+	char *input;		/* the model input it fills: feature, or
+				 * VIEW__FEATURE with full_names */
+	char *kind;		/* "feature", "aggregation" or "derived" */
+	char *type;		/* "float", "int", "string" or "bool" */
+	char *expr;		/* a derived feature's canonical expression,
+				 * else NULL */
+};
+
+struct mlp_model_fview {
+	char *name;
+	int64_t version;	/* the catalog's version of the view */
+	char *entity;
+	char *ttl;		/* "7d"; "0" for none */
+};
+
+struct mlp_model_fkey {
+	char *name;		/* a join key */
+	char *type;		/* "int" or "string" */
+	char *entity;
+};
+
+struct mlp_model_fstore {
+	char *service;		/* the feature service, NULL for refs */
+	struct mlp_model_fref *refs;	/* nrefs, in model input order */
+	size_t nrefs;
+	struct mlp_model_fview *views;	/* nviews, in first use order */
+	size_t nviews;
+	struct mlp_model_fkey *keys;	/* nkeys, entities in first use
+					 * order, each's keys in order */
+	size_t nkeys;
+	char *timestamp_column;	/* the spine's */
+	char *timestamp_format;	/* "iso8601", "epoch_s", "epoch_ms" */
+	int full_names;
+};
+
+/* Frees f and everything in it; accepts NULL. */
+void mlp_model_fstore_free(struct mlp_model_fstore *f);
+
+/* Reads the feature_store section of the MLmodel text[0..len) (path for
+ * messages) into *out, NULL when it has none; the caller frees it.
+ * MLP_EINVAL naming the file and field: "'MLmodel': field
+ * 'feature_store.features[1].ref': missing". */
+int mlp_model_fstore_read(const char *path, const char *text, size_t len,
+    struct mlp_model_fstore **out, struct mlp_err *err);
+
 /* What MLmodel says beyond the payload. */
 struct mlp_model_meta {
 	const char *run_id;		/* NULL when none */
@@ -190,6 +273,8 @@ struct mlp_model_meta {
 	size_t nmetrics;
 	const char *xgboost_file;	/* the original XGBoost JSON to keep
 					 * as model.xgb.json, or NULL */
+	/* the feature_store section; NULL: the model's own (m->fstore) */
+	const struct mlp_model_fstore *fstore;
 };
 
 /* Writes the model directory dir (created; must not exist or be empty):
@@ -199,8 +284,10 @@ int mlp_model_write_dir(const struct mlp_model *m,
 
 /* Loads a model from path: a model directory (its MLmodel names the
  * payload), a model.json, an MLmodel file, or an XGBoost JSON file
- * (recognised by its content). MLP_ENOTFOUND, MLP_EINVAL naming the file
- * and what is wrong. */
+ * (recognised by its content). Through an MLmodel, its feature_store
+ * section becomes (*out)->fstore, checked against the model's inputs
+ * (one reference per input, by name and in order). MLP_ENOTFOUND,
+ * MLP_EINVAL naming the file and what is wrong. */
 int mlp_model_load(const char *path, struct mlp_model **out,
     struct mlp_err *err);
 

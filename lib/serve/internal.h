@@ -130,6 +130,8 @@ struct server {
 	atomic_uint_fast64_t seq;	/* request ids */
 	struct sv_plog *plog;	/* NULL without --log-predictions */
 	struct sv_admin *admin;	/* the admin API; NULL without a token */
+	struct sv_features *features;	/* the feature store; NULL without
+					 * a repository */
 };
 
 /* A response being made. */
@@ -165,6 +167,36 @@ void sv_method_not_allowed(struct reply *r, const char *allow,
 struct MHD_Connection;
 /* A request header's value (name matched ignoring case), or NULL. */
 const char *sv_header(struct MHD_Connection *conn, const char *name);
+
+/* The feature store (features.c). sv_features_open reads the catalog of
+ * db (whose directory is the repository's .mlp) and names the online
+ * store (uri; NULL: sqlite:); sv_features_reload reads the catalog again
+ * after the database changed (the main thread; a catalog that cannot be
+ * read keeps the one before); sv_features_close frees it all. */
+struct sv_features;
+struct mlp_db;
+struct serve_req;
+struct mlp_model;
+int sv_features_open(struct server *s, struct mlp_db *db, const char *uri,
+    struct mlp_err *err);
+void sv_features_reload(struct server *s, struct mlp_db *db);
+void sv_features_close(struct server *s);
+
+/* POST /get-online-features and POST /push (Feast's feature server): 1
+ * when url is one of them (r made), else 0. */
+int sv_features_route(struct server *s, struct MHD_Connection *conn,
+    const char *url, const char *method, const struct mlp_buf *body,
+    struct reply *r);
+
+/* For a model trained on feature-store features: when the body names its
+ * join keys (and none of its inputs) in the form of proto, fetches the
+ * features of those entities from the online store (at now, or the
+ * X-MLP-Feature-Time header's ISO-8601 time) into out, as a decoder
+ * would fill it: 0; 1 when the body is not such a request (decode it as
+ * usual); else the HTTP status, with r made the error. */
+int sv_features_rows(struct server *s, struct MHD_Connection *conn,
+    enum sv_proto proto, const struct mlp_model *m,
+    const struct mlp_buf *body, struct serve_req *out, struct reply *r);
 
 /* The admin API (admin.c): answers r and returns 1 when url is one of its
  * endpoints, else 0. body is NULL for a request without one. Without a

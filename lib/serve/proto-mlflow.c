@@ -563,7 +563,7 @@ rd_value(struct rd *r, float *dst)
 		v = (double)m * exact10[e10];
 		if (neg)
 			v = -v;
-	} else if (nd <= 19 && m <= (1ull << 53) && e10 >= -22) {
+	} else if (nd <= 19 && m <= (1ull << 53) && e10 < 0 && e10 >= -22) {
 		/* What (float)(m / 10^k) gives, without the division, which
 		 * costs more than the rest of the number: m * 10^-k is within
 		 * two units in the last place of the double quotient, so the

@@ -25,6 +25,7 @@
 #include "../core/core.h"
 #include "../data/data.h"
 #include "../model/model.h"
+#include "../feature/feature.h"
 
 /* The OIP outputs a request selects (struct serve_req's outputs). */
 enum {
@@ -139,6 +140,38 @@ void serve_encode_error(struct mlp_buf *out, const char *msg);
  * "BAD_REQUEST", "INVALID_PARAMETER_VALUE", ...). */
 void serve_encode_mlflow_error(struct mlp_buf *out, const char *code,
     const char *msg);
+
+/* Feast's feature server: POST /get-online-features. A request
+ * {"entities": {"driver_id": [1001, 1002]}, "features": ["VIEW:F", ...]
+ * or "feature_service": "NAME", "full_feature_names": bool} decodes into
+ * g: the join-key columns (ints or strings, every column as long), the
+ * refs or the service. 400 naming the field, 413 past SERVE_MAX_ROWS
+ * entities. Free with serve_feast_get_release. */
+struct serve_feast_get {
+	char **refs;		/* nrefs "VIEW:FEATURE", or */
+	size_t nrefs;
+	char *service;		/* a feature service's name */
+	int full_names;
+	char **key_names;	/* nkeys join keys, as the request named them */
+	struct mlp_fval **key_cols;	/* nkeys columns of n values */
+	size_t nkeys, n;
+	struct mlp_buf strings;	/* the string values */
+};
+int serve_decode_feast_get(const char *body, size_t n,
+    struct serve_feast_get *g, struct mlp_err *err);
+void serve_feast_get_release(struct serve_feast_get *g);
+
+/* Feast's answer, column-oriented: {"metadata": {"feature_names": [join
+ * keys..., features...]}, "results": [{"values": [one per entity],
+ * "statuses": [...], "event_timestamps": [...]}, one per name]}; the join
+ * keys come first, PRESENT at 1970-01-01T00:00:00Z as Feast gives them.
+ * values, status (MLP_FSTATUS_*: 1 PRESENT, 2 NULL_VALUE, 3 NOT_FOUND, 4
+ * OUTSIDE_MAX_AGE) and event_ts are g->n * nfeat, row-major by entity. */
+void serve_encode_feast_get(struct mlp_buf *out,
+    const struct serve_feast_get *g, const char *const *names, size_t nfeat,
+    const struct mlp_fval *values, const uint8_t *status,
+    const int64_t *event_ts);
+extern const char *const serve_feast_status[];
 
 /* Helpers the decoders share, for the server's other endpoints too. */
 

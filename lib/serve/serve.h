@@ -38,6 +38,8 @@ struct mlp_serve_opts {
 	const char *log_dir;	/* --log-predictions: JSON lines here */
 	double log_sample;	/* the share of requests logged, 0..1 */
 	uint64_t log_max_bytes;	/* a log file is rotated past this */
+	const char *online;	/* the feature store's online store URI;
+				 * NULL: sqlite: */
 	const char *token;	/* the admin API's bearer token (at least
 				 * MLP_SERVE_TOKEN_MIN visible ASCII bytes);
 				 * NULL: no admin API */

@@ -341,7 +341,12 @@ infer(struct server *s, struct MHD_Connection *conn, enum sv_proto proto,
 	if (resolve(s, conn, name, nn, want, wn, r, &t, &l) < 0)
 		goto out;
 	m = l->m;
-	if (proto == SV_OIP)
+	/* a model trained on feature-store features, asked by entity key */
+	if (m->fstore && (code = sv_features_rows(s, conn, proto, m, body,
+	    &req, r)) != 1) {
+		if (code)
+			goto out;
+	} else if (proto == SV_OIP)
 		code = serve_decode_oip(body->s, body->len, m, &req, &err);
 	else if (proto == SV_V1)
 		code = serve_decode_v1(body->s, body->len, m, &req, &err);
@@ -516,7 +521,8 @@ route(struct server *s, struct MHD_Connection *conn, const char *url,
 	int get = sv_is(method, "GET") || sv_is(method, "HEAD");
 	int post = sv_is(method, "POST");
 
-	if (sv_admin_route(s, conn, url, method, body, r))
+	if (sv_admin_route(s, conn, url, method, body, r) ||
+	    sv_features_route(s, conn, url, method, body, r))
 		return;
 	if (!get && !post) {
 		sv_method_not_allowed(r, "GET, HEAD, POST", method);
@@ -1132,11 +1138,14 @@ mlp_serve_run(struct mlp_db *db, struct mlp_store *st,
 	pthread_mutex_init(&s.table_lock, NULL);
 	if ((rc = sv_admin_open(&s, db, err)) < 0)
 		goto out;
+	if (db && (rc = sv_features_open(&s, db, o->online, err)) < 0)
+		goto out;
 
+	if (db)
+		f.data_version = data_version(db);
 	if (follow_deployments) {
 		if ((rc = refresh(&f, 1, err)) < 0)
 			goto out;
-		f.data_version = data_version(db);
 	} else {
 		struct sv_table *t = xcalloc(1, sizeof(*t));
 
@@ -1235,14 +1244,16 @@ mlp_serve_run(struct mlp_db *db, struct mlp_store *st,
 			(void)poll(&p, 1, 100);
 			if (stop_requested)
 				break;
-			if (follow_deployments) {
+			if (db) {
 				int64_t dv = data_version(db);
 
 				if (dv != f.data_version) {
 					struct mlp_err rerr;
 
 					f.data_version = dv;
-					rc = refresh(&f, 0, &rerr);
+					sv_features_reload(&s, db);
+					rc = follow_deployments ?
+					    refresh(&f, 0, &rerr) : 0;
 					if (rc < 0)
 						mlp_log(MLP_LOG_WARN, "cannot "
 						    "read the deployments: %s",
@@ -1291,6 +1302,7 @@ out:
 	failures_free(&f);
 	sv_plog_close(s.plog);
 	sv_admin_close(s.admin);
+	sv_features_close(&s);
 	sv_table_release(s.table);
 	sv_cache_free(s.cache);
 	sv_metrics_free(s.metrics);

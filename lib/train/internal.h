@@ -37,4 +37,31 @@ int train_register(const struct mlp_train_env *env,
     const struct mlp_train_spec *s, struct mlp_train_result *res,
     struct mlp_err *err);
 
+/* The training set a spec's `features: {spine, ...}` asks for, built
+ * from the feature store (lib/train/fstore.c). */
+struct train_fset {
+	char *path;		/* the CSV in the store's tmp dir, removed by
+				 * train_fset_release */
+	char digest[65];	/* its SHA-256 */
+	uint64_t rows;
+	struct mlp_strv inputs;	/* the model's inputs: the features'
+				 * columns, in reference order */
+	struct mlp_strv categorical;	/* the spec's, and the string and
+					 * bool features */
+	char *source;		/* "feature-service:eta", "feature-refs:..." */
+	struct mlp_model_fstore *lineage;	/* what MLmodel records */
+};
+
+/* Builds the training set for s->fstore from env's catalog and offline
+ * store: checks the spine's header (the target a column of it, not a
+ * join key or its timestamp), resolves the service or references (an
+ * unknown one is MLP_ENOTFOUND or MLP_EINVAL with a did-you-mean),
+ * writes the point-in-time join into the store's tmp directory and
+ * describes it in *out (the caller releases it, which removes the file).
+ * A view without ingested data is MLP_ENOTFOUND naming its source. */
+int train_fset_build(const struct mlp_train_env *env,
+    const struct mlp_train_spec *s, const struct mlp_train_events *ev,
+    struct train_fset *out, struct mlp_err *err);
+void train_fset_release(struct train_fset *f);
+
 #endif

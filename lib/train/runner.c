@@ -315,9 +315,10 @@ out:
 	return rc;
 }
 
+/* Reads s->data (named name in messages) as the training data. */
 static int
-load_data(const struct mlp_train_spec *s, int threads, struct data *d,
-    struct mlp_err *err)
+load_data(const struct mlp_train_spec *s, const char *name, int threads,
+    struct data *d, struct mlp_err *err)
 {
 	struct mlp_csv_opts o = { 0 };
 	const char **cat = xcalloc(s->categorical.n + 1, sizeof(*cat));
@@ -335,7 +336,7 @@ load_data(const struct mlp_train_spec *s, int threads, struct data *d,
 	if (rc < 0)
 		return rc;
 	f = d->train;
-	d->otr.file = strcmp(s->data, "-") == 0 ? "stdin" : s->data;
+	d->otr.file = strcmp(name, "-") == 0 ? "stdin" : name;
 	d->otr.marks = f->marks;
 	d->otr.nmarks = f->nmarks;
 	names = xcalloc(f->ncols + 1, sizeof(*names));
@@ -349,11 +350,11 @@ load_data(const struct mlp_train_spec *s, int threads, struct data *d,
 	if (f->col[ti].type != MLP_COL_NUM)
 		return mlp_err_set(err, MLP_EINVAL, "'%s': the target '%s' is "
 		    "not numeric (found '%s'); encode its classes as 0, 1, ...",
-		    s->data, s->target, f->col[ti].levels[0]);
+		    d->otr.file, s->target, f->col[ti].levels[0]);
 	d->nfeat = s->features.n ? s->features.n : f->ncols - 1;
 	if (d->nfeat == 0)
 		return mlp_err_set(err, MLP_EINVAL, "'%s' has no feature "
-		    "columns besides the target '%s'", s->data, s->target);
+		    "columns besides the target '%s'", d->otr.file, s->target);
 	d->fidx = xcalloc(d->nfeat, sizeof(int));
 	d->feat = xcalloc(d->nfeat, sizeof(*d->feat));
 	for (size_t j = 0, k = 0; j < d->nfeat; j++) {
@@ -373,8 +374,8 @@ load_data(const struct mlp_train_spec *s, int threads, struct data *d,
 		split_fraction(d, ti, s->valid_fraction, s->seed);
 		if (d->tr.n == 0 || d->va.n == 0)
 			return mlp_err_set(err, MLP_EINVAL, "'%s': %zu row%s "
-			    "cannot be split to hold out %g of them", s->data,
-			    f->nrows, f->nrows == 1 ? "" : "s",
+			    "cannot be split to hold out %g of them",
+			    d->otr.file, f->nrows, f->nrows == 1 ? "" : "s",
 			    s->valid_fraction);
 	} else {
 		d->tr.n = f->nrows;
@@ -411,6 +412,15 @@ mlp_train_check_header(const struct mlp_train_spec *s, struct mlp_err *err)
 	const struct mlp_strv *need = &s->features;
 	int rc = 0;
 
+	if (s->fstore.spine) {
+		/* the features are the catalog's, checked when the run
+		 * builds its training set */
+		if ((rc = mlp_csv_header(s->fstore.spine, NULL, &names,
+		    err)) == 0 && !has_name(&names, s->target))
+			rc = no_column(s->fstore.spine, names.v, names.n,
+			    "target", s->target, err);
+		goto out;
+	}
 	if (strcmp(s->data, "-") != 0 &&
 	    ((rc = mlp_csv_header(s->data, NULL, &names, err)) < 0 ||
 	    (rc = check_columns(s, s->data, names.v, names.n, err)) < 0))
@@ -445,6 +455,8 @@ struct run {
 	const struct mlp_train_env *env;
 	const struct mlp_train_spec *spec;
 	const struct mlp_train_events *ev;
+	const struct train_fset *fset;	/* the training set from the feature
+					 * store, or NULL */
 	char uuid[33];
 	char *ckpt_dir;
 	double last_ckpt;
@@ -618,10 +630,17 @@ log_inputs(struct run *r, const struct mlp_learner *l, const struct data *d,
     struct mlp_err *err)
 {
 	const struct mlp_train_spec *s = r->spec;
+	const struct train_fset *fs = r->fset;
+	/* where the training rows came from, as the datasets say it */
+	const char *src = fs ? fs->source : s->data;
+	const char *name = dataset_name(fs ? s->fstore.spine : s->data);
 	struct mlp_logger *lg = NULL;
-	char buf[64];
+	char buf[64], spine_digest[65];
 	int rc;
 
+	if (fs && (rc = mlp_data_digest(s->fstore.spine, spine_digest,
+	    err)) < 0)
+		return rc;
 	if ((rc = mlp_logger_begin(r->env->db, r->uuid, &lg, err)) < 0)
 		return rc;
 	rc = log_param(lg, "algo", l->name, err);
@@ -637,11 +656,9 @@ log_inputs(struct run *r, const struct mlp_learner *l, const struct data *d,
 		rc = mlp_logger_tag(lg, "mlp.dataset.train.digest",
 		    d->train->digest, err);
 	if (rc == 0)
-		rc = mlp_logger_tag(lg, "mlp.dataset.train.source", s->data,
-		    err);
+		rc = mlp_logger_tag(lg, "mlp.dataset.train.source", src, err);
 	if (rc == 0)
-		rc = mlp_logger_tag(lg, "mlp.dataset.train.name",
-		    dataset_name(s->data), err);
+		rc = mlp_logger_tag(lg, "mlp.dataset.train.name", name, err);
 	snprintf(buf, sizeof(buf), "%zu", d->tr.n);
 	if (rc == 0)
 		rc = mlp_logger_tag(lg, "mlp.dataset.train.rows", buf, err);
@@ -650,13 +667,26 @@ log_inputs(struct run *r, const struct mlp_learner *l, const struct data *d,
 		rc = mlp_logger_tag(lg, "mlp.dataset.valid.rows", buf, err);
 		if (rc == 0)
 			rc = mlp_logger_tag(lg, "mlp.dataset.valid.source",
-			    s->valid ? s->valid : s->data, err);
+			    s->valid ? s->valid : src, err);
 		if (rc == 0)
 			rc = mlp_logger_tag(lg, "mlp.dataset.valid.name",
-			    dataset_name(s->valid ? s->valid : s->data), err);
+			    s->valid ? dataset_name(s->valid) : name, err);
 		if (rc == 0)
 			rc = mlp_logger_tag(lg, "mlp.dataset.valid.digest",
 			    s->valid ? d->valid_digest : d->train->digest, err);
+	}
+	if (rc == 0 && fs) {
+		/* the spine the training set was joined onto */
+		snprintf(buf, sizeof(buf), "%llu",
+		    (unsigned long long)fs->rows);
+		if ((rc = mlp_logger_tag(lg, "mlp.dataset.spine.digest",
+		    spine_digest, err)) == 0 &&
+		    (rc = mlp_logger_tag(lg, "mlp.dataset.spine.source",
+		    s->fstore.spine, err)) == 0 &&
+		    (rc = mlp_logger_tag(lg, "mlp.dataset.spine.name", name,
+		    err)) == 0)
+			rc = mlp_logger_tag(lg, "mlp.dataset.spine.rows", buf,
+			    err);
 	}
 	if (rc < 0) {
 		mlp_logger_abort(lg);
@@ -798,6 +828,7 @@ store_model(struct run *r, const struct mlp_model *m,
 	meta.metric_names = (const char *const *)res->metric_names;
 	meta.metric_values = res->metric_values;
 	meta.nmetrics = res->nmetrics;
+	meta.fstore = r->fset ? r->fset->lineage : NULL;
 	mlp_remove_tree(base, NULL);
 	if (mkdir(base, 0777) < 0) {
 		rc = mlp_err_set(err, MLP_EFAIL, "cannot create '%s': %s", base,
@@ -1026,10 +1057,18 @@ resume_from(struct run *r, const struct data *d, struct mlp_train_job *job,
 		if (strcmp(run->tags[i].key, "mlp.dataset.train.digest") == 0)
 			digest = run->tags[i].value;
 	if (digest && strcmp(digest, d->train->digest) != 0) {
-		rc = mlp_err_set(err, MLP_EINVAL, "'%s' changed since run %.8s "
-		    "began (digest %.12s, now %.12s): a resumed run must see "
-		    "the same data", r->spec->data, r->uuid, digest,
-		    d->train->digest);
+		if (r->fset)
+			rc = mlp_err_set(err, MLP_EINVAL, "the training set "
+			    "from %s for '%s' changed since run %.8s began "
+			    "(digest %.12s, now %.12s): a resumed run must see "
+			    "the same data", r->fset->source,
+			    r->spec->fstore.spine, r->uuid, digest,
+			    d->train->digest);
+		else
+			rc = mlp_err_set(err, MLP_EINVAL, "'%s' changed since "
+			    "run %.8s began (digest %.12s, now %.12s): a "
+			    "resumed run must see the same data",
+			    r->spec->data, r->uuid, digest, d->train->digest);
 		goto out;
 	}
 	n = list_checkpoints(r->ckpt_dir, &its);
@@ -1120,6 +1159,8 @@ mlp_train_run(const struct mlp_train_env *env, const struct mlp_train_spec *s,
 	struct mlp_model *model = NULL;
 	struct data d = { 0 };
 	struct run r = { 0 };
+	struct train_fset fset = { 0 };
+	struct mlp_train_spec ds;	/* what load_data reads */
 	int rc, started = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -1137,7 +1178,20 @@ mlp_train_run(const struct mlp_train_env *env, const struct mlp_train_spec *s,
 		started = 1;
 	}
 	/* the data before a new run exists: a mistake in it leaves none */
-	if ((rc = load_data(s, s->threads, &d, err)) < 0)
+	ds = *s;
+	if (s->fstore.spine) {
+		/* the training set joined from the feature store, read as a
+		 * data file whose features are the references' columns (a
+		 * shallow copy: ds owns nothing) */
+		if ((rc = train_fset_build(env, s, ev, &fset, err)) < 0)
+			goto out;
+		ds.data = fset.path;
+		ds.features = fset.inputs;
+		ds.categorical = fset.categorical;
+		r.fset = &fset;
+	}
+	if ((rc = load_data(&ds, s->fstore.spine ? s->fstore.spine : s->data,
+	    s->threads, &d, err)) < 0)
 		goto out;
 	if (l == &mlp_learner_gbdt && !mlp_params_get(&s->params, "objective")
 	    && binary_target(d.tr.y, d.tr.n)) {
@@ -1223,6 +1277,7 @@ out:
 		train_fail_run(env, r.uuid, rc, err);
 	mlp_model_free(model);
 	data_release(&d);
+	train_fset_release(&fset);
 	free(r.ckpt_dir);
 	return rc;
 }

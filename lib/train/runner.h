@@ -21,6 +21,26 @@
  *	checkpoint: {every: 10, seconds: 0, keep: 3}
  *	register: {name: fraud, aliases: [candidate]}	# or register: fraud
  *
+ * In place of data, the training set can come from the feature store:
+ * `features` is then a mapping
+ *
+ *	features:
+ *	  spine: spine.csv		# join keys, a timestamp, the target
+ *	  service: eta			# or refs: [driver_profile:rating, ...]
+ *	  timestamp_column: event_ts	# the spine's (default event_ts)
+ *	  timestamp_format: iso8601	# iso8601 (default), epoch_s, epoch_ms
+ *	  full_names: false		# inputs named VIEW__FEATURE
+ *
+ * and the run builds the point-in-time correct training set from the
+ * repository's applied catalog and offline store (as `mlp feature
+ * dataset` does) into the store's tmp directory, and trains on it. The
+ * target is a spine column; the model's inputs are the features
+ * referenced, in order, and nothing else of the spine. The run records
+ * the set's digest as its training dataset (source "feature-service:eta"
+ * or "feature-refs:REF,..."), the spine as the dataset "spine", and the
+ * model's MLmodel the references, view versions, expressions and join
+ * keys (struct mlp_model_fstore).
+ *
  * Relative paths in a spec file are relative to the file's directory, as
  * in docker-compose files. Unknown keys are errors naming file, line and
  * the valid keys. */
@@ -34,12 +54,24 @@
 
 struct mlp_db;
 
+/* The feature-store form of `features` (above); spine NULL when the spec
+ * has the list form or none. */
+struct mlp_train_fsource {
+	char *spine;		/* the spine CSV file */
+	char *service;		/* a feature service, or NULL */
+	struct mlp_strv refs;	/* or "VIEW:FEATURE" references */
+	char *ts_column;	/* NULL: event_ts */
+	int tsfmt;		/* enum mlp_tsfmt (lib/feature) */
+	int full_names;
+};
+
 struct mlp_train_spec {
 	char *path;		/* the spec file, NULL from flags */
 	char *experiment, *name, *data, *target, *valid, *algo, *output;
 	double valid_fraction;	/* 0: none */
 	struct mlp_params params;
 	struct mlp_strv features, categorical;
+	struct mlp_train_fsource fstore;	/* features: as a mapping */
 	long seed;
 	int threads;
 	int ckpt_every, ckpt_seconds, ckpt_keep;
@@ -66,8 +98,9 @@ int mlp_train_spec_write_json(const struct mlp_train_spec *s, const char *path,
 int mlp_train_spec_read_json(struct mlp_train_spec *s, const char *path,
     struct mlp_err *err);
 
-/* Checks what a run needs: data, target, a known algo, valid and
- * valid_fraction not both, ranges. MLP_EINVAL saying what is missing. */
+/* Checks what a run needs: data (or a spine), target, a known algo,
+ * valid and valid_fraction not both, data and a spine not both, ranges.
+ * MLP_EINVAL saying what is missing. */
 int mlp_train_spec_check(const struct mlp_train_spec *s, struct mlp_err *err);
 
 /* Makes s ready to train and checks everything that can be checked
@@ -95,9 +128,9 @@ int mlp_train_check_start(struct mlp_db *db, const struct mlp_train_spec *s,
 
 /* Checks the data files' headers without reading their rows: they can be
  * read, and hold the target and the features (what a Slurm submission
- * checks before the run exists; mlp_train_run reads it all first).
- * Skips standard input. MLP_ENOTFOUND, MLP_EINVAL naming file and
- * column. */
+ * checks before the run exists; mlp_train_run reads it all first); a
+ * spine, that it holds the target. Skips standard input. MLP_ENOTFOUND,
+ * MLP_EINVAL naming file and column. */
 int mlp_train_check_header(const struct mlp_train_spec *s,
     struct mlp_err *err);
 

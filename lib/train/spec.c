@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "../data/data.h"
+#include "../feature/feature.h"
 #include "runner.h"
 
 void
@@ -37,6 +38,10 @@ mlp_train_spec_release(struct mlp_train_spec *s)
 	mlp_strv_release(&s->features);
 	mlp_strv_release(&s->categorical);
 	mlp_strv_release(&s->register_aliases);
+	free(s->fstore.spine);
+	free(s->fstore.service);
+	free(s->fstore.ts_column);
+	mlp_strv_release(&s->fstore.refs);
 	mlp_train_spec_init(s);
 }
 
@@ -267,6 +272,83 @@ set_register(struct ctx *c, const yaml_node_t *n, struct mlp_train_spec *s)
 	return 0;
 }
 
+#define FS_KEYS "spine, service, refs, timestamp_column, timestamp_format, " \
+	"full_names"
+
+/* features: as a mapping, the training set from the feature store */
+static int
+set_fstore(struct ctx *c, const yaml_node_t *n, struct mlp_train_spec *s)
+{
+	struct mlp_train_fsource *f = &s->fstore;
+	const yaml_node_t *svc = NULL, *refs = NULL;
+
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+	    pr < n->data.mapping.pairs.top; pr++) {
+		const yaml_node_t *k = yaml_document_get_node(c->doc, pr->key);
+		const yaml_node_t *v = yaml_document_get_node(c->doc, pr->value);
+		const char *ks, *x;
+		enum mlp_tsfmt fmt;
+		int rc = 0;
+
+		if (!k || !v || !(ks = scalar(c, k, "features")))
+			return MLP_EINVAL;
+		if (strcmp(ks, "spine") == 0) {
+			if ((rc = set_path(c, v, "features.spine",
+			    &f->spine)) == 0 && strcmp(f->spine, "-") == 0)
+				rc = at(c, v, "'features.spine' must name a "
+				    "file (a resumed run reads it again)");
+		} else if (strcmp(ks, "service") == 0) {
+			rc = set_str(c, v, "features.service", &f->service);
+			svc = k;
+		} else if (strcmp(ks, "refs") == 0) {
+			rc = set_list(c, v, "features.refs", &f->refs);
+			refs = k;
+			for (size_t i = 0; rc == 0 && i < f->refs.n; i++)
+				if (!*f->refs.v[i])
+					rc = at(c, v, "'features.refs' holds "
+					    "an empty reference");
+			if (rc == 0 && f->refs.n == 0)
+				rc = at(c, v, "'features.refs' is empty");
+		} else if (strcmp(ks, "timestamp_column") == 0) {
+			rc = set_str(c, v, "features.timestamp_column",
+			    &f->ts_column);
+		} else if (strcmp(ks, "timestamp_format") == 0) {
+			if (!(x = scalar(c, v, "features.timestamp_format")))
+				return MLP_EINVAL;
+			if (mlp_tsfmt_parse(x, &fmt) < 0)
+				return at(c, v, "'features.timestamp_format': "
+				    "'%s' is not iso8601, epoch_s or epoch_ms",
+				    x);
+			f->tsfmt = (int)fmt;
+		} else if (strcmp(ks, "full_names") == 0) {
+			if (!(x = scalar(c, v, "features.full_names")))
+				return MLP_EINVAL;
+			if (strcmp(x, "true") == 0)
+				f->full_names = 1;
+			else if (strcmp(x, "false") == 0)
+				f->full_names = 0;
+			else
+				return at(c, v, "'features.full_names': '%s' "
+				    "is not true or false", x);
+		} else {
+			rc = at(c, k, "unknown key 'features.%s' (valid: "
+			    FS_KEYS ")", ks);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	if (!f->spine)
+		return at(c, n, "'features' as a mapping needs 'spine' (a CSV "
+		    "of join keys, timestamps and the target)");
+	if (svc && refs)
+		return at(c, refs, "'features' takes 'service' or 'refs', not "
+		    "both");
+	if (!svc && !refs)
+		return at(c, n, "'features' needs 'service' or 'refs' (the "
+		    "features to join onto the spine)");
+	return 0;
+}
+
 static int
 set_key(struct ctx *c, const char *k, const yaml_node_t *kn,
     const yaml_node_t *v, struct mlp_train_spec *s)
@@ -290,6 +372,8 @@ set_key(struct ctx *c, const char *k, const yaml_node_t *kn,
 		return set_str(c, v, k, &s->output);
 	if (strcmp(k, "params") == 0)
 		return set_params(c, v, &s->params);
+	if (strcmp(k, "features") == 0 && v->type == YAML_MAPPING_NODE)
+		return set_fstore(c, v, s);
 	if (strcmp(k, "features") == 0)
 		return set_list(c, v, k, &s->features);
 	if (strcmp(k, "categorical") == 0)
@@ -377,10 +461,28 @@ int
 mlp_train_spec_check(const struct mlp_train_spec *s, struct mlp_err *err)
 {
 	const char *algo = s->algo ? s->algo : "gbdt";
+	const struct mlp_train_fsource *f = &s->fstore;
 
-	if (!s->data)
+	if (s->data && f->spine)
+		return mlp_err_set(err, MLP_EINVAL, "give the training data as "
+		    "'data:' (a CSV file) or as 'features: {spine: ...}' (from "
+		    "the feature store), not both");
+	if (!s->data && !f->spine)
 		return mlp_err_set(err, MLP_EINVAL, "no training data: give "
-		    "--data FILE or 'data:' in a spec");
+		    "--data FILE or 'data:' in a spec (or 'features: {spine: "
+		    "FILE, service: NAME}' from the feature store)");
+	if (f->spine && s->features.n)
+		return mlp_err_set(err, MLP_EINVAL, "feature columns "
+		    "(--features) do not go with features from the feature store: the "
+		    "model's inputs are the features of 'features.%s'",
+		    f->service ? "service" : "refs");
+	if (f->spine && s->valid)
+		return mlp_err_set(err, MLP_EINVAL, "a validation file does not "
+		    "go with features from the feature store: hold out a "
+		    "fraction of the spine with valid_fraction");
+	if (f->spine && !!f->service == !!f->refs.n)
+		return mlp_err_set(err, MLP_EINVAL, "features from the feature "
+		    "store need a service or references, one of them");
 	if (!s->target)
 		return mlp_err_set(err, MLP_EINVAL, "no target column: give "
 		    "--target COL or 'target:' in a spec");
@@ -410,7 +512,8 @@ int
 mlp_train_spec_check_cmd(const struct mlp_train_spec *s, struct mlp_err *err)
 {
 	const char *files[2] = { s->data, s->valid };
-	const char *bad = s->algo ? "algo" : s->features.n ? "features" :
+	const char *bad = s->algo ? "algo" : s->features.n ||
+	    s->fstore.spine ? "features" :
 	    s->categorical.n ? "categorical" : s->valid_fraction > 0 ?
 	    "valid_fraction" : s->seed ? "seed" : s->threads ? "threads" :
 	    s->ckpt_every || s->ckpt_seconds ? "checkpoint" : NULL;
@@ -503,6 +606,17 @@ mlp_train_spec_write_json(const struct mlp_train_spec *s, const char *path,
 	add_list(o, "aliases", &s->register_aliases);
 	add_str(o, "cmd", s->cmd);
 	cJSON_AddBoolToObject(o, "shell", s->shell);
+	if (s->fstore.spine) {
+		cJSON *fs = cJSON_AddObjectToObject(o, "feature_store");
+
+		add_path(fs, "spine", s->fstore.spine);
+		add_str(fs, "service", s->fstore.service);
+		add_list(fs, "refs", &s->fstore.refs);
+		add_str(fs, "timestamp_column", s->fstore.ts_column);
+		add_str(fs, "timestamp_format",
+		    mlp_tsfmt_name((enum mlp_tsfmt)s->fstore.tsfmt));
+		cJSON_AddBoolToObject(fs, "full_names", s->fstore.full_names);
+	}
 	text = cJSON_PrintUnformatted(o);
 	if (!(f = fopen(tmp, "w")) || fputs(text, f) < 0 || fclose(f) != 0 ||
 	    rename(tmp, path) < 0)
@@ -591,6 +705,22 @@ mlp_train_spec_read_json(struct mlp_train_spec *s, const char *path,
 	get_list(o, "aliases", &s->register_aliases);
 	get_str(o, "cmd", &s->cmd);
 	s->shell = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "shell"));
+	p = cJSON_GetObjectItemCaseSensitive(o, "feature_store");
+	if (cJSON_IsObject(p)) {
+		const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(p,
+		    "timestamp_format");
+		enum mlp_tsfmt tf = MLP_TSFMT_ISO8601;
+
+		get_str(p, "spine", &s->fstore.spine);
+		get_str(p, "service", &s->fstore.service);
+		get_list(p, "refs", &s->fstore.refs);
+		get_str(p, "timestamp_column", &s->fstore.ts_column);
+		if (cJSON_IsString(fmt))
+			mlp_tsfmt_parse(fmt->valuestring, &tf);
+		s->fstore.tsfmt = (int)tf;
+		s->fstore.full_names = cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(p, "full_names"));
+	}
 	cJSON_Delete(o);
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* libFuzzer target for mlp serve's request decoders (lib/serve/proto.h).
  * The first byte picks the protocol: OIP, KServe V1, MLflow JSON, MLflow
- * CSV, MLflow with the Content-Type on the input's first line, or the
- * JSON scanner alone; the second the model (regression with a
+ * CSV, MLflow with the Content-Type on the input's first line, the
+ * JSON scanner alone, or Feast's /get-online-features; the second the model (regression with a
  * categorical feature, softprob, binary). A body is refused with a 4xx
  * and a message, or gives rows that are scored and encoded into valid
  * JSON. Differential checks: the MLflow fast road gives the rows (or the
@@ -202,6 +202,51 @@ out:
 	sj_release(&d);
 }
 
+/* Feast's /get-online-features: refused with a 400 or 413 and a message,
+ * or keys answered (with a null per feature) as valid JSON. */
+static void
+feast(const char *body, size_t n)
+{
+	struct serve_feast_get g;
+	struct mlp_err err;
+	struct mlp_buf out = MLP_BUF_INIT;
+	int rc;
+
+	mlp_err_clear(&err);
+	rc = serve_decode_feast_get(body, n, &g, &err);
+	if (rc != 0) {
+		if ((rc != 400 && rc != 413) || err.msg[0] == '\0' || g.n ||
+		    g.nkeys)
+			abort();
+		return;
+	}
+	if (g.n == 0 || g.nkeys == 0 || (!g.service) == (g.nrefs == 0))
+		abort();
+	{
+		size_t nf = g.nrefs ? g.nrefs : 1, cells = g.n * nf;
+		struct mlp_fval *v = xcalloc(cells, sizeof(*v));
+		uint8_t *st = xcalloc(cells, 1);
+		int64_t *ts = xcalloc(cells, sizeof(*ts));
+		const char **names = xcalloc(nf, sizeof(*names));
+
+		for (size_t i = 0; i < cells; i++) {
+			v[i].null = 1;
+			st[i] = 3;
+			ts[i] = MLP_TS_NONE;
+		}
+		for (size_t f = 0; f < nf; f++)
+			names[f] = g.nrefs ? g.refs[f] : g.service;
+		serve_encode_feast_get(&out, &g, names, nf, v, st, ts);
+		check_json(&out);
+		free(v);
+		free(st);
+		free(ts);
+		free(names);
+	}
+	mlp_buf_release(&out);
+	serve_feast_get_release(&g);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -218,7 +263,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	if (size < 2)
 		return 0;
-	proto = data[0] % 6;
+	proto = data[0] % 7;
 	m = models[data[1] % 3];
 	/* the body in a buffer of its own size, so ASan sees overreads */
 	n = size - 2;
@@ -227,6 +272,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	body = copy;
 	if (proto == 5) {
 		scanner(body, n);
+		free(copy);
+		return 0;
+	}
+	if (proto == 6) {
+		feast(body, n);
 		free(copy);
 		return 0;
 	}

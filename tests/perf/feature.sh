@@ -8,8 +8,8 @@
 #            the feature table loaded and sorted in memory: read_csv of the
 #            spine, sort, merge_asof by driver, backward, tolerance 7 days,
 #            to_csv (tests/perf/feature_pandas.py)
-#   join:    the join alone in process (feature_bench, lib/ directly)
-#            against merge_asof alone
+#   join:    the join alone in process (feature_bench, lib/ directly), on
+#            the threads lib/ picks and on one, against merge_asof alone
 #   e2e:     `mlp feature ingest` + `mlp feature dataset` from the CSV files
 #            against read_csv + sort + the dataset above
 # then checks that both training sets hold the same values
@@ -81,8 +81,10 @@ for i in 1 2 3; do
 done
 join=$("$BENCH" dataset "$repo/.mlp" "$work/spine.csv" "$work/bench.csv" |
     sed -n 's/.*join \([0-9.]*\),.*/\1/p')
+join1=$("$BENCH" dataset "$repo/.mlp" "$work/spine.csv" "$work/bench.csv" 1 |
+    sed -n 's/.*join \([0-9.]*\),.*/\1/p')
 echo "mlp: ingest $ingest s (peak RSS $ingest_rss MiB), dataset $best s" \
-    "(peak RSS $rss MiB), join alone $join s"
+    "(peak RSS $rss MiB), join alone $join s ($join1 s on one thread)"
 
 if ! "$PY" -c 'import pandas' 2>/dev/null; then
 	echo "no pandas for $PY: no comparison"
@@ -104,7 +106,7 @@ e2e=$(echo "$ingest $best" | awk '{ printf "%.3f", $1 + $2 }')
 echo "dataset: mlp $best s vs pandas $p_ds s: $(ratio "$best" "$p_ds")x" \
     "(target 10x), peak RSS $rss MiB (target < 400)"
 echo "join alone: mlp $join s vs merge_asof $p_join s:" \
-    "$(ratio "$join" "$p_join")x"
+    "$(ratio "$join" "$p_join")x ($(ratio "$join1" "$p_join")x on one thread)"
 echo "end to end: mlp $e2e s vs pandas $p_e2e s: $(ratio "$e2e" "$p_e2e")x" \
     "(target 3x)"
 "$PY" "$top/tests/perf/feature_check.py" "$work/mlp.csv" "$work/pandas.csv" ||

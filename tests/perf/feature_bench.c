@@ -4,12 +4,14 @@
  *	each driver's rows at distinct times, about 1% of values empty) and
  *	DIR/spine.csv (row, driver_id, event_ts, label; 5% of drivers
  *	unknown), the same every run
- *   feature_bench ingest REPO FILE
+ *   feature_bench ingest MLPDIR FILE [THREADS]
  *	ingests FILE as source "trips" of view "driver_stats" (TTL 7 days)
- *	into REPO (created when missing); prints seconds and rows/s
- *   feature_bench dataset REPO SPINE OUT
+ *	into MLPDIR (a .mlp directory, created when missing); prints seconds
+ *	(reading, sorting, storing) and rows/s
+ *   feature_bench dataset MLPDIR SPINE OUT [THREADS]
  *	builds the point-in-time dataset of f0..f4 into OUT; prints seconds
  *	(reading the spine, the join, writing), peak RSS and the digest
+ * THREADS: as many as lib/ would pick when not given.
  * Until `mlp feature ingest|dataset` exist this drives lib/ directly. */
 #include <fcntl.h>
 #include <stdio.h>
@@ -183,7 +185,7 @@ peak_rss_kib(void)
 }
 
 static int
-ingest(const char *repo, const char *file)
+ingest(const char *repo, const char *file, int threads)
 {
 	struct mlp_fingest_opts o = { 0 };
 	struct mlp_fingest_result *r;
@@ -196,6 +198,7 @@ ingest(const char *repo, const char *file)
 		return 1;
 	o.source = "trips";
 	o.file = file;
+	o.nthreads = threads;
 	c0 = cpu_s();
 	t0 = mlp_mono();
 	if (mlp_fingest(db, st, &spec, &o, &r, &err) < 0) {
@@ -203,8 +206,9 @@ ingest(const char *repo, const char *file)
 		return 1;
 	}
 	t0 = mlp_mono() - t0;
-	printf("%.3f s, %.0f rows/s, %llu rows, %u partitions, %zu segments, "
-	    "%.1f MiB, peak RSS %.0f MiB, cpu %.3f s%s\n", t0,
+	printf("%.3f s (read %.3f, sort %.3f, store %.3f), %.0f rows/s, %llu "
+	    "rows, %u partitions, %zu segments, %.1f MiB, peak RSS %.0f MiB, "
+	    "cpu %.3f s%s\n", t0, r->read_s, r->order_s, r->write_s,
 	    (double)r->rows / t0,
 	    (unsigned long long)r->rows, r->views[0].partitions,
 	    r->views[0].segments, (double)r->views[0].bytes / 1048576.0,
@@ -217,7 +221,7 @@ ingest(const char *repo, const char *file)
 }
 
 static int
-dataset(const char *repo, const char *spine, const char *out)
+dataset(const char *repo, const char *spine, const char *out, int threads)
 {
 	const char *refs[] = { "driver_stats:f0", "driver_stats:f1",
 		"driver_stats:f2", "driver_stats:f3", "driver_stats:f4" };
@@ -239,6 +243,7 @@ dataset(const char *repo, const char *spine, const char *out)
 	o.refs = refs;
 	o.nrefs = 5;
 	o.out_fd = fd;
+	o.nthreads = threads;
 	c0 = cpu_s();
 	t0 = mlp_mono();
 	if (mlp_fdataset(db, st, &spec, &o, &r, &err) < 0) {
@@ -264,12 +269,13 @@ main(int argc, char **argv)
 		return gen(argv[2], argc > 3 ? atol(argv[3]) : 100000,
 		    argc > 4 ? atol(argv[4]) : 5000000,
 		    argc > 5 ? atol(argv[5]) : 1000000);
-	if (argc == 4 && strcmp(argv[1], "ingest") == 0)
-		return ingest(argv[2], argv[3]);
-	if (argc == 5 && strcmp(argv[1], "dataset") == 0)
-		return dataset(argv[2], argv[3], argv[4]);
+	if ((argc == 4 || argc == 5) && strcmp(argv[1], "ingest") == 0)
+		return ingest(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 0);
+	if ((argc == 5 || argc == 6) && strcmp(argv[1], "dataset") == 0)
+		return dataset(argv[2], argv[3], argv[4], argc > 5 ?
+		    atoi(argv[5]) : 0);
 	fprintf(stderr, "usage: feature_bench gen DIR [ENTITIES ROWS SPINE]\n"
-	    "       feature_bench ingest REPO FILE\n"
-	    "       feature_bench dataset REPO SPINE OUT\n");
+	    "       feature_bench ingest MLPDIR FILE [THREADS]\n"
+	    "       feature_bench dataset MLPDIR SPINE OUT [THREADS]\n");
 	return 2;
 }

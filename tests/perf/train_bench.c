@@ -181,10 +181,10 @@ main(int argc, char **argv)
 	fprintf(stderr, "loaded %zu + %zu rows x %zu features in %.2f s\n",
 	    tr.nrows, va.nrows, tr.ncols, t1 - t0);
 
-	dtr = (struct mlp_train_data){ tr.nrows, tr.ncols,
-	    (const float *const *)tr.x, tr.col, tr.y };
-	dva = (struct mlp_train_data){ va.nrows, va.ncols,
-	    (const float *const *)va.x, va.col, va.y };
+	dtr = (struct mlp_train_data){ .nrows = tr.nrows, .nfeat = tr.ncols,
+	    .x = (const float *const *)tr.x, .feat = tr.col, .y = tr.y };
+	dva = (struct mlp_train_data){ .nrows = va.nrows, .nfeat = va.ncols,
+	    .x = (const float *const *)va.x, .feat = va.col, .y = va.y };
 	memset(&job, 0, sizeof(job));
 	job.params = &p;
 	job.train = &dtr;

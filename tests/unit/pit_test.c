@@ -347,7 +347,8 @@ test_features(void)
 	    "driver_id,event_ts,created_ts,rating,trips_today,vip,car\n"
 	    /* 1001: a tie on event time broken by created time */
 	    "1001,2021-01-01T00:00:00Z,2021-01-01T00:00:05Z,4.5,3,true,prius\n"
-	    "1001,2021-01-01T00:00:00Z,2021-01-01T00:00:09Z,4.7,4,false,\"a, \"\"b\"\"\"\n"
+	    "1001,2021-01-01T00:00:00Z,2021-01-01T00:00:09Z,4.7,4,false,"
+	    "\"a, \"\"b\"\"\"\n"
 	    "1001,2021-01-01T00:00:00Z,2021-01-01T00:00:01Z,4.6,5,true,x\n"
 	    /* 1002: a full tie (the later line wins), then an empty value */
 	    "1002,2021-01-02T00:00:00Z,2021-01-02T00:00:00Z,3.0,1,true,old\n"
@@ -434,7 +435,9 @@ test_features(void)
 	free(out);
 	out = dataset("driver_id,event_ts\n1001,2021-01-02T00:00:00Z\n",
 	    "driver_profile:rating_x2", 0, &rc, NULL);
-	is_int(rc, MLP_EUNSUPPORTED, "a derived feature without an evaluator");
+	is_str(out, "driver_id,event_ts,rating_x2\n"
+	    "1001,2021-01-02T00:00:00Z,9.4\n", "without a derive hook, the "
+	    "view's own expression");
 	free(out);
 
 	/* the same rows again add nothing, at the same version */
@@ -627,8 +630,8 @@ test_errors(void)
 	is_int(ingest("trips", "nothere.csv", 1, NULL, &err), MLP_ENOTFOUND,
 	    "a missing file");
 
-	out = dataset("event_ts,label\n2021-01-01,a\n", "driver_trips:fare_sum_1d",
-	    0, &rc, NULL);
+	out = dataset("event_ts,label\n2021-01-01,a\n",
+	    "driver_trips:fare_sum_1d", 0, &rc, NULL);
 	is_int(rc, MLP_EINVAL, "a spine without the join key");
 	ok(strstr(out, "spine.csv' has no column 'driver_id' (a join key of "
 	    "entity 'driver')") != NULL, "names the key (%s)", out);

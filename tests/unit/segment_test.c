@@ -192,7 +192,8 @@ walk(const struct fseg *s)
 				if (c->type == MLP_FT_STRING) {
 					const uint64_t *so = c->values;
 
-					for (uint64_t b = so[i]; b < so[i + 1]; b++)
+					for (uint64_t b = so[i]; b < so[i + 1];
+					    b++)
 						sum += c->heap[b];
 				} else if (c->type == MLP_FT_BOOL) {
 					sum += ((const uint8_t *)c->values)[i];
@@ -377,6 +378,14 @@ test_numbers(void)
 	is_str(fmt(2.2250738585072014e-308), "2.2250738585072014e-308",
 	    "the least normal");
 	is_str(fmt(-12.345678), "-12.345678", "a negative");
+	is_str(fmt(233115890514796.125), "233115890514796.12",
+	    "a tie at 17 digits goes to the even digit, as repr's");
+	is_str(fmt(1716481631878246.25), "1716481631878246.2",
+	    "and above 1e15");
+	is_str(fmt(1e15 + 10), "1000000000000010.0", "1e15 and more, whole");
+	is_str(fmt(1.0 / 3), "0.3333333333333333", "16 digits");
+	is_str(fmt(2.0 / 3), "0.6666666666666666", "16 digits, rounded");
+	is_str(fmt(9007199254740993.0), "9007199254740992.0", "2^53 + 1");
 	for (int n = 0; n < 200000; n++) {
 		double v, back;
 		char out[40], ref[40];
@@ -514,8 +523,8 @@ test_csv(void)
 	for (int i = 0; i < 20000; i++)
 		mlp_buf_addf(&big, "%d,%s\n", i, i % 7 ? "plain" : "\"q,\"");
 	got = records(big.s, 4096, &rc);
-	ok(rc == 0 && strstr(got, "20000:[19998],[plain]{19998,plain}|20001:[19999],"
-	    "[q,]{19999,\"q,\"}|"),
+	ok(rc == 0 && strstr(got, "20000:[19998],[plain]{19998,plain}|"
+	    "20001:[19999],[q,]{19999,\"q,\"}|"),
 	    "20000 records across chunks");
 	free(got);
 	mlp_buf_release(&big);

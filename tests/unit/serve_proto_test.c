@@ -916,9 +916,110 @@ test_fastest(void)
 	}
 	ok(bad == 0, "the fastest road reads %zu numbers as strtod does "
 	    "(%zu differ)", n, bad);
+	{
+		/* exponents past the exact powers, either way (a fuzzer found
+		 * the table read past its end) */
+		const char *t = "{\"instances\": [[1e30, 33333332E66, "
+		    "12e-30]]}";
+
+		rc = serve_decode_mlflow(t, strlen(t), "application/json", m,
+		    &r, &err);
+		ok(rc == 0 && r.frame->cols[0][0] == (float)1e30 &&
+		    r.frame->cols[1][0] == (float)strtod("33333332E66", NULL) &&
+		    r.frame->cols[2][0] == (float)12e-30, "exponents past 22 "
+		    "and -22");
+		serve_req_release(&r);
+	}
 	free(want);
 	mlp_buf_release(&body);
 	mlp_model_free(m);
+}
+
+/* Feast's /get-online-features: the request's entities and features,
+ * its errors, and the column-oriented answer. */
+static void
+test_feast(void)
+{
+	struct serve_feast_get g;
+	struct mlp_err err;
+	struct mlp_buf b = MLP_BUF_INIT;
+	const char *body = "{\"entities\": {\"driver_id\": [1001, 1002], "
+	    "\"city\": [\"sf\", \"caf\\u00e9\"]}, \"features\": "
+	    "[\"driver_profile:rating\", \"driver_trips:fare_sum_7d\"], "
+	    "\"full_feature_names\": true}";
+	struct mlp_fval vals[4] = { 0 };
+	uint8_t st[4] = { 1, 3, 2, 4 };
+	int64_t ts[4] = { INT64_C(1618225182000000), MLP_TS_NONE,
+		INT64_C(1618225182000000), INT64_C(1618225182500000) };
+	const char *names[2] = { "driver_profile__rating",
+		"driver_trips__fare_sum_7d" };
+
+	ok(serve_decode_feast_get(body, strlen(body), &g, &err) == 0 &&
+	    g.nkeys == 2 && g.n == 2 && g.nrefs == 2 && g.full_names &&
+	    !g.service && strcmp(g.key_names[1], "city") == 0 &&
+	    g.key_cols[0][1].type == MLP_FT_INT &&
+	    g.key_cols[0][1].v.i == 1002 &&
+	    g.key_cols[1][1].type == MLP_FT_STRING &&
+	    g.key_cols[1][1].v.str.n == 5 &&
+	    memcmp(g.key_cols[1][1].v.str.s, "caf\xc3\xa9", 5) == 0 &&
+	    strcmp(g.refs[1], "driver_trips:fare_sum_7d") == 0,
+	    "feast: entities by join key, features, full names");
+	vals[0].type = MLP_FT_FLOAT, vals[0].v.f = 4.7;
+	vals[1].type = MLP_FT_FLOAT, vals[1].null = 1;
+	vals[2].type = MLP_FT_FLOAT, vals[2].null = 1;
+	vals[3].type = MLP_FT_FLOAT, vals[3].v.f = 0.1;
+	serve_encode_feast_get(&b, &g, names, 2, vals, st, ts);
+	is_str(b.s, "{\"metadata\":{\"feature_names\":[\"driver_id\",\"city\","
+	    "\"driver_profile__rating\",\"driver_trips__fare_sum_7d\"]},"
+	    "\"results\":[{\"values\":[1001,1002],\"statuses\":[\"PRESENT\","
+	    "\"PRESENT\"],\"event_timestamps\":[\"1970-01-01T00:00:00Z\","
+	    "\"1970-01-01T00:00:00Z\"]},{\"values\":[\"sf\",\"caf\xc3\xa9\"],"
+	    "\"statuses\":[\"PRESENT\",\"PRESENT\"],\"event_timestamps\":["
+	    "\"1970-01-01T00:00:00Z\",\"1970-01-01T00:00:00Z\"]},"
+	    "{\"values\":[4.7,null],\"statuses\":[\"PRESENT\",\"NULL_VALUE\"],"
+	    "\"event_timestamps\":[\"2021-04-12T10:59:42Z\","
+	    "\"2021-04-12T10:59:42Z\"]},{\"values\":[null,0.1],\"statuses\":["
+	    "\"NOT_FOUND\",\"OUTSIDE_MAX_AGE\"],\"event_timestamps\":["
+	    "\"1970-01-01T00:00:00Z\",\"2021-04-12T10:59:42.500000Z\"]}]}\n",
+	    "feast: the answer, one column per name, join keys first");
+	serve_feast_get_release(&g);
+	mlp_buf_release(&b);
+	body = "{\"entities\": {\"driver_id\": [1]}, \"feature_service\": "
+	    "\"eta\"}";
+	ok(serve_decode_feast_get(body, strlen(body), &g, &err) == 0 &&
+	    strcmp(g.service, "eta") == 0 && !g.full_names && g.nrefs == 0,
+	    "feast: a feature service");
+	serve_feast_get_release(&g);
+#define FEAST_BAD(text, code, want) do { \
+	const char *t_ = (text); \
+	int rc_ = serve_decode_feast_get(t_, strlen(t_), &g, &err); \
+	ok(rc_ == (code) && strcmp(err.msg, (want)) == 0, \
+	    "feast: %s -> %d %s", t_, rc_, err.msg); \
+} while (0)
+	FEAST_BAD("[]", 400, "expected an object {\"entities\": ..., "
+	    "\"features\": [...] or \"feature_service\": ...}");
+	FEAST_BAD("{\"entities\": {}, \"features\": [\"a:b\"]}", 400,
+	    "entities: expected an object of join keys to lists of values "
+	    "({\"driver_id\": [1001]})");
+	FEAST_BAD("{\"entities\": {\"a\": [1]}}", 400, "give exactly one of "
+	    "features (a list of \"VIEW:FEATURE\") and feature_service");
+	FEAST_BAD("{\"entities\": {\"a\": [1]}, \"features\": [\"ab\"]}", 400,
+	    "features[0]: expected \"VIEW:FEATURE\"");
+	FEAST_BAD("{\"entities\": {\"a\": [1, 2], \"b\": [1]}, \"features\": "
+	    "[\"v:f\"]}", 400, "entities.b: 1 values where entities.a has 2");
+	FEAST_BAD("{\"entities\": {\"a\": [1.5]}, \"features\": [\"v:f\"]}",
+	    400, "entities.a[0]: expected an integer or a string");
+	FEAST_BAD("{\"entities\": {\"a\": [null]}, \"features\": [\"v:f\"]}",
+	    400, "entities.a[0]: null: an entity needs its key");
+	FEAST_BAD("{\"entities\": {\"a\": [1]}, \"features\": [\"v:f\"], "
+	    "\"project\": 1}", 400, "unknown field 'project' (the fields are "
+	    "entities, features, feature_service, full_feature_names)");
+	FEAST_BAD("{\"entities\": {\"a\": [1]}, \"features\": [\"v:f\"], "
+	    "\"full_feature_names\": 1}", 400, "full_feature_names: expected "
+	    "true or false");
+	FEAST_BAD("{\"entities\": ", 400, "request body: invalid JSON: it "
+	    "ends too soon");
+#undef FEAST_BAD
 }
 
 /* Encoding */
@@ -1319,6 +1420,7 @@ main(int argc, char **argv)
 	test_v1(reg);
 	test_mlflow(reg);
 	test_fastest();
+	test_feast();
 	test_encode(reg, bin, prob);
 	test_same_as_predict(reg, bin, prob);
 	bench(bin);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The quickstart: a repository, a small learning-rate sweep tracked from the
 # shell, then the best runs, a comparison and a plot; then a real model
-# trained, registered and used. Runs in a temporary
+# trained, registered, deployed and served; then the feature store, from
+# specs to a model served by entity key. Runs in a temporary
 # directory (or $1) and leaves it there to explore.
 set -e
 ex=$(cd "$(dirname "$0")/../train" && pwd)
@@ -98,5 +99,53 @@ echo
 kill $server
 wait $server || true
 trap - EXIT
+
+# The feature store: specs, offline data, a point-in-time training set, a
+# model trained on it, the online store, and the server answering by
+# driver id with the same features training saw.
+fx=$(cd "$(dirname "$0")/../features" && pwd)
+echo
+echo "== the feature store: share/examples/features"
+mkdir -p features && cd features
+sh "$fx/make-data.sh"
+cp "$fx/features.yaml" "$fx/train.yaml" .
+mlp feature apply
+mlp feature ingest trips
+mlp feature ingest profiles
+echo
+echo "== a point-in-time correct training set (first rows)"
+mlp feature dataset --spine spine.csv --service churn_features | head -n 4
+echo
+echo "== trained on the service, registered with its feature lineage"
+mlp train train.yaml
+mlp register show models:/driver_churn@champion | sed -n '/service:/,/fare_avg_7d/p'
+echo
+echo "== materialized to the online store, deployed, served"
+mlp feature materialize --end 2024-02-05T00:00:00Z
+mlp deploy models:/driver_churn@champion
+mlp serve -p 0 --json > serve.json 2> serve.log &
+server=$!
+trap 'kill $server 2>/dev/null' EXIT
+url=
+for _ in $(seq 50); do
+	url=$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' serve.json)
+	[ -n "$url" ] && break
+	sleep 0.1
+done
+[ -n "$url" ] || { cat serve.log; exit 1; }
+echo
+echo "== Feast's feature server: POST $url/get-online-features"
+curl -s "$url/get-online-features" -H 'X-MLP-Feature-Time: 2024-02-04T12:00:00Z' \
+	-d '{"entities": {"driver_id": [1001, 1002]}, "features": ["driver_profile:rating", "driver_trips:fare_count_7d"]}'
+echo
+echo "== a prediction by driver id: POST $url/invocations?model=driver_churn"
+curl -s "$url/invocations?model=driver_churn" -H 'Content-Type: application/json' \
+	-H 'X-MLP-Feature-Time: 2024-02-04T12:00:00Z' \
+	-d '{"dataframe_split": {"columns": ["driver_id"], "data": [[1001], [1002]]}}'
+echo
+kill $server
+wait $server || true
+trap - EXIT
+cd ..
 echo
 echo "Done. Explore with: cd $dir && mlp track runs"
