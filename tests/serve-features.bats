@@ -97,8 +97,10 @@ get() {
 	mlp -q feature materialize --end 2024-02-05T00:00:00Z >/dev/null
 	mlp -q deploy models:/driver_churn@champion >/dev/null
 	serve_in .
-	# times at an event, just after it, and a window's length after it
-	for t in 2024-02-04T12:00:00Z 2024-02-03T10:50:52Z 2024-02-04T10:50:52Z 2024-02-04T10:50:53Z; do
+	# the online store holds the state at --end: times from then on, on
+	# the edges of 1002's last trip's windows (a day and a week after
+	# it, and a microsecond before those)
+	for t in 2024-02-05T00:00:00Z 2024-02-05T10:50:52Z 2024-02-05T10:50:51.999999Z 2024-02-11T10:50:52Z 2024-02-11T10:50:51.999999Z; do
 		printf 'driver_id,event_ts\n1001,%s\n1002,%s\n1017,%s\n9999,%s\n' $t $t $t $t > sp.csv
 		mlp feature dataset --spine sp.csv --service churn_features -o ds.csv >/dev/null
 		want=$(mlp predict models:/driver_churn/1 < ds.csv | tail -n +2 | paste -sd, -)
