@@ -9,7 +9,7 @@
 #include "internal.h"
 
 /* Records put at once, and bytes of their values. */
-#define PUT_RECORDS 8192
+#define PUT_RECORDS 65536
 #define PUT_BYTES ((size_t)16 << 20)
 
 /* A batch of the view: its segments by partition, and the one open. */

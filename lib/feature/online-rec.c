@@ -383,7 +383,8 @@ frec_decode(const struct frec_schema *s, const void *buf, size_t n,
 	for (size_t i = 0; i < nx; i++)
 		r->xnull[i] = p[i / 8] >> (i % 8) & 1;
 	p += nb;
-	memcpy(r->x, p, nx * 8);
+	if (nx)
+		memcpy(r->x, p, nx * 8);
 	return 0;
 }
 

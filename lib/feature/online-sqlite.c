@@ -245,7 +245,8 @@ sq_get(struct mlp_online *o, const char *view,
 			out[i].created_ts = sqlite3_column_int64(q->get, 1);
 			out[i].vlen = (size_t)len;
 			at[i] = o->arena.len;
-			mlp_buf_add(&o->arena, v, (size_t)len);
+			if (len > 0)
+				mlp_buf_add(&o->arena, v, (size_t)len);
 		} else if (step != SQLITE_DONE) {
 			rc = sq_err(q, err, "cannot read");
 		}

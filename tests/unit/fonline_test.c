@@ -377,8 +377,8 @@ compare(struct mlp_online *o, const struct mlp_fget_plan *plan,
 
 				cell_text(&res.values[i], &cell);
 				(*cells)++;
-				if (f->n != cell.len ||
-				    memcmp(f->p, cell.s, f->n) != 0) {
+				if (f->n != cell.len || (f->n &&
+				    memcmp(f->p, cell.s, f->n) != 0)) {
 					if (diff++ < 5)
 						printf("#   key %d %s: dataset "
 						    "'%.*s', online '%s' (%s)\n",
