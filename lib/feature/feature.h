@@ -366,6 +366,12 @@ struct mlp_foutput {
 	size_t index, window;
 };
 
+/* The name among names[0..n) nearest to word, when near enough to be a
+ * typo of it (an edit distance of at most half its length, at least 2,
+ * never the whole word), for did-you-mean; else NULL (borrowed). */
+const char *mlp_fname_closest(const char *word, const char *const *names,
+    size_t n);
+
 /* Compiles v's derived features in order, each against the view's
  * features, aggregation outputs and the derived features before it (slot
  * i is output i of mlp_fview_output), and sets their types. MLP_EINVAL

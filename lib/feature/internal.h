@@ -62,6 +62,23 @@ struct fseg_col {
 	uint64_t heap_len;
 };
 
+/* Value i of a numeric column as an aggregation reads it (bools 0 or 1);
+ * the one conversion the offline join and materialize share. */
+static inline double
+fseg_num_at(const struct fseg_col *c, uint64_t i)
+{
+	switch (c->type) {
+	case MLP_FT_FLOAT:
+		return ((const double *)c->values)[i];
+	case MLP_FT_INT:
+		return (double)((const int64_t *)c->values)[i];
+	case MLP_FT_BOOL:
+		return ((const uint8_t *)c->values)[i] ? 1.0 : 0.0;
+	default:
+		return 0;
+	}
+}
+
 /* An open segment: a validated mapping (or a caller's buffer). */
 struct fseg {
 	void *map;		/* munmap'ed by fseg_close; NULL: borrowed */

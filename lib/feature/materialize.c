@@ -244,21 +244,6 @@ cts_at(const struct fseg *s, uint64_t i)
 	return s->cts ? s->cts[i] : MLP_TS_NONE;
 }
 
-/* A segment's number as an aggregation reads it. */
-static double
-num_at(const struct fseg_col *c, uint64_t i)
-{
-	switch (c->type) {
-	case MLP_FT_FLOAT:
-		return ((const double *)c->values)[i];
-	case MLP_FT_INT:
-		return (double)((const int64_t *)c->values)[i];
-	case MLP_FT_BOOL:
-		return ((const uint8_t *)c->values)[i] ? 1.0 : 0.0;
-	default:
-		return 0;
-	}
-}
 
 /* -1, 0, 1 as batch a's current key is before, equal to or after b's. */
 static int
@@ -437,7 +422,7 @@ entity(struct mat *m, const size_t *eq, size_t neq, struct mlp_err *err)
 
 				m->xnull[k] = c->has_nulls &&
 				    fseg_is_null(c->nulls, i);
-				m->x[k] = m->xnull[k] ? 0.0 : num_at(c, i);
+				m->x[k] = m->xnull[k] ? 0.0 : fseg_num_at(c, i);
 			}
 			frec_insert(r, &m->sc, mb->seg.ets[i],
 			    cts_at(&mb->seg, i), m->x, m->xnull);

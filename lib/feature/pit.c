@@ -113,20 +113,6 @@ struct run {
 	uint64_t a, n;		/* rows [a, a + n) */
 };
 
-static double
-num_at(const struct fseg_col *c, uint64_t i)
-{
-	switch (c->type) {
-	case MLP_FT_FLOAT:
-		return ((const double *)c->values)[i];
-	case MLP_FT_INT:
-		return (double)((const int64_t *)c->values)[i];
-	case MLP_FT_BOOL:
-		return ((const uint8_t *)c->values)[i] ? 1.0 : 0.0;
-	default:
-		return 0;
-	}
-}
 
 uint64_t
 fpit_add_string(const struct fpit_table *t, const char *s, uint32_t n)
@@ -276,7 +262,7 @@ accumulate(const struct fpit_view *v, size_t k, const struct run *runs,
 			continue;
 		if (c->has_nulls && fseg_is_null(c->nulls, i))
 			continue;
-		mlp_fagg_acc_add(acc, num_at(c, i));
+		mlp_fagg_acc_add(acc, fseg_num_at(c, i));
 	}
 }
 

@@ -80,10 +80,8 @@ at(struct loader *l, const yaml_node_t *n, const char *fmt, ...)
 	return fail_pos(l->err, &pos, "%s", msg);
 }
 
-/* The name among names[0..n) nearest to word, when near enough to be
- * what was meant; else NULL. */
-static const char *
-closest(const char *word, const char *const *names, size_t n)
+const char *
+mlp_fname_closest(const char *word, const char *const *names, size_t n)
 {
 	size_t len = strlen(word), best = SIZE_MAX, limit;
 	const char *pick = NULL;
@@ -108,7 +106,7 @@ closest(const char *word, const char *const *names, size_t n)
 static const char *
 suggest(char out[128], const char *word, const char *const *names, size_t n)
 {
-	const char *c = closest(word, names, n);
+	const char *c = mlp_fname_closest(word, names, n);
 
 	if (c)
 		snprintf(out, 128, " (did you mean '%.80s'?)", c);

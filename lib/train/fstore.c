@@ -27,29 +27,6 @@ train_fset_release(struct train_fset *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* The name of names[0..n) nearest word, when near enough to be a typo
- * (as the feature specs suggest), else NULL. */
-static const char *
-closest(const char *word, char *const *names, size_t n)
-{
-	size_t len = strlen(word), best = SIZE_MAX, limit;
-	const char *pick = NULL;
-
-	limit = len / 2 > 2 ? len / 2 : 2;
-	if (limit >= len)
-		limit = len ? len - 1 : 0;
-	for (size_t i = 0; i < n; i++) {
-		size_t d = mlp_edit_distance(word, len, names[i],
-		    strlen(names[i]));
-
-		if (d < best) {
-			best = d;
-			pick = names[i];
-		}
-	}
-	return best <= limit ? pick : NULL;
-}
-
 static int
 no_service(const struct mlp_fspec *spec, const char *name,
     struct mlp_err *err)
@@ -61,7 +38,8 @@ no_service(const struct mlp_fspec *spec, const char *name,
 
 	for (size_t i = 0; i < spec->nservices; i++)
 		names[i] = spec->services[i].name;
-	near = closest(name, names, spec->nservices);
+	near = mlp_fname_closest(name, (const char *const *)names,
+	    spec->nservices);
 	if (near)
 		mlp_buf_addf(&b, " (did you mean '%s'?)", near);
 	else if (spec->nservices == 0)
