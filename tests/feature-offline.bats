@@ -205,6 +205,21 @@ EOF
 1003,2021-04-12T12:00:00Z,1,,,none," ]
 }
 
+@test "ingest: JSON lines written compactly (as kcat writes them), CRLF ends and a last line without an end" {
+	printf '{"city":"sf","driver_id":1001,"ts":1618221600,"score":0.5}\r\n{"city":"la","driver_id":1001,"ts":1618221600,"score":0.25}' > data/scores.jsonl
+	run mlp feature ingest scores
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"2 rows"* ]]
+	printf 'city,driver_id,ts\nla,1001,1618221700\n' > pairs.csv
+	run mlp feature dataset --spine pairs.csv --timestamp-column ts --timestamp-format epoch_s -f pair_scores:score
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "la,1001,1618221700,0.25" ]
+	printf '{"city":"sf","driver_id":1001,"ts":1618221600,"score":0.5}\n{"city":"sf", oops}\n' > data/scores.jsonl
+	run mlp feature ingest scores
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'data/scores.jsonl' line 2: not a JSON object"* ]]
+}
+
 @test "dataset: compound keys, epoch times, JSON lines, stdin, a file and its digest" {
 	mlp -q feature ingest scores >/dev/null
 	printf 'city,driver_id,at\nsf,1001,1618221600\nla,1001,1618221599\nla,1002,1618221600\n' |

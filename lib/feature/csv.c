@@ -316,6 +316,38 @@ fcsv_next(struct fcsv *c, struct mlp_err *err)
 }
 
 int
+fcsv_next_line(struct fcsv *c, struct mlp_err *err)
+{
+	int rc;
+
+	for (;;) {
+		const char *s = c->buf + c->pos, *nl;
+		size_t n;
+
+		if (c->pos == c->len) {
+			if (c->eof || c->fd < 0)
+				return 0;
+			if ((rc = refill(c, err)) < 0 ||
+			    (rc = skip_bom(c, err)) < 0)
+				return rc;
+			continue;
+		}
+		nl = memchr(s, '\n', c->len - c->pos);
+		if (!nl && !c->eof && c->fd >= 0) {
+			if ((rc = refill(c, err)) < 0)
+				return rc;
+			continue;
+		}
+		n = nl ? (size_t)(nl - s) : c->len - c->pos;
+		c->rec = s;
+		c->rec_len = n && s[n - 1] == '\r' ? n - 1 : n;
+		c->rec_line = c->line++;
+		c->pos += nl ? n + 1 : n;
+		return 1;
+	}
+}
+
+int
 fcsv_peek(struct fcsv *c, struct mlp_err *err)
 {
 	int rc;

@@ -971,10 +971,9 @@ read_jsonl(struct ingest *g, struct fcsv *c, struct mlp_err *err)
 {
 	int rc;
 
-	/* one object a line; the CSV scanner finds the lines, and a line
-	 * holding commas or quotes comes back in pieces: rec and rec_len
-	 * are the whole line either way */
-	while ((rc = fcsv_next(c, err)) > 0) {
+	/* one object a line, read as lines, not as CSV records: a compact
+	 * line ({"a":1,"b":"x"}, as kcat writes them) is not CSV */
+	while ((rc = fcsv_next_line(c, err)) > 0) {
 		const char *s = c->rec;
 		size_t n = c->rec_len;
 

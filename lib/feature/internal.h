@@ -219,6 +219,9 @@ void fcsv_open_mem(struct fcsv *c, const char *text, size_t n,
 /* The next record into c->f[0..nf): 1, 0 at the end, or MLP_EINVAL naming
  * the file and line (an unterminated quote, text after a closing quote). */
 int fcsv_next(struct fcsv *c, struct mlp_err *err);
+/* The next line as it is, in rec and rec_len (no CSV quoting: JSON
+ * lines), its number in rec_line: 1, 0 at the end, or an error. */
+int fcsv_next_line(struct fcsv *c, struct mlp_err *err);
 void fcsv_close(struct fcsv *c);
 /* The first byte of the data that is not a blank or a line end (reading
  * the first chunk), 0 when there is none, or an error. */
