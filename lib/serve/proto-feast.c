@@ -1,6 +1,6 @@
-/* Feast's feature server protocol (feast serve, port 6566):
- * POST /get-online-features and POST /push, their bodies decoded and
- * answered here; the values come from lib/feature. */
+/* Feast's feature server protocol (feast serve, port 6566): the body of
+ * POST /get-online-features decoded; lib/feature's mlp_fget_json writes
+ * the answer (the CLI's get --json gives the same). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,105 +189,4 @@ out:
 	if (rc != 0)
 		serve_feast_get_release(g);
 	return rc;
-}
-
-const char *const serve_feast_status[] = { "INVALID", "PRESENT",
-	"NULL_VALUE", "NOT_FOUND", "OUTSIDE_MAX_AGE" };
-
-/* A value as Feast's JSON gives it. */
-static void
-put_value(struct mlp_buf *out, const struct mlp_fval *v, struct mlp_buf *tmp)
-{
-	char num[64];
-
-	if (v->null) {
-		mlp_buf_adds(out, "null");
-		return;
-	}
-	switch (v->type) {
-	case MLP_FT_FLOAT:
-		if (v->v.f != v->v.f || v->v.f - v->v.f != 0)
-			mlp_buf_adds(out, "null");	/* JSON has no NaN */
-		else {
-			mlp_fmt_double(v->v.f, num, sizeof(num));
-			mlp_buf_adds(out, num);
-		}
-		break;
-	case MLP_FT_INT:
-		mlp_buf_addf(out, "%lld", (long long)v->v.i);
-		break;
-	case MLP_FT_BOOL:
-		mlp_buf_adds(out, v->v.b ? "true" : "false");
-		break;
-	case MLP_FT_STRING:
-		mlp_buf_reset(tmp);
-		mlp_buf_add(tmp, v->v.str.s, v->v.str.n);
-		serve_json_string(out, tmp->s);
-		break;
-	}
-}
-
-void
-serve_encode_feast_get(struct mlp_buf *out, const struct serve_feast_get *g,
-    const char *const *names, size_t nfeat, const struct mlp_fval *values,
-    const uint8_t *status, const int64_t *event_ts)
-{
-	struct mlp_buf tmp = MLP_BUF_INIT;
-	char ts[48];
-
-	mlp_buf_adds(out, "{\"metadata\":{\"feature_names\":[");
-	for (size_t k = 0; k < g->nkeys; k++) {
-		if (k)
-			mlp_buf_addc(out, ',');
-		serve_json_string(out, g->key_names[k]);
-	}
-	for (size_t f = 0; f < nfeat; f++) {
-		mlp_buf_addc(out, ',');
-		serve_json_string(out, names[f]);
-	}
-	mlp_buf_adds(out, "]},\"results\":[");
-	/* the join keys first, as Feast answers them: present, at time 0 */
-	for (size_t k = 0; k < g->nkeys; k++) {
-		mlp_buf_adds(out, k ? ",{\"values\":[" : "{\"values\":[");
-		for (size_t i = 0; i < g->n; i++) {
-			if (i)
-				mlp_buf_addc(out, ',');
-			put_value(out, &g->key_cols[k][i], &tmp);
-		}
-		mlp_buf_adds(out, "],\"statuses\":[");
-		for (size_t i = 0; i < g->n; i++)
-			mlp_buf_adds(out, i ? ",\"PRESENT\"" : "\"PRESENT\"");
-		mlp_buf_adds(out, "],\"event_timestamps\":[");
-		for (size_t i = 0; i < g->n; i++)
-			mlp_buf_adds(out, i ? ",\"1970-01-01T00:00:00Z\"" :
-			    "\"1970-01-01T00:00:00Z\"");
-		mlp_buf_adds(out, "]}");
-	}
-	for (size_t f = 0; f < nfeat; f++) {
-		mlp_buf_adds(out, ",{\"values\":[");
-		for (size_t i = 0; i < g->n; i++) {
-			if (i)
-				mlp_buf_addc(out, ',');
-			put_value(out, &values[i * nfeat + f], &tmp);
-		}
-		mlp_buf_adds(out, "],\"statuses\":[");
-		for (size_t i = 0; i < g->n; i++) {
-			unsigned s = status[i * nfeat + f];
-
-			if (i)
-				mlp_buf_addc(out, ',');
-			mlp_buf_addf(out, "\"%s\"", serve_feast_status[s <= 4 ?
-			    s : 0]);
-		}
-		mlp_buf_adds(out, "],\"event_timestamps\":[");
-		for (size_t i = 0; i < g->n; i++) {
-			int64_t t = event_ts[i * nfeat + f];
-
-			mlp_ts_format(t == MLP_TS_NONE ? 0 : t, ts);
-			mlp_buf_addf(out, "%s\"%s\"", i ? "," : "", ts);
-		}
-		mlp_buf_adds(out, "]}");
-	}
-	mlp_buf_adds(out, "]}\n");
-	mlp_buf_release(&tmp);
 }

@@ -161,18 +161,6 @@ int serve_decode_feast_get(const char *body, size_t n,
     struct serve_feast_get *g, struct mlp_err *err);
 void serve_feast_get_release(struct serve_feast_get *g);
 
-/* Feast's answer, column-oriented: {"metadata": {"feature_names": [join
- * keys..., features...]}, "results": [{"values": [one per entity],
- * "statuses": [...], "event_timestamps": [...]}, one per name]}; the join
- * keys come first, PRESENT at 1970-01-01T00:00:00Z as Feast gives them.
- * values, status (MLP_FSTATUS_*: 1 PRESENT, 2 NULL_VALUE, 3 NOT_FOUND, 4
- * OUTSIDE_MAX_AGE) and event_ts are g->n * nfeat, row-major by entity. */
-void serve_encode_feast_get(struct mlp_buf *out,
-    const struct serve_feast_get *g, const char *const *names, size_t nfeat,
-    const struct mlp_fval *values, const uint8_t *status,
-    const int64_t *event_ts);
-extern const char *const serve_feast_status[];
-
 /* Helpers the decoders share, for the server's other endpoints too. */
 
 /* Appends s as a JSON string, quoted and escaped; a byte that is not
