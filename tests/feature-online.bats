@@ -437,3 +437,27 @@ EOF
 	[[ "${lines[0]}" == *"was written for another definition of the view"* ]]
 	[[ "${lines[1]}" == "hint: materialize the view again"* ]]
 }
+
+@test "sqlite: processes creating the online store at once all succeed" {
+	local pids=() i
+	for i in 1 2 3 4 5 6; do
+		mlp -q feature materialize --end "$T" >out.$i 2>&1 &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}" || { cat out.$((i + 1)); false; }
+	done
+	online_vs_dataset 1001 1002 1003
+}
+
+@test "redis: a hash lives the longest TTL of its views; without a TTL, for ever" {
+	start_redis
+	mlp -q feature materialize --end "$T" --online "$ONLINE" >/dev/null
+	local db=${ONLINE##*/} ttl day=86400000
+	ttl=$(redis-cli -p "$REDIS_PORT" -n "$db" pttl mlp:driver:1001)
+	# driver_trips' 30d, not driver_profile's 7d
+	[ "$ttl" -gt $((29 * day)) ] && [ "$ttl" -le $((30 * day)) ]
+	ttl=$(redis-cli -p "$REDIS_PORT" -n "$db" --raw keys 'mlp:pair:*' |
+	    head -1 | xargs redis-cli -p "$REDIS_PORT" -n "$db" pttl)
+	[ "$ttl" -eq -1 ]
+}

@@ -769,38 +769,17 @@ mlp_db_open(struct mlp_db **out, const char *path, int create,
 	    "PRAGMA cache_size = -32768;"
 	    "PRAGMA temp_store = MEMORY;", err)) < 0)
 		goto fail;
-	/* journal_mode=WAL persists in the file; setting it needs no lock
-	 * once it is already WAL, so only a new database pays for it */
 	if (!db->readonly) {
-		sqlite3_stmt *st;
-		const char *mode = "";
 		char sql[64];
 
 		snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit = %d",
 		    WAL_SIZE_LIMIT);
 		if ((rc = mlp_db_exec(db, sql, err)) < 0)
 			goto fail;
-		if ((rc = mlp_db_prepare(db, &st, "PRAGMA journal_mode", err)) < 0)
-			goto fail;
-		if (sqlite3_step(st) == SQLITE_ROW)
-			mode = mlp_db_text(st, 0);
-		else {
-			rc = mlp_db_error(db, err, "cannot read database");
-			sqlite3_finalize(st);
+		if (mlp_db_set_wal(db->h) != SQLITE_OK) {
+			rc = mlp_db_error(db, err, "cannot use database");
 			goto fail;
 		}
-		rc = strcmp(mode, "wal") != 0;
-		sqlite3_finalize(st);
-		/* switching needs the file to itself; SQLite does not always
-		 * wait for that, so a racing first open retries briefly */
-		for (int tries = 0; rc; tries++) {
-			rc = mlp_db_exec(db, "PRAGMA journal_mode = WAL", err);
-			if (rc != MLP_ELOCKED || tries == 500)
-				break;
-			usleep(10000);
-		}
-		if (rc < 0)
-			goto fail;
 	}
 	if ((rc = migrate(db, create, err)) < 0)
 		goto fail;
@@ -809,6 +788,36 @@ mlp_db_open(struct mlp_db **out, const char *path, int create,
 fail:
 	mlp_db_close(db);
 	return rc;
+}
+
+int
+mlp_db_set_wal(sqlite3 *h)
+{
+	sqlite3_stmt *st;
+	int rc, wal;
+
+	/* journal_mode=WAL persists in the file; setting it needs no lock
+	 * once it is already WAL, so only a new database pays for it */
+	if ((rc = sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &st,
+	    NULL)) != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	wal = rc == SQLITE_ROW && sqlite3_stricmp((const char *)
+	    sqlite3_column_text(st, 0), "wal") == 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return rc;
+	for (int tries = 0; !wal; tries++) {
+		rc = sqlite3_exec(h, "PRAGMA journal_mode = WAL", NULL, NULL,
+		    NULL);
+		if (rc == SQLITE_OK)
+			break;
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) !=
+		    SQLITE_LOCKED) || tries == 500)
+			return rc;
+		usleep(10000);
+	}
+	return SQLITE_OK;
 }
 
 void

@@ -92,6 +92,12 @@ int mlp_db_bind_args(sqlite3_stmt *st, int first, const struct mlp_sqlargs *a);
 int mlp_db_step(struct mlp_db *db, sqlite3_stmt *st, const char *what,
     struct mlp_err *err);
 
+/* Puts the database h in WAL mode unless it is already: switching needs
+ * the file to itself, and SQLite does not always wait for that, so a
+ * racing first open retries for up to five seconds. Returns SQLite's
+ * code (SQLITE_OK when done); sqlite3_errmsg(h) says why not. */
+int mlp_db_set_wal(sqlite3 *h);
+
 /* Column text or "" (never NULL). */
 const char *mlp_db_text(sqlite3_stmt *st, int col);
 

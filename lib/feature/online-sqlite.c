@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include "db/db.h"
 #include "online.h"
 
 struct sq {
@@ -18,7 +19,6 @@ struct sq {
 };
 
 static const char schema[] =
-    "PRAGMA journal_mode = WAL;"
     "PRAGMA synchronous = NORMAL;"
     "CREATE TABLE IF NOT EXISTS online ("
     " view TEXT NOT NULL, key BLOB NOT NULL,"
@@ -153,7 +153,8 @@ sq_open(struct mlp_online **out, const char *uri, const char *mlp_dir,
 		sqlite3_file_control(q->h, "main", SQLITE_FCNTL_PERSIST_WAL,
 		    &persist);
 	}
-	if (sqlite3_exec(q->h, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	if (mlp_db_set_wal(q->h) != SQLITE_OK ||
+	    sqlite3_exec(q->h, schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(q->h, put_sql, -1, SQLITE_PREPARE_PERSISTENT,
 	    &q->put, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(q->h, get_sql, -1, SQLITE_PREPARE_PERSISTENT,
