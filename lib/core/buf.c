@@ -250,3 +250,60 @@ mlp_strv_release(struct mlp_strv *sv)
 	sv->v = NULL;
 	sv->n = sv->alloc = 0;
 }
+
+void
+mlp_buf_json_str(struct mlp_buf *out, const char *s)
+{
+	mlp_buf_json_strn(out, s, strlen(s));
+}
+
+void
+mlp_buf_json_strn(struct mlp_buf *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+
+	mlp_buf_addc(out, '"');
+	while (i < n) {
+		unsigned c = p[i];
+		char esc[8];
+		size_t k = 0;
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			run++, i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			/* a valid sequence as it is, a bad byte as U+FFFD */
+			size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+
+			if (n - i >= need &&
+			    mlp_utf8_invalid((const char *)p + i, need) < 0) {
+				run += need, i += need;
+				continue;
+			}
+			memcpy(esc, "\\ufffd", 6), k = 6;
+		} else if (c == '"' || c == '\\') {
+			esc[k++] = '\\';
+			esc[k++] = (char)c;
+		} else if (c == '\n') {
+			memcpy(esc, "\\n", 2), k = 2;
+		} else if (c == '\t') {
+			memcpy(esc, "\\t", 2), k = 2;
+		} else if (c == '\r') {
+			memcpy(esc, "\\r", 2), k = 2;
+		} else {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			k = 6;
+		}
+		mlp_buf_add(out, p + i - run, run);
+		mlp_buf_add(out, esc, k);
+		run = 0;
+		i++;
+	}
+	mlp_buf_add(out, p + i - run, run);
+	mlp_buf_addc(out, '"');
+}

@@ -82,6 +82,11 @@ void mlp_buf_addf(struct mlp_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void mlp_buf_vaddf(struct mlp_buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
+/* Appends s as a JSON string, quoted and escaped; a byte that is not
+ * valid UTF-8 (a message cut short, say) becomes U+FFFD. */
+void mlp_buf_json_str(struct mlp_buf *b, const char *s);
+/* The same of s[0..n), which may hold NUL bytes (as \u0000). */
+void mlp_buf_json_strn(struct mlp_buf *b, const char *s, size_t n);
 /* Hands the string over to the caller, who frees it; b is left empty. */
 char *mlp_buf_detach(struct mlp_buf *b);
 /* Returns a pointer to the contents, "" when empty (never NULL). */

@@ -1095,6 +1095,13 @@ int mlp_online_get(struct mlp_online *o, const char *view,
     const struct mlp_online_key *keys, size_t n, struct mlp_online_rec *out,
     struct mlp_err *err);
 
+/* The gets between these see one moment of the store (SQLite: one read
+ * transaction, which also takes the file's locks once rather than per
+ * get); nothing where the backend has no such thing (Redis). A get after
+ * a failed begin reads as without it. */
+int mlp_online_read_begin(struct mlp_online *o, struct mlp_err *err);
+void mlp_online_read_end(struct mlp_online *o);
+
 /* Closes the store; accepts NULL. */
 void mlp_online_close(struct mlp_online *o);
 

@@ -2,7 +2,6 @@
  * entities from their online records at a time, by the point-in-time
  * rules and aggregations of pit.c and agg.c and the views' compiled
  * derived features. */
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -531,8 +530,13 @@ mlp_fget(struct mlp_online *o, const struct mlp_fget_plan *p,
 		}
 		s->col[j] = c;
 	}
+	/* the views of one moment, and the store's locks taken once */
+	if (p->nviews > 1 && req->n)
+		rc = mlp_online_read_begin(o, err);
 	for (size_t i = 0; i < p->nviews && rc == 0 && req->n; i++)
 		rc = get_view(o, p, i, req, res, err);
+	if (p->nviews > 1 && req->n)
+		mlp_online_read_end(o);
 	if (rc < 0) {
 		res->n = 0;
 		return rc;
@@ -544,96 +548,103 @@ mlp_fget(struct mlp_online *o, const struct mlp_fget_plan *p,
 
 /* ---- Feast's answer ---- */
 
-static cJSON *
-value_json(const struct mlp_fval *v)
+static void
+value_json(struct mlp_buf *b, const struct mlp_fval *v)
 {
 	char num[40];
 
-	if (v->null)
-		return cJSON_CreateNull();
+	if (v->null) {
+		mlp_buf_add(b, "null", 4);
+		return;
+	}
 	switch (v->type) {
 	case MLP_FT_FLOAT:
 		if (!isfinite(v->v.f))
-			return cJSON_CreateNull();
-		num[fnum_fmt_double(v->v.f, num)] = '\0';
-		return cJSON_CreateRaw(num);
+			mlp_buf_add(b, "null", 4);
+		else
+			mlp_buf_add(b, num, fnum_fmt_double(v->v.f, num));
+		return;
 	case MLP_FT_INT:
-		num[fnum_fmt_int(v->v.i, num)] = '\0';
-		return cJSON_CreateRaw(num);
+		mlp_buf_add(b, num, fnum_fmt_int(v->v.i, num));
+		return;
 	case MLP_FT_BOOL:
-		return cJSON_CreateBool(v->v.b);
-	case MLP_FT_STRING: {
-		char *t = xstrndup(v->v.str.s, v->v.str.n);
-		cJSON *j = cJSON_CreateString(t);
-
-		free(t);
-		return j;
+		mlp_buf_adds(b, v->v.b ? "true" : "false");
+		return;
+	case MLP_FT_STRING:
+		mlp_buf_json_strn(b, v->v.str.s, v->v.str.n);
+		return;
 	}
-	}
-	return cJSON_CreateNull();
+	mlp_buf_add(b, "null", 4);
 }
 
-static cJSON *
-ts_json(int64_t us)
+/* One of Feast's results: n values, every stride-th of vals, with their
+ * statuses and times (status, ts NULL: PRESENT, at the epoch). */
+static void
+result_json(struct mlp_buf *b, const struct mlp_fval *vals, size_t stride,
+    const unsigned char *status, const int64_t *ts, size_t n)
 {
 	char t[48];
 
-	mlp_ts_format(us == MLP_TS_NONE ? 0 : us, t);
-	return cJSON_CreateString(t);
+	mlp_buf_adds(b, "{\"values\":[");
+	for (size_t e = 0; e < n; e++) {
+		if (e)
+			mlp_buf_addc(b, ',');
+		value_json(b, &vals[e * stride]);
+	}
+	mlp_buf_adds(b, "],\"statuses\":[");
+	for (size_t e = 0; e < n; e++) {
+		mlp_buf_adds(b, e ? ",\"" : "\"");
+		mlp_buf_adds(b, status ? mlp_fstatus_name(status[e * stride]) :
+		    "PRESENT");
+		mlp_buf_addc(b, '"');
+	}
+	mlp_buf_adds(b, "],\"event_timestamps\":[");
+	for (size_t e = 0; e < n; e++) {
+		int64_t us = ts ? ts[e * stride] : 0;
+
+		mlp_ts_format(us == MLP_TS_NONE ? 0 : us, t);
+		mlp_buf_adds(b, e ? ",\"" : "\"");
+		mlp_buf_adds(b, t);
+		mlp_buf_addc(b, '"');
+	}
+	mlp_buf_adds(b, "]}");
 }
 
 void
 mlp_fget_json(const struct mlp_fget_plan *p, const struct mlp_fget_req *req,
     const struct mlp_fget_res *res, int full, struct mlp_buf *out)
 {
-	cJSON *doc = cJSON_CreateObject(), *md, *names, *results;
-	char *text;
+	size_t *col = xmalloc((p->nkeys + 1) * sizeof(*col));
 
-	md = cJSON_AddObjectToObject(doc, "metadata");
-	names = cJSON_AddArrayToObject(md, "feature_names");
-	results = cJSON_AddArrayToObject(doc, "results");
-	/* the join keys first, as Feast answers: PRESENT at the epoch */
+	mlp_buf_adds(out, "{\"metadata\":{\"feature_names\":[");
 	for (size_t j = 0; j < p->nkeys; j++) {
-		cJSON *x = cJSON_CreateObject(), *vals, *st, *ts;
-		size_t c = 0;
-
-		while (c < req->nkeys && strcmp(req->key_names[c],
+		col[j] = 0;
+		while (col[j] < req->nkeys && strcmp(req->key_names[col[j]],
 		    p->keys[j]) != 0)
-			c++;
-		cJSON_AddItemToArray(names, cJSON_CreateString(p->keys[j]));
-		vals = cJSON_AddArrayToObject(x, "values");
-		st = cJSON_AddArrayToObject(x, "statuses");
-		ts = cJSON_AddArrayToObject(x, "event_timestamps");
-		for (size_t e = 0; e < res->n && c < req->nkeys; e++) {
-			cJSON_AddItemToArray(vals, value_json(
-			    &req->key_cols[c][e]));
-			cJSON_AddItemToArray(st, cJSON_CreateString(
-			    "PRESENT"));
-			cJSON_AddItemToArray(ts, ts_json(0));
-		}
-		cJSON_AddItemToArray(results, x);
+			col[j]++;
+		if (j)
+			mlp_buf_addc(out, ',');
+		mlp_buf_json_str(out, p->keys[j]);
 	}
 	for (size_t r = 0; r < p->nrefs; r++) {
-		cJSON *x = cJSON_CreateObject(), *vals, *st, *ts;
-
-		cJSON_AddItemToArray(names, cJSON_CreateString(
-		    mlp_fget_plan_name(p, r, full)));
-		vals = cJSON_AddArrayToObject(x, "values");
-		st = cJSON_AddArrayToObject(x, "statuses");
-		ts = cJSON_AddArrayToObject(x, "event_timestamps");
-		for (size_t e = 0; e < res->n; e++) {
-			size_t cell = e * res->nrefs + r;
-
-			cJSON_AddItemToArray(vals, value_json(
-			    &res->values[cell]));
-			cJSON_AddItemToArray(st, cJSON_CreateString(
-			    mlp_fstatus_name(res->status[cell])));
-			cJSON_AddItemToArray(ts, ts_json(res->event_ts[cell]));
-		}
-		cJSON_AddItemToArray(results, x);
+		if (r || p->nkeys)
+			mlp_buf_addc(out, ',');
+		mlp_buf_json_str(out, mlp_fget_plan_name(p, r, full));
 	}
-	text = cJSON_PrintUnformatted(doc);
-	mlp_buf_adds(out, text ? text : "{}");
-	free(text);
-	cJSON_Delete(doc);
+	mlp_buf_adds(out, "]},\"results\":[");
+	/* the join keys first, as Feast answers: PRESENT at the epoch */
+	for (size_t j = 0; j < p->nkeys; j++) {
+		if (j)
+			mlp_buf_addc(out, ',');
+		result_json(out, col[j] < req->nkeys ? req->key_cols[col[j]] :
+		    NULL, 1, NULL, NULL, col[j] < req->nkeys ? res->n : 0);
+	}
+	for (size_t r = 0; r < p->nrefs; r++) {
+		if (r || p->nkeys)
+			mlp_buf_addc(out, ',');
+		result_json(out, res->values + r, res->nrefs, res->status + r,
+		    res->event_ts + r, res->n);
+	}
+	mlp_buf_adds(out, "]}");
+	free(col);
 }

@@ -14,6 +14,7 @@ struct sq {
 	struct mlp_online base;
 	sqlite3 *h;
 	sqlite3_stmt *put, *get;
+	sqlite3_stmt *begin, *end;	/* of a read transaction */
 	char *path;
 	int readonly;		/* opened for reading only */
 };
@@ -56,9 +57,23 @@ sq_close(struct mlp_online *o)
 
 	sqlite3_finalize(q->put);
 	sqlite3_finalize(q->get);
+	sqlite3_finalize(q->begin);
+	sqlite3_finalize(q->end);
 	sqlite3_close(q->h);
 	free(q->path);
 	free(q);
+}
+
+/* Prepares the statements of reading: 0 or -1. */
+static int
+sq_prepare_reads(struct sq *q)
+{
+	return sqlite3_prepare_v3(q->h, get_sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, &q->get, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v3(q->h, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT,
+	    &q->begin, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v3(q->h, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT,
+	    &q->end, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 /* "file:PATH?query", the path's odd bytes escaped (the caller frees it) */
@@ -100,7 +115,9 @@ sq_open_ro(struct sq *q)
 		if (immutable && !(ro_fs && no_log))
 			break;
 		sqlite3_finalize(q->get);
-		q->get = NULL;
+		sqlite3_finalize(q->begin);
+		sqlite3_finalize(q->end);
+		q->get = q->begin = q->end = NULL;
 		sqlite3_close(q->h);
 		q->h = NULL;
 		u = file_uri(q->path, immutable ? "immutable=1" :
@@ -108,8 +125,7 @@ sq_open_ro(struct sq *q)
 		rc = sqlite3_open_v2(u, &q->h, SQLITE_OPEN_READONLY |
 		    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
 		free(u);
-		if (rc == SQLITE_OK && sqlite3_prepare_v3(q->h, get_sql, -1,
-		    SQLITE_PREPARE_PERSISTENT, &q->get, NULL) == SQLITE_OK) {
+		if (rc == SQLITE_OK && sq_prepare_reads(q) == 0) {
 			sqlite3_busy_timeout(q->h, 10000);
 			q->readonly = 1;
 			return 0;
@@ -156,9 +172,7 @@ sq_open(struct mlp_online **out, const char *uri, const char *mlp_dir,
 	if (mlp_db_set_wal(q->h) != SQLITE_OK ||
 	    sqlite3_exec(q->h, schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(q->h, put_sql, -1, SQLITE_PREPARE_PERSISTENT,
-	    &q->put, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(q->h, get_sql, -1, SQLITE_PREPARE_PERSISTENT,
-	    &q->get, NULL) != SQLITE_OK) {
+	    &q->put, NULL) != SQLITE_OK || sq_prepare_reads(q) < 0) {
 		struct stat sb;
 
 		rc = sq_err(q, err, "cannot use");
@@ -261,10 +275,33 @@ sq_get(struct mlp_online *o, const char *view,
 	return rc;
 }
 
+static int
+sq_read_begin(struct mlp_online *o, struct mlp_err *err)
+{
+	struct sq *q = (struct sq *)o;
+	int rc = sqlite3_step(q->begin);
+
+	sqlite3_reset(q->begin);
+	return rc == SQLITE_DONE ? 0 : sq_err(q, err, "cannot read");
+}
+
+static void
+sq_read_end(struct mlp_online *o)
+{
+	struct sq *q = (struct sq *)o;
+
+	if (!sqlite3_get_autocommit(q->h)) {
+		sqlite3_step(q->end);
+		sqlite3_reset(q->end);
+	}
+}
+
 const struct mlp_online_backend mlp_online_sqlite = {
 	.scheme = "sqlite",
 	.open = sq_open,
 	.put = sq_put,
 	.get = sq_get,
+	.read_begin = sq_read_begin,
+	.read_end = sq_read_end,
 	.close = sq_close,
 };

@@ -81,6 +81,21 @@ mlp_online_get(struct mlp_online *o, const char *view,
 	return 0;
 }
 
+int
+mlp_online_read_begin(struct mlp_online *o, struct mlp_err *err)
+{
+	if (o->be->read_begin && o->be->read_begin(o, err) < 0)
+		return mlp_err_prefix(err, "online store '%s'", o->uri);
+	return 0;
+}
+
+void
+mlp_online_read_end(struct mlp_online *o)
+{
+	if (o->be->read_end)
+		o->be->read_end(o);
+}
+
 void
 mlp_online_close(struct mlp_online *o)
 {

@@ -18,6 +18,9 @@ struct mlp_online_backend {
 	int (*get)(struct mlp_online *o, const char *view,
 	    const struct mlp_online_key *keys, size_t n,
 	    struct mlp_online_rec *out, struct mlp_err *err);
+	/* optional: mlp_online_read_begin and _end */
+	int (*read_begin)(struct mlp_online *o, struct mlp_err *err);
+	void (*read_end)(struct mlp_online *o);
 	void (*close)(struct mlp_online *o);	/* accepts a half-open one */
 };
 

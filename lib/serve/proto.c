@@ -137,57 +137,6 @@ serve_req_release(struct serve_req *r)
 
 /* Encoders */
 
-void
-serve_json_string(struct mlp_buf *out, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0;
-
-	mlp_buf_addc(out, '"');
-	while (p[i]) {
-		unsigned c = p[i];
-		char esc[8];
-		size_t k = 0;
-
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-			run++, i++;
-			continue;
-		}
-		if (c >= 0x80) {
-			/* a valid sequence as it is, a bad byte as U+FFFD */
-			size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-
-			if (strnlen((const char *)p + i, need) == need &&
-			    mlp_utf8_invalid((const char *)p + i, need) < 0) {
-				run += need, i += need;
-				continue;
-			}
-			memcpy(esc, "\\ufffd", 6), k = 6;
-		} else if (c == '"' || c == '\\') {
-			esc[k++] = '\\';
-			esc[k++] = (char)c;
-		} else if (c == '\n') {
-			memcpy(esc, "\\n", 2), k = 2;
-		} else if (c == '\t') {
-			memcpy(esc, "\\t", 2), k = 2;
-		} else if (c == '\r') {
-			memcpy(esc, "\\r", 2), k = 2;
-		} else {
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			k = 6;
-		}
-		mlp_buf_add(out, p + i - run, run);
-		mlp_buf_add(out, esc, k);
-		run = 0;
-		i++;
-	}
-	mlp_buf_add(out, p + i - run, run);
-	mlp_buf_addc(out, '"');
-}
-
 /* A number as mlp predict prints it. */
 static void
 add_pred(struct mlp_buf *out, double v)
@@ -280,14 +229,14 @@ serve_encode_oip(struct mlp_buf *out, const char *model_name,
 	int first = 1;
 
 	mlp_buf_adds(out, "{\"model_name\":");
-	serve_json_string(out, model_name ? model_name : "");
+	mlp_buf_json_str(out, model_name ? model_name : "");
 	if (model_version) {
 		mlp_buf_adds(out, ",\"model_version\":");
-		serve_json_string(out, model_version);
+		mlp_buf_json_str(out, model_version);
 	}
 	if (r->id) {
 		mlp_buf_adds(out, ",\"id\":");
-		serve_json_string(out, r->id);
+		mlp_buf_json_str(out, r->id);
 	}
 	mlp_buf_adds(out, ",\"outputs\":[");
 	if (sel & SERVE_OUT_PREDICT) {
@@ -349,13 +298,13 @@ serve_encode_oip_model(struct mlp_buf *out, const char *name,
 	unsigned sel = serve_outputs(m);
 
 	mlp_buf_adds(out, "{\"name\":");
-	serve_json_string(out, name ? name : "");
+	mlp_buf_json_str(out, name ? name : "");
 	if (nversions) {
 		mlp_buf_adds(out, ",\"versions\":[");
 		for (size_t i = 0; i < nversions; i++) {
 			if (i)
 				mlp_buf_addc(out, ',');
-			serve_json_string(out, versions[i] ? versions[i] : "");
+			mlp_buf_json_str(out, versions[i] ? versions[i] : "");
 		}
 		mlp_buf_addc(out, ']');
 	}
@@ -366,7 +315,7 @@ serve_encode_oip_model(struct mlp_buf *out, const char *name,
 		if (j)
 			mlp_buf_addc(out, ',');
 		mlp_buf_adds(out, "{\"name\":");
-		serve_json_string(out, m->feat[j].name ? m->feat[j].name : "");
+		mlp_buf_json_str(out, m->feat[j].name ? m->feat[j].name : "");
 		mlp_buf_addf(out, ",\"datatype\":\"%s\",\"shape\":[-1]}",
 		    m->feat[j].type == MLP_COL_CAT ? "BYTES" : "FP64");
 	}
@@ -385,7 +334,7 @@ void
 serve_encode_error(struct mlp_buf *out, const char *msg)
 {
 	mlp_buf_adds(out, "{\"error\":");
-	serve_json_string(out, msg ? msg : "");
+	mlp_buf_json_str(out, msg ? msg : "");
 	mlp_buf_adds(out, "}\n");
 }
 
@@ -394,8 +343,8 @@ serve_encode_mlflow_error(struct mlp_buf *out, const char *code,
     const char *msg)
 {
 	mlp_buf_adds(out, "{\"error_code\":");
-	serve_json_string(out, code ? code : "BAD_REQUEST");
+	mlp_buf_json_str(out, code ? code : "BAD_REQUEST");
 	mlp_buf_adds(out, ",\"message\":");
-	serve_json_string(out, msg ? msg : "");
+	mlp_buf_json_str(out, msg ? msg : "");
 	mlp_buf_adds(out, "}\n");
 }

@@ -163,9 +163,6 @@ void serve_feast_get_release(struct serve_feast_get *g);
 
 /* Helpers the decoders share, for the server's other endpoints too. */
 
-/* Appends s as a JSON string, quoted and escaped; a byte that is not
- * valid UTF-8 (a message cut short, say) becomes U+FFFD. */
-void serve_json_string(struct mlp_buf *out, const char *s);
 
 /* 0 when body[0..n) is valid UTF-8 without NUL bytes, else 400 with err
  * saying where. */

@@ -287,20 +287,20 @@ plog_record(struct server *s, const struct reply *r,
 	mlp_buf_addf(&b, "{\"time\":\"%s.%03ldZ\",\"request_id\":", ts,
 	    now.tv_nsec / 1000000);
 	if (req->id)
-		serve_json_string(&b, req->id);
+		mlp_buf_json_str(&b, req->id);
 	else
 		mlp_buf_addf(&b, "\"%llu\"", (unsigned long long)
 		    atomic_fetch_add(&s->seq, 1));
 	mlp_buf_adds(&b, ",\"model\":");
-	serve_json_string(&b, r->name);
+	mlp_buf_json_str(&b, r->name);
 	mlp_buf_adds(&b, ",\"version\":");
-	serve_json_string(&b, r->version->label);
+	mlp_buf_json_str(&b, r->version->label);
 	mlp_buf_addf(&b, ",\"protocol\":\"%s\",\"latency_ms\":%.3f,"
 	    "\"inputs\":{\"columns\":[", protos[r->proto],
 	    (now_s() - r->t0) * 1000);
 	for (size_t j = 0; j < m->nfeat; j++) {
 		mlp_buf_adds(&b, j ? "," : "");
-		serve_json_string(&b, m->feat[j].name);
+		mlp_buf_json_str(&b, m->feat[j].name);
 	}
 	mlp_buf_adds(&b, "],\"data\":[");
 	for (size_t i = 0; i < req->nrows; i++) {
@@ -312,7 +312,7 @@ plog_record(struct server *s, const struct reply *r,
 			mlp_buf_adds(&b, j ? "," : "");
 			if (c->type == MLP_COL_CAT && v >= 0 &&
 			    (size_t)v < c->nlevels)
-				serve_json_string(&b, c->levels[(size_t)v]);
+				mlp_buf_json_str(&b, c->levels[(size_t)v]);
 			else
 				mlp_buf_add(&b, num, mlp_pred_format(v, 1,
 				    num));
