@@ -1,5 +1,6 @@
 /* A JSON scanner for request bodies: tokens in one flat array, strings and
  * numbers converted on demand (proto-json.h says why). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,7 @@ is_digit(unsigned char c)
 	return (unsigned)(c - '0') < 10;
 }
 
-static const unsigned char *
+static inline const unsigned char *
 ws(const unsigned char *p, const unsigned char *e)
 {
 	while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
@@ -415,4 +416,235 @@ sj_num(const struct sj_doc *d, size_t i)
 	const struct sj_tok *t = &d->tok[i];
 
 	return mlp_decimal_value(d->text + t->start, t->len);
+}
+
+/* Numbers straight into floats: sj_float, sj_rows. The value of a number
+ * is (float) of the double sj_num gives, bit for bit, as fast_value in
+ * proto-mlflow.c stores a number token into a numeric column. */
+
+/* Powers of ten a double holds exactly (Clinger's fast path), and the
+ * doubles nearest their inverses. */
+static const double exact10[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+static const double inv10[23] = {
+	1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10,
+	1e-11, 1e-12, 1e-13, 1e-14, 1e-15, 1e-16, 1e-17, 1e-18, 1e-19,
+	1e-20, 1e-21, 1e-22,
+};
+static const uint64_t scale10[9] = {
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000,
+};
+
+/* The 8 bytes at p, the first in the low byte. */
+static inline uint64_t
+load8(const unsigned char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+/* The number of digits (0 to 8) that begin the bytes w, and in *val
+ * their value (0 when there are none): all eight at once, with
+ * three multiplications (simdjson's trick), no branch on how many. */
+static inline unsigned
+digits8(uint64_t w, uint64_t *val)
+{
+	uint64_t x = w ^ 0x3030303030303030ull;	/* digits now 0..9 */
+	uint64_t stop = (((x & 0x7f7f7f7f7f7f7f7full) +
+	    0x7676767676767676ull) | x) & 0x8080808080808080ull;
+	unsigned n = stop ? (unsigned)__builtin_ctzll(stop) >> 3 : 8;
+	/* the digits to the top bytes, zeros before them (in two shifts,
+	 * as one of 64 bits is undefined: none are digits) */
+	uint64_t d = x << (32 - 4 * n) << (32 - 4 * n);
+
+	d = d * 10 + (d >> 8);
+	*val = ((d & 0x000000ff000000ffull) * (100 + (1000000ull << 32)) +
+	    ((d >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32))) >> 32;
+	return n;
+}
+
+/* sj_float for the numbers a client writes: [-]d[.d][e[+-]d] with at
+ * most 7 digits before the point, 19 in all, up to 3 in the exponent, a
+ * value Clinger's fast path gives; NULL for any other (num_slow's). Reads
+ * up to 32 bytes from p, which must be there. Branches only on what
+ * seldom varies from one number to the next: a misprediction costs more
+ * than the digits. */
+static inline const unsigned char *
+num_fast(const unsigned char *p, float *out)
+{
+	uint64_t neg = *p == '-', m, f, bits;
+	unsigned n, nd;
+	long e10 = 0;
+	double v;
+
+	p += neg;
+	n = digits8(load8(p), &m);
+	/* none, eight (maybe more), or a leading zero */
+	if (n - 1 > 6 || (*p == '0' && n > 1))
+		return NULL;
+	p += n;
+	nd = n;
+	if (*p == '.') {
+		if ((n = digits8(load8(p + 1), &f)) == 0)
+			return NULL;
+		m = m * scale10[n] + f;
+		p += 1 + n;
+		nd += n;
+		e10 = -(long)n;
+		if (n == 8) {
+			n = digits8(load8(p), &f);
+			if (n == 8 || nd + n > 19)
+				return NULL;
+			m = m * scale10[n] + f;
+			p += n;
+			e10 -= (long)n;
+		}
+	}
+	if ((*p | 0x20) == 'e') {
+		int eneg = p[1] == '-', x = 0, k;
+
+		p += 1 + (p[1] == '-' || p[1] == '+');
+		for (k = 0; k < 4 && is_digit(p[k]); k++)
+			x = x * 10 + (p[k] - '0');
+		if (k == 0 || k == 4)
+			return NULL;
+		p += k;
+		e10 += eneg ? -x : x;
+	}
+	if (m > (1ull << 53) || e10 < -22 || e10 > 22)
+		return NULL;
+	v = (double)m;
+	if (e10 < 0) {
+		/* m / 10^k, the double correctly rounded, is what the float
+		 * must come from; m * 10^-k is within 3 units in its last
+		 * place, so the two round to the same float unless a float
+		 * midpoint (the low 29 bits of the double near 2^28) lies that
+		 * close, where the division, slower than the rest, settles
+		 * it. No float is subnormal here (the least is 1e-22). */
+		v *= inv10[-e10];
+		memcpy(&bits, &v, sizeof(bits));
+		if ((bits & 0x1fffffffull) - 0x10000000ull + 8 <= 16)
+			v = (double)m / exact10[-e10];
+	} else {
+		v *= exact10[e10];
+	}
+	memcpy(&bits, &v, sizeof(bits));
+	bits |= neg << 63;
+	memcpy(&v, &bits, sizeof(v));
+	*out = (float)v;
+	return p;
+}
+
+/* sj_float for any number: the token road's, number and sj_num. */
+static const unsigned char *
+num_slow(const unsigned char *p, const unsigned char *e, float *out)
+{
+	const unsigned char *q = number(p, e);
+	double v;
+
+	if (!q || q - p >= 64)
+		return NULL;
+	v = mlp_decimal_value((const char *)p, (size_t)(q - p));
+	if (!isfinite(v))
+		return NULL;
+	*out = (float)v;
+	return q;
+}
+
+const char *
+sj_float(const char *p, const char *e, float *out)
+{
+	const unsigned char *s = (const unsigned char *)p, *q = NULL;
+
+	if (e - p >= 32)
+		q = num_fast(s, out);
+	if (!q)
+		q = num_slow(s, (const unsigned char *)e, out);
+	return (const char *)q;
+}
+
+/* A value of a row at p (before e) into *out: the byte after it, or NULL
+ * for what sj_rows does not read. */
+static inline const unsigned char *
+row_value(const unsigned char *p, const unsigned char *e, float *out)
+{
+	const unsigned char *q;
+
+	if (e - p >= 32 && (q = num_fast(p, out)))
+		return q;
+	if (*p == 'n' && e - p >= 4 && memcmp(p, "null", 4) == 0) {
+		*out = NAN;
+		return p + 4;
+	}
+	if (*p == 't' && e - p >= 4 && memcmp(p, "true", 4) == 0) {
+		*out = 1.0f;
+		return p + 4;
+	}
+	if (*p == 'f' && e - p >= 5 && memcmp(p, "false", 5) == 0) {
+		*out = 0.0f;
+		return p + 5;
+	}
+	return num_slow(p, e, out);
+}
+
+int
+sj_rows(const char **pp, const char *end, struct sj_rows *r)
+{
+	const unsigned char *p = (const unsigned char *)*pp;
+	const unsigned char *e = (const unsigned char *)end;
+	float sink;
+
+	if (r->n == 0) {
+		p = ws(p, e);
+		if (p >= e || *p != '[')
+			return -1;
+		p = ws(p + 1, e);
+		if (p < e && *p == ']') {
+			*pp = (const char *)p + 1;
+			return 0;
+		}
+	}
+	for (;;) {
+		size_t i = r->n;
+
+		if (p >= e || *p != '[')
+			return -1;
+		p++;
+		for (size_t k = 0; k < r->width; k++) {
+			float *dst = r->col[k] ? &r->col[k][i] : &sink;
+
+			if (k) {
+				p = ws(p, e);
+				if (p >= e || *p != ',')
+					return -1;
+				p++;
+			}
+			p = ws(p, e);
+			if (p >= e || !(p = row_value(p, e, dst)))
+				return -1;
+		}
+		p = ws(p, e);
+		if (p >= e || *p != ']')
+			return -1;
+		r->n++;
+		p = ws(p + 1, e);
+		if (p < e && *p == ']') {
+			*pp = (const char *)p + 1;
+			return 0;
+		}
+		if (p >= e || *p != ',')
+			return -1;
+		p = ws(p + 1, e);
+		if (r->n == r->cap) {
+			*pp = (const char *)p;
+			return 1;
+		}
+	}
 }

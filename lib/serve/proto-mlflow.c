@@ -384,10 +384,14 @@ out:
 /* The fastest road: the usual large body, {"dataframe_split":
  * {"columns": [...], "data": [[numbers]...]}} or {"instances"|"inputs":
  * [[numbers]...]} for a model whose features are all numeric, read in
- * one pass from the text straight into floats, without tokens. Anything
- * it does not expect (escapes, other keys, a long number, a value that
- * is not a number, null or bool) sends the body down the roads above,
- * which answer it or name the error; so this one never reports one. */
+ * one pass from the text straight into the frame's columns (sj_rows),
+ * without tokens. Anything it does not expect (escapes, other keys, a
+ * number of 64 characters, a value that is not a number, null or bool)
+ * sends the body down the roads above, which answer it or name the
+ * error; so this one never reports one but 413. It reads every byte,
+ * taking only ASCII outside strings and valid UTF-8 in them, so a body it
+ * takes is one serve_check_body passes: it goes first, and the check's
+ * scan of the whole body is spared. */
 
 struct rd {
 	const char *s, *e;
@@ -412,8 +416,8 @@ rd_ch(struct rd *r, char c)
 	return 0;
 }
 
-/* A string without escapes or control bytes (the body is valid UTF-8):
- * its bytes in *p, *n. */
+/* A string of valid UTF-8 without escapes or control bytes: its bytes in
+ * *p, *n. */
 static int
 rd_str(struct rd *r, const char **p, size_t *n)
 {
@@ -424,7 +428,7 @@ rd_str(struct rd *r, const char **p, size_t *n)
 	for (q = r->s; q < r->e && *q != '"'; q++)
 		if (*q == '\\' || (unsigned char)*q < 0x20)
 			return 0;
-	if (q == r->e)
+	if (q == r->e || mlp_utf8_invalid(r->s, (size_t)(q - r->s)) >= 0)
 		return 0;
 	*p = r->s, *n = (size_t)(q - r->s);
 	r->s = q + 1;
@@ -441,181 +445,40 @@ rd_key(struct rd *r, const char *key)
 	    memcmp(p, key, n) == 0 && rd_ch(r, ':');
 }
 
-static const double exact10[23] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6,
-	1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
-	1e19, 1e20, 1e21, 1e22 };
-static const double inv10[23] = { 1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5,
-	1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15,
-	1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22 };
-
-/* Reads the run of decimal digits at p (at most 19 in all are
- * accumulated into *m; *nd counts every digit): eight bytes at a time,
- * the digits turned into a number with three multiplications
- * (simdjson's trick), while eight bytes remain before e. Returns the byte
- * after the run. */
-static const uint64_t scale10[9] = { 1, 10, 100, 1000, 10000, 100000,
-	1000000, 10000000, 100000000 };
-
-static inline const char *
-rd_digits(const char *p, const char *e, uint64_t *m, int *nd)
+/* Points the values of a row at cols (feature j is value map[j] of a
+ * row, the others dropped). */
+static void
+point(struct sj_rows *rows, float **cols, const size_t *map, size_t nfeat)
 {
-	while (e - p >= 8) {
-		uint64_t v, d, nondigit, val;
-		int k;
-
-		memcpy(&v, p, 8);
-		/* a byte is a digit when its high nibble is 3 and adding 6
-		 * keeps it so; a carry out of a non-digit byte only spoils
-		 * bytes after it, which are not counted */
-		nondigit = ((v & 0xF0F0F0F0F0F0F0F0ull) ^ 0x3030303030303030ull) |
-		    (((v + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) ^
-		    0x3030303030303030ull);
-		k = nondigit ? __builtin_ctzll(nondigit) / 8 : 8;
-		if (k == 0)
-			return p;
-		if (*nd + k > 19) {
-			/* past 19 digits only the count matters */
-			*nd += k;
-			p += k;
-			if (k < 8)
-				return p;
-			continue;
-		}
-		d = (v - 0x3030303030303030ull);
-		d <<= 8 * (8 - k);	/* leading zeros; k > 0 */
-		val = d * 10 + (d >> 8);
-		val = (((val & 0x000000FF000000FFull) *
-		    (100 + (1000000ull << 32))) +
-		    (((val >> 16) & 0x000000FF000000FFull) *
-		    (1 + (10000ull << 32)))) >> 32;
-		*m = *m * scale10[k] + val;
-		*nd += k;
-		p += k;
-		if (k < 8)
-			return p;
-	}
-	for (; p < e && *p >= '0' && *p <= '9'; p++, (*nd)++)
-		if (*nd < 19)
-			*m = *m * 10 + (uint64_t)(*p - '0');
-	return p;
+	for (size_t k = 0; k < rows->width; k++)
+		rows->col[k] = NULL;
+	for (size_t j = 0; cols && j < nfeat; j++)
+		rows->col[map[j]] = cols[j];
 }
 
-/* A value of a row: an RFC 8259 number (as strtod reads it: Clinger's
- * fast path, else mlp_decimal_value), null (NaN) or a boolean (1, 0), as
- * fast_value stores them for a numeric column. 0 when it is none of
- * those, or a number of 64 characters or more, or one past a double. */
-static inline int
-rd_value(struct rd *r, float *dst)
+/* Room in out for more rows than rows->cap: twice as many, the rows read
+ * so far copied; past the most serve_check_rows allows (lim), none: the
+ * values are dropped and the body read to its end all the same, to
+ * answer 413 only for one that is otherwise fine. */
+static void
+more_rows(struct serve_req *out, struct sj_rows *rows, const size_t *map,
+    const struct mlp_model *m, size_t lim)
 {
-	const char *p = r->s, *e = r->e, *start;
-	uint64_t m = 0;
-	int nd = 0, e10 = 0, neg = 0;
-	double v;
+	struct serve_req bigger;
+	float **cols = NULL;
 
-	while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-		p++;
-	start = p;
-	if (p < e && (*p == 'n' || *p == 't' || *p == 'f')) {
-		static const char *const words[] = { "null", "true", "false" };
-		int w = *p == 'n' ? 0 : *p == 't' ? 1 : 2;
-		size_t len = strlen(words[w]);
-
-		if ((size_t)(e - p) < len || memcmp(p, words[w], len) != 0)
-			return 0;
-		*dst = w == 0 ? NAN : w == 1 ? 1.0f : 0.0f;
-		r->s = p + len;
-		return 1;
-	}
-	/* no branches on what varies from number to number (the sign, a
-	 * leading 0): each mispredicted one costs more than a digit */
-	neg = p < e && *p == '-';
-	p += neg;
-	if (p >= e || *p < '0' || *p > '9')
-		return 0;
-	p = rd_digits(p, e, &m, &nd);
-	if (nd > 1 && p[-nd] == '0')
-		return 0;	/* a leading zero */
-	if (p < e && *p == '.') {
-		const char *f = ++p;
-		int before = nd;
-
-		p = rd_digits(p, e, &m, &nd);
-		if (p == f)
-			return 0;
-		e10 -= nd - before;
-	}
-	if (p < e && (*p == 'e' || *p == 'E')) {
-		const char *x;
-		int eneg = 0, ev = 0;
-
-		if (++p < e && (*p == '+' || *p == '-'))
-			eneg = *p++ == '-';
-		for (x = p; p < e && *p >= '0' && *p <= '9'; p++)
-			if (ev < 10000)
-				ev = ev * 10 + (*p - '0');
-		if (p == x)
-			return 0;
-		e10 += eneg ? -ev : ev;
-	}
-	if (p - start >= 64)
-		return 0;	/* cJSON refuses those */
-	if (nd <= 19 && m <= (1ull << 53) && e10 >= 0 && e10 <= 22) {
-		v = (double)m * exact10[e10];
-		if (neg)
-			v = -v;
-	} else if (nd <= 19 && m <= (1ull << 53) && e10 < 0 && e10 >= -22) {
-		/* What (float)(m / 10^k) gives, without the division, which
-		 * costs more than the rest of the number: m * 10^-k is within
-		 * two units in the last place of the double quotient, so the
-		 * two round to the same float unless a float midpoint lies
-		 * that close (the low 29 bits of the double near 2^28), which
-		 * the division settles. */
-		uint64_t bits;
-
-		v = (double)m * inv10[-e10];
-		memcpy(&bits, &v, sizeof(bits));
-		bits &= 0x1FFFFFFFull;
-		if (bits - 0x10000000ull + 8 <= 16)
-			v = (double)m / exact10[-e10];
-		if (neg)
-			v = -v;
+	if (rows->cap == lim) {
+		rows->cap = SIZE_MAX;
 	} else {
-		v = mlp_decimal_value(start, (size_t)(p - start));
-		if (!isfinite(v))
-			return 0;
+		rows->cap = rows->cap > lim / 2 ? lim : rows->cap * 2;
+		cols = serve_req_alloc(&bigger, m->nfeat, rows->cap, NULL, 0);
+		for (size_t j = 0; j < m->nfeat; j++)
+			memcpy(cols[j], out->frame->cols[j],
+			    rows->n * sizeof(float));
+		serve_req_release(out);
+		*out = bigger;
 	}
-	*dst = (float)v;
-	r->s = p;
-	return 1;
-}
-
-/* Rows of width values each into *buf (row-major, grown as needed): the
- * number of rows, or -1. */
-static long
-rd_rows(struct rd *r, size_t width, float **buf, size_t *alloc)
-{
-	size_t nrows = 0;
-
-	if (!rd_ch(r, '['))
-		return -1;
-	if (rd_ch(r, ']'))
-		return 0;
-	do {
-		float *row;
-
-		if (!rd_ch(r, '['))
-			return -1;
-		mlp_grow(buf, alloc, (nrows + 1) * width, sizeof(float));
-		row = *buf + nrows * width;
-		for (size_t k = 0; k < width; k++) {
-			if ((k && !rd_ch(r, ',')) || !rd_value(r, &row[k]))
-				return -1;
-		}
-		if (!rd_ch(r, ']'))
-			return -1;
-		nrows++;
-	} while (rd_ch(r, ','));
-	return rd_ch(r, ']') ? (long)nrows : -1;
+	point(rows, cols, map, m->nfeat);
 }
 
 /* 1 with *rc set when the fastest road took body, else 0. */
@@ -624,11 +487,12 @@ fastest(const char *body, size_t n, const struct mlp_model *m, int v1,
     struct serve_req *out, struct mlp_err *err, int *rc)
 {
 	struct rd r = { body, body + n };
-	size_t stack[64], *map = stack, width = m->nfeat, alloc = 0;
-	float *rows = NULL, **cols;
-	long nrows = -1;
-	int done = 0;
+	size_t map[64], width = m->nfeat, lim = serve_max_rows(m), len;
+	float *col[64];
+	struct sj_rows rows;
 	struct rd save;
+	const char *q;
+	int more, split = 0;
 
 	if (m->nfeat == 0 || m->nfeat > 64)
 		return 0;
@@ -640,7 +504,7 @@ fastest(const char *body, size_t n, const struct mlp_model *m, int v1,
 	save = r;
 	if (!v1 && rd_key(&r, "dataframe_split")) {
 		const char *name[64];
-		size_t len[64];
+		size_t nlen[64];
 
 		if (!rd_ch(&r, '{') || !rd_key(&r, "columns") ||
 		    !rd_ch(&r, '['))
@@ -648,7 +512,7 @@ fastest(const char *body, size_t n, const struct mlp_model *m, int v1,
 		width = 0;
 		do {
 			if (width == 64 ||
-			    !rd_str(&r, &name[width], &len[width]))
+			    !rd_str(&r, &name[width], &nlen[width]))
 				return 0;
 			width++;
 		} while (rd_ch(&r, ','));
@@ -659,7 +523,7 @@ fastest(const char *body, size_t n, const struct mlp_model *m, int v1,
 		for (size_t j = 0; j < m->nfeat; j++) {
 			size_t fl = strlen(m->feat[j].name), k = 0;
 
-			while (k < width && (len[k] != fl ||
+			while (k < width && (nlen[k] != fl ||
 			    memcmp(name[k], m->feat[j].name, fl) != 0))
 				k++;
 			if (k == width)
@@ -671,9 +535,7 @@ fastest(const char *body, size_t n, const struct mlp_model *m, int v1,
 		}
 		if (!rd_key(&r, "data"))
 			return 0;
-		nrows = rd_rows(&r, width, &rows, &alloc);
-		if (nrows < 0 || !rd_ch(&r, '}'))
-			goto out;
+		split = 1;
 	} else {
 		r = save;
 		if (!rd_key(&r, "instances")) {
@@ -683,32 +545,44 @@ fastest(const char *body, size_t n, const struct mlp_model *m, int v1,
 		}
 		for (size_t j = 0; j < m->nfeat; j++)
 			map[j] = j;
-		nrows = rd_rows(&r, width, &rows, &alloc);
-		if (nrows <= 0)
-			goto out;
 	}
-	if (!rd_ch(&r, '}'))
-		goto out;
+	/* room for as many rows as the first one's length would fill the
+	 * rest of the body with, and an eighth more for rows of other
+	 * lengths: one allocation for the usual body, none for a copy */
+	q = memchr(r.s, ']', (size_t)(r.e - r.s));
+	len = q ? (size_t)(q - r.s) + 1 : (size_t)(r.e - r.s);
+	rows.width = width;
+	rows.col = col;
+	rows.n = 0;
+	rows.cap = (size_t)(r.e - r.s) / len;
+	rows.cap += rows.cap / 8 + 4;
+	if (rows.cap > lim)
+		rows.cap = lim;
+	point(&rows, serve_req_alloc(out, m->nfeat, rows.cap, NULL, 0), map,
+	    m->nfeat);
+	while ((more = sj_rows(&r.s, r.e, &rows)) == 1)
+		more_rows(out, &rows, map, m, lim);
+	/* an empty list of instances is the reader's to refuse */
+	if (more < 0 || (!split && rows.n == 0) ||
+	    (split && !rd_ch(&r, '}')) || !rd_ch(&r, '}'))
+		goto no;
 	rd_ws(&r);
 	if (r.s != r.e)
-		goto out;
-	done = 1;
-	if ((*rc = serve_check_rows(m, (size_t)nrows, err)) != 0)
-		goto out;
-	cols = serve_req_alloc(out, m->nfeat, (size_t)nrows, NULL, 0);
-	for (size_t j = 0; j < m->nfeat; j++) {
-		const float *src = rows + map[j];
-		float *dst = cols[j];
-
-		for (size_t i = 0; i < (size_t)nrows; i++)
-			dst[i] = src[i * width];
+		goto no;
+	if (rows.n > lim) {
+		serve_req_release(out);
+		*rc = serve_check_rows(m, rows.n, err);
+		return 1;
 	}
-out:
-	free(rows);
-	return done;
+	out->nrows = out->frame->nrows = rows.n;
+	*rc = 0;
+	return 1;
+no:
+	serve_req_release(out);
+	return 0;
 }
 
-/* The fast road for body: 1 when it took it (*rc set), else 0. */
+/* The token road for body: 1 when it took it (*rc set), else 0. */
 static int
 try_fast(const char *body, size_t n, const struct mlp_model *m, int v1,
     struct serve_req *out, struct mlp_err *err, int *rc)
@@ -716,8 +590,6 @@ try_fast(const char *body, size_t n, const struct mlp_model *m, int v1,
 	struct sj_doc d;
 	int done = 0;
 
-	if (fastest(body, n, m, v1, out, err, rc))
-		return 1;
 	if (sj_parse(&d, body, n, NULL) == 0)
 		done = fast(&d, m, v1, out, err, rc);
 	sj_release(&d);
@@ -733,7 +605,8 @@ serve_decode_v1(const char *body, size_t n, const struct mlp_model *m,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = serve_check_body(body, n, err)) != 0 ||
+	if (fastest(body, n, m, 1, out, err, &rc) ||
+	    (rc = serve_check_body(body, n, err)) != 0 ||
 	    try_fast(body, n, m, 1, out, err, &rc) ||
 	    (rc = serve_json_parse(body, n, &doc, err)) != 0)
 		return rc;
@@ -762,6 +635,7 @@ serve_decode_mlflow(const char *body, size_t n, const char *content_type,
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = check_content_type(content_type, &csv, err)) != 0 ||
+	    (!csv && fastest(body, n, m, 0, out, err, &rc)) ||
 	    (rc = serve_check_body(body, n, err)) != 0)
 		return rc;
 	if (csv) {

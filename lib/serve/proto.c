@@ -74,13 +74,27 @@ serve_outputs(const struct mlp_model *m)
 	    m->objective == MLP_OBJ_SOFTPROB ? SERVE_OUT_PROBA : 0);
 }
 
+/* The outputs of a row of m: its predictions and its probabilities. */
+static size_t
+row_outputs(const struct mlp_model *m)
+{
+	return (size_t)(m->nout > 0 ? m->nout : 1) +
+	    (size_t)(m->num_class > 2 ? m->num_class : 2);
+}
+
+size_t
+serve_max_rows(const struct mlp_model *m)
+{
+	size_t most = SERVE_MAX_VALUES / row_outputs(m);
+
+	return most < SERVE_MAX_ROWS ? most : SERVE_MAX_ROWS;
+}
+
 int
 serve_check_rows(const struct mlp_model *m, size_t nrows,
     struct mlp_err *err)
 {
-	/* the outputs of a row: its predictions and its probabilities */
-	size_t per = (size_t)(m->nout > 0 ? m->nout : 1) +
-	    (size_t)(m->num_class > 2 ? m->num_class : 2);
+	size_t per = row_outputs(m);
 
 	if (nrows > SERVE_MAX_ROWS)
 		return mlp_err_set(err, MLP_EINVAL, "%zu rows: at most %zu may "

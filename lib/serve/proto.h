@@ -181,4 +181,7 @@ int serve_json_parse(const char *body, size_t n, struct cJSON **doc,
 int serve_check_rows(const struct mlp_model *m, size_t nrows,
     struct mlp_err *err);
 
+/* The most rows of m serve_check_rows lets by. */
+size_t serve_max_rows(const struct mlp_model *m);
+
 #endif

@@ -1,8 +1,14 @@
 /* The cost of mlp serve's protocol work for one 28-feature row, without
  * the HTTP around it: decode, score (by row and by batch) and encode an
  * OIP request and an MLflow dataframe_split one, against cJSON's parse of
- * the same body (what a decoder built on it would start from). Prints
- * the best of 5 rounds in ns per request. Usage: serve_proto_bench [N] */
+ * the same body (what a decoder built on it would start from), the
+ * features named f0..f27 as serve.sh's model names them. Prints
+ * the best of 5 rounds in ns per request. Then the decode of a 1000-row
+ * dataframe_split body (tests/perf/serve.sh's inv1000.json: FILE, else
+ * one made alike: its features' spread, numbers as Python writes the
+ * floats of "%.6g") and of its UTF-8 check alone, in us per body.
+ * Usage: serve_proto_bench [N [FILE]] */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +45,7 @@ gbdt(size_t ntrees, int depth, size_t nfeat)
 	struct mlp_err err;
 
 	for (size_t j = 0; j < nfeat; j++)
-		c[j].name = xasprintf("x%zu", j);
+		c[j].name = xasprintf("f%zu", j);
 	mlp_model_set_features(m, c, nfeat);
 	for (size_t j = 0; j < nfeat; j++)
 		free(c[j].name);
@@ -92,6 +98,79 @@ static const char *const names[NSTEPS] = {
 	"score: mlp_model_predict, 1 row",
 };
 
+/* A 1000-row body as tests/perf/serve_model.py writes inv1000.json:
+ * gen-data.py's features (normal, uniform, one wide and shifted, one
+ * tiny), each through "%.6g" and written as Python's repr writes the
+ * float ("100.0", "1.23457e-05"), without white space. */
+static void
+split1000(struct mlp_buf *b)
+{
+	mlp_buf_adds(b, "{\"dataframe_split\":{\"columns\":[");
+	for (int j = 0; j < 28; j++)
+		mlp_buf_addf(b, "%s\"f%d\"", j ? "," : "", j);
+	mlp_buf_adds(b, "],\"data\":[");
+	for (int i = 0; i < 1000; i++) {
+		mlp_buf_adds(b, i ? ",[" : "[");
+		for (int j = 0; j < 28; j++) {
+			double v;
+			char t[32];
+
+			if (j < 14)
+				v = sqrt(-2 * log(1 - urand())) *
+				    cos(6.283185307179586 * urand());
+			else
+				v = urand() * 2 - 1;
+			if (j == 10)
+				v = v * 50 + 100;
+			if (j == 20)
+				v *= 1e-3;
+			snprintf(t, sizeof(t), "%.6g", v);
+			if (!strpbrk(t, ".e"))
+				strcat(t, ".0");
+			mlp_buf_addf(b, "%s%s", j ? "," : "", t);
+		}
+		mlp_buf_addc(b, ']');
+	}
+	mlp_buf_adds(b, "]}}");
+}
+
+/* The best of 5 rounds of n decodes of body (and of its check alone),
+ * in us per body. */
+static void
+bench_big(const struct mlp_model *m, const struct mlp_buf *body, long n)
+{
+	double dec = 1e300, chk = 1e300;
+	struct serve_req r;
+	struct mlp_err err;
+
+	for (int round = 0; round < 5; round++) {
+		double t0 = mlp_mono(), dt;
+
+		for (long i = 0; i < n; i++) {
+			if (serve_decode_mlflow(body->s, body->len,
+			    "application/json", m, &r, &err) != 0) {
+				fprintf(stderr, "%s\n", err.msg);
+				exit(1);
+			}
+			serve_req_release(&r);
+		}
+		dt = (mlp_mono() - t0) / (double)n * 1e6;
+		if (dt < dec)
+			dec = dt;
+		t0 = mlp_mono();
+		for (long i = 0; i < n; i++)
+			if (serve_check_body(body->s, body->len, &err) != 0)
+				exit(1);
+		dt = (mlp_mono() - t0) / (double)n * 1e6;
+		if (dt < chk)
+			chk = dt;
+	}
+	printf("%zu-byte dataframe_split body; best of 5 rounds of %ld\n",
+	    body->len, n);
+	printf("%-40s %8.1f us\n", "decode", dec);
+	printf("%-40s %8.1f us\n", "of which the UTF-8 check", chk);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -109,7 +188,7 @@ main(int argc, char **argv)
 	    "\"data\": [");
 	mlp_buf_adds(&split, "{\"dataframe_split\": {\"columns\": [");
 	for (int j = 0; j < 28; j++)
-		mlp_buf_addf(&split, "%s\"x%d\"", j ? ", " : "", j);
+		mlp_buf_addf(&split, "%s\"f%d\"", j ? ", " : "", j);
 	mlp_buf_adds(&split, "], \"data\": [[");
 	for (int j = 0; j < 28; j++) {
 		x[j] = (float)(urand() * 8 - 4);
@@ -189,6 +268,22 @@ main(int argc, char **argv)
 	    best[OIP_DECODE] + best[ROW] + best[OIP_ENCODE]);
 	printf("%-40s %8.0f ns\n", "dataframe_split request",
 	    best[SPLIT_DECODE] + best[ROW] + best[SPLIT_ENCODE]);
+	mlp_buf_reset(&split);
+	if (argc > 2) {
+		char *text;
+		size_t len;
+
+		if (mlp_read_file(argv[2], (size_t)1 << 30, &text, &len,
+		    &err) < 0) {
+			fprintf(stderr, "serve_proto_bench: %s\n", err.msg);
+			return 1;
+		}
+		mlp_buf_add(&split, text, len);
+		free(text);
+	} else {
+		split1000(&split);
+	}
+	bench_big(m, &split, n / 200 > 0 ? n / 200 : 1);
 	mlp_buf_release(&oip);
 	mlp_buf_release(&split);
 	mlp_buf_release(&out);
