@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "../data/data.h"
 #include "proto-json.h"
 
@@ -570,35 +574,109 @@ sj_float(const char *p, const char *e, float *out)
 	return (const char *)q;
 }
 
-/* A value of a row at p (before e) into *out: the byte after it, or NULL
- * for what sj_rows does not read. */
+/* The separators of a row's values, ',' and ']', among the 64 bytes at
+ * p, which must be there: bit i for p[i]. */
+static inline uint64_t
+seps64(const unsigned char *p)
+{
+	uint64_t m = 0;
+#if defined(__SSE2__)
+	const __m128i comma = _mm_set1_epi8(','), close = _mm_set1_epi8(']');
+
+	for (int i = 0; i < 4; i++) {
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)
+		    (p + 16 * i));
+
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmpeq_epi8(b, comma), _mm_cmpeq_epi8(b, close))) <<
+		    (16 * i);
+	}
+#else
+	for (int i = 0; i < 8; i++) {
+		uint64_t w = load8(p + 8 * i);
+		uint64_t c = w ^ 0x2c2c2c2c2c2c2c2cull;	/* ',' now 0 */
+		uint64_t b = w ^ 0x5d5d5d5d5d5d5d5dull;	/* ']' */
+		/* 0x80 in each byte that is 0 in c or b */
+		uint64_t z = ~((((c & 0x7f7f7f7f7f7f7f7full) +
+		    0x7f7f7f7f7f7f7f7full) | c) & (((b & 0x7f7f7f7f7f7f7f7full) +
+		    0x7f7f7f7f7f7f7f7full) | b)) & 0x8080808080808080ull;
+
+		/* byte k's flag to bit k, and the 8 bits to their place */
+		m |= (((z >> 7) * 0x0102040810204080ull) >> 56) << (8 * i);
+	}
+#endif
+	return m;
+}
+
+/* The separators of the block of 64 bytes at p (before e): those past e
+ * are none. */
+static inline uint64_t
+seps(const unsigned char *p, const unsigned char *e)
+{
+	unsigned char pad[64];
+
+	if (e - p >= 64)
+		return seps64(p);
+	memset(pad, ' ', sizeof(pad));
+	memcpy(pad, p, (size_t)(e - p));
+	return seps64(pad);
+}
+
+/* The next separator, from the bits of the block at *blk in *mask, and
+ * the blocks after it; NULL at e. */
 static inline const unsigned char *
-row_value(const unsigned char *p, const unsigned char *e, float *out)
+next_sep(const unsigned char **blk, uint64_t *mask, const unsigned char *e)
+{
+	const unsigned char *sep;
+
+	while (!*mask) {
+		if (e - *blk <= 64)
+			return NULL;
+		*blk += 64;
+		*mask = seps(*blk, e);
+	}
+	sep = *blk + __builtin_ctzll(*mask);
+	*mask &= *mask - 1;
+	return sep;
+}
+
+/* The value of a row in p[0..sep) (before e; white space after it
+ * allowed) into *out: the byte after it, or NULL for what sj_rows does
+ * not read. */
+static inline const unsigned char *
+row_value(const unsigned char *p, const unsigned char *sep,
+    const unsigned char *e, float *out)
 {
 	const unsigned char *q;
 
 	if (e - p >= 32 && (q = num_fast(p, out)))
 		return q;
-	if (*p == 'n' && e - p >= 4 && memcmp(p, "null", 4) == 0) {
+	if (*p == 'n' && sep - p >= 4 && memcmp(p, "null", 4) == 0) {
 		*out = NAN;
 		return p + 4;
 	}
-	if (*p == 't' && e - p >= 4 && memcmp(p, "true", 4) == 0) {
+	if (*p == 't' && sep - p >= 4 && memcmp(p, "true", 4) == 0) {
 		*out = 1.0f;
 		return p + 4;
 	}
-	if (*p == 'f' && e - p >= 5 && memcmp(p, "false", 5) == 0) {
+	if (*p == 'f' && sep - p >= 5 && memcmp(p, "false", 5) == 0) {
 		*out = 0.0f;
 		return p + 5;
 	}
-	return num_slow(p, e, out);
+	return num_slow(p, sep, out);
 }
 
+/* The separators after each value (',' or ']') are found 64 bytes at a
+ * time, so that where a value ends is known before it is parsed: the
+ * values of a row are parsed side by side, where reading them one after
+ * the other (each from the end of the last) made the processor wait on
+ * every byte. */
 int
 sj_rows(const char **pp, const char *end, struct sj_rows *r)
 {
 	const unsigned char *p = (const unsigned char *)*pp;
-	const unsigned char *e = (const unsigned char *)end;
+	const unsigned char *e = (const unsigned char *)end, *blk, *sep;
+	uint64_t mask;
 	float sink;
 
 	if (r->n == 0) {
@@ -611,37 +689,36 @@ sj_rows(const char **pp, const char *end, struct sj_rows *r)
 			return 0;
 		}
 	}
+	blk = p;
+	mask = seps(blk, e);
 	for (;;) {
 		size_t i = r->n;
 
+		p = ws(p, e);
 		if (p >= e || *p != '[')
 			return -1;
 		p++;
 		for (size_t k = 0; k < r->width; k++) {
 			float *dst = r->col[k] ? &r->col[k][i] : &sink;
+			const unsigned char *q;
 
-			if (k) {
-				p = ws(p, e);
-				if (p >= e || *p != ',')
-					return -1;
-				p++;
-			}
-			p = ws(p, e);
-			if (p >= e || !(p = row_value(p, e, dst)))
+			sep = next_sep(&blk, &mask, e);
+			if (!sep || *sep != (k + 1 < r->width ? ',' : ']'))
 				return -1;
+			p = ws(p, sep);
+			if (p == sep || !(q = row_value(p, sep, e, dst)) ||
+			    ws(q, sep) != sep)
+				return -1;
+			p = sep + 1;
 		}
-		p = ws(p, e);
-		if (p >= e || *p != ']')
-			return -1;
 		r->n++;
-		p = ws(p + 1, e);
-		if (p < e && *p == ']') {
-			*pp = (const char *)p + 1;
+		if (!(sep = next_sep(&blk, &mask, e)) || ws(p, sep) != sep)
+			return -1;
+		if (*sep == ']') {
+			*pp = (const char *)sep + 1;
 			return 0;
 		}
-		if (p >= e || *p != ',')
-			return -1;
-		p = ws(p + 1, e);
+		p = sep + 1;
 		if (r->n == r->cap) {
 			*pp = (const char *)p;
 			return 1;
