@@ -7,6 +7,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__)
+#include <tmmintrin.h>
+#endif
 
 #include "../data/data.h"
 #include "proto-json.h"
@@ -474,6 +477,34 @@ digits8(uint64_t w, uint64_t *val)
 	return n;
 }
 
+/* The float nearest the double nearest m * 10^e10 (m at most 2^53, e10
+ * from -22 to 22: Clinger's fast path), negated when neg. */
+static inline float
+to_float(uint64_t m, long e10, uint64_t neg)
+{
+	uint64_t bits;
+	double v = (double)m;
+
+	if (e10 < 0) {
+		/* m / 10^k, the double correctly rounded, is what the float
+		 * must come from; m * 10^-k is within 3 units in its last
+		 * place, so the two round to the same float unless a float
+		 * midpoint (the low 29 bits of the double near 2^28) lies that
+		 * close, where the division, slower than the rest, settles
+		 * it. No float is subnormal here (the least is 1e-22). */
+		v *= inv10[-e10];
+		memcpy(&bits, &v, sizeof(bits));
+		if ((bits & 0x1fffffffull) - 0x10000000ull + 8 <= 16)
+			v = (double)m / exact10[-e10];
+	} else {
+		v *= exact10[e10];
+	}
+	memcpy(&bits, &v, sizeof(bits));
+	bits |= neg << 63;
+	memcpy(&v, &bits, sizeof(v));
+	return (float)v;
+}
+
 /* sj_float for the numbers a client writes: [-]d[.d][e[+-]d] with at
  * most 7 digits before the point, 19 in all, up to 3 in the exponent, a
  * value Clinger's fast path gives; NULL for any other (num_slow's). Reads
@@ -483,10 +514,9 @@ digits8(uint64_t w, uint64_t *val)
 static inline const unsigned char *
 num_fast(const unsigned char *p, float *out)
 {
-	uint64_t neg = *p == '-', m, f, bits;
+	uint64_t neg = *p == '-', m, f;
 	unsigned n, nd;
 	long e10 = 0;
-	double v;
 
 	p += neg;
 	n = digits8(load8(p), &m);
@@ -524,25 +554,7 @@ num_fast(const unsigned char *p, float *out)
 	}
 	if (m > (1ull << 53) || e10 < -22 || e10 > 22)
 		return NULL;
-	v = (double)m;
-	if (e10 < 0) {
-		/* m / 10^k, the double correctly rounded, is what the float
-		 * must come from; m * 10^-k is within 3 units in its last
-		 * place, so the two round to the same float unless a float
-		 * midpoint (the low 29 bits of the double near 2^28) lies that
-		 * close, where the division, slower than the rest, settles
-		 * it. No float is subnormal here (the least is 1e-22). */
-		v *= inv10[-e10];
-		memcpy(&bits, &v, sizeof(bits));
-		if ((bits & 0x1fffffffull) - 0x10000000ull + 8 <= 16)
-			v = (double)m / exact10[-e10];
-	} else {
-		v *= exact10[e10];
-	}
-	memcpy(&bits, &v, sizeof(bits));
-	bits |= neg << 63;
-	memcpy(&v, &bits, sizeof(v));
-	*out = (float)v;
+	*out = to_float(m, e10, neg);
 	return p;
 }
 
@@ -640,15 +652,77 @@ next_sep(const unsigned char **blk, uint64_t *mask, const unsigned char *e)
 	return sep;
 }
 
+#if defined(__x86_64__)
+/* A number of up to 16 bytes, [-]d[.d], read with SSSE3's shuffle and
+ * multiply-adds: where it ends is known (sep, the separator after it),
+ * so its bytes are checked and its digits put together at once, in a
+ * third of the instructions num_fast takes, with no branch on its shape
+ * at all. NULL for any other (num_fast's or num_slow's). Reads the 16
+ * bytes at p, which must be there. */
+static const signed char ramp[32] = {
+	-16, -15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+};
+static const signed char ones[32] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+__attribute__((target("ssse3"))) static inline const unsigned char *
+num_ssse3(const unsigned char *p, const unsigned char *sep, float *out)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p), x;
+	unsigned len = (unsigned)(sep - p), neg = *p == '-';
+	unsigned span = (1u << len) - 1;
+	unsigned dig = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+	    _mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+	    _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1))));
+	unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
+	    _mm_set1_epi8('.'))) & span;
+	unsigned dot = (unsigned)__builtin_ctz(dots | (1u << len));
+	unsigned frac = dot < len ? len - dot - 1 : 0, whole = dot - neg;
+	uint64_t g;
+
+	/* only digits but the sign and the point; digits either side of
+	 * it; no leading zero */
+	if (((~dig & span) != (neg | (dots & -dots))) | (whole == 0) |
+	    (dot + 1 == len) | ((p[neg] == '0') & (whole > 1)))
+		return NULL;
+	/* the digits to the last lanes, the point taken out (the lanes up
+	 * to it take the byte before): lane i takes byte i + len - 16, less
+	 * one up to the point */
+	x = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)
+	    (ramp + len)), _mm_loadu_si128((const __m128i *)(const void *)
+	    (ones + (dot < len ? frac : 16))));
+	/* the sign and the lanes before the number are 0 too */
+	x = _mm_subs_epu8(_mm_shuffle_epi8(v, x), _mm_set1_epi8('0'));
+	/* 16 digits to 8 pairs, 4 fours, 2 eights */
+	x = _mm_maddubs_epi16(x, _mm_set1_epi16(1 << 8 | 10));
+	x = _mm_madd_epi16(x, _mm_set1_epi32(1 << 16 | 100));
+	x = _mm_packs_epi32(x, x);
+	x = _mm_madd_epi16(x, _mm_set1_epi32(1 << 16 | 10000));
+	g = (uint64_t)_mm_cvtsi128_si64(x);
+	g = (g & 0xffffffffull) * 100000000 + (g >> 32);
+	if (g > (1ull << 53))
+		return NULL;
+	*out = to_float(g, -(long)frac, neg);
+	return sep;
+}
+#endif
+
 /* The value of a row in p[0..sep) (before e; white space after it
  * allowed) into *out: the byte after it, or NULL for what sj_rows does
  * not read. */
-static inline const unsigned char *
+static inline __attribute__((always_inline)) const unsigned char *
 row_value(const unsigned char *p, const unsigned char *sep,
-    const unsigned char *e, float *out)
+    const unsigned char *e, float *out, int simd)
 {
 	const unsigned char *q;
 
+#if defined(__x86_64__)
+	if (simd && e - p >= 16 && sep - p <= 16 &&
+	    (q = num_ssse3(p, sep, out)))
+		return q;
+#endif
 	if (e - p >= 32 && (q = num_fast(p, out)))
 		return q;
 	if (*p == 'n' && sep - p >= 4 && memcmp(p, "null", 4) == 0) {
@@ -671,8 +745,8 @@ row_value(const unsigned char *p, const unsigned char *sep,
  * values of a row are parsed side by side, where reading them one after
  * the other (each from the end of the last) made the processor wait on
  * every byte. */
-int
-sj_rows(const char **pp, const char *end, struct sj_rows *r)
+static inline __attribute__((always_inline)) int
+rows(const char **pp, const char *end, struct sj_rows *r, int simd)
 {
 	const unsigned char *p = (const unsigned char *)*pp;
 	const unsigned char *e = (const unsigned char *)end, *blk, *sep;
@@ -706,7 +780,7 @@ sj_rows(const char **pp, const char *end, struct sj_rows *r)
 			if (!sep || *sep != (k + 1 < r->width ? ',' : ']'))
 				return -1;
 			p = ws(p, sep);
-			if (p == sep || !(q = row_value(p, sep, e, dst)) ||
+			if (p == sep || !(q = row_value(p, sep, e, dst, simd)) ||
 			    ws(q, sep) != sep)
 				return -1;
 			p = sep + 1;
@@ -724,4 +798,22 @@ sj_rows(const char **pp, const char *end, struct sj_rows *r)
 			return 1;
 		}
 	}
+}
+
+#if defined(__x86_64__)
+__attribute__((target("ssse3"))) static int
+rows_ssse3(const char **pp, const char *end, struct sj_rows *r)
+{
+	return rows(pp, end, r, 1);
+}
+#endif
+
+int
+sj_rows(const char **pp, const char *end, struct sj_rows *r)
+{
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("ssse3"))
+		return rows_ssse3(pp, end, r);
+#endif
+	return rows(pp, end, r, 0);
 }

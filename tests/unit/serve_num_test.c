@@ -154,30 +154,42 @@ gen_number(char *t, size_t size)
 	}
 }
 
+/* t as a row of one value to sj_rows, with room after it: what it makes
+ * of t (sj_rows has a way of its own, by the separator after t). */
+static int
+row_of_one(const char *t, float *f)
+{
+	char b[256];
+	const char *p = b;
+	float *col[1] = { f };
+	struct sj_rows r = { 1, col, 1, 0 };
+
+	snprintf(b, sizeof(b), "[[%s]]                                ", t);
+	return sj_rows(&p, b + strlen(b), &r);
+}
+
 /* sj_float on t, once with room after it (the quick way), once at the
- * very end of its buffer (the careful way), against strtod: 0 when both
- * are right. */
+ * very end of its buffer (the careful way), and sj_rows on it, against
+ * strtod: 0 when all are right. */
 static int
 check_number(const char *t)
 {
-	size_t n = strlen(t), want = ref_len(t);
+	size_t n = strlen(t), want = ref_len(t), lead, trail;
 	char room[256], prefix[160], *tight = xmalloc(n ? n : 1);
 	double d;
-	int good, bad = 0;
-	float wf;
+	int good, whole, bad = 0;
+	float wf, f = -7.0f;
 
 	snprintf(prefix, sizeof(prefix), "%.*s", (int)want, t);
 	d = strtod(prefix, NULL);
 	good = want > 0 && want < 64 && isfinite(d);
 	wf = (float)d;
-
 	memcpy(tight, t, n);
 	snprintf(room, sizeof(room), "%s,                                   "
 	    "                                   ", t);
 	for (int way = 0; way < 2; way++) {
 		const char *s = way ? tight : room;
 		const char *e = way ? tight + n : room + strlen(room);
-		float f = -7.0f;
 		const char *q = sj_float(s, e, &f);
 
 		if (good ? q != s + want || memcmp(&f, &wf, sizeof(f)) != 0 :
@@ -189,6 +201,26 @@ check_number(const char *t)
 		}
 	}
 	free(tight);
+	/* a row takes the number with white space around it, nothing else */
+	lead = strspn(t, " ");
+	for (trail = n; trail > lead && t[trail - 1] == ' '; trail--)
+		;
+	whole = good && lead == 0 && want == trail;
+	if (lead > 0 && trail > lead) {
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)(trail - lead),
+		    t + lead);
+		want = ref_len(prefix);
+		d = strtod(prefix, NULL);
+		whole = want == trail - lead && want < 64 && isfinite(d);
+		wf = (float)d;
+	}
+	f = -7.0f;
+	if (whole ? row_of_one(t, &f) != 0 || memcmp(&f, &wf, sizeof(f)) :
+	    row_of_one(t, &f) != -1) {
+		if (bad++ == 0)
+			printf("# '%s' (a row): got %.9g, want %s %.9g\n", t, f,
+			    whole ? "it" : "a refusal", wf);
+	}
 	return bad;
 }
 
@@ -203,8 +235,9 @@ test_numbers(void)
 		if (check_number(t) && bad++ > 10)
 			break;
 	}
-	ok(bad == 0, "sj_float reads %zu numbers of many shapes as strtod "
-	    "does, or refuses them as the scanner does (%zu differ)", n, bad);
+	ok(bad == 0, "sj_float and sj_rows read %zu numbers of many shapes as "
+	    "strtod does, or refuse them as the scanner does (%zu differ)", n,
+	    bad);
 	/* every float's shortest text, near the midpoints between floats,
 	 * and the exact halfway cases */
 	bad = 0;
