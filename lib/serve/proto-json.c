@@ -663,7 +663,7 @@ static const signed char ramp[32] = {
 	-16, -15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1,
 	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
 };
-static const signed char ones[32] = {
+static const signed char ones[48] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
@@ -678,21 +678,24 @@ num_ssse3(const unsigned char *p, const unsigned char *sep, float *out)
 	    _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1))));
 	unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
 	    _mm_set1_epi8('.'))) & span;
-	unsigned dot = (unsigned)__builtin_ctz(dots | (1u << len));
-	unsigned frac = dot < len ? len - dot - 1 : 0, whole = dot - neg;
+	unsigned pt = dots & -dots;	/* the point's bit, 0 for none */
+	unsigned dot = (unsigned)__builtin_ctz(pt | 1u << len);
+	/* the digits after the point; 31 without one (see ones) */
+	unsigned frac = (len - dot - 1) & 31;
 	uint64_t g;
 
-	/* only digits but the sign and the point; digits either side of
-	 * it; no leading zero */
-	if (((~dig & span) != (neg | (dots & -dots))) | (whole == 0) |
-	    (dot + 1 == len) | ((p[neg] == '0') & (whole > 1)))
+	/* only digits but the sign and the point, a digit after each, no
+	 * leading zero */
+	if ((((~dig & span) ^ (neg | pt)) | (((neg + 1) | pt << 1) & ~dig)) |
+	    ((p[neg] == '0') & (dot > neg + 1)))
 		return NULL;
 	/* the digits to the last lanes, the point taken out (the lanes up
 	 * to it take the byte before): lane i takes byte i + len - 16, less
-	 * one up to the point */
+	 * one in the 16 - frac lanes up to the point (ones + frac: none
+	 * without one) */
 	x = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)
 	    (ramp + len)), _mm_loadu_si128((const __m128i *)(const void *)
-	    (ones + (dot < len ? frac : 16))));
+	    (ones + frac)));
 	/* the sign and the lanes before the number are 0 too */
 	x = _mm_subs_epu8(_mm_shuffle_epi8(v, x), _mm_set1_epi8('0'));
 	/* 16 digits to 8 pairs, 4 fours, 2 eights */
@@ -704,7 +707,7 @@ num_ssse3(const unsigned char *p, const unsigned char *sep, float *out)
 	g = (g & 0xffffffffull) * 100000000 + (g >> 32);
 	if (g > (1ull << 53))
 		return NULL;
-	*out = to_float(g, -(long)frac, neg);
+	*out = to_float(g, pt ? -(long)frac : 0, neg);
 	return sep;
 }
 #endif
@@ -779,9 +782,10 @@ rows(const char **pp, const char *end, struct sj_rows *r, int simd)
 			sep = next_sep(&blk, &mask, e);
 			if (!sep || *sep != (k + 1 < r->width ? ',' : ']'))
 				return -1;
-			p = ws(p, sep);
+			if (*p <= ' ')
+				p = ws(p, sep);
 			if (p == sep || !(q = row_value(p, sep, e, dst, simd)) ||
-			    ws(q, sep) != sep)
+			    (q != sep && ws(q, sep) != sep))
 				return -1;
 			p = sep + 1;
 		}
