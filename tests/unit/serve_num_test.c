@@ -3,7 +3,8 @@
  * them, the float of strtod's double bit for bit, or refused as it
  * refuses them; and whole MLflow bodies, good and mutated, decoded into
  * the frame, or refused with the message, of lib/data's JSON reader (the
- * general road: serve_check_body, serve_json_parse, mlp_json_frame_doc). */
+ * general road: serve_check_body, serve_json_parse, mlp_json_frame_doc);
+ * and serve_check_body's quick scan of ASCII. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -482,9 +483,60 @@ test_rows(void)
 	mlp_buf_release(&b);
 }
 
+/* serve_check_body, which skips ASCII 32 and 64 bytes at a time, names
+ * the first NUL or the first bad UTF-8 wherever they are. */
+static void
+test_check_body(void)
+{
+	char *b = xmalloc(1000), want[256];
+	size_t nbad = 0;
+
+	for (int round = 0; round < 20000; round++) {
+		size_t n = (size_t)(rnd() % 1000) + 1, at = (size_t)(rnd() % n);
+		struct mlp_err err;
+		const char *nul;
+		long bad;
+		int rc;
+
+		for (size_t i = 0; i < n; i++)
+			b[i] = (char)(' ' + rnd() % 95);
+		switch (round % 4) {
+		case 0:
+			b[at] = '\0';
+			break;
+		case 1:		/* é, valid */
+			if (at + 1 < n)
+				b[at] = (char)0xc3, b[at + 1] = (char)0xa9;
+			break;
+		case 2:
+			b[at] = (char)(0x80 + rnd() % 128);
+			break;
+		}
+		if (round % 7 == 0)
+			b[(size_t)(rnd() % n)] = '\0';
+		nul = memchr(b, 0, n);
+		bad = mlp_utf8_invalid(b, n);
+		mlp_err_clear(&err);
+		rc = serve_check_body(b, n, &err);
+		if (nul)
+			snprintf(want, sizeof(want), "request body: a NUL byte "
+			    "at offset %zu", (size_t)(nul - b));
+		else if (bad >= 0)
+			snprintf(want, sizeof(want), "request body: not valid "
+			    "UTF-8 at offset %ld", bad);
+		if ((nul || bad >= 0) ? rc != 400 || strcmp(err.msg, want) != 0 :
+		    rc != 0)
+			nbad++;
+	}
+	ok(nbad == 0, "serve_check_body names the first NUL or bad UTF-8 "
+	    "(%zu differ)", nbad);
+	free(b);
+}
+
 int
 main(void)
 {
+	test_check_body();
 	test_numbers();
 	test_rows();
 	test_bodies();
