@@ -467,8 +467,8 @@ digits8(uint64_t w, uint64_t *val)
 	uint64_t stop = (((x & 0x7f7f7f7f7f7f7f7full) +
 	    0x7676767676767676ull) | x) & 0x8080808080808080ull;
 	unsigned n = stop ? (unsigned)__builtin_ctzll(stop) >> 3 : 8;
-	/* the digits to the top bytes, zeros before them (in two shifts,
-	 * as one of 64 bits is undefined: none are digits) */
+	/* the digits to the top bytes, zeros before them (two shifts: one
+	 * of 64 bits, for no digits, is undefined in C) */
 	uint64_t d = x << (32 - 4 * n) << (32 - 4 * n);
 
 	d = d * 10 + (d >> 8);
@@ -508,9 +508,8 @@ to_float(uint64_t m, long e10, uint64_t neg)
 /* sj_float for the numbers a client writes: [-]d[.d][e[+-]d] with at
  * most 7 digits before the point, 19 in all, up to 3 in the exponent, a
  * value Clinger's fast path gives; NULL for any other (num_slow's). Reads
- * up to 32 bytes from p, which must be there. Branches only on what
- * seldom varies from one number to the next: a misprediction costs more
- * than the digits. */
+ * up to 32 bytes from p, which must be there. Digits go eight at a time,
+ * with no branch on how many there are. */
 static inline const unsigned char *
 num_fast(const unsigned char *p, float *out)
 {
@@ -655,9 +654,9 @@ next_sep(const unsigned char **blk, uint64_t *mask, const unsigned char *e)
 #if defined(__x86_64__)
 /* A number of up to 16 bytes, [-]d[.d], read with SSSE3's shuffle and
  * multiply-adds: where it ends is known (sep, the separator after it),
- * so its bytes are checked and its digits put together at once, in a
- * third of the instructions num_fast takes, with no branch on its shape
- * at all. NULL for any other (num_fast's or num_slow's). Reads the 16
+ * so its bytes are checked and its digits put together all at once, in
+ * about half the instructions num_fast takes, with no branch on its
+ * shape. NULL for any other (num_fast's or num_slow's). Reads the 16
  * bytes at p, which must be there. */
 static const signed char ramp[32] = {
 	-16, -15, -14, -13, -12, -11, -10, -9, -8, -7, -6, -5, -4, -3, -2, -1,
