@@ -550,7 +550,7 @@ fastest(const char *body, size_t n, const struct mlp_model *m, int v1,
 	 * rest of the body with, and an eighth more for rows of other
 	 * lengths: one allocation for the usual body, none for a copy */
 	q = memchr(r.s, ']', (size_t)(r.e - r.s));
-	len = q ? (size_t)(q - r.s) + 1 : (size_t)(r.e - r.s);
+	len = (size_t)((q ? q : r.e) - r.s) + 1;
 	rows.width = width;
 	rows.col = col;
 	rows.n = 0;

@@ -420,6 +420,17 @@ test_bodies(void)
 				break;
 		}
 	}
+	{
+		/* bodies that end where the rows should begin (the fastest
+		 * road sized its frame by dividing by nothing) */
+		static const char *const cut[] = { "{\"instances\":",
+			"{\"instances\": ", "{\"dataframe_split\": {\"columns\": "
+			"[\"x\", \"y\", \"z\"], \"data\":", "{\"inputs\":[[1,2,3]",
+		};
+
+		for (size_t i = 0; i < sizeof(cut) / sizeof(*cut); i++)
+			bad += agree(cut[i], strlen(cut[i]), m, &mtaken);
+	}
 	ok(bad == 0, "%zu bodies (%d decoded) and %zu mutations (%d decoded): "
 	    "the frame or the message of the general road (%zu differ)",
 	    nbodies, taken, nmut, mtaken, bad);
