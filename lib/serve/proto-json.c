@@ -753,7 +753,7 @@ rows(const char **pp, const char *end, struct sj_rows *r, int simd)
 	const unsigned char *p = (const unsigned char *)*pp;
 	const unsigned char *e = (const unsigned char *)end, *blk, *sep;
 	uint64_t mask;
-	float sink;
+	float sink = 0;		/* where dropped values go */
 
 	if (r->n == 0) {
 		p = ws(p, e);
