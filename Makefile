@@ -25,11 +25,11 @@ DEB_TEST  = bats sqlite3 git python3 zsh fish mandoc groff-base openssl zstd pro
 DEB_OPTIONAL = nginx-light:nginx slurm-wlm:slurmctld munge:munged nodejs:node npm:npm \
 	       prometheus:promtool redis-server:redis-server
 DEB_FUZZ  = clang libclang-rt-dev
-# The peers the benchmarks (make perf) run against: XGBoost and NumPy
+# The peers the benchmarks (make perf) run against: XGBoost, NumPy and pandas
 # under /usr/bin/python3, a Flask app under gunicorn (tests/perf/serve.sh;
 # nginx is in DEB_OPTIONAL). make perf names the missing ones; each
 # script skips what it lacks.
-DEB_PERF  = gunicorn python3-flask python3-xgboost python3-numpy
+DEB_PERF  = gunicorn python3-flask python3-xgboost python3-numpy python3-pandas
 DEB_PKGS  = $(DEB_BUILD) $(DEB_TEST)
 S3RVER_DIR = build/s3rver
 
