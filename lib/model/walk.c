@@ -314,12 +314,13 @@ walk_scalar(const struct mlp_model *m, const struct model_walk *w,
 
 #if defined(__x86_64__)
 
-/* Vectors of rows walked side by side: independent chains of gathers
- * for the processor to overlap. */
-#define NVEC 4
+/* Vectors of rows walked side by side: independent chains of loads for
+ * the processor to overlap; AVX2 has half the registers. */
+#define NVEC 8
+#define NVEC_AVX2 4
 
 /* Loops over the vectors unrolled, so that they live in registers. */
-#define UNROLL _Pragma("GCC unroll 4")
+#define UNROLL _Pragma("GCC unroll 8")
 
 /* The largest level whose row values are loaded rather than gathered. */
 #define LOAD_MAX 8
@@ -505,7 +506,19 @@ walk_avx512(const struct mlp_model *m, const struct model_walk *w,
 		for (; v + NVEC <= nv; v += NVEC)
 			perfect512(w, w->poff[t], d, blk + 16 * v,
 			    mgt + 16 * v, NVEC);
-		for (; v < nv; v++)
+		/* the last vectors side by side too */
+		if (nv - v >= 4) {
+			perfect512(w, w->poff[t], d, blk + 16 * v,
+			    mgt + 16 * v, 4);
+			v += 4;
+		}
+		if (nv - v == 3)
+			perfect512(w, w->poff[t], d, blk + 16 * v,
+			    mgt + 16 * v, 3);
+		else if (nv - v == 2)
+			perfect512(w, w->poff[t], d, blk + 16 * v,
+			    mgt + 16 * v, 2);
+		else if (nv - v == 1)
 			perfect512(w, w->poff[t], d, blk + 16 * v,
 			    mgt + 16 * v, 1);
 	}
@@ -560,7 +573,7 @@ values256(const struct model_walk *w, size_t i, uint32_t s, const float *x,
 	const uint32_t *col = w->pcol + i;
 
 	if (s > LOAD_MAX) {
-		__m256i c[NVEC];
+		__m256i c[NVEC_AVX2];
 
 		look256(col, s, p, c, nv);
 		UNROLL
@@ -596,8 +609,8 @@ AVX2_INLINE void
 level256(const struct model_walk *w, size_t i, uint32_t s, const float *x,
     __m256i *p, int nv)
 {
-	__m256i thr[NVEC];
-	__m256 xv[NVEC];
+	__m256i thr[NVEC_AVX2];
+	__m256 xv[NVEC_AVX2];
 
 	look256(w->pthr + i, s, p, thr, nv);
 	values256(w, i, s, x, p, xv, nv);
@@ -616,7 +629,7 @@ AVX2_INLINE void
 perfect256(const struct model_walk *w, size_t off, uint32_t d,
     const float *x, double *mg, int nv)
 {
-	__m256i p[NVEC], leaf[NVEC];
+	__m256i p[NVEC_AVX2], leaf[NVEC_AVX2];
 
 	UNROLL
 	for (int v = 0; v < nv; v++)
@@ -670,12 +683,19 @@ walk_avx2(const struct mlp_model *m, const struct model_walk *w,
 			walk_tree(w, m->tree_root[t], d, blk, nb, mgt);
 			continue;
 		}
-		for (; v + NVEC <= nv; v += NVEC)
-			perfect256(w, w->poff[t], d, blk + 8 * v, mgt + 8 * v,
-			    NVEC);
-		for (; v < nv; v++)
-			perfect256(w, w->poff[t], d, blk + 8 * v, mgt + 8 * v,
-			    1);
+		for (; v + NVEC_AVX2 <= nv; v += NVEC_AVX2)
+			perfect256(w, w->poff[t], d, blk + 8 * v,
+			    mgt + 8 * v, NVEC_AVX2);
+		/* the last vectors side by side too */
+		if (nv - v == 3)
+			perfect256(w, w->poff[t], d, blk + 8 * v,
+			    mgt + 8 * v, 3);
+		else if (nv - v == 2)
+			perfect256(w, w->poff[t], d, blk + 8 * v,
+			    mgt + 8 * v, 2);
+		else if (nv - v == 1)
+			perfect256(w, w->poff[t], d, blk + 8 * v,
+			    mgt + 8 * v, 1);
 	}
 }
 
