@@ -488,6 +488,77 @@ perfect512(const struct model_walk *w, size_t off, uint32_t d,
 	}
 }
 
+/* Walks one vector of 16 rows through the TREES perfect trees of depth d
+ * from tree t on, side by side: a small batch has too few rows for its
+ * vectors to keep the processor busy, but trees are independent too.
+ * Leaves are added in tree order. */
+#define TREES 4
+
+AVX512_INLINE void
+trees512(const struct mlp_model *m, const struct model_walk *w, size_t t,
+    uint32_t d, const float *x, double *mg, size_t r)
+{
+	__m512i p[TREES], leaf[TREES];
+
+	UNROLL
+	for (int k = 0; k < TREES; k++)
+		p[k] = _mm512_setzero_si512();
+	for (uint32_t l = 0; l < d; l++) {
+		uint32_t s = (uint32_t)1 << l;
+
+		UNROLL
+		for (int k = 0; k < TREES; k++) {
+			size_t i = w->poff[t + k] + s - 1;
+
+			switch (l) {
+			case 0:
+				level512(w, i, 1, x, &p[k], 1);
+				break;
+			case 1:
+				level512(w, i, 2, x, &p[k], 1);
+				break;
+			case 2:
+				level512(w, i, 4, x, &p[k], 1);
+				break;
+			case 3:
+				level512(w, i, 8, x, &p[k], 1);
+				break;
+			default:
+				level512(w, i, s, x, &p[k], 1);
+				break;
+			}
+		}
+	}
+	UNROLL
+	for (int k = 0; k < TREES; k++)
+		look512(w->pleaf + w->poff[t + k], (uint32_t)1 << d, &p[k],
+		    &leaf[k], 1);
+	for (int k = 0; k < TREES; k++) {
+		__m512 lv = _mm512_castsi512_ps(leaf[k]);
+		__m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(
+		    _mm512_castps_pd(lv), 1));
+		double *o = mg + (size_t)m->tree_group[t + k] * w->block + r;
+
+		_mm512_storeu_pd(o, _mm512_add_pd(_mm512_loadu_pd(o),
+		    _mm512_cvtps_pd(_mm512_castps512_ps256(lv))));
+		_mm512_storeu_pd(o + 8, _mm512_add_pd(_mm512_loadu_pd(o + 8),
+		    _mm512_cvtps_pd(hi)));
+	}
+}
+
+/* Whether trees t .. t + TREES - 1 are all perfect and of one depth. */
+static int
+trees_alike(const struct mlp_model *m, const struct model_walk *w, size_t t)
+{
+	if (t + TREES > m->ntrees)
+		return 0;
+	for (size_t k = 0; k < TREES; k++)
+		if (w->poff[t + k] == NOT_PERFECT ||
+		    w->depth[t + k] != w->depth[t])
+			return 0;
+	return 1;
+}
+
 AVX512 static void
 walk_avx512(const struct mlp_model *m, const struct model_walk *w,
     const float *blk, size_t nb, double *mg)
@@ -501,6 +572,12 @@ walk_avx512(const struct mlp_model *m, const struct model_walk *w,
 
 		if (w->poff[t] == NOT_PERFECT) {
 			walk_tree(w, m->tree_root[t], d, blk, nb, mgt);
+			continue;
+		}
+		if (nv <= 2 && trees_alike(m, w, t)) {
+			for (; v < nv; v++)
+				trees512(m, w, t, d, blk + 16 * v, mg, 16 * v);
+			t += TREES - 1;
 			continue;
 		}
 		for (; v + NVEC <= nv; v += NVEC)
