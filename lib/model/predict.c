@@ -248,8 +248,8 @@ predict_range(void *arg)
 
 	for (size_t r0 = rg->r0; r0 < rg->r1; r0 += B) {
 		size_t nb = rg->r1 - r0 < B ? rg->r1 - r0 : B;
-		/* the vector walkers take whole vectors of rows */
-		size_t nv = (nb + 15) & ~(size_t)15;
+		/* the rows the walkers take: whole vectors */
+		size_t nw = (nb + 15) & ~(size_t)15;
 
 		if (m->kind == MLP_MODEL_LINEAR) {
 			for (size_t r = 0; r < nb; r++) {
@@ -272,11 +272,11 @@ predict_range(void *arg)
 				lo[r] = v != v ? -INFINITY : v;
 				hi[r] = v != v ? INFINITY : v;
 			}
-			for (; r < nv; r++)
+			for (; r < nw; r++)
 				lo[r] = hi[r] = 0;
 		}
 		for (size_t g = 0; g < ng; g++)
-			for (size_t r = 0; r < nv; r++)
+			for (size_t r = 0; r < nw; r++)
 				mg[g * B + r] = m->base_margin[g];
 		model_walk_block(m, b->w, blk, nb, mg);
 		if (ng > 1)

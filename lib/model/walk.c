@@ -22,11 +22,15 @@
  * perfect trees, level by level: the node at position p of a level has
  * its children at 2p and 2p + 1 of the next, and a leaf above the last
  * level becomes a node that always goes left (the zero column, threshold
- * 1) over copies of its value. A step needs no child index, and a level
- * of up to 64 nodes is looked up with permutes from registers rather than
- * gathered from memory; only the row values are gathered. Deeper trees
- * go the scalar walker's way. Every walker adds a row's leaves in tree
- * order to a double, so all give the same bits. */
+ * 1) over copies of its value. A step needs no child index; a level of
+ * up to 64 nodes is looked up with permutes from registers rather than
+ * gathered from memory; and the rows' values at a level of up to 8 nodes
+ * are loaded a node's column at a time and blended, only deeper levels
+ * gathering them. Vectors of rows go side by side (with AVX-512, trees
+ * too for a batch of a vector or two). Deeper trees go the scalar
+ * walker's way. Every walker
+ * adds a row's leaves in tree order to a double, so all give the same
+ * bits. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +42,7 @@
 
 /* The deepest tree laid out as a perfect tree: 256 leaves, 3 KiB. */
 #define PERFECT_MAX 8
-#define NOT_PERFECT UINT32_MAX
+#define NOT_PERFECT SIZE_MAX
 
 /* Reads past a level's last entry (a register's worth) stay in the
  * arrays. */
@@ -59,7 +63,7 @@ struct model_walk {
 	 * deeper than PERFECT_MAX) and takes 1 << depth entries of each
 	 * array: level l's nodes at poff + (1 << l) - 1, the leaves at
 	 * poff */
-	uint32_t *poff;		/* ntrees */
+	size_t *poff;		/* ntrees */
 	float *pthr;
 	uint32_t *pcol;
 	float *pleaf;
@@ -127,8 +131,8 @@ model_walk_bytes(const struct mlp_model *m)
 	free(height);
 	free(depth);
 	return sizeof(struct model_walk) + m->nnodes * (sizeof(struct bnode) +
-	    sizeof(uint32_t) + sizeof(float)) + m->ntrees * 2 *
-	    sizeof(uint32_t) + n * (2 * sizeof(float) + sizeof(uint32_t));
+	    sizeof(uint32_t) + sizeof(float)) + m->ntrees * (sizeof(uint32_t) +
+	    sizeof(size_t)) + n * (2 * sizeof(float) + sizeof(uint32_t));
 }
 
 /* Lays out node n, at position p of level l of a perfect tree of depth d
@@ -200,7 +204,7 @@ walk_build(const struct mlp_model *m)
 			w->poff[t] = NOT_PERFECT;
 			continue;
 		}
-		w->poff[t] = (uint32_t)off;
+		w->poff[t] = off;
 		perfect_fill(w, m, off, w->depth[t], m->tree_root[t], 0, 0);
 		off += (size_t)1 << w->depth[t];
 	}
