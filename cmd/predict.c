@@ -237,6 +237,12 @@ predict_run(struct mlp_ctx *ctx, int argc, char **argv)
 		if ((rc = mlp_ctx_store(ctx, &st)) != 0)
 			goto out;
 	}
+	/* a walker named wrongly is refused, not ignored */
+	if (mlp_model_isa_set(getenv("MLP_PREDICT_ISA"), &err) < 0) {
+		rc = mlp_failf(ctx, 1, "MLP_PREDICT_ISA: %s", err.msg);
+		mlp_hint(ctx, "unset it for the best the processor has");
+		goto out;
+	}
 	/* bad files are failures (1), not usage errors */
 	if (mlp_registry_load_model(ctx->db, st, p.pos[0], &m, &err) < 0) {
 		rc = err.code == MLP_ENOREPO ? mlp_fail(ctx, &err) :

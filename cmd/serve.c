@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "model/model.h"
 #include "serve/serve.h"
 
 enum { O_HOST = 1, O_PORT, O_MODEL, O_THREADS, O_MAX_BODY, O_TIMEOUT,
@@ -332,6 +333,12 @@ serve_run(struct mlp_ctx *ctx, int argc, char **argv)
 	}
 	if (token_file && (rc = read_token(ctx, token_file, &token)) != 0)
 		goto out;
+	/* a walker named wrongly is refused, not ignored */
+	if (mlp_model_isa_set(getenv("MLP_PREDICT_ISA"), &err) < 0) {
+		rc = mlp_failf(ctx, 1, "MLP_PREDICT_ISA: %s", err.msg);
+		mlp_hint(ctx, "unset it for the best the processor has");
+		goto out;
+	}
 	if (ctx->repo) {
 		if (!ctx->db && mlp_repo_open_db(ctx->repo, &ctx->db,
 		    &err) < 0) {

@@ -287,6 +287,24 @@ same_as_xgboost() {
 	same_as_xgboost binary.csv "$XGB/binary.pred.csv"
 }
 
+@test "MLP_PREDICT_ISA: every walker predicts the same bytes; an unknown one is refused" {
+	train_churn >/dev/null
+	mlp predict models:/churn/1 -i churn.csv -o best.csv
+	mlp predict "$XGB/softprob.json" -i "$XGB/inputs.csv" -o softprob.csv
+	for isa in scalar avx2 avx512 ""; do
+		MLP_PREDICT_ISA=$isa mlp predict models:/churn/1 -i churn.csv \
+		    -o "isa-$isa.csv"
+		cmp best.csv "isa-$isa.csv"
+		MLP_PREDICT_ISA=$isa mlp predict "$XGB/softprob.json" \
+		    -i "$XGB/inputs.csv" -o "softprob-$isa.csv"
+		cmp softprob.csv "softprob-$isa.csv"
+	done
+	MLP_PREDICT_ISA=sse9 run mlp predict models:/churn/1 -i churn.csv
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "mlp: predict: MLP_PREDICT_ISA: unknown instruction set 'sse9': expected scalar, avx2 or avx512" ]
+	[ "${lines[1]}" = "hint: unset it for the best the processor has" ]
+}
+
 @test "register --flavor xgboost: converted, the original kept, same predictions" {
 	run mlp register "$XGB/softprob.json" -n xgb --flavor xgboost --alias prod
 	[ "$status" -eq 0 ]

@@ -37,4 +37,29 @@ int model_err_oneline(struct mlp_err *err, int rc);
 void model_margin_range(const struct mlp_model *m, const float *x, int g0,
     int ng, double *margin);
 
+/* The batch walker (walk.c). A block of the batch predictor holds B rows
+ * (model_block: a multiple of 16, 16 to 256) as 2 * nfeat + 1 columns of
+ * B floats: feature j with missing values made -inf at column 2j, made
+ * +inf at 2j + 1, then zeros. */
+struct model_walk;
+
+enum { MODEL_ISA_SCALAR, MODEL_ISA_AVX2, MODEL_ISA_AVX512 };
+
+size_t model_block(const struct mlp_model *m);
+
+/* The walker's tables for the trees of m, built by the first caller and
+ * kept in m->walk until mlp_model_free. */
+const struct model_walk *model_walk_get(const struct mlp_model *m);
+void model_walk_free(struct model_walk *w);
+
+/* The bytes model_walk_get's tables take (built or not). */
+size_t model_walk_bytes(const struct mlp_model *m);
+
+/* Adds every tree's leaf, tree by tree, to the margins of rows 0 .. nb of
+ * block blk: group g's at mg[g * B + row]. The vector walkers take the
+ * rows up to nb rounded up to 16, so those must hold values too (the
+ * margins of the extra rows are garbage). */
+void model_walk_block(const struct mlp_model *m, const struct model_walk *w,
+    const float *blk, size_t nb, double *mg);
+
 #endif

@@ -79,6 +79,7 @@ mlp_model_free(struct mlp_model *m)
 	free(m->bias);
 	free(m->origin);
 	mlp_model_fstore_free(m->fstore);
+	model_walk_free(m->walk);
 	free(m);
 }
 
@@ -99,6 +100,8 @@ mlp_model_bytes(const struct mlp_model *m)
 	b += m->nfeat * sizeof(uint32_t);
 	b += m->nslots * 2 * sizeof(double);
 	b += (size_t)m->ngroup * m->nslots * sizeof(double);
+	/* the batch predictor's tables, counted before they are built */
+	b += model_walk_bytes(m);
 	return b;
 }
 

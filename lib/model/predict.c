@@ -1,7 +1,8 @@
 /* Prediction: one row without allocation, and a blocked, threaded batch
  * predictor over column-major input. Both add the trees' leaves to a double
  * starting from base_margin, tree by tree in model order, so they agree
- * bit for bit (and a trainer can recompute margins the same way). */
+ * bit for bit (and a trainer can recompute margins the same way). The
+ * batch predictor's tree walkers are in walk.c. */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -215,125 +216,13 @@ link_rows(const struct mlp_model *m, double *mg, size_t nrows, double *out)
 	}
 }
 
-/* The batch walker works on blocks of B rows copied column by column into
- * one buffer, twice: column 2j holds feature j with missing values made
- * -inf, column 2j + 1 with them made +inf; a column of zeros follows. A
- * node reads the copy its default direction needs (-inf < thr goes left,
- * +inf >= thr goes right; thresholds are finite), so a step is one
- * comparison with no test for missing values, and gives what the row
- * path's test gives. Nodes hold the column's offset (column * B), so that
- * eight rows side by side read their values with one instruction each. A
- * leaf loops to itself: it reads the zero column, 0 >= 1 is false, and its
- * left is itself; so every row of a tree takes the tree's depth in steps,
- * without a test for leaves. */
-struct bnode {
-	float thr;
-	uint32_t col;	/* column * B */
-};
-
 struct batch {
 	const struct mlp_model *m;
-	struct bnode *node;	/* 8 bytes: the shortest chain of loads */
-	uint32_t *left;
-	float *leaf;
-	uint32_t *depth;	/* ntrees */
+	const struct model_walk *w;	/* NULL for a linear model */
 	const float *const *cols;
 	double *out;
-	size_t block;		/* B, rows per block, a multiple of 8 */
+	size_t block;		/* B, rows per block (model_block) */
 };
-
-/* Builds the walker's nodes and each tree's depth. */
-static void
-batch_build(struct batch *b)
-{
-	const struct mlp_model *m = b->m;
-	size_t nn = m->nnodes ? m->nnodes : 1;
-	uint32_t *height = xcalloc(nn, sizeof(*height));
-
-	b->node = xmalloc(nn * sizeof(*b->node));
-	b->left = xmalloc(nn * sizeof(*b->left));
-	b->leaf = xmalloc(nn * sizeof(*b->leaf));
-	b->depth = xmalloc((m->ntrees ? m->ntrees : 1) * sizeof(*b->depth));
-	/* children follow parents (checked), so a backward pass sees every
-	 * child before its parent */
-	for (size_t n = m->nnodes; n-- > 0;) {
-		struct bnode *bn = &b->node[n];
-		uint32_t l = m->left[n];
-		size_t col;
-
-		b->leaf[n] = m->split_value[n];
-		if (m->split_feat[n] < 0) {
-			bn->thr = 1;
-			bn->col = (uint32_t)(2 * m->nfeat * b->block);
-			b->left[n] = (uint32_t)n;
-			height[n] = 0;
-			continue;
-		}
-		col = 2 * (size_t)m->split_feat[n] + !m->default_left[n];
-		bn->thr = m->split_value[n];
-		bn->col = (uint32_t)(col * b->block);
-		b->left[n] = l;
-		height[n] = 1 + (height[l] > height[l + 1] ? height[l] :
-		    height[l + 1]);
-	}
-	for (size_t t = 0; t < m->ntrees; t++)
-		b->depth[t] = height[m->tree_root[t]];
-	free(height);
-}
-
-/* One step of row x (x[col] is its value in column col) from node n. */
-static inline uint32_t
-step(const struct batch *b, const float *x, uint32_t n)
-{
-	const struct bnode *bn = &b->node[n];
-
-	return b->left[n] + (x[bn->col] >= bn->thr);
-}
-
-/* Adds tree t's leaves to the margins mg (group g, ngroup per row) of the
- * nb rows of block blk. Eight rows walk side by side, for the parallelism
- * a single walk (a chain of dependent loads) lacks. */
-static void
-walk_tree(const struct batch *b, size_t t, const float *blk, size_t nb,
-    double *mg)
-{
-	const float *leaf = b->leaf;
-	uint32_t root = b->m->tree_root[t], depth = b->depth[t];
-	size_t ng = (size_t)b->m->ngroup, g = (size_t)b->m->tree_group[t];
-	size_t r = 0;
-
-	for (; r + 8 <= nb; r += 8) {
-		const float *x = blk + r;
-		uint32_t n0 = root, n1 = root, n2 = root, n3 = root;
-		uint32_t n4 = root, n5 = root, n6 = root, n7 = root;
-
-		for (uint32_t d = 0; d < depth; d++) {
-			n0 = step(b, x, n0);
-			n1 = step(b, x + 1, n1);
-			n2 = step(b, x + 2, n2);
-			n3 = step(b, x + 3, n3);
-			n4 = step(b, x + 4, n4);
-			n5 = step(b, x + 5, n5);
-			n6 = step(b, x + 6, n6);
-			n7 = step(b, x + 7, n7);
-		}
-		mg[(r + 0) * ng + g] += leaf[n0];
-		mg[(r + 1) * ng + g] += leaf[n1];
-		mg[(r + 2) * ng + g] += leaf[n2];
-		mg[(r + 3) * ng + g] += leaf[n3];
-		mg[(r + 4) * ng + g] += leaf[n4];
-		mg[(r + 5) * ng + g] += leaf[n5];
-		mg[(r + 6) * ng + g] += leaf[n6];
-		mg[(r + 7) * ng + g] += leaf[n7];
-	}
-	for (; r < nb; r++) {
-		uint32_t n = root;
-
-		for (uint32_t d = 0; d < depth; d++)
-			n = step(b, blk + r, n);
-		mg[r * ng + g] += leaf[n];
-	}
-}
 
 struct range {
 	struct batch *b;
@@ -342,9 +231,10 @@ struct range {
 	int started;
 };
 
-/* Predicts rows r0 .. r1 a block at a time: copy the block's columns,
- * then walk each tree over the whole block while the tree stays in
- * cache. A linear model takes the rows one by one. */
+/* Predicts rows r0 .. r1 a block at a time: copy the block's columns
+ * (walk.c says how), then walk every tree over it while it stays in
+ * cache. Margins are kept group by group (mg[g * B + row]), as the
+ * walkers add them; a linear model takes the rows one by one. */
 static void *
 predict_range(void *arg)
 {
@@ -354,9 +244,12 @@ predict_range(void *arg)
 	size_t ng = (size_t)m->ngroup, B = b->block;
 	float *blk = xcalloc((2 * m->nfeat + 1) * B, sizeof(float));
 	double *mg = xmalloc(B * ng * sizeof(double));
+	double *rows = ng > 1 ? xmalloc(B * ng * sizeof(double)) : mg;
 
 	for (size_t r0 = rg->r0; r0 < rg->r1; r0 += B) {
 		size_t nb = rg->r1 - r0 < B ? rg->r1 - r0 : B;
+		/* the rows the walkers take: whole vectors */
+		size_t nw = (nb + 15) & ~(size_t)15;
 
 		if (m->kind == MLP_MODEL_LINEAR) {
 			for (size_t r = 0; r < nb; r++) {
@@ -371,22 +264,30 @@ predict_range(void *arg)
 		for (size_t j = 0; j < m->nfeat; j++) {
 			const float *c = b->cols[j] + r0;
 			float *lo = blk + 2 * j * B, *hi = lo + B;
+			size_t r;
 
-			for (size_t r = 0; r < nb; r++) {
+			for (r = 0; r < nb; r++) {
 				float v = c[r];
 
 				lo[r] = v != v ? -INFINITY : v;
 				hi[r] = v != v ? INFINITY : v;
 			}
+			for (; r < nw; r++)
+				lo[r] = hi[r] = 0;
 		}
-		for (size_t r = 0; r < nb; r++)
-			memcpy(mg + r * ng, m->base_margin,
-			    ng * sizeof(double));
-		for (size_t t = 0; t < m->ntrees; t++)
-			walk_tree(b, t, blk, nb, mg);
-		link_rows(m, mg, nb, b->out + r0 * (size_t)m->nout);
+		for (size_t g = 0; g < ng; g++)
+			for (size_t r = 0; r < nw; r++)
+				mg[g * B + r] = m->base_margin[g];
+		model_walk_block(m, b->w, blk, nb, mg);
+		if (ng > 1)
+			for (size_t r = 0; r < nb; r++)
+				for (size_t g = 0; g < ng; g++)
+					rows[r * ng + g] = mg[g * B + r];
+		link_rows(m, rows, nb, b->out + r0 * (size_t)m->nout);
 	}
 	free(blk);
+	if (rows != mg)
+		free(rows);
 	free(mg);
 	return NULL;
 }
@@ -410,15 +311,13 @@ mlp_model_predict(const struct mlp_model *m, const float *const *cols,
 	b.m = m;
 	b.cols = cols;
 	b.out = out;
-	/* about 32 KiB of values and margins per block, 8 to 256 rows */
-	b.block = 32768 / ((2 * m->nfeat + 1) * sizeof(float) +
-	    (size_t)m->ngroup * sizeof(double));
-	b.block = b.block < 8 ? 8 : b.block > 256 ? 256 : b.block & ~(size_t)7;
-	if ((2 * m->nfeat + 1) * b.block > UINT32_MAX)
+	b.block = model_block(m);
+	/* column offsets are gathered as signed 32-bit indices */
+	if ((2 * m->nfeat + 2) * b.block > INT32_MAX)
 		return mlp_err_set(err, MLP_EUNSUPPORTED,
 		    "too many features (%zu) for batch prediction", m->nfeat);
 	if (m->kind == MLP_MODEL_GBDT)
-		batch_build(&b);
+		b.w = model_walk_get(m);
 
 	nt = nthreads > 0 ? nthreads : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (nt < 1)
@@ -449,9 +348,5 @@ mlp_model_predict(const struct mlp_model *m, const float *const *cols,
 			predict_range(&rg[i]);
 	}
 	free(rg);
-	free(b.node);
-	free(b.left);
-	free(b.leaf);
-	free(b.depth);
 	return 0;
 }

@@ -163,6 +163,10 @@ sv_acquire(struct sv_cache *c, struct sv_version *v, struct sv_loaded **out,
 	pthread_mutex_unlock(&c->lock);
 
 	rc = load(c, v, &m, err);
+	/* the batch tables now, not in the first request (they are counted
+	 * in l->bytes either way) */
+	if (rc == 0)
+		mlp_model_prepare(m);
 	/* parsing took many times the model's size; give it back, so that
 	 * a server's memory is what its models take */
 	malloc_trim(0);

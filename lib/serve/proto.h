@@ -7,9 +7,10 @@
  * Every request is read the way mlp predict reads rows: the frame a
  * decoder makes, scored with mlp_model_predict and encoded here, gives
  * the bytes mlp predict prints for the same rows (mlp_pred_format).
- * mlp_model_predict_row gives the same bits, and for a few rows it is the
- * one to call: mlp_model_predict builds its batch tables on every call
- * (0.2 ms for 100 trees of depth 6, where a row takes 2 us).
+ * mlp_model_predict_row gives the same bits, and for one to three rows
+ * it is the one to call: mlp_model_predict walks rows a vector at a time
+ * (16 with AVX-512), and a vector takes about as long as three single
+ * rows (FEW_ROWS in server.c).
  *
  * A body must be valid UTF-8 without NUL bytes (400 otherwise). Decoders
  * return 0 or the HTTP status to answer: 400 for a malformed request

@@ -40,9 +40,10 @@ static struct { MHD_FUNCS(MLP_DL_MEMBER) } mhd;
 static const struct mlp_dl_sym mhd_syms[] = { MHD_FUNCS(SYM) };
 
 /* Requests of fewer rows are scored row by row (mlp_model_predict_row,
- * the same bits): the batch predictor builds tables per call, about as
- * long as 100 rows take. */
-#define FEW_ROWS 64
+ * the same bits): the batch predictor walks whole vectors of rows (16
+ * with AVX-512, 8 with AVX2), each taking about three rows' time, and
+ * from 4 rows on it is the faster (tests/perf/walk_bench). */
+#define FEW_ROWS 4
 
 /* The header that makes a canary choice sticky. */
 #define ROUTING_KEY "X-MLP-Routing-Key"
@@ -361,7 +362,7 @@ infer(struct server *s, struct MHD_Connection *conn, enum sv_proto proto,
 	pred = xmalloc((req.nrows ? req.nrows : 1) * (size_t)m->nout *
 	    sizeof(*pred));
 	if (req.nrows < FEW_ROWS) {
-		/* the batch predictor's tables cost more than these rows */
+		/* a vector of rows costs more than these rows */
 		float stackx[256], *x = m->nfeat <= 256 ? stackx :
 		    xmalloc(m->nfeat * sizeof(*x));
 

@@ -741,13 +741,16 @@ static int
 final_metrics(struct run *r, const struct mlp_model *m, const struct data *d,
     struct mlp_train_result *out, struct mlp_err *err)
 {
-	struct mlp_model probs = *m;
+	struct mlp_model probs;
 	enum mlp_metric_id which[MLP_METRIC_COUNT];
 	size_t nw = final_which(r->spec, (int)m->objective, which,
 	    MLP_METRIC_COUNT), k = 0;
 	struct mlp_metric_val vals[2 * MLP_METRIC_COUNT];
 	int rc = 0;
 
+	/* the copy shares m's batch tables (freed with m) */
+	mlp_model_prepare(m);
+	probs = *m;
 	if (m->objective == MLP_OBJ_SOFTMAX) {
 		probs.objective = MLP_OBJ_SOFTPROB;
 		probs.nout = probs.num_class;
