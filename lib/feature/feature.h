@@ -717,6 +717,58 @@ int mlp_fingest(struct mlp_db *db, struct mlp_store *st,
     struct mlp_fingest_result **out, struct mlp_err *err);
 void mlp_fingest_result_free(struct mlp_fingest_result *r);
 
+/*
+ * Compaction (compact.c). Every ingest and every offline push flush adds
+ * a batch to a view; compaction merges batches, next to each other in the
+ * view's order, into one that holds the same rows in the order the join
+ * reads them (by event and created time, ties in batch order, then line
+ * order), so every dataset, materialization and aggregation stays the
+ * same to the bit. One transaction records the merged batch in the place
+ * of the newest one merged and marks the merged ones replaced by it:
+ * their rows stay in feature_ingest (an ingest of the same rows again
+ * is still unchanged, and an old batch id can be followed to the batch
+ * holding its rows now); their segments are left to mlp gc.
+ *
+ * After each batch an ingest or a push records, the view is compacted by
+ * the size-tiered policy (mlp_fcompact_pick): from the newest batch back,
+ * the next older one joins while it holds at most MLP_FCOMPACT_RATIO
+ * times the rows of those taken, and at least MLP_FCOMPACT_MIN taken are
+ * merged, so a view keeps a few batches per doubling of its rows and a
+ * row is rewritten about log2(rows) times, never the whole view per push.
+ */
+#define MLP_FCOMPACT_MIN 8
+#define MLP_FCOMPACT_RATIO 2
+enum { MLP_FCOMPACT_ALL = 0, MLP_FCOMPACT_AUTO = 1 };
+
+struct mlp_fcompact_view {
+	const char *view;	/* borrowed */
+	int64_t version;	/* the ingested version compacted */
+	int64_t id;		/* the merged batch, 0: none made */
+	size_t merged;		/* batches merged into it */
+	size_t before, after;	/* the view's batches */
+	uint64_t rows, bytes;	/* of the merged batch */
+	unsigned partitions;
+	size_t segments;
+	uint64_t objects_written;
+	int64_t min_ts, max_ts;	/* event times */
+	char digest[65];
+};
+
+/* Of n batches with rows[0..n) in the view's order, the first of the
+ * newest that the policy merges; n when none. */
+size_t mlp_fcompact_pick(const uint64_t *rows, size_t n);
+
+/* Compacts the batches of the newest ingested version of view: all of
+ * them (MLP_FCOMPACT_ALL), or those mlp_fcompact_pick picks
+ * (MLP_FCOMPACT_AUTO); fewer than two is nothing to do (res->id 0).
+ * MLP_ENOTFOUND when the view has no ingested data, MLP_ELOCKED when
+ * another process changed the batches meanwhile (nothing recorded; try
+ * again), MLP_EINVAL for batches of other columns, MLP_ECORRUPT, write
+ * errors. */
+int mlp_fcompact(struct mlp_db *db, struct mlp_store *st,
+    const struct mlp_fview *view, int how, const char *user,
+    struct mlp_fcompact_view *res, struct mlp_err *err);
+
 /* Derived features are computed per output row after the join, from the
  * row's values of its view: called with the view, the derived feature's
  * index in it, the row's values of the view's features and aggregations

@@ -1049,8 +1049,8 @@ order_rows(struct ingest *g, struct in_ent *e)
 
 uint64_t fingest_part_rows = MLP_FPART_ROWS;
 
-static unsigned
-part_bits(size_t rows)
+unsigned
+fingest_bits(uint64_t rows)
 {
 	unsigned bits = 0;
 
@@ -1255,7 +1255,7 @@ write_view(struct ingest *g, struct in_view *v, struct mlp_store *st,
     int nthreads, struct mlp_put_stats *ps, struct mlp_err *err)
 {
 	struct in_ent *e = v->ent;
-	unsigned bits = part_bits(g->nrows);
+	unsigned bits = fingest_bits(g->nrows);
 	struct mlp_fingest_view *res = v->res;
 	struct builder b;
 	struct mlp_sha256 h;
