@@ -90,6 +90,7 @@ columns(struct compact *c, struct cbatch *b, struct mlp_err *err)
 	}
 	if (s->ncols != c->ncols)
 		goto differ;
+	b->col = xrealloc(b->col, (c->ncols + 1) * sizeof(*b->col));
 	for (size_t j = 0; j < c->ncols; j++) {
 		int k = fseg_col_find(s, c->names[j]);
 

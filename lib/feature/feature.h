@@ -671,8 +671,11 @@ struct mlp_fingest_opts {
 					 * record; NULL: each view's version
 					 * (1 when it has none) */
 	const char *user;	/* recorded with each batch */
+	const char *origin;	/* recorded as where each batch came from
+				 * ("push:VIEW"); NULL: the file as given */
 	int nthreads;		/* parsing a large CSV file; 0: the online
 				 * CPUs, at most 4 */
+	int no_compact;		/* 1: no compaction after (mlp_fcompact) */
 };
 
 struct mlp_fingest_view {
@@ -687,6 +690,9 @@ struct mlp_fingest_view {
 	uint64_t bytes;		/* of its segments */
 	int64_t min_ts, max_ts;	/* event times */
 	char digest[65];	/* SHA-256 of its segment list, hex */
+	int64_t compacted;	/* the batch the compaction after it made of
+				 * the newest batches (this one too), 0: none */
+	size_t merged;		/* batches that compaction merged */
 };
 
 struct mlp_fingest_result {
@@ -697,6 +703,8 @@ struct mlp_fingest_result {
 	uint64_t objects_written, bytes_written;
 	double read_s, order_s, write_s;	/* seconds reading, sorting,
 						 * storing */
+	char *compact_error;	/* the rows were recorded, but compacting
+				 * after failed: why */
 };
 
 /* Ingests opts->source of spec (its path under root, or opts->file) for
@@ -708,7 +716,11 @@ struct mlp_fingest_result {
  * only when the whole file is good writes the segments and records one
  * batch per view in one transaction. A view whose
  * rows (the same segments) were ingested before at the same version is
- * left as it was (unchanged). *out, freed with mlp_fingest_result_free, says
+ * left as it was (unchanged: the batch holding them, after compaction
+ * the one they were merged into). Then, unless opts->no_compact, each
+ * view that got a batch is compacted by the size-tiered policy
+ * (MLP_FCOMPACT_AUTO); a failure there leaves the ingest done and says
+ * why in compact_error. *out, freed with mlp_fingest_result_free, says
  * what was done. MLP_ENOTFOUND (no such source, no file), MLP_EINVAL (no
  * view uses the source; bad content: "'trips.csv' line 12 column 3
  * ('fare'): 'abc' is not a float"), write errors. */
@@ -1029,8 +1041,9 @@ void mlp_fget_json(const struct mlp_fget_plan *p,
  * picks the later of equal rows) and joins the record's events in order,
  * the events older than the longest window before the newest one
  * dropped. Offline, a flush appends the events as one ingest batch of the
- * view (mlp_fingest of a JSON-lines file staged in tmpdir), so dataset
- * sees them.
+ * view (mlp_fingest of a JSON-lines file staged in tmpdir, recorded as
+ * coming from "push:VIEW", then compacted by the size-tiered policy), so
+ * dataset sees them.
  */
 enum { MLP_FPUSH_ONLINE = 1, MLP_FPUSH_OFFLINE = 2 };
 
@@ -1068,7 +1081,14 @@ struct mlp_fpush_stats {
 	uint64_t events;	/* pushed to the online store */
 	uint64_t records;	/* online records changed */
 	uint64_t offline_events;	/* appended offline */
-	int64_t batch;		/* the last offline batch's id, 0: none */
+	int64_t batch;		/* the batch holding the last offline
+				 * events (after a compaction, the merged
+				 * one), 0: none */
+	uint64_t compactions;	/* flushes followed by a compaction */
+	uint64_t merged;	/* batches those merged */
+	/* the first compaction that failed after a flush (the events were
+	 * recorded): why; code 0 when none did */
+	struct mlp_err compact_err;
 };
 
 /* The offline side's store and database, where a batch file is staged

@@ -1369,8 +1369,9 @@ record(struct mlp_db *db, struct ingest *g, const char *path,
 
 	if ((rc = mlp_db_begin(db, err)) < 0)
 		return rc;
-	if ((rc = mlp_db_prepare(db, &q, "SELECT id FROM feature_ingest WHERE "
-	    "view = ? AND view_version = ? AND digest = ?", err)) < 0 ||
+	if ((rc = mlp_db_prepare(db, &q, "SELECT coalesce(replaced_by, id) "
+	    "FROM feature_ingest WHERE view = ? AND view_version = ? AND "
+	    "digest = ?", err)) < 0 ||
 	    (rc = mlp_db_prepare(db, &ins, "INSERT INTO feature_ingest "
 	    "(source, view, view_version, digest, bits, rows, min_event_ts, "
 	    "max_event_ts, path, user, created) VALUES (?, ?, ?, ?, ?, ?, ?, "
@@ -1485,6 +1486,7 @@ mlp_fingest_result_free(struct mlp_fingest_result *r)
 		return;
 	free(r->views);
 	free(r->path);
+	free(r->compact_error);
 	free(r);
 }
 
@@ -1563,7 +1565,8 @@ ingest_once(struct mlp_db *db, struct mlp_store *st,
 		if ((rc = write_view(&g, v, st, nthreads, &ps, err)) < 0)
 			goto out;
 	}
-	if ((rc = record(db, &g, res->path, opts->user, err)) < 0)
+	if ((rc = record(db, &g, opts->origin ? opts->origin : res->path,
+	    opts->user, err)) < 0)
 		goto out;
 	res->write_s = mlp_mono() - t;
 	res->objects_written = ps.objects_written;
@@ -1574,6 +1577,33 @@ out:
 	ingest_release(&g);
 	free(path);
 	return rc;
+}
+
+/* Compacts each view that got a batch by the size-tiered policy. Another
+ * process compacting the same batches at once is no failure: one of the
+ * two does it. */
+static void
+compact_after(struct mlp_db *db, struct mlp_store *st,
+    const struct mlp_fspec *spec, const char *user,
+    struct mlp_fingest_result *res)
+{
+	for (size_t i = 0; i < res->nviews; i++) {
+		struct mlp_fingest_view *v = &res->views[i];
+		struct mlp_fcompact_view cv;
+		struct mlp_err e;
+
+		if (v->unchanged)
+			continue;
+		mlp_err_clear(&e);
+		if (mlp_fcompact(db, st, mlp_fspec_view(spec, v->view),
+		    MLP_FCOMPACT_AUTO, user, &cv, &e) < 0) {
+			if (e.code != MLP_ELOCKED && !res->compact_error)
+				res->compact_error = xstrdup(e.msg);
+			continue;
+		}
+		v->compacted = cv.id;
+		v->merged = cv.merged;
+	}
 }
 
 int
@@ -1596,6 +1626,8 @@ mlp_fingest(struct mlp_db *db, struct mlp_store *st,
 		mlp_fingest_result_free(res);
 		return rc;
 	}
+	if (!opts->no_compact)
+		compact_after(db, st, spec, opts->user, res);
 	*out = res;
 	return 0;
 }
