@@ -178,6 +178,70 @@ fseg_part_keys(const struct fseg *s, unsigned bits, uint32_t part,
 	*kend = lo;
 }
 
+void
+mlp_fbatch_infos_free(struct mlp_fbatch_info *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(b[i].origin);
+		free(b[i].user);
+	}
+	free(b);
+}
+
+int
+mlp_fbatch_list(struct mlp_db *db, const char *view,
+    struct mlp_fbatch_info **out, size_t *n, struct mlp_err *err)
+{
+	sqlite3_stmt *q = NULL;
+	struct mlp_fbatch_info *v = NULL;
+	size_t nv = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = mlp_db_prepare(db, &q, "SELECT i.id, i.view_version, i.path, "
+	    "i.user, i.rows, i.bits, i.min_event_ts, i.max_event_ts, "
+	    "i.created, (SELECT count(*) FROM feature_segment s WHERE "
+	    "s.ingest = i.id), (SELECT coalesce(sum(s.size), 0) FROM "
+	    "feature_segment s WHERE s.ingest = i.id), (SELECT count(*) FROM "
+	    "feature_ingest r WHERE r.replaced_by = i.id AND r.path <> "
+	    "'compact:' || r.view) FROM feature_ingest "
+	    "i WHERE i.view = ?1 AND i.view_version = (SELECT "
+	    "max(view_version) FROM feature_ingest WHERE view = ?1) AND "
+	    "i.replaced_by IS NULL ORDER BY coalesce(i.seq, i.id)", err)) < 0)
+		return rc;
+	sqlite3_bind_text(q, 1, view, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct mlp_fbatch_info *b;
+
+		v = xrealloc(v, (nv + 1) * sizeof(*v));
+		b = &v[nv++];
+		memset(b, 0, sizeof(*b));
+		b->id = sqlite3_column_int64(q, 0);
+		b->version = sqlite3_column_int64(q, 1);
+		b->origin = xstrdup(mlp_db_text(q, 2));
+		b->user = xstrdup(mlp_db_text(q, 3));
+		b->rows = (uint64_t)sqlite3_column_int64(q, 4);
+		b->partitions = 1u << (sqlite3_column_int(q, 5) & 31);
+		b->min_ts = sqlite3_column_int64(q, 6);
+		b->max_ts = sqlite3_column_int64(q, 7);
+		b->created = sqlite3_column_int64(q, 8);
+		b->segments = (size_t)sqlite3_column_int64(q, 9);
+		b->bytes = (uint64_t)sqlite3_column_int64(q, 10);
+		b->replaces = (size_t)sqlite3_column_int64(q, 11);
+	}
+	if (rc != SQLITE_DONE) {
+		rc = mlp_db_error(db, err, "cannot read feature batches");
+		sqlite3_finalize(q);
+		mlp_fbatch_infos_free(v, nv);
+		return rc;
+	}
+	sqlite3_finalize(q);
+	*out = v;
+	*n = nv;
+	return 0;
+}
+
 /* ---- the merge of keys ---- */
 
 /* Key k of a against key l of b, then their sources: <0, 0, >0. */

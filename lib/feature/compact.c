@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../db/db.h"
+#include "fonline.h"
 #include "internal.h"
 
 /* A merged batch's segment open, and its columns in the output's order. */
@@ -319,7 +320,7 @@ record(struct mlp_db *db, struct compact *c, const struct fbatches *bs,
 	struct mlp_buf ids = MLP_BUF_INIT, sql = MLP_BUF_INIT;
 	struct mlp_fcompact_view *res = c->res;
 	int64_t lo = c->b[0].fb->seq, hi = c->b[c->nb - 1].fb->seq, id;
-	char path[48];
+	char *path = xasprintf("compact:%s", c->view->name);
 	int rc;
 
 	for (size_t i = 0; i < c->nb; i++)
@@ -363,7 +364,6 @@ record(struct mlp_db *db, struct compact *c, const struct fbatches *bs,
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	snprintf(path, sizeof(path), "compact:%zu", c->nb);
 	if ((rc = mlp_db_prepare(db, &q, "INSERT INTO feature_ingest (source, "
 	    "view, view_version, digest, bits, rows, min_event_ts, "
 	    "max_event_ts, path, user, created, seq) VALUES (?, ?, ?, ?, ?, ?, "
@@ -428,6 +428,7 @@ out:
 	sqlite3_finalize(q);
 	mlp_buf_release(&ids);
 	mlp_buf_release(&sql);
+	free(path);
 	return rc;
 }
 
@@ -452,9 +453,10 @@ compact_release(struct compact *c)
 
 int
 mlp_fcompact(struct mlp_db *db, struct mlp_store *st,
-    const struct mlp_fview *view, int how, const char *user,
-    struct mlp_fcompact_view *res, struct mlp_err *err)
+    const struct mlp_fspec *spec, const char *name, int how,
+    const char *user, struct mlp_fcompact_view *res, struct mlp_err *err)
 {
+	const struct mlp_fview *view;
 	struct fbatches bs;
 	struct compact c;
 	struct mlp_put_stats ps = { 0 };
@@ -464,6 +466,9 @@ mlp_fcompact(struct mlp_db *db, struct mlp_store *st,
 
 	memset(res, 0, sizeof(*res));
 	memset(&c, 0, sizeof(c));
+	memset(&bs, 0, sizeof(bs));
+	if ((rc = fonline_view(spec, name, &view, err)) < 0)
+		return rc;
 	res->view = view->name;
 	res->min_ts = INT64_MAX;
 	res->max_ts = INT64_MIN;
@@ -471,11 +476,9 @@ mlp_fcompact(struct mlp_db *db, struct mlp_store *st,
 		return rc;
 	res->version = bs.version;
 	res->before = res->after = bs.n;
-	if (bs.version == 0) {
-		rc = mlp_err_set(err, MLP_ENOTFOUND, "feature view '%s' has no "
-		    "ingested data", view->name);
-		goto out;
-	}
+	if (bs.version == 0)
+		return mlp_err_set(err, MLP_ENOTFOUND, "feature view '%s' has "
+		    "no ingested data", view->name);
 	rows = xcalloc(bs.n + 1, sizeof(*rows));
 	for (size_t i = 0; i < bs.n; i++)
 		rows[i] = bs.b[i].rows;

@@ -729,6 +729,28 @@ int mlp_fingest(struct mlp_db *db, struct mlp_store *st,
     struct mlp_fingest_result **out, struct mlp_err *err);
 void mlp_fingest_result_free(struct mlp_fingest_result *r);
 
+/* A batch of a view, as mlp feature show lists it. */
+struct mlp_fbatch_info {
+	int64_t id, version;
+	char *origin;		/* the file ingested, "push:VIEW" or
+				 * "compact:VIEW" */
+	char *user;
+	uint64_t rows, bytes;
+	size_t segments;
+	unsigned partitions;
+	int64_t min_ts, max_ts;	/* event times, us */
+	int64_t created;	/* ms */
+	size_t replaces;	/* ingests and pushes whose rows it holds
+				 * now (a compaction's) */
+};
+
+/* The batches of the newest ingested version of view, in the view's
+ * order (a later one wins a tie), into *out[0..*n) (none: 0), freed
+ * with mlp_fbatch_infos_free. Database errors. */
+int mlp_fbatch_list(struct mlp_db *db, const char *view,
+    struct mlp_fbatch_info **out, size_t *n, struct mlp_err *err);
+void mlp_fbatch_infos_free(struct mlp_fbatch_info *b, size_t n);
+
 /*
  * Compaction (compact.c). Every ingest and every offline push flush adds
  * a batch to a view; compaction merges batches, next to each other in the
@@ -770,16 +792,17 @@ struct mlp_fcompact_view {
  * newest that the policy merges; n when none. */
 size_t mlp_fcompact_pick(const uint64_t *rows, size_t n);
 
-/* Compacts the batches of the newest ingested version of view: all of
- * them (MLP_FCOMPACT_ALL), or those mlp_fcompact_pick picks
- * (MLP_FCOMPACT_AUTO); fewer than two is nothing to do (res->id 0).
- * MLP_ENOTFOUND when the view has no ingested data, MLP_ELOCKED when
+/* Compacts the batches of the newest ingested version of the view of
+ * spec named name: all of them (MLP_FCOMPACT_ALL), or those
+ * mlp_fcompact_pick picks (MLP_FCOMPACT_AUTO); fewer than two is nothing
+ * to do (res->id 0). MLP_ENOTFOUND for an unknown view (with a
+ * did-you-mean) or one without ingested data, MLP_ELOCKED when
  * another process changed the batches meanwhile (nothing recorded; try
  * again), MLP_EINVAL for batches of other columns, MLP_ECORRUPT, write
  * errors. */
 int mlp_fcompact(struct mlp_db *db, struct mlp_store *st,
-    const struct mlp_fview *view, int how, const char *user,
-    struct mlp_fcompact_view *res, struct mlp_err *err);
+    const struct mlp_fspec *spec, const char *name, int how,
+    const char *user, struct mlp_fcompact_view *res, struct mlp_err *err);
 
 /* Derived features are computed per output row after the join, from the
  * row's values of its view: called with the view, the derived feature's
@@ -1099,6 +1122,7 @@ struct mlp_fpush_offline {
 	struct mlp_store *st;
 	const char *tmpdir;
 	const char *user;
+	int no_compact;		/* as mlp_fingest_opts's */
 };
 
 /* Writes the pending events of the stores in to (of those the pusher

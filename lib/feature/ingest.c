@@ -1595,8 +1595,8 @@ compact_after(struct mlp_db *db, struct mlp_store *st,
 		if (v->unchanged)
 			continue;
 		mlp_err_clear(&e);
-		if (mlp_fcompact(db, st, mlp_fspec_view(spec, v->view),
-		    MLP_FCOMPACT_AUTO, user, &cv, &e) < 0) {
+		if (mlp_fcompact(db, st, spec, v->view, MLP_FCOMPACT_AUTO, user,
+		    &cv, &e) < 0) {
 			if (e.code != MLP_ELOCKED && !res->compact_error)
 				res->compact_error = xstrdup(e.msg);
 			continue;

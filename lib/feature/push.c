@@ -975,6 +975,7 @@ flush_offline(struct mlp_fpusher *p, const struct mlp_fpush_offline *off,
 		io.file = path;
 		io.origin = origin;
 		io.user = off->user;
+		io.no_compact = off->no_compact;
 		io.nthreads = 1;
 		if ((rc = mlp_fingest(off->db, off->st, &one, &io, &res,
 		    err)) < 0)

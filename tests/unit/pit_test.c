@@ -1005,19 +1005,19 @@ test_random(void)
 
 	/* the size-tiered pick merges the newest small ones only */
 	mlp_err_clear(&err);
-	is_int(mlp_fcompact(db, st, &views[4], MLP_FCOMPACT_AUTO, "tester",
+	is_int(mlp_fcompact(db, st, &spec, "rnd", MLP_FCOMPACT_AUTO, "tester",
 	    &cv, &err), 0, "compact by the policy (%s)", err.msg);
 	ok(cv.id > 0 && cv.merged == nb - 2 && cv.after == 3, "merges the "
 	    "%zu small batches, not the two large ones (%zu left)", cv.merged,
 	    cv.after);
 	check_random(rows, n, sd, stime, ns, sp.s, refs.s,
 	    "some batches compacted");
-	is_int(mlp_fcompact(db, st, &views[4], MLP_FCOMPACT_ALL, "tester",
+	is_int(mlp_fcompact(db, st, &spec, "rnd", MLP_FCOMPACT_ALL, "tester",
 	    &cv, &err), 0, "compact them all (%s)", err.msg);
 	ok(cv.id > 0 && cv.after == 1 && cv.rows == n, "one batch of %llu "
 	    "rows", (unsigned long long)cv.rows);
 	check_random(rows, n, sd, stime, ns, sp.s, refs.s, "1 batch");
-	is_int(mlp_fcompact(db, st, &views[4], MLP_FCOMPACT_ALL, "tester",
+	is_int(mlp_fcompact(db, st, &spec, "rnd", MLP_FCOMPACT_ALL, "tester",
 	    &cv, &err), 0, "compacting one batch");
 	ok(cv.id == 0 && cv.merged == 0 && cv.after == 1, "does nothing");
 	{
