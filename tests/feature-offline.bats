@@ -362,6 +362,11 @@ many_spine() {
 	many_spine > many.csv
 	f=driver_trips:fare_sum_1d,driver_trips:fare_sum_7d,driver_trips:fare_count_7d
 	mlp -q feature dataset --spine many.csv -f "$f" -o before.csv
+	# materialize reads the batches as dataset does
+	end=2021-04-11T12:00:00Z
+	mlp -q feature materialize --end $end --online sqlite:a.db driver_trips
+	mlp feature get driver_trips -k driver_id=1001,1002,1003,1004,1005 \
+	    --at $end --online sqlite:a.db --json > a.json
 	run mlp feature show driver_trips
 	[[ "$output" == *"batches of version 1: 105, 105 rows"* ]]
 	[[ "$output" =~ 105\ +push:driver_trips\ +1\ +1 ]]
@@ -371,6 +376,11 @@ many_spine() {
 	[ "$(pyj '[(v["view"], v["merged"], v["before"], v["after"], v["rows"]) for v in j["views"]]' <<< "$output")" = "[('driver_trips', 105, 105, 1, 105)]" ]
 	mlp -q feature dataset --spine many.csv -f "$f" -o after.csv
 	cmp before.csv after.csv
+	mlp -q feature materialize --end $end --online sqlite:b.db driver_trips
+	mlp feature get driver_trips -k driver_id=1001,1002,1003,1004,1005 \
+	    --at $end --online sqlite:b.db --json > b.json
+	cmp a.json b.json
+	grep -q '"PRESENT"' a.json
 	# the same rows ingested at once, in another repository
 	mkdir other && cp -r features.yaml data other/ && cp pushed.csv other/data/trips.csv
 	(cd other && mlp -q init && mlp -q feature apply >/dev/null &&
