@@ -1159,9 +1159,13 @@ build_segment(struct ingest *g, struct in_view *v, unsigned bits,
 					break;
 				case MLP_FT_STRING:
 					wc->str_off[o] = so[j];
-					memcpy(wc->heap + so[j],
-					    g->cols[c].heap.s + (cell >> 24),
-					    cell & STR_MAX);
+					/* a column of empty strings has no
+					 * heap at all */
+					if (cell & STR_MAX)
+						memcpy(wc->heap + so[j],
+						    g->cols[c].heap.s +
+						    (cell >> 24),
+						    cell & STR_MAX);
 					so[j] += cell & STR_MAX;
 					wc->str_off[o + 1] = so[j];
 					break;
