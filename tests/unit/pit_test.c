@@ -115,6 +115,201 @@ test_aggs(void)
 	}
 }
 
+/* ---- the merges, on segments made by hand ---- */
+
+/* A segment in memory of one int column "v": rows (key, ets, v) sorted by
+ * the key's place in order[] (keys by hash), then as given. */
+static void
+hand_seg(struct fseg_w *w, struct fseg *s, const char *const *order,
+    size_t nk, const char *const *rkey, const int64_t *ets,
+    const int64_t *v, size_t n)
+{
+	static const char *names[] = { "v" };
+	static const enum mlp_ftype types[] = { MLP_FT_INT };
+	struct fseg_spec sp = { 0 };
+	struct mlp_err err;
+	uint64_t o = 0, ko = 0, k = 0;
+
+	for (size_t j = 0; j < nk; j++) {
+		size_t c = 0;
+
+		for (size_t i = 0; i < n; i++)
+			c += strcmp(rkey[i], order[j]) == 0;
+		if (c) {
+			sp.nkeys++;
+			sp.key_heap_len += strlen(order[j]);
+		}
+	}
+	sp.nrows = n;
+	sp.ncols = 1;
+	sp.names = names;
+	sp.types = types;
+	if (fseg_w_init(w, &sp, &err) < 0)
+		abort();
+	for (size_t j = 0; j < nk; j++) {
+		size_t kl = strlen(order[j]), first = 1;
+
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(rkey[i], order[j]) != 0)
+				continue;
+			if (first) {
+				w->key_hash[k] = mlp_fkey_hash(order[j], kl);
+				w->key_start[k] = o;
+				w->key_off[k] = ko;
+				memcpy(w->key_heap + ko, order[j], kl);
+				ko += kl;
+				w->key_off[++k] = ko;
+				first = 0;
+			}
+			w->ets[o] = ets[i];
+			((int64_t *)w->cols[0].values)[o++] = v[i];
+		}
+	}
+	w->key_start[k] = o;
+	fseg_w_finish(w);
+	if (fseg_open_mem(s, w->buf, w->size, "hand", &err) < 0) {
+		printf("# %s\n", err.msg);
+		abort();
+	}
+}
+
+/* The v of each row the merge of runs[0..n) gives, as text. */
+static char *
+merged_v(struct frows *m, const struct frun *runs, size_t n)
+{
+	struct mlp_buf b = MLP_BUF_INIT;
+	size_t r;
+	uint64_t i;
+
+	frows_reset(m);
+	for (size_t j = 0; j < n; j++)
+		frows_add(m, runs[j].seg, runs[j].a, runs[j].a + runs[j].n,
+		    runs[j].src, j);
+	while (frows_next(m, &r, &i))
+		mlp_buf_addf(&b, "%s%lld", b.len ? " " : "", (long long)
+		    ((const int64_t *)runs[r].seg->cols[0].values)[i]);
+	return b.s ? mlp_buf_detach(&b) : xstrdup("");
+}
+
+static int
+by_hash(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	uint64_t hx = mlp_fkey_hash(x, strlen(x)), hy = mlp_fkey_hash(y,
+	    strlen(y));
+
+	return hx < hy ? -1 : hx > hy;
+}
+
+static void
+test_merges(void)
+{
+	const char *order[] = { "a", "b", "c", "d" };
+	const char *k0[] = { "a", "a", "a", "c" }, *k2[] = { "a", "a", "b" },
+	    *k1[] = { "c" };
+	int64_t e0[] = { 10, 20, 20, 5 }, v0[] = { 1, 2, 3, 4 };
+	int64_t e2[] = { 20, 30, 7 }, v2[] = { 5, 6, 7 };
+	int64_t e1[] = { 5 }, v1[] = { 8 };
+	struct fseg_w w[3], wm[100];
+	struct fseg s[3], sm[100];
+	struct fkeys keys = { 0 };
+	struct frows rows = { 0 };
+	struct frun runs[100];
+	struct mlp_buf seen = MLP_BUF_INIT;
+	char *t;
+	size_t n;
+
+	qsort(order, 4, sizeof(*order), by_hash);
+	hand_seg(&w[0], &s[0], order, 4, k0, e0, v0, 4);
+	hand_seg(&w[1], &s[1], order, 4, k1, e1, v1, 1);
+	hand_seg(&w[2], &s[2], order, 4, k2, e2, v2, 3);
+	/* batch 1's keys left out: an empty range adds nothing */
+	fkeys_add(&keys, &s[0], 0, s[0].nkeys, 0);
+	fkeys_add(&keys, &s[1], 0, 0, 1);
+	fkeys_add(&keys, &s[2], 0, s[2].nkeys, 2);
+	while ((n = fkeys_next(&keys, runs)) > 0) {
+		const struct fseg *ks = runs[0].seg;
+
+		mlp_buf_addf(&seen, "%.*s:", (int)(ks->key_off[runs[0].k + 1] -
+		    ks->key_off[runs[0].k]), ks->key_heap +
+		    ks->key_off[runs[0].k]);
+		for (size_t j = 0; j < n; j++)
+			mlp_buf_addf(&seen, "%zu", runs[j].src);
+		if (runs[0].seg->key_heap[ks->key_off[runs[0].k]] == 'a') {
+			t = merged_v(&rows, runs, n);
+			is_str(t, "1 2 3 5 6", "key a: by time, a tie in batch "
+			    "order, then line order");
+			free(t);
+		}
+		mlp_buf_addc(&seen, ' ');
+	}
+	{
+		/* the keys in hash order, each with its batches in order */
+		struct mlp_buf want = MLP_BUF_INIT;
+
+		for (size_t j = 0; j < 4; j++)
+			if (strcmp(order[j], "a") == 0)
+				mlp_buf_adds(&want, "a:02 ");
+			else if (strcmp(order[j], "b") == 0)
+				mlp_buf_adds(&want, "b:2 ");
+			else if (strcmp(order[j], "c") == 0)
+				mlp_buf_adds(&want, "c:0 ");
+		is_str(seen.s, want.s, "the keys merged: %s", want.s);
+		mlp_buf_release(&want);
+	}
+	/* seeking: keys in order, an absent one has no runs */
+	fkeys_reset(&keys);
+	for (size_t b = 0; b < 3; b++)
+		fkeys_add(&keys, &s[b], 0, s[b].nkeys, b);
+	mlp_buf_reset(&seen);
+	for (size_t j = 0; j < 4; j++) {
+		n = fkeys_seek(&keys, mlp_fkey_hash(order[j], 1), order[j], 1,
+		    runs);
+		mlp_buf_addf(&seen, "%s:%zu ", order[j], n);
+		if (strcmp(order[j], "c") == 0) {
+			t = merged_v(&rows, runs, n);
+			is_str(t, "4 8", "key c: a tie across batches, the "
+			    "earlier first");
+			free(t);
+		}
+	}
+	ok(strstr(seen.s, "a:2 ") && strstr(seen.s, "b:1 ") &&
+	    strstr(seen.s, "c:2 ") && strstr(seen.s, "d:0 "),
+	    "seek: each key's runs, none for an absent key (%s)", seen.s);
+	/* 100 batches, one row each at one time: batch order */
+	fkeys_reset(&keys);
+	for (size_t b = 0; b < 100; b++) {
+		const char *ka[] = { "a" };
+		int64_t ea[] = { 42 }, va[] = { (int64_t)b };
+
+		hand_seg(&wm[b], &sm[b], order, 4, ka, ea, va, 1);
+	}
+	/* added out of order: the heap orders them */
+	for (size_t b = 0; b < 100; b++)
+		fkeys_add(&keys, &sm[(b * 37) % 100], 0, 1, (b * 37) % 100);
+	n = fkeys_next(&keys, runs);
+	is_int(n, 100, "100 batches of one key: 100 runs");
+	ok(n == 100 && runs[0].src == 0 && runs[99].src == 99,
+	    "in batch order");
+	t = merged_v(&rows, runs, n);
+	ok(strncmp(t, "0 1 2 3 ", 8) == 0 && strlen(t) > 4 &&
+	    strcmp(t + strlen(t) - 6, " 98 99") == 0, "their rows tied in "
+	    "time come in batch order");
+	free(t);
+	is_int(fkeys_next(&keys, runs), 0, "then the end");
+	for (size_t b = 0; b < 100; b++) {
+		fseg_close(&sm[b]);
+		fseg_w_release(&wm[b]);
+	}
+	for (size_t b = 0; b < 3; b++) {
+		fseg_close(&s[b]);
+		fseg_w_release(&w[b]);
+	}
+	fkeys_release(&keys);
+	frows_release(&rows);
+	mlp_buf_release(&seen);
+}
+
 /* ---- a scratch repository and specs by hand ---- */
 
 static char *
@@ -1053,6 +1248,7 @@ main(void)
 	test_rules();
 	test_aggs();
 	test_pick();
+	test_merges();
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		return 2;
