@@ -244,9 +244,9 @@ mlp_fbatch_list(struct mlp_db *db, const char *view,
 
 /* ---- the merge of keys ---- */
 
-/* Key k of a against key l of b, then their sources: <0, 0, >0. */
+/* The key of source a against b's: <0, 0, >0. */
 static int
-src_cmp(const struct fkeys_src *a, const struct fkeys_src *b)
+keys_cmp(const struct fkeys_src *a, const struct fkeys_src *b)
 {
 	const struct fseg *x = a->seg, *y = b->seg;
 	uint64_t hx = x->key_hash[a->k], hy = y->key_hash[b->k];
@@ -260,8 +260,17 @@ src_cmp(const struct fkeys_src *a, const struct fkeys_src *b)
 	if ((c = memcmp(x->key_heap + x->key_off[a->k], y->key_heap +
 	    y->key_off[b->k], nx < ny ? nx : ny)) != 0)
 		return c;
-	if (nx != ny)
-		return nx < ny ? -1 : 1;
+	return nx < ny ? -1 : nx > ny;
+}
+
+/* The key of a against b's, then their sources. */
+static int
+src_cmp(const struct fkeys_src *a, const struct fkeys_src *b)
+{
+	int c = keys_cmp(a, b);
+
+	if (c != 0)
+		return c;
 	return a->src < b->src ? -1 : a->src > b->src;
 }
 
@@ -312,6 +321,7 @@ void
 fkeys_reset(struct fkeys *m)
 {
 	m->n = 0;
+	m->ready = 0;
 }
 
 void
@@ -319,6 +329,7 @@ fkeys_release(struct fkeys *m)
 {
 	free(m->s);
 	free(m->hold);
+	free(m->idx);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -332,12 +343,48 @@ fkeys_add(struct fkeys *m, const struct fseg *seg, uint64_t k, uint64_t kend,
 		m->cap = m->cap ? m->cap * 2 : 8;
 		m->s = xrealloc(m->s, m->cap * sizeof(*m->s));
 		m->hold = xrealloc(m->hold, m->cap * sizeof(*m->hold));
+		m->idx = xrealloc(m->idx, m->cap * sizeof(*m->idx));
 	}
 	m->s[m->n].seg = seg;
 	m->s[m->n].k = k;
 	m->s[m->n].kend = kend;
 	m->s[m->n].src = src;
-	kheap_up(m, m->n++);
+	m->n++;
+	m->ready = 0;
+}
+
+/* Before the first key: up to FKEYS_SCAN sources are scanned in src
+ * order, more are made a heap. */
+static void
+prepare(struct fkeys *m)
+{
+	m->heap = m->n > FKEYS_SCAN;
+	if (m->heap) {
+		for (size_t i = m->n / 2; i-- > 0;)
+			kheap_down(m, i);
+	} else {
+		for (size_t i = 1; i < m->n; i++) {
+			struct fkeys_src x = m->s[i];
+			size_t j = i;
+
+			for (; j > 0 && m->s[j - 1].src > x.src; j--)
+				m->s[j] = m->s[j - 1];
+			m->s[j] = x;
+		}
+	}
+	m->ready = 1;
+}
+
+static void
+set_run(struct frun *r, const struct fkeys_src *x)
+{
+	const struct fseg *s = x->seg;
+
+	r->seg = s;
+	r->k = x->k;
+	r->a = s->key_start[x->k];
+	r->n = s->key_start[x->k + 1] - r->a;
+	r->src = x->src;
 }
 
 /* 1 when sources a and b are at equal keys. */
@@ -359,25 +406,53 @@ take_least(struct fkeys *m, struct frun *runs)
 	size_t n = 0;
 
 	while (m->n > 0 && (n == 0 || same_key(&m->s[0], &m->hold[0]))) {
-		const struct fkeys_src *x = &m->s[0];
-		const struct fseg *s = x->seg;
-
-		runs[n].seg = s;
-		runs[n].a = s->key_start[x->k];
-		runs[n].n = s->key_start[x->k + 1] - runs[n].a;
-		runs[n].src = x->src;
-		runs[n].k = x->k;
-		m->hold[n++] = *x;
+		set_run(&runs[n], &m->s[0]);
+		m->hold[n++] = m->s[0];
 		kheap_pop(m);
 	}
 	return n;
 }
 
+/* Drops scanned source i, keeping the others in src order. */
+static void
+scan_drop(struct fkeys *m, size_t i)
+{
+	memmove(&m->s[i], &m->s[i + 1], (m->n - i - 1) * sizeof(*m->s));
+	m->n--;
+}
+
 size_t
 fkeys_next(struct fkeys *m, struct frun *runs)
 {
-	size_t n = take_least(m, runs);
+	size_t n = 0;
 
+	if (!m->ready)
+		prepare(m);
+	if (!m->heap) {
+		size_t least = 0;
+
+		/* the sources at the least key, in src order */
+		for (size_t i = 0; i < m->n; i++) {
+			if (n > 0) {
+				int c = keys_cmp(&m->s[i], &m->s[least]);
+
+				if (c > 0)
+					continue;
+				if (c < 0)
+					n = 0;
+			}
+			if (n == 0)
+				least = i;
+			m->idx[n++] = i;
+		}
+		for (size_t j = 0; j < n; j++)
+			set_run(&runs[j], &m->s[m->idx[j]]);
+		for (size_t j = n; j-- > 0;)
+			if (++m->s[m->idx[j]].k >= m->s[m->idx[j]].kend)
+				scan_drop(m, m->idx[j]);
+		return n;
+	}
+	n = take_least(m, runs);
 	for (size_t i = 0; i < n; i++) {
 		struct fkeys_src *h = &m->hold[i];
 
@@ -395,6 +470,23 @@ fkeys_seek(struct fkeys *m, uint64_t hash, const char *key, size_t klen,
 {
 	size_t n = 0;
 
+	if (!m->ready)
+		prepare(m);
+	if (!m->heap) {
+		for (size_t i = 0; i < m->n;) {
+			struct fkeys_src *x = &m->s[i];
+
+			x->k = fseg_seek_key(x->seg, x->k, hash, key, klen);
+			if (x->k >= x->kend) {
+				scan_drop(m, i);
+				continue;
+			}
+			if (fseg_key_is(x->seg, x->k, hash, key, klen))
+				set_run(&runs[n++], x);
+			i++;
+		}
+		return n;
+	}
 	/* sources before the key move up to it (or past it) */
 	while (m->n > 0) {
 		struct fkeys_src *x = &m->s[0];

@@ -223,8 +223,13 @@ struct frun {
 	size_t src;
 };
 
-/* The merge of segments' keys in (hash, key) order: a heap of the
- * segments by (next key, src). Zeroed is empty. */
+/* The merge of segments' keys in (hash, key) order. Up to FKEYS_SCAN
+ * segments are scanned, as the join did when it took at most 64 (for a
+ * key that most segments hold, a scan is the cheaper); more are a heap
+ * by (next key, src), so that a key costs the log of the segments, not
+ * their number. Zeroed is empty. */
+#define FKEYS_SCAN 64
+
 struct fkeys_src {
 	const struct fseg *seg;
 	uint64_t k, kend;
@@ -233,7 +238,9 @@ struct fkeys_src {
 
 struct fkeys {
 	struct fkeys_src *s, *hold;
+	size_t *idx;
 	size_t n, cap;
+	int ready, heap;
 };
 
 /* Adds the keys [k, kend) of seg, of batch src. */

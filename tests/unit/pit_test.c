@@ -257,9 +257,10 @@ test_merges(void)
 		is_str(seen.s, want.s, "the keys merged: %s", want.s);
 		mlp_buf_release(&want);
 	}
-	/* seeking: keys in order, an absent one has no runs */
+	/* seeking: keys in order, an absent one has no runs; the
+	 * segments added in reverse come out in batch order */
 	fkeys_reset(&keys);
-	for (size_t b = 0; b < 3; b++)
+	for (size_t b = 3; b-- > 0;)
 		fkeys_add(&keys, &s[b], 0, s[b].nkeys, b);
 	mlp_buf_reset(&seen);
 	for (size_t j = 0; j < 4; j++) {
