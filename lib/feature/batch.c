@@ -95,8 +95,8 @@ fbatches_load(struct mlp_db *db, const char *view, struct fbatches *out,
 		b->min_ts = sqlite3_column_int64(q, 5);
 		b->max_ts = sqlite3_column_int64(q, 6);
 		if (bits < 0 || bits > FSEG_MAX_BITS) {
-			rc = mlp_err_set(err, MLP_ECORRUPT, "feature batch %lld "
-			    "has %d partition bits", (long long)b->id, bits);
+			rc = mlp_err_set(err, MLP_ECORRUPT, "feature batch "
+			    "%lld has %d partition bits", (long long)b->id, bits);
 			goto out;
 		}
 		b->bits = (unsigned)bits;

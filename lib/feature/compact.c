@@ -47,12 +47,13 @@ struct compact {
  * The policy (also in mlp-feature(1)). Taking a view's batches from the
  * newest back, the next older batch joins while it holds at most
  * MLP_FCOMPACT_RATIO times the rows of those taken; once at least
- * MLP_FCOMPACT_MIN are taken they are merged. So the batches a view
- * keeps grow geometrically from the newest to the oldest (at most about
- * MLP_FCOMPACT_MIN per doubling of the rows), a large ingest is rewritten
- * only when what came after it is of its size, and a row is rewritten
- * about log2 of the view's rows times: a push costs, amortized, a few
- * times its own rows, never the view's.
+ * MLP_FCOMPACT_MIN are taken they are merged. So each batch a view keeps
+ * holds more than twice the rows of the batches after it (but for the
+ * fewer than MLP_FCOMPACT_MIN newest): a view keeps a few batches per
+ * tripling of its rows, a large ingest is rewritten only once what came
+ * after it is of its size, and a row is rewritten a few times per
+ * tripling of the view: a push costs, amortized, its own rows times the
+ * log of the view's, never the whole view.
  */
 size_t
 mlp_fcompact_pick(const uint64_t *rows, size_t n)
@@ -64,7 +65,7 @@ mlp_fcompact_pick(const uint64_t *rows, size_t n)
 		return n;
 	j = n - 1;
 	sum = rows[j];
-	while (j > 0 && rows[j - 1] / MLP_FCOMPACT_RATIO <= sum) {
+	while (j > 0 && rows[j - 1] <= MLP_FCOMPACT_RATIO * sum) {
 		j--;
 		sum += rows[j];
 	}
@@ -343,8 +344,9 @@ record(struct mlp_db *db, struct compact *c, const struct fbatches *bs,
 		goto fail;
 	}
 	if ((size_t)sqlite3_column_int64(q, 0) != c->nb) {
-		rc = mlp_err_set(err, MLP_ELOCKED, "the batches of feature view "
-		    "'%s' changed while they were compacted", c->view->name);
+		rc = mlp_err_set(err, MLP_ELOCKED, "the batches of feature "
+		    "view '%s' changed while they were compacted",
+		    c->view->name);
 		goto fail;
 	}
 	sqlite3_finalize(q);
@@ -358,8 +360,9 @@ record(struct mlp_db *db, struct compact *c, const struct fbatches *bs,
 		goto fail;
 	}
 	if ((size_t)sqlite3_column_int64(q, 0) != c->nb) {
-		rc = mlp_err_set(err, MLP_ELOCKED, "the batches of feature view "
-		    "'%s' changed while they were compacted", c->view->name);
+		rc = mlp_err_set(err, MLP_ELOCKED, "the batches of feature "
+		    "view '%s' changed while they were compacted",
+		    c->view->name);
 		goto fail;
 	}
 	sqlite3_finalize(q);

@@ -645,8 +645,8 @@ join_partition(struct ds_worker *w, uint32_t part, struct mlp_err *err)
 			if (s)
 				w->segs[nsegs++] = s;
 		}
-		if ((rc = fpit_join(&v->pv, &w->tab, w->segs, nsegs, e->rows + lo,
-		    n, err)) < 0) {
+		if ((rc = fpit_join(&v->pv, &w->tab, w->segs, nsegs,
+		    e->rows + lo, n, err)) < 0) {
 			mlp_err_prefix(err, "feature view '%s'", v->view->name);
 			return rc;
 		}

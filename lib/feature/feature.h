@@ -767,8 +767,9 @@ void mlp_fbatch_infos_free(struct mlp_fbatch_info *b, size_t n);
  * the size-tiered policy (mlp_fcompact_pick): from the newest batch back,
  * the next older one joins while it holds at most MLP_FCOMPACT_RATIO
  * times the rows of those taken, and at least MLP_FCOMPACT_MIN taken are
- * merged, so a view keeps a few batches per doubling of its rows and a
- * row is rewritten about log2(rows) times, never the whole view per push.
+ * merged, so a view keeps a few batches per tripling of its rows and a
+ * row is rewritten a few times per tripling, never the whole view per
+ * push.
  */
 #define MLP_FCOMPACT_MIN 8
 #define MLP_FCOMPACT_RATIO 2

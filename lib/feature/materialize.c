@@ -231,7 +231,8 @@ entity(struct mat *m, size_t nruns, struct mlp_err *err)
 		r->row_ets = best->seg->ets[bi];
 		r->row_cts = cts_at(best->seg, bi);
 		for (size_t i = 0; i < m->sc.nfeat; i++)
-			row_value(&r->row[i], &best->seg->cols[bb->fcol[i]], bi);
+			row_value(&r->row[i],
+			    &best->seg->cols[bb->fcol[i]], bi);
 	}
 	if (m->sc.longest > 0) {
 		/* the events of the longest window ending at the newest event

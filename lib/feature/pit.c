@@ -173,7 +173,8 @@ cts_at(const struct fseg *s, uint64_t i)
 struct join {
 	const struct fpit_view *v;
 	const struct fpit_table *tab;
-	const int *cols;	/* segment b's column of output k: b * nouts + k */
+	const int *cols;	/* segment b's column of output k: at
+				 * b * nouts + k */
 	struct frun *runs;
 	size_t nruns;
 	struct frows rows;
