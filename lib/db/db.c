@@ -316,7 +316,9 @@ static const char *const migrations[] = {
 	"ALTER TABLE feature_ingest ADD COLUMN replaced_by INTEGER"
 	"  REFERENCES feature_ingest(id);"
 	"CREATE INDEX feature_ingest_view ON feature_ingest"
-	"  (view, view_version, replaced_by);",
+	"  (view, view_version, replaced_by);"
+	"CREATE INDEX feature_ingest_replaced ON feature_ingest(replaced_by)"
+	"  WHERE replaced_by IS NOT NULL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
