@@ -317,6 +317,8 @@ static const struct {
 	{ "train.checkpointKeep", "checkpoints kept per run" },
 	{ "feature.onlineStore", "the online feature store: sqlite:[PATH] "
 	    "or redis://HOST[:PORT][/DB]" },
+	{ "feature.autoCompact", "compact a view's batches after an ingest "
+	    "or a push (true, false)" },
 };
 static const char *const remote_keys[] = { "url", "jobs", "batch",
 	"endpoint", "region", "sslVerify", "caInfo", "user", "password",

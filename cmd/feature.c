@@ -2,7 +2,8 @@
  * and what it holds (list, show); rows into the offline store (ingest) and
  * point-in-time training sets out of it (dataset); the online store's
  * records (materialize), values (get) and events streamed into both
- * (push). A verb is a row of verbs[] and one function. */
+ * (push); a view's batches merged (compact). A verb is a row of verbs[]
+ * and one function. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -659,6 +661,82 @@ outputs_json(const struct mlp_fview *v)
 	return a;
 }
 
+/* The batches of a view, for --json. */
+static cJSON *
+batches_json(const struct mlp_fbatch_info *b, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < n; i++) {
+		cJSON *x = cJSON_CreateObject();
+		char t[48];
+
+		cJSON_AddNumberToObject(x, "batch", (double)b[i].id);
+		cJSON_AddNumberToObject(x, "version", (double)b[i].version);
+		cJSON_AddStringToObject(x, "from", b[i].origin);
+		cJSON_AddNumberToObject(x, "replaces", (double)b[i].replaces);
+		cJSON_AddNumberToObject(x, "rows", (double)b[i].rows);
+		cJSON_AddNumberToObject(x, "partitions", b[i].partitions);
+		cJSON_AddNumberToObject(x, "segments", (double)b[i].segments);
+		cJSON_AddNumberToObject(x, "bytes", (double)b[i].bytes);
+		mlp_ts_format(b[i].min_ts, t);
+		cJSON_AddStringToObject(x, "min_event_ts", t);
+		mlp_ts_format(b[i].max_ts, t);
+		cJSON_AddStringToObject(x, "max_event_ts", t);
+		cJSON_AddStringToObject(x, "user", b[i].user);
+		mlp_ts_format(b[i].created * 1000, t);
+		cJSON_AddStringToObject(x, "created", t);
+		cJSON_AddItemToArray(a, x);
+	}
+	return a;
+}
+
+/* Batches a view's text shows, the newest; --json lists all. */
+#define SHOW_BATCHES 10
+
+static void
+print_batches(struct mlp_ctx *ctx, const struct mlp_fbatch_info *b,
+    size_t n)
+{
+	static const char *const hdr[] = { "BATCH", "FROM", "ROWS",
+		"SEGMENTS", "SIZE", "CREATED" };
+	struct mlp_table t;
+	uint64_t rows = 0;
+
+	for (size_t i = 0; i < n; i++)
+		rows += b[i].rows;
+	printf("\n%sbatches%s", mlp_color(ctx, C_BOLD), mlp_color(ctx,
+	    C_RESET));
+	if (n == 0) {
+		printf(": none, no ingested data\n");
+		return;
+	}
+	printf(" of version %lld: %zu, %llu row%s\n", (long long)b[0].version,
+	    n, (unsigned long long)rows, mlp_plural_s(rows));
+	mlp_table_init(&t, 6, hdr);
+	t.right[0] = t.right[2] = t.right[3] = t.right[4] = 1;
+	for (size_t i = n > SHOW_BATCHES ? n - SHOW_BATCHES : 0; i < n; i++) {
+		char id[24], nrows[24], segs[24], size[32], when[32];
+		char *from = b[i].replaces ? xasprintf("%s (of %zu)",
+		    b[i].origin, b[i].replaces) : xstrdup(b[i].origin);
+		const char *row[6] = { id, from, nrows, segs, size, when };
+
+		snprintf(id, sizeof(id), "%lld", (long long)b[i].id);
+		snprintf(nrows, sizeof(nrows), "%llu",
+		    (unsigned long long)b[i].rows);
+		snprintf(segs, sizeof(segs), "%zu", b[i].segments);
+		mlp_fmt_bytes(b[i].bytes, size, sizeof(size));
+		mlp_fmt_time(b[i].created, when, sizeof(when));
+		mlp_table_add(&t, row);
+		free(from);
+	}
+	mlp_table_print(ctx, &t);
+	mlp_table_release(&t);
+	if (n > SHOW_BATCHES)
+		printf("(and %zu older: mlp feature show --json lists them)\n",
+		    n - SHOW_BATCHES);
+}
+
 static const struct mlp_opt show_opts[] = {
 	{ O_KIND, 'k', "kind", "KIND", "the kind of object (entity, source, "
 	    "view or service), when a name has several" },
@@ -671,9 +749,10 @@ feature_show(struct mlp_ctx *ctx, int argc, char **argv)
 	struct mlp_optparse p;
 	struct mlp_fspec *s = NULL;
 	struct mlp_fversion *h = NULL;
+	struct mlp_fbatch_info *b = NULL;
 	struct mlp_err err;
 	int64_t version = 0;
-	size_t nh = 0;
+	size_t nh = 0, nb = 0;
 	int o, rc = 0, kind = -1, deleted = 0;
 	const char *name;
 
@@ -693,7 +772,9 @@ feature_show(struct mlp_ctx *ctx, int argc, char **argv)
 		goto out;
 	name = p.pos[0];
 	if (mlp_fcatalog_load(ctx->db, &s, &err) < 0 ||
-	    mlp_fcatalog_history(ctx->db, kind, name, &h, &nh, &err) < 0) {
+	    mlp_fcatalog_history(ctx->db, kind, name, &h, &nh, &err) < 0 ||
+	    (kind == MLP_FK_VIEW && !deleted && mlp_fbatch_list(ctx->db, name,
+	    &b, &nb, &err) < 0)) {
 		rc = mlp_fail(ctx, &err);
 		goto out;
 	}
@@ -706,9 +787,12 @@ feature_show(struct mlp_ctx *ctx, int argc, char **argv)
 		cJSON_AddBoolToObject(x, "deleted", deleted);
 		cJSON_AddItemToObject(x, "spec", deleted ? cJSON_CreateNull() :
 		    cJSON_Parse(h[nh - 1].spec));
-		if (kind == MLP_FK_VIEW && !deleted)
+		if (kind == MLP_FK_VIEW && !deleted) {
 			cJSON_AddItemToObject(x, "outputs",
 			    outputs_json(mlp_fspec_view(s, name)));
+			cJSON_AddItemToObject(x, "batches",
+			    batches_json(b, nb));
+		}
 		cJSON_AddItemToObject(x, "history", history_json(h, nh));
 		mlp_print_json(x);
 		goto out;
@@ -718,8 +802,11 @@ feature_show(struct mlp_ctx *ctx, int argc, char **argv)
 	    (long long)version, deleted ? " (deleted)" : "");
 	if (!deleted)
 		print_object(ctx, s, kind, name);
+	if (kind == MLP_FK_VIEW && !deleted)
+		print_batches(ctx, b, nb);
 	print_history(ctx, h, nh);
 out:
+	mlp_fbatch_infos_free(b, nb);
 	mlp_fversions_free(h, nh);
 	mlp_fspec_free(s);
 	mlp_opt_release(&p);
@@ -744,6 +831,22 @@ load_catalog(struct mlp_ctx *ctx, struct mlp_fspec **out)
 		return 1;
 	}
 	return 0;
+}
+
+/* 0 when the config's feature.autoCompact turns the compaction after
+ * an ingest or a push off. */
+static int
+auto_compact(struct mlp_ctx *ctx)
+{
+	char *v = NULL;
+	int on = 1;
+
+	if (mlp_config_get(ctx->repo, "feature.autoCompact", &v, NULL) == 0 &&
+	    v)
+		on = !(strcasecmp(v, "false") == 0 || strcasecmp(v, "no") == 0 ||
+		    strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0);
+	free(v);
+	return on;
 }
 
 static void
@@ -786,6 +889,7 @@ feature_ingest(struct mlp_ctx *ctx, int argc, char **argv)
 	io.file = p.npos > 1 ? p.pos[1] : NULL;
 	io.root = ctx->repo->root;
 	io.user = user;
+	io.no_compact = !auto_compact(ctx);
 	if (mlp_fingest(ctx->db, st, s, &io, &r, &err) < 0) {
 		rc = mlp_fail(ctx, &err);
 		if (err.code == MLP_ENOTFOUND && !mlp_fspec_source(s, io.source))
@@ -815,6 +919,17 @@ feature_ingest(struct mlp_ctx *ctx, int argc, char **argv)
 			ts_json(y, "min_event_ts", v->min_ts);
 			ts_json(y, "max_event_ts", v->max_ts);
 			cJSON_AddStringToObject(y, "digest", v->digest);
+			if (v->compacted) {
+				cJSON *z = cJSON_AddObjectToObject(y,
+				    "compacted");
+
+				cJSON_AddNumberToObject(z, "batch",
+				    (double)v->compacted);
+				cJSON_AddNumberToObject(z, "merged",
+				    (double)v->merged);
+			} else {
+				cJSON_AddNullToObject(y, "compacted");
+			}
 			cJSON_AddItemToArray(a, y);
 		}
 		cJSON_AddNumberToObject(x, "objects_written",
@@ -842,9 +957,17 @@ feature_ingest(struct mlp_ctx *ctx, int argc, char **argv)
 			    (long long)v->version, (long long)v->id,
 			    v->segments, mlp_plural_s(v->segments),
 			    v->partitions, mlp_plural_s(v->partitions), size);
+			if (v->compacted)
+				printf("  %s: the newest %zu batches compacted "
+				    "into batch %lld\n", v->view, v->merged,
+				    (long long)v->compacted);
 		}
 	}
 out:
+	if (r && r->compact_error)
+		fprintf(stderr, "mlp: %s: warning: the rows are stored, but "
+		    "compacting after failed: %s\n", ctx->cmd,
+		    r->compact_error);
 	free(user);
 	mlp_fingest_result_free(r);
 	mlp_fspec_free(s);
@@ -1622,8 +1745,8 @@ static const struct mlp_opt push_opts[] = {
 };
 
 /* With --follow: events written online at most this many at once, and
- * offline as a batch this many or this often (each batch is an ingest,
- * and dataset reads 64 batches of a view). */
+ * offline as a batch this many or this often (each batch is an ingest;
+ * the compaction after it keeps a view's batches few). */
 #define FOLLOW_ONLINE 1000
 #define FOLLOW_OFFLINE 100000
 #define FOLLOW_OFFLINE_SECONDS 60.0
@@ -1764,6 +1887,7 @@ feature_push(struct mlp_ctx *ctx, int argc, char **argv)
 		ps.off.db = ctx->db;
 		ps.off.tmpdir = tmpdir;
 		ps.off.user = user;
+		ps.off.no_compact = !auto_compact(ctx);
 	}
 	if (ps.follow) {
 		memset(&sa, 0, sizeof(sa));
@@ -1874,6 +1998,10 @@ feature_push(struct mlp_ctx *ctx, int argc, char **argv)
 				    (double)ps.stats.batch);
 			else
 				cJSON_AddNullToObject(y, "batch");
+			cJSON_AddNumberToObject(y, "compactions",
+			    (double)ps.stats.compactions);
+			cJSON_AddNumberToObject(y, "merged",
+			    (double)ps.stats.merged);
 		} else {
 			cJSON_AddNullToObject(x, "offline");
 		}
@@ -1894,9 +2022,17 @@ feature_push(struct mlp_ctx *ctx, int argc, char **argv)
 			if (ps.stats.batch)
 				printf(" (batch %lld)",
 				    (long long)ps.stats.batch);
+			if (ps.stats.compactions)
+				printf(", %llu batch%s compacted",
+				    (unsigned long long)ps.stats.merged,
+				    ps.stats.merged == 1 ? "" : "es");
 		}
 		printf("\n");
 	}
+	if (ps.stats.compact_err.code)
+		fprintf(stderr, "mlp: %s: warning: the events are stored, but "
+		    "compacting after failed: %s\n", ctx->cmd,
+		    ps.stats.compact_err.msg);
 	if (ps.skipped)
 		rc = mlp_failf(ctx, 1, "%llu bad line%s skipped",
 		    (unsigned long long)ps.skipped, mlp_plural_s(ps.skipped));
@@ -1914,6 +2050,124 @@ out:
 	free(tmpdir);
 	mlp_online_close(ps.o);
 	mlp_fpush_free(ps.p);
+	mlp_fspec_free(s);
+	mlp_opt_release(&p);
+	return rc;
+}
+
+/* compact */
+
+static const struct mlp_opt compact_opts[] = {
+	{ 0, 0, NULL, NULL, NULL },
+};
+
+static cJSON *
+compact_json(const struct mlp_fcompact_view *v)
+{
+	cJSON *y = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(y, "view", v->view);
+	cJSON_AddNumberToObject(y, "version", (double)v->version);
+	if (v->id)
+		cJSON_AddNumberToObject(y, "batch", (double)v->id);
+	else
+		cJSON_AddNullToObject(y, "batch");
+	cJSON_AddNumberToObject(y, "merged", (double)v->merged);
+	cJSON_AddNumberToObject(y, "before", (double)v->before);
+	cJSON_AddNumberToObject(y, "after", (double)v->after);
+	cJSON_AddNumberToObject(y, "rows", (double)v->rows);
+	cJSON_AddNumberToObject(y, "partitions", v->id ? v->partitions : 0);
+	cJSON_AddNumberToObject(y, "segments", (double)v->segments);
+	cJSON_AddNumberToObject(y, "bytes", (double)v->bytes);
+	if (v->id)
+		cJSON_AddStringToObject(y, "digest", v->digest);
+	else
+		cJSON_AddNullToObject(y, "digest");
+	return y;
+}
+
+static void
+compact_text(const struct mlp_fcompact_view *v)
+{
+	char size[32];
+
+	if (!v->id) {
+		printf("%s (version %lld): %zu batch%s, nothing to compact\n",
+		    v->view, (long long)v->version, v->before,
+		    v->before == 1 ? "" : "es");
+		return;
+	}
+	mlp_fmt_bytes(v->bytes, size, sizeof(size));
+	printf("%s (version %lld): %zu batches compacted into batch %lld, "
+	    "%llu row%s, %zu segment%s in %u partition%s, %s\n", v->view,
+	    (long long)v->version, v->merged, (long long)v->id,
+	    (unsigned long long)v->rows, mlp_plural_s(v->rows), v->segments,
+	    mlp_plural_s(v->segments), v->partitions,
+	    mlp_plural_s(v->partitions), size);
+}
+
+static int
+feature_compact(struct mlp_ctx *ctx, int argc, char **argv)
+{
+	struct mlp_optparse p;
+	struct mlp_fspec *s = NULL;
+	struct mlp_store *st;
+	struct mlp_err err;
+	cJSON *x = NULL, *a = NULL;
+	char *user = NULL;
+	size_t n;
+	int o, rc = 0;
+
+	mlp_err_clear(&err);
+	mlp_opt_init(&p, ctx, argc, argv);
+	while ((o = mlp_opt_next(&p)) != 0) {
+		rc = OPT_EXIT(o);
+		goto out;
+	}
+	if ((rc = load_catalog(ctx, &s)) != 0 ||
+	    (rc = check_writable(ctx, "the compaction")) != 0 ||
+	    (rc = mlp_ctx_store(ctx, &st)) != 0)
+		goto out;
+	user = mlp_track_user(ctx->repo);
+	if (ctx->json) {
+		x = cJSON_CreateObject();
+		a = cJSON_AddArrayToObject(x, "views");
+	}
+	n = p.npos ? (size_t)p.npos : s->nviews;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = p.npos ? p.pos[i] : s->views[i].name;
+		struct mlp_fcompact_view v;
+
+		if (mlp_fcompact(ctx->db, st, s, name, MLP_FCOMPACT_ALL, user,
+		    &v, &err) < 0) {
+			/* unnamed, a view without data has nothing to do */
+			if (!p.npos && err.code == MLP_ENOTFOUND &&
+			    strstr(err.msg, "no ingested data")) {
+				mlp_err_clear(&err);
+				continue;
+			}
+			rc = mlp_fail(ctx, &err);
+			if (err.code == MLP_ENOTFOUND && strstr(err.msg,
+			    "no ingested data"))
+				mlp_hint(ctx, "load its source first: mlp "
+				    "feature ingest SOURCE");
+			else if (err.code == MLP_ENOTFOUND)
+				mlp_hint(ctx, "the views: mlp feature list "
+				    "--kind view");
+			else if (err.code == MLP_ELOCKED)
+				mlp_hint(ctx, "run it again");
+			break;
+		}
+		if (a)
+			cJSON_AddItemToArray(a, compact_json(&v));
+		else
+			compact_text(&v);
+	}
+	/* the views compacted before a failure stay so: say which */
+	if (x)
+		mlp_print_json(x);
+out:
+	free(user);
 	mlp_fspec_free(s);
 	mlp_opt_release(&p);
 	return rc;
@@ -1938,6 +2192,8 @@ static const struct mlp_verb verbs[] = {
 	    "Read entities' feature values from the online store" },
 	{ "push", feature_push, push_opts, "VIEW [FILE|-]",
 	    "Stream JSON-lines events into the online and offline stores" },
+	{ "compact", feature_compact, compact_opts, "[VIEW...]",
+	    "Merge each view's offline batches into one" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -773,7 +773,7 @@ EOF
 	run mlp __complete feature apply features.yaml ''
 	[ "$output" = ":files" ]
 	run mlp __complete feature ''
-	[ "$(values | tr '\n' ' ')" = "plan apply list show ingest dataset materialize get push " ]
+	[ "$(values | tr '\n' ' ')" = "plan apply list show ingest dataset materialize get push compact " ]
 	run mlp __complete feature ingest ''
 	[ "$(values)" = trips ]
 	run mlp __complete feature dataset --service ''
@@ -794,6 +794,10 @@ EOF
 	[ "$(values | tr '\n' ' ')" = "driver_stats driver_trips " ]
 	run mlp __complete feature push --to o
 	[ "$(values | tr '\n' ' ')" = "online offline " ]
+	run mlp __complete feature compact ''
+	[ "$(values | tr '\n' ' ')" = "driver_stats driver_trips " ]
+	run mlp __complete feature compact driver_stats driver_t
+	[ "$(values)" = driver_trips ]
 }
 
 @test "bash: a source is a file name or a URI" {

@@ -306,3 +306,165 @@ la,1002,1618221600,,," ]
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"feature view driver_"*" batch "*" partition 0"* ]]
 }
+
+@test "compact -h works anywhere; outside a repository it says so" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir -p nowhere && cd nowhere
+	run mlp feature compact -h
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: mlp feature compact"* ]]
+	run mlp feature compact driver_trips
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not an mlp repository"* ]]
+	[[ "$output" == *"hint:"* ]]
+}
+
+# push_events N: N events of trips, one push --to offline each, on an hourly
+# grid of 5 drivers over 2 days; every 7th repeats the time of the one
+# before with another fare (a tie across batches, the later must win).
+# Also writes them, in order, to pushed.csv.
+push_events() {
+	local i d t ts fare
+
+	echo 'driver_id,event_ts,fare' > pushed.csv
+	for i in $(seq 1 "$1"); do
+		if [ $((i % 7)) -ne 0 ]; then
+			d=$((1001 + (i * 3) % 5))
+			t=$(((i * 37) % 48))
+		fi
+		ts=$(date -u -d "2021-04-10 00:00:00 UTC + $t hours" +%Y-%m-%dT%H:%M:%SZ)
+		fare=$i.5
+		[ $((i % 11)) -eq 0 ] && fare=
+		echo "$d,$ts,$fare" >> pushed.csv
+		if [ -n "$fare" ]; then
+			echo "{\"driver_id\": $d, \"event_ts\": \"$ts\", \"fare\": $fare}"
+		else
+			echo "{\"driver_id\": $d, \"event_ts\": \"$ts\", \"fare\": null}"
+		fi | mlp -q feature push --to offline driver_trips >/dev/null
+	done
+}
+
+many_spine() {
+	local d h
+
+	echo 'driver_id,event_ts'
+	for d in 1001 1002 1003 1004 1005 1006; do
+		for h in 0 5 11 12 23 24 30 36 47 48 60; do
+			echo "$d,$(date -u -d "2021-04-10 00:00:00 UTC + $h hours" +%Y-%m-%dT%H:%M:%SZ)"
+		done
+	done
+}
+
+@test "105 pushed batches: the same dataset before and after compact, and as one ingest of the rows" {
+	mlp config feature.autoCompact false
+	push_events 105
+	[ "$(sqlite3 .mlp/mlp.db "SELECT count(*) FROM feature_ingest WHERE view = 'driver_trips' AND replaced_by IS NULL")" -eq 105 ]
+	many_spine > many.csv
+	f=driver_trips:fare_sum_1d,driver_trips:fare_sum_7d,driver_trips:fare_count_7d
+	mlp -q feature dataset --spine many.csv -f "$f" -o before.csv
+	# materialize reads the batches as dataset does
+	end=2021-04-11T12:00:00Z
+	mlp -q feature materialize --end $end --online sqlite:a.db driver_trips
+	mlp feature get driver_trips -k driver_id=1001,1002,1003,1004,1005 \
+	    --at $end --online sqlite:a.db --json > a.json
+	run mlp feature show driver_trips
+	[[ "$output" == *"batches of version 1: 105, 105 rows"* ]]
+	[[ "$output" =~ 105\ +push:driver_trips\ +1\ +1 ]]
+	[[ "$output" == *"(and 95 older: mlp feature show --json lists them)"* ]]
+	run mlp feature compact driver_trips --json
+	[ "$status" -eq 0 ]
+	[ "$(pyj '[(v["view"], v["merged"], v["before"], v["after"], v["rows"]) for v in j["views"]]' <<< "$output")" = "[('driver_trips', 105, 105, 1, 105)]" ]
+	mlp -q feature dataset --spine many.csv -f "$f" -o after.csv
+	cmp before.csv after.csv
+	mlp -q feature materialize --end $end --online sqlite:b.db driver_trips
+	mlp feature get driver_trips -k driver_id=1001,1002,1003,1004,1005 \
+	    --at $end --online sqlite:b.db --json > b.json
+	cmp a.json b.json
+	grep -q '"PRESENT"' a.json
+	# the same rows ingested at once, in another repository
+	mkdir other && cp -r features.yaml data other/ && cp pushed.csv other/data/trips.csv
+	(cd other && mlp -q init && mlp -q feature apply >/dev/null &&
+	    mlp -q feature ingest trips >/dev/null &&
+	    mlp -q feature dataset --spine ../many.csv -f "$f" -o ../once.csv)
+	cmp before.csv once.csv
+	# and byte for byte the segment that ingest writes
+	[ "$(sqlite3 .mlp/mlp.db "SELECT s.oid FROM feature_segment s JOIN feature_ingest i ON i.id = s.ingest WHERE i.view = 'driver_trips'")" = "$(sqlite3 other/.mlp/mlp.db "SELECT s.oid FROM feature_segment s JOIN feature_ingest i ON i.id = s.ingest WHERE i.view = 'driver_trips'")" ]
+	run mlp feature show driver_trips --json
+	[ "$(pyj '[(b["from"], b["replaces"], b["rows"]) for b in j["batches"]]' <<< "$output")" = "[('compact:driver_trips', 105, 105)]" ]
+}
+
+@test "push batches are named push:VIEW; the compaction after pushes merges the newest small ones and says so" {
+	mlp -q feature ingest trips >/dev/null
+	for i in 1 2 3 4 5 6; do
+		echo "{\"driver_id\": 1001, \"event_ts\": \"2021-04-12T1$i:00:00Z\", \"fare\": $i}" |
+		    mlp feature push --to offline --json driver_trips > push.json
+		[ "$(pyj 'j["offline"]["compactions"], j["offline"]["merged"]' < push.json)" = "0 0" ]
+	done
+	run mlp feature show driver_trips --json
+	[ "$(pyj '[b["from"] for b in j["batches"]]' <<< "$output")" = "['data/trips.csv', 'push:driver_trips', 'push:driver_trips', 'push:driver_trips', 'push:driver_trips', 'push:driver_trips', 'push:driver_trips']" ]
+	# the eighth batch: 7 pushes of 1 row and the ingest of 4 (at most
+	# twice theirs) merge
+	echo '{"driver_id": 1002, "event_ts": "2021-04-12T17:00:00Z", "fare": 7}' |
+	    mlp feature push --to offline --json driver_trips > push.json
+	[ "$(pyj 'j["offline"]["compactions"], j["offline"]["merged"]' < push.json)" = "1 8" ]
+	batch=$(pyj 'j["offline"]["batch"]' < push.json)
+	run mlp feature show driver_trips --json
+	[ "$(pyj '[(b["batch"], b["from"], b["replaces"], b["rows"]) for b in j["batches"]]' <<< "$output")" = "[($batch, 'compact:driver_trips', 8, 11)]" ]
+	run mlp feature push --to offline driver_trips <<< '{"driver_id": 1002, "event_ts": "2021-04-12T18:00:00Z", "fare": 8}'
+	[ "$status" -eq 0 ]
+	[[ "$output" == "driver_trips: 1 event offline (batch "*")" ]]
+	# ingest --json says when the compaction after it merged: 8 batches
+	# of 1 row and the 11 before them (at most twice their rows)
+	mlp config feature.autoCompact false
+	for i in 1 2 3 4 5 6; do
+		echo "{\"driver_id\": 1003, \"event_ts\": \"2021-04-12T1$i:00:00Z\", \"fare\": $i}" |
+		    mlp -q feature push --to offline driver_trips >/dev/null
+	done
+	mlp config feature.autoCompact true
+	printf 'driver_id,event_ts,fare\n1004,2021-04-12T10:00:00Z,3\n' > more.csv
+	run mlp feature ingest trips more.csv --json
+	[ "$status" -eq 0 ]
+	[ "$(pyj '[(v["view"], v["compacted"] and v["compacted"]["merged"]) for v in j["views"]]' <<< "$output")" = "[('driver_fares', None), ('driver_trips', 9)]" ]
+}
+
+@test "compact: the rows stay, the old segments go to gc, the same rows again are unchanged" {
+	printf 'driver_id,event_ts,fare\n1001,2021-04-11T09:00:00Z,99\n' > t2.csv
+	mlp -q feature ingest trips >/dev/null
+	mlp -q feature ingest trips t2.csv >/dev/null
+	mlp -q feature dataset --spine spine.csv -f driver_trips:fare_sum_7d,driver_fares:fare -o before.csv
+	run mlp feature compact
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^driver_fares\ \(version\ 1\):\ 2\ batches\ compacted\ into\ batch\ [0-9]+,\ 5\ rows ]]
+	[[ "${lines[1]}" =~ ^driver_trips\ \(version\ 1\):\ 2\ batches\ compacted ]]
+	[ "${#lines[@]}" -eq 2 ]
+	mlp -q feature dataset --spine spine.csv -f driver_trips:fare_sum_7d,driver_fares:fare -o after.csv
+	cmp before.csv after.csv
+	run mlp fsck
+	[ "$status" -eq 0 ]
+	mlp -q gc --prune now
+	[ "$(objects)" -eq 1 ]
+	mlp -q feature dataset --spine spine.csv -f driver_trips:fare_sum_7d,driver_fares:fare -o after.csv
+	cmp before.csv after.csv
+	run mlp feature ingest trips t2.csv --json
+	[ "$(pyj '[(v["unchanged"], v["batch"]) for v in j["views"]]' <<< "$output")" = "$(sqlite3 .mlp/mlp.db "SELECT '[(True, ' || group_concat(id, '), (True, ') || ')]' FROM (SELECT id FROM feature_ingest WHERE replaced_by IS NULL ORDER BY view)")" ]
+	run mlp feature compact driver_trips
+	[ "$status" -eq 0 ]
+	[ "$output" = "driver_trips (version 1): 1 batch, nothing to compact" ]
+	run mlp feature compact --json driver_trips
+	[ "$(pyj 'j["views"][0]["batch"], j["views"][0]["merged"], j["views"][0]["after"]' <<< "$output")" = "None 0 1" ]
+}
+
+@test "compact: an unknown view suggests a near one; a view without data is an error" {
+	run mlp feature compact driver_trip
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "mlp: feature compact: no feature view 'driver_trip' (did you mean 'driver_trips'?)" ]
+	[ "${lines[1]}" = "hint: the views: mlp feature list --kind view" ]
+	run mlp feature compact pair_scores
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "mlp: feature compact: feature view 'pair_scores' has no ingested data" ]
+	[[ "${lines[1]}" == "hint: load its source first"* ]]
+	# none named: the views without data are passed over
+	run mlp feature compact
+	[ "$status" -eq 0 ]
+	[ "$output" = "" ]
+}

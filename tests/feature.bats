@@ -424,7 +424,8 @@ H='entities:\n  - {name: driver, join_keys: [driver_id]}\nsources:\n  - {name: t
 	[ "$(pyj 'j[1]["spec"]' <<< "$output")" = "{'name': 'profiles', 'path': 'data/profiles.csv', 'format': 'csv', 'timestamp': 'event_ts', 'created_timestamp': 'created_ts', 'timestamp_format': 'iso8601', 'description': None}" ]
 	[ "$(pyj 'j[4]["spec"]' <<< "$output")" = "{'name': 'driver_trips', 'entity': 'driver', 'source': 'trips', 'ttl': '30d', 'features': [], 'aggregations': [{'column': 'fare', 'op': 'sum', 'windows': ['1d', '7d']}, {'column': 'fare', 'op': 'count', 'windows': ['7d']}], 'derived': [], 'description': None, 'tags': {}}" ]
 	run mlp feature show driver_profile --json
-	[ "$(pyj 'sorted(j)' <<< "$output")" = "['deleted', 'history', 'kind', 'name', 'outputs', 'spec', 'version']" ]
+	[ "$(pyj 'sorted(j)' <<< "$output")" = "['batches', 'deleted', 'history', 'kind', 'name', 'outputs', 'spec', 'version']" ]
+	[ "$(pyj 'j["batches"]' <<< "$output")" = "[]" ]
 	[ "$(pyj 'j["outputs"]' <<< "$output")" = "[{'name': 'rating', 'type': 'float', 'kind': 'feature', 'definition': None}, {'name': 'rating_x2', 'type': 'float', 'kind': 'derived', 'definition': 'rating * 2'}]" ]
 	[ "$(pyj 'sorted(j["history"][0])' <<< "$output")" = "['action', 'changed', 'column', 'file', 'forced', 'line', 'timestamp', 'user', 'version']" ]
 	[ "$(pyj '(j["history"][0]["user"], j["history"][0]["line"])' <<< "$output")" = "('tester', 7)" ]

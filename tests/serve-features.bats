@@ -92,6 +92,24 @@ get() {
 	[[ "$BODY" == *"event_ts"* ]]
 }
 
+@test "push: each offline push is a batch named push:VIEW, compacted as they come" {
+	serve_in .
+	for i in 1 2 3 4 5 6 7 8 9; do
+		req POST /push -d '{"push_source_name": "driver_trips", "df": {"driver_id": [1001], "event_ts": ["2024-02-04T11:4'$i':00Z"], "fare": [1]}, "to": "offline"}'
+		[ "$CODE" = 200 ]
+	done
+	run mlp feature show driver_trips --json
+	[ "$status" -eq 0 ]
+	froms=$(/usr/bin/python3 -c 'import json, sys; print(" ".join(sorted(set(b["from"] for b in json.load(sys.stdin)["batches"]))))' <<< "$output")
+	[[ "$froms" == *"compact:driver_trips"* ]]
+	[[ "$froms" == *"push:driver_trips"* ]]
+	[ "$(/usr/bin/python3 -c 'import json, sys; print(sum(b["replaces"] or 1 for b in json.load(sys.stdin)["batches"]))' <<< "$output")" -ge 10 ]
+	printf 'driver_id,event_ts\n1001,2024-02-04T12:00:00Z\n' > sp.csv
+	run mlp feature dataset --spine sp.csv -f driver_trips:fare_count_1d
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "1001,2024-02-04T12:00:00Z,9" ]
+}
+
 @test "a model trained on features answers entity keys with what dataset and mlp predict give, window edges included" {
 	mlp -q train train.yaml >/dev/null
 	mlp -q feature materialize --end 2024-02-05T00:00:00Z >/dev/null

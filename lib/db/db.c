@@ -305,6 +305,20 @@ static const char *const migrations[] = {
 	"  created INTEGER NOT NULL);"
 	"CREATE INDEX feature_materialization_view ON feature_materialization"
 	"  (view, view_version, online, end_ts);",
+	/* 8: compaction of feature batches (mlp feature compact). A batch
+	 * merged into another keeps its row, with replaced_by naming the
+	 * batch that now holds its rows (so a second ingest of them is
+	 * still a no-op and its lineage can be followed); its segments'
+	 * rows go, and gc takes the objects. seq orders a view's batches
+	 * (a later one wins a tie): NULL is the batch's id, a compaction
+	 * takes the place of the newest batch it merged */
+	"ALTER TABLE feature_ingest ADD COLUMN seq INTEGER;"
+	"ALTER TABLE feature_ingest ADD COLUMN replaced_by INTEGER"
+	"  REFERENCES feature_ingest(id);"
+	"CREATE INDEX feature_ingest_view ON feature_ingest"
+	"  (view, view_version, replaced_by);"
+	"CREATE INDEX feature_ingest_replaced ON feature_ingest(replaced_by)"
+	"  WHERE replaced_by IS NOT NULL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -17,18 +17,6 @@
 #define SPINE_MAX ((size_t)16 << 30)
 #define OUTBUF ((size_t)1 << 20)
 
-/* A batch of a view: its segments by partition. */
-struct ds_batch {
-	int64_t id;
-	unsigned bits;
-	struct ds_seg {
-		uint32_t part;
-		struct mlp_oid oid;
-	} *segs;		/* sorted by part */
-	size_t nsegs;
-	size_t slot;		/* its place in a worker's open segments */
-};
-
 /* The spine's keys for one entity. */
 struct ds_ent {
 	const struct mlp_fentity *ent;
@@ -55,9 +43,9 @@ struct ds_out {
 struct ds_view {
 	const struct mlp_fview *view;
 	struct ds_ent *ent;
-	struct ds_batch *b;
-	size_t nb;
-	unsigned bits;		/* the most of its batches */
+	struct fbatches bs;
+	size_t slot;		/* its first batch's place in a worker's open
+				 * segments */
 	struct fpit_view pv;
 	size_t *pv_out;		/* per pv output: its ds_out */
 	int has_derived;
@@ -144,7 +132,8 @@ struct ds_worker {
 	struct mlp_store *st;
 	struct fpit_table tab;
 	struct fseg *open;
-	long *open_part;	/* -1: none */
+	long *open_seg;		/* the batch's segment open, -1: none */
+	struct fseg **segs;	/* the segments of one view's partition */
 	int rc;
 	struct mlp_err err;
 	pthread_t th;
@@ -314,87 +303,6 @@ resolve(struct dataset *d, struct mlp_err *err)
 				    d->outs[j].view->view->name,
 				    d->outs[i].view->view->name);
 	return 0;
-}
-
-/* ---- the batches ---- */
-
-static int
-batches(struct mlp_db *db, struct ds_view *v, struct mlp_err *err)
-{
-	sqlite3_stmt *q = NULL, *s = NULL;
-	int64_t version = 0;
-	int rc;
-
-	if ((rc = mlp_db_prepare(db, &q, "SELECT max(view_version) FROM "
-	    "feature_ingest WHERE view = ?", err)) < 0)
-		return rc;
-	sqlite3_bind_text(q, 1, v->view->name, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
-	    sqlite3_column_type(q, 0) != SQLITE_NULL)
-		version = sqlite3_column_int64(q, 0);
-	else if (rc != SQLITE_ROW) {
-		rc = mlp_db_error(db, err, "cannot read feature batches");
-		goto out;
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	if (version == 0) {
-		rc = mlp_err_set(err, MLP_ENOTFOUND, "feature view '%s' has no "
-		    "ingested data", v->view->name);
-		goto out;
-	}
-	if ((rc = mlp_db_prepare(db, &q, "SELECT id, bits FROM feature_ingest "
-	    "WHERE view = ? AND view_version = ? ORDER BY id", err)) < 0 ||
-	    (rc = mlp_db_prepare(db, &s, "SELECT partition, oid FROM "
-	    "feature_segment WHERE ingest = ? ORDER BY partition", err)) < 0)
-		goto out;
-	sqlite3_bind_text(q, 1, v->view->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, version);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct ds_batch *b;
-		int bits = sqlite3_column_int(q, 1);
-
-		v->b = xrealloc(v->b, (v->nb + 1) * sizeof(*v->b));
-		b = &v->b[v->nb++];
-		memset(b, 0, sizeof(*b));
-		b->id = sqlite3_column_int64(q, 0);
-		if (bits < 0 || bits > FSEG_MAX_BITS) {
-			rc = mlp_err_set(err, MLP_ECORRUPT, "feature batch %lld "
-			    "has %d partition bits", (long long)b->id, bits);
-			goto out;
-		}
-		b->bits = (unsigned)bits;
-		if (b->bits > v->bits)
-			v->bits = b->bits;
-		sqlite3_reset(s);
-		sqlite3_bind_int64(s, 1, b->id);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			struct ds_seg *g;
-
-			b->segs = xrealloc(b->segs, (b->nsegs + 1) *
-			    sizeof(*b->segs));
-			g = &b->segs[b->nsegs++];
-			g->part = (uint32_t)sqlite3_column_int64(s, 0);
-			if ((rc = mlp_oid_parse(mlp_db_text(s, 1), &g->oid,
-			    err)) < 0) {
-				mlp_err_prefix(err, "feature batch %lld",
-				    (long long)b->id);
-				rc = MLP_ECORRUPT;
-				goto out;
-			}
-		}
-		if (rc != SQLITE_DONE) {
-			rc = mlp_db_error(db, err, "cannot read feature "
-			    "segments");
-			goto out;
-		}
-	}
-	rc = rc == SQLITE_DONE ? 0 : mlp_db_error(db, err,
-	    "cannot read feature batches");
-out:
-	sqlite3_finalize(q);
-	sqlite3_finalize(s);
-	return rc;
 }
 
 /* ---- the spine ---- */
@@ -666,54 +574,38 @@ alloc_outputs(struct dataset *d)
 
 		v->pv.ttl = v->view->ttl;
 		v->pv.filter_created = d->o->filter_created;
-		for (size_t b = 0; b < v->nb; b++)
-			v->b[b].slot = d->nslots++;
+		v->slot = d->nslots;
+		d->nslots += v->bs.n;
 	}
 }
 
-/* The segment of batch b holding partition part of 2^bits, opened into
- * the worker's slot (or kept open there); NULL when the batch has none. */
+/* The segment of batch b of v holding partition part of 2^bits, opened
+ * into the worker's slot (or kept open there); NULL when the batch has
+ * none. */
 static int
-batch_seg(struct ds_worker *w, struct ds_batch *b, unsigned bits,
-    uint32_t part, struct fseg **out, struct mlp_err *err)
+batch_seg(struct ds_worker *w, const struct ds_view *v, size_t b,
+    unsigned bits, uint32_t part, struct fseg **out, struct mlp_err *err)
 {
-	uint32_t bp = part >> (bits - b->bits);
-	struct fseg *s = &w->open[b->slot];
-	long *open = &w->open_part[b->slot];
-	size_t lo = 0, hi = b->nsegs;
+	const struct fbatch *fb = &v->bs.b[b];
+	size_t slot = v->slot + b;
+	long i = fbatch_seg_of(fb, bits, part);
 	int rc;
 
 	*out = NULL;
-	if (*open == (long)bp) {
-		*out = s;
+	if (i >= 0 && w->open_seg[slot] == i) {
+		*out = &w->open[slot];
 		return 0;
 	}
-	if (*open >= 0) {
-		fseg_close(s);
-		*open = -1;
+	if (w->open_seg[slot] >= 0) {
+		fseg_close(&w->open[slot]);
+		w->open_seg[slot] = -1;
 	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (b->segs[mid].part < bp)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == b->nsegs || b->segs[lo].part != bp)
+	if (i < 0)
 		return 0;
-	if ((rc = fseg_open(s, w->st, &b->segs[lo].oid, err)) < 0)
+	if ((rc = fbatch_open(fb, i, w->st, &w->open[slot], err)) < 0)
 		return rc;
-	if (s->part_bits != b->bits || s->partition != bp) {
-		rc = mlp_err_set(err, MLP_ECORRUPT, "feature batch %lld: a "
-		    "segment of partition %u/%u holds partition %u/%u",
-		    (long long)b->id, bp, 1u << b->bits, s->partition,
-		    1u << s->part_bits);
-		fseg_close(s);
-		return rc;
-	}
-	*open = bp;
-	*out = s;
+	w->open_seg[slot] = i;
+	*out = &w->open[slot];
 	return 0;
 }
 
@@ -727,7 +619,6 @@ join_partition(struct ds_worker *w, uint32_t part, struct mlp_err *err)
 	for (size_t i = 0; i < d->nviews; i++) {
 		struct ds_view *v = &d->views[i];
 		struct ds_ent *e = v->ent;
-		struct fseg *segs[64];
 		size_t nsegs = 0, n = 0, lo = 0, hi = d->nrows;
 
 		/* the rows of the partition: a range of the hash order */
@@ -745,21 +636,17 @@ join_partition(struct ds_worker *w, uint32_t part, struct mlp_err *err)
 		n -= lo;
 		if (n == 0)
 			continue;
-		if (v->nb > 64)
-			return mlp_err_set(err, MLP_EUNSUPPORTED, "feature view "
-			    "'%s' has %zu batches (64 work)", v->view->name,
-			    v->nb);
-		for (size_t b = 0; b < v->nb; b++) {
+		for (size_t b = 0; b < v->bs.n; b++) {
 			struct fseg *s;
 
-			if ((rc = batch_seg(w, &v->b[b], d->bits, part, &s,
+			if ((rc = batch_seg(w, v, b, d->bits, part, &s,
 			    err)) < 0)
 				return rc;
 			if (s)
-				segs[nsegs++] = s;
+				w->segs[nsegs++] = s;
 		}
-		if ((rc = fpit_join(&v->pv, &w->tab, segs, nsegs, e->rows + lo,
-		    n, err)) < 0) {
+		if ((rc = fpit_join(&v->pv, &w->tab, w->segs, nsegs,
+		    e->rows + lo, n, err)) < 0) {
 			mlp_err_prefix(err, "feature view '%s'", v->view->name);
 			return rc;
 		}
@@ -786,9 +673,9 @@ join_worker(void *arg)
 		}
 	}
 	for (size_t i = 0; i < d->nslots; i++)
-		if (w->open_part[i] >= 0) {
+		if (w->open_seg[i] >= 0) {
 			fseg_close(&w->open[i]);
-			w->open_part[i] = -1;
+			w->open_seg[i] = -1;
 		}
 	return NULL;
 }
@@ -809,10 +696,11 @@ join_all(struct dataset *d, struct mlp_store *st, struct mlp_err *err)
 		w[i].tab = d->tab;
 		w[i].tab.heap = (unsigned)i;
 		w[i].open = xcalloc(d->nslots + 1, sizeof(*w[i].open));
-		w[i].open_part = xmalloc((d->nslots + 1) *
-		    sizeof(*w[i].open_part));
+		w[i].open_seg = xmalloc((d->nslots + 1) *
+		    sizeof(*w[i].open_seg));
+		w[i].segs = xcalloc(d->nslots + 1, sizeof(*w[i].segs));
 		for (size_t k = 0; k <= d->nslots; k++)
-			w[i].open_part[k] = -1;
+			w[i].open_seg[k] = -1;
 	}
 	for (int i = 1; i < n; i++) {
 		if (pthread_create(&w[i].th, NULL, join_worker, &w[i]) != 0)
@@ -828,7 +716,8 @@ join_all(struct dataset *d, struct mlp_store *st, struct mlp_err *err)
 			*err = w[i].err;
 		}
 		free(w[i].open);
-		free(w[i].open_part);
+		free(w[i].open_seg);
+		free(w[i].segs);
 	}
 	free(w);
 	return rc;
@@ -1268,9 +1157,7 @@ dataset_release(struct dataset *d)
 	for (size_t i = 0; i < d->nviews; i++) {
 		struct ds_view *v = &d->views[i];
 
-		for (size_t b = 0; b < v->nb; b++)
-			free(v->b[b].segs);
-		free(v->b);
+		fbatches_release(&v->bs);
 		free(v->pv.outs);
 		free(v->pv_out);
 		free(v->inputs);
@@ -1312,10 +1199,17 @@ mlp_fdataset(struct mlp_db *db, struct mlp_store *st,
 	if ((rc = resolve(&d, err)) < 0)
 		goto out;
 	for (size_t i = 0; i < d.nviews; i++) {
-		if ((rc = batches(db, &d.views[i], err)) < 0)
+		struct ds_view *v = &d.views[i];
+
+		if ((rc = fbatches_load(db, v->view->name, &v->bs, err)) < 0)
 			goto out;
-		if (d.views[i].bits > d.bits)
-			d.bits = d.views[i].bits;
+		if (v->bs.n == 0) {
+			rc = mlp_err_set(err, MLP_ENOTFOUND, "feature view '%s' "
+			    "has no ingested data", v->view->name);
+			goto out;
+		}
+		if (v->bs.bits > d.bits)
+			d.bits = v->bs.bits;
 	}
 	t = mlp_mono();
 	if ((rc = read_spine(&d, err)) < 0)

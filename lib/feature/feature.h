@@ -671,8 +671,11 @@ struct mlp_fingest_opts {
 					 * record; NULL: each view's version
 					 * (1 when it has none) */
 	const char *user;	/* recorded with each batch */
+	const char *origin;	/* recorded as where each batch came from
+				 * ("push:VIEW"); NULL: the file as given */
 	int nthreads;		/* parsing a large CSV file; 0: the online
 				 * CPUs, at most 4 */
+	int no_compact;		/* 1: no compaction after (mlp_fcompact) */
 };
 
 struct mlp_fingest_view {
@@ -687,6 +690,9 @@ struct mlp_fingest_view {
 	uint64_t bytes;		/* of its segments */
 	int64_t min_ts, max_ts;	/* event times */
 	char digest[65];	/* SHA-256 of its segment list, hex */
+	int64_t compacted;	/* the batch the compaction after it made of
+				 * the newest batches (this one too), 0: none */
+	size_t merged;		/* batches that compaction merged */
 };
 
 struct mlp_fingest_result {
@@ -697,6 +703,8 @@ struct mlp_fingest_result {
 	uint64_t objects_written, bytes_written;
 	double read_s, order_s, write_s;	/* seconds reading, sorting,
 						 * storing */
+	char *compact_error;	/* the rows were recorded, but compacting
+				 * after failed: why */
 };
 
 /* Ingests opts->source of spec (its path under root, or opts->file) for
@@ -708,7 +716,11 @@ struct mlp_fingest_result {
  * only when the whole file is good writes the segments and records one
  * batch per view in one transaction. A view whose
  * rows (the same segments) were ingested before at the same version is
- * left as it was (unchanged). *out, freed with mlp_fingest_result_free, says
+ * left as it was (unchanged: the batch holding them, after compaction
+ * the one they were merged into). Then, unless opts->no_compact, each
+ * view that got a batch is compacted by the size-tiered policy
+ * (MLP_FCOMPACT_AUTO); a failure there leaves the ingest done and says
+ * why in compact_error. *out, freed with mlp_fingest_result_free, says
  * what was done. MLP_ENOTFOUND (no such source, no file), MLP_EINVAL (no
  * view uses the source; bad content: "'trips.csv' line 12 column 3
  * ('fare'): 'abc' is not a float"), write errors. */
@@ -716,6 +728,82 @@ int mlp_fingest(struct mlp_db *db, struct mlp_store *st,
     const struct mlp_fspec *spec, const struct mlp_fingest_opts *opts,
     struct mlp_fingest_result **out, struct mlp_err *err);
 void mlp_fingest_result_free(struct mlp_fingest_result *r);
+
+/* A batch of a view, as mlp feature show lists it. */
+struct mlp_fbatch_info {
+	int64_t id, version;
+	char *origin;		/* the file ingested, "push:VIEW" or
+				 * "compact:VIEW" */
+	char *user;
+	uint64_t rows, bytes;
+	size_t segments;
+	unsigned partitions;
+	int64_t min_ts, max_ts;	/* event times, us */
+	int64_t created;	/* ms */
+	size_t replaces;	/* ingests and pushes whose rows it holds
+				 * now (a compaction's) */
+};
+
+/* The batches of the newest ingested version of view, in the view's
+ * order (a later one wins a tie), into *out[0..*n) (none: 0), freed
+ * with mlp_fbatch_infos_free. Database errors. */
+int mlp_fbatch_list(struct mlp_db *db, const char *view,
+    struct mlp_fbatch_info **out, size_t *n, struct mlp_err *err);
+void mlp_fbatch_infos_free(struct mlp_fbatch_info *b, size_t n);
+
+/*
+ * Compaction (compact.c). Every ingest and every offline push flush adds
+ * a batch to a view; compaction merges batches, next to each other in the
+ * view's order, into one that holds the same rows in the order the join
+ * reads them (by event and created time, ties in batch order, then line
+ * order), so every dataset, materialization and aggregation stays the
+ * same to the bit. One transaction records the merged batch in the place
+ * of the newest one merged and marks the merged ones replaced by it:
+ * their rows stay in feature_ingest (an ingest of the same rows again
+ * is still unchanged, and an old batch id can be followed to the batch
+ * holding its rows now); their segments are left to mlp gc.
+ *
+ * After each batch an ingest or a push records, the view is compacted by
+ * the size-tiered policy (mlp_fcompact_pick): from the newest batch back,
+ * the next older one joins while it holds at most MLP_FCOMPACT_RATIO
+ * times the rows of those taken, and at least MLP_FCOMPACT_MIN taken are
+ * merged, so a view keeps a few batches per tripling of its rows and a
+ * row is rewritten a few times per tripling, never the whole view per
+ * push.
+ */
+#define MLP_FCOMPACT_MIN 8
+#define MLP_FCOMPACT_RATIO 2
+enum { MLP_FCOMPACT_ALL = 0, MLP_FCOMPACT_AUTO = 1 };
+
+struct mlp_fcompact_view {
+	const char *view;	/* borrowed */
+	int64_t version;	/* the ingested version compacted */
+	int64_t id;		/* the merged batch, 0: none made */
+	size_t merged;		/* batches merged into it */
+	size_t before, after;	/* the view's batches */
+	uint64_t rows, bytes;	/* of the merged batch */
+	unsigned partitions;
+	size_t segments;
+	uint64_t objects_written;
+	int64_t min_ts, max_ts;	/* event times */
+	char digest[65];
+};
+
+/* Of n batches with rows[0..n) in the view's order, the first of the
+ * newest that the policy merges; n when none. */
+size_t mlp_fcompact_pick(const uint64_t *rows, size_t n);
+
+/* Compacts the batches of the newest ingested version of the view of
+ * spec named name: all of them (MLP_FCOMPACT_ALL), or those
+ * mlp_fcompact_pick picks (MLP_FCOMPACT_AUTO); fewer than two is nothing
+ * to do (res->id 0). MLP_ENOTFOUND for an unknown view (with a
+ * did-you-mean) or one without ingested data, MLP_ELOCKED when
+ * another process changed the batches meanwhile (nothing recorded; try
+ * again), MLP_EINVAL for batches of other columns, MLP_ECORRUPT, write
+ * errors. */
+int mlp_fcompact(struct mlp_db *db, struct mlp_store *st,
+    const struct mlp_fspec *spec, const char *name, int how,
+    const char *user, struct mlp_fcompact_view *res, struct mlp_err *err);
 
 /* Derived features are computed per output row after the join, from the
  * row's values of its view: called with the view, the derived feature's
@@ -977,8 +1065,9 @@ void mlp_fget_json(const struct mlp_fget_plan *p,
  * picks the later of equal rows) and joins the record's events in order,
  * the events older than the longest window before the newest one
  * dropped. Offline, a flush appends the events as one ingest batch of the
- * view (mlp_fingest of a JSON-lines file staged in tmpdir), so dataset
- * sees them.
+ * view (mlp_fingest of a JSON-lines file staged in tmpdir, recorded as
+ * coming from "push:VIEW", then compacted by the size-tiered policy), so
+ * dataset sees them.
  */
 enum { MLP_FPUSH_ONLINE = 1, MLP_FPUSH_OFFLINE = 2 };
 
@@ -1016,7 +1105,14 @@ struct mlp_fpush_stats {
 	uint64_t events;	/* pushed to the online store */
 	uint64_t records;	/* online records changed */
 	uint64_t offline_events;	/* appended offline */
-	int64_t batch;		/* the last offline batch's id, 0: none */
+	int64_t batch;		/* the batch holding the last offline
+				 * events (after a compaction, the merged
+				 * one), 0: none */
+	uint64_t compactions;	/* flushes followed by a compaction */
+	uint64_t merged;	/* batches those merged */
+	/* the first compaction that failed after a flush (the events were
+	 * recorded): why; code 0 when none did */
+	struct mlp_err compact_err;
 };
 
 /* The offline side's store and database, where a batch file is staged
@@ -1027,6 +1123,7 @@ struct mlp_fpush_offline {
 	struct mlp_store *st;
 	const char *tmpdir;
 	const char *user;
+	int no_compact;		/* as mlp_fingest_opts's */
 };
 
 /* Writes the pending events of the stores in to (of those the pusher

@@ -1049,8 +1049,8 @@ order_rows(struct ingest *g, struct in_ent *e)
 
 uint64_t fingest_part_rows = MLP_FPART_ROWS;
 
-static unsigned
-part_bits(size_t rows)
+unsigned
+fingest_bits(uint64_t rows)
 {
 	unsigned bits = 0;
 
@@ -1159,9 +1159,13 @@ build_segment(struct ingest *g, struct in_view *v, unsigned bits,
 					break;
 				case MLP_FT_STRING:
 					wc->str_off[o] = so[j];
-					memcpy(wc->heap + so[j],
-					    g->cols[c].heap.s + (cell >> 24),
-					    cell & STR_MAX);
+					/* a column of empty strings has no
+					 * heap at all */
+					if (cell & STR_MAX)
+						memcpy(wc->heap + so[j],
+						    g->cols[c].heap.s +
+						    (cell >> 24),
+						    cell & STR_MAX);
 					so[j] += cell & STR_MAX;
 					wc->str_off[o + 1] = so[j];
 					break;
@@ -1255,7 +1259,7 @@ write_view(struct ingest *g, struct in_view *v, struct mlp_store *st,
     int nthreads, struct mlp_put_stats *ps, struct mlp_err *err)
 {
 	struct in_ent *e = v->ent;
-	unsigned bits = part_bits(g->nrows);
+	unsigned bits = fingest_bits(g->nrows);
 	struct mlp_fingest_view *res = v->res;
 	struct builder b;
 	struct mlp_sha256 h;
@@ -1369,8 +1373,9 @@ record(struct mlp_db *db, struct ingest *g, const char *path,
 
 	if ((rc = mlp_db_begin(db, err)) < 0)
 		return rc;
-	if ((rc = mlp_db_prepare(db, &q, "SELECT id FROM feature_ingest WHERE "
-	    "view = ? AND view_version = ? AND digest = ?", err)) < 0 ||
+	if ((rc = mlp_db_prepare(db, &q, "SELECT coalesce(replaced_by, id) "
+	    "FROM feature_ingest WHERE view = ? AND view_version = ? AND "
+	    "digest = ?", err)) < 0 ||
 	    (rc = mlp_db_prepare(db, &ins, "INSERT INTO feature_ingest "
 	    "(source, view, view_version, digest, bits, rows, min_event_ts, "
 	    "max_event_ts, path, user, created) VALUES (?, ?, ?, ?, ?, ?, ?, "
@@ -1485,6 +1490,7 @@ mlp_fingest_result_free(struct mlp_fingest_result *r)
 		return;
 	free(r->views);
 	free(r->path);
+	free(r->compact_error);
 	free(r);
 }
 
@@ -1563,7 +1569,8 @@ ingest_once(struct mlp_db *db, struct mlp_store *st,
 		if ((rc = write_view(&g, v, st, nthreads, &ps, err)) < 0)
 			goto out;
 	}
-	if ((rc = record(db, &g, res->path, opts->user, err)) < 0)
+	if ((rc = record(db, &g, opts->origin ? opts->origin : res->path,
+	    opts->user, err)) < 0)
 		goto out;
 	res->write_s = mlp_mono() - t;
 	res->objects_written = ps.objects_written;
@@ -1574,6 +1581,33 @@ out:
 	ingest_release(&g);
 	free(path);
 	return rc;
+}
+
+/* Compacts each view that got a batch by the size-tiered policy. Another
+ * process compacting the same batches at once is no failure: one of the
+ * two does it. */
+static void
+compact_after(struct mlp_db *db, struct mlp_store *st,
+    const struct mlp_fspec *spec, const char *user,
+    struct mlp_fingest_result *res)
+{
+	for (size_t i = 0; i < res->nviews; i++) {
+		struct mlp_fingest_view *v = &res->views[i];
+		struct mlp_fcompact_view cv;
+		struct mlp_err e;
+
+		if (v->unchanged)
+			continue;
+		mlp_err_clear(&e);
+		if (mlp_fcompact(db, st, spec, v->view, MLP_FCOMPACT_AUTO, user,
+		    &cv, &e) < 0) {
+			if (e.code != MLP_ELOCKED && !res->compact_error)
+				res->compact_error = xstrdup(e.msg);
+			continue;
+		}
+		v->compacted = cv.id;
+		v->merged = cv.merged;
+	}
 }
 
 int
@@ -1596,6 +1630,8 @@ mlp_fingest(struct mlp_db *db, struct mlp_store *st,
 		mlp_fingest_result_free(res);
 		return rc;
 	}
+	if (!opts->no_compact)
+		compact_after(db, st, spec, opts->user, res);
 	*out = res;
 	return 0;
 }

@@ -168,6 +168,116 @@ int fseg_key_is(const struct fseg *s, uint64_t k, uint64_t hash,
     const char *key, size_t klen);
 
 /*
+ * A view's batches (batch.c): the live batches of its newest ingested
+ * version in the view's order (a later batch wins a tie), read alike by
+ * dataset, materialize and compaction, and the merges over their
+ * segments, any number of them.
+ */
+struct mlp_db;
+
+struct fbatch {
+	int64_t id, seq;
+	unsigned bits;
+	uint64_t rows;
+	int64_t min_ts, max_ts;	/* event times */
+	char digest[65];
+	struct fbatch_seg {
+		uint32_t part;
+		uint64_t rows;
+		struct mlp_oid oid;
+	} *segs;		/* by part */
+	size_t nsegs;
+};
+
+struct fbatches {
+	int64_t version;	/* the newest ingested; 0: none */
+	struct fbatch *b;
+	size_t n;
+	unsigned bits;		/* the most of the batches' */
+};
+
+/* Reads view's batches into out (released with fbatches_release, also
+ * on an error). MLP_ECORRUPT for a damaged record, database errors. */
+int fbatches_load(struct mlp_db *db, const char *view, struct fbatches *out,
+    struct mlp_err *err);
+void fbatches_release(struct fbatches *bs);
+
+/* The index of b's segment holding partition part of 2^bits (bits at
+ * least b's), or -1 when it has none. */
+long fbatch_seg_of(const struct fbatch *b, unsigned bits, uint32_t part);
+
+/* Opens segment i of b into s, checking it holds its partition.
+ * MLP_ECORRUPT, MLP_ENOTFOUND. */
+int fbatch_open(const struct fbatch *b, long i, struct mlp_store *st,
+    struct fseg *s, struct mlp_err *err);
+
+/* The keys [*k, *kend) of s in partition part of 2^bits. */
+void fseg_part_keys(const struct fseg *s, unsigned bits, uint32_t part,
+    uint64_t *k, uint64_t *kend);
+
+/* One segment's rows of one key, [a, a + n), the key being its key k;
+ * src is the caller's index of its batch: the greater wins a tie. */
+struct frun {
+	const struct fseg *seg;
+	uint64_t k, a, n;
+	size_t src;
+};
+
+/* The merge of segments' keys in (hash, key) order. Up to FKEYS_SCAN
+ * segments are scanned, as the join did when it took at most 64 (for a
+ * key that most segments hold, a scan is the cheaper); more are a heap
+ * by (next key, src), so that a key costs the log of the segments, not
+ * their number. Zeroed is empty. */
+#define FKEYS_SCAN 64
+
+struct fkeys_src {
+	const struct fseg *seg;
+	uint64_t k, kend;
+	size_t src;
+};
+
+struct fkeys {
+	struct fkeys_src *s, *hold;
+	size_t *idx;
+	size_t n, cap;
+	int ready, heap;
+};
+
+/* Adds the keys [k, kend) of seg, of batch src. */
+void fkeys_add(struct fkeys *m, const struct fseg *seg, uint64_t k,
+    uint64_t kend, size_t src);
+/* The runs of the next key in src order into runs (room for every
+ * segment added); how many, 0 at the end. */
+size_t fkeys_next(struct fkeys *m, struct frun *runs);
+/* The runs of key (hash, key) in src order, after every key before it
+ * is passed; keys are sought in ascending order. 0: none has it. */
+size_t fkeys_seek(struct fkeys *m, uint64_t hash, const char *key,
+    size_t klen, struct frun *runs);
+void fkeys_reset(struct fkeys *m);
+void fkeys_release(struct fkeys *m);
+
+/* The merge of one key's runs' rows in (event_ts, created_ts, src, row)
+ * order: the order a view's rows are read in, and a merged batch's. */
+struct frows_run {
+	const struct fseg *seg;
+	uint64_t pos, end;
+	size_t src, run;
+};
+
+struct frows {
+	struct frows_run *r;
+	size_t n, cap;
+};
+
+/* Adds rows [pos, end) of seg (of batch src), known as run. */
+void frows_add(struct frows *m, const struct fseg *seg, uint64_t pos,
+    uint64_t end, size_t src, size_t run);
+/* The next row: 1 with its run and index in its segment, 0 at the end. */
+int frows_next(struct frows *m, size_t *run, uint64_t *row);
+void frows_reset(struct frows *m);
+void frows_release(struct frows *m);
+
+/*
  * CSV records (csv.c): RFC 4180 as lib/data reads it (a header, fields
  * optionally quoted with "" for a quote, LF, CRLF or CR line ends, a
  * final line with or without its end, blank lines skipped, a UTF-8 BOM
@@ -251,6 +361,8 @@ int fnum_parse_bool(const char *s, size_t n, int *out);
  * to make many partitions of few rows), and rows per chunk of dataset's
  * output (tests lower it to make many chunks). */
 extern uint64_t fingest_part_rows;
+/* The partition bits of a batch of this many rows (by fingest_part_rows). */
+unsigned fingest_bits(uint64_t rows);
 extern size_t fdataset_chunk_rows;
 /* CSV files of this many bytes and more are read on several threads
  * (tests lower it). */

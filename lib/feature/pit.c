@@ -106,14 +106,6 @@ fpit_row_cmp(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
-/* One segment's run of rows for the entity being joined. */
-struct run {
-	const struct fseg *seg;
-	const int *col;		/* per output: the segment's column */
-	uint64_t a, n;		/* rows [a, a + n) */
-};
-
-
 uint64_t
 fpit_add_string(const struct fpit_table *t, const char *s, uint32_t n)
 {
@@ -175,22 +167,33 @@ cts_at(const struct fseg *s, uint64_t i)
 	return s->cts ? s->cts[i] : MLP_TS_NONE;
 }
 
+/* What the join of one partition keeps: per segment (batch) its column
+ * of each output, the runs of the entity being joined, the merge of
+ * their rows. */
+struct join {
+	const struct fpit_view *v;
+	const struct fpit_table *tab;
+	const int *cols;	/* segment b's column of output k: at
+				 * b * nouts + k */
+	struct frun *runs;
+	size_t nruns;
+	struct frows rows;
+};
+
 /* The feature outputs for one spine row: the pick of each run, the best
  * across runs (a later batch wins a tie). */
 static void
-join_features(const struct fpit_view *v, const struct fpit_table *tab,
-    const struct run *runs, size_t nruns, const struct fpit_row *r)
+join_features(struct join *j, const struct fpit_row *r)
 {
-	const struct run *best = NULL;
+	const struct fpit_view *v = j->v;
+	const struct frun *best = NULL;
 	uint64_t bi = 0;
 
-	for (size_t b = 0; b < nruns; b++) {
-		const struct run *u = &runs[b];
+	for (size_t b = 0; b < j->nruns; b++) {
+		const struct frun *u = &j->runs[b];
 		const struct fseg *s = u->seg;
 		long i;
 
-		if (!u->n)
-			continue;
 		i = mlp_fpit_pick(s->ets + u->a, s->cts ? s->cts + u->a : NULL,
 		    (size_t)u->n, r->t, v->ttl, v->filter_created);
 		if (i < 0)
@@ -206,57 +209,38 @@ join_features(const struct fpit_view *v, const struct fpit_table *tab,
 		return;
 	for (size_t k = 0; k < v->nouts; k++)
 		if (v->outs[k].kind == FPIT_FEATURE)
-			put_value(tab, &v->outs[k], r->row,
-			    &best->seg->cols[best->col[k]], bi);
+			put_value(j->tab, &v->outs[k], r->row,
+			    &best->seg->cols[j->cols[best->src * v->nouts + k]],
+			    bi);
 }
 
 /* The accumulator of output k's window over the runs, in (ets, cts,
  * batch, row) order. */
 static void
-accumulate(const struct fpit_view *v, size_t k, const struct run *runs,
-    size_t nruns, const struct fpit_row *r, struct mlp_fagg_acc *acc)
+accumulate(struct join *j, size_t k, const struct fpit_row *r,
+    struct mlp_fagg_acc *acc)
 {
+	const struct fpit_view *v = j->v;
 	const struct fpit_out *o = &v->outs[k];
-	uint64_t pos[64], end[64];
-	size_t live = 0;
+	size_t b;
+	uint64_t i;
 
 	mlp_fagg_acc_init(acc);
-	for (size_t b = 0; b < nruns; b++) {
-		const struct fseg *s = runs[b].seg;
-		size_t lo = 0, hi = 0;
+	frows_reset(&j->rows);
+	for (b = 0; b < j->nruns; b++) {
+		const struct frun *u = &j->runs[b];
+		size_t lo, hi;
 
-		if (runs[b].n)
-			mlp_fpit_window(s->ets + runs[b].a, (size_t)runs[b].n,
-			    r->t, o->window, &lo, &hi);
-		pos[b] = runs[b].a + lo;
-		end[b] = runs[b].a + hi;
-		if (lo < hi)
-			live++;
+		mlp_fpit_window(u->seg->ets + u->a, (size_t)u->n, r->t,
+		    o->window, &lo, &hi);
+		frows_add(&j->rows, u->seg, u->a + lo, u->a + hi, u->src, b);
 	}
-	while (live) {
-		size_t b = nruns;
-		const struct fseg *s;
-		const struct fseg_col *c;
-		uint64_t i;
+	while (frows_next(&j->rows, &b, &i)) {
+		const struct frun *u = &j->runs[b];
+		const struct fseg *s = u->seg;
+		const struct fseg_col *c = &s->cols[j->cols[u->src * v->nouts +
+		    k]];
 
-		/* the run whose next row comes first; an earlier batch
-		 * first on a tie */
-		for (size_t x = 0; x < nruns; x++) {
-			const struct fseg *sx = runs[x].seg;
-
-			if (pos[x] >= end[x])
-				continue;
-			if (b == nruns || sx->ets[pos[x]] <
-			    runs[b].seg->ets[pos[b]] || (sx->ets[pos[x]] ==
-			    runs[b].seg->ets[pos[b]] && cts_at(sx, pos[x]) <
-			    cts_at(runs[b].seg, pos[b])))
-				b = x;
-		}
-		s = runs[b].seg;
-		c = &s->cols[runs[b].col[k]];
-		i = pos[b]++;
-		if (pos[b] == end[b])
-			live--;
 		if (v->filter_created && !mlp_fpit_visible(s->ets[i],
 		    cts_at(s, i), r->t, 1))
 			continue;
@@ -269,19 +253,20 @@ accumulate(const struct fpit_view *v, size_t k, const struct run *runs,
 /* The aggregation outputs for one spine row; outputs over the same column
  * and window share one pass. */
 static void
-join_aggs(const struct fpit_view *v, const struct fpit_table *tab,
-    const struct run *runs, size_t nruns, const struct fpit_row *r,
-    const int *share, struct mlp_fagg_acc *accs)
+join_aggs(struct join *j, const struct fpit_row *r, const int *share,
+    struct mlp_fagg_acc *accs)
 {
+	const struct fpit_view *v = j->v;
+
 	for (size_t k = 0; k < v->nouts; k++) {
 		struct mlp_fval val;
 
 		if (v->outs[k].kind != FPIT_AGG)
 			continue;
 		if (share[k] == (int)k)
-			accumulate(v, k, runs, nruns, r, &accs[k]);
+			accumulate(j, k, r, &accs[k]);
 		mlp_fagg_acc_value(&accs[share[k]], v->outs[k].op, &val);
-		put_fval(tab, &v->outs[k], r->row, &val);
+		put_fval(j->tab, &v->outs[k], r->row, &val);
 	}
 }
 
@@ -318,17 +303,17 @@ fpit_join(const struct fpit_view *v, const struct fpit_table *tab,
 {
 	int *cols = NULL, *share = NULL, nfeat = 0, nagg = 0;
 	struct mlp_fagg_acc *accs = NULL;
-	struct run runs[64];
-	uint64_t *cursor = NULL;
+	struct fkeys keys = { 0 };
+	struct join j = { 0 };
 	int rc;
 
-	if (nsegs > 64)
-		return mlp_err_set(err, MLP_EUNSUPPORTED, "more than 64 batches "
-		    "of one view in one partition");
 	cols = xcalloc(nsegs * v->nouts + 1, sizeof(*cols));
 	share = xcalloc(v->nouts + 1, sizeof(*share));
 	accs = xcalloc(v->nouts + 1, sizeof(*accs));
-	cursor = xcalloc(nsegs + 1, sizeof(*cursor));
+	j.v = v;
+	j.tab = tab;
+	j.cols = cols;
+	j.runs = xcalloc(nsegs + 1, sizeof(*j.runs));
 	if ((rc = map_columns(v, segs, nsegs, cols, err)) < 0)
 		goto out;
 	for (size_t k = 0; k < v->nouts; k++) {
@@ -348,10 +333,8 @@ fpit_join(const struct fpit_view *v, const struct fpit_table *tab,
 				break;
 			}
 	}
-	for (size_t b = 0; b < nsegs; b++) {
-		runs[b].seg = segs[b];
-		runs[b].col = cols + b * v->nouts;
-	}
+	for (size_t b = 0; b < nsegs; b++)
+		fkeys_add(&keys, segs[b], 0, segs[b]->nkeys, b);
 	for (size_t g = 0; g < n;) {
 		const struct fpit_row *r = &rows[g];
 		size_t e = g + 1;
@@ -360,30 +343,20 @@ fpit_join(const struct fpit_view *v, const struct fpit_table *tab,
 		    rows[e].klen == r->klen &&
 		    memcmp(rows[e].key, r->key, r->klen) == 0)
 			e++;
-		for (size_t b = 0; b < nsegs; b++) {
-			const struct fseg *s = segs[b];
-			uint64_t k = fseg_seek_key(s, cursor[b], r->hash,
-			    r->key, r->klen);
-
-			cursor[b] = k;
-			runs[b].a = runs[b].n = 0;
-			if (fseg_key_is(s, k, r->hash, r->key, r->klen)) {
-				runs[b].a = s->key_start[k];
-				runs[b].n = s->key_start[k + 1] - runs[b].a;
-			}
-		}
+		j.nruns = fkeys_seek(&keys, r->hash, r->key, r->klen, j.runs);
 		for (; g < e; g++) {
-			if (nfeat)
-				join_features(v, tab, runs, nsegs, &rows[g]);
+			if (nfeat && j.nruns)
+				join_features(&j, &rows[g]);
 			if (nagg)
-				join_aggs(v, tab, runs, nsegs, &rows[g], share,
-				    accs);
+				join_aggs(&j, &rows[g], share, accs);
 		}
 	}
 out:
+	fkeys_release(&keys);
+	frows_release(&j.rows);
+	free(j.runs);
 	free(cols);
 	free(share);
 	free(accs);
-	free(cursor);
 	return rc;
 }

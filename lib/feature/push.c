@@ -938,7 +938,7 @@ flush_offline(struct mlp_fpusher *p, const struct mlp_fpush_offline *off,
 	struct mlp_fspec one = *p->spec;
 	struct mlp_fingest_opts io = { 0 };
 	struct mlp_fingest_result *res = NULL;
-	char *path;
+	char *path, *origin = xasprintf("push:%s", p->view->name);
 	int fd, rc = 0;
 
 	if (!off || !off->db || !off->st || !off->tmpdir)
@@ -950,6 +950,7 @@ flush_offline(struct mlp_fpusher *p, const struct mlp_fpush_offline *off,
 		rc = mlp_err_write(err, errno, 1, "cannot stage pushed events "
 		    "in '%s'", off->tmpdir);
 		free(path);
+		free(origin);
 		return rc;
 	}
 	for (size_t done = 0; done < p->lines.len;) {
@@ -972,7 +973,9 @@ flush_offline(struct mlp_fpusher *p, const struct mlp_fpush_offline *off,
 		one.nviews = 1;
 		io.source = p->view->source;
 		io.file = path;
+		io.origin = origin;
 		io.user = off->user;
+		io.no_compact = off->no_compact;
 		io.nthreads = 1;
 		if ((rc = mlp_fingest(off->db, off->st, &one, &io, &res,
 		    err)) < 0)
@@ -980,12 +983,22 @@ flush_offline(struct mlp_fpusher *p, const struct mlp_fpush_offline *off,
 	}
 	if (rc == 0 && stats) {
 		stats->offline_events += p->nlines;
-		if (res->nviews)
+		if (res->nviews) {
 			stats->batch = res->views[0].id;
+			if (res->views[0].compacted) {
+				stats->compactions++;
+				stats->merged += res->views[0].merged;
+				stats->batch = res->views[0].compacted;
+			}
+		}
+		if (res->compact_error && !stats->compact_err.code)
+			mlp_err_set(&stats->compact_err, MLP_EFAIL, "%s",
+			    res->compact_error);
 	}
 	mlp_fingest_result_free(res);
 	unlink(path);
 	free(path);
+	free(origin);
 	return rc;
 }
 

@@ -115,6 +115,202 @@ test_aggs(void)
 	}
 }
 
+/* ---- the merges, on segments made by hand ---- */
+
+/* A segment in memory of one int column "v": rows (key, ets, v) sorted by
+ * the key's place in order[] (keys by hash), then as given. */
+static void
+hand_seg(struct fseg_w *w, struct fseg *s, const char *const *order,
+    size_t nk, const char *const *rkey, const int64_t *ets,
+    const int64_t *v, size_t n)
+{
+	static const char *names[] = { "v" };
+	static const enum mlp_ftype types[] = { MLP_FT_INT };
+	struct fseg_spec sp = { 0 };
+	struct mlp_err err;
+	uint64_t o = 0, ko = 0, k = 0;
+
+	for (size_t j = 0; j < nk; j++) {
+		size_t c = 0;
+
+		for (size_t i = 0; i < n; i++)
+			c += strcmp(rkey[i], order[j]) == 0;
+		if (c) {
+			sp.nkeys++;
+			sp.key_heap_len += strlen(order[j]);
+		}
+	}
+	sp.nrows = n;
+	sp.ncols = 1;
+	sp.names = names;
+	sp.types = types;
+	if (fseg_w_init(w, &sp, &err) < 0)
+		abort();
+	for (size_t j = 0; j < nk; j++) {
+		size_t kl = strlen(order[j]), first = 1;
+
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(rkey[i], order[j]) != 0)
+				continue;
+			if (first) {
+				w->key_hash[k] = mlp_fkey_hash(order[j], kl);
+				w->key_start[k] = o;
+				w->key_off[k] = ko;
+				memcpy(w->key_heap + ko, order[j], kl);
+				ko += kl;
+				w->key_off[++k] = ko;
+				first = 0;
+			}
+			w->ets[o] = ets[i];
+			((int64_t *)w->cols[0].values)[o++] = v[i];
+		}
+	}
+	w->key_start[k] = o;
+	fseg_w_finish(w);
+	if (fseg_open_mem(s, w->buf, w->size, "hand", &err) < 0) {
+		printf("# %s\n", err.msg);
+		abort();
+	}
+}
+
+/* The v of each row the merge of runs[0..n) gives, as text. */
+static char *
+merged_v(struct frows *m, const struct frun *runs, size_t n)
+{
+	struct mlp_buf b = MLP_BUF_INIT;
+	size_t r;
+	uint64_t i;
+
+	frows_reset(m);
+	for (size_t j = 0; j < n; j++)
+		frows_add(m, runs[j].seg, runs[j].a, runs[j].a + runs[j].n,
+		    runs[j].src, j);
+	while (frows_next(m, &r, &i))
+		mlp_buf_addf(&b, "%s%lld", b.len ? " " : "", (long long)
+		    ((const int64_t *)runs[r].seg->cols[0].values)[i]);
+	return b.s ? mlp_buf_detach(&b) : xstrdup("");
+}
+
+static int
+by_hash(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	uint64_t hx = mlp_fkey_hash(x, strlen(x)), hy = mlp_fkey_hash(y,
+	    strlen(y));
+
+	return hx < hy ? -1 : hx > hy;
+}
+
+static void
+test_merges(void)
+{
+	const char *order[] = { "a", "b", "c", "d" };
+	const char *k0[] = { "a", "a", "a", "c" }, *k2[] = { "a", "a", "b" },
+	    *k1[] = { "c" };
+	int64_t e0[] = { 10, 20, 20, 5 }, v0[] = { 1, 2, 3, 4 };
+	int64_t e2[] = { 20, 30, 7 }, v2[] = { 5, 6, 7 };
+	int64_t e1[] = { 5 }, v1[] = { 8 };
+	struct fseg_w w[3], wm[100];
+	struct fseg s[3], sm[100];
+	struct fkeys keys = { 0 };
+	struct frows rows = { 0 };
+	struct frun runs[100];
+	struct mlp_buf seen = MLP_BUF_INIT;
+	char *t;
+	size_t n;
+
+	qsort(order, 4, sizeof(*order), by_hash);
+	hand_seg(&w[0], &s[0], order, 4, k0, e0, v0, 4);
+	hand_seg(&w[1], &s[1], order, 4, k1, e1, v1, 1);
+	hand_seg(&w[2], &s[2], order, 4, k2, e2, v2, 3);
+	/* batch 1's keys left out: an empty range adds nothing */
+	fkeys_add(&keys, &s[0], 0, s[0].nkeys, 0);
+	fkeys_add(&keys, &s[1], 0, 0, 1);
+	fkeys_add(&keys, &s[2], 0, s[2].nkeys, 2);
+	while ((n = fkeys_next(&keys, runs)) > 0) {
+		const struct fseg *ks = runs[0].seg;
+
+		mlp_buf_addf(&seen, "%.*s:", (int)(ks->key_off[runs[0].k + 1] -
+		    ks->key_off[runs[0].k]), ks->key_heap +
+		    ks->key_off[runs[0].k]);
+		for (size_t j = 0; j < n; j++)
+			mlp_buf_addf(&seen, "%zu", runs[j].src);
+		if (runs[0].seg->key_heap[ks->key_off[runs[0].k]] == 'a') {
+			t = merged_v(&rows, runs, n);
+			is_str(t, "1 2 3 5 6", "key a: by time, a tie in batch "
+			    "order, then line order");
+			free(t);
+		}
+		mlp_buf_addc(&seen, ' ');
+	}
+	{
+		/* the keys in hash order, each with its batches in order */
+		struct mlp_buf want = MLP_BUF_INIT;
+
+		for (size_t j = 0; j < 4; j++)
+			if (strcmp(order[j], "a") == 0)
+				mlp_buf_adds(&want, "a:02 ");
+			else if (strcmp(order[j], "b") == 0)
+				mlp_buf_adds(&want, "b:2 ");
+			else if (strcmp(order[j], "c") == 0)
+				mlp_buf_adds(&want, "c:0 ");
+		is_str(seen.s, want.s, "the keys merged: %s", want.s);
+		mlp_buf_release(&want);
+	}
+	/* seeking: keys in order, an absent one has no runs; the
+	 * segments added in reverse come out in batch order */
+	fkeys_reset(&keys);
+	for (size_t b = 3; b-- > 0;)
+		fkeys_add(&keys, &s[b], 0, s[b].nkeys, b);
+	mlp_buf_reset(&seen);
+	for (size_t j = 0; j < 4; j++) {
+		n = fkeys_seek(&keys, mlp_fkey_hash(order[j], 1), order[j], 1,
+		    runs);
+		mlp_buf_addf(&seen, "%s:%zu ", order[j], n);
+		if (strcmp(order[j], "c") == 0) {
+			t = merged_v(&rows, runs, n);
+			is_str(t, "4 8", "key c: a tie across batches, the "
+			    "earlier first");
+			free(t);
+		}
+	}
+	ok(strstr(seen.s, "a:2 ") && strstr(seen.s, "b:1 ") &&
+	    strstr(seen.s, "c:2 ") && strstr(seen.s, "d:0 "),
+	    "seek: each key's runs, none for an absent key (%s)", seen.s);
+	/* 100 batches, one row each at one time: batch order */
+	fkeys_reset(&keys);
+	for (size_t b = 0; b < 100; b++) {
+		const char *ka[] = { "a" };
+		int64_t ea[] = { 42 }, va[] = { (int64_t)b };
+
+		hand_seg(&wm[b], &sm[b], order, 4, ka, ea, va, 1);
+	}
+	/* added out of order: the heap orders them */
+	for (size_t b = 0; b < 100; b++)
+		fkeys_add(&keys, &sm[(b * 37) % 100], 0, 1, (b * 37) % 100);
+	n = fkeys_next(&keys, runs);
+	is_int(n, 100, "100 batches of one key: 100 runs");
+	ok(n == 100 && runs[0].src == 0 && runs[99].src == 99,
+	    "in batch order");
+	t = merged_v(&rows, runs, n);
+	ok(strncmp(t, "0 1 2 3 ", 8) == 0 && strlen(t) > 4 &&
+	    strcmp(t + strlen(t) - 6, " 98 99") == 0, "their rows tied in "
+	    "time come in batch order");
+	free(t);
+	is_int(fkeys_next(&keys, runs), 0, "then the end");
+	for (size_t b = 0; b < 100; b++) {
+		fseg_close(&sm[b]);
+		fseg_w_release(&wm[b]);
+	}
+	for (size_t b = 0; b < 3; b++) {
+		fseg_close(&s[b]);
+		fseg_w_release(&w[b]);
+	}
+	fkeys_release(&keys);
+	frows_release(&rows);
+	mlp_buf_release(&seen);
+}
+
 /* ---- a scratch repository and specs by hand ---- */
 
 static char *
@@ -252,7 +448,7 @@ static struct mlp_fspec spec = {
 	.views = views, .nviews = 5,
 };
 
-static int ingest_threads = 3;
+static int ingest_threads = 3, no_compact;
 
 static int
 ingest(const char *source, const char *file, int64_t version,
@@ -269,6 +465,7 @@ ingest(const char *source, const char *file, int64_t version,
 	o.versions = versions;
 	o.user = "tester";
 	o.nthreads = ingest_threads;
+	o.no_compact = no_compact;
 	rc = mlp_fingest(db, st, &spec, &o, &r, err);
 	if (res)
 		*res = r;
@@ -801,20 +998,132 @@ reference(const struct rrow *rows, size_t n, const int64_t *sd,
 	return mlp_buf_detach(&b);
 }
 
+/* One random row, or a copy of one of rows[0..have) (a tie with an
+ * earlier batch) once in four when have > 0. */
+static void
+random_row(struct rrow *r, const struct rrow *rows, size_t have)
+{
+	if (have && rnd(4) == 0) {
+		*r = rows[rnd(have)];
+		return;
+	}
+	r->driver = 1 + (int64_t)rnd(60);
+	r->ets = T0 + (int64_t)rnd(48 * 4) * 900 * US;
+	r->cts = r->ets + (int64_t)rnd(5) * 1800 * US;
+	r->has_x = rnd(10) != 0;
+	r->x = (double)(int64_t)rnd(20000) / 100.0 - 50;
+	if (rnd(8))
+		snprintf(r->s, sizeof(r->s), "s%d", (int)rnd(1000));
+	else
+		r->s[0] = '\0';
+}
+
+static void
+row_line(struct mlp_buf *f, const struct rrow *r)
+{
+	mlp_buf_addf(f, "%lld,", (long long)r->driver);
+	ts_text(f, r->ets);
+	mlp_buf_addc(f, ',');
+	ts_text(f, r->cts);
+	mlp_buf_addc(f, ',');
+	if (r->has_x) {
+		char num[40];
+
+		mlp_buf_add(f, num, fnum_fmt_double(r->x, num));
+	}
+	mlp_buf_addf(f, ",%s\n", r->s);
+}
+
+/* The dataset of the spine against the brute-force reference over
+ * rows[0..n), with and without created times filtered, on 1 and 4
+ * threads. */
+static void
+check_random(const struct rrow *rows, size_t n, const int64_t *sd,
+    const int64_t *stime, size_t ns, const char *spine, const char *refs,
+    const char *what)
+{
+	struct mlp_fdataset_result res;
+	int rc;
+
+	for (int filter = 0; filter < 2; filter++) {
+		char *want = reference(rows, n, sd, stime, ns, filter);
+
+		for (int th = 1; th <= 4; th += 3) {
+			char *got = dataset(spine, refs, (th << 8) |
+			    (filter ? 2 : 0), &rc, &res);
+
+			ok(rc == 0 && strcmp(got, want) == 0, "%zu spine rows "
+			    "against a brute-force reference, %s, %d "
+			    "thread%s%s (%u partitions)", ns, what, th,
+			    th > 1 ? "s" : "", filter ?
+			    ", created times filtered" : "", res.partitions);
+			if (rc == 0 && strcmp(got, want) != 0) {
+				const char *a = got, *b = want;
+
+				while (*a && *a == *b)
+					a++, b++;
+				while (a > got && a[-1] != '\n')
+					a--, b--;
+				printf("#   got:  %.200s\n#   want: %.200s\n", a,
+				    b);
+			} else if (rc) {
+				printf("#   %s\n", got);
+			}
+			free(got);
+		}
+		free(want);
+	}
+}
+
+static int64_t
+count_int(const char *sql)
+{
+	sqlite3_stmt *q = NULL;
+	struct mlp_err err;
+	int64_t v = -1;
+
+	if (mlp_db_prepare(db, &q, sql, &err) == 0 &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+static void
+test_pick(void)
+{
+	uint64_t big[] = { 1000000, 1, 1, 1, 1, 1, 1, 1, 1 };
+	uint64_t tiers[] = { 1000, 300, 100, 30, 1, 1, 1, 1, 1, 1, 1, 1 };
+	uint64_t near[] = { 40, 10, 1, 1, 1, 1, 1, 1, 1, 1 };
+	uint64_t even[] = { 5, 5, 5, 5, 5, 5, 5, 5, 5, 5 };
+
+	is_int(mlp_fcompact_pick(big, 8), 8, "7 small batches after a large "
+	    "one: nothing yet");
+	is_int(mlp_fcompact_pick(big, 9), 1, "8: they merge, the large one "
+	    "stays");
+	is_int(mlp_fcompact_pick(even, 7), 7, "fewer than 8 batches: nothing");
+	is_int(mlp_fcompact_pick(even, 10), 0, "10 of a size: all of them");
+	is_int(mlp_fcompact_pick(tiers, 12), 4, "8 of 1 row merge, not the "
+	    "30 before them (more than twice their rows)");
+	is_int(mlp_fcompact_pick(tiers, 11), 11, "7 of 1 row: nothing");
+	is_int(mlp_fcompact_pick(near, 10), 1, "8 of 1 row take the 10 before "
+	    "them (at most twice their 8), not the 40 before that");
+}
+
 static void
 test_random(void)
 {
 	static const enum mlp_aggop ops[7] = { MLP_AGG_COUNT, MLP_AGG_SUM,
 		MLP_AGG_AVG, MLP_AGG_MIN, MLP_AGG_MAX, MLP_AGG_LAST,
 		MLP_AGG_STDDEV };
-	size_t n = 3000, ns = 700, n1 = 1900;
+	size_t n2 = 3000, ns = 700, n1 = 1900, nb = 100, n = n2 + 360;
 	struct rrow *rows = xcalloc(n, sizeof(*rows));
 	int64_t sd[700], stime[700];
 	struct mlp_buf f1 = MLP_BUF_INIT, f2 = MLP_BUF_INIT, sp = MLP_BUF_INIT,
-	    refs = MLP_BUF_INIT;
-	struct mlp_fdataset_result res;
+	    refs = MLP_BUF_INIT, fb = MLP_BUF_INIT;
+	struct mlp_fcompact_view cv;
 	struct mlp_err err;
-	int rc;
+	size_t at = n2;
 
 	for (int op = 0; op < 7; op++) {
 		rnd_aggs[op].column = "x";
@@ -826,37 +1135,13 @@ test_random(void)
 	/* times on a 15-minute grid: ties and window edges are common */
 	mlp_buf_adds(&f1, "driver_id,event_ts,created_ts,x,s\n");
 	mlp_buf_adds(&f2, "driver_id,event_ts,created_ts,x,s\n");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n2; i++) {
 		struct rrow *r = &rows[i];
-		struct mlp_buf *f = i < n1 ? &f1 : &f2;
 
-		if (i >= n1 && rnd(4) == 0) {	/* a row of batch 1 again */
-			*r = rows[rnd(n1)];
-		} else {
-			r->driver = 1 + (int64_t)rnd(60);
-			r->ets = T0 + (int64_t)rnd(48 * 4) * 900 * US;
-			r->cts = r->ets + (int64_t)rnd(5) * 1800 * US;
-			r->has_x = rnd(10) != 0;
-			r->x = (double)(int64_t)rnd(20000) / 100.0 - 50;
-			if (rnd(8))
-				snprintf(r->s, sizeof(r->s), "s%d",
-				    (int)rnd(1000));
-			else
-				r->s[0] = '\0';
-		}
+		random_row(r, rows, i >= n1 ? n1 : 0);
 		r->batch = i < n1 ? 1 : 2;
 		r->line = (int)i;
-		mlp_buf_addf(f, "%lld,", (long long)r->driver);
-		ts_text(f, r->ets);
-		mlp_buf_addc(f, ',');
-		ts_text(f, r->cts);
-		mlp_buf_addc(f, ',');
-		if (r->has_x) {
-			char num[40];
-
-			mlp_buf_add(f, num, fnum_fmt_double(r->x, num));
-		}
-		mlp_buf_addf(f, ",%s\n", r->s);
+		row_line(i < n1 ? &f1 : &f2, r);
 	}
 	put("rnd.csv", f1.s);
 	put("rnd2.csv", f2.s);
@@ -882,35 +1167,74 @@ test_random(void)
 		for (int w = 0; w < 2; w++)
 			mlp_buf_addf(&refs, ",rnd:%s", rnd_names[op][w]);
 	fdataset_chunk_rows = 37;
-	for (int filter = 0; filter < 2; filter++) {
-		char *want = reference(rows, n, sd, stime, ns, filter);
+	check_random(rows, n2, sd, stime, ns, sp.s, refs.s, "2 batches");
 
-		for (int th = 1; th <= 4; th += 3) {
-			char *got = dataset(sp.s, refs.s, (th << 8) |
-			    (filter ? 2 : 0), &rc, &res);
+	/* 98 batches more, of 1 to 6 rows, every third in partitions of 2
+	 * rows (most of them empty), copies of earlier rows among them: the
+	 * join merges 100 runs, more than the 64 it once took */
+	no_compact = 1;
+	for (size_t b = 3; b <= nb; b++) {
+		size_t k = b == nb ? n - at : 1 + rnd(6);
+		char name[32];
 
-			ok(rc == 0 && strcmp(got, want) == 0, "700 spine rows "
-			    "against a brute-force reference, %d thread%s%s "
-			    "(%u partitions)", th, th > 1 ? "s" : "",
-			    filter ? ", created times filtered" : "",
-			    res.partitions);
-			if (rc == 0 && strcmp(got, want) != 0) {
-				const char *a = got, *b = want;
-
-				while (*a && *a == *b)
-					a++, b++;
-				while (a > got && a[-1] != '\n')
-					a--, b--;
-				printf("#   got:  %.200s\n#   want: %.200s\n", a,
-				    b);
-			}
-			free(got);
+		if (at + k > n - (nb - b))
+			k = 1;
+		mlp_buf_reset(&fb);
+		mlp_buf_adds(&fb, "driver_id,event_ts,created_ts,x,s\n");
+		for (size_t i = at; i < at + k; i++) {
+			random_row(&rows[i], rows, i);
+			rows[i].batch = (int)b;
+			rows[i].line = (int)i;
+			row_line(&fb, &rows[i]);
 		}
-		free(want);
+		at += k;
+		snprintf(name, sizeof(name), "rnd-%zu.csv", b);
+		put(name, fb.s);
+		fingest_part_rows = b % 3 ? MLP_FPART_ROWS : 2;
+		if (ingest("rnd", name, 1, NULL, &err) < 0)
+			ok(0, "ingest %s: %s", name, err.msg);
 	}
+	fingest_part_rows = MLP_FPART_ROWS;
+	is_int(count_int("SELECT count(*) FROM feature_ingest WHERE view = "
+	    "'rnd' AND replaced_by IS NULL"), (int64_t)nb, "100 batches");
+	check_random(rows, n, sd, stime, ns, sp.s, refs.s, "100 batches");
+
+	/* the size-tiered pick merges the newest small ones only */
+	mlp_err_clear(&err);
+	is_int(mlp_fcompact(db, st, &spec, "rnd", MLP_FCOMPACT_AUTO, "tester",
+	    &cv, &err), 0, "compact by the policy (%s)", err.msg);
+	ok(cv.id > 0 && cv.merged == nb - 2 && cv.after == 3, "merges the "
+	    "%zu small batches, not the two large ones (%zu left)", cv.merged,
+	    cv.after);
+	check_random(rows, n, sd, stime, ns, sp.s, refs.s,
+	    "some batches compacted");
+	is_int(mlp_fcompact(db, st, &spec, "rnd", MLP_FCOMPACT_ALL, "tester",
+	    &cv, &err), 0, "compact them all (%s)", err.msg);
+	ok(cv.id > 0 && cv.after == 1 && cv.rows == n, "one batch of %llu "
+	    "rows", (unsigned long long)cv.rows);
+	check_random(rows, n, sd, stime, ns, sp.s, refs.s, "1 batch");
+	is_int(mlp_fcompact(db, st, &spec, "rnd", MLP_FCOMPACT_ALL, "tester",
+	    &cv, &err), 0, "compacting one batch");
+	ok(cv.id == 0 && cv.merged == 0 && cv.after == 1, "does nothing");
+	{
+		struct mlp_fingest_result *r = NULL;
+
+		is_int(ingest("rnd", "rnd-7.csv", 1, &r, &err), 0,
+		    "ingest a compacted batch's file again");
+		ok(r && r->views[0].unchanged, "unchanged: its rows are in "
+		    "the compacted batch %lld", r ? (long long)r->views[0].id :
+		    0LL);
+		mlp_fingest_result_free(r);
+	}
+	is_int(count_int("SELECT count(*) FROM feature_segment s JOIN "
+	    "feature_ingest i ON i.id = s.ingest WHERE i.view = 'rnd' AND "
+	    "i.replaced_by IS NOT NULL"), 0, "the replaced batches' segments "
+	    "are left to gc");
+	no_compact = 0;
 	fdataset_chunk_rows = 8192;
 	mlp_buf_release(&f1);
 	mlp_buf_release(&f2);
+	mlp_buf_release(&fb);
 	mlp_buf_release(&sp);
 	mlp_buf_release(&refs);
 	free(rows);
@@ -924,6 +1248,8 @@ main(void)
 
 	test_rules();
 	test_aggs();
+	test_pick();
+	test_merges();
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		return 2;
