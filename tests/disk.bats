@@ -98,6 +98,7 @@ feature apply features2.yaml
 feature ingest trips trips2.csv
 feature materialize --end 2021-01-03T00:00:00Z
 feature push driver_trips events.jsonl
+feature compact driver_trips
 gc
 config core.x 1
 config --unset core.format
