@@ -310,6 +310,24 @@ digest(struct compact *c, char out[65], struct mlp_err *err)
 	return 0;
 }
 
+/* Steps *q, a count of batches, and finalizes it: 0 when the count is
+ * that of the batches merged, else MLP_ELOCKED (*q is then left for the
+ * caller to finalize). */
+static int
+count_is(struct mlp_db *db, sqlite3_stmt **q, const struct compact *c,
+    struct mlp_err *err)
+{
+	if (sqlite3_step(*q) != SQLITE_ROW)
+		return mlp_db_error(db, err, "cannot read feature batches");
+	if ((size_t)sqlite3_column_int64(*q, 0) != c->nb)
+		return mlp_err_set(err, MLP_ELOCKED, "the batches of feature "
+		    "view '%s' changed while they were compacted",
+		    c->view->name);
+	sqlite3_finalize(*q);
+	*q = NULL;
+	return 0;
+}
+
 /* Records the merged batch in place of the batches merged, in one
  * transaction, once they are still there, still next to each other in
  * the view's order: MLP_ELOCKED when another process changed them. */
@@ -339,34 +357,13 @@ record(struct mlp_db *db, struct compact *c, const struct fbatches *bs,
 	sqlite3_bind_int64(q, 2, bs->version);
 	sqlite3_bind_int64(q, 3, lo);
 	sqlite3_bind_int64(q, 4, hi);
-	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
-		rc = mlp_db_error(db, err, "cannot read feature batches");
+	if ((rc = count_is(db, &q, c, err)) < 0)
 		goto fail;
-	}
-	if ((size_t)sqlite3_column_int64(q, 0) != c->nb) {
-		rc = mlp_err_set(err, MLP_ELOCKED, "the batches of feature "
-		    "view '%s' changed while they were compacted",
-		    c->view->name);
-		goto fail;
-	}
-	sqlite3_finalize(q);
-	q = NULL;
 	mlp_buf_addf(&sql, "SELECT count(*) FROM feature_ingest WHERE id IN "
 	    "(%s) AND replaced_by IS NULL", ids.s);
-	if ((rc = mlp_db_prepare(db, &q, sql.s, err)) < 0)
+	if ((rc = mlp_db_prepare(db, &q, sql.s, err)) < 0 ||
+	    (rc = count_is(db, &q, c, err)) < 0)
 		goto fail;
-	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
-		rc = mlp_db_error(db, err, "cannot read feature batches");
-		goto fail;
-	}
-	if ((size_t)sqlite3_column_int64(q, 0) != c->nb) {
-		rc = mlp_err_set(err, MLP_ELOCKED, "the batches of feature "
-		    "view '%s' changed while they were compacted",
-		    c->view->name);
-		goto fail;
-	}
-	sqlite3_finalize(q);
-	q = NULL;
 	if ((rc = mlp_db_prepare(db, &q, "INSERT INTO feature_ingest (source, "
 	    "view, view_version, digest, bits, rows, min_event_ts, "
 	    "max_event_ts, path, user, created, seq) VALUES (?, ?, ?, ?, ?, ?, "
