@@ -645,7 +645,7 @@ struct sepq {
 };
 
 #if defined(__x86_64__)
-#define AVX512 "avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi2"
+#define AVX512 "avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi2,bmi2"
 
 /* The separators of the next blocks into q->at: how many, 0 at e. The
  * offsets of a block's separators are its mask's bits compressed. */
@@ -826,15 +826,21 @@ value(const unsigned char *p, const unsigned char *sep,
 #if defined(__x86_64__)
 /* Four values of a row at once, b[k] up to s[k] (the separator after
  * it), one to each 128-bit lane of a register, read as num_ssse3 reads
- * one, into *dst[k]: the 16 bytes that end at s[k] (which must be there)
- * go to lane k, so each number ends at its lane's top; what its bytes
- * are is a bit of a mask of 64, one per byte, and the checks of all four
- * are a few operations on those masks, each lane's bits kept from the
- * next (a bit at 15 of each lane, a digit, stops the carries); then one
- * shuffle, multiply-add chain and conversion for the four. Returns the
- * lanes (bit k for lane k) it did not read, the values of another shape
- * (longer than 16 bytes, an exponent, white space, null...), whose *dst
- * it left to be read the slower way. */
+ * one, into *dst[k]. The 16 bytes that end with s[k] (which must be
+ * there) go to lane k: a number of up to 15 bytes, its separator at the
+ * lane's top. What the bytes are is a mask of 64 bits, one per byte, and
+ * the checks of all four numbers are a few operations on those masks,
+ * each lane's bits kept from the next by its top bit (the separator),
+ * which stops the carries. Then one shuffle, multiply-add chain and
+ * conversion for the four. The shuffle takes the point out by moving the
+ * bytes up to it one place up, or, without one, all the bytes (the
+ * separator's place is then a point after the last digit): a number with
+ * a point comes out with a 0 after its last digit, which one more power
+ * of ten in the division takes back; to_float's steps give the same float
+ * for it (their argument holds for m / 10^k whatever m and k). Returns
+ * the lanes (bit k for lane k) it did not read, the values of another
+ * shape (an exponent, white space, null...), whose *dst it left to be
+ * read the slower way; 15 for a value longer than 15 bytes. */
 __attribute__((target(AVX512))) static inline unsigned
 num4_avx512(const unsigned char *const *b, const unsigned char *const *s,
     float *const *dst)
@@ -842,49 +848,44 @@ num4_avx512(const unsigned char *const *b, const unsigned char *const *s,
 	const uint64_t low = 0x0001000100010001ull;	/* each lane's first */
 	const uint64_t top = 0x8000800080008000ull;	/* and last byte */
 	const uint64_t rest = 0x7fff7fff7fff7fffull;
-	uint64_t span = 0, first, dig, pt, minus, zero, bad, lead, has, all;
-	uint64_t before, h;
-	unsigned slow = 0;
+	uint64_t first = 0, span, dig, pt, minus, lead, bad, before;
 	__m512i v, x, w, g;
 	__m512d f;
-	__mmask8 mid;
 	float out[8];
 
-	v = _mm512_castsi128_si512(_mm_loadu_si128((const void *)(s[0] - 16)));
-	v = _mm512_inserti32x4(v, _mm_loadu_si128((const void *)(s[1] - 16)),
+	if (((s[0] - b[0]) | (s[1] - b[1]) | (s[2] - b[2]) |
+	    (s[3] - b[3])) & ~(ptrdiff_t)15)
+		return 15;
+	v = _mm512_castsi128_si512(_mm_loadu_si128((const void *)(s[0] - 15)));
+	v = _mm512_inserti32x4(v, _mm_loadu_si128((const void *)(s[1] - 15)),
 	    1);
-	v = _mm512_inserti32x4(v, _mm_loadu_si128((const void *)(s[2] - 16)),
+	v = _mm512_inserti32x4(v, _mm_loadu_si128((const void *)(s[2] - 15)),
 	    2);
-	v = _mm512_inserti32x4(v, _mm_loadu_si128((const void *)(s[3] - 16)),
+	v = _mm512_inserti32x4(v, _mm_loadu_si128((const void *)(s[3] - 15)),
 	    3);
+	/* each number's first byte, and its bytes */
 #pragma GCC unroll 4
-	for (int k = 0; k < 4; k++) {
-		unsigned len = (unsigned)(s[k] - b[k]);
-
-		slow |= (len - 1 > 15) << k;
-		span |= (0xffffull << ((16 - len) & 15) & 0xffff) << 16 * k;
-	}
+	for (int k = 0; k < 4; k++)
+		first |= 1ull << (16 * k + 15 - (s[k] - b[k]));
+	span = top - first;
 	dig = _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8('0')),
 	    _mm512_set1_epi8(10));
-	pt = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('.')) & span & ~top;
+	pt = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('.')) & span;
 	minus = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('-')) & span;
-	zero = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('0'));
-	first = span & ~(span << 1 & ~low);
-	lead = (first & ~minus) | (first & minus) << 1;	/* the first digit */
+	lead = ((first ^ minus) | minus << 1) &
+	    _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('0'));
 	/* only digits but a sign first and a point, a digit last, a digit
 	 * either side of the point, one point, no leading zero */
-	bad = (span & ~(dig | minus) & ~pt) | (minus & ~first) | (pt & first) |
-	    ((pt >> 1 | pt << 1) & ~dig) | (pt & ((pt | top) - low)) |
-	    ((lead & zero) << 1 & dig & span & ~low) | (top & ~dig);
-	/* bit 15 of each lane with a bad byte, to bits 48 to 51 */
-	h = (((bad & rest) + rest) | bad) & top;
-	slow |= (unsigned)((h >> 15) * 0x0001000200040008ull >> 48) & 15;
-	if (slow == 15)
-		return slow;
-	/* the bytes up to the point take the byte before: the point out */
-	has = ((pt & rest) + rest) & top;	/* bit 15 where there is one */
-	all = has | (has - (has >> 15));
-	before = ((pt << 1 | top) - low) & rest & all;
+	bad = (span & ~(dig | minus | pt)) | (minus & ~first) |
+	    (pt & first) | ((pt >> 1 | pt << 1) & ~dig) |
+	    (pt & ((pt | top) - low)) | (lead << 1 & dig & span) |
+	    (top >> 1 & ~dig);
+	bad = _pext_u64((((bad & rest) + rest) | bad) & top, top);
+	if (bad == 15)
+		return 15;
+	/* the bytes up to the point, or all without one, take the byte
+	 * before: the point out */
+	before = (pt | top) ^ ((pt | top) - low);
 	x = _mm512_maskz_sub_epi8(dig & span, v, _mm512_set1_epi8('0'));
 	w = _mm512_set_epi8(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2,
 	    1, 0, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
@@ -896,29 +897,31 @@ num4_avx512(const unsigned char *const *b, const unsigned char *const *s,
 	x = _mm512_madd_epi16(x, _mm512_set1_epi32(1 << 16 | 100));
 	x = _mm512_packs_epi32(x, x);
 	x = _mm512_madd_epi16(x, _mm512_set1_epi32(1 << 16 | 10000));
-	/* each lane's first 64 bits: the value of its (up to) 16 digits */
+	/* each lane's first 64 bits: the value of its (up to) 16 digits,
+	 * below 10^15 */
 	g = _mm512_add_epi64(_mm512_mul_epu32(x,
 	    _mm512_set1_epi64(100000000)), _mm512_srli_epi64(x, 32));
-	/* too many for a double: bits 0 2 4 6 of the mask to bits 0 to 3 */
-	h = _mm512_cmpgt_epu64_mask(g, _mm512_set1_epi64(1ll << 53)) & 0x55;
-	h = (h | h >> 1) & 0x33;
-	slow |= (unsigned)(h | h >> 2) & 15;
-	/* the digits after the point, and 16 for a sign, in each lane's
-	 * 64 bits */
-	w = _mm512_maskz_mov_epi8(all & ~before, _mm512_set1_epi8(1));
+	/* the bytes after the point (after it, the separator), and 16 for
+	 * a sign, in each lane's 64 bits */
+	w = _mm512_maskz_mov_epi8(~before, _mm512_set1_epi8(1));
 	w = _mm512_mask_mov_epi8(w, minus, _mm512_set1_epi8(16));
 	w = _mm512_sad_epu8(w, _mm512_setzero_si512());
 	w = _mm512_add_epi64(w, _mm512_shuffle_epi32(w, _MM_PERM_BADC));
 	/* to_float's steps, four at once */
 	f = _mm512_mul_pd(_mm512_cvtepu64_pd(g), _mm512_permutex2var_pd(
 	    _mm512_loadu_pd(inv10), w, _mm512_loadu_pd(inv10 + 8)));
-	mid = _mm512_cmple_epu64_mask(_mm512_add_epi64(_mm512_and_si512(
-	    _mm512_castpd_si512(f), _mm512_set1_epi64(0x1fffffff)),
-	    _mm512_set1_epi64(8 - 0x10000000)), _mm512_set1_epi64(16));
-	if (mid)
-		f = _mm512_mask_div_pd(f, mid, _mm512_cvtepu64_pd(g),
-		    _mm512_permutex2var_pd(_mm512_loadu_pd(exact10), w,
-		    _mm512_loadu_pd(exact10 + 8)));
+	{
+		__mmask8 mid = _mm512_cmple_epu64_mask(_mm512_add_epi64(
+		    _mm512_and_si512(_mm512_castpd_si512(f),
+		    _mm512_set1_epi64(0x1fffffff)),
+		    _mm512_set1_epi64(8 - 0x10000000)),
+		    _mm512_set1_epi64(16));
+
+		if (mid)
+			f = _mm512_mask_div_pd(f, mid, _mm512_cvtepu64_pd(g),
+			    _mm512_permutex2var_pd(_mm512_loadu_pd(exact10),
+			    w, _mm512_loadu_pd(exact10 + 8)));
+	}
 	/* the sign: bit 4 of the count to bit 63 */
 	f = _mm512_castsi512_pd(_mm512_ternarylogic_epi64(
 	    _mm512_castpd_si512(f), _mm512_slli_epi64(w, 59),
@@ -927,7 +930,7 @@ num4_avx512(const unsigned char *const *b, const unsigned char *const *s,
 #pragma GCC unroll 4
 	for (int k = 0; k < 4; k++)
 		*dst[k] = out[2 * k];
-	return slow;
+	return (unsigned)bad;
 }
 #endif
 
@@ -985,7 +988,7 @@ rows(const char **pp, const char *end, struct sj_rows *r, int simd)
 			}
 			/* the first values of a call may lie too near the
 			 * bytes it may read */
-			slow = s[0] - q.lo >= 16 ? num4_avx512(b, s, dst) : 15;
+			slow = s[0] - q.lo >= 15 ? num4_avx512(b, s, dst) : 15;
 			for (int j = 0; slow; j++, slow >>= 1)
 				if ((slow & 1) &&
 				    value(b[j], s[j], e, dst[j], simd) < 0)
@@ -1039,7 +1042,8 @@ sj_rows(const char **pp, const char *end, struct sj_rows *r)
 	    __builtin_cpu_supports("avx512bw") &&
 	    __builtin_cpu_supports("avx512vl") &&
 	    __builtin_cpu_supports("avx512dq") &&
-	    __builtin_cpu_supports("avx512vbmi2"))
+	    __builtin_cpu_supports("avx512vbmi2") &&
+	    __builtin_cpu_supports("bmi2"))
 		return rows_avx512(pp, end, r);
 	if (__builtin_cpu_supports("ssse3"))
 		return rows_ssse3(pp, end, r);
