@@ -717,6 +717,24 @@ next_sep(struct sepq *q, unsigned *i, unsigned *n, const unsigned char *e,
 }
 
 #if defined(__x86_64__)
+/* The next four separators into s: 0, or -1 at e. */
+static inline __attribute__((always_inline)) int
+next_sep4(struct sepq *q, unsigned *i, unsigned *n, const unsigned char *e,
+    const unsigned char **s)
+{
+	if (*n - *i >= 4) {
+#pragma GCC unroll 4
+		for (int j = 0; j < 4; j++)
+			s[j] = q->lo + q->at[*i + j];
+		*i += 4;
+		return 0;
+	}
+	for (int j = 0; j < 4; j++)
+		if (!(s[j] = next_sep(q, i, n, e, 2)))
+			return -1;
+	return 0;
+}
+
 /* A number of up to 16 bytes, [-]d[.d], read with SSSE3's shuffle and
  * multiply-adds: where it ends is known (sep, the separator after it),
  * so its bytes are checked and its digits put together all at once, in
@@ -840,10 +858,11 @@ value(const unsigned char *p, const unsigned char *sep,
  * for it (their argument holds for m / 10^k whatever m and k). Returns
  * the lanes (bit k for lane k) it did not read, the values of another
  * shape (an exponent, white space, null...), whose *dst it left to be
- * read the slower way; 15 for a value longer than 15 bytes. */
+ * read the slower way; 15 for a value longer than 15 bytes, or for a
+ * separator other than ',', or ']' for the last of a row (last). */
 __attribute__((target(AVX512))) static inline unsigned
 num4_avx512(const unsigned char *const *b, const unsigned char *const *s,
-    float *const *dst)
+    float *const *dst, int last)
 {
 	const uint64_t low = 0x0001000100010001ull;	/* each lane's first */
 	const uint64_t top = 0x8000800080008000ull;	/* and last byte */
@@ -863,6 +882,11 @@ num4_avx512(const unsigned char *const *b, const unsigned char *const *s,
 	    2);
 	v = _mm512_inserti32x4(v, _mm_loadu_si128((const void *)(s[3] - 15)),
 	    3);
+	/* the separators: ',', and ']' after the row's last value */
+	if (((_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(',')) &
+	    ~((uint64_t)last << 63)) | (_mm512_cmpeq_epi8_mask(v,
+	    _mm512_set1_epi8(']')) & (uint64_t)last << 63) | ~top) != ~0ull)
+		return 15;
 	/* each number's first byte, and its bytes */
 #pragma GCC unroll 4
 	for (int k = 0; k < 4; k++)
@@ -974,24 +998,25 @@ rows(const char **pp, const char *end, struct sj_rows *r, int simd)
 			float *dst[4];
 			unsigned slow;
 
+			if (next_sep4(&q, &qi, &qn, e, s) < 0)
+				return -1;
 			/* unrolled, so that b, s and dst stay in registers */
 #pragma GCC unroll 4
 			for (int j = 0; j < 4; j++) {
-				s[j] = next_sep(&q, &qi, &qn, e, simd);
-				if (!s[j] || *s[j] != (k + j + 1 < r->width ?
-				    ',' : ']'))
-					return -1;
 				b[j] = p;
 				p = s[j] + 1;
 				dst[j] = r->col[k + j] ? &r->col[k + j][i] :
 				    &sink;
 			}
 			/* the first values of a call may lie too near the
-			 * bytes it may read */
-			slow = s[0] - q.lo >= 15 ? num4_avx512(b, s, dst) : 15;
+			 * bytes it may read; num4_avx512 checks the separators
+			 * of the lanes it reads */
+			slow = s[0] - q.lo >= 15 ? num4_avx512(b, s, dst,
+			    k + 4 == r->width) : 15;
 			for (int j = 0; slow; j++, slow >>= 1)
-				if ((slow & 1) &&
-				    value(b[j], s[j], e, dst[j], simd) < 0)
+				if ((slow & 1) && (*s[j] != (k + j + 1 <
+				    r->width ? ',' : ']') ||
+				    value(b[j], s[j], e, dst[j], simd) < 0))
 					return -1;
 		}
 #endif
