@@ -634,9 +634,9 @@ seps(const unsigned char *p, const unsigned char *e)
 }
 
 /* The separators ahead: the bits of the block at blk in mask; on the
- * AVX-512 road, their offsets from lo in at (next_sep's i to n), found
- * 32 blocks at a time, blk the block after them (taking them from a mask one by one
- * was a branch the processor got wrong once a block). */
+ * AVX-512 road, their offsets from lo (32 bits: sj_rows takes that road
+ * for less than 2 GB) in at, next_sep's i to n, found 32 blocks at a
+ * time by compressing each block's mask, blk the block after them. */
 #define SEPQ_BLOCKS 32
 struct sepq {
 	const unsigned char *blk, *lo;
@@ -1068,7 +1068,7 @@ sj_rows(const char **pp, const char *end, struct sj_rows *r)
 	    __builtin_cpu_supports("avx512vl") &&
 	    __builtin_cpu_supports("avx512dq") &&
 	    __builtin_cpu_supports("avx512vbmi2") &&
-	    __builtin_cpu_supports("bmi2"))
+	    __builtin_cpu_supports("bmi2") && end - *pp < INT32_MAX)
 		return rows_avx512(pp, end, r);
 	if (__builtin_cpu_supports("ssse3"))
 		return rows_ssse3(pp, end, r);
