@@ -8,7 +8,7 @@
 #include <emmintrin.h>
 #endif
 #if defined(__x86_64__)
-#include <tmmintrin.h>
+#include <immintrin.h>
 #endif
 
 #include "../data/data.h"
@@ -633,25 +633,108 @@ seps(const unsigned char *p, const unsigned char *e)
 	return seps64(pad);
 }
 
-/* The next separator, from the bits of the block at *blk in *mask, and
- * the blocks after it; NULL at e. */
-static inline const unsigned char *
-next_sep(const unsigned char **blk, uint64_t *mask, const unsigned char *e)
+/* The separators ahead: the bits of the block at blk in mask; on the
+ * AVX-512 road, their offsets from lo (32 bits: sj_rows takes that road
+ * for less than 2 GB) in at, next_sep's i to n, found 32 blocks at a
+ * time by compressing each block's mask, blk the block after them. */
+#define SEPQ_BLOCKS 32
+struct sepq {
+	const unsigned char *blk, *lo;
+	uint64_t mask;
+	uint32_t at[SEPQ_BLOCKS * 64 + 64];
+};
+
+#if defined(__x86_64__)
+#define AVX512 "avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi2,bmi2"
+
+/* The separators of the next blocks into q->at: how many, 0 at e. The
+ * offsets of a block's separators are its mask's bits compressed. */
+__attribute__((target(AVX512))) static unsigned
+sepq_fill(struct sepq *q, const unsigned char *e)
+{
+	const __m512i iota = _mm512_set_epi8(63, 62, 61, 60, 59, 58, 57, 56,
+	    55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40,
+	    39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24,
+	    23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7,
+	    6, 5, 4, 3, 2, 1, 0);
+	unsigned char at8[64];
+	unsigned n = 0;
+
+	for (int k = 0; k < SEPQ_BLOCKS && q->blk < e; k++, q->blk += 64) {
+		uint64_t in = e - q->blk >= 64 ? ~0ull :
+		    (1ull << (e - q->blk)) - 1;
+		__m512i v = _mm512_maskz_loadu_epi8(in, q->blk);
+		__m512i off = _mm512_set1_epi32((int)(q->blk - q->lo));
+		uint64_t m = (_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(',')) |
+		    _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(']'))) & in;
+		unsigned c = (unsigned)__builtin_popcountll(m);
+
+		v = _mm512_maskz_compress_epi8(m, iota);
+		_mm512_storeu_si512(q->at + n, _mm512_add_epi32(
+		    _mm512_cvtepu8_epi32(_mm512_castsi512_si128(v)), off));
+		if (c > 16) {
+			_mm512_storeu_si512(at8, v);
+			for (unsigned j = 16; j < c; j += 16)
+				_mm512_storeu_si512(q->at + n + j,
+				    _mm512_add_epi32(_mm512_cvtepu8_epi32(
+				    _mm_loadu_si128((const void *)(at8 + j))),
+				    off));
+		}
+		n += c;
+	}
+	return n;
+}
+#endif
+
+/* The next separator; NULL at e. The list's place is in *i and *n, not
+ * in q, whose address sepq_fill takes: there each went through memory,
+ * a wait of several cycles on every value. */
+static inline __attribute__((always_inline)) const unsigned char *
+next_sep(struct sepq *q, unsigned *i, unsigned *n, const unsigned char *e,
+    int simd)
 {
 	const unsigned char *sep;
 
-	while (!*mask) {
-		if (e - *blk <= 64)
-			return NULL;
-		*blk += 64;
-		*mask = seps(*blk, e);
+#if defined(__x86_64__)
+	if (simd == 2) {
+		if (*i == *n) {
+			if ((*n = sepq_fill(q, e)) == 0)
+				return NULL;
+			*i = 0;
+		}
+		return q->lo + q->at[(*i)++];
 	}
-	sep = *blk + __builtin_ctzll(*mask);
-	*mask &= *mask - 1;
+#endif
+	while (!q->mask) {
+		if (e - q->blk <= 64)
+			return NULL;
+		q->blk += 64;
+		q->mask = seps(q->blk, e);
+	}
+	sep = q->blk + __builtin_ctzll(q->mask);
+	q->mask &= q->mask - 1;
 	return sep;
 }
 
 #if defined(__x86_64__)
+/* The next four separators into s: 0, or -1 at e. */
+static inline __attribute__((always_inline)) int
+next_sep4(struct sepq *q, unsigned *i, unsigned *n, const unsigned char *e,
+    const unsigned char **s)
+{
+	if (*n - *i >= 4) {
+#pragma GCC unroll 4
+		for (int j = 0; j < 4; j++)
+			s[j] = q->lo + q->at[*i + j];
+		*i += 4;
+		return 0;
+	}
+	for (int j = 0; j < 4; j++)
+		if (!(s[j] = next_sep(q, i, n, e, 2)))
+			return -1;
+	return 0;
+}
+
 /* A number of up to 16 bytes, [-]d[.d], read with SSSE3's shuffle and
  * multiply-adds: where it ends is known (sep, the separator after it),
  * so its bytes are checked and its digits put together all at once, in
@@ -742,6 +825,139 @@ row_value(const unsigned char *p, const unsigned char *sep,
 	return num_slow(p, sep, out);
 }
 
+/* The value at p, up to sep (before e; white space around it allowed),
+ * into *out: 0, or -1 for what sj_rows does not read. */
+static inline __attribute__((always_inline)) int
+value(const unsigned char *p, const unsigned char *sep,
+    const unsigned char *e, float *out, int simd)
+{
+	const unsigned char *q;
+
+	if (*p <= ' ')
+		p = ws(p, sep);
+	if (p == sep || !(q = row_value(p, sep, e, out, simd)) ||
+	    (q != sep && ws(q, sep) != sep))
+		return -1;
+	return 0;
+}
+
+#if defined(__x86_64__)
+/* Four values of a row at once, b[k] up to s[k] (the separator after
+ * it), one to each 128-bit lane of a register, read as num_ssse3 reads
+ * one, into *dst[k]. The 16 bytes that end with s[k] (which must be
+ * there) go to lane k: a number of up to 15 bytes, its separator at the
+ * lane's top. What the bytes are is a mask of 64 bits, one per byte, and
+ * the checks of all four numbers are a few operations on those masks,
+ * each lane's bits kept from the next by its top bit (the separator),
+ * which stops the carries. Then one shuffle, multiply-add chain and
+ * conversion for the four. The shuffle takes the point out by moving the
+ * bytes up to it one place up, or, without one, all the bytes (the
+ * separator's place is then a point after the last digit): a number with
+ * a point comes out with a 0 after its last digit, which one more power
+ * of ten in the division takes back; to_float's steps give the same float
+ * for it (their argument holds for m / 10^k whatever m and k). Returns
+ * the lanes (bit k for lane k) it did not read, the values of another
+ * shape (an exponent, white space, null...), whose *dst it left to be
+ * read the slower way; 15 for a value longer than 15 bytes, or for a
+ * separator other than ',', or ']' for the last of a row (last). */
+__attribute__((target(AVX512))) static inline unsigned
+num4_avx512(const unsigned char *const *b, const unsigned char *const *s,
+    float *const *dst, int last)
+{
+	const uint64_t low = 0x0001000100010001ull;	/* each lane's first */
+	const uint64_t top = 0x8000800080008000ull;	/* and last byte */
+	const uint64_t rest = 0x7fff7fff7fff7fffull;
+	uint64_t first = 0, span, dig, pt, minus, lead, bad, before;
+	__m512i v, x, w, g;
+	__m512d f;
+	float out[8];
+
+	if (((s[0] - b[0]) | (s[1] - b[1]) | (s[2] - b[2]) |
+	    (s[3] - b[3])) & ~(ptrdiff_t)15)
+		return 15;
+	v = _mm512_castsi128_si512(_mm_loadu_si128((const void *)(s[0] - 15)));
+	v = _mm512_inserti32x4(v, _mm_loadu_si128((const void *)(s[1] - 15)),
+	    1);
+	v = _mm512_inserti32x4(v, _mm_loadu_si128((const void *)(s[2] - 15)),
+	    2);
+	v = _mm512_inserti32x4(v, _mm_loadu_si128((const void *)(s[3] - 15)),
+	    3);
+	/* the separators: ',', and ']' after the row's last value */
+	if (((_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(',')) &
+	    ~((uint64_t)last << 63)) | (_mm512_cmpeq_epi8_mask(v,
+	    _mm512_set1_epi8(']')) & (uint64_t)last << 63) | ~top) != ~0ull)
+		return 15;
+	/* each number's first byte, and its bytes */
+#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++)
+		first |= 1ull << (16 * k + 15 - (s[k] - b[k]));
+	span = top - first;
+	dig = _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8('0')),
+	    _mm512_set1_epi8(10));
+	pt = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('.')) & span;
+	minus = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('-')) & span;
+	lead = ((first ^ minus) | minus << 1) &
+	    _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('0'));
+	/* only digits but a sign first and a point, a digit last, a digit
+	 * either side of the point, one point, no leading zero */
+	bad = (span & ~(dig | minus | pt)) | (minus & ~first) |
+	    (pt & first) | ((pt >> 1 | pt << 1) & ~dig) |
+	    (pt & ((pt | top) - low)) | (lead << 1 & dig & span) |
+	    (top >> 1 & ~dig);
+	bad = _pext_u64((((bad & rest) + rest) | bad) & top, top);
+	if (bad == 15)
+		return 15;
+	/* the bytes up to the point, or all without one, take the byte
+	 * before: the point out */
+	before = (pt | top) ^ ((pt | top) - low);
+	x = _mm512_maskz_sub_epi8(dig & span, v, _mm512_set1_epi8('0'));
+	w = _mm512_set_epi8(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2,
+	    1, 0, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
+	    15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0,
+	    15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+	w = _mm512_mask_sub_epi8(w, before, w, _mm512_set1_epi8(1));
+	x = _mm512_shuffle_epi8(x, w);
+	x = _mm512_maddubs_epi16(x, _mm512_set1_epi16(1 << 8 | 10));
+	x = _mm512_madd_epi16(x, _mm512_set1_epi32(1 << 16 | 100));
+	x = _mm512_packs_epi32(x, x);
+	x = _mm512_madd_epi16(x, _mm512_set1_epi32(1 << 16 | 10000));
+	/* each lane's first 64 bits: the value of its (up to) 16 digits,
+	 * below 10^15 */
+	g = _mm512_add_epi64(_mm512_mul_epu32(x,
+	    _mm512_set1_epi64(100000000)), _mm512_srli_epi64(x, 32));
+	/* the bytes after the point (after it, the separator), and 16 for
+	 * a sign, in each lane's 64 bits */
+	w = _mm512_maskz_mov_epi8(~before, _mm512_set1_epi8(1));
+	w = _mm512_mask_mov_epi8(w, minus, _mm512_set1_epi8(16));
+	w = _mm512_sad_epu8(w, _mm512_setzero_si512());
+	w = _mm512_add_epi64(w, _mm512_shuffle_epi32(w, _MM_PERM_BADC));
+	/* to_float's steps, four at once */
+	f = _mm512_mul_pd(_mm512_cvtepu64_pd(g), _mm512_permutex2var_pd(
+	    _mm512_loadu_pd(inv10), w, _mm512_loadu_pd(inv10 + 8)));
+	{
+		__mmask8 mid = _mm512_cmple_epu64_mask(_mm512_add_epi64(
+		    _mm512_and_si512(_mm512_castpd_si512(f),
+		    _mm512_set1_epi64(0x1fffffff)),
+		    _mm512_set1_epi64(8 - 0x10000000)),
+		    _mm512_set1_epi64(16));
+
+		if (mid)
+			f = _mm512_mask_div_pd(f, mid, _mm512_cvtepu64_pd(g),
+			    _mm512_permutex2var_pd(_mm512_loadu_pd(exact10),
+			    w, _mm512_loadu_pd(exact10 + 8)));
+	}
+	/* the sign: bit 4 of the count to bit 63 */
+	f = _mm512_castsi512_pd(_mm512_ternarylogic_epi64(
+	    _mm512_castpd_si512(f), _mm512_slli_epi64(w, 59),
+	    _mm512_set1_epi64((long long)(1ull << 63)), 0xf8));
+	_mm256_storeu_ps(out, _mm512_cvtpd_ps(f));
+#pragma GCC unroll 4
+	for (int k = 0; k < 4; k++)
+		*dst[k] = out[2 * k];
+	return (unsigned)bad;
+}
+#endif
+
 /* The separators after each value (',' or ']') are found 64 bytes at a
  * time, so that where a value ends is known before it is parsed: the
  * values of a row are parsed side by side, where reading them one after
@@ -751,8 +967,9 @@ static inline __attribute__((always_inline)) int
 rows(const char **pp, const char *end, struct sj_rows *r, int simd)
 {
 	const unsigned char *p = (const unsigned char *)*pp;
-	const unsigned char *e = (const unsigned char *)end, *blk, *sep;
-	uint64_t mask;
+	const unsigned char *e = (const unsigned char *)end, *sep;
+	struct sepq q;
+	unsigned qi = 0, qn = 0;
 	float sink = 0;		/* where dropped values go */
 
 	if (r->n == 0) {
@@ -765,31 +982,56 @@ rows(const char **pp, const char *end, struct sj_rows *r, int simd)
 			return 0;
 		}
 	}
-	blk = p;
-	mask = seps(blk, e);
+	q.lo = q.blk = p;
+	if (simd < 2)
+		q.mask = seps(q.blk, e);
 	for (;;) {
-		size_t i = r->n;
+		size_t i = r->n, k = 0;
 
 		p = ws(p, e);
 		if (p >= e || *p != '[')
 			return -1;
 		p++;
-		for (size_t k = 0; k < r->width; k++) {
-			float *dst = r->col[k] ? &r->col[k][i] : &sink;
-			const unsigned char *q;
+#if defined(__x86_64__)
+		for (; simd == 2 && k + 4 <= r->width; k += 4) {
+			const unsigned char *b[4], *s[4];
+			float *dst[4];
+			unsigned slow;
 
-			sep = next_sep(&blk, &mask, e);
+			if (next_sep4(&q, &qi, &qn, e, s) < 0)
+				return -1;
+			/* unrolled, so that b, s and dst stay in registers */
+#pragma GCC unroll 4
+			for (int j = 0; j < 4; j++) {
+				b[j] = p;
+				p = s[j] + 1;
+				dst[j] = r->col[k + j] ? &r->col[k + j][i] :
+				    &sink;
+			}
+			/* the first values of a call may lie too near the
+			 * bytes it may read; num4_avx512 checks the separators
+			 * of the lanes it reads */
+			slow = s[0] - q.lo >= 15 ? num4_avx512(b, s, dst,
+			    k + 4 == r->width) : 15;
+			for (int j = 0; slow; j++, slow >>= 1)
+				if ((slow & 1) && (*s[j] != (k + j + 1 <
+				    r->width ? ',' : ']') ||
+				    value(b[j], s[j], e, dst[j], simd) < 0))
+					return -1;
+		}
+#endif
+		for (; k < r->width; k++) {
+			float *dst = r->col[k] ? &r->col[k][i] : &sink;
+
+			sep = next_sep(&q, &qi, &qn, e, simd);
 			if (!sep || *sep != (k + 1 < r->width ? ',' : ']'))
 				return -1;
-			if (*p <= ' ')
-				p = ws(p, sep);
-			if (p == sep || !(q = row_value(p, sep, e, dst, simd)) ||
-			    (q != sep && ws(q, sep) != sep))
+			if (value(p, sep, e, dst, simd) < 0)
 				return -1;
 			p = sep + 1;
 		}
 		r->n++;
-		if (!(sep = next_sep(&blk, &mask, e)) || ws(p, sep) != sep)
+		if (!(sep = next_sep(&q, &qi, &qn, e, simd)) || ws(p, sep) != sep)
 			return -1;
 		if (*sep == ']') {
 			*pp = (const char *)sep + 1;
@@ -809,12 +1051,25 @@ rows_ssse3(const char **pp, const char *end, struct sj_rows *r)
 {
 	return rows(pp, end, r, 1);
 }
+
+__attribute__((target(AVX512))) static int
+rows_avx512(const char **pp, const char *end, struct sj_rows *r)
+{
+	return rows(pp, end, r, 2);
+}
 #endif
 
 int
 sj_rows(const char **pp, const char *end, struct sj_rows *r)
 {
 #if defined(__x86_64__)
+	if (__builtin_cpu_supports("avx512f") &&
+	    __builtin_cpu_supports("avx512bw") &&
+	    __builtin_cpu_supports("avx512vl") &&
+	    __builtin_cpu_supports("avx512dq") &&
+	    __builtin_cpu_supports("avx512vbmi2") &&
+	    __builtin_cpu_supports("bmi2") && end - *pp < INT32_MAX)
+		return rows_avx512(pp, end, r);
 	if (__builtin_cpu_supports("ssse3"))
 		return rows_ssse3(pp, end, r);
 #endif

@@ -72,7 +72,8 @@ const char *sj_float(const char *p, const char *e, float *out);
 
 /* The rows of a large scoring request ([[0.5, -1.2e-05, null], ...]),
  * read from the text straight into columns, with no token per value
- * (SSSE3 where the processor has it, checked at run time). */
+ * (SSSE3, or AVX-512 four values at once, where the processor has them,
+ * checked at run time). */
 struct sj_rows {
 	size_t width;		/* the values of a row */
 	float **col;		/* value k of row i into col[k][i]; col[k]

@@ -169,9 +169,73 @@ row_of_one(const char *t, float *f)
 	return sj_rows(&p, b + strlen(b), &r);
 }
 
+/* Numbers sj_rows takes, of any shape (mostly the usual), and their
+ * floats, to fill rows with. */
+static char pool[4096][64];
+static float pool_f[4096];
+
+static void
+fill_pool(void)
+{
+	for (size_t i = 0; i < 4096; i++) {
+		char *t = pool[i];
+
+		do {
+			if (rnd() % 4)
+				snprintf(t, 64, "%.6g", (urand() - 0.5) *
+				    pow(10, (int)(rnd() % 6) - 3));
+			else
+				gen_number(t, 64);
+		} while (!*t || ref_len(t) != strlen(t) ||
+		    !isfinite(strtod(t, NULL)));
+		pool_f[i] = (float)strtod(t, NULL);
+	}
+}
+
+/* t as value at of the second row of a body of rows of width values,
+ * the others numbers of any shape: sj_rows reads the values four at a
+ * time on the AVX-512 road, and any lane of a group, or the values after
+ * the last group, may hold t (which may be read, whole, into want, or
+ * refused): 0 when it does right. */
+static int
+row_of_many(const char *t, size_t width, size_t at, int whole, float want)
+{
+	char b[2048];
+	float c[12][2], wx[12], *col[12];
+	struct sj_rows r = { width, col, 2, 0 };
+	const char *p = b;
+	size_t n = 1;
+	int rc;
+
+	b[0] = '[';
+	for (int i = 0; i < 2; i++) {
+		n += (size_t)snprintf(b + n, sizeof(b) - n, "%s[", i ? "," : "");
+		for (size_t k = 0; k < width; k++) {
+			size_t u = (size_t)(rnd() % 4096);
+
+			wx[k] = i == 1 && k == at ? want : pool_f[u];
+			n += (size_t)snprintf(b + n, sizeof(b) - n, "%s%s",
+			    k ? "," : "", i == 1 && k == at ? t : pool[u]);
+		}
+		n += (size_t)snprintf(b + n, sizeof(b) - n, "]");
+	}
+	n += (size_t)snprintf(b + n, sizeof(b) - n, "]%32s", "");
+	for (size_t k = 0; k < width; k++)
+		col[k] = c[k];
+	rc = sj_rows(&p, b + n, &r);
+	if (!whole)
+		return rc != -1;
+	if (rc != 0 || r.n != 2)
+		return 1;
+	for (size_t k = 0; k < width; k++)
+		if (memcmp(&c[k][1], &wx[k], sizeof(float)) != 0)
+			return 1;
+	return 0;
+}
+
 /* sj_float on t, once with room after it (the quick way), once at the
- * very end of its buffer (the careful way), and sj_rows on it, against
- * strtod: 0 when all are right. */
+ * very end of its buffer (the careful way), and sj_rows on it, alone
+ * and among others, against strtod: 0 when all are right. */
 static int
 check_number(const char *t)
 {
@@ -221,6 +285,14 @@ check_number(const char *t)
 		if (bad++ == 0)
 			printf("# '%s' (a row): got %.9g, want %s %.9g\n", t, f,
 			    whole ? "it" : "a refusal", wf);
+	}
+	{
+		size_t width = (size_t)(rnd() % 12) + 1;
+		size_t at = (size_t)(rnd() % width);
+
+		if (row_of_many(t, width, at, whole, wf) && bad++ == 0)
+			printf("# '%s' (value %zu of a row of %zu): not read "
+			    "as alone\n", t, at, width);
 	}
 	return bad;
 }
@@ -548,6 +620,7 @@ int
 main(void)
 {
 	test_check_body();
+	fill_pool();
 	test_numbers();
 	test_rows();
 	test_bodies();
