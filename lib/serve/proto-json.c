@@ -696,7 +696,7 @@ next_sep(struct sepq *q, unsigned *i, unsigned *n, const unsigned char *e,
 	const unsigned char *sep;
 
 #if defined(__x86_64__)
-	if (simd == 2) {
+	if (simd >= 2) {
 		if (*i == *n) {
 			if ((*n = sepq_fill(q, e)) == 0)
 				return NULL;
@@ -993,17 +993,20 @@ rows(const char **pp, const char *end, struct sj_rows *r, int simd)
 			return -1;
 		p++;
 #if defined(__x86_64__)
-		for (; simd == 2 && k + 4 <= r->width; k += 4) {
+		for (; simd >= 2 && k + 4 <= r->width; k += 4) {
 			const unsigned char *b[4], *s[4];
 			float *dst[4];
 			unsigned slow;
 
 			if (next_sep4(&q, &qi, &qn, e, s) < 0)
 				return -1;
-			/* unrolled, so that b, s and dst stay in registers */
+			/* unrolled, so that b, s and dst stay in registers;
+			 * in a body written with ", " (Python's json.dumps),
+			 * the space skipped (reading it in the others took 6%
+			 * longer: one more wait on memory for each value) */
 #pragma GCC unroll 4
 			for (int j = 0; j < 4; j++) {
-				b[j] = p;
+				b[j] = simd == 3 ? p + (*p == ' ') : p;
 				p = s[j] + 1;
 				dst[j] = r->col[k + j] ? &r->col[k + j][i] :
 				    &sink;
@@ -1052,9 +1055,15 @@ rows_ssse3(const char **pp, const char *end, struct sj_rows *r)
 	return rows(pp, end, r, 1);
 }
 
+/* 3 for a body that puts a space after its first comma, 2 for others */
 __attribute__((target(AVX512))) static int
 rows_avx512(const char **pp, const char *end, struct sj_rows *r)
 {
+	const char *c = memchr(*pp, ',', (size_t)(end - *pp < 256 ?
+	    end - *pp : 256));
+
+	if (c && c + 1 < end && c[1] == ' ')
+		return rows(pp, end, r, 3);
 	return rows(pp, end, r, 2);
 }
 #endif
