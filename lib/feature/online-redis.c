@@ -30,27 +30,26 @@ static const struct mlp_dl_sym redis_syms[] = { REDIS_FUNCS(SYM) };
 #define PUT_BATCH 256
 #define GET_PIPELINE 512
 
-/* KEYS: the hashes; ARGV, four per record: view, the 32-character time
- * (which orders as bytes do), value, TTL in ms (0: keep for ever). */
+/* A batch of one view's records with one TTL. KEYS: the hashes; ARGV: the
+ * view, the TTL in ms (0: keep for ever), then two per record: the
+ * 32-character time (which orders as bytes do) and the value. PTTL first
+ * tells a new hash (-2: nothing to compare with), one kept for ever (-1)
+ * and the time one has left, so a record costs three calls when new. */
 static const char put_script[] =
+    "local view, ttl = ARGV[1], tonumber(ARGV[2])\n"
+    "local tsf = '_ts:' .. view\n"
     "local n = 0\n"
     "for i = 1, #KEYS do\n"
-    "  local a = (i - 1) * 4\n"
-    "  local k, view, ts = KEYS[i], ARGV[a + 1], ARGV[a + 2]\n"
-    "  local cur = redis.call('HGET', k, '_ts:' .. view)\n"
+    "  local k, ts = KEYS[i], ARGV[2 * i + 1]\n"
+    "  local left = redis.call('PTTL', k)\n"
+    "  local cur = false\n"
+    "  if left ~= -2 then cur = redis.call('HGET', k, tsf) end\n"
     "  if not cur or cur < ts then\n"
-    "    local existed = redis.call('EXISTS', k)\n"
-    "    redis.call('HSET', k, view, ARGV[a + 3], '_ts:' .. view, ts)\n"
-    "    local ttl = tonumber(ARGV[a + 4])\n"
+    "    redis.call('HSET', k, view, ARGV[2 * i + 2], tsf, ts)\n"
     "    if ttl == 0 then\n"
-    "      redis.call('PERSIST', k)\n"
-    "    elseif existed == 0 then\n"
+    "      if left >= 0 then redis.call('PERSIST', k) end\n"
+    "    elseif left == -2 or (left >= 0 and left < ttl) then\n"
     "      redis.call('PEXPIRE', k, ttl)\n"
-    "    else\n"
-    "      local left = redis.call('PTTL', k)\n"
-    "      if left >= 0 and left < ttl then\n"
-    "        redis.call('PEXPIRE', k, ttl)\n"
-    "      end\n"
     "    end\n"
     "    n = n + 1\n"
     "  end\n"
@@ -242,16 +241,23 @@ hash_name(struct mlp_buf *b, const struct mlp_online_key *k)
 	mlp_buf_add(b, k->s, k->n);
 }
 
+/* A record's TTL in ms as the script takes it (0: keep for ever). */
+static long long
+ttl_ms(const struct mlp_online_rec *x)
+{
+	return x->ttl > 0 ? (x->ttl + 999) / 1000 : 0;
+}
+
 static int
 rs_put(struct mlp_online *o, const struct mlp_online_rec *recs, size_t n,
     size_t *written, struct mlp_err *err)
 {
 	struct rs *r = (struct rs *)o;
-	size_t cap = 3 + 5 * PUT_BATCH, sent = 0, got = 0;
+	size_t cap = 5 + 3 * PUT_BATCH, sent = 0, got = 0;
 	const char **argv = xmalloc(cap * sizeof(*argv));
 	size_t *len = xmalloc(cap * sizeof(*len));
 	struct mlp_buf names = MLP_BUF_INIT, nums = MLP_BUF_INIT;
-	size_t *noff = xmalloc(PUT_BATCH * 3 * sizeof(*noff));
+	size_t *noff = xmalloc(PUT_BATCH * 2 * sizeof(*noff));
 	int rc = 0;
 
 	if (!r->c) {
@@ -261,51 +267,51 @@ rs_put(struct mlp_online *o, const struct mlp_online_rec *recs, size_t n,
 		return mlp_err_set(err, MLP_EFAIL, "Redis at %s: the "
 		    "connection was lost", r->addr);
 	}
-	/* a script call per batch, several in flight, replies read as they
-	 * come so that neither side's buffers grow without bound */
-	for (size_t i = 0; i < n && rc == 0; i += PUT_BATCH) {
-		size_t m = n - i < PUT_BATCH ? n - i : PUT_BATCH;
-		char nk[24];
+	/* a script call per run of one view's records with one TTL, several
+	 * in flight, replies read as they come so that neither side's
+	 * buffers grow without bound */
+	for (size_t i = 0, m; i < n && rc == 0; i += m) {
+		const struct mlp_online_rec *x0 = &recs[i];
+		char nk[24], ttl[24];
 		int argc = 0;
 
+		for (m = 1; m < PUT_BATCH && i + m < n &&
+		    strcmp(recs[i + m].view, x0->view) == 0 &&
+		    ttl_ms(&recs[i + m]) == ttl_ms(x0); m++)
+			;
 		mlp_buf_reset(&names);
 		mlp_buf_reset(&nums);
 		for (size_t j = 0; j < m; j++) {
 			const struct mlp_online_rec *x = &recs[i + j];
 			char ts[33];
 
-			noff[3 * j] = names.len;
+			noff[2 * j] = names.len;
 			mlp_buf_adds(&names, "mlp:");
 			mlp_buf_add(&names, x->key.s, x->key.n);
-			noff[3 * j + 1] = nums.len;
+			noff[2 * j + 1] = nums.len;
 			mlp_online_ts_text(x->event_ts, x->created_ts, ts);
 			mlp_buf_add(&nums, ts, 32);
-			noff[3 * j + 2] = nums.len;
-			mlp_buf_addf(&nums, "%lld", (long long)(x->ttl > 0 ?
-			    (x->ttl + 999) / 1000 : 0));
 		}
 		snprintf(nk, sizeof(nk), "%zu", m);
+		snprintf(ttl, sizeof(ttl), "%lld", ttl_ms(x0));
 		argv[argc] = "EVALSHA", len[argc++] = 7;
 		argv[argc] = r->sha, len[argc++] = 40;
 		argv[argc] = nk, len[argc++] = strlen(nk);
 		for (size_t j = 0; j < m; j++) {
-			size_t end = j + 1 < m ? noff[3 * (j + 1)] : names.len;
+			size_t end = j + 1 < m ? noff[2 * (j + 1)] : names.len;
 
-			argv[argc] = names.s + noff[3 * j];
-			len[argc++] = end - noff[3 * j];
+			argv[argc] = names.s + noff[2 * j];
+			len[argc++] = end - noff[2 * j];
 		}
+		argv[argc] = x0->view, len[argc++] = strlen(x0->view);
+		argv[argc] = ttl, len[argc++] = strlen(ttl);
 		for (size_t j = 0; j < m; j++) {
 			const struct mlp_online_rec *x = &recs[i + j];
-			size_t tend = j + 1 < m ? noff[3 * (j + 1) + 1] :
-			    nums.len;
 
-			argv[argc] = x->view, len[argc++] = strlen(x->view);
-			argv[argc] = nums.s + noff[3 * j + 1];
+			argv[argc] = nums.s + noff[2 * j + 1];
 			len[argc++] = 32;
 			argv[argc] = x->value ? x->value : "";
 			len[argc++] = x->vlen;
-			argv[argc] = nums.s + noff[3 * j + 2];
-			len[argc++] = tend - noff[3 * j + 2];
 		}
 		/* hiredis copies the arguments into its output buffer */
 		if (rl.redisAppendCommandArgv(r->c, argc, argv, len) != 0) {
