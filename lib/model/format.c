@@ -17,6 +17,13 @@ static const uint64_t p10[20] = {
 	10000000000000000000ull,
 };
 
+/* "00" "01" ... "99": two decimal digits at a time. */
+static const char pairs[201] =
+    "000102030405060708091011121314151617181920212223242526272829"
+    "303132333435363738394041424344454647484950515253545556575859"
+    "606162636465666768697071727374757677787980818283848586878889"
+    "90919293949596979899";
+
 /* The nine significant digits of a (finite, 1e-14 <= a < 2^53) as printf
  * rounds them (exactly, ties to even) into *d, 10^8 <= *d < 10^9, and the
  * decimal exponent of the first into *x: 1 on success, 0 when a lies
@@ -25,11 +32,16 @@ static int
 digits9(double a, uint64_t *d, int *x)
 {
 	int bexp, e10, k;
-	uint64_t m;
-	double f = frexp(a, &bexp);	/* a = f * 2^bexp, 0.5 <= f < 1 */
+	uint64_t m, bits;
 
-	m = (uint64_t)ldexp(f, 53);	/* exact: a = m * 2^k */
-	k = bexp - 53;
+	memcpy(&bits, &a, sizeof(bits));
+	if (!(bits >> 52))	/* subnormal: far below 1e-14 */
+		return 0;
+	/* a = m * 2^k exactly, 2^52 <= m < 2^53; a = f * 2^bexp with
+	 * 0.5 <= f < 1, as frexp says */
+	m = (bits & ((1ull << 52) - 1)) | 1ull << 52;
+	k = (int)(bits >> 52 & 0x7ff) - 1075;
+	bexp = k + 53;
 	if (k > 0)
 		return 0;
 	/* floor(log10(a)) or one less; fixed below */
@@ -77,8 +89,18 @@ fmt_g9(double v, char *buf)
 		int k = snprintf(buf, MLP_PRED_CHARS, "%.9g", v);
 		return k < 0 ? 0 : (size_t)k;
 	}
-	for (int i = 8; i >= 0; i--, d /= 10)
-		dig[i] = (char)('0' + d % 10);
+	{
+		/* the first digit, then four pairs of two, each independent
+		 * of the others */
+		uint32_t lo8 = (uint32_t)(d % 100000000u);
+		uint32_t a = lo8 / 10000, b = lo8 % 10000;
+
+		dig[0] = (char)('0' + d / 100000000u);
+		memcpy(dig + 1, pairs + 2 * (a / 100), 2);
+		memcpy(dig + 3, pairs + 2 * (a % 100), 2);
+		memcpy(dig + 5, pairs + 2 * (b / 100), 2);
+		memcpy(dig + 7, pairs + 2 * (b % 100), 2);
+	}
 	while (nd > 1 && dig[nd - 1] == '0')
 		nd--;
 	if (v < 0)
@@ -90,7 +112,13 @@ fmt_g9(double v, char *buf)
 			memcpy(p, dig + 1, (size_t)nd - 1);
 			p += nd - 1;
 		}
-		p += sprintf(p, "e%c%02d", x < 0 ? '-' : '+', x < 0 ? -x : x);
+		/* |x| <= 15 in the range digits9 takes: two digits, as
+		 * printf's "e%+03d" gives */
+		*p++ = 'e';
+		*p++ = x < 0 ? '-' : '+';
+		memcpy(p, pairs + 2 * (x < 0 ? -x : x), 2);
+		p += 2;
+		*p = '\0';
 		return (size_t)(p - buf);
 	}
 	if (x < 0) {
@@ -127,28 +155,32 @@ void
 mlp_pred_append(struct mlp_buf *out, const struct mlp_model *m,
     const double *pred, size_t nrows, int json, int first)
 {
-	char buf[MLP_PRED_CHARS];
 	size_t nout = m->nout > 0 ? (size_t)m->nout : 1;
 
 	for (size_t i = 0; i < nrows; i++) {
 		const double *p = pred + i * nout;
+		char *w;
 
+		/* room for the row: its numbers (each written with its
+		 * '\0'), separators and brackets */
+		mlp_buf_grow(out, nout * (MLP_PRED_CHARS + 1) + 3);
+		w = out->s + out->len;
 		if (json) {
 			if (!first || i)
-				mlp_buf_addc(out, ',');
+				*w++ = ',';
 			if (nout > 1)
-				mlp_buf_addc(out, '[');
+				*w++ = '[';
 		}
 		for (size_t k = 0; k < nout; k++) {
-			size_t len = mlp_pred_format(p[k], json, buf);
-
 			if (k)
-				mlp_buf_addc(out, ',');
-			mlp_buf_add(out, buf, len);
+				*w++ = ',';
+			w += mlp_pred_format(p[k], json, w);
 		}
 		if (json && nout > 1)
-			mlp_buf_addc(out, ']');
+			*w++ = ']';
 		if (!json)
-			mlp_buf_addc(out, '\n');
+			*w++ = '\n';
+		out->len = (size_t)(w - out->s);
+		out->s[out->len] = '\0';
 	}
 }

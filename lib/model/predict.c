@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "internal.h"
 
@@ -231,6 +234,36 @@ struct range {
 	int started;
 };
 
+/* A column's nb values into a block as the walkers take them: lo with a
+ * missing value (NaN) as -inf, hi with it as +inf, every other value's
+ * bits as they are; zeros from nb up to nw. */
+static void
+copy_col(const float *c, size_t nb, size_t nw, float *lo, float *hi)
+{
+	size_t r = 0;
+
+#ifdef __SSE2__
+	const __m128 ninf = _mm_set1_ps(-INFINITY), pinf = _mm_set1_ps(INFINITY);
+
+	for (; r + 4 <= nb; r += 4) {
+		__m128 v = _mm_loadu_ps(c + r);
+		__m128 nan = _mm_cmpunord_ps(v, v);
+		__m128 keep = _mm_andnot_ps(nan, v);
+
+		_mm_storeu_ps(lo + r, _mm_or_ps(keep, _mm_and_ps(nan, ninf)));
+		_mm_storeu_ps(hi + r, _mm_or_ps(keep, _mm_and_ps(nan, pinf)));
+	}
+#endif
+	for (; r < nb; r++) {
+		float v = c[r];
+
+		lo[r] = v != v ? -INFINITY : v;
+		hi[r] = v != v ? INFINITY : v;
+	}
+	for (; r < nw; r++)
+		lo[r] = hi[r] = 0;
+}
+
 /* Predicts rows r0 .. r1 a block at a time: copy the block's columns
  * (walk.c says how), then walk every tree over it while it stays in
  * cache. Margins are kept group by group (mg[g * B + row]), as the
@@ -261,20 +294,9 @@ predict_range(void *arg)
 			link_rows(m, mg, nb, b->out + r0 * (size_t)m->nout);
 			continue;
 		}
-		for (size_t j = 0; j < m->nfeat; j++) {
-			const float *c = b->cols[j] + r0;
-			float *lo = blk + 2 * j * B, *hi = lo + B;
-			size_t r;
-
-			for (r = 0; r < nb; r++) {
-				float v = c[r];
-
-				lo[r] = v != v ? -INFINITY : v;
-				hi[r] = v != v ? INFINITY : v;
-			}
-			for (; r < nw; r++)
-				lo[r] = hi[r] = 0;
-		}
+		for (size_t j = 0; j < m->nfeat; j++)
+			copy_col(b->cols[j] + r0, nb, nw, blk + 2 * j * B,
+			    blk + (2 * j + 1) * B);
 		for (size_t g = 0; g < ng; g++)
 			for (size_t r = 0; r < nw; r++)
 				mg[g * B + r] = m->base_margin[g];
