@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@
 #endif
 
 #define MHD_FUNCS(X) X(MHD_start_daemon) X(MHD_stop_daemon) \
-	X(MHD_quiesce_daemon) X(MHD_get_daemon_info) \
+	X(MHD_add_connection) \
 	X(MHD_lookup_connection_value) X(MHD_create_response_from_buffer) \
 	X(MHD_create_response_from_buffer_with_free_callback) \
 	X(MHD_add_response_header) X(MHD_queue_response) \
@@ -1070,26 +1071,101 @@ beat(struct follow *f)
 
 /* ---- start and stop ---- */
 
+/* The listening socket on --host and --port, non-blocking, with the
+ * port it got (--port 0 asks the system for one). */
 static int
-bind_addr(const struct mlp_serve_opts *o, struct sockaddr_storage *ss,
-    unsigned *flags, struct mlp_err *err)
+listen_on(const struct mlp_serve_opts *o, int *lfd, int *port,
+    struct mlp_err *err)
 {
 	struct addrinfo hints = { 0 }, *res = NULL;
-	char port[16];
-	int gai;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char ps[16];
+	int gai, fd, one = 1;
 
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%d", o->port);
-	if ((gai = getaddrinfo(o->host, port, &hints, &res)) != 0)
+	snprintf(ps, sizeof(ps), "%d", o->port);
+	if ((gai = getaddrinfo(o->host, ps, &hints, &res)) != 0)
 		return mlp_err_set(err, MLP_EINVAL, "cannot resolve host "
 		    "'%s': %s", o->host, gai_strerror(gai));
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	if (res->ai_family == AF_INET6)
-		*flags |= MHD_USE_IPv6;
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0);
+	if (fd >= 0) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+		if (res->ai_family == AF_INET6)
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			    sizeof(one));
+	}
+	if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    listen(fd, 1024) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(res);
+		return mlp_err_set(err, MLP_EFAIL, "cannot listen on %s port "
+		    "%d: %s", o->host, o->port, strerror(e));
+	}
 	freeaddrinfo(res);
+	*port = ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+	*lfd = fd;
 	return 0;
+}
+
+/* The server accepts connections itself and hands each to
+ * libmicrohttpd, which spreads them over its workers in turn (by
+ * descriptor). Workers accepting on a shared socket would each keep the
+ * connections of a burst they win: a client's 64 connections opened at
+ * once could all land on one worker and leave the other cores idle. */
+struct acceptor {
+	struct MHD_Daemon *d;
+	int lfd;
+	int wake[2];		/* a byte on wake[1]: stop */
+	pthread_t thread;
+};
+
+static void *
+accept_loop(void *arg)
+{
+	struct acceptor *a = arg;
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = a->lfd, .events = POLLIN },
+		    { .fd = a->wake[0], .events = POLLIN } };
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents)
+			break;
+		if (!p[0].revents)
+			continue;
+		/* what the backlog holds, a bounded number at a time */
+		for (int i = 0; i < 64; i++) {
+			struct sockaddr_storage ss;
+			socklen_t len = sizeof(ss);
+			int fd = accept4(a->lfd, (struct sockaddr *)&ss, &len,
+			    SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+			if (fd < 0) {
+				/* out of descriptors or memory: wait for
+				 * connections to close rather than spin */
+				if (errno == EMFILE || errno == ENFILE ||
+				    errno == ENOBUFS || errno == ENOMEM)
+					(void)poll(&p[1], 1, 100);
+				break;
+			}
+			/* closes fd when it cannot take it */
+			(void)mhd.MHD_add_connection(a->d, fd,
+			    (struct sockaddr *)&ss, len);
+		}
+	}
+	return NULL;
 }
 
 /* As many descriptors as the hard limit allows: each connection is one. */
@@ -1116,10 +1192,12 @@ mlp_serve_run(struct mlp_db *db, struct mlp_store *st,
 {
 	struct server s = { .o = o };
 	struct follow f = { .s = &s, .db = db };
-	struct sockaddr_storage ss;
+	struct acceptor acc = { .lfd = -1, .wake = { -1, -1 } };
 	struct MHD_Daemon *d = NULL;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	    MHD_USE_TURBO | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+	    MHD_USE_NO_LISTEN_SOCKET;
+	int port = o->port;
 	unsigned threads = o->threads > 0 ? (unsigned)o->threads :
 	    (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	int follow_deployments = o->nmodels == 0;
@@ -1132,8 +1210,6 @@ mlp_serve_run(struct mlp_db *db, struct mlp_store *st,
 	if (follow_deployments && !db)
 		return mlp_err_set(err, MLP_ENOREPO, "nothing to serve: no -m "
 		    "MODEL and no repository (no .mlp/ found)");
-	if ((rc = bind_addr(o, &ss, &flags, err)) < 0)
-		return rc;
 	s.cache = sv_cache_new(st, o->memory_budget);
 	s.metrics = sv_metrics_new();
 	pthread_mutex_init(&s.table_lock, NULL);
@@ -1201,31 +1277,42 @@ mlp_serve_run(struct mlp_db *db, struct mlp_store *st,
 	}
 	if (stop_requested)
 		goto out;
+	if ((rc = listen_on(o, &acc.lfd, &port, err)) < 0)
+		goto out;
+	if (pipe2(acc.wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		rc = mlp_err_set(err, MLP_EFAIL, "cannot make a pipe: %s",
+		    strerror(errno));
+		goto out;
+	}
 	{
 		unsigned limit = raise_nofile();
 
-		d = mhd.MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL,
+		errno = 0;
+		d = mhd.MHD_start_daemon(flags, 0, NULL, NULL,
 		    on_request, &s,
-		    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
 		    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		    MHD_OPTION_CONNECTION_LIMIT, limit,
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout_s,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
-		    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 		    MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u,
 		    MHD_OPTION_END);
 	}
 	if (!d) {
-		rc = mlp_err_set(err, MLP_EFAIL, "cannot listen on %s port %d: "
-		    "%s", o->host, o->port, errno ? strerror(errno) :
+		rc = mlp_err_set(err, MLP_EFAIL, "cannot serve on %s port %d: "
+		    "%s", o->host, port, errno ? strerror(errno) :
 		    "libmicrohttpd refused to start");
 		goto out;
 	}
+	acc.d = d;
+	if ((errno = pthread_create(&acc.thread, NULL, accept_loop,
+	    &acc)) != 0) {
+		rc = mlp_err_set(err, MLP_EFAIL, "cannot start a thread: %s",
+		    strerror(errno));
+		mhd.MHD_stop_daemon(d);
+		goto out;
+	}
 	{
-		const union MHD_DaemonInfo *di = mhd.MHD_get_daemon_info(d,
-		    MHD_DAEMON_INFO_BIND_PORT);
-		int port = di ? di->port : o->port;
 		char *url = xasprintf(strchr(o->host, ':') ? "http://[%s]:%d" :
 		    "http://%s:%d", o->host, port);
 
@@ -1273,8 +1360,10 @@ mlp_serve_run(struct mlp_db *db, struct mlp_store *st,
 		/* drain: no new connections; requests in flight finish */
 		atomic_store(&s.ready, 0);
 		{
-			int lfd = mhd.MHD_quiesce_daemon(d);
-
+			(void)!write(acc.wake[1], "x", 1);
+			pthread_join(acc.thread, NULL);
+			close(acc.lfd);
+			acc.lfd = -1;
 			stop_at = now_s() + o->timeout_s;
 			while (atomic_load(&s.inflight) > 0 && now_s() < stop_at)
 				usleep(10000);
@@ -1283,8 +1372,6 @@ mlp_serve_run(struct mlp_db *db, struct mlp_store *st,
 				    "requests unfinished after %d s",
 				    atomic_load(&s.inflight), o->timeout_s);
 			mhd.MHD_stop_daemon(d);
-			if (lfd >= 0)
-				close(lfd);
 		}
 		if (f.can_beat && f.beat.id) {
 			struct mlp_err berr;
@@ -1295,6 +1382,12 @@ mlp_serve_run(struct mlp_db *db, struct mlp_store *st,
 	}
 	rc = 0;
 out:
+	if (acc.lfd >= 0)
+		close(acc.lfd);
+	if (acc.wake[0] >= 0) {
+		close(acc.wake[0]);
+		close(acc.wake[1]);
+	}
 	if (stop_pipe[0] >= 0) {
 		close(stop_pipe[0]);
 		close(stop_pipe[1]);
