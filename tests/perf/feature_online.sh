@@ -6,7 +6,8 @@
 #            driver) into sqlite: and into a redis-server started here, and
 #            of a view of 6 windowed aggregations (1d and 7d windows: each
 #            record holds a driver's rows of the last 7 days); records/s
-#            and offline rows read/s
+#            and offline rows read/s; and Redis's own write floor for the
+#            same hashes (a bare pipeline of HSET and PEXPIRE)
 #   get:     one driver's 5 features at a time from sqlite:, in process
 #            (feature_online_bench get): mean, p50, p99 (target p99 < 100
 #            us); the same from Redis
@@ -117,6 +118,27 @@ echo "materialize driver_stats into Redis: $s s, $m_stats records/s," \
 s=$(timed "$MLP" feature materialize driver_aggs --end $end --online "$uri")
 echo "materialize driver_aggs into Redis: $s s, $(rate $ents "$s")" \
     "records/s, $(rate $rows "$s") rows read/s"
+# Redis's own write floor: as many hashes written by a bare pipeline of
+# HSET and PEXPIRE (redis-cli --pipe), values of the records' size, with
+# no newer-only check: what any client of this layout could reach here
+vlen=$(redis-cli -p "$port" hstrlen mlp:driver:1000 driver_stats)
+/usr/bin/python3 - "$ents" "$vlen" > "$work/floor.resp" <<'EOF'
+import sys
+n, vlen = int(sys.argv[1]), int(sys.argv[2])
+out = sys.stdout.buffer
+def cmd(*a):
+    return b"*%d\r\n" % len(a) + b"".join(
+        b"$%d\r\n%s\r\n" % (len(x), x) for x in a)
+v, ts = b"x" * vlen, b"0" * 32
+for i in range(n):
+    k = b"floor:driver:%d" % (1000 + i)
+    out.write(cmd(b"HSET", k, b"driver_stats", v, b"_ts:driver_stats", ts))
+    out.write(cmd(b"PEXPIRE", k, b"604800000"))
+EOF
+s=$(timed sh -c "redis-cli -p $port --pipe < '$work/floor.resp'")
+echo "Redis's write floor: bare pipelined HSET + PEXPIRE of $ents hashes" \
+    "(no newer-only check): $s s, $(rate $ents "$s") records/s; mlp's" \
+    "atomic newer-only write: $m_stats records/s"
 "$BENCH" get "$repo" "$uri" driver_stats 100000 | sed 's/^/Redis: /'
 ours=$("$BENCH" batch "$repo" "$uri" driver_stats 2000000 512 |
     sed -n 's/.*s, \([0-9]*\) entities.*/\1/p')
