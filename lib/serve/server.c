@@ -665,8 +665,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			    MHD_HEADER_KIND, "Content-Length");
 			unsigned long long len = 0;
 
-			if (cl && sscanf(cl, "%llu", &len) != 1)
-				len = 0;
+			/* strtoull, not sscanf (0.6% of a one-row request's
+			 * time); libmicrohttpd has checked the digits, and a
+			 * value past 64 bits reads as the largest, over any
+			 * limit */
+			if (cl) {
+				char *end;
+
+				len = strtoull(cl, &end, 10);
+				if (end == cl)
+					len = 0;
+			}
 			if (len > s->o->max_body) {
 				r.proto = SV_OTHER;
 				reply_error(&r, 413, "request body of %llu "
@@ -1139,8 +1148,13 @@ accept_loop(void *arg)
 		struct pollfd p[2] = { { .fd = a->lfd, .events = POLLIN },
 		    { .fd = a->wake[0], .events = POLLIN } };
 
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
+		if (poll(p, 2, -1) < 0) {
+			/* out of memory for the poll: wait, never give up
+			 * accepting while the server runs */
+			if (errno != EINTR)
+				usleep(100000);
+			continue;
+		}
 		if (p[1].revents)
 			break;
 		if (!p[0].revents)
