@@ -687,6 +687,70 @@ EOF
 	[ "$CODE" = 200 ]
 }
 
+@test "connections: large bodies on many connections, requests in pieces, a silent connection closed after --timeout" {
+	serve -m "$XGB/reg.json=m" --timeout 2
+	port=${URL##*:}
+	row=$(sed -n 2p "$XGB/inputs.csv")
+	/usr/bin/python3 - "$port" "$row" <<'EOF'
+import json, socket, sys, time
+port, row = int(sys.argv[1]), [float(v) for v in sys.argv[2].split(",")]
+
+def request(rows):
+    body = json.dumps({"instances": [row] * rows}).encode()
+    return (b"POST /v1/models/m:predict HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)) + body
+
+def answer(s):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, body = data.split(b"\r\n\r\n", 1)
+    n = int([l for l in head.split(b"\r\n")
+             if l.lower().startswith(b"content-length:")][0].split(b":")[1])
+    while len(body) < n:
+        body += s.recv(65536)
+    assert b" 200 " in head.split(b"\r\n")[0], head
+    return json.loads(body)["predictions"]
+
+one = None
+# more connections with large bodies than get the large buffers: the
+# rest are served the same, twice each on one connection
+big = request(1000)
+socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(300)]
+for _ in range(2):
+    for s in socks:
+        s.sendall(big)
+    for s in socks:
+        p = answer(s)
+        assert len(p) == 1000 and len(set(p)) == 1, p[:3]
+        one = one if one is not None else p[0]
+        assert p[0] == one
+for s in socks:
+    s.close()
+# the headers, then the body a second later; then a request a byte at a time
+s = socket.create_connection(("127.0.0.1", port))
+r = request(300)
+head, body = r.split(b"\r\n\r\n", 1)
+s.sendall(head + b"\r\n\r\n")
+time.sleep(1)
+s.sendall(body)
+assert answer(s)[0] == one
+for b in request(1):
+    s.send(bytes([b]))
+assert answer(s) == [one]
+s.close()
+# a connection that says nothing is closed after --timeout (2 s)
+s = socket.create_connection(("127.0.0.1", port))
+s.settimeout(10)
+t = time.time()
+assert s.recv(1) == b""
+assert 1 <= time.time() - t <= 6, time.time() - t
+EOF
+	req GET /v2/health/live
+	[ "$CODE" = 200 ]
+}
+
 @test "abuse: mutated requests (zzuf) never crash the server" {
 	command -v zzuf >/dev/null || skip "zzuf is not installed"
 	serve -m "$XGB/binary.json=m" -m "$XGB/reg.json=r"

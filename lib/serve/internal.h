@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "../model/model.h"
 #include "serve.h"
@@ -103,6 +104,27 @@ void sv_metrics_swap(struct sv_metrics *mt);
 struct sv_plog;
 void sv_metrics_render(struct sv_metrics *mt, struct sv_cache *c,
     struct sv_plog *plog, struct mlp_buf *out);
+
+/* The acceptor (accept.c): a thread that accepts connections on a
+ * listening socket, waits for each one's first bytes (a connection that
+ * sends none within timeout_s is closed; 0: no limit), and hands it to
+ * hand with the Content-Length its first request announces (0 when none
+ * is seen). The server gives a connection that sends large bodies a
+ * larger read buffer: libmicrohttpd reads into a fixed part of each
+ * connection's memory, which must stay small for thousands of idle
+ * connections to fit, and a 270 KB body read 8 KiB at a time spent as
+ * much time in the kernel as in decoding it. */
+typedef void sv_hand_fn(void *ud, int fd, const struct sockaddr *sa,
+    socklen_t len, size_t body);
+struct sv_acceptor;
+int sv_accept_start(struct sv_acceptor **out, int lfd, unsigned timeout_s,
+    sv_hand_fn *hand, void *ud, struct mlp_err *err);
+/* Stops accepting (the listening socket stays open, the caller's), hands
+ * on the connections whose first bytes have come, closes the others,
+ * frees a. Accepts NULL. */
+void sv_accept_stop(struct sv_acceptor *a);
+/* The Content-Length among the n first bytes of a request at p, or 0. */
+size_t sv_peek_body_length(const char *p, size_t n);
 
 /* The prediction log (plog.c): records queued by request threads, written
  * by its own thread to DIR/predictions-TIME-N.jsonl, a new file past

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "model/model.h"
+#include "serve/internal.h"
 #include "serve/proto.h"
 #include "frames.h"
 #include "tap.h"
@@ -677,6 +678,39 @@ test_abuse(const struct mlp_model *reg, const struct mlp_model *prob)
 	serve_req_release(&r);
 	mlp_model_free(wide);
 	mlp_buf_release(&b);
+}
+
+/* The acceptor's look at a first request for its body's length. */
+static void
+test_peek(void)
+{
+	static const struct {
+		const char *req;
+		size_t want;
+	} t[] = {
+		{ "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: "
+		    "270000\r\n\r\n{", 270000 },
+		{ "POST / HTTP/1.1\r\ncontent-length:\t12\r\n\r\n", 12 },
+		{ "POST / HTTP/1.1\r\nCONTENT-LENGTH: 99999\r\n", 99999 },
+		{ "POST / HTTP/1.1\nContent-Length: 7\n\n", 7 },
+		/* the end of the headers, then what looks like one */
+		{ "POST / HTTP/1.1\r\nHost: x\r\n\r\nContent-Length: 5\r\n", 0 },
+		{ "POST / HTTP/1.1\r\nX-Content-Length: 5\r\n\r\n", 0 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0 },
+		{ "Content-Length: 5\r\n", 0 },	/* no line before it */
+		{ "POST / HTTP/1.1\r\nContent-Length: 123", 123 },
+		{ "POST / HTTP/1.1\r\nContent-Len", 0 },
+		{ "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999"
+		    "\r\n", (size_t)-1 },
+		{ "", 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++)
+		ok(sv_peek_body_length(t[i].req, strlen(t[i].req)) ==
+		    t[i].want, "peek: request %zu's body length", i);
+	/* never past n */
+	ok(sv_peek_body_length("POST / HTTP/1.1\r\nContent-Length: 45", 34) ==
+	    4, "peek: the digits within n only");
 }
 
 static void
@@ -1391,6 +1425,7 @@ main(int argc, char **argv)
 	test_oip_good(reg, prob);
 	test_oip_bad(reg, prob, bin);
 	test_abuse(reg, prob);
+	test_peek();
 	test_v1(reg);
 	test_mlflow(reg);
 	test_fastest();
