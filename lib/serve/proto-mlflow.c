@@ -435,7 +435,7 @@ rd_str(struct rd *r, const char **p, size_t *n)
 	return 1;
 }
 
-static int
+static inline int
 rd_key(struct rd *r, const char *key)
 {
 	const char *p;
@@ -481,6 +481,66 @@ more_rows(struct serve_req *out, struct sj_rows *rows, const size_t *map,
 	point(rows, cols, map, m->nfeat);
 }
 
+/* 1 when the n columns name[k] (nlen[k] bytes) are m's features in its
+ * order, no two alike: then feature j is column j. The usual request's
+ * case, checked in one pass (a table of the names' hashes finds two
+ * alike) rather than by looking each feature up among the columns. */
+static int
+columns_in_order(const struct mlp_model *m, const char *const *name,
+    const size_t *nlen, size_t n)
+{
+	uint8_t seen[128] = { 0 };	/* column + 1 by hash; n <= 64 */
+
+	if (n != m->nfeat)
+		return 0;
+	for (size_t k = 0; k < n; k++) {
+		const char *f = m->feat[k].name;
+		uint32_t h = 2166136261u;
+
+		if (strncmp(f, name[k], nlen[k]) != 0 || f[nlen[k]] != '\0')
+			return 0;
+		for (size_t i = 0; i < nlen[k]; i++)
+			h = (h ^ (unsigned char)name[k][i]) * 16777619u;
+		for (h &= 127; seen[h]; h = (h + 1) & 127) {
+			size_t i = seen[h] - 1u;
+
+			if (nlen[i] == nlen[k] &&
+			    memcmp(name[i], name[k], nlen[k]) == 0)
+				return 0;
+		}
+		seen[h] = (uint8_t)(k + 1);
+	}
+	return 1;
+}
+
+/* Feature j's column in map[j]: each feature's first column of its name.
+ * 0 when a feature has none or two features share one (the reader would
+ * map them to one column). */
+static int
+columns_map(const struct mlp_model *m, const char *const *name,
+    const size_t *nlen, size_t n, size_t *map)
+{
+	if (columns_in_order(m, name, nlen, n)) {
+		for (size_t j = 0; j < n; j++)
+			map[j] = j;
+		return 1;
+	}
+	for (size_t j = 0; j < m->nfeat; j++) {
+		size_t fl = strlen(m->feat[j].name), k = 0;
+
+		while (k < n && (nlen[k] != fl ||
+		    memcmp(name[k], m->feat[j].name, fl) != 0))
+			k++;
+		if (k == n)
+			return 0;
+		for (size_t i = 0; i < j; i++)
+			if (map[i] == k)
+				return 0;
+		map[j] = k;
+	}
+	return 1;
+}
+
 /* 1 with *rc set when the fastest road took body, else 0. */
 static int
 fastest(const char *body, size_t n, const struct mlp_model *m, int v1,
@@ -518,21 +578,8 @@ fastest(const char *body, size_t n, const struct mlp_model *m, int v1,
 		} while (rd_ch(&r, ','));
 		if (!rd_ch(&r, ']') || !rd_ch(&r, ','))
 			return 0;
-		/* each feature's first column of its name; no two features
-		 * may share one (the reader would map them to one column) */
-		for (size_t j = 0; j < m->nfeat; j++) {
-			size_t fl = strlen(m->feat[j].name), k = 0;
-
-			while (k < width && (nlen[k] != fl ||
-			    memcmp(name[k], m->feat[j].name, fl) != 0))
-				k++;
-			if (k == width)
-				return 0;
-			for (size_t i = 0; i < j; i++)
-				if (map[i] == k)
-					return 0;
-			map[j] = k;
-		}
+		if (!columns_map(m, name, nlen, width, map))
+			return 0;
 		if (!rd_key(&r, "data"))
 			return 0;
 		split = 1;

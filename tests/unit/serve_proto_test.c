@@ -806,6 +806,39 @@ test_mlflow(const struct mlp_model *reg)
 		mlp_model_free(dup);
 	}
 
+	/* numeric features: columns in the model's order, in another order
+	 * or named twice take the fast road to the same rows */
+	{
+		struct mlp_column c[3] = {
+			{ .name = "x", .type = MLP_COL_NUM },
+			{ .name = "y", .type = MLP_COL_NUM },
+			{ .name = "z", .type = MLP_COL_NUM },
+		};
+		struct mlp_model *num = random_model(MLP_OBJ_SQUARED, 1, 2, 1,
+		    c, 3);
+		const char *in_order = "{\"dataframe_split\": {\"columns\": "
+		    "[\"x\", \"y\", \"z\"], \"data\": [[1, 2, 3]]}}";
+		struct serve_req r;
+		struct mlp_err err;
+
+		good(MLFLOW, num, in_order, "1,2,3;");
+		good(MLFLOW, num, "{\"dataframe_split\": {\"columns\": [\"z\", "
+		    "\"x\", \"y\"], \"data\": [[3, 1, 2]]}}", "1,2,3;");
+		good(MLFLOW, num, "{\"dataframe_split\": {\"columns\": [\"x\", "
+		    "\"y\", \"z\", \"x\"], \"data\": [[1, 2, 3, 9]]}}", "1,2,3;");
+		good(MLFLOW, num, "{\"dataframe_split\": {\"columns\": [\"x\", "
+		    "\"xx\", \"y\", \"z\"], \"data\": [[1, 7, 2, 3]]}}",
+		    "1,2,3;");
+		bad(MLFLOW, num, "{\"dataframe_split\": {\"columns\": [\"x\", "
+		    "\"y\", \"y\"], \"data\": [[1, 2, 3]]}}", 400,
+		    "dataframe_split.columns has no 'z'");
+		serve_decode_mlflow(in_order, strlen(in_order),
+		    "application/json", num, &r, &err);
+		ok(r.mem != NULL, "columns in the model's order: the fast road");
+		serve_req_release(&r);
+		mlp_model_free(num);
+	}
+
 	bad_ct(MLFLOW, reg, NULL, split, strlen(split), 415, "Content-Type: "
 	    "missing; send application/json or text/csv");
 	bad_ct(MLFLOW, reg, "text/plain", split, strlen(split), 415,
