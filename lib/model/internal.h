@@ -62,4 +62,10 @@ size_t model_walk_bytes(const struct mlp_model *m);
 void model_walk_block(const struct mlp_model *m, const struct model_walk *w,
     const float *blk, size_t nb, double *mg);
 
+/* Adds the leaves of every tree for row x to margin[0 .. ng) (group g0 on)
+ * with a vector walker, as model_margin_range would, bit for bit: 1 when
+ * it did (the tables built, a walker for them), else 0 and nothing. */
+int model_walk_row(const struct mlp_model *m, const float *x, int g0,
+    int ng, double *margin);
+
 #endif

@@ -76,6 +76,8 @@ model_margin_range(const struct mlp_model *m, const float *x, int g0,
 	}
 	for (int g = 0; g < ng; g++)
 		margin[g] = m->base_margin[g0 + g];
+	if (model_walk_row(m, x, g0, ng, margin))
+		return;
 	/* four trees side by side: independent chains of loads for the
 	 * processor to overlap (more do not help: the nodes of all trees
 	 * come from L2); their leaves are added in tree order. With no

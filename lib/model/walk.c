@@ -66,6 +66,7 @@ struct model_walk {
 	size_t *poff;		/* ntrees */
 	float *pthr;
 	uint32_t *pcol;
+	uint32_t *prow;		/* the row walker's: pcol / B */
 	float *pleaf;
 };
 
@@ -132,7 +133,7 @@ model_walk_bytes(const struct mlp_model *m)
 	free(depth);
 	return sizeof(struct model_walk) + m->nnodes * (sizeof(struct bnode) +
 	    sizeof(uint32_t) + sizeof(float)) + m->ntrees * (sizeof(uint32_t) +
-	    sizeof(size_t)) + n * (2 * sizeof(float) + sizeof(uint32_t));
+	    sizeof(size_t)) + n * (2 * sizeof(float) + 2 * sizeof(uint32_t));
 }
 
 /* Lays out node n, at position p of level l of a perfect tree of depth d
@@ -208,6 +209,9 @@ walk_build(const struct mlp_model *m)
 		perfect_fill(w, m, off, w->depth[t], m->tree_root[t], 0, 0);
 		off += (size_t)1 << w->depth[t];
 	}
+	w->prow = xmalloc(np * sizeof(*w->prow));
+	for (size_t i = 0; i < np; i++)
+		w->prow[i] = w->pcol[i] / (uint32_t)w->block;
 	return w;
 }
 
@@ -223,6 +227,7 @@ model_walk_free(struct model_walk *w)
 	free(w->poff);
 	free(w->pthr);
 	free(w->pcol);
+	free(w->prow);
 	free(w->pleaf);
 	free(w);
 }
@@ -605,6 +610,144 @@ walk_avx512(const struct mlp_model *m, const struct model_walk *w,
 	}
 }
 
+/* The row path's walker (model_walk_row): one row through 16 trees at
+ * once, a tree a lane, four such groups side by side (a level's gathers
+ * wait on the one before: four chains keep the processor busy), with the
+ * perfect layouts. A level gathers each tree's node (column and
+ * threshold) and picks the row's value from two registers holding its
+ * features (up to 31; the one past the last is the zero column); a
+ * missing value goes the way the column's copy would (odd columns:
+ * right). Trees shallower than the deepest stay at their leaves; trees
+ * not laid out go the model's nodes. */
+#define ROW_GROUPS 4
+
+/* The leaf of tree t of m for row x, by the model's own nodes. */
+static float
+row_leaf(const struct mlp_model *m, const float *x, size_t t)
+{
+	uint32_t n = m->tree_root[t];
+	int32_t f;
+
+	while ((f = m->split_feat[n]) >= 0) {
+		float v = x[f];
+
+		n = m->left[n] + ((v >= m->split_value[n]) |
+		    ((v != v) & !m->default_left[n]));
+	}
+	return m->split_value[n];
+}
+
+/* A group of 16 trees: their layouts' offsets and depths, the lanes of
+ * trees laid out, the positions reached. */
+struct row16 {
+	__m512i base, depth, p;
+	__mmask16 in;
+};
+
+/* The offsets, depths and lanes (in) of the nt (<= 16) trees from t;
+ * returns their deepest depth. */
+static uint32_t
+row16_init(const struct model_walk *w, size_t t, size_t nt, int32_t *base,
+    int32_t *depth, __mmask16 *in)
+{
+	uint32_t d = 0;
+
+	*in = 0;
+	for (size_t k = 0; k < 16; k++) {
+		base[k] = depth[k] = 0;
+		if (k >= nt || w->poff[t + k] == NOT_PERFECT)
+			continue;
+		*in |= (__mmask16)(1u << k);
+		base[k] = (int32_t)w->poff[t + k];
+		depth[k] = (int32_t)w->depth[t + k];
+		if (w->depth[t + k] > d)
+			d = w->depth[t + k];
+	}
+	return d;
+}
+
+/* One level l of group g for the row whose features are in x0, x1. */
+AVX512_INLINE void
+row16_level(const struct model_walk *w, struct row16 *g, uint32_t l,
+    __m512 x0, __m512 x1)
+{
+	const __m512i one = _mm512_set1_epi32(1);
+	__mmask16 live = _mm512_mask_cmpgt_epi32_mask(g->in, g->depth,
+	    _mm512_set1_epi32((int)l));
+	__m512i i = _mm512_add_epi32(_mm512_add_epi32(g->base, g->p),
+	    _mm512_set1_epi32((1 << l) - 1));
+	__m512i col = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(),
+	    live, i, w->prow, 4);
+	__m512 thr = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), live, i,
+	    w->pthr, 4);
+	__m512 v = _mm512_permutex2var_ps(x0, _mm512_srli_epi32(col, 1), x1);
+	__mmask16 right = _mm512_cmp_ps_mask(v, thr, _CMP_GE_OQ) |
+	    (_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) &
+	    _mm512_test_epi32_mask(col, one));
+	__m512i pp = _mm512_add_epi32(g->p, g->p);
+
+	g->p = _mm512_mask_mov_epi32(g->p, live,
+	    _mm512_mask_add_epi32(pp, right, pp, one));
+}
+
+AVX512 static void
+row_avx512(const struct mlp_model *m, const struct model_walk *w,
+    const float *x, int g0, int ng, double *margin)
+{
+	uint32_t nf = (uint32_t)m->nfeat;
+	__m512 x0 = _mm512_maskz_loadu_ps((__mmask16)((1u << (nf < 16 ?
+	    nf : 16)) - 1), x);
+	__m512 x1 = _mm512_maskz_loadu_ps((__mmask16)(nf > 16 ?
+	    (1u << (nf - 16)) - 1 : 0), x + 16);
+	double sum = margin[0];
+
+	for (size_t t = 0; t < m->ntrees; t += 16 * ROW_GROUPS) {
+		struct row16 g[ROW_GROUPS];
+		float leaf[16 * ROW_GROUPS];
+		uint32_t d = 0;
+		size_t nt = m->ntrees - t;
+
+		if (nt > 16 * ROW_GROUPS)
+			nt = 16 * ROW_GROUPS;
+		for (int k = 0; k < ROW_GROUPS; k++) {
+			int32_t base[16], depth[16];
+			size_t from = 16 * (size_t)k;
+			uint32_t dk = row16_init(w, t + from, nt > from ?
+			    nt - from : 0, base, depth, &g[k].in);
+
+			g[k].base = _mm512_loadu_si512(base);
+			g[k].depth = _mm512_loadu_si512(depth);
+			g[k].p = _mm512_setzero_si512();
+			if (dk > d)
+				d = dk;
+		}
+		for (uint32_t l = 0; l < d; l++)
+			for (int k = 0; k < ROW_GROUPS; k++)
+				row16_level(w, &g[k], l, x0, x1);
+		for (int k = 0; k < ROW_GROUPS; k++)
+			_mm512_storeu_ps(leaf + 16 * k,
+			    _mm512_mask_i32gather_ps(_mm512_setzero_ps(),
+			    g[k].in, _mm512_add_epi32(g[k].base, g[k].p),
+			    w->pleaf, 4));
+		/* in tree order, as the row path adds them; the first
+		 * group's sum in a register, not through memory */
+		for (size_t k = 0; k < nt; k++) {
+			unsigned gr = (unsigned)(m->tree_group[t + k] - g0);
+			float v;
+
+			if (gr >= (unsigned)ng)
+				continue;
+			v = (g[k / 16].in >> (k % 16)) & 1 ? leaf[k] :
+			    row_leaf(m, x, t + k);
+			if (gr == 0)
+				sum += v;
+			else
+				margin[gr] += v;
+		}
+	}
+	margin[0] = sum;
+}
+
 #define AVX2 __attribute__((target("avx2")))
 #define AVX2_INLINE static inline __attribute__((always_inline, \
 	target("avx2")))
@@ -863,4 +1006,22 @@ model_walk_block(const struct mlp_model *m, const struct model_walk *w,
 		walk_scalar(m, w, blk, nb, mg);
 		break;
 	}
+}
+
+int
+model_walk_row(const struct mlp_model *m, const float *x, int g0, int ng,
+    double *margin)
+{
+#if defined(__x86_64__)
+	const struct model_walk *w = __atomic_load_n(
+	    (struct model_walk *const *)&m->walk, __ATOMIC_ACQUIRE);
+
+	/* the tables' offsets fit a lane: 256 entries a tree at most */
+	if (w && ng > 0 && m->nfeat < 32 && m->ntrees <= INT32_MAX / 512 &&
+	    isa_get() == MODEL_ISA_AVX512) {
+		row_avx512(m, w, x, g0, ng, margin);
+		return 1;
+	}
+#endif
+	return 0;
 }

@@ -2,8 +2,9 @@
  * models (depths 1 to 10, unbalanced trees, one and three groups, every
  * objective, missing and infinite inputs, values on the thresholds) give
  * with every walker the processor has the bits mlp_model_predict_row
- * gives, for row counts that are not whole vectors; the tables are built
- * once even by racing threads, and counted before they are. */
+ * gives, for row counts that are not whole vectors, and so does the row
+ * predictor once the tables are built (its own vector walker); the tables
+ * are built once even by racing threads, and counted before they are. */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -158,6 +159,20 @@ row_outputs(const struct mlp_model *m, float **cols, size_t nrows)
 }
 
 static const char *const isas[] = { "scalar", "avx2", "avx512" };
+
+/* Whether the row predictor, now that the batch tables are built (its
+ * vector walker may use them), still gives want. */
+static int
+rows_again(const struct mlp_model *m, float **cols, size_t nrows,
+    const double *want)
+{
+	double *got = row_outputs(m, cols, nrows);
+	int same = memcmp(got, want, nrows * (size_t)m->nout *
+	    sizeof(double)) == 0;
+
+	free(got);
+	return same;
+}
 static const size_t row_counts[] = { 1, 7, 63, 65, 1000, 5000 };
 
 /* Whether the batch predictor gives the row predictor's bits for every
@@ -214,6 +229,9 @@ test_random_models(void)
 			    "gives the row predictor's bits", i,
 			    mlp_objective_name(obj), nfeat, maxdepth,
 			    m->ntrees, isas[k]);
+			ok(rows_again(m, cols, nrows, want), "model %d: the "
+			    "row predictor with the %s tables gives the same "
+			    "bits", i, isas[k]);
 		}
 		free(want);
 		free_cols(cols, nfeat);
@@ -257,6 +275,9 @@ test_full_depths(void)
 			ok(same_as_rows(m, cols, want), "full trees of depth "
 			    "%d: %s walker gives the row predictor's bits", d,
 			    isas[k]);
+			ok(rows_again(m, cols, 5000, want), "full trees of "
+			    "depth %d: the row predictor with the %s tables "
+			    "gives the same bits", d, isas[k]);
 		}
 		free(want);
 		free_cols(cols, 8);
