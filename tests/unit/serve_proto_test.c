@@ -1326,6 +1326,7 @@ test_same_as_predict(const struct mlp_model *reg, const struct mlp_model *bin,
 	if (!mlp_bin || access(mlp_bin, X_OK) != 0) {
 		printf("ok %d # skip no mlp binary at %s\n", ++tap_n,
 		    mlp_bin ? mlp_bin : "(none)");
+		mlp_model_free(smax);
 		return;
 	}
 	if (!mkdtemp(tmpdir)) {
