@@ -37,6 +37,9 @@ int model_err_oneline(struct mlp_err *err, int rc);
 void model_margin_range(const struct mlp_model *m, const float *x, int g0,
     int ng, double *margin);
 
+/* The leaf tree t of m takes row x to, by the model's own nodes. */
+float model_row_leaf(const struct mlp_model *m, const float *x, size_t t);
+
 /* The batch walker (walk.c). A block of the batch predictor holds B rows
  * (model_block: a multiple of 16, 16 to 256) as 2 * nfeat + 1 columns of
  * B floats: feature j with missing values made -inf at column 2j, made

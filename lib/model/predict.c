@@ -106,15 +106,25 @@ model_margin_range(const struct mlp_model *m, const float *x, int g0,
 	}
 	for (; t < nt; t++) {
 		unsigned g = (unsigned)(group[t] - g0);
-		uint32_t n = root[t];
-		int32_t f = feat[n];
 
-		if (g >= (unsigned)ng)
-			continue;
-		while (f >= 0)
-			ROW_STEP(n, f);
-		margin[g] += val[n];
+		if (g < (unsigned)ng)
+			margin[g] += model_row_leaf(m, x, t);
 	}
+}
+
+float
+model_row_leaf(const struct mlp_model *m, const float *x, size_t t)
+{
+	const int32_t *feat = m->split_feat;
+	const uint32_t *left = m->left;
+	const float *val = m->split_value;
+	const uint8_t *dl = m->default_left;
+	uint32_t n = m->tree_root[t];
+	int32_t f = feat[n];
+
+	while (f >= 0)
+		ROW_STEP(n, f);
+	return val[n];
 }
 
 void

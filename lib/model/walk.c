@@ -621,22 +621,6 @@ walk_avx512(const struct mlp_model *m, const struct model_walk *w,
  * not laid out go the model's nodes. */
 #define ROW_GROUPS 4
 
-/* The leaf of tree t of m for row x, by the model's own nodes. */
-static float
-row_leaf(const struct mlp_model *m, const float *x, size_t t)
-{
-	uint32_t n = m->tree_root[t];
-	int32_t f;
-
-	while ((f = m->split_feat[n]) >= 0) {
-		float v = x[f];
-
-		n = m->left[n] + ((v >= m->split_value[n]) |
-		    ((v != v) & !m->default_left[n]));
-	}
-	return m->split_value[n];
-}
-
 /* A group of 16 trees: their layouts' offsets and depths, the lanes of
  * trees laid out, the positions reached. */
 struct row16 {
@@ -738,7 +722,7 @@ row_avx512(const struct mlp_model *m, const struct model_walk *w,
 			if (gr >= (unsigned)ng)
 				continue;
 			v = (g[k / 16].in >> (k % 16)) & 1 ? leaf[k] :
-			    row_leaf(m, x, t + k);
+			    model_row_leaf(m, x, t + k);
 			if (gr == 0)
 				sum += v;
 			else
